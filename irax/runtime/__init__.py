@@ -1,0 +1,22 @@
+"""irax runtime: compile StableHLO with IREE, cache it, load and run modules.
+
+Importing this package needs only `iree.runtime` and numpy; the compiler
+(`iree.compiler`) is imported lazily by `irax.runtime.compiler` when
+something is compiled.
+"""
+from .arrays import DeviceArray
+from .executable import Executable, InputError
+from .module import Module, ModuleLoadError, load
+from .targets import compile_flags, detect_vulkan_target, resolve_device
+
+__all__ = [
+    "DeviceArray",
+    "Executable",
+    "InputError",
+    "Module",
+    "ModuleLoadError",
+    "load",
+    "compile_flags",
+    "detect_vulkan_target",
+    "resolve_device",
+]

@@ -1,0 +1,149 @@
+"""Disk cache of compiled module bytes.
+
+Layout: `<dir>/modules/<key>.irxc`, dir = `$IRAX_CACHE_DIR` or `~/.cache/irax`.
+Each entry is `MAGIC | payload length (8 bytes, little endian) | sha256(payload) | payload`,
+so a truncated or corrupted entry is detected, deleted and reported as a miss.
+Writes go to a temp file in the same directory, are fsync'ed, then
+`os.replace`d into place: readers see the old entry, no entry, or the whole
+new one, and concurrent writers of one key simply race to an identical file.
+A cache dir that cannot be written (read-only, full, not a directory) turns
+disk caching off for that dir with a single warning; compiling still works.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import tempfile
+import threading
+import warnings
+from pathlib import Path
+
+MAGIC = b"IRAXC1\n\0"
+_HEADER_LEN = len(MAGIC) + 8 + 32
+
+# Observable counters, for tests and debugging (timing-free signals).
+stats: dict[str, int] = {"disk_hits": 0, "disk_misses": 0, "corrupt": 0, "writes": 0}
+
+_lock = threading.Lock()
+_unwritable_dirs: set[str] = set()  # dirs already warned about
+
+
+def cache_dir() -> Path:
+    """The cache root; read each time so tests can change `$IRAX_CACHE_DIR`."""
+    env = os.environ.get("IRAX_CACHE_DIR")
+    return Path(env) if env else Path.home() / ".cache" / "irax"
+
+
+@functools.cache
+def _compiler_version() -> str:
+    # Lazy: loading a saved module must not need iree.compiler.
+    from .compiler import iree_version
+
+    return iree_version()
+
+
+def cache_key(text: str, flags: list[str]) -> str:
+    """sha256 over the StableHLO text, the flags and the IREE compiler version."""
+    h = hashlib.sha256()
+    h.update(_compiler_version().encode())
+    h.update(b"\0")
+    for f in flags:
+        h.update(f.encode())
+        h.update(b"\0")
+    h.update(b"\0")
+    h.update(text.encode())
+    return h.hexdigest()
+
+
+def _entry_path(key: str) -> Path:
+    return cache_dir() / "modules" / f"{key}.irxc"
+
+
+def _disabled() -> bool:
+    return str(cache_dir()) in _unwritable_dirs
+
+
+def _disable(reason: BaseException) -> None:
+    d = str(cache_dir())
+    with _lock:
+        if d in _unwritable_dirs:
+            return
+        _unwritable_dirs.add(d)
+    warnings.warn(
+        f"irax: compile cache dir {d!r} is not writable ({reason}); running without disk cache",
+        RuntimeWarning,
+        stacklevel=3,
+    )
+
+
+def get(key: str) -> bytes | None:
+    """Cached payload for `key`, or None (missing, unreadable or corrupt)."""
+    path = _entry_path(key)
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        stats["disk_misses"] += 1
+        return None
+    payload = raw[_HEADER_LEN:]
+    ok = (
+        len(raw) >= _HEADER_LEN
+        and raw[: len(MAGIC)] == MAGIC
+        and int.from_bytes(raw[len(MAGIC) : len(MAGIC) + 8], "little") == len(payload)
+        and raw[len(MAGIC) + 8 : _HEADER_LEN] == hashlib.sha256(payload).digest()
+    )
+    if not ok:
+        stats["corrupt"] += 1
+        stats["disk_misses"] += 1
+        try:
+            path.unlink()
+        except OSError:
+            pass  # another process may have replaced or removed it already
+        return None
+    stats["disk_hits"] += 1
+    return payload
+
+
+def put(key: str, data: bytes) -> bool:
+    """Store `data` atomically; False (after one warning per dir) if the dir is unwritable."""
+    if _disabled():
+        return False
+    path = _entry_path(key)
+    header = MAGIC + len(data).to_bytes(8, "little") + hashlib.sha256(data).digest()
+    tmp_name: str | None = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{key[:16]}.", suffix=".tmp")
+        with os.fdopen(fd, "wb") as f:
+            f.write(header)
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp_name, path)
+        tmp_name = None
+    except OSError as e:
+        _disable(e)
+        return False
+    finally:
+        if tmp_name is not None:
+            try:
+                os.unlink(tmp_name)
+            except OSError:
+                pass
+    stats["writes"] += 1
+    return True
+
+
+def failed_source_dir() -> Path:
+    """Where the text of failed compiles is written: `<cache>/failed`, else the temp dir."""
+    d = cache_dir() / "failed"
+    if not _disabled():
+        try:
+            d.mkdir(parents=True, exist_ok=True)
+            if os.access(d, os.W_OK):
+                return d
+        except OSError:
+            pass
+    d = Path(tempfile.gettempdir()) / "irax-failed"
+    d.mkdir(parents=True, exist_ok=True)
+    return d

@@ -1,0 +1,275 @@
+"""Loaded modules and the per-call dispatch fast path (the bottom of `irax.jit`).
+
+One VmInstance per process, one HalDevice per driver, one VmContext per
+(executable, driver). A call builds a raw VmVariantList and uses
+`VmContext.invoke` directly: the FunctionInvoker convenience layer costs
+~2x more per call.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Sequence
+from typing import Any, Union
+
+import iree.runtime as rt
+import numpy as np
+
+from . import targets
+from .arrays import ELEMENT_TYPE, DeviceArray, describe, parse_dtype
+from .treedef_json import read_signature_metadata
+
+Aval = tuple[tuple[int, ...], np.dtype]
+AvalLike = tuple[Sequence[int], Any]
+
+# For device "cpu": run on local-task (multi-threaded) once the bytes moved
+# by a call (inputs + outputs, from the signature) reach this size, else on
+# local-sync, whose dispatch is ~3x cheaper (11-15 us vs 35-50 us trivial).
+# Measured with bench/bench_runtime.py on the 2-core dev machine: elementwise
+# f32 (mul, tanh, add) breaks even between 2M and 4M elements (24-48 MiB
+# moved); a 512x512 matmul (3 MiB) is ~10% faster on local-task, a 384x384
+# one 1.5x slower. Bytes moved is a coarse proxy for work; 32 MiB errs to
+# the low-latency side. With more cores the crossover moves down: override
+# with $IRAX_CPU_TASK_BYTES.
+CPU_TASK_THRESHOLD_BYTES = int(os.environ.get("IRAX_CPU_TASK_BYTES", 32 << 20))
+
+_INPUT_MEMORY = int(rt.MemoryType.DEVICE_LOCAL)
+_INPUT_USAGE = int(rt.BufferUsage.DEFAULT)
+
+
+class InputError(TypeError, ValueError):
+    """An argument has the wrong type, dtype or shape for the compiled function."""
+
+
+_instance: rt.VmInstance | None = None
+_devices: dict[str, rt.HalDevice] = {}
+_global_lock = threading.Lock()
+
+
+def vm_instance() -> rt.VmInstance:
+    global _instance
+    if _instance is None:
+        with _global_lock:
+            if _instance is None:
+                _instance = rt.VmInstance()
+    return _instance
+
+
+def hal_device(driver: str) -> rt.HalDevice:
+    """The process-wide HalDevice for an IREE driver name."""
+    dev = _devices.get(driver)
+    if dev is None:
+        with _global_lock:
+            dev = _devices.get(driver)
+            if dev is None:
+                try:
+                    dev = rt.get_device(driver)
+                except Exception as e:
+                    raise RuntimeError(f"cannot open IREE device {driver!r}: {e}") from e
+                _devices[driver] = dev
+    return dev
+
+
+def _norm_avals(avals: Sequence[AvalLike] | None) -> tuple[Aval, ...] | None:
+    if avals is None:
+        return None
+    return tuple((tuple(int(d) for d in shape), parse_dtype(dtype)) for shape, dtype in avals)
+
+
+class _Fn:
+    """Per-function state precomputed for the fast path."""
+
+    __slots__ = ("name", "in_avals", "out_avals", "bytes_moved", "reflection")
+
+    def __init__(self, name: str, reflection: dict[str, str]) -> None:
+        self.name = name
+        self.reflection = reflection
+        self.in_avals: tuple[Aval, ...] | None = None
+        self.out_avals: tuple[Aval, ...] | None = None
+        self.bytes_moved: int | None = None
+
+    def set_avals(self, in_avals: tuple[Aval, ...] | None, out_avals: tuple[Aval, ...] | None) -> None:
+        self.in_avals, self.out_avals = in_avals, out_avals
+        if in_avals is not None and out_avals is not None:
+            self.bytes_moved = sum(int(np.prod(s, dtype=np.int64)) * d.itemsize for s, d in in_avals + out_avals)
+        else:
+            self.bytes_moved = None
+
+
+class _Loaded:
+    """One module loaded into a VmContext on one driver."""
+
+    __slots__ = ("driver", "device", "allocator", "context", "functions")
+
+    def __init__(self, vm_module: rt.VmModule, driver: str) -> None:
+        inst = vm_instance()
+        self.driver = driver
+        self.device = hal_device(driver)
+        self.allocator = self.device.allocator
+        hal = rt.create_hal_module(inst, self.device)
+        try:
+            self.context = rt.VmContext(inst, modules=[hal, vm_module])
+        except Exception as e:
+            raise RuntimeError(
+                f"module cannot run on {driver!r} (was it compiled for this target?): {e}"
+            ) from e
+        self.functions: dict[str, rt.VmFunction] = {}
+
+
+class Executable:
+    """A compiled module ready to call on one device.
+
+    `vmfb` is the module bytes or a path (mmap'ed). `device` is "cpu"
+    (local-sync or local-task chosen per call by size), "local-sync",
+    "local-task", "vulkan" or "cuda". `signatures` maps function name to
+    (in_avals, out_avals), each a list of (shape, dtype); functions exported
+    with irax metadata in `iree.reflection` get theirs automatically.
+    """
+
+    def __init__(
+        self,
+        vmfb: Union[bytes, bytearray, memoryview, str, os.PathLike[str]],
+        device: str = "cpu",
+        *,
+        signatures: dict[str, tuple[Sequence[AvalLike] | None, Sequence[AvalLike] | None]] | None = None,
+    ) -> None:
+        self.device = targets.resolve_device(device)
+        inst = vm_instance()
+        if isinstance(vmfb, (bytes, bytearray, memoryview)):
+            self._vm_module = rt.VmModule.copy_buffer(inst, vmfb)
+        else:
+            self._vm_module = rt.VmModule.mmap(inst, os.fspath(vmfb))
+        self._loaded: dict[str, _Loaded] = {}
+        self._load_lock = threading.Lock()
+        # The first load also proves the module runs on this device.
+        first = self._context_for(targets.driver_for_device(self.device))
+        self._fns: dict[str, _Fn] = {}
+        for name in self._vm_module.function_names:
+            if name.startswith("__"):  # __init and other internal entry points
+                continue
+            vm_fn = self._vm_module.lookup_function(name)
+            if vm_fn is None:
+                continue
+            info = _Fn(name, dict(vm_fn.reflection))
+            meta = read_signature_metadata(info.reflection)
+            if meta is not None:
+                info.set_avals(_norm_avals(meta["in_avals"]), _norm_avals(meta["out_avals"]))
+            self._fns[name] = info
+            first.functions[name] = vm_fn
+        for name, (ins, outs) in (signatures or {}).items():
+            self.set_signature(name, ins, outs)
+
+    @property
+    def function_names(self) -> list[str]:
+        return list(self._fns)
+
+    def reflection(self, name: str) -> dict[str, str]:
+        return dict(self._function(name).reflection)
+
+    def signature(self, name: str) -> tuple[tuple[Aval, ...] | None, tuple[Aval, ...] | None]:
+        info = self._function(name)
+        return info.in_avals, info.out_avals
+
+    def set_signature(
+        self, name: str, in_avals: Sequence[AvalLike] | None, out_avals: Sequence[AvalLike] | None = None
+    ) -> None:
+        """Declare expected argument (and result) shapes/dtypes, checked on every call."""
+        self._function(name).set_avals(_norm_avals(in_avals), _norm_avals(out_avals))
+
+    def _function(self, name: str) -> _Fn:
+        try:
+            return self._fns[name]
+        except KeyError:
+            raise AttributeError(
+                f"module has no function {name!r}; functions: {', '.join(self._fns) or '(none)'}"
+            ) from None
+
+    def _context_for(self, driver: str) -> _Loaded:
+        loaded = self._loaded.get(driver)
+        if loaded is None:
+            with self._load_lock:
+                loaded = self._loaded.get(driver)
+                if loaded is None:
+                    loaded = _Loaded(self._vm_module, driver)
+                    self._loaded[driver] = loaded
+        return loaded
+
+    def _pick_driver(self, info: _Fn, args: Sequence[Any]) -> str:
+        if self.device != "cpu":
+            return self.device
+        moved = info.bytes_moved
+        if moved is None:  # no signature: judge by the inputs alone
+            moved = sum(getattr(a, "nbytes", 0) or 0 for a in args if not isinstance(a, DeviceArray))
+            moved += sum(a.size * a.dtype.itemsize for a in args if isinstance(a, DeviceArray))
+        return "local-task" if moved >= CPU_TASK_THRESHOLD_BYTES else "local-sync"
+
+    def call(self, name: str, args: Sequence[Union[np.ndarray, DeviceArray]]) -> list[DeviceArray]:
+        """Run `name` on `args` (exact dtypes/shapes); results stay on the device."""
+        info = self._fns.get(name)
+        if info is None:
+            info = self._function(name)
+        driver = self.device if self.device != "cpu" else self._pick_driver(info, args)
+        loaded = self._loaded.get(driver)
+        if loaded is None:
+            loaded = self._context_for(driver)
+        vm_fn = loaded.functions.get(name)
+        if vm_fn is None:
+            vm_fn = loaded.functions[name] = self._vm_module.lookup_function(name)
+        in_avals = info.in_avals
+        if in_avals is not None and len(args) != len(in_avals):
+            raise InputError(f"{name}: expected {len(in_avals)} arguments, got {len(args)}")
+        device, allocator = loaded.device, loaded.allocator
+        vargs = rt.VmVariantList(len(args))
+        for i, a in enumerate(args):
+            if type(a) is DeviceArray:
+                if in_avals is not None:
+                    _check(name, i, a.shape, a.dtype, in_avals[i])
+                if a._device is device:  # zero-copy: the buffer already lives here
+                    vargs.push_ref(a._bv)
+                    continue
+                a = a.to_numpy()  # other device: one round trip through the host
+            elif type(a) is not np.ndarray:
+                if not isinstance(a, (np.ndarray, np.generic)):
+                    raise InputError(
+                        f"{name}: argument {i}: expected a numpy array or DeviceArray, got {type(a).__name__}"
+                        + (f" (convert with np.asarray(x, {in_avals[i][1].name!r}))" if in_avals else "")
+                    )
+                a = np.asarray(a)
+            if in_avals is not None:
+                exp_shape, exp_dtype = in_avals[i]
+                if a.dtype != exp_dtype or a.shape != exp_shape:
+                    _check(name, i, a.shape, a.dtype, in_avals[i])
+            et = ELEMENT_TYPE.get(a.dtype)
+            if et is None:
+                raise InputError(f"{name}: argument {i}: dtype {a.dtype} is not supported by IREE")
+            vargs.push_ref(allocator.allocate_buffer_copy(_INPUT_MEMORY, _INPUT_USAGE, device, a, et))
+        out_avals = info.out_avals
+        rets = rt.VmVariantList(len(out_avals) if out_avals is not None else 1)
+        try:
+            loaded.context.invoke(vm_fn, vargs, rets)
+        except (RuntimeError, ValueError) as e:
+            if "INVALID_ARGUMENT" in str(e):  # the module's own signature check
+                raise InputError(f"{name}: IREE rejected the arguments: {e}") from None
+            raise RuntimeError(f"IREE failed running {name!r} on {loaded.driver}: {e}") from e
+        get = rets.get_as_object
+        if out_avals is not None and len(out_avals) == rets.size:
+            return [
+                DeviceArray(get(i, rt.HalBufferView), device, driver, shape, dtype)
+                for i, (shape, dtype) in enumerate(out_avals)
+            ]
+        return [DeviceArray(get(i, rt.HalBufferView), device, driver) for i in range(rets.size)]
+
+    def __call__(self, *args: Union[np.ndarray, DeviceArray], name: str = "main") -> list[DeviceArray]:
+        return self.call(name, args)
+
+
+def _check(fn: str, i: int, shape: tuple[int, ...], dtype: np.dtype, expected: Aval) -> None:
+    exp_shape, exp_dtype = expected
+    if dtype != exp_dtype:
+        raise InputError(
+            f"{fn}: argument {i}: expected dtype {describe(exp_shape, exp_dtype)}, got {describe(shape, dtype)}"
+        )
+    if tuple(shape) != exp_shape:
+        raise InputError(
+            f"{fn}: argument {i}: expected shape {describe(exp_shape, exp_dtype)}, got {describe(shape, dtype)}"
+        )

@@ -1,0 +1,478 @@
+"""The user-facing transformations: jvp, linearize, vjp, grad, value_and_grad, jacfwd,
+jacrev, hessian, vmap, make_jaxpr. Each flattens pytrees and calls a flat core routine."""
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from .. import tree_util
+from . import core
+from .batching import move_axis, vmap_flat, bdim_to_front
+from .core import Array, ClosedJaxpr, get_aval, set_current_trace
+from .jvp import Zero, is_differentiable, jvp_flat, tangent_aval, zeros_like_aval
+from .partial_eval import linearize_flat, trace_to_jaxpr
+from .transpose import backward_pass
+
+
+# ---------------------------------------------------------------------------
+# Helpers
+
+
+def _check_leaves(leaves, what: str) -> None:
+    for x in leaves:
+        if not core.is_array_like(x):
+            raise TypeError(f"{what}: argument {x!r} of type {type(x).__name__} is not a valid "
+                            "irax type (arrays, Python scalars and pytrees of them)")
+
+
+def _fname(f) -> str:
+    return getattr(f, "__name__", repr(f))
+
+
+class _OutStore:
+    tree = None
+
+
+def _flat_fun(fun: Callable, in_tree, store: _OutStore, has_aux: bool = False,
+              aux_store: list | None = None):
+    def flat(*leaves):
+        out = fun(*tree_util.tree_unflatten(in_tree, leaves))
+        if has_aux:
+            if not (isinstance(out, (tuple, list)) and len(out) == 2):
+                raise TypeError(f"{_fname(fun)} with has_aux=True must return a pair "
+                                f"(output, auxiliary data), got {type(out).__name__}")
+            out, aux = out
+            aux_store.append(aux)
+        leaves_out, store.tree = tree_util.tree_flatten(out)
+        _check_leaves(leaves_out, f"output of {_fname(fun)}")
+        return leaves_out
+    return flat
+
+
+def _as_array(x):
+    return x if isinstance(x, (core.Tracer, Array)) else _to_array(x)
+
+
+def _to_array(x):
+    aval = get_aval(x)
+    return Array(np.asarray(x, dtype=aval.dtype), aval.weak_type)
+
+
+def _instantiate(t):
+    return zeros_like_aval(t.aval) if isinstance(t, Zero) else t
+
+
+# ---------------------------------------------------------------------------
+# Forward mode
+
+
+def jvp(fun: Callable, primals: Sequence[Any], tangents: Sequence[Any], has_aux: bool = False):
+    """(fun(*primals), J·tangents)."""
+    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+        raise TypeError("primal and tangent arguments to irax.jvp must be tuples or lists; "
+                        f"found {type(primals).__name__} and {type(tangents).__name__}.")
+    p_leaves, p_tree = tree_util.tree_flatten(tuple(primals))
+    t_leaves, t_tree = tree_util.tree_flatten(tuple(tangents))
+    if p_tree != t_tree:
+        raise TypeError(f"primal and tangent arguments to irax.jvp must have the same tree "
+                        f"structure; primals have tree structure {p_tree} whereas tangents have "
+                        f"tree structure {t_tree}.")
+    _check_leaves(p_leaves, "jvp primals")
+    for i, (p, t) in enumerate(zip(p_leaves, t_leaves)):
+        pa, ta = get_aval(p), get_aval(t)
+        if pa.shape != ta.shape:
+            raise ValueError(f"irax.jvp called with different primal and tangent shapes; got "
+                             f"primal shape {pa.shape} and tangent shape {ta.shape} (leaf {i})")
+        if pa.dtype != ta.dtype and is_differentiable(pa):
+            raise TypeError(f"primal and tangent arguments to irax.jvp do not match; dtypes must "
+                            f"be equal; got primal dtype {pa.dtype.name} and tangent dtype "
+                            f"{ta.dtype.name} (leaf {i})")
+    store, aux = _OutStore(), []
+    flat = _flat_fun(fun, p_tree, store, has_aux, aux)
+    tangents_in = [t if is_differentiable(get_aval(p)) else Zero(get_aval(p))
+                   for p, t in zip(p_leaves, t_leaves)]
+    p_out, t_out = jvp_flat(flat, p_leaves, tangents_in)
+    p_out = [_as_array(x) for x in p_out]
+    t_out = [_as_array(_instantiate(t)) for t in t_out]
+    outs = (tree_util.tree_unflatten(store.tree, p_out), tree_util.tree_unflatten(store.tree, t_out))
+    return (*outs, aux[0]) if has_aux else outs
+
+
+def linearize(fun: Callable, *primals: Any, has_aux: bool = False):
+    """(fun(*primals), f_jvp) where f_jvp evaluates the linear map at new tangents."""
+    p_leaves, p_tree = tree_util.tree_flatten(primals)
+    _check_leaves(p_leaves, "linearize primals")
+    store, aux = _OutStore(), []
+    flat = _flat_fun(fun, p_tree, store, has_aux, aux)
+    out, linear, nonzero = linearize_flat(flat, p_leaves)
+    out_tree = store.tree
+    out_avals = [tangent_aval(get_aval(o)) for o in out]
+
+    def f_jvp(*tangents):
+        t_leaves, t_tree = tree_util.tree_flatten(tangents)
+        if t_tree != p_tree:
+            raise TypeError(f"linearized function expects tangents with structure {p_tree}, "
+                            f"got {t_tree}")
+        res = iter(core.eval_jaxpr(linear.jaxpr, linear.consts, t_leaves))
+        t_out = [next(res) if nz else zeros_like_aval(a) for nz, a in zip(nonzero, out_avals)]
+        return tree_util.tree_unflatten(out_tree, [_as_array(t) for t in t_out])
+
+    primal_out = tree_util.tree_unflatten(out_tree, [_as_array(o) for o in out])
+    return (primal_out, f_jvp, aux[0]) if has_aux else (primal_out, f_jvp)
+
+
+# ---------------------------------------------------------------------------
+# Reverse mode
+
+
+def vjp(fun: Callable, *primals: Any, has_aux: bool = False):
+    """(fun(*primals), vjp_fun) where vjp_fun(cotangent) = cotangent·J, as a tuple per arg."""
+    p_leaves, p_tree = tree_util.tree_flatten(primals)
+    _check_leaves(p_leaves, f"vjp of {_fname(fun)}")
+    in_avals = [get_aval(p) for p in p_leaves]
+    store, aux = _OutStore(), []
+    flat = _flat_fun(fun, p_tree, store, has_aux, aux)
+    out, linear, nonzero = linearize_flat(flat, p_leaves)
+    out_tree = store.tree
+    out_avals = [get_aval(o) for o in out]
+
+    def vjp_fun(cotangent):
+        ct_leaves, ct_tree = tree_util.tree_flatten(cotangent)
+        if ct_tree != out_tree:
+            raise TypeError(f"vjp function of {_fname(fun)} expected a cotangent with the "
+                            f"structure of the primal output, {out_tree}, but got {ct_tree}")
+        for i, (c, a) in enumerate(zip(ct_leaves, out_avals)):
+            ca = get_aval(c)
+            if ca.shape != a.shape:
+                raise ValueError(f"vjp cotangent {i} has shape {ca.shape} but the primal output "
+                                 f"has shape {a.shape}")
+        cts = [c for c, nz in zip(ct_leaves, nonzero) if nz]
+        cts_in = backward_pass(linear.jaxpr, linear.consts, cts)
+        cts_in = [_cast_ct(_instantiate(c), a) for c, a in zip(cts_in, in_avals)]
+        return tree_util.tree_unflatten(p_tree, cts_in)
+
+    primal_out = tree_util.tree_unflatten(out_tree, [_as_array(o) for o in out])
+    return (primal_out, vjp_fun, aux[0]) if has_aux else (primal_out, vjp_fun)
+
+
+def _cast_ct(ct, aval):
+    from .prims.elementwise import convert_element_type
+    ca = get_aval(ct)
+    if ca.dtype != aval.dtype or ca.weak_type != aval.weak_type:
+        if is_differentiable(aval):
+            ct = convert_element_type(ct, aval.dtype, aval.weak_type)
+    return _as_array(ct)
+
+
+def _check_argnums(argnums, nargs: int, fname: str) -> tuple[int, ...]:
+    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    for a in nums:
+        if not isinstance(a, int) or not -nargs <= a < nargs:
+            raise ValueError(f"argnums {argnums} out of range for {fname}, which was called "
+                             f"with {nargs} positional argument(s)")
+    return tuple(a % nargs for a in nums)
+
+
+def value_and_grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False,
+                   allow_int: bool = False):
+    @functools.wraps(fun)
+    def value_and_grad_f(*args, **kwargs):
+        nums = _check_argnums(argnums, len(args), _fname(fun))
+        diff_args = tuple(args[i] for i in nums)
+        for i, a in zip(nums, diff_args):
+            for leaf in tree_util.tree_leaves(a):
+                aval = get_aval(leaf)
+                if not is_differentiable(aval) and not allow_int:
+                    raise TypeError(
+                        f"grad requires real- or complex-valued inputs (input dtype that is a "
+                        f"sub-dtype of np.inexact), but got {aval.dtype.name} for argument {i}. "
+                        "If you want to use Boolean- or integer-valued inputs, use vjp or set "
+                        "allow_int to True.")
+
+        def f_diff(*dargs):
+            full = list(args)
+            for i, a in zip(nums, dargs):
+                full[i] = a
+            return fun(*full, **kwargs)
+        if has_aux:
+            out, f_vjp, aux = vjp(f_diff, *diff_args, has_aux=True)
+        else:
+            out, f_vjp = vjp(f_diff, *diff_args)
+        leaves = tree_util.tree_leaves(out)
+        if len(leaves) != 1 or get_aval(leaves[0]).shape != ():
+            shape = get_aval(leaves[0]).shape if len(leaves) == 1 else \
+                f"a pytree with {len(leaves)} leaves"
+            raise TypeError(f"Gradient only defined for scalar-output functions. Output had "
+                            f"shape: {shape} (in {_fname(fun)}).")
+        oa = get_aval(leaves[0])
+        if not is_differentiable(oa):
+            raise TypeError(f"grad requires real-valued outputs (output dtype that is a sub-dtype "
+                            f"of np.floating), but got {oa.dtype.name}")
+        from .prims.shape import full
+        ct = tree_util.tree_unflatten(tree_util.tree_structure(out),
+                                      [full((), 1.0, oa.dtype, oa.weak_type)])
+        grads = f_vjp(ct)
+        g = grads[0] if isinstance(argnums, int) else tuple(grads)
+        return ((out, aux), g) if has_aux else (out, g)
+    return value_and_grad_f
+
+
+def grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False,
+         allow_int: bool = False):
+    vg = value_and_grad(fun, argnums, has_aux, allow_int)
+
+    @functools.wraps(fun)
+    def grad_f(*args, **kwargs):
+        if has_aux:
+            (_, aux), g = vg(*args, **kwargs)
+            return g, aux
+        return vg(*args, **kwargs)[1]
+    return grad_f
+
+
+# ---------------------------------------------------------------------------
+# Jacobians
+
+
+def _std_basis(leaves):
+    sizes = [get_aval(x).size for x in leaves]
+    n = sum(sizes)
+    bases, off = [], 0
+    for x, s in zip(leaves, sizes):
+        a = get_aval(x)
+        b = np.zeros((n, s), dtype=a.dtype)
+        b[off:off + s] = np.eye(s, dtype=a.dtype)
+        bases.append(Array(b.reshape((n, *a.shape))))
+        off += s
+    return bases, sizes
+
+
+def _split_rows(y, sizes, row_shapes, rest_shape, row_first: bool):
+    """Split a (N, *rest) array into blocks shaped (*row_shape, *rest) (or rest first)."""
+    from .prims.shape import reshape, slice_
+    out, off = [], 0
+    ya = get_aval(y)
+    for s, shp in zip(sizes, row_shapes):
+        blk = slice_(y, (off, *[0] * (ya.ndim - 1)), (off + s, *ya.shape[1:]))
+        blk = reshape(blk, (*shp, *rest_shape))
+        if not row_first:
+            nr, nrest = len(shp), len(rest_shape)
+            from .prims.shape import transpose
+            blk = transpose(blk, (*range(nr, nr + nrest), *range(nr)))
+        out.append(_as_array(blk))
+        off += s
+    return out
+
+
+def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False):
+    def jacfun(*args):
+        nums = _check_argnums(argnums, len(args), _fname(fun))
+        dargs = args[nums[0]] if isinstance(argnums, int) else tuple(args[i] for i in nums)
+        in_leaves, in_tree = tree_util.tree_flatten(dargs)
+        for x in in_leaves:
+            if not is_differentiable(get_aval(x)):
+                raise TypeError(f"jacfwd requires real- or complex-valued inputs, got "
+                                f"{get_aval(x).dtype.name}")
+
+        def f_in(*leaves):
+            d = tree_util.tree_unflatten(in_tree, leaves)
+            full = list(args)
+            if isinstance(argnums, int):
+                full[nums[0]] = d
+            else:
+                for i, a in zip(nums, d):
+                    full[i] = a
+            return fun(*full)
+        store, aux = _OutStore(), []
+        flat = _flat_fun(f_in, tree_util.tree_structure(tuple(in_leaves)), store, has_aux, aux)
+        bases, sizes = _std_basis(in_leaves)
+
+        def push(*ts):
+            _, t_out = jvp_flat(flat, in_leaves, list(ts))
+            return [_instantiate(t) for t in t_out]
+        outs, dims = vmap_flat(push, bases, [0] * len(bases), sum(sizes))
+        outs = [bdim_to_front(o, d, sum(sizes)) for o, d in zip(outs, dims)]
+        # outs[j]: (N, *out_shape_j) -> per input leaf (*out_shape_j, *in_shape_i)
+        in_shapes = [get_aval(x).shape for x in in_leaves]
+        jac_leaves = []
+        for o in outs:
+            out_shape = get_aval(o).shape[1:]
+            blocks = _split_rows(o, sizes, in_shapes, out_shape, row_first=False)
+            jac_leaves.append(tree_util.tree_unflatten(in_tree, blocks))
+        jac = tree_util.tree_unflatten(store.tree, jac_leaves)
+        return (jac, aux[0]) if has_aux else jac
+    return jacfun
+
+
+def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False):
+    def jacfun(*args):
+        nums = _check_argnums(argnums, len(args), _fname(fun))
+        dargs = args[nums[0]] if isinstance(argnums, int) else tuple(args[i] for i in nums)
+        in_leaves, in_tree = tree_util.tree_flatten(dargs)
+        for x in in_leaves:
+            if not is_differentiable(get_aval(x)):
+                raise TypeError(f"jacrev requires real- or complex-valued inputs, got "
+                                f"{get_aval(x).dtype.name}")
+
+        def f_in(*leaves):
+            d = tree_util.tree_unflatten(in_tree, leaves)
+            full = list(args)
+            if isinstance(argnums, int):
+                full[nums[0]] = d
+            else:
+                for i, a in zip(nums, d):
+                    full[i] = a
+            return fun(*full)
+        store, aux = _OutStore(), []
+        flat = _flat_fun(f_in, tree_util.tree_structure(tuple(in_leaves)), store, has_aux, aux)
+        out, linear, nonzero = linearize_flat(flat, in_leaves)
+        bases, sizes = _std_basis(out)
+        in_avals = [get_aval(x) for x in in_leaves]
+
+        def pull(*cts):
+            cts = [c for c, nz in zip(cts, nonzero) if nz]
+            res = backward_pass(linear.jaxpr, linear.consts, cts)
+            return [_instantiate(r) for r in res]
+        m = sum(sizes)
+        outs, dims = vmap_flat(pull, bases, [0] * len(bases), m)
+        outs = [bdim_to_front(o, d, m) for o, d in zip(outs, dims)]
+        out_shapes = [get_aval(o).shape for o in out]
+        # outs[i]: (M, *in_shape_i) -> per output leaf j: (*out_shape_j, *in_shape_i)
+        per_in = [_split_rows(o, sizes, out_shapes, a.shape, row_first=True)
+                  for o, a in zip(outs, in_avals)]
+        jac_leaves = [tree_util.tree_unflatten(in_tree, [per_in[i][j] for i in range(len(in_leaves))])
+                      for j in range(len(out))]
+        jac = tree_util.tree_unflatten(store.tree, jac_leaves)
+        return (jac, aux[0]) if has_aux else jac
+    return jacfun
+
+
+def hessian(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False):
+    return jacfwd(jacrev(fun, argnums, has_aux), argnums, has_aux)
+
+
+# ---------------------------------------------------------------------------
+# vmap
+
+
+def _broadcast_prefix(prefix, tree, what: str) -> list:
+    """Expand an axis spec (a pytree prefix of `tree`) to one entry per leaf."""
+    if prefix is None or isinstance(prefix, int):
+        return [prefix] * len(tree_util.tree_leaves(tree))
+    if isinstance(prefix, (tuple, list, dict)) and not isinstance(tree, type(prefix)) \
+            and not (isinstance(prefix, (tuple, list)) and isinstance(tree, (tuple, list))):
+        raise ValueError(f"vmap {what} specification must be a tree prefix of the corresponding "
+                         f"value, got specification {prefix!r} for value tree "
+                         f"{tree_util.tree_structure(tree)}.")
+    if isinstance(prefix, dict):
+        if set(prefix) != set(tree):
+            raise ValueError(f"vmap {what} specification keys {sorted(prefix)} do not match the "
+                             f"value's keys {sorted(tree)}")
+        return [x for k in sorted(tree) for x in _broadcast_prefix(prefix[k], tree[k], what)]
+    if isinstance(prefix, (tuple, list)):
+        if tree_util._is_namedtuple(tree) or isinstance(tree, (tuple, list)):
+            if len(prefix) != len(tree):
+                raise ValueError(f"vmap {what} specification must be a tree prefix of the "
+                                 f"corresponding value: got a sequence of length "
+                                 f"{len(prefix)} for a value with {len(tree)} entries")
+            return [x for p, t in zip(prefix, tree) for x in _broadcast_prefix(p, t, what)]
+    raise ValueError(f"vmap {what} specification {prefix!r} is not an int, None, or a "
+                     "pytree prefix of the value")
+
+
+def vmap(fun: Callable, in_axes: Any = 0, out_axes: Any = 0, axis_size: int | None = None,
+         axis_name: Any = None):
+    if isinstance(in_axes, list):
+        in_axes = tuple(in_axes)
+
+    @functools.wraps(fun)
+    def vmapped(*args, **kwargs):
+        if kwargs:
+            raise TypeError("vmapped functions take positional arguments only here; pass "
+                            "keyword arguments through functools.partial")
+        spec = in_axes if not isinstance(in_axes, int) and in_axes is not None else \
+            (in_axes,) * len(args)
+        if isinstance(spec, tuple) and len(spec) != len(args):
+            raise ValueError(f"vmap in_axes must be an int, None, or a tuple of entries "
+                             f"corresponding to the positional arguments passed to the function, "
+                             f"but got len(in_axes)={len(spec)}, len(args)={len(args)}")
+        leaves, in_tree = tree_util.tree_flatten(args)
+        _check_leaves(leaves, f"vmap of {_fname(fun)}")
+        axes = _broadcast_prefix(spec, args, "in_axes")
+        sizes = {}
+        norm_axes = []
+        for i, (x, ax) in enumerate(zip(leaves, axes)):
+            if ax is None:
+                norm_axes.append(None)
+                continue
+            a = get_aval(x)
+            if not -a.ndim <= ax < max(a.ndim, 1) or a.ndim == 0:
+                raise ValueError(f"vmap was requested to map its argument along axis {ax}, "
+                                 f"which implies that its rank should be at least {ax + 1 if ax >= 0 else -ax}, "
+                                 f"but is only {a.ndim} (its shape is {a.shape})")
+            ax = ax % a.ndim
+            norm_axes.append(ax)
+            sizes.setdefault(a.shape[ax], []).append((i, ax, a.shape))
+        if len(sizes) > 1:
+            lines = "\n".join(f"  argument leaf {i} of shape {shp} has size {n} along axis {ax}"
+                              for n, entries in sizes.items() for i, ax, shp in entries)
+            raise ValueError("vmap got inconsistent sizes for array axes to be mapped:\n" + lines)
+        if not sizes and axis_size is None:
+            raise ValueError("vmap must have at least one non-None value in in_axes "
+                             "(or be given axis_size)")
+        n = axis_size if not sizes else next(iter(sizes))
+        if axis_size is not None and sizes and axis_size != n:
+            raise ValueError(f"vmap got axis_size={axis_size} but mapped axes have size {n}")
+        store = _OutStore()
+        flat = _flat_fun(fun, in_tree, store)
+        leaves = [_as_array(x) if not isinstance(x, core.Tracer) else x for x in leaves]
+        outs, dims = vmap_flat(flat, leaves, norm_axes, n)
+        out_tree = store.tree
+        out_struct = tree_util.tree_unflatten(out_tree, [0] * len(outs))
+        oaxes = _broadcast_prefix(out_axes, out_struct, "out_axes")
+        results = []
+        for o, d, oa in zip(outs, dims, oaxes):
+            if oa is None:
+                if d is not None:
+                    raise ValueError(f"vmap has mapped output but out_axes is None (in "
+                                     f"{_fname(fun)})")
+                results.append(_as_array(o) if not isinstance(o, core.Tracer) else o)
+                continue
+            o = bdim_to_front(o, d, n)
+            nd = get_aval(o).ndim
+            if not -nd <= oa < nd:
+                raise ValueError(f"vmap out_axes {oa} out of bounds for output of rank {nd}")
+            o = move_axis(o, 0, oa % nd)
+            results.append(o if isinstance(o, core.Tracer) else _as_array(o))
+        return tree_util.tree_unflatten(out_tree, results)
+    return vmapped
+
+
+# ---------------------------------------------------------------------------
+# make_jaxpr
+
+
+def make_jaxpr(fun: Callable, static_argnums: int | Sequence[int] = (), return_shape: bool = False):
+    static = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
+
+    @functools.wraps(fun)
+    def make(*args, **kwargs):
+        dyn = [a for i, a in enumerate(args) if i not in static]
+        leaves, in_tree = tree_util.tree_flatten(tuple(dyn))
+        _check_leaves(leaves, f"make_jaxpr of {_fname(fun)}")
+
+        def f(*dyn_args):
+            it = iter(dyn_args)
+            full = [args[i] if i in static else next(it) for i in range(len(args))]
+            return fun(*full, **kwargs)
+        store = _OutStore()
+        flat = _flat_fun(f, in_tree, store)
+        closed = trace_to_jaxpr(flat, [get_aval(x) for x in leaves])
+        if return_shape:
+            from .. import ShapeDtypeStruct
+            shapes = [ShapeDtypeStruct(a.shape, a.dtype) for a in closed.out_avals]
+            return closed, tree_util.tree_unflatten(store.tree, shapes)
+        return closed
+    return make

@@ -1,0 +1,657 @@
+"""The IR (avals, Var, Literal, Eqn, Jaxpr), primitives, and the stackless trace machinery.
+
+Design (autodidax2 / today's JAX): there is one *current trace*; every trace knows its
+parent. `bind` hands a primitive application to the current trace; a transformation's
+trace computes its rule with the current trace set to its parent. Values that are not
+tracers of the trace at hand are "foreign": each trace lifts them in its own way
+(constant for staging, zero tangent for jvp, unbatched for vmap).
+"""
+from __future__ import annotations
+
+import contextlib
+import itertools
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator, Sequence
+
+import numpy as np
+
+from . import dtypes
+
+# ---------------------------------------------------------------------------
+# Abstract values
+
+
+@dataclass(frozen=True)
+class ShapedArray:
+    shape: tuple[int, ...]
+    dtype: np.dtype
+    weak_type: bool = False
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    def str_short(self) -> str:
+        return f"{dtypes.short_name(self.dtype)}[{','.join(map(str, self.shape))}]"
+
+    def strip_weak(self) -> "ShapedArray":
+        return ShapedArray(self.shape, self.dtype, False) if self.weak_type else self
+
+    def update(self, shape=None, dtype=None, weak_type=None) -> "ShapedArray":
+        return ShapedArray(self.shape if shape is None else tuple(shape),
+                           self.dtype if dtype is None else np.dtype(dtype),
+                           self.weak_type if weak_type is None else weak_type)
+
+    def __repr__(self) -> str:
+        return f"ShapedArray({self.str_short()}{', weak_type=True' if self.weak_type else ''})"
+
+
+def same_type(a: ShapedArray, b: ShapedArray) -> bool:
+    return a.shape == b.shape and a.dtype == b.dtype
+
+
+# ---------------------------------------------------------------------------
+# The IR
+
+
+class Var:
+    _ids = itertools.count()
+
+    def __init__(self, aval: ShapedArray):
+        self.aval = aval
+        self.id = next(Var._ids)
+
+    def __repr__(self) -> str:
+        return f"Var({self.id}:{self.aval.str_short()})"
+
+
+class Literal:
+    """A 0-d constant written inline in the IR (e.g. the `1.0` in `add 1.0 b`)."""
+
+    def __init__(self, value: Any, aval: ShapedArray):
+        self.value = value
+        self.aval = aval
+
+    def __repr__(self) -> str:
+        return f"Literal({self.value})"
+
+
+Atom = Var | Literal
+
+
+@dataclass
+class Eqn:
+    primitive: "Primitive"
+    inputs: list[Atom]
+    outputs: list[Var]
+    params: dict[str, Any]
+    context: str | None = None   # e.g. "custom_jvp rule f_jvp": named in transpose errors
+
+
+@dataclass
+class Jaxpr:
+    constvars: list[Var]
+    invars: list[Var]
+    eqns: list[Eqn]
+    outvars: list[Atom]
+
+    @property
+    def in_avals(self) -> list[ShapedArray]:
+        return [v.aval for v in self.invars]
+
+    @property
+    def out_avals(self) -> list[ShapedArray]:
+        return [v.aval for v in self.outvars]
+
+    def __str__(self) -> str:
+        return pp_jaxpr(self)
+
+
+@dataclass
+class ClosedJaxpr:
+    jaxpr: Jaxpr
+    consts: list[Any] = field(default_factory=list)
+
+    @property
+    def in_avals(self) -> list[ShapedArray]:
+        return self.jaxpr.in_avals
+
+    @property
+    def out_avals(self) -> list[ShapedArray]:
+        return self.jaxpr.out_avals
+
+    def __str__(self) -> str:
+        return pp_jaxpr(self.jaxpr)
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    # notebooks show `make_jaxpr(...)` results through _repr_pretty_ / repr
+    def _repr_pretty_(self, p, cycle) -> None:
+        p.text(str(self))
+
+
+# ---------------------------------------------------------------------------
+# Pretty printing (reads like JAX: `{ lambda ; a:f32[]. let b:f32[] = exp a in (b,) }`)
+
+
+def _var_names() -> Iterator[str]:
+    for n in itertools.count(1):
+        for letters in itertools.product("abcdefghijklmnopqrstuvwxyz", repeat=n):
+            yield "".join(letters)
+
+
+def _fmt_literal(lit: Literal) -> str:
+    v = np.asarray(lit.value).item()
+    if isinstance(v, bool):
+        return str(v)
+    if isinstance(v, float):
+        return repr(float(np.asarray(lit.value, dtype=lit.aval.dtype)))
+    return str(v)
+
+
+def _fmt_param(v: Any) -> str:
+    if isinstance(v, ClosedJaxpr):
+        v = v.jaxpr
+    if isinstance(v, Jaxpr):
+        return pp_jaxpr(v, indent=4)
+    if isinstance(v, np.dtype):
+        return v.name
+    if callable(v):
+        return getattr(v, "__name__", type(v).__name__)
+    return str(v)
+
+
+def pp_jaxpr(jaxpr: Jaxpr, indent: int = 0) -> str:
+    names: dict[Var, str] = {}
+    gen = _var_names()
+
+    def name(a: Atom) -> str:
+        if isinstance(a, Literal):
+            return _fmt_literal(a)
+        if a not in names:
+            names[a] = next(gen)
+        return names[a]
+
+    def binder(v: Var, used: set) -> str:
+        return f"{'_' if v not in used else name(v)}:{v.aval.str_short()}"
+
+    used = {a for e in jaxpr.eqns for a in e.inputs if isinstance(a, Var)}
+    used |= {a for a in jaxpr.outvars if isinstance(a, Var)}
+    consts = " ".join(f"{name(v)}:{v.aval.str_short()}" for v in jaxpr.constvars)
+    ins = " ".join(f"{name(v)}:{v.aval.str_short()}" for v in jaxpr.invars)
+    pad = " " * indent
+    lines = [f"{{ lambda {consts}; {ins}. let"]
+    for e in jaxpr.eqns:
+        outs = " ".join(binder(v, used) for v in e.outputs)
+        params = " ".join(f"{k}={_fmt_param(v)}" for k, v in sorted(e.params.items())
+                          if not k.startswith("_"))
+        params = f"[{params}]" if params else ""
+        args = " ".join(name(a) for a in e.inputs)
+        lines.append(f"{pad}    {outs} = {e.primitive.name}{params} {args}".rstrip())
+    outs = ", ".join(name(a) for a in jaxpr.outvars)
+    lines.append(f"{pad}  in ({outs}{',' if len(jaxpr.outvars) == 1 else ''}) }}")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------
+# Primitives and their core rule tables (transformation tables live in their modules)
+
+
+class Primitive:
+    def __init__(self, name: str, multiple_results: bool = False):
+        self.name = name
+        self.multiple_results = multiple_results
+
+    def bind(self, *args: Any, **params: Any) -> Any:
+        return bind(self, *args, **params)
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+impl_rules: dict[Primitive, Callable] = {}          # numpy values in, numpy values out
+abstract_eval_rules: dict[Primitive, Callable] = {}  # avals in, aval(s) out; checks types
+
+
+def check_avals(prim: Primitive, avals: Sequence[ShapedArray], params: dict) -> list[ShapedArray]:
+    rule = abstract_eval_rules.get(prim)
+    if rule is None:
+        raise NotImplementedError(f"primitive {prim.name} has no abstract evaluation rule")
+    out = rule(*avals, **params)
+    return list(out) if prim.multiple_results else [out]
+
+
+# ---------------------------------------------------------------------------
+# Errors
+
+
+class ConcretizationTypeError(TypeError):
+    pass
+
+
+class UnexpectedTracerError(Exception):
+    pass
+
+
+# ---------------------------------------------------------------------------
+# Traces
+
+
+class Trace:
+    parent: "Trace | None" = None
+
+    def process_primitive(self, prim: Primitive, args: Sequence[Any], params: dict) -> Any:
+        raise NotImplementedError
+
+    # custom derivative calls: fun/jvp/fwd/bwd are Python callables on flat arrays
+    def process_custom_jvp_call(self, prim, fun, jvp, args, symbolic_zeros=False):
+        raise NotImplementedError
+
+    def process_custom_vjp_call(self, prim, fun, fwd, bwd, args, out_trees):
+        raise NotImplementedError
+
+    def ancestors(self) -> Iterator["Trace"]:
+        t: Trace | None = self
+        while t is not None:
+            yield t
+            t = t.parent
+
+
+class EvalTrace(Trace):
+    """The bottom of every chain: runs NumPy impl rules on concrete values."""
+
+    def process_primitive(self, prim, args, params):
+        vals = [to_numpy_value(x, prim) for x in args]
+        with np.errstate(all="ignore"):   # inf/nan are values, as in JAX
+            out = impl_rules[prim](*vals, **params)
+        weak = _eval_out_weak(prim, args, params)
+        if prim.multiple_results:
+            return [wrap_result(o, w) for o, w in zip(out, weak)]
+        return wrap_result(out, weak[0])
+
+    def process_custom_jvp_call(self, prim, fun, jvp, args, symbolic_zeros=False):
+        return fun(*args)
+
+    def process_custom_vjp_call(self, prim, fun, fwd, bwd, args, out_trees):
+        return fun(*args)
+
+
+def _eval_out_weak(prim: Primitive, args, params) -> list[bool]:
+    # Weak types come from the abstract rule, so eager and staged code agree.
+    avals = [get_aval(x) for x in args]
+    return [a.weak_type for a in check_avals(prim, avals, params)]
+
+
+class _TraceState(threading.local):
+    def __init__(self) -> None:
+        self.trace: Trace = EvalTrace()
+        self.eqn_context: str | None = None
+
+
+_state = _TraceState()
+
+
+def current_trace() -> Trace:
+    return _state.trace
+
+
+@contextlib.contextmanager
+def set_current_trace(trace: Trace) -> Iterator[None]:
+    prev = _state.trace
+    _state.trace = trace
+    try:
+        yield
+    finally:
+        _state.trace = prev
+
+
+@contextlib.contextmanager
+def eqn_context(description: str | None) -> Iterator[None]:
+    """Staged equations remember where they came from (for error messages)."""
+    prev = _state.eqn_context
+    _state.eqn_context = description
+    try:
+        yield
+    finally:
+        _state.eqn_context = prev
+
+
+def current_eqn_context() -> str | None:
+    return _state.eqn_context
+
+
+def bind(prim: Primitive, *args: Any, **params: Any) -> Any:
+    return current_trace().process_primitive(prim, args, params)
+
+
+# ---------------------------------------------------------------------------
+# Tracers and concrete arrays
+
+
+class Tracer:
+    """Base of every traced value; operators forward to irax.numpy."""
+
+    __array_priority__ = 1000
+    _trace: Trace
+
+    @property
+    def aval(self) -> ShapedArray:
+        raise NotImplementedError
+
+    shape = property(lambda self: self.aval.shape)
+    dtype = property(lambda self: self.aval.dtype)
+    ndim = property(lambda self: self.aval.ndim)
+    size = property(lambda self: self.aval.size)
+    weak_type = property(lambda self: self.aval.weak_type)
+
+    def __len__(self) -> int:
+        if not self.shape:
+            raise TypeError("len() of unsized object")
+        return self.shape[0]
+
+    def __iter__(self):
+        if not self.shape:
+            raise TypeError("iteration over a 0-d array")
+        return (self[i] for i in range(self.shape[0]))
+
+    def concrete_value(self) -> np.ndarray | None:
+        """The concrete value behind this tracer, if any (eager transformations have one)."""
+        return None
+
+    def _concrete(self, what: str) -> np.ndarray:
+        v = self.concrete_value()
+        if v is None:
+            raise ConcretizationTypeError(
+                f"Abstract tracer value encountered where concrete value is expected: {what} "
+                f"of a traced array with shape {self.aval.str_short()}.\n"
+                f"The value depends on a function argument traced by {self._trace_description()}, "
+                "so it has no concrete value here. If this is inside `irax.jit`, mark the argument "
+                "static (static_argnums=... / static_argnames=...), or use irax.lax.cond / "
+                "irax.numpy.where for data-dependent choices.")
+        return v
+
+    def _trace_description(self) -> str:
+        return type(self._trace).__name__
+
+    def __bool__(self) -> bool:
+        return bool(self._concrete("bool()"))
+
+    def __float__(self) -> float:
+        return float(self._concrete("float()"))
+
+    def __int__(self) -> int:
+        return int(self._concrete("int()"))
+
+    def __index__(self) -> int:
+        v = self._concrete("use as an index")
+        return int(v)
+
+    def __complex__(self) -> complex:
+        return complex(self._concrete("complex()"))
+
+    def __array__(self, dtype=None, copy=None):
+        v = self._concrete("conversion to a NumPy array (np.asarray)")
+        return np.asarray(v, dtype=dtype)
+
+    def __hash__(self):
+        raise TypeError(f"unhashable type: {type(self).__name__}")
+
+    def __repr__(self) -> str:
+        return f"Traced<{self.aval.str_short()}>with<{type(self._trace).__name__}>"
+
+    # the array methods live in irax/numpy.py (attached there, to avoid an import cycle)
+
+
+class Array:
+    """A concrete irax array: NumPy-backed, or device-resident after a compiled call."""
+
+    __array_priority__ = 1000
+
+    def __init__(self, value: Any, weak_type: bool = False):
+        self._value = value  # np.ndarray, or a runtime DeviceArray (fetched lazily)
+        self._weak_type = weak_type
+
+    @property
+    def aval(self) -> ShapedArray:
+        v = self._value
+        return ShapedArray(tuple(v.shape), np.dtype(v.dtype), self._weak_type)
+
+    @property
+    def weak_type(self) -> bool:
+        return self._weak_type
+
+    shape = property(lambda self: tuple(self._value.shape))
+    dtype = property(lambda self: np.dtype(self._value.dtype))
+    ndim = property(lambda self: len(self._value.shape))
+    size = property(lambda self: int(np.prod(self._value.shape, dtype=np.int64)))
+
+    def numpy(self) -> np.ndarray:
+        v = self._value
+        if not isinstance(v, np.ndarray):
+            v = np.asarray(v.to_numpy())
+            self._value = v  # keep the host copy; the device copy is no longer needed
+        return v
+
+    def device_buffer(self) -> Any:
+        return self._value
+
+    def __array__(self, dtype=None, copy=None):
+        v = self.numpy()
+        return v if dtype is None else v.astype(dtype)
+
+    def concrete_value(self) -> np.ndarray:
+        return self.numpy()
+
+    def __bool__(self) -> bool:
+        return bool(self.numpy())
+
+    def __float__(self) -> float:
+        return float(self.numpy())
+
+    def __int__(self) -> int:
+        return int(self.numpy())
+
+    def __index__(self) -> int:
+        v = self.numpy()
+        if not np.issubdtype(v.dtype, np.integer):
+            raise TypeError(f"only integer arrays can be used as an index, got {v.dtype}")
+        return int(v)
+
+    def __complex__(self) -> complex:
+        return complex(self.numpy())
+
+    def __len__(self) -> int:
+        if not self.shape:
+            raise TypeError("len() of unsized object")
+        return self.shape[0]
+
+    def __iter__(self):
+        if not self.shape:
+            raise TypeError("iteration over a 0-d array")
+        return (self[i] for i in range(self.shape[0]))
+
+    def __hash__(self):
+        raise TypeError("unhashable type: 'Array'")
+
+    def __format__(self, spec: str) -> str:
+        if self.ndim == 0:
+            return format(self.numpy().item(), spec)
+        return format(str(self), spec)
+
+    def __str__(self) -> str:
+        return str(self.numpy())
+
+    def __repr__(self) -> str:
+        v = self.numpy()
+        body = np.array2string(v, separator=", ", prefix="Array(")
+        extra = ", weak_type=True" if self._weak_type else ""
+        return f"Array({body}, dtype={v.dtype.name}{extra})"
+
+    def tolist(self):
+        return self.numpy().tolist()
+
+    def item(self):
+        return self.numpy().item()
+
+    def block_until_ready(self) -> "Array":
+        return self
+
+
+def wrap_result(value: Any, weak_type: bool = False) -> Array:
+    if isinstance(value, np.ndarray) or hasattr(value, "to_numpy"):
+        return Array(value, weak_type)
+    return Array(np.asarray(value), weak_type)
+
+
+def is_python_scalar(x: Any) -> bool:
+    return isinstance(x, (bool, int, float, complex)) and not isinstance(x, np.generic)
+
+
+def get_aval(x: Any) -> ShapedArray:
+    if isinstance(x, (Tracer, Array)):
+        return x.aval
+    if is_python_scalar(x):
+        return ShapedArray((), dtypes.python_scalar_dtype(x), True)
+    if isinstance(x, (np.ndarray, np.generic)):
+        return ShapedArray(tuple(x.shape), dtypes.canonicalize(x.dtype), False)
+    if hasattr(x, "__jax_array__"):
+        return get_aval(x.__jax_array__())
+    raise TypeError(f"Value {x!r} of type {type(x).__name__} is not a valid irax type "
+                    "(expected an array, a Python scalar or a NumPy value)")
+
+
+def is_array_like(x: Any) -> bool:
+    return isinstance(x, (Tracer, Array, np.ndarray, np.generic)) or is_python_scalar(x)
+
+
+def to_numpy_value(x: Any, prim: Primitive | None = None) -> np.ndarray:
+    """The concrete NumPy value of an eager argument, at its irax dtype."""
+    if isinstance(x, Array):
+        return x.numpy()
+    if isinstance(x, Tracer):
+        raise UnexpectedTracerError(
+            f"Encountered a tracer ({x!r}) outside the transformation that created it"
+            f"{' (in ' + prim.name + ')' if prim else ''}. A traced value escaped its "
+            "transformation, e.g. it was stored in a global or a closure and used after the "
+            "transformed function returned. Pass it as an argument and return it as a result.")
+    aval = get_aval(x)
+    return np.asarray(x, dtype=aval.dtype)
+
+
+def check_not_leaked(x: Tracer, trace: Trace) -> None:
+    """A foreign tracer must belong to an enclosing trace; otherwise it has leaked."""
+    for t in trace.ancestors():
+        if x._trace is t:
+            return
+    raise UnexpectedTracerError(
+        f"Encountered a leaked tracer {x!r}: it was created by a transformation "
+        "(jit/grad/vmap/...) that has already finished, and is used outside of it. "
+        "Return traced values from the transformed function instead of storing them.")
+
+
+def full_lower(x: Any) -> Any:
+    return x
+
+
+def concrete_or_none(x: Any) -> np.ndarray | None:
+    if isinstance(x, Array):
+        return x.numpy()
+    if isinstance(x, Tracer):
+        return x.concrete_value()
+    if is_python_scalar(x) or isinstance(x, (np.ndarray, np.generic)):
+        return np.asarray(x)
+    return None
+
+
+# ---------------------------------------------------------------------------
+# Evaluating a Jaxpr: a small interpreter (each transformation reuses it by tracing it)
+
+# Higher-order primitives (control flow, custom rules, jit) evaluate through these when
+# they appear in a jaxpr, so that evaluation under any trace does the right thing.
+eval_rules: dict[Primitive, Callable] = {}
+
+
+def eval_jaxpr(jaxpr: Jaxpr, consts: Sequence[Any], args: Sequence[Any]) -> list[Any]:
+    env: dict[Var, Any] = {}
+
+    def read(a: Atom) -> Any:
+        return a.value if isinstance(a, Literal) else env[a]
+
+    if len(args) != len(jaxpr.invars):
+        raise TypeError(f"jaxpr expects {len(jaxpr.invars)} arguments, got {len(args)}")
+    env.update(zip(jaxpr.constvars, consts))
+    env.update(zip(jaxpr.invars, args))
+    for eqn in jaxpr.eqns:
+        ins = [read(a) for a in eqn.inputs]
+        rule = eval_rules.get(eqn.primitive)
+        if rule is not None:
+            outs = rule(*ins, **eqn.params)
+        else:
+            outs = bind(eqn.primitive, *ins, **eqn.params)
+        if not eqn.primitive.multiple_results:
+            outs = [outs]
+        env.update(zip(eqn.outputs, outs))
+    return [read(a) for a in jaxpr.outvars]
+
+
+def eval_closed(closed: ClosedJaxpr, *args: Any) -> list[Any]:
+    return eval_jaxpr(closed.jaxpr, closed.consts, args)
+
+
+# ---------------------------------------------------------------------------
+# Type checking of a Jaxpr
+
+
+class JaxprTypeError(TypeError):
+    pass
+
+
+def typecheck_jaxpr(jaxpr: Jaxpr) -> None:
+    defined: set[Var] = set()
+    for v in itertools.chain(jaxpr.constvars, jaxpr.invars):
+        if v in defined:
+            raise JaxprTypeError(f"variable {v} bound twice")
+        defined.add(v)
+    for eqn in jaxpr.eqns:
+        for a in eqn.inputs:
+            if isinstance(a, Var) and a not in defined:
+                raise JaxprTypeError(f"{eqn.primitive.name}: input {a} used before definition")
+        outs = check_avals(eqn.primitive, [a.aval for a in eqn.inputs], eqn.params)
+        if len(outs) != len(eqn.outputs):
+            raise JaxprTypeError(f"{eqn.primitive.name}: {len(outs)} results, "
+                                 f"{len(eqn.outputs)} binders")
+        for o, v in zip(outs, eqn.outputs):
+            if not same_type(o, v.aval):
+                raise JaxprTypeError(f"{eqn.primitive.name}: binder {v.aval.str_short()} "
+                                     f"but rule says {o.str_short()}")
+            defined.add(v)
+    for a in jaxpr.outvars:
+        if isinstance(a, Var) and a not in defined:
+            raise JaxprTypeError(f"output {a} not defined")
+
+
+# ---------------------------------------------------------------------------
+# Small helpers shared by the transformations
+
+
+def unzip2(pairs):
+    a, b = [], []
+    for x, y in pairs:
+        a.append(x)
+        b.append(y)
+    return a, b
+
+
+def split_list(xs: Sequence[Any], sizes: Sequence[int]) -> list[list[Any]]:
+    out, i = [], 0
+    for n in sizes:
+        out.append(list(xs[i:i + n]))
+        i += n
+    out.append(list(xs[i:]))
+    return out

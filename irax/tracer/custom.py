@@ -1,0 +1,511 @@
+"""custom_jvp and custom_vjp: user-defined derivative rules for Python functions.
+
+Outside any transformation the function simply runs. Under a transformation, each trace
+decides (see Trace.process_custom_jvp_call / process_custom_vjp_call):
+  * JVPTrace runs the rule (custom_jvp) or the fwd pass plus a `custom_lin` tangent map
+    whose transpose is the user's bwd (custom_vjp);
+  * BatchTrace vmaps the function and its rules;
+  * StagingTrace records a custom_*_call equation holding the primal body (lowering emits
+    only the primal).
+Reverse mode of a custom_jvp function needs nothing special: the rule's tangent
+computation is staged by partial evaluation and transposed like any other linear code.
+"""
+from __future__ import annotations
+
+import functools
+import inspect
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from .. import tree_util
+from . import core
+from .batching import bdim_to_front, vmap_flat
+from .core import Primitive, ShapedArray, Tracer, get_aval
+from .jvp import Zero, instantiate, zeros_like_aval, tangent_aval
+from .transpose import transpose_rules
+
+custom_jvp_call = Primitive("custom_jvp_call", multiple_results=True)
+custom_vjp_call = Primitive("custom_vjp_call", multiple_results=True)
+custom_lin = Primitive("custom_lin", multiple_results=True)
+
+FORWARD_MODE_ERROR = "can't apply forward-mode autodiff (jvp) to a custom_vjp function."
+
+
+# ---------------------------------------------------------------------------
+# Argument handling shared by both decorators
+
+
+def resolve_kwargs(fun: Callable, args: tuple, kwargs: dict) -> tuple:
+    """Keyword arguments and defaults resolved to positions (rules take positional args)."""
+    if not kwargs:
+        return args
+    try:
+        sig = inspect.signature(fun)
+        bound = sig.bind(*args, **kwargs)
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"{getattr(fun, '__name__', fun)}: could not resolve arguments to "
+                        f"positions for a custom derivative rule: {e}") from None
+    bound.apply_defaults()
+    for name, p in sig.parameters.items():
+        if p.kind in (p.KEYWORD_ONLY, p.VAR_KEYWORD) and name in bound.arguments:
+            raise TypeError(f"{fun.__name__}: keyword-only argument {name!r} cannot be passed to "
+                            "a function with a custom derivative rule; make it positional")
+    return bound.args
+
+
+def _split_nondiff(args: tuple, nondiff_argnums: tuple[int, ...]):
+    nondiff = [args[i] for i in nondiff_argnums]
+    diff = [a for i, a in enumerate(args) if i not in nondiff_argnums]
+    return nondiff, diff
+
+
+def _merge(nondiff_argnums, nondiff, diff):
+    out, nd, d = [], iter(nondiff), iter(diff)
+    for i in range(len(nondiff_argnums) + len(diff)):
+        out.append(next(nd) if i in nondiff_argnums else next(d))
+    return out
+
+
+def _name(f: Callable) -> str:
+    return getattr(f, "__name__", repr(f))
+
+
+class _Store:
+    """Where a flat wrapper leaves the output pytree structure it saw."""
+
+    def __init__(self) -> None:
+        self.out_tree = None
+        self.res_tree = None
+
+
+def _to_leaves(xs, what: str, rule: str):
+    leaves, tree = tree_util.tree_flatten(xs)
+    for leaf in leaves:
+        if not core.is_array_like(leaf):
+            raise TypeError(f"{rule}: {what} contains a non-array leaf {leaf!r} of type "
+                            f"{type(leaf).__name__}")
+    return leaves, tree
+
+
+# ---------------------------------------------------------------------------
+# custom_jvp
+
+
+class custom_jvp:
+    """Set up a JAX-transformable function for a custom JVP rule definition."""
+
+    def __init__(self, fun: Callable, nondiff_argnums: Sequence[int] = ()):
+        functools.update_wrapper(self, fun)
+        self.fun = fun
+        self.nondiff_argnums = tuple(nondiff_argnums)
+        self.jvp: Callable | None = None
+
+    def defjvp(self, jvp: Callable, symbolic_zeros: bool = False) -> Callable:
+        self.jvp = jvp
+        return jvp
+
+    def defjvps(self, *jvps: Callable | None) -> None:
+        if self.nondiff_argnums:
+            raise TypeError("Can't use ``defjvps`` with ``nondiff_argnums``.")
+
+        def jvp(primals, tangents):
+            primal_out = self(*primals)
+            zeros = tree_util.tree_map(lambda x: zeros_like_aval(tangent_aval(get_aval(x))),
+                                       primal_out)
+            out = zeros
+            for fn, t in zip(jvps, tangents):
+                if fn is None:
+                    continue
+                term = fn(t, primal_out, *primals)
+                out = tree_util.tree_map(lambda a, b: a + b, out, term)
+            return primal_out, out
+        jvp.__name__ = f"{_name(self.fun)}_jvps"
+        self.defjvp(jvp)
+
+    def __get__(self, obj, objtype=None):
+        return self if obj is None else functools.partial(self, obj)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        name = _name(self.fun)
+        if self.jvp is None:
+            raise AttributeError(f"No JVP defined for custom_jvp function {name} using defjvp.")
+        args = resolve_kwargs(self.fun, args, kwargs)
+        trace = core.current_trace()
+        if isinstance(trace, core.EvalTrace):
+            return self.fun(*args)
+        nondiff, diff = _split_nondiff(args, self.nondiff_argnums)
+        leaves, in_tree = _to_leaves(tuple(diff), "the differentiable arguments", name)
+        store = _Store()
+        fun, rule = self.fun, self.jvp
+        nums = self.nondiff_argnums
+
+        def flat_fun(*xs):
+            full = _merge(nums, nondiff, tree_util.tree_unflatten(in_tree, xs))
+            out_leaves, store.out_tree = _to_leaves(fun(*full), "the output", name)
+            return out_leaves
+
+        def flat_jvp(primal_leaves, tangent_leaves):
+            primals = tree_util.tree_unflatten(in_tree, primal_leaves)
+            tangents = tree_util.tree_unflatten(in_tree, tangent_leaves)
+            with core.eqn_context(f"custom_jvp rule {_name(rule)} of {name}"):
+                result = rule(*nondiff, tuple(primals), tuple(tangents))
+            return _check_jvp_result(result, _name(rule), store)
+        flat_jvp.__name__ = _name(rule)
+        flat_fun.__name__ = name
+        out = trace.process_custom_jvp_call(custom_jvp_call, flat_fun, flat_jvp, leaves)
+        return tree_util.tree_unflatten(store.out_tree, out)
+
+
+def _check_jvp_result(result, rule_name: str, store: _Store):
+    if not (isinstance(result, (tuple, list)) and len(result) == 2):
+        raise TypeError(f"Custom JVP rule {rule_name} must produce a pair (list or tuple of "
+                        f"length two) representing primal and tangent outputs, got {result!r}")
+    primal_out, tangent_out = result
+    p_leaves, p_tree = _to_leaves(primal_out, "the primal output", rule_name)
+    t_leaves, t_tree = _to_leaves(tangent_out, "the tangent output", rule_name)
+    if p_tree != t_tree:
+        raise TypeError(f"Custom JVP rule {rule_name} must produce primal and tangent outputs "
+                        f"with equal container (pytree) structures, but got {p_tree} and "
+                        f"{t_tree} respectively.")
+    for i, (p, t) in enumerate(zip(p_leaves, t_leaves)):
+        pa, ta = get_aval(p), get_aval(t)
+        if pa.shape != ta.shape or (pa.dtype != ta.dtype and pa.dtype.kind in "fc"):
+            raise TypeError(
+                f"Custom JVP rule {rule_name} must produce primal and tangent outputs with "
+                f"corresponding shapes and dtypes, but output {i} has primal "
+                f"{pa.str_short()} and tangent {ta.str_short()} (expected tangent "
+                f"{tangent_aval(pa).str_short()}).")
+    store.out_tree = p_tree
+    return p_leaves, t_leaves
+
+
+def run_custom_jvp_rule(jvp: Callable, primals: list, tangents: list):
+    """Called by JVPTrace in its parent's context. Zero tangents are passed as arrays."""
+    return jvp(list(primals), [instantiate(t) for t in tangents])
+
+
+# ---------------------------------------------------------------------------
+# custom_vjp
+
+
+class custom_vjp:
+    """Set up a JAX-transformable function for a custom VJP rule definition.
+
+    Beyond JAX: `f.defjvp(rule)` may be given as well; forward mode then uses it
+    (jvp, jacfwd, hessian) instead of raising."""
+
+    def __init__(self, fun: Callable, nondiff_argnums: Sequence[int] = ()):
+        functools.update_wrapper(self, fun)
+        self.fun = fun
+        self.nondiff_argnums = tuple(nondiff_argnums)
+        self.fwd: Callable | None = None
+        self.bwd: Callable | None = None
+        self.jvp: Callable | None = None
+
+    def defvjp(self, fwd: Callable, bwd: Callable, symbolic_zeros: bool = False) -> None:
+        self.fwd, self.bwd = fwd, bwd
+
+    def defjvp(self, jvp: Callable) -> Callable:
+        self.jvp = jvp
+        return jvp
+
+    def __get__(self, obj, objtype=None):
+        return self if obj is None else functools.partial(self, obj)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        name = _name(self.fun)
+        if self.fwd is None or self.bwd is None:
+            raise AttributeError(f"No VJP defined for custom_vjp function {name} using defvjp.")
+        args = resolve_kwargs(self.fun, args, kwargs)
+        trace = core.current_trace()
+        if isinstance(trace, core.EvalTrace):
+            return self.fun(*args)
+        nondiff, diff = _split_nondiff(args, self.nondiff_argnums)
+        for i, x in zip(self.nondiff_argnums, nondiff):
+            for leaf in tree_util.tree_leaves(x):
+                if isinstance(leaf, Tracer):
+                    raise TypeError(
+                        f"custom_vjp function {name}: argument {i} is listed in nondiff_argnums "
+                        f"but holds a traced value ({leaf!r}). Values that are traced by "
+                        "jit/grad/vmap must be passed as regular (differentiable) arguments; "
+                        "return None as their cotangent from the bwd rule if they need none.")
+        leaves, in_tree = _to_leaves(tuple(diff), "the differentiable arguments", name)
+        in_avals = [get_aval(x) for x in leaves]
+        store = _Store()
+        fun, fwd, bwd, jvp = self.fun, self.fwd, self.bwd, self.jvp
+        nums = self.nondiff_argnums
+
+        def flat_fun(*xs):
+            full = _merge(nums, nondiff, tree_util.tree_unflatten(in_tree, xs))
+            out_leaves, store.out_tree = _to_leaves(fun(*full), "the output", name)
+            return out_leaves
+
+        def flat_fwd(*xs):
+            full = _merge(nums, nondiff, tree_util.tree_unflatten(in_tree, xs))
+            result = fwd(*full)
+            if not (isinstance(result, (tuple, list)) and len(result) == 2):
+                raise TypeError(f"Custom VJP fwd rule {_name(fwd)} for function {name} must "
+                                "produce a pair (list or tuple of length two) where the first "
+                                "element represents the primal output and the second element "
+                                f"represents residuals, got {result!r}")
+            out, res = result
+            out_leaves, store.out_tree = _to_leaves(out, "the primal output", _name(fwd))
+            res_leaves, store.res_tree = _to_leaves(res, "the residuals", _name(fwd))
+            return out_leaves, res_leaves
+
+        def flat_bwd(res_leaves, ct_leaves):
+            res = tree_util.tree_unflatten(store.res_tree, res_leaves)
+            cts = tree_util.tree_unflatten(store.out_tree, ct_leaves)
+            result = bwd(*nondiff, res, cts)
+            return _check_bwd_result(result, _name(bwd), name, in_tree, in_avals)
+
+        def flat_jvp(primal_leaves, tangent_leaves):
+            primals = tree_util.tree_unflatten(in_tree, primal_leaves)
+            tangents = tree_util.tree_unflatten(in_tree, tangent_leaves)
+            with core.eqn_context(f"custom jvp rule {_name(jvp)} of {name}"):
+                result = jvp(*nondiff, tuple(primals), tuple(tangents))
+            return _check_jvp_result(result, _name(jvp), store)
+
+        flat_fun.__name__, flat_fwd.__name__, flat_bwd.__name__ = name, _name(fwd), _name(bwd)
+        flat_fwd.jvp_rule = flat_jvp if jvp is not None else None
+        out = trace.process_custom_vjp_call(custom_vjp_call, flat_fun, flat_fwd, flat_bwd,
+                                            leaves, store)
+        return tree_util.tree_unflatten(store.out_tree, out)
+
+
+def _check_bwd_result(result, bwd_name: str, fun_name: str, in_tree, in_avals):
+    if isinstance(result, list):
+        result = tuple(result)
+    if not isinstance(result, tuple):
+        raise TypeError(f"Custom VJP bwd rule {bwd_name} for function {fun_name} must produce a "
+                        f"tuple (or list) with one cotangent per differentiable argument, "
+                        f"got {type(result).__name__}: {result!r}")
+    expected = in_tree.children
+    if len(result) != len(expected):
+        raise TypeError(f"Custom VJP bwd rule {bwd_name} for function {fun_name} must produce a "
+                        f"tuple of length equal to the number of differentiable arguments "
+                        f"({len(expected)}, structure {in_tree}), but got length {len(result)}")
+    leaves: list[Any] = []
+    avals = iter(in_avals)
+    for argnum, (ct, td) in enumerate(zip(result, expected)):
+        if ct is None:
+            leaves.extend(Zero(tangent_aval(next(avals))) for _ in range(td.num_leaves))
+            continue
+        ct_leaves, ct_tree = tree_util.tree_flatten(ct, is_leaf=lambda x: x is None)
+        arg_leaves_def = td
+        if ct_tree != arg_leaves_def and not _matches_with_nones(ct, td):
+            raise TypeError(f"Custom VJP bwd rule {bwd_name} for function {fun_name} must produce "
+                            f"cotangent {argnum} with the structure of the argument, {td}, "
+                            f"but got {tree_util.tree_structure(ct)}")
+        for leaf in ct_leaves:
+            aval = next(avals)
+            if leaf is None:
+                leaves.append(Zero(tangent_aval(aval)))
+                continue
+            la = get_aval(leaf)
+            if la.shape != aval.shape:
+                raise ValueError(f"Custom VJP bwd rule {bwd_name} for function {fun_name} "
+                                 f"produced a cotangent for argument {argnum} of shape "
+                                 f"{la.shape}, but the argument has shape {aval.shape}")
+            if la.dtype != aval.dtype and aval.dtype.kind in "fc":
+                from .prims.elementwise import convert_element_type
+                leaf = convert_element_type(leaf, aval.dtype, aval.weak_type)
+            leaves.append(leaf)
+    return leaves
+
+
+def _matches_with_nones(ct, td) -> bool:
+    """A cotangent tree may put None where the argument has a whole subtree."""
+    if ct is None:
+        return True
+    if td.kind == "leaf":
+        return not isinstance(ct, (tuple, list, dict))
+    sub = tree_util.tree_structure(ct, is_leaf=lambda x: x is None)
+    if sub.kind != td.kind or len(sub.children) != len(td.children):
+        return False
+    kids = (list(ct.values()) if isinstance(ct, dict) else list(ct))
+    if isinstance(ct, dict):
+        kids = [ct[k] for k in sorted(ct)]
+    return all(_matches_with_nones(c, t) for c, t in zip(kids, td.children))
+
+
+def custom_vjp_jvp(fun, fwd, bwd, primals, tangents, store, reverse: bool):
+    """JVP of a custom_vjp function, run in the JVPTrace's parent context."""
+    jvp_rule = getattr(fwd, "jvp_rule", None)
+    if jvp_rule is not None and not reverse:
+        return run_custom_jvp_rule(jvp_rule, primals, tangents)
+    out, res = fwd(*primals)
+    tangents = [instantiate(t) for t in tangents]
+    out_avals = tuple(tangent_aval(get_aval(o)) for o in out)
+    tangent_out = custom_lin.bind(*res, *tangents, num_res=len(res), bwd=bwd,
+                                  out_avals=out_avals)
+    return out, tangent_out
+
+
+def _custom_lin_transpose(cts, *args, num_res, bwd, out_avals):
+    res = args[:num_res]
+    cts = [zeros_like_aval(a) if isinstance(c, Zero) else c for c, a in zip(cts, out_avals)]
+    cts_in = bwd(list(res), cts)
+    return [None] * num_res + list(cts_in)
+
+
+def _custom_lin_forward(*args, **params):
+    raise TypeError(FORWARD_MODE_ERROR)
+
+
+def _custom_lin_abstract(*avals, num_res, bwd, out_avals):
+    return list(out_avals)
+
+
+core.abstract_eval_rules[custom_lin] = _custom_lin_abstract
+core.impl_rules[custom_lin] = _custom_lin_forward
+transpose_rules[custom_lin] = _custom_lin_transpose
+
+
+def _custom_lin_jvp(primals, tangents, **params):
+    raise TypeError(FORWARD_MODE_ERROR)
+
+
+def _custom_lin_batch(axis_size, vals, dims, *, num_res, bwd, out_avals):
+    # the transposed (bwd) map runs per example: vmap the user's bwd
+    vals = [bdim_to_front(v, d, axis_size) for v, d in zip(vals, dims)]
+
+    def batched_bwd(res, cts):
+        outs, out_dims = vmap_flat(lambda *a: _instantiate_all(bwd(list(a[:num_res]),
+                                                                   list(a[num_res:]))),
+                                   [*res, *cts], [0] * (len(res) + len(cts)), axis_size)
+        return [bdim_to_front(o, d, axis_size) for o, d in zip(outs, out_dims)]
+    batched_avals = tuple(ShapedArray((axis_size, *a.shape), a.dtype, a.weak_type)
+                          for a in out_avals)
+    outs = custom_lin.bind(*vals, num_res=num_res, bwd=batched_bwd, out_avals=batched_avals)
+    return outs, [0] * len(outs)
+
+
+def _instantiate_all(xs):
+    return [instantiate(x) for x in xs]
+
+
+from .jvp import jvp_rules  # noqa: E402
+from .batching import batch_rules  # noqa: E402
+
+jvp_rules[custom_lin] = _custom_lin_jvp
+batch_rules[custom_lin] = _custom_lin_batch
+
+
+# ---------------------------------------------------------------------------
+# vmap of custom rules: batch the function and its rules, all at axis 0
+
+
+def _vmap_out0(fun, args, axis_size):
+    outs, dims = vmap_flat(fun, args, [0] * len(args), axis_size)
+    return [bdim_to_front(o, d, axis_size) for o, d in zip(outs, dims)]
+
+
+def batch_custom_jvp(prim, fun, jvp, vals, dims, axis_size):
+    vals = [bdim_to_front(v, d, axis_size) for v, d in zip(vals, dims)]
+    n = len(vals)
+
+    def batched_fun(*xs):
+        return _vmap_out0(fun, xs, axis_size)
+
+    def batched_jvp(primals, tangents):
+        nout = []
+
+        def both(*a):
+            p, t = jvp(list(a[:n]), list(a[n:]))
+            nout.append(len(p))
+            return [*p, *map(instantiate, t)]
+        outs = _vmap_out0(both, [*primals, *tangents], axis_size)
+        return outs[:nout[0]], outs[nout[0]:]
+    batched_jvp.__name__ = getattr(jvp, "__name__", "jvp")
+    return core.current_trace().process_custom_jvp_call(prim, batched_fun, batched_jvp, vals)
+
+
+def batch_custom_vjp(prim, fun, fwd, bwd, vals, dims, axis_size, store):
+    vals = [bdim_to_front(v, d, axis_size) for v, d in zip(vals, dims)]
+
+    def batched_fun(*xs):
+        return _vmap_out0(fun, xs, axis_size)
+
+    def batched_fwd(*xs):
+        nout = []
+
+        def both(*a):
+            out, res = fwd(*a)
+            nout.append(len(out))
+            return [*out, *res]
+        outs = _vmap_out0(both, xs, axis_size)
+        return outs[:nout[0]], outs[nout[0]:]
+
+    def batched_bwd(res, cts):
+        nres = len(res)
+        return _vmap_out0(lambda *a: _instantiate_all(bwd(list(a[:nres]), list(a[nres:]))),
+                          [*res, *map(instantiate, cts)], axis_size)
+
+    jvp_rule = getattr(fwd, "jvp_rule", None)
+    if jvp_rule is not None:
+        n = len(vals)
+
+        def batched_jvp(primals, tangents):
+            nout = []
+
+            def both(*a):
+                p, t = jvp_rule(list(a[:n]), list(a[n:]))
+                nout.append(len(p))
+                return [*p, *map(instantiate, t)]
+            outs = _vmap_out0(both, [*primals, *tangents], axis_size)
+            return outs[:nout[0]], outs[nout[0]:]
+        batched_fwd.jvp_rule = batched_jvp
+    else:
+        batched_fwd.jvp_rule = None
+    return core.current_trace().process_custom_vjp_call(prim, batched_fun, batched_fwd,
+                                                        batched_bwd, vals, store)
+
+
+# ---------------------------------------------------------------------------
+# The staged forms: evaluation re-enters the current trace; lowering emits the primal.
+
+
+def _custom_jvp_call_abstract(*avals, call_jaxpr, jvp_fn, num_consts):
+    return call_jaxpr.out_avals
+
+
+def _custom_vjp_call_abstract(*avals, call_jaxpr, fwd_fn, bwd_fn, num_consts, out_trees):
+    return call_jaxpr.out_avals
+
+
+def _check_const_tangents(consts, kind: str) -> None:
+    from .jvp import JVPTrace, JVPTracer
+    trace = core.current_trace()
+    if isinstance(trace, JVPTrace) and any(isinstance(c, JVPTracer) and c._trace is trace
+                                           for c in consts):
+        raise NotImplementedError(
+            f"differentiating a staged {kind} function with respect to a value it closes over "
+            "is not supported; pass that value as an argument of the function instead")
+
+
+def _eval_custom_jvp_call(*args, call_jaxpr, jvp_fn, num_consts):
+    consts, xs = list(args[:num_consts]), list(args[num_consts:])
+    _check_const_tangents(consts, "custom_jvp")
+
+    def fun(*ys):
+        return core.eval_jaxpr(call_jaxpr.jaxpr, [], [*consts, *ys])
+    fun.__name__ = "custom_jvp_body"
+    return core.current_trace().process_custom_jvp_call(custom_jvp_call, fun, jvp_fn, xs)
+
+
+def _eval_custom_vjp_call(*args, call_jaxpr, fwd_fn, bwd_fn, num_consts, out_trees):
+    consts, xs = list(args[:num_consts]), list(args[num_consts:])
+    _check_const_tangents(consts, "custom_vjp")
+
+    def fun(*ys):
+        return core.eval_jaxpr(call_jaxpr.jaxpr, [], [*consts, *ys])
+    return core.current_trace().process_custom_vjp_call(custom_vjp_call, fun, fwd_fn, bwd_fn,
+                                                        xs, out_trees)
+
+
+core.abstract_eval_rules[custom_jvp_call] = _custom_jvp_call_abstract
+core.abstract_eval_rules[custom_vjp_call] = _custom_vjp_call_abstract
+core.eval_rules[custom_jvp_call] = _eval_custom_jvp_call
+core.eval_rules[custom_vjp_call] = _eval_custom_vjp_call

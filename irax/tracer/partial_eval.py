@@ -1,0 +1,185 @@
+"""Staging (tracing Python into a Jaxpr) and partial evaluation (the heart of linearize).
+
+StagingTrace records every primitive into a Jaxpr. PartialEvalTrace records only the
+primitives that touch its own (unknown) tracers and hands everything else to its parent:
+under a JVPTrace whose tangents are unknown, that splits a JVP into the primal computation
+(run now, by the parent) and a linear tangent program (staged, with residual constants).
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from . import core
+from .core import (Atom, ClosedJaxpr, Eqn, Jaxpr, Literal, Primitive, ShapedArray, Trace,
+                   Tracer, Var, get_aval, set_current_trace)
+
+
+class StagedTracer(Tracer):
+    __slots__ = ("_trace", "var")
+
+    def __init__(self, trace: "StagingTrace", var: Var):
+        self._trace = trace
+        self.var = var
+
+    @property
+    def aval(self) -> ShapedArray:
+        return self.var.aval
+
+    def _trace_description(self) -> str:
+        return self._trace.description
+
+
+class StagingTrace(Trace):
+    description = "irax.jit / make_jaxpr (staged, abstract values only)"
+
+    def __init__(self, parent: Trace, description: str | None = None):
+        self.parent = parent
+        self.eqns: list[Eqn] = []
+        self.invars: list[Var] = []
+        self.constvars: list[Var] = []
+        self.const_values: list[Any] = []
+        self._const_ids: dict[int, Var] = {}
+        if description:
+            self.description = description
+
+    def is_mine(self, x: Any) -> bool:
+        return isinstance(x, StagedTracer) and x._trace is self
+
+    def new_arg(self, aval: ShapedArray) -> StagedTracer:
+        v = Var(aval)
+        self.invars.append(v)
+        return StagedTracer(self, v)
+
+    def get_atom(self, x: Any) -> Atom:
+        if self.is_mine(x):
+            return x.var
+        if isinstance(x, Tracer):
+            core.check_not_leaked(x, self)
+        elif not isinstance(x, core.Array):
+            aval = get_aval(x)
+            if aval.shape == ():
+                return Literal(np.asarray(x, dtype=aval.dtype), aval)
+        elif x.ndim == 0 and isinstance(x.device_buffer(), np.ndarray):
+            return Literal(x.numpy(), x.aval)
+        var = self._const_ids.get(id(x))
+        if var is None:
+            var = Var(get_aval(x))
+            self._const_ids[id(x)] = var
+            self.constvars.append(var)
+            self.const_values.append(x)
+        return var
+
+    def add_eqn(self, prim: Primitive, atoms: list[Atom], params: dict,
+                out_avals: Sequence[ShapedArray]) -> list[StagedTracer]:
+        outs = [Var(a) for a in out_avals]
+        self.eqns.append(Eqn(prim, atoms, outs, params, core.current_eqn_context()))
+        return [StagedTracer(self, v) for v in outs]
+
+    def process_primitive(self, prim, args, params):
+        atoms = [self.get_atom(x) for x in args]
+        out_avals = core.check_avals(prim, [a.aval for a in atoms], params)
+        outs = self.add_eqn(prim, atoms, params, out_avals)
+        return outs if prim.multiple_results else outs[0]
+
+    def process_custom_jvp_call(self, prim, fun, jvp, args, symbolic_zeros=False):
+        from .custom import custom_jvp_call
+        closed, consts = trace_to_subjaxpr(fun, [get_aval(a) for a in args], self)
+        params = dict(call_jaxpr=closed, jvp_fn=jvp, num_consts=len(consts))
+        return self.process_primitive(custom_jvp_call, [*consts, *args], params)
+
+    def process_custom_vjp_call(self, prim, fun, fwd, bwd, args, out_trees):
+        from .custom import custom_vjp_call
+        closed, consts = trace_to_subjaxpr(fun, [get_aval(a) for a in args], self)
+        params = dict(call_jaxpr=closed, fwd_fn=fwd, bwd_fn=bwd, num_consts=len(consts),
+                      out_trees=out_trees)
+        return self.process_primitive(custom_vjp_call, [*consts, *args], params)
+
+    def build(self, outs: Sequence[Any]) -> ClosedJaxpr:
+        outvars = [self.get_atom(o) for o in outs]
+        jaxpr = Jaxpr(list(self.constvars), list(self.invars), list(self.eqns), outvars)
+        return ClosedJaxpr(jaxpr, list(self.const_values))
+
+
+def trace_to_jaxpr(fun: Callable[..., Sequence[Any]], in_avals: Sequence[ShapedArray],
+                   description: str | None = None) -> ClosedJaxpr:
+    """Stage `fun` (flat arrays in, flat list out) into a ClosedJaxpr."""
+    trace = StagingTrace(core.current_trace(), description)
+    args = [trace.new_arg(a) for a in in_avals]
+    with set_current_trace(trace):
+        outs = fun(*args)
+    return trace.build(outs)
+
+
+def convert_constvars(closed: ClosedJaxpr) -> tuple[ClosedJaxpr, list[Any]]:
+    """Closure conversion: constants become leading inputs (so they can be traced values)."""
+    j = closed.jaxpr
+    return ClosedJaxpr(Jaxpr([], j.constvars + j.invars, j.eqns, j.outvars), []), closed.consts
+
+
+def trace_to_subjaxpr(fun, in_avals, outer: Trace) -> tuple[ClosedJaxpr, list[Any]]:
+    with set_current_trace(outer):
+        closed = trace_to_jaxpr(fun, in_avals)
+    return convert_constvars(closed)
+
+
+# ---------------------------------------------------------------------------
+# Partial evaluation
+
+partial_eval_rules: dict[Primitive, Callable] = {}
+
+
+class PartialEvalTrace(StagingTrace):
+    description = "linearize (a value that depends on a tangent)"
+
+    def process_primitive(self, prim, args, params):
+        if not any(self.is_mine(x) for x in args):
+            with set_current_trace(self.parent):
+                return prim.bind(*args, **params)
+        rule = partial_eval_rules.get(prim)
+        if rule is not None:
+            return rule(self, args, params)
+        return super().process_primitive(prim, args, params)
+
+    def process_custom_jvp_call(self, prim, fun, jvp, args, symbolic_zeros=False):
+        if not any(self.is_mine(x) for x in args):
+            with set_current_trace(self.parent):
+                return self.parent.process_custom_jvp_call(prim, fun, jvp, args)
+        return fun(*args)
+
+    def process_custom_vjp_call(self, prim, fun, fwd, bwd, args, out_trees):
+        if not any(self.is_mine(x) for x in args):
+            with set_current_trace(self.parent):
+                return self.parent.process_custom_vjp_call(prim, fun, fwd, bwd, args, out_trees)
+        return fun(*args)
+
+
+def inline_partial_eval(trace: PartialEvalTrace, prim: Primitive, body: ClosedJaxpr,
+                        args: Sequence[Any]) -> list[Any]:
+    """Default for call-like primitives with some unknown inputs: evaluate the body here."""
+    with set_current_trace(trace):
+        return core.eval_jaxpr(body.jaxpr, body.consts, args)
+
+
+def linearize_flat(fun: Callable[..., Sequence[Any]], primals: Sequence[Any]
+                   ) -> tuple[list[Any], ClosedJaxpr, list[bool]]:
+    """Primal outputs now, plus the linear map from input to output tangents as a Jaxpr.
+
+    Returns (primal_outs, linear_jaxpr, out_nonzero): the jaxpr's inputs are the input
+    tangents, its outputs the tangents of the outputs marked nonzero; its constants are
+    the residuals."""
+    from .jvp import JVPTrace, Zero, is_differentiable, tangent_aval
+    parent = core.current_trace()
+    pe = PartialEvalTrace(parent)
+    avals = [get_aval(p) for p in primals]
+    tangent_args = [pe.new_arg(tangent_aval(a)) for a in avals]
+    jvp_trace = JVPTrace(pe)
+    ins = [jvp_trace.wrap(p, t if is_differentiable(a) else Zero(a))
+           for p, t, a in zip(primals, tangent_args, avals)]
+    with set_current_trace(jvp_trace):
+        outs = fun(*ins)
+    primal_outs, tangent_outs = core.unzip2(jvp_trace.to_pair(o) for o in outs)
+    nonzero = [not isinstance(t, Zero) for t in tangent_outs]
+    linear = pe.build([t for t, nz in zip(tangent_outs, nonzero) if nz])
+    return primal_outs, linear, nonzero

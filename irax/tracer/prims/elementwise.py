@@ -1,0 +1,427 @@
+"""Elementwise primitives. Operands of n-ary primitives have equal shapes and dtypes
+(irax.numpy broadcasts and promotes before binding, as jax.numpy does over lax)."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import core
+from ..batching import defbroadcasting, defvectorized
+from ..core import Primitive, ShapedArray
+from ..jvp import Zero, defjvp, defjvp_with_output, deflinear, defzero, instantiate, jvp_rules
+from ..transpose import NonlinearError, is_undefined, transpose_rules
+
+# ---------------------------------------------------------------------------
+# Abstract evaluation
+
+
+def _check_kinds(name: str, kinds: str, avals) -> None:
+    for a in avals:
+        if a.dtype.kind not in kinds:
+            allowed = {"f": "floating", "c": "complex", "i": "signed integer",
+                       "u": "unsigned integer", "b": "bool"}
+            raise TypeError(f"{name} does not accept dtype {a.dtype.name} "
+                            f"(accepted: {', '.join(allowed[k] for k in kinds)})")
+
+
+def _same_shapes_dtypes(name: str, avals) -> None:
+    a0 = avals[0]
+    for a in avals[1:]:
+        if a.shape != a0.shape:
+            raise TypeError(f"{name} got incompatible shapes for broadcasting: "
+                            f"{', '.join(str(b.shape) for b in avals)}")
+        if a.dtype != a0.dtype:
+            raise TypeError(f"{name} requires arguments to have the same dtypes, got "
+                            f"{', '.join(b.dtype.name for b in avals)}")
+
+
+def _elementwise(name: str, kinds: str, out_dtype=None, nargs: int = 1) -> Primitive:
+    prim = Primitive(name)
+
+    def abstract(*avals, **params):
+        _check_kinds(name, kinds, avals)
+        _same_shapes_dtypes(name, avals)
+        weak = all(a.weak_type for a in avals)
+        if out_dtype is not None:
+            return ShapedArray(avals[0].shape, np.dtype(out_dtype), False)
+        return ShapedArray(avals[0].shape, avals[0].dtype, weak)
+    core.abstract_eval_rules[prim] = abstract
+    return prim
+
+
+FLOAT = "fc"
+NUM = "fciu"
+INT = "iu"
+ANY = "fciub"
+INTBOOL = "iub"
+
+
+def _keep(fn):
+    """Wrap a NumPy function so it returns an array of the input dtype."""
+    def impl(*xs, **params):
+        out = fn(*xs, **params)
+        return np.asarray(out, dtype=xs[0].dtype)
+    return impl
+
+
+def _to(dtype):
+    def wrap(fn):
+        def impl(*xs, **params):
+            return np.asarray(fn(*xs, **params), dtype=dtype)
+        return impl
+    return wrap
+
+
+# ---------------------------------------------------------------------------
+# Primitives: unary
+
+neg_p = _elementwise("neg", NUM)
+sin_p = _elementwise("sin", FLOAT)
+cos_p = _elementwise("cos", FLOAT)
+tan_p = _elementwise("tan", FLOAT)
+asin_p = _elementwise("asin", FLOAT)
+acos_p = _elementwise("acos", FLOAT)
+atan_p = _elementwise("atan", FLOAT)
+sinh_p = _elementwise("sinh", FLOAT)
+cosh_p = _elementwise("cosh", FLOAT)
+tanh_p = _elementwise("tanh", FLOAT)
+asinh_p = _elementwise("asinh", FLOAT)
+acosh_p = _elementwise("acosh", FLOAT)
+atanh_p = _elementwise("atanh", FLOAT)
+exp_p = _elementwise("exp", FLOAT)
+exp2_p = _elementwise("exp2", FLOAT)
+expm1_p = _elementwise("expm1", FLOAT)
+log_p = _elementwise("log", FLOAT)
+log1p_p = _elementwise("log1p", FLOAT)
+sqrt_p = _elementwise("sqrt", FLOAT)
+rsqrt_p = _elementwise("rsqrt", FLOAT)
+cbrt_p = _elementwise("cbrt", FLOAT)
+logistic_p = _elementwise("logistic", FLOAT)
+erf_p = _elementwise("erf", "f")
+abs_p = _elementwise("abs", NUM)
+sign_p = _elementwise("sign", NUM)
+floor_p = _elementwise("floor", "f")
+ceil_p = _elementwise("ceil", "f")
+round_p = _elementwise("round", "f")   # half to even, like jnp.round
+is_finite_p = _elementwise("is_finite", "f", out_dtype=np.bool_)
+not_p = _elementwise("not", INTBOOL)
+integer_pow_p = _elementwise("integer_pow", NUM)
+
+# binary
+add_p = _elementwise("add", NUM, nargs=2)
+sub_p = _elementwise("sub", NUM, nargs=2)
+mul_p = _elementwise("mul", NUM, nargs=2)
+div_p = _elementwise("div", NUM, nargs=2)
+rem_p = _elementwise("rem", "fiu", nargs=2)
+pow_p = _elementwise("pow", FLOAT, nargs=2)
+max_p = _elementwise("max", "fiub", nargs=2)
+min_p = _elementwise("min", "fiub", nargs=2)
+atan2_p = _elementwise("atan2", "f", nargs=2)
+and_p = _elementwise("and", INTBOOL, nargs=2)
+or_p = _elementwise("or", INTBOOL, nargs=2)
+xor_p = _elementwise("xor", INTBOOL, nargs=2)
+eq_p = _elementwise("eq", ANY, out_dtype=np.bool_, nargs=2)
+ne_p = _elementwise("ne", ANY, out_dtype=np.bool_, nargs=2)
+lt_p = _elementwise("lt", "fiub", out_dtype=np.bool_, nargs=2)
+le_p = _elementwise("le", "fiub", out_dtype=np.bool_, nargs=2)
+gt_p = _elementwise("gt", "fiub", out_dtype=np.bool_, nargs=2)
+ge_p = _elementwise("ge", "fiub", out_dtype=np.bool_, nargs=2)
+
+# select(pred, on_true, on_false) and dtype conversion have their own type rules
+select_p = Primitive("select")
+convert_element_type_p = Primitive("convert_element_type")
+stop_gradient_p = Primitive("stop_gradient")
+
+
+def _select_abstract(pred: ShapedArray, on_true: ShapedArray, on_false: ShapedArray):
+    if pred.dtype != np.bool_:
+        raise TypeError(f"select requires a bool predicate, got {pred.dtype.name}")
+    if not (pred.shape == on_true.shape == on_false.shape):
+        raise TypeError(f"select got incompatible shapes: predicate {pred.shape}, "
+                        f"on_true {on_true.shape}, on_false {on_false.shape}")
+    if on_true.dtype != on_false.dtype:
+        raise TypeError(f"select branches must have the same dtype, got "
+                        f"{on_true.dtype.name} and {on_false.dtype.name}")
+    return ShapedArray(on_true.shape, on_true.dtype, on_true.weak_type and on_false.weak_type)
+
+
+def _convert_abstract(x: ShapedArray, *, new_dtype: np.dtype, weak_type: bool = False):
+    return ShapedArray(x.shape, np.dtype(new_dtype), weak_type)
+
+
+def _integer_pow_abstract(x: ShapedArray, *, y: int):
+    _check_kinds("integer_pow", NUM, [x])
+    if x.dtype.kind in INT and y < 0:
+        raise TypeError("integer_pow of an integer array requires a non-negative exponent")
+    return x
+
+
+core.abstract_eval_rules[select_p] = _select_abstract
+core.abstract_eval_rules[convert_element_type_p] = _convert_abstract
+core.abstract_eval_rules[integer_pow_p] = _integer_pow_abstract
+core.abstract_eval_rules[stop_gradient_p] = lambda x: x
+
+# ---------------------------------------------------------------------------
+# Internal helpers (also the building blocks of irax.lax / irax.numpy)
+
+
+def neg(x): return neg_p.bind(x)
+def sin(x): return sin_p.bind(x)
+def cos(x): return cos_p.bind(x)
+def exp(x): return exp_p.bind(x)
+def log(x): return log_p.bind(x)
+def sqrt(x): return sqrt_p.bind(x)
+def tanh(x): return tanh_p.bind(x)
+def sign(x): return sign_p.bind(x)
+def add(x, y): return add_p.bind(x, y)
+def sub(x, y): return sub_p.bind(x, y)
+def mul(x, y): return mul_p.bind(x, y)
+def div(x, y): return div_p.bind(x, y)
+def square(x): return integer_pow_p.bind(x, y=2)
+def integer_pow(x, y: int): return integer_pow_p.bind(x, y=y)
+def select(pred, on_true, on_false): return select_p.bind(pred, on_true, on_false)
+def eq(x, y): return eq_p.bind(x, y)
+def gt(x, y): return gt_p.bind(x, y)
+def lt(x, y): return lt_p.bind(x, y)
+def convert_element_type(x, dtype, weak_type: bool = False):
+    aval = core.get_aval(x)
+    if aval.dtype == np.dtype(dtype) and aval.weak_type == weak_type:
+        return x
+    return convert_element_type_p.bind(x, new_dtype=np.dtype(dtype), weak_type=weak_type)
+
+
+def full_like_scalar(x, value):
+    """A constant with x's shape and dtype (for rules)."""
+    from .shape import full
+    a = core.get_aval(x)
+    return full(a.shape, value, a.dtype, a.weak_type)
+
+
+def _erf_np(x):
+    return np.vectorize(math.erf, otypes=[x.dtype])(x) if x.size else x.copy()
+
+
+def _round_half_even(x):
+    return np.round(x)
+
+
+def _int_div(x, y):
+    if x.dtype.kind in "iu":
+        safe = np.where(y == 0, 1, y)
+        q = np.trunc(x / safe).astype(x.dtype) if x.dtype.kind == "i" else x // safe
+        return np.where(y == 0, -1 if x.dtype.kind == "i" else np.iinfo(x.dtype).max, q)
+    return x / y
+
+
+def _rem(x, y):
+    if x.dtype.kind in "iu":
+        safe = np.where(y == 0, 1, y)
+        return np.where(y == 0, x, np.fmod(x, safe))
+    return np.fmod(x, y)
+
+
+def _integer_pow_np(x, *, y):
+    if y == 0:
+        return np.ones_like(x)
+    if y < 0:
+        return 1 / (x ** -y)
+    return x ** y
+
+
+def _trunc_div(x, y):
+    q = div(x, y)
+    return mul(sign(q), floor_p.bind(abs_p.bind(q)))
+
+
+def _max_jvp_select(t, x, y, *, pick):
+    # ties share the tangent equally, as in JAX
+    from .shape import full
+    a = core.get_aval(x)
+    one = full(a.shape, 1, a.dtype)
+    half = full(a.shape, 0.5, a.dtype)
+    zero = full(a.shape, 0, a.dtype)
+    w = select(eq(x, y), half, select(pick(x, y), one, zero))
+    return mul(t, w)
+
+
+def _pow_jvp_x(t, x, y):
+    from .shape import full
+    a = core.get_aval(y)
+    one = full(a.shape, 1, a.dtype)
+    return mul(t, mul(y, pow_p.bind(x, sub(y, one))))
+
+
+def _pow_jvp_y(t, out, x, y):
+    # d/dy x^y = log(x) x^y; defined as 0 where x == 0 (so 0**y has a finite gradient)
+    zero = full_like_scalar(x, 0)
+    safe_log = select(eq(x, zero), zero, log(x))
+    return mul(t, mul(safe_log, out))
+
+
+def _sqrt_1m_x2(x):
+    return sqrt(sub(full_like_scalar(x, 1), square(x)))
+
+
+def _select_jvp(primals, tangents):
+    pred, a, b = primals
+    _, ta, tb = tangents
+    out = select(pred, a, b)
+    if isinstance(ta, Zero) and isinstance(tb, Zero):
+        return out, Zero(core.get_aval(out))
+    return out, select(pred, instantiate(ta), instantiate(tb))
+
+
+def _convert_jvp(primals, tangents, *, new_dtype, weak_type=False):
+    (x,), (t,) = primals, tangents
+    out = convert_element_type_p.bind(x, new_dtype=new_dtype, weak_type=weak_type)
+    if np.dtype(new_dtype).kind not in "fc" or core.get_aval(x).dtype.kind not in "fc":
+        return out, Zero(core.get_aval(out))
+    return out, convert_element_type_p.bind(t, new_dtype=new_dtype, weak_type=weak_type)
+
+
+def _stop_gradient_jvp(primals, tangents):
+    out = stop_gradient_p.bind(*primals)
+    return out, Zero(core.get_aval(out))
+
+
+# -- transpose rules
+
+
+def _add_transpose(ct, x, y):
+    return [ct if is_undefined(x) else None, ct if is_undefined(y) else None]
+
+
+def _sub_transpose(ct, x, y):
+    return [ct if is_undefined(x) else None, neg(ct) if is_undefined(y) else None]
+
+
+def _mul_transpose(ct, x, y):
+    if is_undefined(x) and is_undefined(y):
+        raise NonlinearError("mul of two tangent values is not linear")
+    if is_undefined(x):
+        return [mul(ct, y), None]
+    return [None, mul(x, ct)]
+
+
+def _div_transpose(ct, x, y):
+    if is_undefined(y):
+        raise NonlinearError("div with a tangent in the denominator is not linear")
+    return [div(ct, y), None]
+
+
+def _select_transpose(ct, pred, a, b):
+    if is_undefined(pred):
+        raise NonlinearError("select with a tangent predicate")
+    zeros = full_like_scalar(ct, 0)
+    return [None,
+            select(pred, ct, zeros) if is_undefined(a) else None,
+            select(pred, zeros, ct) if is_undefined(b) else None]
+
+
+def _convert_transpose(ct, x, *, new_dtype, weak_type=False):
+    return [convert_element_type_p.bind(ct, new_dtype=x.aval.dtype, weak_type=x.aval.weak_type)]
+
+
+# ---------------------------------------------------------------------------
+# Registration: impl, jvp, transpose, batching — one block per primitive
+
+_UNARY_IMPL = {
+    neg_p: np.negative, sin_p: np.sin, cos_p: np.cos, tan_p: np.tan, asin_p: np.arcsin,
+    acos_p: np.arccos, atan_p: np.arctan, sinh_p: np.sinh, cosh_p: np.cosh, tanh_p: np.tanh,
+    asinh_p: np.arcsinh, acosh_p: np.arccosh, atanh_p: np.arctanh, exp_p: np.exp,
+    exp2_p: np.exp2, expm1_p: np.expm1, log_p: np.log, log1p_p: np.log1p, sqrt_p: np.sqrt,
+    rsqrt_p: lambda x: 1 / np.sqrt(x), cbrt_p: np.cbrt,
+    logistic_p: lambda x: 1 / (1 + np.exp(-x)), erf_p: _erf_np, abs_p: np.abs,
+    sign_p: np.sign, floor_p: np.floor, ceil_p: np.ceil, round_p: _round_half_even,
+    not_p: lambda x: np.logical_not(x) if x.dtype == np.bool_ else np.invert(x),
+    integer_pow_p: _integer_pow_np, stop_gradient_p: lambda x: x.copy(),
+}
+for _p, _f in _UNARY_IMPL.items():
+    core.impl_rules[_p] = _keep(_f)
+core.impl_rules[is_finite_p] = _to(np.bool_)(np.isfinite)
+
+_BINARY_IMPL = {
+    add_p: np.add, sub_p: np.subtract, mul_p: np.multiply, div_p: _int_div, rem_p: _rem,
+    pow_p: np.power, max_p: np.maximum, min_p: np.minimum, atan2_p: np.arctan2,
+    and_p: lambda x, y: np.logical_and(x, y) if x.dtype == np.bool_ else np.bitwise_and(x, y),
+    or_p: lambda x, y: np.logical_or(x, y) if x.dtype == np.bool_ else np.bitwise_or(x, y),
+    xor_p: lambda x, y: np.logical_xor(x, y) if x.dtype == np.bool_ else np.bitwise_xor(x, y),
+}
+for _p, _f in _BINARY_IMPL.items():
+    core.impl_rules[_p] = _keep(_f)
+for _p, _f in {eq_p: np.equal, ne_p: np.not_equal, lt_p: np.less, le_p: np.less_equal,
+               gt_p: np.greater, ge_p: np.greater_equal}.items():
+    core.impl_rules[_p] = _to(np.bool_)(_f)
+core.impl_rules[select_p] = lambda p, a, b: np.where(p, a, b).astype(a.dtype)
+core.impl_rules[convert_element_type_p] = (
+    lambda x, *, new_dtype, weak_type=False: np.asarray(x).astype(new_dtype))
+
+# jvp rules
+deflinear(neg_p)
+defjvp(sin_p, lambda t, x: mul(t, cos(x)))
+defjvp(cos_p, lambda t, x: neg(mul(t, sin(x))))
+defjvp_with_output(tan_p, lambda t, out, x: mul(t, add(full_like_scalar(x, 1), square(out))))
+defjvp(asin_p, lambda t, x: div(t, _sqrt_1m_x2(x)))
+defjvp(acos_p, lambda t, x: neg(div(t, _sqrt_1m_x2(x))))
+defjvp(atan_p, lambda t, x: div(t, add(full_like_scalar(x, 1), square(x))))
+defjvp(sinh_p, lambda t, x: mul(t, cosh_p.bind(x)))
+defjvp(cosh_p, lambda t, x: mul(t, sinh_p.bind(x)))
+defjvp_with_output(tanh_p, lambda t, out, x: mul(t, sub(full_like_scalar(x, 1), square(out))))
+defjvp(asinh_p, lambda t, x: div(t, sqrt(add(square(x), full_like_scalar(x, 1)))))
+defjvp(acosh_p, lambda t, x: div(t, sqrt(sub(square(x), full_like_scalar(x, 1)))))
+defjvp(atanh_p, lambda t, x: div(t, sub(full_like_scalar(x, 1), square(x))))
+defjvp_with_output(exp_p, lambda t, out, x: mul(t, out))
+defjvp_with_output(exp2_p, lambda t, out, x: mul(t, mul(out, full_like_scalar(x, math.log(2)))))
+defjvp_with_output(expm1_p, lambda t, out, x: mul(t, add(out, full_like_scalar(x, 1))))
+defjvp(log_p, lambda t, x: div(t, x))
+defjvp(log1p_p, lambda t, x: div(t, add(full_like_scalar(x, 1), x)))
+defjvp_with_output(sqrt_p, lambda t, out, x: div(t, mul(full_like_scalar(x, 2), out)))
+defjvp_with_output(rsqrt_p, lambda t, out, x: mul(t, mul(full_like_scalar(x, -0.5), div(out, x))))
+defjvp_with_output(cbrt_p, lambda t, out, x: mul(t, div(out, mul(full_like_scalar(x, 3), x))))
+defjvp_with_output(logistic_p,
+                   lambda t, out, x: mul(t, mul(out, sub(full_like_scalar(x, 1), out))))
+defjvp(erf_p, lambda t, x: mul(t, mul(full_like_scalar(x, 2 / math.sqrt(math.pi)),
+                                      exp(neg(square(x))))))
+defjvp(abs_p, lambda t, x: mul(t, sign(x)))
+for _p in (sign_p, floor_p, ceil_p, round_p, is_finite_p, not_p, and_p, or_p, xor_p,
+           eq_p, ne_p, lt_p, le_p, gt_p, ge_p):
+    defzero(_p)
+defjvp(integer_pow_p, lambda t, x, *, y: (
+    full_like_scalar(t, 0) if y == 0 else
+    mul(t, mul(full_like_scalar(x, y), integer_pow(x, y - 1) if y != 2 else x))))
+defjvp(add_p, lambda t, x, y: t, lambda t, x, y: t)
+defjvp(sub_p, lambda t, x, y: t, lambda t, x, y: neg(t))
+defjvp(mul_p, lambda t, x, y: mul(t, y), lambda t, x, y: mul(x, t))
+defjvp_with_output(div_p, lambda t, out, x, y: div(t, y),
+                   lambda t, out, x, y: neg(mul(t, div(out, y))))
+defjvp(rem_p, lambda t, x, y: t, lambda t, x, y: neg(mul(t, _trunc_div(x, y))))
+defjvp_with_output(pow_p, lambda t, out, x, y: _pow_jvp_x(t, x, y), _pow_jvp_y)
+defjvp(max_p, lambda t, x, y: _max_jvp_select(t, x, y, pick=gt),
+       lambda t, x, y: _max_jvp_select(t, y, x, pick=gt))
+defjvp(min_p, lambda t, x, y: _max_jvp_select(t, x, y, pick=lt),
+       lambda t, x, y: _max_jvp_select(t, y, x, pick=lt))
+defjvp(atan2_p,
+       lambda t, x, y: mul(t, div(y, add(square(x), square(y)))),
+       lambda t, x, y: neg(mul(t, div(x, add(square(x), square(y))))))
+jvp_rules[select_p] = _select_jvp
+jvp_rules[convert_element_type_p] = _convert_jvp
+jvp_rules[stop_gradient_p] = _stop_gradient_jvp
+
+# transpose rules (linear primitives)
+transpose_rules[neg_p] = lambda ct, x: [neg(ct)]
+transpose_rules[add_p] = _add_transpose
+transpose_rules[sub_p] = _sub_transpose
+transpose_rules[mul_p] = _mul_transpose
+transpose_rules[div_p] = _div_transpose
+transpose_rules[select_p] = _select_transpose
+transpose_rules[convert_element_type_p] = _convert_transpose
+
+# batching rules
+for _p in list(_UNARY_IMPL) + [is_finite_p, convert_element_type_p]:
+    defvectorized(_p)
+for _p in list(_BINARY_IMPL) + [eq_p, ne_p, lt_p, le_p, gt_p, ge_p, select_p]:
+    defbroadcasting(_p)
+
+UNARY_PRIMITIVES = list(_UNARY_IMPL) + [is_finite_p]
+BINARY_PRIMITIVES = list(_BINARY_IMPL) + [eq_p, ne_p, lt_p, le_p, gt_p, ge_p]
