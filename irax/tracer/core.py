@@ -74,8 +74,9 @@ class Literal:
     """A 0-d constant written inline in the IR (e.g. the `1.0` in `add 1.0 b`)."""
 
     def __init__(self, value: Any, aval: ShapedArray):
-        self.value = value
+        self.value = value          # a 0-d NumPy array (what lowering writes inline)
         self.aval = aval
+        self.array = Array(np.asarray(value), aval.weak_type)  # what evaluation reads
 
     def __repr__(self) -> str:
         return f"Literal({self.value})"
@@ -581,7 +582,7 @@ def eval_jaxpr(jaxpr: Jaxpr, consts: Sequence[Any], args: Sequence[Any]) -> list
     env: dict[Var, Any] = {}
 
     def read(a: Atom) -> Any:
-        return a.value if isinstance(a, Literal) else env[a]
+        return a.array if isinstance(a, Literal) else env[a]
 
     if len(args) != len(jaxpr.invars):
         raise TypeError(f"jaxpr expects {len(jaxpr.invars)} arguments, got {len(args)}")

@@ -38,8 +38,6 @@ FORWARD_MODE_ERROR = "can't apply forward-mode autodiff (jvp) to a custom_vjp fu
 
 def resolve_kwargs(fun: Callable, args: tuple, kwargs: dict) -> tuple:
     """Keyword arguments and defaults resolved to positions (rules take positional args)."""
-    if not kwargs:
-        return args
     try:
         sig = inspect.signature(fun)
         bound = sig.bind(*args, **kwargs)

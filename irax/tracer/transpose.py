@@ -42,7 +42,7 @@ def backward_pass(jaxpr: Jaxpr, consts: Sequence[Any], cts_out: Sequence[Any]) -
     linear: set[Var] = set(jaxpr.invars)
 
     def read_known(a):
-        return a.value if isinstance(a, Literal) else known[a]
+        return a.array if isinstance(a, Literal) else known[a]
 
     linear_eqns = []
     for eqn in jaxpr.eqns:
