@@ -23,7 +23,7 @@ demo: $(STAMP)
 	$(VPY) examples/demo.py
 
 test: $(STAMP) vulkan-driver
-	$(VPY) -m pytest -q -x -p no:cacheprovider
+	$(VPY) -m pytest -q -p no:cacheprovider
 
 fuzz: $(STAMP)
 	IRAX_FUZZ_EXAMPLES=2000 $(VPY) -m pytest -q tests/test_fuzz.py
