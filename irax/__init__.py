@@ -1,15 +1,84 @@
-"""irax: JAX-style autodiff compiled through StableHLO and IREE."""
+"""irax: JAX-style autodiff compiled through StableHLO and IREE.
+
+The public names are loaded lazily (PEP 562): `import irax.runtime` alone, to
+run a saved `.vmfb`, loads neither the tracer nor `iree.compiler`. The first
+access to any other public name (`irax.grad`, `from irax import jit`, ...)
+imports the module that defines it.
+"""
 from __future__ import annotations
 
-from .tracer import core as _core
-from .tracer.dtypes import config
-from .tracer.core import Array, ConcretizationTypeError, UnexpectedTracerError
-from .tracer.api import (jvp, linearize, vjp, grad, value_and_grad, jacfwd, jacrev, hessian,
-                         vmap, make_jaxpr)
-from .tracer.custom import custom_jvp, custom_vjp
-from . import tree_util, numpy, lax, nn  # noqa: F401
+import importlib
+import sys
+import types
+from typing import Any
 
 __version__ = "0.1.0"
+
+# public name -> (module, attribute); attribute None means the module itself.
+_LAZY: dict[str, tuple[str, str | None]] = {
+    "_core": ("irax.tracer.core", None),
+    "config": ("irax.tracer.dtypes", "config"),
+    "Array": ("irax.tracer.core", "Array"),
+    "ConcretizationTypeError": ("irax.tracer.core", "ConcretizationTypeError"),
+    "UnexpectedTracerError": ("irax.tracer.core", "UnexpectedTracerError"),
+    "jvp": ("irax.tracer.api", "jvp"),
+    "linearize": ("irax.tracer.api", "linearize"),
+    "vjp": ("irax.tracer.api", "vjp"),
+    "grad": ("irax.tracer.api", "grad"),
+    "value_and_grad": ("irax.tracer.api", "value_and_grad"),
+    "jacfwd": ("irax.tracer.api", "jacfwd"),
+    "jacrev": ("irax.tracer.api", "jacrev"),
+    "hessian": ("irax.tracer.api", "hessian"),
+    "vmap": ("irax.tracer.api", "vmap"),
+    "make_jaxpr": ("irax.tracer.api", "make_jaxpr"),
+    "custom_jvp": ("irax.tracer.custom", "custom_jvp"),
+    "custom_vjp": ("irax.tracer.custom", "custom_vjp"),
+    "jit": ("irax.jit", "jit"),
+    "CompileError": ("irax.runtime.compiler", "CompileError"),
+    "tree_util": ("irax.tree_util", None),
+    "numpy": ("irax.numpy", None),
+    "lax": ("irax.lax", None),
+    "nn": ("irax.nn", None),
+    "aot": ("irax.aot", None),
+    "runtime": ("irax.runtime", None),
+}
+
+# Public functions that share their name with the submodule defining them
+# (`irax.jit` the function lives in `irax/jit.py`).
+_SHADOWED_BY_SUBMODULE = frozenset(
+    name for name, (mod, attr) in _LAZY.items() if attr is not None and mod == f"{__name__}.{name}"
+)
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module_name, attr = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'irax' has no attribute {name!r}") from None
+    module = importlib.import_module(module_name)
+    value = module if attr is None else getattr(module, attr)
+    globals()[name] = value  # later accesses skip __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
+class _IraxModule(types.ModuleType):
+    """Keeps `irax.jit` the function after `import irax.jit` binds the submodule.
+
+    The import system sets `irax.<child>` to each loaded submodule; for a name
+    that is also a public function, bind the function instead.
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _SHADOWED_BY_SUBMODULE and isinstance(value, types.ModuleType):
+            value = getattr(value, name, value)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _IraxModule
 
 
 class ShapeDtypeStruct:
@@ -18,7 +87,10 @@ class ShapeDtypeStruct:
     def __init__(self, shape, dtype):
         import numpy as _np
         self.shape = tuple(shape)
-        self.dtype = _np.dtype(getattr(dtype, "dtype", dtype))
+        try:
+            self.dtype = _np.dtype(dtype)  # "float32", np.float32, np.dtype
+        except TypeError:
+            self.dtype = _np.dtype(dtype.dtype)  # an array (or anything with a .dtype)
 
     def __repr__(self) -> str:
         return f"ShapeDtypeStruct(shape={self.shape}, dtype={self.dtype.name})"
@@ -33,6 +105,7 @@ class ShapeDtypeStruct:
 
 def device_get(x):
     import numpy as _np
+    from . import tree_util
     return tree_util.tree_map(lambda v: _np.asarray(v), x)
 
 

@@ -89,14 +89,14 @@ def asarray(x: Any, dtype: Any = None) -> Any:
     if isinstance(x, (Tracer, Array)):
         return x if dt is None else ew.convert_element_type(x, dt, False)
     if isinstance(x, (list, tuple)):
-        if any(isinstance(v, (Tracer, Array)) or isinstance(v, (list, tuple)) for v in x):
+        if builtins.any(isinstance(v, (Tracer, Array, list, tuple)) for v in x):
             return stack([asarray(v) for v in x]) if dt is None else \
                 ew.convert_element_type(stack([asarray(v) for v in x]), dt, False)
         arr = np.asarray(x)
         weak = False
     elif core.is_python_scalar(x):
         aval = get_aval(x)
-        arr, weak = np.asarray(x, dtype=aval.dtype), dt is None
+        arr, weak = np.asarray(x, dtype=aval.dtype), aval.weak_type and dt is None
     elif isinstance(x, (np.ndarray, np.generic)):
         arr, weak = np.asarray(x), False
     elif hasattr(x, "__jax_array__"):
@@ -525,9 +525,12 @@ def arange(start, stop=None, step=None, dtype=None):
 
 def linspace(start, stop, num: int = 50, endpoint: bool = True, retstep: bool = False,
              dtype=None, axis: int = 0):
+    # concrete endpoints give a constant; traced ones (even with concrete values, e.g. under
+    # grad) must go through primitives so that derivatives flow
+    traced = isinstance(start, Tracer) or isinstance(stop, Tracer)
     s, t = core.concrete_or_none(start), core.concrete_or_none(stop)
     dt = _dt(dtype) or dtypes.default_float()
-    if s is not None and t is not None:
+    if s is not None and t is not None and not traced:
         vals = np.linspace(s, t, int(num), endpoint=endpoint, dtype=np.float64)
         out = Array(vals.astype(dt))
         step = (float(t) - float(s)) / builtins.max(int(num) - (1 if endpoint else 0), 1)
@@ -588,6 +591,14 @@ def _axes(axis, ndim: int) -> tuple[int, ...]:
     return tuple(out)
 
 
+def _axis(axis, ndim: int) -> int:
+    """One axis, negative allowed, checked against ndim (as NumPy's normalize_axis_index)."""
+    a = int(axis)
+    if not -ndim <= a < ndim:
+        raise ValueError(f"axis {a} is out of bounds for array of dimension {ndim}")
+    return a % ndim
+
+
 def _keep(out, in_shape, axes, keepdims):
     return sh.reshape(out, rd.keep_axes_shape(in_shape, axes)) if keepdims else out
 
@@ -623,8 +634,17 @@ def prod(a, axis=None, dtype=None, keepdims: bool = False):
     return _keep(out, av.shape, axes, keepdims)
 
 
+def _masked_extremum(a, where, initial, name):
+    if where is None:
+        return a
+    if initial is None:
+        raise ValueError(f"reduction operation {name} does not have an identity, so to use a "
+                         "where mask one has to specify 'initial'")
+    return _where_mask(a, where, initial)
+
+
 def max(a, axis=None, keepdims: bool = False, initial=None, where=None):
-    a = asarray(a)
+    a = _masked_extremum(asarray(a), where, initial, "maximum")
     av = get_aval(a)
     axes = _axes(axis, av.ndim)
     if builtins.any(av.shape[i] == 0 for i in axes):
@@ -635,7 +655,7 @@ def max(a, axis=None, keepdims: bool = False, initial=None, where=None):
 
 
 def min(a, axis=None, keepdims: bool = False, initial=None, where=None):
-    a = asarray(a)
+    a = _masked_extremum(asarray(a), where, initial, "minimum")
     av = get_aval(a)
     axes = _axes(axis, av.ndim)
     if builtins.any(av.shape[i] == 0 for i in axes):
@@ -792,7 +812,7 @@ def expand_dims(a, axis):
     av = get_aval(a)
     axes = (axis,) if isinstance(axis, int) else tuple(axis)
     nd = av.ndim + len(axes)
-    norm = sorted(ax % nd for ax in axes)
+    norm = sorted(_axis(ax, nd) for ax in axes)
     return sh.expand_dims(a, norm)
 
 
@@ -819,7 +839,10 @@ def _promote_shapes_only(*args):
 def transpose(a, axes=None):
     a = asarray(a)
     nd = get_aval(a).ndim
-    perm = tuple(reversed(range(nd))) if axes is None else tuple(ax % nd for ax in axes)
+    perm = tuple(reversed(range(nd))) if axes is None else tuple(_axis(ax, nd) for ax in axes)
+    if sorted(perm) != list(range(nd)):
+        raise ValueError(f"transpose permutation {tuple(axes)} is not a permutation of the axes "
+                         f"of an array of dimension {nd}")
     return sh.transpose(a, perm)
 
 
@@ -831,7 +854,7 @@ def swapaxes(a, axis1, axis2):
     a = asarray(a)
     nd = get_aval(a).ndim
     perm = list(range(nd))
-    i, j = axis1 % nd, axis2 % nd
+    i, j = _axis(axis1, nd), _axis(axis2, nd)
     perm[i], perm[j] = perm[j], perm[i]
     return sh.transpose(a, perm)
 
@@ -839,8 +862,12 @@ def swapaxes(a, axis1, axis2):
 def moveaxis(a, source, destination):
     a = asarray(a)
     nd = get_aval(a).ndim
-    src = [source % nd] if isinstance(source, int) else [s % nd for s in source]
-    dst = [destination % nd] if isinstance(destination, int) else [d % nd for d in destination]
+    src = [_axis(source, nd)] if isinstance(source, int) else [_axis(s, nd) for s in source]
+    dst = [_axis(destination, nd)] if isinstance(destination, int) else \
+        [_axis(d, nd) for d in destination]
+    if len(src) != len(dst):
+        raise ValueError("moveaxis: `source` and `destination` arguments must have the same "
+                         "number of elements")
     perm = [i for i in range(nd) if i not in src]
     for d, s in sorted(zip(dst, src)):
         perm.insert(d, s)
@@ -872,7 +899,7 @@ def stack(arrays, axis: int = 0, dtype=None):
     if len(shapes) != 1:
         raise ValueError(f"All input arrays must have the same shape, got {sorted(shapes)}")
     nd = get_aval(arrays[0]).ndim + 1
-    ax = axis % nd
+    ax = _axis(axis, nd)
     return concatenate([sh.expand_dims(a, (ax,)) for a in arrays], ax, dtype)
 
 
@@ -945,7 +972,7 @@ def repeat(a, repeats: int, axis=None):
     if axis is None:
         a, axis = ravel(a), 0
     av = get_aval(a)
-    ax = axis % av.ndim
+    ax = _axis(axis, av.ndim)
     shp = av.shape
     b = sh.broadcast_in_dim(a, shp[:ax + 1] + (int(repeats),) + shp[ax + 1:],
                             tuple(range(ax + 1)) + tuple(range(ax + 2, av.ndim + 1)))
@@ -984,7 +1011,7 @@ def pad_1d_for_diag(v, n, k):
         zero = sh.full((), 0, av.dtype)
         return sh.pad(col, zero, ((0, n - av.shape[0], 0), (0, 0, 0)))
     zero = sh.full((), 0, av.dtype)
-    return sh.pad(col, zero, ((0, 0, 0), (-k, 0, 0)))
+    return sh.pad(col, zero, ((0, 0, 0), (0, -k, 0)))
 
 
 def trace(a, offset=0):
@@ -1218,7 +1245,7 @@ def tensordot(a, b, axes=2):
         ca, cb = axes
         ca = (ca,) if isinstance(ca, int) else tuple(ca)
         cb = (cb,) if isinstance(cb, int) else tuple(cb)
-        ca, cb = tuple(i % na for i in ca), tuple(i % nb for i in cb)
+        ca, cb = tuple(_axis(i, na) for i in ca), tuple(_axis(i, nb) for i in cb)
     return la.dot_general(a, b, ((ca, cb), ((), ())))
 
 
@@ -1323,6 +1350,11 @@ def _transpose_method(self, *axes):
     return transpose(self, axes or None)
 
 
+def _setitem(self, idx, value):
+    raise TypeError(f"'{type(self).__name__}' object does not support item assignment: irax "
+                    "arrays are immutable. Instead of x[idx] = y, use x = x.at[idx].set(y).")
+
+
 def _matmul(a, b):
     return matmul(a, b)
 
@@ -1349,7 +1381,7 @@ _METHODS = {
     "__lt__": less, "__le__": less_equal, "__gt__": greater, "__ge__": greater_equal,
     "__eq__": _eq, "__ne__": _ne, "__and__": bitwise_and, "__rand__": _rev(bitwise_and),
     "__or__": bitwise_or, "__ror__": _rev(bitwise_or), "__xor__": bitwise_xor,
-    "__rxor__": _rev(bitwise_xor), "__invert__": invert, "__getitem__": getitem,
+    "__rxor__": _rev(bitwise_xor), "__invert__": invert, "__getitem__": getitem, "__setitem__": _setitem,
     "astype": _astype, "reshape": _reshape_method, "transpose": _transpose_method,
     "sum": sum, "mean": mean, "max": max, "min": min, "prod": prod, "argmax": argmax,
     "argmin": argmin, "squeeze": squeeze, "ravel": ravel, "flatten": ravel, "dot": dot,

@@ -60,6 +60,25 @@ def _to_array(x):
     return Array(np.asarray(x, dtype=aval.dtype), aval.weak_type)
 
 
+def _lower_aux(aux):
+    """Auxiliary outputs leave a transformation as plain values (not differentiated, as in
+    JAX): unwrap the tracers of traces that have finished."""
+    from .batching import BatchTracer
+    from .jvp import JVPTracer
+    live = {id(t) for t in core.current_trace().ancestors()}
+
+    def lower(x):
+        while isinstance(x, core.Tracer) and id(x._trace) not in live:
+            if isinstance(x, JVPTracer):
+                x = x.primal
+            elif isinstance(x, BatchTracer) and x.bdim is None:
+                x = x.val
+            else:
+                break
+        return _as_array(x) if core.is_array_like(x) and not isinstance(x, core.Tracer) else x
+    return tree_util.tree_map(lower, aux)
+
+
 def _instantiate(t):
     return zeros_like_aval(t.aval) if isinstance(t, Zero) else t
 
@@ -97,7 +116,7 @@ def jvp(fun: Callable, primals: Sequence[Any], tangents: Sequence[Any], has_aux:
     p_out = [_as_array(x) for x in p_out]
     t_out = [_as_array(_instantiate(t)) for t in t_out]
     outs = (tree_util.tree_unflatten(store.tree, p_out), tree_util.tree_unflatten(store.tree, t_out))
-    return (*outs, aux[0]) if has_aux else outs
+    return (*outs, _lower_aux(aux[0])) if has_aux else outs
 
 
 def linearize(fun: Callable, *primals: Any, has_aux: bool = False):
@@ -120,7 +139,7 @@ def linearize(fun: Callable, *primals: Any, has_aux: bool = False):
         return tree_util.tree_unflatten(out_tree, [_as_array(t) for t in t_out])
 
     primal_out = tree_util.tree_unflatten(out_tree, [_as_array(o) for o in out])
-    return (primal_out, f_jvp, aux[0]) if has_aux else (primal_out, f_jvp)
+    return (primal_out, f_jvp, _lower_aux(aux[0])) if has_aux else (primal_out, f_jvp)
 
 
 # ---------------------------------------------------------------------------
@@ -154,7 +173,7 @@ def vjp(fun: Callable, *primals: Any, has_aux: bool = False):
         return tree_util.tree_unflatten(p_tree, cts_in)
 
     primal_out = tree_util.tree_unflatten(out_tree, [_as_array(o) for o in out])
-    return (primal_out, vjp_fun, aux[0]) if has_aux else (primal_out, vjp_fun)
+    return (primal_out, vjp_fun, _lower_aux(aux[0])) if has_aux else (primal_out, vjp_fun)
 
 
 def _cast_ct(ct, aval):
@@ -302,7 +321,7 @@ def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
             blocks = _split_rows(o, sizes, in_shapes, out_shape, row_first=False)
             jac_leaves.append(tree_util.tree_unflatten(in_tree, blocks))
         jac = tree_util.tree_unflatten(store.tree, jac_leaves)
-        return (jac, aux[0]) if has_aux else jac
+        return (jac, _lower_aux(aux[0])) if has_aux else jac
     return jacfun
 
 
@@ -345,7 +364,7 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
         jac_leaves = [tree_util.tree_unflatten(in_tree, [per_in[i][j] for i in range(len(in_leaves))])
                       for j in range(len(out))]
         jac = tree_util.tree_unflatten(store.tree, jac_leaves)
-        return (jac, aux[0]) if has_aux else jac
+        return (jac, _lower_aux(aux[0])) if has_aux else jac
     return jacfun
 
 

@@ -218,6 +218,8 @@ class Primitive:
 
 impl_rules: dict[Primitive, Callable] = {}          # numpy values in, numpy values out
 abstract_eval_rules: dict[Primitive, Callable] = {}  # avals in, aval(s) out; checks types
+# impl rules that receive the eager arguments unconverted (Arrays stay device-resident)
+direct_impl_rules: dict[Primitive, Callable] = {}
 
 
 def check_avals(prim: Primitive, avals: Sequence[ShapedArray], params: dict) -> list[ShapedArray]:
@@ -268,10 +270,13 @@ class EvalTrace(Trace):
     """The bottom of every chain: runs NumPy impl rules on concrete values."""
 
     def process_primitive(self, prim, args, params):
+        direct = direct_impl_rules.get(prim)
+        if direct is not None:   # takes the arguments as they are (e.g. device-resident)
+            return direct(*args, **params)
         vals = [to_numpy_value(x, prim) for x in args]
+        weak = _eval_out_weak(prim, args, params)   # type-checks before running the impl
         with np.errstate(all="ignore"):   # inf/nan are values, as in JAX
             out = impl_rules[prim](*vals, **params)
-        weak = _eval_out_weak(prim, args, params)
         if prim.multiple_results:
             return [wrap_result(o, w) for o, w in zip(out, weak)]
         return wrap_result(out, weak[0])
@@ -517,8 +522,8 @@ def is_python_scalar(x: Any) -> bool:
 def get_aval(x: Any) -> ShapedArray:
     if isinstance(x, (Tracer, Array)):
         return x.aval
-    if is_python_scalar(x):
-        return ShapedArray((), dtypes.python_scalar_dtype(x), True)
+    if is_python_scalar(x):   # weakly typed, except bool (there is no weaker kind)
+        return ShapedArray((), dtypes.python_scalar_dtype(x), not isinstance(x, bool))
     if isinstance(x, (np.ndarray, np.generic)):
         return ShapedArray(tuple(x.shape), dtypes.canonicalize(x.dtype), False)
     if hasattr(x, "__jax_array__"):

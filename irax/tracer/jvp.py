@@ -179,7 +179,10 @@ class JVPTrace(Trace):
                 return self.parent.process_custom_vjp_call(prim, fun, fwd, bwd, primals, out_trees)
         from .partial_eval import PartialEvalTrace
         parent = self.parent
-        reverse = isinstance(parent, PartialEvalTrace) and any(parent.is_mine(t) for t in tangents)
+        # reverse mode: under linearize, or inside a control-flow body being linearized
+        # (its jvp is staged by a trace marked `linearizing`; see prims/control_flow.py)
+        reverse = getattr(parent, "linearizing", False) or (
+            isinstance(parent, PartialEvalTrace) and any(parent.is_mine(t) for t in tangents))
         with set_current_trace(parent):
             primal_out, tangent_out = custom_vjp_jvp(fun, fwd, bwd, primals, tangents, out_trees,
                                                      reverse)

@@ -246,10 +246,11 @@ def _max_jvp_select(t, x, y, *, pick):
 
 
 def _pow_jvp_x(t, x, y):
+    # y x^(y-1), defined as 0 where y == 0 (so x**0. has a zero, not nan, gradient at x == 0)
     from .shape import full
     a = core.get_aval(y)
-    one = full(a.shape, 1, a.dtype)
-    return mul(t, mul(y, pow_p.bind(x, sub(y, one))))
+    one, zero = full(a.shape, 1, a.dtype), full(a.shape, 0, a.dtype)
+    return mul(t, select(eq(y, zero), zero, mul(y, pow_p.bind(x, sub(y, one)))))
 
 
 def _pow_jvp_y(t, out, x, y):

@@ -166,9 +166,27 @@ def dynamic_slice_batched_indices(axis_size, x, dx, idx, didx, slice_sizes):
 
 
 def dynamic_update_slice_batched_indices(axis_size, x, dx, upd, du, idx, didx):
-    raise NotImplementedError(
-        "vmap of dynamic_update_slice with per-example start indices is not supported yet; "
-        "use irax.numpy.where with a mask, or keep the indices unbatched")
+    """dynamic_update_slice whose start indices differ per example: spread the update over
+    the operand's shape with one gather per axis, then select inside the window."""
+    from .elementwise import and_p, ge_p, lt, max_p, min_p, select, sub
+    x = bdim_to_front(x, dx, axis_size)
+    upd = bdim_to_front(upd, du, axis_size)
+    xa, ua = get_aval(x), get_aval(upd)
+    mask = None
+    for d, (start, ds) in enumerate(zip(idx, didx)):
+        n, size = xa.shape[d + 1], ua.shape[d + 1]
+        sa = get_aval(start)
+        start = bdim_to_front(start, ds, axis_size)                        # (B,)
+        lo, hi = full((axis_size,), 0, sa.dtype), full((axis_size,), n - size, sa.dtype)
+        start = min_p.bind(max_p.bind(start, lo), hi)
+        rel = sub(iota(sa.dtype, (axis_size, n), 1),
+                  broadcast_in_dim(start, (axis_size, n), (0,)))          # (B, n)
+        inside = and_p.bind(ge_p.bind(rel, full((axis_size, n), 0, sa.dtype)),
+                            lt(rel, full((axis_size, n), size, sa.dtype)))
+        upd, _ = _gather_batch(axis_size, [upd, _clamp(rel, size)], [0, 0], axis=d)
+        m = broadcast_in_dim(inside, xa.shape, (0, d + 1))
+        mask = m if mask is None else and_p.bind(mask, m)
+    return x if mask is None else select(mask, upd, x)
 
 
 core.abstract_eval_rules[gather_p] = _gather_abstract

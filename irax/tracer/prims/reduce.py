@@ -118,9 +118,19 @@ def _minmax_jvp(prim):
 def _prod_jvp(primals, tangents, *, axes):
     (x,), (t,) = primals, tangents
     out = reduce_prod_p.bind(x, axes=axes)
-    # d prod = sum_i t_i * prod_{j != i} x_j, written as out / x_i (inf/nan where x_i == 0)
-    shape = get_aval(x).shape
-    return out, reduce_sum(mul(t, div(broadcast_back(out, shape, axes), x)), axes)
+    # d prod = sum_i t_i * prod_{j != i} x_j. Where x_i != 0 that is out / x_i; where
+    # x_i == 0 it is the product of the other entries: nonzero only if x_i is the sole
+    # zero of its slice, and then equal to the product of the nonzero entries.
+    xa = get_aval(x)
+    zero, one = full(xa.shape, 0, xa.dtype), full(xa.shape, 1, xa.dtype)
+    is_zero = eq(x, zero)
+    safe_x = select(is_zero, one, x)
+    n_zeros = reduce_sum(convert_element_type(is_zero, xa.dtype), axes)
+    prod_nonzero = reduce_prod_p.bind(safe_x, axes=axes)
+    only_zero = eq(broadcast_back(n_zeros, xa.shape, axes), one)
+    at_zero = select(only_zero, broadcast_back(prod_nonzero, xa.shape, axes), zero)
+    coef = select(is_zero, at_zero, div(broadcast_back(out, xa.shape, axes), safe_x))
+    return out, reduce_sum(mul(t, coef), axes)
 
 
 def _cumsum_transpose(ct, x, *, axis, reverse=False):

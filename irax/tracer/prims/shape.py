@@ -345,9 +345,18 @@ def _pad_transpose(ct, x, padval, *, padding_config):
 def _pad_batch(axis_size, vals, dims, *, padding_config):
     x, pv = vals
     dx, dpv = dims
-    if dpv is not None:
-        raise NotImplementedError("vmap of pad with a batched padding value")
-    return pad(x, pv, ((0, 0, 0), *padding_config)), 0
+    x = bdim_to_front(x, dx, axis_size)
+    cfg = ((0, 0, 0), *padding_config)
+    if dpv is None:
+        return pad(x, pv, cfg), 0
+    # per-example padding values: pad with zero, then select the padding positions
+    from .elementwise import select
+    xa = get_aval(x)
+    padded = pad(x, full((), 0, xa.dtype), cfg)
+    out_shape = get_aval(padded).shape
+    mask = pad(full(xa.shape[1:], False, np.bool_), full((), True, np.bool_), padding_config)
+    mask = broadcast_in_dim(mask, out_shape, tuple(range(1, len(out_shape))))
+    return select(mask, broadcast_in_dim(pv, out_shape, (0,)), padded), 0
 
 
 def _slice_transpose(ct, x, *, start_indices, limit_indices, strides=None):

@@ -1,0 +1,617 @@
+"""`irax.jit`: trace once per signature, lower to StableHLO, compile with IREE, run.
+
+    f_fast = jit(f, static_argnums=(), static_argnames=(), device=None)
+    f_fast(*args)                  # compiled on first call per signature, then dispatched
+    f_fast.lower(*args).as_text()  # StableHLO (args: arrays or irax.ShapeDtypeStruct)
+    f_fast.lower(*args).compile()  # a Compiled callable (`.vmfb` holds the module bytes)
+
+Signature = pytree structure of the dynamic arguments + each leaf's (shape, dtype,
+weak_type, kind) + the static argument values. A re-call with a known signature does no
+tracing: key -> cached Compiled -> Executable.call -> results wrapped as irax.Array around
+device-resident buffers (which pass into the next call without a host round trip).
+
+Under a transformation (grad, vmap, an enclosing jit, ...) the call binds the `jit_call`
+primitive (irax/tracer/staging.py), whose rules keep the transformed function compiled.
+"""
+from __future__ import annotations
+
+import functools
+import inspect
+import threading
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from . import tree_util
+from .tracer import core, dtypes, staging
+from .tracer.core import Array, ClosedJaxpr, EvalTrace, ShapedArray, Tracer
+from .tracer.partial_eval import convert_constvars, trace_to_jaxpr
+
+__all__ = ["jit", "JitFunction", "Lowered", "Compiled", "CompileError"]
+
+# Constants of a traced function larger than this (elements), or living on a device, are
+# passed to the executable as hidden leading arguments instead of embedded in the text.
+HOIST_CONST_ELEMENTS = 64
+
+
+def __getattr__(name: str) -> Any:
+    if name == "CompileError":
+        from .runtime.compiler import CompileError
+        return CompileError
+    raise AttributeError(name)
+
+
+# ---------------------------------------------------------------------------
+# Compiling a const-free jaxpr for a device (shared by jit and the jit_call impl)
+
+_exe_cache: dict[tuple[str, str], Any] = {}
+_exe_lock = threading.Lock()
+
+
+def _flags_for(text: str, device: str) -> list[str]:
+    from .runtime import targets
+    return targets.compile_flags(targets.target_for_device(device), f64="f64" in text)
+
+
+def _compile_text(text: str, device: str) -> bytes:
+    from .runtime import compiler
+    return compiler.compile_stablehlo(text, _flags_for(text, device))
+
+
+def _load(vmfb: bytes, key: str, device: str, in_avals, out_avals):
+    """One Executable per (compiled bytes, device), shared by every function that has it."""
+    from .runtime import Executable
+    k = (key, device)
+    exe = _exe_cache.get(k)
+    if exe is None:
+        with _exe_lock:
+            exe = _exe_cache.get(k)
+            if exe is None:
+                exe = Executable(vmfb, device)
+                exe.set_signature("main", [(a.shape, a.dtype) for a in in_avals],
+                                  [(a.shape, a.dtype) for a in out_avals])
+                _exe_cache[k] = exe
+    return exe
+
+
+class _Invoker:
+    """The per-signature dispatch path: driver, context and function resolved once; array
+    arguments pushed without re-checking (the jit signature key already guarantees their
+    shapes and dtypes). Anything unusual falls back to Executable.call, which converts,
+    checks and reports errors in full."""
+
+    __slots__ = ("exe", "context", "fn", "device", "driver", "allocator", "out_meta")
+
+    def __init__(self, exe, name: str, out_avals) -> None:
+        from .runtime import executable as _ex
+        info = exe._function(name)
+        self.exe = exe
+        self.driver = exe.device if exe.device != "cpu" else exe._pick_driver(info, ())
+        loaded = exe._context_for(self.driver)
+        fn = loaded.functions.get(name)
+        if fn is None:
+            fn = loaded.functions[name] = exe._vm_module.lookup_function(name)
+        self.context, self.fn = loaded.context, fn
+        self.device, self.allocator = loaded.device, loaded.allocator
+        self.out_meta = [(tuple(a.shape), np.dtype(a.dtype)) for a in out_avals]
+        del _ex
+
+    def __call__(self, args: Sequence[Any]) -> list:
+        device = self.device
+        vargs = _rt.VmVariantList(len(args))
+        for a in args:
+            t = type(a)
+            if t is _DeviceArray and a._device is device:
+                vargs.push_ref(a._bv)
+            elif t is np.ndarray and a.flags.c_contiguous:
+                vargs.push_ref(self.allocator.allocate_buffer_copy(
+                    _INPUT_MEMORY, _INPUT_USAGE, device, a, _ELEMENT_TYPE[a.dtype]))
+            else:
+                return self.exe.call("main", args)
+        rets = _rt.VmVariantList(len(self.out_meta))
+        try:
+            self.context.invoke(self.fn, vargs, rets)
+        except Exception:
+            return self.exe.call("main", args)   # reports the failure in full
+        get, driver, bv_type = rets.get_as_object, self.driver, _rt.HalBufferView
+        return [_DeviceArray(get(i, bv_type), device, driver, shape, dtype)
+                for i, (shape, dtype) in enumerate(self.out_meta)]
+
+
+def _runtime_globals() -> None:
+    global _rt, _DeviceArray, _ELEMENT_TYPE, _INPUT_MEMORY, _INPUT_USAGE
+    import iree.runtime as rt
+    from .runtime.arrays import ELEMENT_TYPE, DeviceArray
+    _rt, _DeviceArray, _ELEMENT_TYPE = rt, DeviceArray, ELEMENT_TYPE
+    _INPUT_MEMORY = int(rt.MemoryType.DEVICE_LOCAL)
+    _INPUT_USAGE = int(rt.BufferUsage.DEFAULT)
+
+
+_rt = _DeviceArray = _ELEMENT_TYPE = _INPUT_MEMORY = _INPUT_USAGE = None
+
+
+def _default_device() -> str:
+    return dtypes.config.device
+
+
+# ---------------------------------------------------------------------------
+# Argument conversion: irax values -> what Executable.call accepts (exact dtypes)
+
+
+def _to_runtime(x: Any, aval: ShapedArray) -> Any:
+    if type(x) is Array:
+        v = x._value
+        if type(v) is np.ndarray and v.dtype != aval.dtype:
+            return v.astype(aval.dtype)
+        return v
+    if isinstance(x, np.ndarray):
+        return x if x.dtype == aval.dtype else np.asarray(x, dtype=aval.dtype)
+    if isinstance(x, Array):
+        return x._value
+    return np.asarray(x, dtype=aval.dtype)
+
+
+def _leaf_key(x: Any) -> Any:
+    """Hashable signature of one dynamic argument leaf (its aval, plus how to convert it)."""
+    t = type(x)
+    if t is Array:
+        v = x._value
+        return (v.shape, v.dtype, x._weak_type)
+    if t is np.ndarray:
+        return (x.shape, x.dtype, "np")
+    if t is float or t is int or t is bool or t is complex:
+        return t
+    if isinstance(x, Tracer):
+        raise _TracerLeaf
+    a = core.get_aval(x)   # raises a clear TypeError for non-array leaves
+    return (a.shape, a.dtype, a.weak_type, t)
+
+
+class _TracerLeaf(Exception):
+    pass
+
+
+# ---------------------------------------------------------------------------
+# Compiled: one signature's executable + how to call it
+
+
+class Compiled:
+    """A compiled function for one signature. Call it with the same pytree of arrays."""
+
+    def __init__(self, name: str, text: str, vmfb: bytes, key: str, device: str,
+                 jaxpr: ClosedJaxpr, hoisted: Sequence[Any], in_tree, out_tree,
+                 static_key: Any = None):
+        self.name = name
+        self._text = text
+        self.vmfb = vmfb
+        self._key = key
+        self.device = device
+        self.jaxpr = jaxpr
+        self.in_avals = list(jaxpr.in_avals)[len(hoisted):]
+        self.out_avals = list(jaxpr.out_avals)
+        self._hoisted = [_to_runtime(h, core.get_aval(h)) for h in hoisted]
+        self.in_tree = in_tree
+        self.out_tree = out_tree
+        self._out_weak = [a.weak_type for a in self.out_avals]
+        self._single = out_tree.kind == "leaf"
+        self._exe = None
+        self._invoke = None
+        self._static_key = static_key
+
+    def as_text(self) -> str:
+        return self._text
+
+    @property
+    def executable(self):
+        if self._exe is None:
+            exe = _load(self.vmfb, self._key, self.device, self.jaxpr.in_avals,
+                        self.out_avals)
+            if _rt is None:
+                _runtime_globals()
+            try:
+                self._invoke = _Invoker(exe, "main", self.out_avals)
+            except (AttributeError, KeyError):   # runtime internals changed: general path
+                self._invoke = lambda args: exe.call("main", args)
+            self._exe = exe
+        return self._exe
+
+    def run_flat(self, leaves: Sequence[Any]) -> Any:
+        """The dispatch fast path: leaves already match the signature."""
+        invoke = self._invoke
+        if invoke is None:
+            self.executable
+            invoke = self._invoke
+        args = []
+        for x, a in zip(leaves, self.in_avals):
+            if type(x) is Array and type(x._value) is not np.ndarray:
+                args.append(x._value)   # device-resident: passed as is
+            else:
+                args.append(_to_runtime(x, a))
+        if self._hoisted:
+            args = self._hoisted + args
+        outs = invoke(args)
+        if self._single:
+            return Array(outs[0], self._out_weak[0])
+        return tree_util.tree_unflatten(
+            self.out_tree, [Array(o, w) for o, w in zip(outs, self._out_weak)])
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        leaves, tree = tree_util.tree_flatten((args, kwargs))
+        if tree != self.in_tree:
+            raise TypeError(f"compiled function {self.name} was compiled for arguments with "
+                            f"structure {self.in_tree}, got {tree}")
+        for i, (x, a) in enumerate(zip(leaves, self.in_avals)):
+            xa = core.get_aval(x)
+            if xa.shape != a.shape or dtypes.canonicalize(xa.dtype) != a.dtype:
+                raise TypeError(f"compiled function {self.name}: argument leaf {i} is "
+                                f"{xa.str_short()}, it was compiled for {a.str_short()}")
+        return self.run_flat(leaves)
+
+
+class Lowered:
+    """The StableHLO text of a function for one signature."""
+
+    def __init__(self, fn: "JitFunction", name: str, text: str, jaxpr: ClosedJaxpr,
+                 hoisted: list, in_tree, out_tree, device: str, static_key: Any):
+        self._fn = fn
+        self.name = name
+        self._text = text
+        self.jaxpr = jaxpr
+        self._hoisted = hoisted
+        self.in_tree = in_tree
+        self.out_tree = out_tree
+        self.device = device
+        self._static_key = static_key
+
+    def as_text(self) -> str:
+        return self._text
+
+    def compile(self) -> Compiled:
+        from .runtime import cache
+        vmfb = _compile_text(self._text, self.device)
+        key = cache.cache_key(self._text, _flags_for(self._text, self.device))
+        return Compiled(self.name, self._text, vmfb, key, self.device, self.jaxpr,
+                        self._hoisted, self.in_tree, self.out_tree, self._static_key)
+
+
+# ---------------------------------------------------------------------------
+# The jitted function
+
+
+class JitFunction:
+    def __init__(self, fun: Callable, static_argnums=(), static_argnames=(),
+                 device: str | None = None):
+        if not callable(fun):
+            raise TypeError(f"jit expects a callable, got {type(fun).__name__}")
+        functools.update_wrapper(self, fun)
+        self._fun = fun
+        self._name = getattr(fun, "__name__", type(fun).__name__)
+        nums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
+        names = (static_argnames,) if isinstance(static_argnames, str) else tuple(static_argnames)
+        try:
+            sig = inspect.signature(fun)
+            params = list(sig.parameters.values())
+        except (TypeError, ValueError):
+            params = []
+        positional = [p.name for p in params
+                      if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        # keep names and numbers in sync where the signature tells (as JAX does)
+        nums_set = set(nums)
+        for n in names:
+            if n in positional:
+                nums_set.add(positional.index(n))
+        names_set = set(names)
+        for i in nums:
+            if 0 <= i < len(positional):
+                names_set.add(positional[i])
+        self._static_argnums = tuple(sorted(nums_set))
+        self._static_argnames = frozenset(names_set)
+        self._has_static = bool(self._static_argnums or self._static_argnames)
+        self._device = device
+        self._cache: dict[Any, Compiled] = {}
+        self._flat_cache: dict[tuple, Compiled] = {}   # all-leaf positional calls
+        self._traced: dict[Any, tuple] = {}
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"<irax.jit of {self._name}>"
+
+    def __get__(self, obj, objtype=None):
+        return self if obj is None else functools.partial(self, obj)
+
+    @property
+    def device(self) -> str:
+        return self._device or _default_device()
+
+    # -- splitting static / dynamic arguments
+    def _split(self, args: tuple, kwargs: dict):
+        if not self._has_static:
+            return (args, kwargs), None
+        nargs = len(args)
+        statics = []
+        dyn_args = []
+        for i, a in enumerate(args):
+            if i in self._static_argnums or (i - nargs) in self._static_argnums:
+                statics.append((i, _hashable(a, f"static argument {i}", self._name)))
+            else:
+                dyn_args.append(a)
+        dyn_kwargs = {}
+        for k, v in kwargs.items():
+            if k in self._static_argnames:
+                statics.append((k, _hashable(v, f"static argument {k!r}", self._name)))
+            else:
+                dyn_kwargs[k] = v
+        return (tuple(dyn_args), dyn_kwargs), tuple(statics)
+
+    def _rebuild(self, static_key, dyn_args, dyn_kwargs):
+        if static_key is None:
+            return dyn_args, dyn_kwargs
+        pos = {k: v for k, v in static_key if isinstance(k, int)}
+        kw = {k: v for k, v in static_key if isinstance(k, str)}
+        n = len(dyn_args) + len(pos)
+        it = iter(dyn_args)
+        args = tuple(_unwrap_static(pos[i]) if i in pos else next(it) for i in range(n))
+        kwargs = dict(dyn_kwargs)
+        kwargs.update({k: _unwrap_static(v) for k, v in kw.items()})
+        return args, kwargs
+
+    # -- call
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if type(core._state.trace) is not EvalTrace:
+            return self._call_traced(args, kwargs)
+        if not kwargs and not self._has_static:
+            # fast path: every argument is an array leaf -> key without pytree flattening
+            key = []
+            for x in args:
+                t = type(x)
+                if t is Array:
+                    v = x._value
+                    key.append((v.shape, v.dtype, x._weak_type))
+                elif t is float or t is int or t is bool:
+                    key.append(t)
+                elif t is np.ndarray:
+                    key.append((x.shape, x.dtype, "np"))
+                else:
+                    break
+            else:
+                compiled = self._flat_cache.get(tuple(key))
+                if compiled is not None:
+                    return compiled.run_flat(args)
+        if kwargs or self._has_static:
+            dyn, static_key = self._split(args, kwargs)
+        else:
+            dyn, static_key = (args, kwargs), None
+        leaves, tree = tree_util.tree_flatten(dyn)
+        try:
+            key = (tree, static_key, tuple([_leaf_key(x) for x in leaves]))
+        except _TracerLeaf:   # a stray tracer of a finished trace: let the slow path explain
+            return self._call_traced(args, kwargs)
+        compiled = self._cache.get(key)
+        if compiled is None:
+            compiled = self._compile_for(key, leaves, tree, static_key)
+            if not kwargs and not self._has_static and tree == _flat_tree(len(args)):
+                self._flat_cache[key[2]] = compiled
+        return compiled.run_flat(leaves)
+
+    def _compile_for(self, key, leaves, tree, static_key) -> Compiled:
+        with self._lock:
+            compiled = self._cache.get(key)
+            if compiled is None:
+                avals = [_arg_aval(x) for x in leaves]
+                lowered = self._lower_avals(avals, tree, static_key)
+                compiled = lowered.compile()
+                self._cache[key] = compiled
+        return compiled
+
+    def _call_traced(self, args, kwargs):
+        dyn, static_key = self._split(args, kwargs)
+        leaves, tree = tree_util.tree_flatten(dyn)
+        avals = [_arg_aval(x) for x in leaves]
+        closed, out_tree = self._trace(avals, tree, static_key)
+        jaxpr, consts = self._const_free(closed)
+        outs = staging.jit_call_p.bind(*consts, *leaves, jaxpr=jaxpr, name=self._name,
+                                       device=self.device)
+        return tree_util.tree_unflatten(out_tree, outs)
+
+    def _const_free(self, closed: ClosedJaxpr) -> tuple[ClosedJaxpr, list]:
+        """(const-free jaxpr, consts), memoised per traced jaxpr so the jaxpr object (the
+        key of the derived-jaxpr memo in staging) stays the same across calls."""
+        hit = getattr(closed, "_irax_const_free", None)
+        if hit is None:
+            hit = convert_constvars(closed)
+            closed._irax_const_free = hit
+        return hit
+
+    # -- tracing and lowering
+    def _trace(self, avals: list[ShapedArray], tree, static_key) -> tuple[ClosedJaxpr, Any]:
+        key = (tree, static_key, tuple(avals), dtypes.config.enable_x64)
+        hit = self._traced.get(key)
+        if hit is not None:
+            return hit
+        store: dict[str, Any] = {}
+        fun = self._fun
+
+        def flat(*xs):
+            dyn_args, dyn_kwargs = tree_util.tree_unflatten(tree, xs)
+            args, kwargs = self._rebuild(static_key, dyn_args, dyn_kwargs)
+            out = fun(*args, **kwargs)
+            out_leaves, store["tree"] = tree_util.tree_flatten(out)
+            for leaf in out_leaves:
+                if not core.is_array_like(leaf):
+                    raise TypeError(f"output of jit-compiled function {self._name} contains "
+                                    f"{leaf!r} of type {type(leaf).__name__}, which is not an "
+                                    "array")
+            return out_leaves
+        try:
+            closed = trace_to_jaxpr(flat, avals,
+                                    f"irax.jit of {self._name} (staged, abstract values)")
+        except core.ConcretizationTypeError as e:
+            raise core.ConcretizationTypeError(
+                f"{e}\n\nThis happened while tracing the jit-compiled function "
+                f"'{self._name}'{_where(self._fun)}: its array arguments are abstract there. "
+                f"Mark arguments used in Python control flow as static, e.g. "
+                f"jit({self._name}, static_argnums=...) or static_argnames=..."
+            ).with_traceback(e.__traceback__) from None
+        result = (closed, store["tree"])
+        self._traced[key] = result
+        return result
+
+    def _lower_avals(self, avals, tree, static_key) -> Lowered:
+        from .lowering import lower_jaxpr
+        from .runtime import targets
+        closed, out_tree = self._trace(avals, tree, static_key)
+        jaxpr, hoisted = _hoist_consts(closed)
+        device = self.device
+        text = lower_jaxpr(jaxpr, "main", target=targets.target_for_device(device))
+        return Lowered(self, self._name, text, jaxpr, hoisted, tree, out_tree, device,
+                       static_key)
+
+    def lower(self, *args: Any, **kwargs: Any) -> Lowered:
+        """Lower for these arguments (arrays, scalars or irax.ShapeDtypeStruct)."""
+        dyn, static_key = self._split(args, kwargs)
+        leaves, tree = tree_util.tree_flatten(dyn)
+        return self._lower_avals([_arg_aval(x) for x in leaves], tree, static_key)
+
+    def clear_cache(self) -> None:
+        with self._lock:
+            self._cache.clear()
+            self._flat_cache.clear()
+            self._traced.clear()
+
+    def _cache_size(self) -> int:
+        return len(self._cache)
+
+
+@functools.lru_cache(maxsize=64)
+def _flat_tree(n: int):
+    """The structure of `((x0, ..., xn-1), {})`: positional array leaves, no kwargs."""
+    return tree_util.tree_structure((tuple(range(n)), {}))
+
+
+def _where(fun) -> str:
+    try:
+        code = fun.__code__
+        return f" (defined at {code.co_filename}:{code.co_firstlineno})"
+    except AttributeError:
+        return ""
+
+
+class _Static:
+    """A static argument value in a cache key: equal only to a value of the same type (so
+    `1` and `1.0` and `True` compile separately, as they may trace differently)."""
+    __slots__ = ("v",)
+
+    def __init__(self, v):
+        self.v = v
+
+    def __hash__(self):
+        return hash((type(self.v), self.v))
+
+    def __eq__(self, other):
+        return isinstance(other, _Static) and type(self.v) is type(other.v) and self.v == other.v
+
+
+def _hashable(v, what: str, fname: str) -> Any:
+    try:
+        hash(v)
+    except TypeError:
+        raise TypeError(f"jit-compiled function {fname}: {what} must be hashable (static "
+                        f"arguments are part of the compilation cache key), got "
+                        f"{type(v).__name__}: {v!r}") from None
+    return _Static(v)
+
+
+def _unwrap_static(s: _Static) -> Any:
+    return s.v
+
+
+def _arg_aval(x: Any) -> ShapedArray:
+    """The aval a dynamic argument is traced and compiled with."""
+    from . import ShapeDtypeStruct
+    if isinstance(x, ShapeDtypeStruct):
+        return ShapedArray(tuple(x.shape), dtypes.canonicalize(x.dtype), False)
+    if isinstance(x, (Tracer, Array)):
+        return x.aval
+    if not core.is_array_like(x):
+        raise TypeError(f"argument {x!r} of type {type(x).__name__} is not a valid irax type "
+                        "for a jit-compiled function (arrays, Python scalars and pytrees of "
+                        "them); pass other values as static arguments (static_argnums / "
+                        "static_argnames)")
+    return core.get_aval(x)
+
+
+def _hoist_consts(closed: ClosedJaxpr) -> tuple[ClosedJaxpr, list]:
+    """Big or device-resident constants become leading inputs; small ones stay embedded."""
+    j = closed.jaxpr
+    keep_v, keep_c, hoist_v, hoist_c = [], [], [], []
+    for v, c in zip(j.constvars, closed.consts):
+        device_resident = isinstance(c, Array) and not isinstance(c._value, np.ndarray)
+        if device_resident or v.aval.size > HOIST_CONST_ELEMENTS:
+            hoist_v.append(v)
+            hoist_c.append(c)
+        else:
+            keep_v.append(v)
+            keep_c.append(c)
+    jaxpr = core.Jaxpr(keep_v, hoist_v + j.invars, j.eqns, j.outvars)
+    return ClosedJaxpr(jaxpr, keep_c), hoist_c
+
+
+# ---------------------------------------------------------------------------
+# The jit_call impl (an eager call of a staged jaxpr, e.g. the known half of grad(jit(f)))
+
+_impl_cache: dict[int, tuple[ClosedJaxpr, Compiled]] = {}
+_impl_lock = threading.Lock()
+
+
+def _jit_call_impl(args, *, jaxpr: ClosedJaxpr, name: str, device: str):
+    hit = _impl_cache.get(id(jaxpr))
+    if hit is None or hit[0] is not jaxpr:
+        with _impl_lock:
+            hit = _impl_cache.get(id(jaxpr))
+            if hit is None or hit[0] is not jaxpr:
+                compiled = _compile_jaxpr(jaxpr, name, device)
+                if len(_impl_cache) > 1024:
+                    _impl_cache.clear()
+                hit = _impl_cache[id(jaxpr)] = (jaxpr, compiled)
+    compiled = hit[1]
+    if compiled._invoke is None:
+        compiled.executable
+    vals = [_to_runtime(x, a) for x, a in zip(args, compiled.in_avals)]
+    outs = compiled._invoke(vals)
+    return [Array(o, w) for o, w in zip(outs, compiled._out_weak)]
+
+
+def _compile_jaxpr(jaxpr: ClosedJaxpr, name: str, device: str) -> Compiled:
+    from .lowering import lower_jaxpr
+    from .runtime import cache, targets
+    text = lower_jaxpr(jaxpr, "main", target=targets.target_for_device(device))
+    vmfb = _compile_text(text, device)
+    key = cache.cache_key(text, _flags_for(text, device))
+    tree = tree_util.tree_structure(tuple(range(len(jaxpr.in_avals))))
+    out_tree = tree_util.tree_structure(list(range(len(jaxpr.out_avals))))
+    return Compiled(name, text, vmfb, key, device, jaxpr, [], tree, out_tree)
+
+
+staging.set_impl(_jit_call_impl)
+
+
+# ---------------------------------------------------------------------------
+# Public entry point
+
+
+def jit(fun: Callable | None = None, *, static_argnums: int | Sequence[int] = (),
+        static_argnames: str | Sequence[str] = (), device: str | None = None,
+        **unsupported: Any):
+    """Compile `fun` with IREE: traced once per signature, then dispatched directly.
+
+    static_argnums / static_argnames: arguments that are Python values (hashable), part
+    of the cache key, not traced. device: "cpu" (default: irax.config.device), "vulkan",
+    "cuda"; results stay on that device."""
+    if unsupported:
+        raise TypeError(f"jit got unsupported keyword arguments: {sorted(unsupported)}")
+    if device is not None:
+        from .runtime import targets
+        device = targets.resolve_device(device)
+    if fun is None:
+        return lambda f: JitFunction(f, static_argnums, static_argnames, device)
+    return JitFunction(fun, static_argnums, static_argnames, device)

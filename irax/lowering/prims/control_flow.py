@@ -1,0 +1,97 @@
+"""Lowering of the control-flow primitives (irax/tracer/prims/control_flow.py).
+
+  while -> one `stablehlo.while` (multi-value carry; the loop constants are captured
+           implicitly from the enclosing block)
+  scan  -> one `stablehlo.while` over (i, *carry, *ys buffers): each step reads its slice of
+           xs with dynamic_slice and writes its ys with dynamic_update_slice
+  cond  -> one `stablehlo.case` on the (already clamped) i32 index; branches capture the
+           operands implicitly
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ...tracer.core import ShapedArray
+from ...tracer.prims import control_flow as cf
+from .. import hlo
+from ..emitter import Region, aval_type, i64_array, tensor_type
+from ..lower import lower_subjaxpr, lowering_rules
+
+_I32 = ShapedArray((), np.dtype(np.int32))
+_BOOL_T = tensor_type((), np.bool_)
+
+
+def _while(ctx, *args, cond_jaxpr, body_jaxpr, cond_nconsts, body_nconsts):
+    cc = list(args[:cond_nconsts])
+    bc = list(args[cond_nconsts:cond_nconsts + body_nconsts])
+    carry = list(args[cond_nconsts + body_nconsts:])
+    types = [aval_type(a) for a in ctx.avals_in[cond_nconsts + body_nconsts:]]
+    cond_r = Region(types, [_BOOL_T], lambda em, xs: lower_subjaxpr(ctx, cond_jaxpr, cc + xs))
+    body_r = Region(types, types, lambda em, xs: lower_subjaxpr(ctx, body_jaxpr, bc + xs))
+    return ctx.em.op("stablehlo.while", carry, types, types, regions=[cond_r, body_r])
+
+
+def _scan(ctx, *args, jaxpr, num_consts, num_carry, length, reverse):
+    em = ctx.em
+    consts = list(args[:num_consts])
+    carry = list(args[num_consts:num_consts + num_carry])
+    xs = list(args[num_consts + num_carry:])
+    x_avals = ctx.avals_in[num_consts + num_carry:]
+    car_avals = ctx.avals_in[num_consts:num_consts + num_carry]
+    y_avals = ctx.avals_out[num_carry:]
+    i32 = aval_type(_I32)
+    types = [i32] + [aval_type(a) for a in car_avals] + [aval_type(a) for a in y_avals]
+    init = [hlo.full(em, 0, np.int32, ())] + carry + \
+        [hlo.full(em, 0, a.dtype, a.shape) for a in y_avals]
+
+    def cond(em_, v):
+        n = hlo.full(em_, length, np.int32, ())
+        return [hlo.compare(em_, "LT", v[0], n, _I32)]
+
+    def body(em_, v):
+        i, car, bufs = v[0], v[1:1 + num_carry], v[1 + num_carry:]
+        idx = i
+        if reverse:
+            idx = hlo.binary(em_, "subtract", hlo.full(em_, length - 1, np.int32, ()), i, _I32)
+        zero = hlo.full(em_, 0, np.int32, ())
+        slices = []
+        for x, a in zip(xs, x_avals):
+            one = a.update(shape=(1, *a.shape[1:]))
+            s = em_.op1("stablehlo.dynamic_slice", [x, idx] + [zero] * (a.ndim - 1),
+                        [aval_type(a)] + [i32] * a.ndim, aval_type(one),
+                        {"slice_sizes": i64_array(one.shape)})
+            slices.append(hlo.reshape(em_, s, one, a.shape[1:]))
+        outs = lower_subjaxpr(ctx, jaxpr, consts + list(car) + slices)
+        new_car, ys = outs[:num_carry], outs[num_carry:]
+        new_bufs = []
+        for buf, y, a in zip(bufs, ys, y_avals):
+            ya = a.update(shape=a.shape[1:])
+            y1 = hlo.reshape(em_, y, ya, (1, *ya.shape))
+            new_bufs.append(em_.op1(
+                "stablehlo.dynamic_update_slice", [buf, y1, idx] + [zero] * ya.ndim,
+                [aval_type(a), tensor_type((1, *ya.shape), a.dtype)] + [i32] * a.ndim,
+                aval_type(a)))
+        nxt = hlo.binary(em_, "add", i, hlo.full(em_, 1, np.int32, ()), _I32)
+        return [nxt, *new_car, *new_bufs]
+    outs = em.op("stablehlo.while", init, types, types,
+                 regions=[Region(types, [_BOOL_T], cond), Region(types, types, body)])
+    return outs[1:]
+
+
+def _cond(ctx, index, *ops, branches):
+    em = ctx.em
+    index = hlo.convert(em, index, ctx.avals_in[0], np.int32)
+    out_types = [aval_type(a) for a in ctx.avals_out]
+    if len(branches) == 1:
+        return lower_subjaxpr(ctx, branches[0], list(ops))
+    regions = [Region([], out_types, lambda em_, _, br=br: lower_subjaxpr(ctx, br, list(ops)))
+               for br in branches]
+    return em.op("stablehlo.case", [index], [aval_type(_I32)], out_types, regions=regions)
+
+
+# ---------------------------------------------------------------------------
+# Registration
+
+lowering_rules[cf.while_p] = _while
+lowering_rules[cf.scan_p] = _scan
+lowering_rules[cf.cond_p] = _cond

@@ -1,0 +1,129 @@
+"""Lowering of the elementwise primitives (irax/tracer/prims/elementwise.py)."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ...tracer.prims import elementwise as ew
+from .. import hlo
+from ..lower import lowering_rules
+
+
+def _unary(op: str):
+    def rule(ctx, x, **params):
+        return hlo.unary(ctx.em, op, x, ctx.avals_in[0], ctx.avals_out[0])
+    return rule
+
+
+def _binary(op: str):
+    def rule(ctx, x, y, **params):
+        return hlo.binary(ctx.em, op, x, y, ctx.avals_in[0], ctx.avals_out[0])
+    return rule
+
+
+def _compare(direction: str):
+    def rule(ctx, x, y):
+        return hlo.compare(ctx.em, direction, x, y, ctx.avals_in[0])
+    return rule
+
+
+def _exp2(ctx, x):
+    a = ctx.avals_in[0]
+    ln2 = hlo.full(ctx.em, math.log(2.0), a.dtype, a.shape)
+    return hlo.unary(ctx.em, "exponential", hlo.binary(ctx.em, "multiply", x, ln2, a), a)
+
+
+def _atan(ctx, x):
+    a = ctx.avals_in[0]
+    one = hlo.full(ctx.em, 1, a.dtype, a.shape)
+    return hlo.binary(ctx.em, "atan2", x, one, a)
+
+
+def _abs(ctx, x):
+    a = ctx.avals_in[0]
+    if a.dtype.kind == "u" or a.dtype == np.bool_:
+        return x
+    return hlo.unary(ctx.em, "abs", x, a)
+
+
+def _sign(ctx, x):
+    a = ctx.avals_in[0]
+    if a.dtype.kind == "u":   # 0 or 1
+        zero = hlo.full(ctx.em, 0, a.dtype, a.shape)
+        return hlo.convert(ctx.em, hlo.compare(ctx.em, "NE", x, zero, a),
+                           a.update(dtype=np.bool_), a.dtype)
+    return hlo.unary(ctx.em, "sign", x, a)
+
+
+def _integer_pow(ctx, x, *, y: int):
+    em, a = ctx.em, ctx.avals_in[0]
+    if y == 0:
+        return hlo.full(em, 1, a.dtype, a.shape)
+    n, acc, base = abs(y), None, x
+    while n:   # binary exponentiation
+        if n & 1:
+            acc = base if acc is None else hlo.binary(em, "multiply", acc, base, a)
+        n >>= 1
+        if n:
+            base = hlo.binary(em, "multiply", base, base, a)
+    if y < 0:
+        acc = hlo.binary(em, "divide", hlo.full(em, 1, a.dtype, a.shape), acc, a)
+    return acc
+
+
+def _convert(ctx, x, *, new_dtype, weak_type=False):
+    a = ctx.avals_in[0]
+    new_dtype = np.dtype(new_dtype)
+    if new_dtype == a.dtype:
+        return x
+    if new_dtype == np.bool_:   # nonzero -> True (as NumPy's astype(bool))
+        zero = hlo.full(ctx.em, 0, a.dtype, a.shape)
+        return hlo.compare(ctx.em, "NE", x, zero, a)
+    return hlo.convert(ctx.em, x, a, new_dtype)
+
+
+def _select(ctx, pred, a, b):
+    return hlo.select(ctx.em, pred, a, b, ctx.avals_out[0])
+
+
+def _identity(ctx, x):
+    return x
+
+
+def _not(ctx, x):
+    return hlo.unary(ctx.em, "not", x, ctx.avals_in[0])
+
+
+# ---------------------------------------------------------------------------
+# Registration
+
+for _p, _op in {
+    ew.neg_p: "negate", ew.sin_p: "sine", ew.cos_p: "cosine", ew.tan_p: "stablehlo.tan",
+    ew.asin_p: "chlo.asin", ew.acos_p: "chlo.acos", ew.sinh_p: "chlo.sinh",
+    ew.cosh_p: "chlo.cosh", ew.asinh_p: "chlo.asinh", ew.acosh_p: "chlo.acosh",
+    ew.atanh_p: "chlo.atanh", ew.tanh_p: "tanh", ew.exp_p: "exponential",
+    ew.expm1_p: "exponential_minus_one", ew.log_p: "log", ew.log1p_p: "log_plus_one",
+    ew.sqrt_p: "sqrt", ew.rsqrt_p: "rsqrt", ew.cbrt_p: "cbrt", ew.logistic_p: "logistic",
+    ew.erf_p: "chlo.erf", ew.floor_p: "floor", ew.ceil_p: "ceil",
+    ew.round_p: "round_nearest_even", ew.is_finite_p: "is_finite",
+}.items():
+    lowering_rules[_p] = _unary(_op)
+lowering_rules[ew.atan_p] = _atan
+lowering_rules[ew.exp2_p] = _exp2
+lowering_rules[ew.abs_p] = _abs
+lowering_rules[ew.sign_p] = _sign
+lowering_rules[ew.not_p] = _not
+lowering_rules[ew.integer_pow_p] = _integer_pow
+for _p, _op in {
+    ew.add_p: "add", ew.sub_p: "subtract", ew.mul_p: "multiply", ew.div_p: "divide",
+    ew.rem_p: "remainder", ew.pow_p: "power", ew.max_p: "maximum", ew.min_p: "minimum",
+    ew.atan2_p: "atan2", ew.and_p: "and", ew.or_p: "or", ew.xor_p: "xor",
+}.items():
+    lowering_rules[_p] = _binary(_op)
+for _p, _d in {ew.eq_p: "EQ", ew.ne_p: "NE", ew.lt_p: "LT", ew.le_p: "LE", ew.gt_p: "GT",
+               ew.ge_p: "GE"}.items():
+    lowering_rules[_p] = _compare(_d)
+lowering_rules[ew.select_p] = _select
+lowering_rules[ew.convert_element_type_p] = _convert
+lowering_rules[ew.stop_gradient_p] = _identity

@@ -1,0 +1,101 @@
+"""Lowering of the shape primitives (irax/tracer/prims/shape.py)."""
+from __future__ import annotations
+
+import numpy as np
+
+from ...tracer.prims import shape as sh
+from .. import hlo
+from ..emitter import aval_type, i64_array
+from ..lower import lowering_rules
+
+
+def _broadcast_in_dim(ctx, x, *, shape, broadcast_dimensions):
+    return hlo.broadcast_in_dim(ctx.em, x, ctx.avals_in[0], shape, broadcast_dimensions)
+
+
+def _reshape(ctx, x, **params):
+    return hlo.reshape(ctx.em, x, ctx.avals_in[0], ctx.avals_out[0].shape)
+
+
+def _transpose(ctx, x, *, permutation):
+    return ctx.em.op1("stablehlo.transpose", [x], [aval_type(ctx.avals_in[0])],
+                      aval_type(ctx.avals_out[0]), {"permutation": i64_array(permutation)})
+
+
+def _concatenate(ctx, *xs, dimension):
+    return ctx.em.op1("stablehlo.concatenate", list(xs), [aval_type(a) for a in ctx.avals_in],
+                      aval_type(ctx.avals_out[0]), {"dimension": f"{int(dimension)} : i64"})
+
+
+def _pad(ctx, x, padval, *, padding_config):
+    lo, hi, interior = zip(*padding_config) if padding_config else ((), (), ())
+    return ctx.em.op1("stablehlo.pad", [x, padval], [aval_type(a) for a in ctx.avals_in],
+                      aval_type(ctx.avals_out[0]),
+                      {"edge_padding_low": i64_array(lo), "edge_padding_high": i64_array(hi),
+                       "interior_padding": i64_array(interior)})
+
+
+def _slice(ctx, x, *, start_indices, limit_indices, strides=None):
+    strides = strides or (1,) * len(start_indices)
+    return ctx.em.op1("stablehlo.slice", [x], [aval_type(ctx.avals_in[0])],
+                      aval_type(ctx.avals_out[0]),
+                      {"start_indices": i64_array(start_indices),
+                       "limit_indices": i64_array(limit_indices),
+                       "strides": i64_array(strides)})
+
+
+def _rev(ctx, x, *, dimensions):
+    if not dimensions:
+        return x
+    return ctx.em.op1("stablehlo.reverse", [x], [aval_type(ctx.avals_in[0])],
+                      aval_type(ctx.avals_out[0]), {"dimensions": i64_array(dimensions)})
+
+
+def _iota(ctx, *, dtype, shape, dimension):
+    out = ctx.avals_out[0]
+    if out.dtype == np.bool_:   # iota of bools: 0 -> False, else True
+        as_int = out.update(dtype=np.int32)
+        i = ctx.em.op1("stablehlo.iota", [], [], aval_type(as_int),
+                       {"iota_dimension": f"{int(dimension)} : i64"})
+        return hlo.compare(ctx.em, "NE", i, hlo.full(ctx.em, 0, np.int32, out.shape), as_int)
+    return ctx.em.op1("stablehlo.iota", [], [], aval_type(out),
+                      {"iota_dimension": f"{int(dimension)} : i64"})
+
+
+def index_scalars(ctx, names, avals):
+    """Start indices as 0-d tensors of one integer type (StableHLO requires one type)."""
+    if not avals:
+        return [], []
+    dt = np.dtype(np.int64) if any(a.dtype.itemsize == 8 for a in avals) else np.dtype(np.int32)
+    out = [hlo.convert(ctx.em, n, a, dt) for n, a in zip(names, avals)]
+    return out, [hlo.scalar_aval(dt)] * len(out)
+
+
+def _dynamic_slice(ctx, x, *idx, slice_sizes):
+    idx, idx_avals = index_scalars(ctx, idx, ctx.avals_in[1:])
+    return ctx.em.op1("stablehlo.dynamic_slice", [x, *idx],
+                      [aval_type(ctx.avals_in[0])] + [aval_type(a) for a in idx_avals],
+                      aval_type(ctx.avals_out[0]), {"slice_sizes": i64_array(slice_sizes)})
+
+
+def _dynamic_update_slice(ctx, x, upd, *idx):
+    idx, idx_avals = index_scalars(ctx, idx, ctx.avals_in[2:])
+    return ctx.em.op1("stablehlo.dynamic_update_slice", [x, upd, *idx],
+                      [aval_type(ctx.avals_in[0]), aval_type(ctx.avals_in[1])]
+                      + [aval_type(a) for a in idx_avals], aval_type(ctx.avals_out[0]))
+
+
+# ---------------------------------------------------------------------------
+# Registration
+
+lowering_rules[sh.broadcast_in_dim_p] = _broadcast_in_dim
+lowering_rules[sh.reshape_p] = _reshape
+lowering_rules[sh.squeeze_p] = _reshape
+lowering_rules[sh.transpose_p] = _transpose
+lowering_rules[sh.concatenate_p] = _concatenate
+lowering_rules[sh.pad_p] = _pad
+lowering_rules[sh.slice_p] = _slice
+lowering_rules[sh.rev_p] = _rev
+lowering_rules[sh.iota_p] = _iota
+lowering_rules[sh.dynamic_slice_p] = _dynamic_slice
+lowering_rules[sh.dynamic_update_slice_p] = _dynamic_update_slice

@@ -1,0 +1,280 @@
+"""`jit_call`: a staged call of a compiled function, and its transformation rules.
+
+    outs = jit_call_p.bind(*args, jaxpr=closed, name="f", device="cpu")
+
+`jaxpr` is a ClosedJaxpr *without* constants (closure-converted: constants are leading
+inputs). Eager evaluation runs it through a hook the jit layer installs (`set_impl`): the
+tracer does not import IREE. Every transformation rule produces a new const-free jaxpr
+and binds jit_call again, so jvp/grad/vmap of a jitted function stay compiled:
+
+  * jvp:       the jvp of the body traced into a new jaxpr (primals, nonzero tangents);
+  * partial eval (linearize): `partial_eval_jaxpr` splits the body into a known jaxpr
+               (run now, as jit_call) and an unknown one (staged, as jit_call, taking the
+               residuals first);
+  * transpose: backward_pass of the body traced into a new jaxpr;
+  * vmap:      the batched body traced into a new jaxpr.
+
+Derived jaxprs are memoised per (source jaxpr, what is known / nonzero / batched), so a
+re-call of grad(jit(f)) traces nothing new and reuses the compiled executables.
+"""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import Any, Callable, Sequence
+
+from . import core
+from .core import ClosedJaxpr, Jaxpr, Primitive, ShapedArray, get_aval, set_current_trace
+from .partial_eval import (PartialEvalTrace, StagingTrace, convert_constvars, partial_eval_rules,
+                           trace_to_jaxpr)
+
+jit_call_p = Primitive("jit_call", multiple_results=True)
+
+
+# ---------------------------------------------------------------------------
+# Eager evaluation: a hook installed by irax.jit (so the tracer never imports IREE)
+
+_impl_hook: Callable[..., list[Any]] | None = None
+
+
+def set_impl(fn: Callable[..., list[Any]]) -> None:
+    """fn(args, jaxpr=..., name=..., device=...) -> list of concrete outputs."""
+    global _impl_hook
+    _impl_hook = fn
+
+
+def _jit_call_impl(*args, jaxpr: ClosedJaxpr, name: str, device: str):
+    if _impl_hook is None:   # no compiler layer loaded: interpret the body eagerly
+        with set_current_trace(core.EvalTrace()):
+            return core.eval_jaxpr(jaxpr.jaxpr, jaxpr.consts, args)
+    return _impl_hook(args, jaxpr=jaxpr, name=name, device=device)
+
+
+def _jit_call_abstract(*avals, jaxpr: ClosedJaxpr, name: str, device: str):
+    expected = jaxpr.in_avals
+    if len(avals) != len(expected):
+        raise TypeError(f"jit_call of {name}: expected {len(expected)} arguments, "
+                        f"got {len(avals)}")
+    for i, (a, e) in enumerate(zip(avals, expected)):
+        if not core.same_type(a, e):
+            raise TypeError(f"jit_call of {name}: argument {i} is {a.str_short()}, the "
+                            f"compiled function expects {e.str_short()}")
+    return list(jaxpr.out_avals)
+
+
+# ---------------------------------------------------------------------------
+# Helpers
+
+
+def stage(fun: Callable[..., Sequence[Any]], in_avals: Sequence[ShapedArray],
+          description: str | None = None) -> tuple[ClosedJaxpr, list[Any]]:
+    """Trace `fun` into a const-free jaxpr; returns (jaxpr, consts to pass as leading args).
+
+    Traced with an EvalTrace parent: the body sees only its own arguments."""
+    with set_current_trace(core.EvalTrace()):
+        closed = trace_to_jaxpr(fun, in_avals, description)
+    return convert_constvars(closed)
+
+
+def _body(jaxpr: ClosedJaxpr) -> Callable[..., list[Any]]:
+    def run(*args):
+        return core.eval_jaxpr(jaxpr.jaxpr, jaxpr.consts, args)
+    return run
+
+
+class _Memo:
+    """A small LRU keyed by (id(jaxpr), extra); holds the jaxpr to keep its id unique."""
+
+    def __init__(self, size: int = 512) -> None:
+        self._d: OrderedDict = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get(self, jaxpr: Any, extra: Any, make: Callable[[], Any]) -> Any:
+        from .dtypes import config
+        key = (id(jaxpr), extra, config.enable_x64)
+        with self._lock:
+            hit = self._d.get(key)
+            if hit is not None and hit[0] is jaxpr:
+                self._d.move_to_end(key)
+                return hit[1]
+        value = make()
+        with self._lock:
+            self._d[key] = (jaxpr, value)
+            while len(self._d) > self._size:
+                self._d.popitem(last=False)
+        return value
+
+
+_memo = _Memo()
+
+
+def bind_staged(jaxpr: ClosedJaxpr, consts: Sequence[Any], args: Sequence[Any], name: str,
+                device: str) -> list[Any]:
+    return jit_call_p.bind(*consts, *args, jaxpr=jaxpr, name=name, device=device)
+
+
+# ---------------------------------------------------------------------------
+# jvp
+
+
+def _jit_call_jvp(primals, tangents, *, jaxpr, name, device):
+    from .jvp import Zero, jvp_flat
+    nonzero = tuple(not isinstance(t, Zero) for t in tangents)
+
+    def make():
+        out_nz: list[bool] = []
+        in_avals = list(jaxpr.in_avals)
+        t_avals = [a for a, nz in zip(in_avals, nonzero) if nz]
+
+        def fun(*xs):
+            ps, ts = xs[:len(in_avals)], iter(xs[len(in_avals):])
+            tans = [next(ts) if nz else Zero(a) for a, nz in zip(in_avals, nonzero)]
+            p_out, t_out = jvp_flat(_body(jaxpr), ps, tans)
+            out_nz[:] = [not isinstance(t, Zero) for t in t_out]
+            return [*p_out, *[t for t in t_out if not isinstance(t, Zero)]]
+        new, consts = stage(fun, [*in_avals, *t_avals])
+        return new, consts, out_nz
+    new, consts, out_nz = _memo.get(jaxpr, ("jvp", nonzero), make)
+    nz_tangents = [t for t in tangents if not isinstance(t, Zero)]
+    outs = bind_staged(new, consts, [*primals, *nz_tangents], f"jvp_{name}", device)
+    n = len(jaxpr.out_avals)
+    p_out, t_iter = outs[:n], iter(outs[n:])
+    t_out = [next(t_iter) if nz else Zero(a) for nz, a in zip(out_nz, jaxpr.out_avals)]
+    return p_out, t_out
+
+
+# ---------------------------------------------------------------------------
+# Partial evaluation
+
+
+def partial_eval_jaxpr(closed: ClosedJaxpr, unknowns: Sequence[bool]
+                       ) -> tuple[ClosedJaxpr, list[Any], ClosedJaxpr, list[bool], int]:
+    """Split `closed` by which inputs are unknown.
+
+    Returns (known, known_consts, unknown, out_unknowns, num_res):
+      known(*known_consts, *known_inputs) -> [*known_outputs, *residuals]
+      unknown(*residuals, *unknown_inputs) -> unknown_outputs
+    Both jaxprs are const-free. Computed by tracing the body with a StagingTrace for the
+    known values under a PartialEvalTrace for the unknown ones."""
+    in_avals = closed.in_avals
+    with set_current_trace(core.EvalTrace()):
+        known_trace = StagingTrace(core.current_trace())
+        pe = PartialEvalTrace(known_trace)
+        args = [pe.new_arg(a) if u else known_trace.new_arg(a)
+                for a, u in zip(in_avals, unknowns)]
+        with set_current_trace(pe):
+            outs = core.eval_jaxpr(closed.jaxpr, closed.consts, args)
+        out_unknowns = [pe.is_mine(o) for o in outs]
+        residuals = list(pe.const_values)
+        with set_current_trace(known_trace):
+            known = known_trace.build([o for o, u in zip(outs, out_unknowns) if not u]
+                                      + residuals)
+        unknown_closed = pe.build([o for o, u in zip(outs, out_unknowns) if u])
+    known, known_consts = convert_constvars(known)
+    uj = unknown_closed.jaxpr
+    unknown = ClosedJaxpr(Jaxpr([], uj.constvars + uj.invars, uj.eqns, uj.outvars), [])
+    return known, known_consts, unknown, out_unknowns, len(residuals)
+
+
+def _jit_call_partial_eval(trace: PartialEvalTrace, args, params):
+    jaxpr, name, device = params["jaxpr"], params["name"], params["device"]
+    unknowns = tuple(trace.is_mine(x) for x in args)
+    known, known_consts, unknown, out_unknowns, num_res = _memo.get(
+        jaxpr, ("pe", unknowns), lambda: partial_eval_jaxpr(jaxpr, unknowns))
+    known_args = [x for x, u in zip(args, unknowns) if not u]
+    with set_current_trace(trace.parent):
+        known_outs = bind_staged(known, known_consts, known_args, name, device)
+    n_known = len(known_outs) - num_res
+    residuals = known_outs[n_known:]
+    unknown_args = [x for x, u in zip(args, unknowns) if u]
+    staged = StagingTrace.process_primitive(
+        trace, jit_call_p, [*residuals, *unknown_args],
+        dict(jaxpr=unknown, name=f"{name}_lin", device=device))
+    k_iter, u_iter = iter(known_outs[:n_known]), iter(staged)
+    return [next(u_iter) if u else next(k_iter) for u in out_unknowns]
+
+
+# ---------------------------------------------------------------------------
+# Transpose
+
+
+def _jit_call_transpose(cts, *invals, jaxpr, name, device):
+    from .jvp import Zero, instantiate
+    from .transpose import backward_pass, is_undefined
+    linear = tuple(is_undefined(x) for x in invals)
+    ct_nonzero = tuple(not isinstance(c, Zero) and c is not None for c in cts)
+    if not any(ct_nonzero):
+        return [None] * len(invals)
+
+    def make():
+        j = jaxpr.jaxpr
+        lin_vars = [v for v, lin in zip(j.invars, linear) if lin]
+        known_vars = [v for v, lin in zip(j.invars, linear) if not lin]
+        j2 = Jaxpr(known_vars, lin_vars, j.eqns, j.outvars)
+        known_avals = [v.aval for v in known_vars]
+        ct_avals = [a for a, nz in zip(jaxpr.out_avals, ct_nonzero) if nz]
+        res_nonzero: list[bool] = []
+
+        def fun(*xs):
+            knowns, ct_in = xs[:len(known_avals)], iter(xs[len(known_avals):])
+            cts_full = [next(ct_in) if nz else Zero(a)
+                        for a, nz in zip(jaxpr.out_avals, ct_nonzero)]
+            res = backward_pass(j2, knowns, cts_full)
+            res_nonzero[:] = [not isinstance(r, Zero) for r in res]
+            return [r for r in res if not isinstance(r, Zero)]
+        new, consts = stage(fun, [*known_avals, *ct_avals])
+        return new, consts, res_nonzero
+    new, consts, res_nonzero = _memo.get(jaxpr, ("transpose", linear, ct_nonzero), make)
+    knowns = [x for x in invals if not is_undefined(x)]
+    cts_in = [instantiate(c) for c, nz in zip(cts, ct_nonzero) if nz]
+    outs = iter(bind_staged(new, consts, [*knowns, *cts_in], f"transpose_{name}", device))
+    res = iter(next(outs) if nz else None for nz in res_nonzero)
+    return [next(res) if lin else None for lin in linear]
+
+
+# ---------------------------------------------------------------------------
+# vmap
+
+
+def _jit_call_batch(axis_size, vals, dims, *, jaxpr, name, device):
+    from .batching import vmap_flat
+    dims = tuple(dims)
+
+    def make():
+        in_avals = [get_aval_batched(a, d, axis_size) for a, d in zip(jaxpr.in_avals, dims)]
+        out_dims: list[int | None] = []
+
+        def fun(*xs):
+            outs, odims = vmap_flat(_body(jaxpr), xs, dims, axis_size)
+            out_dims[:] = odims
+            return outs
+        new, consts = stage(fun, in_avals)
+        return new, consts, out_dims
+    new, consts, out_dims = _memo.get(jaxpr, ("vmap", dims, axis_size), make)
+    outs = bind_staged(new, consts, vals, f"vmap_{name}", device)
+    return outs, list(out_dims)
+
+
+def get_aval_batched(aval: ShapedArray, bdim: int | None, axis_size: int) -> ShapedArray:
+    if bdim is None:
+        return aval
+    shape = list(aval.shape)
+    shape.insert(bdim, axis_size)
+    return ShapedArray(tuple(shape), aval.dtype, aval.weak_type)
+
+
+# ---------------------------------------------------------------------------
+# Registration
+
+from .batching import batch_rules  # noqa: E402
+from .jvp import jvp_rules  # noqa: E402
+from .transpose import transpose_rules  # noqa: E402
+
+core.abstract_eval_rules[jit_call_p] = _jit_call_abstract
+core.impl_rules[jit_call_p] = _jit_call_impl
+core.direct_impl_rules[jit_call_p] = _jit_call_impl
+jvp_rules[jit_call_p] = _jit_call_jvp
+partial_eval_rules[jit_call_p] = _jit_call_partial_eval
+transpose_rules[jit_call_p] = _jit_call_transpose
+batch_rules[jit_call_p] = _jit_call_batch

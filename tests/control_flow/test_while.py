@@ -1,0 +1,94 @@
+import numpy as np
+import pytest
+
+import irax
+import irax.numpy as jnp
+from irax import lax
+
+from conftest import central_fd, check_close
+
+
+def collatz_steps(n):
+    def cond(c):
+        return c[0] != 1
+
+    def body(c):
+        n, k = c
+        return jnp.where(n % 2 == 0, n // 2, 3 * n + 1), k + 1
+    return lax.while_loop(cond, body, (n, 0))[1]
+
+
+def test_while_eager_pytree_carry():
+    assert int(collatz_steps(6)) == 8
+    out = lax.while_loop(lambda d: d["i"] < 5, lambda d: {"i": d["i"] + 1, "x": d["x"] * 2.0},
+                         {"i": 0, "x": 1.0})
+    assert int(out["i"]) == 5 and float(out["x"]) == 32.0
+
+
+def test_while_staged_is_one_primitive():
+    jaxpr = irax.make_jaxpr(collatz_steps)(6)
+    assert str(jaxpr).count("while[") == 1
+
+
+def test_while_jvp_and_jacfwd(x64):
+    def f(x):
+        return lax.while_loop(lambda c: c[0] < 4, lambda c: (c[0] + 1, jnp.sin(c[1]) * 1.5),
+                              (0, x))[1]
+
+    def fu(x):
+        for _ in range(4):
+            x = np.sin(x) * 1.5
+        return x
+    _, t = irax.jvp(f, (0.4,), (1.0,))
+    check_close(t, central_fd(fu, 0.4), 1e-6)
+    check_close(irax.jacfwd(f)(0.4), central_fd(fu, 0.4), 1e-6)
+
+
+def test_while_jvp_closure_tangent(x64):
+    # the tangent flows in through a value the body closes over
+    def f(a):
+        return lax.while_loop(lambda c: c[0] < 3, lambda c: (c[0] + 1, c[1] * a + 1.0), (0, 1.0))[1]
+    _, t = irax.jvp(f, (2.0,), (1.0,))
+    check_close(t, central_fd(lambda a: f(float(a)), 2.0), 1e-6)
+
+
+def test_while_vmap_batched_predicate():
+    ns = np.array([6, 7, 1, 27], np.int32)
+    out = irax.vmap(collatz_steps)(ns)
+    assert out.tolist() == [int(collatz_steps(int(n))) for n in ns]
+
+
+def test_while_vmap_unbatched_predicate():
+    xs = np.array([1.0, 2.0, 3.0], np.float32)
+    f = lambda x: lax.while_loop(lambda c: c[0] < 3, lambda c: (c[0] + 1, c[1] * x), (0, 1.0))[1]  # noqa
+    jaxpr = str(irax.make_jaxpr(irax.vmap(f))(xs))
+    assert "reduce_or" not in jaxpr and "while[" in jaxpr
+    check_close(irax.vmap(f)(xs), xs ** 3)
+
+
+def test_while_reverse_mode_error_names_alternatives():
+    f = lambda x: lax.while_loop(lambda c: c < 10.0, lambda c: c * 2.0, x)  # noqa: E731
+    with pytest.raises(NotImplementedError) as e:
+        irax.grad(f)(1.0)
+    msg = str(e.value)
+    for word in ("while_loop", "fori_loop", "scan", "custom_vjp", "fixed_point",
+                 "checkpointed_while_loop"):
+        assert word in msg
+
+
+def test_fori_loop_traced_bounds_is_while():
+    def f(n, x):
+        return lax.fori_loop(0, n, lambda i, c: c + i, x)
+    assert int(f(5, 0)) == 10
+    assert "while[" in str(irax.make_jaxpr(f)(5, 0))
+    assert irax.vmap(f)(np.array([1, 2, 5], np.int32), np.zeros(3, np.int32)).tolist() == [0, 1, 10]
+
+
+def test_while_weak_carry_promoted():
+    out = lax.while_loop(lambda c: c < 3.0, lambda c: c + jnp.ones((), np.float32), 0.0)
+    assert float(out) == 3.0 and not out.weak_type
+
+
+def test_while_carry_type_error():
+    with pytest.raises(TypeError, match="same type"):
+        lax.while_loop(lambda c: c < 3, lambda c: c + 0.5, 0)

@@ -1,0 +1,56 @@
+"""Fuzz-suite settings: example counts from $IRAX_FUZZ_EXAMPLES, an isolated compile cache.
+
+CI (no $IRAX_FUZZ_EXAMPLES) runs a small, derandomized set: the same programs every run,
+so a red CI is a real regression, not a new random draw. Setting IRAX_FUZZ_EXAMPLES
+(`make fuzz`) explores fresh random programs; shrunk failures go to test_regressions.py.
+"""
+from __future__ import annotations
+
+import os
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+EXAMPLES = int(os.environ.get("IRAX_FUZZ_EXAMPLES", "0")) or None
+
+settings.register_profile(
+    "irax-fuzz",
+    deadline=None,
+    derandomize=EXAMPLES is None,
+    database=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                           HealthCheck.filter_too_much, HealthCheck.function_scoped_fixture],
+)
+
+
+def n_examples(ci_default: int, scale: float = 1.0) -> int:
+    """Example count for one property: CI default, or $IRAX_FUZZ_EXAMPLES * scale."""
+    if EXAMPLES is None:
+        return ci_default
+    return max(1, int(EXAMPLES * scale))
+
+
+def fuzz_settings(ci_default: int, scale: float = 1.0):
+    return settings(settings.get_profile("irax-fuzz"), max_examples=n_examples(ci_default, scale))
+
+
+@pytest.fixture
+def x64():
+    """64-bit mode for one test, restored afterwards (even on failure)."""
+    import irax
+    prev = irax.config.enable_x64
+    irax.config.update("enable_x64", True)
+    try:
+        yield
+    finally:
+        irax.config.update("enable_x64", prev)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fuzz_cache_dir(tmp_path_factory):
+    """Compiled modules go to a fresh cache: every fuzz program really compiles."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("IRAX_CACHE_DIR", str(tmp_path_factory.mktemp("irax-fuzz-cache")))
+    yield
+    mp.undo()

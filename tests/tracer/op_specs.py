@@ -1,0 +1,471 @@
+"""One table of operations under test, shared by the tracer tests and the jit tests.
+
+Each OpSpec names an irax function (built from irax.numpy / irax.nn), how to make its
+arguments (shapes, kinds, value ranges), an independent NumPy reference, and which
+checks apply. The table is data: it imports no test framework and no IREE.
+
+    for spec in OPS:
+        args = make_args(spec, np.random.default_rng(0))        # float32 NumPy arrays
+        want = spec.np_fn(*args)
+        got = spec.fn(*args)
+
+Argument kinds:
+  "float"    uniform in [low, high]                (differentiated)
+  "nonzero"  |x| uniform in [low, high], random sign (differentiated; e.g. away from a kink)
+  "int"      integers in [low, high]               (not differentiated)
+  "index"    integers in [low, high], used as indices (not differentiated)
+  "bool"     random booleans                       (not differentiated)
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+import irax.numpy as jnp
+from irax import nn
+
+FLOAT_KINDS = ("float", "nonzero")
+
+
+@dataclass(frozen=True)
+class Arg:
+    shape: tuple[int, ...]
+    kind: str = "float"
+    low: float = -2.0
+    high: float = 2.0
+
+
+@dataclass(frozen=True)
+class OpSpec:
+    name: str
+    fn: Callable[..., Any]
+    args: tuple[Arg, ...]
+    np_fn: Callable[..., Any]
+    differentiable: bool = True     # jvp / vjp checks apply (to the float arguments)
+    batchable: bool = True          # vmap checks apply
+    tol: float = 1e-5               # eager (float32) comparison tolerance, rtol and atol
+    grad_tol: float = 1e-6          # float64 derivative checks tolerance
+    tags: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def diff_argnums(self) -> tuple[int, ...]:
+        if not self.differentiable:
+            return ()
+        return tuple(i for i, a in enumerate(self.args) if a.kind in FLOAT_KINDS)
+
+    def __repr__(self) -> str:   # pytest ids
+        return self.name
+
+
+def make_arg(a: Arg, rng: np.random.Generator, float_dtype=np.float32,
+             batch: tuple[int, ...] = ()) -> np.ndarray:
+    shape = batch + tuple(a.shape)
+    if a.kind == "float":
+        return rng.uniform(a.low, a.high, shape).astype(float_dtype)
+    if a.kind == "nonzero":
+        mag = rng.uniform(a.low, a.high, shape)
+        return (mag * rng.choice([-1.0, 1.0], shape)).astype(float_dtype)
+    if a.kind in ("int", "index"):
+        return rng.integers(int(a.low), int(a.high) + 1, shape).astype(np.int32)
+    if a.kind == "bool":
+        return rng.random(shape) < 0.5
+    raise ValueError(f"unknown argument kind {a.kind!r}")
+
+
+def make_args(spec: OpSpec, rng: np.random.Generator, float_dtype=np.float32,
+              batch: tuple[int, ...] = ()) -> list[np.ndarray]:
+    return [make_arg(a, rng, float_dtype, batch) for a in spec.args]
+
+
+# ---------------------------------------------------------------------------
+# Helpers for the table
+
+def S(*shape, **kw) -> Arg:
+    return Arg(tuple(shape), **kw)
+
+
+POS = dict(low=0.5, high=2.0)
+UNIT = dict(low=-0.9, high=0.9)
+NZ = dict(kind="nonzero", low=0.5, high=2.0)
+
+
+def _np_logaddexp(x, y):
+    return np.logaddexp(x, y)
+
+
+def _np_softplus(x):
+    return np.logaddexp(x, 0)
+
+
+def _np_logsumexp(x, axis=None, keepdims=False):
+    m = np.max(x, axis=axis, keepdims=True)
+    out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    return out if keepdims else (np.squeeze(out, axis=axis) if axis is not None else out.reshape(()))
+
+
+def _np_softmax(x, axis=-1):
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def _np_log_softmax(x, axis=-1):
+    s = x - np.max(x, axis=axis, keepdims=True)
+    return s - np.log(np.sum(np.exp(s), axis=axis, keepdims=True))
+
+
+def _np_sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def _ew(name, fn, np_fn, *shapes_or_args, **kw):
+    return OpSpec(name, fn, tuple(shapes_or_args), np_fn, **kw)
+
+
+def _unary_specs():
+    u = []
+    for name, dom in [("sin", {}), ("cos", {}), ("tan", dict(low=-1.2, high=1.2)),
+                      ("arcsin", UNIT), ("arccos", UNIT), ("arctan", {}), ("sinh", {}),
+                      ("cosh", {}), ("tanh", {}), ("exp", {}), ("expm1", {}), ("log", POS),
+                      ("log1p", dict(low=-0.5, high=2.0)), ("log2", POS), ("log10", POS),
+                      ("sqrt", POS), ("square", {}), ("negative", {}), ("reciprocal", NZ),
+                      ("abs", NZ), ("sign", NZ), ("floor", {}), ("ceil", {}), ("round", {}),
+                      ("arcsinh", {}), ("arccosh", dict(low=1.2, high=3.0)),
+                      ("arctanh", UNIT), ("cbrt", POS), ("exp2", {})]:
+        np_fn = getattr(np, name)
+        u.append(_ew(name, getattr(jnp, name), np_fn, S(2, 3, **dom)))
+    u.append(_ew("sin_scalar", jnp.sin, np.sin, S()))
+    u.append(_ew("exp_vec", jnp.exp, np.exp, S(5)))
+    return u
+
+
+def _binary_specs():
+    b = []
+    for name, dy in [("add", {}), ("subtract", {}), ("multiply", {}), ("divide", NZ),
+                     ("true_divide", NZ), ("maximum", {}), ("minimum", {}),
+                     ("arctan2", NZ), ("logaddexp", {})]:
+        np_fn = getattr(np, name)
+        b.append(_ew(name, getattr(jnp, name), np_fn, S(2, 3), S(2, 3, **dy)))
+    # broadcasting variants
+    b.append(_ew("add_bcast", jnp.add, np.add, S(2, 3), S(3)))
+    b.append(_ew("multiply_bcast_col", jnp.multiply, np.multiply, S(2, 1), S(1, 3)))
+    b.append(_ew("divide_bcast_scalar", jnp.divide, np.divide, S(2, 3), S(**NZ)))
+    b.append(_ew("power", jnp.power, np.power, S(2, 3, **POS), S(2, 3)))
+    b.append(_ew("power_int", lambda x: jnp.power(x, 3), lambda x: np.power(x, 3), S(2, 3)))
+    b.append(_ew("power_neg_int", lambda x: jnp.power(x, -2), lambda x: np.power(x, -2.0),
+                 S(2, 3, **NZ)))
+    b.append(_ew("pow_operator_float", lambda x: x ** 1.5, lambda x: x ** 1.5, S(3, **POS)))
+    b.append(_ew("floor_divide", jnp.floor_divide, np.floor_divide, S(2, 3, low=-5, high=5),
+                 S(2, 3, **NZ)))
+    b.append(_ew("mod", jnp.mod, np.mod, S(2, 3, low=-5, high=5), S(2, 3, **NZ)))
+    b.append(_ew("floor_divide_int", jnp.floor_divide, np.floor_divide,
+                 S(2, 3, kind="int", low=-7, high=7), S(2, 3, kind="int", low=1, high=3)))
+    b.append(_ew("mod_int", jnp.mod, np.mod, S(2, 3, kind="int", low=-7, high=7),
+                 S(2, 3, kind="int", low=-3, high=-1)))
+    b.append(_ew("add_int", jnp.add, np.add, S(4, kind="int", low=-9, high=9),
+                 S(4, kind="int", low=-9, high=9)))
+    b.append(_ew("clip", lambda x: jnp.clip(x, -1.0, 1.0), lambda x: np.clip(x, -1, 1), S(2, 3)))
+    b.append(_ew("clip_arrays", jnp.clip, np.clip, S(4), S(4, low=-3, high=-1),
+                 S(4, low=1, high=3)))
+    b.append(_ew("where", jnp.where, np.where, S(2, 3, kind="bool"), S(2, 3), S(2, 3)))
+    b.append(_ew("where_bcast", jnp.where, np.where, S(3, kind="bool"), S(2, 3), S()))
+    b.append(_ew("where_scalar_branch", lambda c, x: jnp.where(c, x, 0.0),
+                 lambda c, x: np.where(c, x, 0.0), S(2, 3, kind="bool"), S(2, 3)))
+    for name in ["equal", "not_equal", "less", "less_equal", "greater", "greater_equal"]:
+        b.append(_ew(name, getattr(jnp, name), getattr(np, name),
+                     S(2, 3, kind="int", low=0, high=2), S(2, 3, kind="int", low=0, high=2),
+                     differentiable=False))
+        b.append(_ew(name + "_float", getattr(jnp, name), getattr(np, name), S(2, 3), S(3),
+                     differentiable=False))
+    for name in ["logical_and", "logical_or"]:
+        b.append(_ew(name, getattr(jnp, name), getattr(np, name), S(2, 3, kind="bool"),
+                     S(2, 3, kind="bool"), differentiable=False))
+    b.append(_ew("logical_not", jnp.logical_not, np.logical_not, S(2, 3, kind="bool"),
+                 differentiable=False))
+    b.append(_ew("isnan", lambda x: jnp.isnan(jnp.log(x)), lambda x: np.isnan(np.log(np.where(x > 0, x, np.nan))),
+                 S(2, 3), differentiable=False))
+    b.append(_ew("isfinite", lambda x: jnp.isfinite(jnp.log(x)),
+                 lambda x: np.isfinite(np.log(np.where(x > 0, x, np.nan))), S(2, 3), differentiable=False))
+    return b
+
+
+def _reduction_specs():
+    r = []
+    for name in ["sum", "mean", "max", "min", "prod", "var", "std"]:
+        jf, nf = getattr(jnp, name), getattr(np, name)
+        dom = NZ if name == "prod" else {}
+        r.append(_ew(f"{name}_all", jf, nf, S(2, 3, **dom)))
+        r.append(_ew(f"{name}_axis1", lambda x, jf=jf: jf(x, axis=1),
+                     lambda x, nf=nf: nf(x, axis=1), S(2, 3, **dom)))
+        r.append(_ew(f"{name}_axis_neg_keepdims", lambda x, jf=jf: jf(x, axis=-2, keepdims=True),
+                     lambda x, nf=nf: nf(x, axis=-2, keepdims=True), S(2, 3, 4, **dom)))
+        r.append(_ew(f"{name}_axes_tuple", lambda x, jf=jf: jf(x, axis=(0, 2)),
+                     lambda x, nf=nf: nf(x, axis=(0, 2)), S(2, 3, 4, **dom)))
+    r.append(_ew("prod_with_zero", lambda x: jnp.prod(x * jnp.array([1., 0., 1.]), axis=1),
+                 lambda x: np.prod(x * np.array([1., 0., 1.], x.dtype), axis=1), S(2, 3)))
+    r.append(_ew("prod_two_zeros", lambda x: jnp.prod(x * jnp.array([0., 1., 0.])),
+                 lambda x: np.prod(x * np.array([0., 1., 0.], x.dtype)), S(3)))
+    r.append(_ew("sum_int", jnp.sum, np.sum, S(2, 3, kind="int", low=-5, high=5)))
+    r.append(_ew("argmax", lambda x: jnp.argmax(x, axis=1), lambda x: np.argmax(x, axis=1),
+                 S(3, 4), differentiable=False))
+    r.append(_ew("argmin_flat", jnp.argmin, np.argmin, S(3, 4), differentiable=False))
+    r.append(_ew("argmax_keepdims", lambda x: jnp.argmax(x, axis=0, keepdims=True),
+                 lambda x: np.argmax(x, axis=0, keepdims=True), S(3, 4), differentiable=False))
+    r.append(_ew("cumsum", lambda x: jnp.cumsum(x, axis=1), lambda x: np.cumsum(x, axis=1),
+                 S(2, 4)))
+    r.append(_ew("cumsum_flat", jnp.cumsum, np.cumsum, S(2, 3)))
+    r.append(_ew("norm", jnp.linalg.norm, np.linalg.norm, S(5)))
+    r.append(_ew("norm_axis", lambda x: jnp.linalg.norm(x, axis=1),
+                 lambda x: np.linalg.norm(x, axis=1), S(3, 4)))
+    r.append(_ew("norm_fro", jnp.linalg.norm, np.linalg.norm, S(3, 4)))
+    r.append(_ew("norm_ord1", lambda x: jnp.linalg.norm(x, ord=1),
+                 lambda x: np.linalg.norm(x, ord=1), S(5, **NZ)))
+    return r
+
+
+def _linalg_specs():
+    m = [
+        _ew("dot_vv", jnp.dot, np.dot, S(4), S(4)),
+        _ew("dot_mv", jnp.dot, np.dot, S(3, 4), S(4)),
+        _ew("dot_mm", jnp.dot, np.dot, S(3, 4), S(4, 2)),
+        _ew("matmul_mm", jnp.matmul, np.matmul, S(3, 4), S(4, 2)),
+        _ew("matmul_vm", jnp.matmul, np.matmul, S(4), S(4, 2)),
+        _ew("matmul_mv", jnp.matmul, np.matmul, S(3, 4), S(4)),
+        _ew("matmul_batched_bcast", jnp.matmul, np.matmul, S(2, 3, 4), S(4, 5)),
+        _ew("matmul_batched", jnp.matmul, np.matmul, S(2, 3, 4), S(2, 4, 5)),
+        _ew("matmul_operator", lambda a, b: a @ b, lambda a, b: a @ b, S(3, 4), S(4, 2)),
+        _ew("tensordot", jnp.tensordot, np.tensordot, S(2, 3, 4), S(3, 4, 5)),
+        _ew("tensordot_axes", lambda a, b: jnp.tensordot(a, b, axes=([0], [1])),
+            lambda a, b: np.tensordot(a, b, axes=([0], [1])), S(3, 2), S(4, 3)),
+        _ew("outer", jnp.outer, np.outer, S(3), S(4)),
+        _ew("einsum_matmul", lambda a, b: jnp.einsum("ij,jk->ik", a, b),
+            lambda a, b: np.einsum("ij,jk->ik", a, b), S(3, 4), S(4, 2)),
+        _ew("einsum_batch", lambda a, b: jnp.einsum("bij,bjk->bik", a, b),
+            lambda a, b: np.einsum("bij,bjk->bik", a, b), S(2, 3, 4), S(2, 4, 2)),
+        _ew("einsum_trace_out", lambda a: jnp.einsum("ij->j", a),
+            lambda a: np.einsum("ij->j", a), S(3, 4)),
+        _ew("einsum_implicit", lambda a, b: jnp.einsum("ij,kj", a, b),
+            lambda a, b: np.einsum("ij,kj", a, b), S(3, 4), S(2, 4)),
+        _ew("einsum_three", lambda a, b, c: jnp.einsum("ij,jk,k->i", a, b, c),
+            lambda a, b, c: np.einsum("ij,jk,k->i", a, b, c), S(2, 3), S(3, 4), S(4)),
+    ]
+    return m
+
+
+def _shape_specs():
+    s = [
+        _ew("transpose", jnp.transpose, np.transpose, S(2, 3, 4)),
+        _ew("transpose_axes", lambda x: jnp.transpose(x, (1, 0, 2)),
+            lambda x: np.transpose(x, (1, 0, 2)), S(2, 3, 4)),
+        _ew("T", lambda x: x.T, lambda x: x.T, S(2, 3)),
+        _ew("swapaxes", lambda x: jnp.swapaxes(x, 0, 2), lambda x: np.swapaxes(x, 0, 2),
+            S(2, 3, 4)),
+        _ew("moveaxis", lambda x: jnp.moveaxis(x, 0, -1), lambda x: np.moveaxis(x, 0, -1),
+            S(2, 3, 4)),
+        _ew("moveaxis_multi", lambda x: jnp.moveaxis(x, (0, 1), (2, 0)),
+            lambda x: np.moveaxis(x, (0, 1), (2, 0)), S(2, 3, 4)),
+        _ew("reshape", lambda x: jnp.reshape(x, (3, -1)), lambda x: np.reshape(x, (3, -1)),
+            S(2, 3, 2)),
+        _ew("reshape_method", lambda x: x.reshape(6), lambda x: x.reshape(6), S(2, 3)),
+        _ew("ravel", jnp.ravel, np.ravel, S(2, 3)),
+        _ew("squeeze", jnp.squeeze, np.squeeze, S(1, 3, 1)),
+        _ew("squeeze_axis", lambda x: jnp.squeeze(x, axis=-1), lambda x: np.squeeze(x, axis=-1),
+            S(1, 3, 1)),
+        _ew("expand_dims", lambda x: jnp.expand_dims(x, 1), lambda x: np.expand_dims(x, 1),
+            S(2, 3)),
+        _ew("expand_dims_neg", lambda x: jnp.expand_dims(x, -1),
+            lambda x: np.expand_dims(x, -1), S(2, 3)),
+        _ew("broadcast_to", lambda x: jnp.broadcast_to(x, (4, 2, 3)),
+            lambda x: np.broadcast_to(x, (4, 2, 3)), S(2, 1)),
+        _ew("concatenate", lambda a, b: jnp.concatenate([a, b], axis=1),
+            lambda a, b: np.concatenate([a, b], axis=1), S(2, 3), S(2, 1)),
+        _ew("concatenate_axis0", lambda a, b: jnp.concatenate([a, b]),
+            lambda a, b: np.concatenate([a, b]), S(2, 3), S(1, 3)),
+        _ew("stack", lambda a, b: jnp.stack([a, b]), lambda a, b: np.stack([a, b]),
+            S(2, 3), S(2, 3)),
+        _ew("stack_axis_neg", lambda a, b: jnp.stack([a, b], axis=-1),
+            lambda a, b: np.stack([a, b], axis=-1), S(2, 3), S(2, 3)),
+        _ew("split", lambda x: jnp.split(x, 3, axis=1), lambda x: np.split(x, 3, axis=1),
+            S(2, 6)),
+        _ew("split_indices", lambda x: jnp.split(x, [1, 3]), lambda x: np.split(x, [1, 3]),
+            S(5, 2)),
+        _ew("take", lambda x, i: jnp.take(x, i, axis=1), lambda x, i: np.take(x, i, axis=1),
+            S(2, 5), S(3, kind="index", low=0, high=4)),
+        _ew("take_neg", lambda x, i: jnp.take(x, i, axis=0),
+            lambda x, i: np.take(x, i, axis=0), S(5, 2), S(4, kind="index", low=-5, high=4)),
+        _ew("take_flat", lambda x, i: jnp.take(x, i), lambda x, i: np.take(x, i),
+            S(2, 3), S(2, 2, kind="index", low=0, high=5)),
+        _ew("zeros_like", jnp.zeros_like, np.zeros_like, S(2, 3)),
+        _ew("ones_like", jnp.ones_like, np.ones_like, S(2, 3)),
+        _ew("full_like", lambda x: jnp.full_like(x, 2.5), lambda x: np.full_like(x, 2.5),
+            S(2, 3)),
+        _ew("astype_int", lambda x: x.astype(jnp.int32), lambda x: x.astype(np.int32),
+            S(2, 3, low=-5, high=5), differentiable=False),
+        _ew("astype_roundtrip", lambda x: (x.astype(jnp.int32) * x),
+            lambda x: (x.astype(np.int32) * x), S(2, 3, low=-5, high=5)),
+    ]
+    return s
+
+
+def _index_specs():
+    idx = [
+        ("int", lambda x: x[1]),
+        ("neg_int", lambda x: x[-1, 2]),
+        ("slice", lambda x: x[1:3]),
+        ("slice_step", lambda x: x[::2, 1::2]),
+        ("slice_neg_step", lambda x: x[::-1, -1:0:-2]),
+        ("slice_neg_bounds", lambda x: x[-3:-1, :-2]),
+        ("none", lambda x: x[None, :, None]),
+        ("ellipsis", lambda x: x[..., 1]),
+        ("ellipsis_none", lambda x: x[1, ..., None]),
+        ("int_array", lambda x: x[np.array([0, 2, 2])]),
+        ("int_array_neg", lambda x: x[:, np.array([-1, 0])]),
+        ("int_array_2d", lambda x: x[np.array([[0, 1], [3, 2]])]),
+        ("list_index", lambda x: x[[1, 0]]),
+        ("two_int_arrays", lambda x: x[np.array([0, 1, 3]), np.array([4, 0, 2])]),
+        ("bool_mask_concrete", lambda x: x[np.array([True, False, True, False])]),
+    ]
+    out = []
+    for name, f in idx:
+        out.append(OpSpec(f"getitem_{name}", f, (S(4, 5),), f,
+                          batchable=name != "bool_mask_concrete"))
+    out.append(OpSpec("getitem_traced_int_array", lambda x, i: x[i], (S(4, 5), S(3, kind="index",
+                      low=-4, high=3)), lambda x, i: x[i]))
+    return out
+
+
+def _nn_specs():
+    return [
+        _ew("relu", nn.relu, lambda x: np.maximum(x, 0), S(2, 3, **NZ)),
+        _ew("sigmoid", nn.sigmoid, _np_sigmoid, S(2, 3)),
+        _ew("softplus", nn.softplus, _np_softplus, S(2, 3)),
+        _ew("log_sigmoid", nn.log_sigmoid, lambda x: -_np_softplus(-x), S(2, 3)),
+        _ew("softmax", nn.softmax, _np_softmax, S(2, 4)),
+        _ew("softmax_axis0", lambda x: nn.softmax(x, axis=0), lambda x: _np_softmax(x, axis=0),
+            S(3, 4)),
+        _ew("log_softmax", nn.log_softmax, _np_log_softmax, S(2, 4)),
+        _ew("logsumexp", nn.logsumexp, _np_logsumexp, S(2, 4)),
+        _ew("logsumexp_axis", lambda x: nn.logsumexp(x, axis=1),
+            lambda x: _np_logsumexp(x, axis=1), S(2, 4)),
+        _ew("logsumexp_keepdims", lambda x: nn.logsumexp(x, axis=0, keepdims=True),
+            lambda x: _np_logsumexp(x, axis=0, keepdims=True), S(2, 4)),
+        _ew("logsumexp_large", lambda x: nn.logsumexp(x * 100.0),
+            lambda x: _np_logsumexp(x * 100.0), S(4)),
+    ]
+
+
+def _np_pad(x, padval, config):
+    """lax.pad reference: interior padding by index arithmetic, then lo/hi (negative = crop)."""
+    for ax, (lo, hi, interior) in enumerate(config):
+        n = x.shape[ax]
+        size = n + max(n - 1, 0) * interior
+        shape = list(x.shape)
+        shape[ax] = size
+        y = np.full(shape, padval, x.dtype)
+        idx = [slice(None)] * x.ndim
+        idx[ax] = slice(0, size, interior + 1)
+        y[tuple(idx)] = x
+        before = [(0, 0)] * x.ndim
+        before[ax] = (max(lo, 0), max(hi, 0))
+        y = np.pad(y, before, constant_values=padval)
+        idx = [slice(None)] * x.ndim
+        idx[ax] = slice(-min(lo, 0), y.shape[ax] + min(hi, 0))
+        x = y[tuple(idx)]
+    return x
+
+
+def _np_dus(x, u, i, j):
+    i = int(np.clip(i, 0, x.shape[0] - u.shape[0]))
+    j = int(np.clip(j, 0, x.shape[1] - u.shape[1]))
+    out = x.copy()
+    out[i:i + u.shape[0], j:j + u.shape[1]] = u
+    return out
+
+
+def _np_ds(x, i, j):
+    i = int(np.clip(i, 0, x.shape[0] - 2))
+    j = int(np.clip(j, 0, x.shape[1] - 2))
+    return x[i:i + 2, j:j + 2]
+
+
+def _lax_and_more_specs():
+    from irax import lax
+    import math as _m
+    pad_cfg = ((1, -1, 1), (-1, 2, 0))
+    erf = np.vectorize(_m.erf)
+    return [
+        _ew("lax_pad", lambda x, v: lax.pad(x, v, pad_cfg), lambda x, v: _np_pad(x, v, pad_cfg),
+            S(3, 4), S()),
+        _ew("lax_dynamic_slice", lambda x, i, j: lax.dynamic_slice(x, (i, j), (2, 2)),
+            lambda x, i, j: _np_ds(x, i, j), S(4, 5), S(kind="int", low=-1, high=4),
+            S(kind="int", low=0, high=5)),
+        _ew("lax_dynamic_update_slice", lambda x, u, i, j: lax.dynamic_update_slice(x, u, (i, j)),
+            _np_dus, S(4, 5), S(2, 3), S(kind="int", low=-1, high=3),
+            S(kind="int", low=0, high=4)),
+        _ew("lax_rev", lambda x: lax.rev(x, (0, 1)), lambda x: x[::-1, ::-1], S(2, 3)),
+        _ew("lax_integer_pow", lambda x: lax.integer_pow(x, 5), lambda x: x ** 5, S(3)),
+        _ew("lax_rsqrt", lax.rsqrt, lambda x: 1 / np.sqrt(x), S(3, **POS)),
+        _ew("lax_erf", lax.erf, lambda x: erf(x), S(3)),
+        _ew("lax_logistic", lax.logistic, _np_sigmoid, S(3)),
+        _ew("lax_cumsum_reverse", lambda x: lax.cumsum(x, 1, reverse=True),
+            lambda x: np.flip(np.cumsum(np.flip(x, 1), 1), 1), S(2, 3)),
+        _ew("flip", lambda x: jnp.flip(x, 1), lambda x: np.flip(x, 1), S(2, 3)),
+        _ew("tile", lambda x: jnp.tile(x, (2, 1)), lambda x: np.tile(x, (2, 1)), S(2, 3)),
+        _ew("repeat", lambda x: jnp.repeat(x, 2, axis=1), lambda x: np.repeat(x, 2, axis=1),
+            S(2, 3)),
+        _ew("diag", jnp.diag, np.diag, S(3)),
+        _ew("diag_k", lambda x: jnp.diag(x, -1), lambda x: np.diag(x, -1), S(3)),
+        _ew("diagonal", jnp.diagonal, np.diagonal, S(3, 4)),
+        _ew("tril", jnp.tril, np.tril, S(3, 3)),
+        _ew("triu", lambda x: jnp.triu(x, 1), lambda x: np.triu(x, 1), S(3, 4)),
+        _ew("trace", jnp.trace, np.trace, S(3, 3)),
+        _ew("hypot", jnp.hypot, np.hypot, S(3, **NZ), S(3)),
+        _ew("sinc", jnp.sinc, np.sinc, S(3, **NZ)),
+        _ew("trunc", jnp.trunc, np.trunc, S(3, low=-3, high=3)),
+        _ew("any", lambda b: jnp.any(b, axis=1), lambda b: np.any(b, axis=1),
+            S(3, 2, kind="bool")),
+        _ew("all", jnp.all, np.all, S(3, 2, kind="bool")),
+        _ew("at_set", lambda x, v: x.at[1:3].set(v), lambda x, v: np.concatenate(
+            [x[:1], v, x[3:]]), S(4), S(2)),
+        _ew("at_add_repeated", lambda x, v: x.at[np.array([0, 0, 2])].add(v),
+            lambda x, v: x + np.array([v[0] + v[1], 0, v[2], 0], x.dtype), S(4), S(3)),
+        _ew("silu", nn.silu, lambda x: x * _np_sigmoid(x), S(3)),
+        _ew("gelu", nn.gelu, lambda x: 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (
+            x + 0.044715 * x ** 3))), S(3)),
+        _ew("gelu_exact", lambda x: nn.gelu(x, approximate=False),
+            lambda x: 0.5 * x * (1 + erf(x / np.sqrt(2))), S(3)),
+        _ew("one_hot", lambda i: nn.one_hot(i, 4), lambda i: np.eye(4, dtype=np.float32)[i],
+            S(3, kind="index", low=0, high=3)),
+        _ew("logical_xor", jnp.logical_xor, np.logical_xor, S(3, kind="bool"), S(3, kind="bool")),
+        _ew("count_nonzero", lambda x: jnp.count_nonzero(x, axis=0),
+            lambda x: np.count_nonzero(x, axis=0), S(3, 2, kind="int", low=0, high=2)),
+    ]
+
+
+def _composite_specs():
+    return [
+        _ew("mlp_layer", lambda x, w, b: jnp.tanh(x @ w + b),
+            lambda x, w, b: np.tanh(x @ w + b), S(2, 3), S(3, 4), S(4)),
+        _ew("operators", lambda x, y: (2.0 * x - y / 3.0) ** 2 + -x,
+            lambda x, y: (2.0 * x - y / 3.0) ** 2 + -x, S(3), S(3)),
+        _ew("method_chain", lambda x: x.sum(0).mean() + x.max(1).min() * x.T.sum(),
+            lambda x: x.sum(0).mean() + x.max(1).min() * x.T.sum(), S(2, 3)),
+        _ew("int_times_float", lambda x, i: x * i, lambda x, i: x * i, S(3),
+            S(3, kind="int", low=-3, high=3)),
+    ]
+
+
+OPS: list[OpSpec] = (_unary_specs() + _binary_specs() + _reduction_specs() + _linalg_specs()
+                     + _shape_specs() + _index_specs() + _nn_specs() + _lax_and_more_specs()
+                     + _composite_specs())
+
+OPS_BY_NAME: dict[str, OpSpec] = {s.name: s for s in OPS}
+assert len(OPS_BY_NAME) == len(OPS), "duplicate op spec names"
+
+# a few specs reused by the higher-order (nested transformation) tests
+NESTED = ["sin", "tanh", "log", "multiply", "divide", "logaddexp", "prod_all", "prod_with_zero", "max_axis1",
+          "matmul_mm", "softmax", "logsumexp_axis", "getitem_slice_neg_step",
+          "take", "cumsum", "mlp_layer", "var_axis1", "relu", "power", "where",
+          "lax_pad", "lax_dynamic_slice", "lax_dynamic_update_slice", "at_add_repeated",
+          "getitem_traced_int_array", "diag_k", "norm_axis"]
