@@ -26,7 +26,7 @@ test: $(STAMP) vulkan-driver
 	$(VPY) -m pytest -q -p no:cacheprovider
 
 fuzz: $(STAMP)
-	IRAX_FUZZ_EXAMPLES=2000 $(VPY) -m pytest -q tests/test_fuzz.py
+	IRAX_FUZZ_EXAMPLES=2000 $(VPY) -m pytest -q -p no:cacheprovider tests/fuzz
 
 bench: $(STAMP)
 	$(VPY) bench/run_all.py

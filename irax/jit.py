@@ -163,7 +163,7 @@ def _leaf_key(x: Any) -> Any:
         return t
     if isinstance(x, Tracer):
         raise _TracerLeaf
-    a = core.get_aval(x)   # raises a clear TypeError for non-array leaves
+    a = _arg_aval(x)   # a clear TypeError (suggesting static_argnums) for non-array leaves
     return (a.shape, a.dtype, a.weak_type, t)
 
 

@@ -9,9 +9,12 @@ from __future__ import annotations
 import os
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 EXAMPLES = int(os.environ.get("IRAX_FUZZ_EXAMPLES", "0")) or None
+# Shrinking a failure of a compiled program recompiles it at every step (minutes): off for
+# the jit properties unless IRAX_FUZZ_SHRINK=1 (the unshrunk program is still printed).
+SHRINK = os.environ.get("IRAX_FUZZ_SHRINK", "0") == "1"
 
 settings.register_profile(
     "irax-fuzz",
@@ -31,8 +34,12 @@ def n_examples(ci_default: int, scale: float = 1.0) -> int:
     return max(1, int(EXAMPLES * scale))
 
 
-def fuzz_settings(ci_default: int, scale: float = 1.0):
-    return settings(settings.get_profile("irax-fuzz"), max_examples=n_examples(ci_default, scale))
+def fuzz_settings(ci_default: int, scale: float = 1.0, shrink: bool = True):
+    phases = [Phase.explicit, Phase.reuse, Phase.generate, Phase.target]
+    if shrink:
+        phases += [Phase.shrink, Phase.explain]
+    return settings(settings.get_profile("irax-fuzz"), max_examples=n_examples(ci_default, scale),
+                    phases=phases)
 
 
 @pytest.fixture

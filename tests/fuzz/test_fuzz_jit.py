@@ -18,7 +18,7 @@ import irax
 import irax.numpy as jnp
 
 import fuzz_programs as fp
-from conftest import fuzz_settings
+from conftest import SHRINK, fuzz_settings
 
 PROGRAMS = fp.programs(min_ops=3, max_ops=8)
 RTOL, ATOL = 2e-4, 2e-5
@@ -65,7 +65,7 @@ def _poison(xs, rng):
     return out
 
 
-@fuzz_settings(ci_default=16, scale=0.3)
+@fuzz_settings(ci_default=16, scale=0.3, shrink=SHRINK)
 @given(PROGRAMS)
 def test_jit_matches_eager(program):
     f = program.fn(jnp, jnp.float32)
@@ -99,7 +99,7 @@ def test_jit_matches_eager(program):
         fp.tree_close(got[0], want[0], RTOL, ATOL, "jit vs eager with NaN/Inf inputs", program)
 
 
-@fuzz_settings(ci_default=8, scale=0.2)
+@fuzz_settings(ci_default=8, scale=0.2, shrink=SHRINK)
 @given(PROGRAMS)
 def test_grad_of_jit_matches_jit_of_grad(program):
     f = program.fn(jnp, jnp.float32)
@@ -114,7 +114,7 @@ def test_grad_of_jit_matches_jit_of_grad(program):
     fp.tree_close(through, want, RTOL, ATOL, "grad(jit(f)) vs grad(f)", program)
 
 
-@fuzz_settings(ci_default=6, scale=0.2)
+@fuzz_settings(ci_default=6, scale=0.2, shrink=SHRINK)
 @given(PROGRAMS, st.data())
 def test_jit_of_vmap(program, data):
     f = program.fn(jnp, jnp.float32)
@@ -134,7 +134,7 @@ def test_jit_of_vmap(program, data):
                   f"jit(vmap(f, in_axes={tuple(axes)})) vs vmap(f)", program)
 
 
-@fuzz_settings(ci_default=4, scale=0.1)
+@fuzz_settings(ci_default=4, scale=0.1, shrink=SHRINK)
 @given(PROGRAMS)
 def test_jit_float64_stays_float64(x64, program):
     f = program.fn(jnp, jnp.float64)

@@ -20,7 +20,6 @@ memory by recursive checkpointing).
 """
 from __future__ import annotations
 
-import functools
 import math
 from typing import Any, Callable, Sequence
 
@@ -805,7 +804,7 @@ def fori_loop(lower, upper, body_fun: Callable, init_val: Any) -> Any:
     differentiable); traced bounds a while_loop (forward mode only)."""
     if _is_static_int(lower) and _is_static_int(upper):
         lo, hi = int(np.asarray(lower)), int(np.asarray(upper))
-        i0 = lower if isinstance(lower, (int, np.integer)) else lower
+        i0 = lower
 
         def step(carry, _):
             i, x = carry

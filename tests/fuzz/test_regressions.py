@@ -1,0 +1,96 @@
+"""Failures found by the fuzzer, shrunk and kept as plain tests.
+
+Each test names the property that found it. A known bug outside irax is kept as a strict
+xfail: it starts failing (XPASS) the day the bug is gone, so the marker gets removed.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import irax
+import irax.numpy as jnp
+from irax.runtime import Executable, compile_flags
+from irax.runtime.compiler import CompileError, compile_stablehlo
+
+
+# Found by test_jit_matches_eager (jit(grad f) vs eager): IREE 3.13 constant-folds
+# reduce(gather(splat constant, constant indices)) to the wrong value: sum of the four
+# gathered 0.7s comes out 0.7, not 2.8. irax emits exactly this for the transpose of
+# scatter_add (x.at[idx].add) with a constant cotangent. Non-splat constants are right.
+SPLAT_GATHER_SUM = """
+module @m {
+  func.func public @main(%arg0: tensor<1xf32>) -> (tensor<f32>) {
+    %idx = "stablehlo.constant"() {value = dense<0> : tensor<4xi32>} : () -> tensor<4xi32>
+    %x = "stablehlo.constant"() {value = dense<0.7> : tensor<2xf32>} : () -> tensor<2xf32>
+    %zero = "stablehlo.constant"() {value = dense<0.0> : tensor<f32>} : () -> tensor<f32>
+    %g = "stablehlo.gather"(%x, %idx) {dimension_numbers = #stablehlo.gather<offset_dims = [], collapsed_slice_dims = [0], start_index_map = [0], index_vector_dim = 1>, slice_sizes = array<i64: 1>, indices_are_sorted = false} : (tensor<2xf32>, tensor<4xi32>) -> tensor<4xf32>
+    %s = "stablehlo.reduce"(%g, %zero) ({
+    ^bb0(%a: tensor<f32>, %b: tensor<f32>):
+      %r = "stablehlo.add"(%a, %b) : (tensor<f32>, tensor<f32>) -> tensor<f32>
+      "stablehlo.return"(%r) : (tensor<f32>) -> ()
+    }) {dimensions = array<i64: 0>} : (tensor<4xf32>, tensor<f32>) -> tensor<f32>
+    return %s : tensor<f32>
+  }
+}
+"""
+
+IREE_SPLAT_GATHER = pytest.mark.xfail(
+    strict=True, reason="IREE 3.13 folds reduce(gather(splat const)) wrongly (2.8 -> 0.7)")
+
+
+@IREE_SPLAT_GATHER
+def test_iree_sum_of_gathered_splat_constant():
+    exe = Executable(compile_stablehlo(SPLAT_GATHER_SUM, compile_flags("llvm-cpu")), "local-sync")
+    (out,) = exe.call("main", [np.zeros(1, np.float32)])
+    assert float(np.asarray(out)) == pytest.approx(2.8)
+
+
+@IREE_SPLAT_GATHER
+def test_jit_grad_of_scatter_add_with_repeated_indices():
+    # shrunk program: v0 = x0.at[m.asarray([0, 0, 0, 0])].add(x0); loss = sum(v0 * 0.7)
+    def loss(x):
+        return jnp.sum(x.at[jnp.asarray([0, 0, 0, 0])].add(x) * 0.7)
+    x = jnp.asarray(np.array([0.3], np.float32))
+    want = np.asarray(irax.grad(loss)(x))
+    assert float(want[0]) == pytest.approx(3.5)
+    np.testing.assert_allclose(np.asarray(irax.jit(irax.grad(loss))(x)), want, rtol=1e-6)
+
+
+def test_grad_of_jit_scatter_add_with_repeated_indices():
+    # the same program differentiated through a compiled call is right (no splat const)
+    def loss(x):
+        return jnp.sum(x.at[jnp.asarray([0, 0, 0, 0])].add(x) * 0.7)
+    x = jnp.asarray(np.array([0.3], np.float32))
+    np.testing.assert_allclose(np.asarray(irax.grad(irax.jit(loss))(x)), [3.5], rtol=1e-6)
+
+
+# Found by test_jit_matches_eager: a scatter whose updates are the operand itself, with
+# 3-d indices (x.at[i].add(x) on a (4, 2, 2) array) fails in IREE 3.13 with
+# "'iree_linalg_ext.scatter' op expected indices to be equal to batch rank or batch rank
+# + 1". Distinct updates, or 1-d indices, compile. (Flattening the indices to (N,) or
+# (N, 1) in the lowering does not help: IREE folds the reshape back.)
+@pytest.mark.xfail(strict=True, raises=CompileError,
+                   reason="IREE 3.13 rejects scatter(operand=x, updates=x) with 3-d indices")
+def test_scatter_add_operand_as_updates():
+    x = jnp.asarray(np.random.default_rng(0).uniform(-2, 2, (4, 2, 2)).astype(np.float32))
+
+    def f(x0):
+        return x0.at[jnp.asarray([3, -4, -4, 2])].add(x0)
+    np.testing.assert_allclose(np.asarray(irax.jit(f)(x)), np.asarray(f(x)), rtol=1e-6)
+
+
+def test_scatter_add_distinct_updates_3d_positions():
+    x = jnp.asarray(np.random.default_rng(0).uniform(-2, 2, (4, 2, 2)).astype(np.float32))
+
+    def f(x0, y0):
+        return x0.at[jnp.asarray([3, -4, -4, 2])].add(y0)
+    np.testing.assert_allclose(np.asarray(irax.jit(f)(x, x * 2)), np.asarray(f(x, x * 2)),
+                               rtol=1e-6)
+
+
+# Found while writing tests/test_errors.py: a non-array argument to a jitted function
+# raised get_aval's generic message instead of jit's (which suggests static_argnums).
+def test_jit_string_argument_suggests_static_argnums():
+    with pytest.raises(TypeError, match="static_argnums"):
+        irax.jit(lambda x, s: x)(jnp.ones(2), "a string")
