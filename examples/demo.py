@@ -28,7 +28,7 @@ BATCH = 256
 LR = 0.2
 STEPS_JIT = 500
 STEPS_RUNTIME = 1000
-X_TEST = np.linspace(-1, 1, 5, dtype=np.float32)[:, None] * np.ones((1, 2), np.float32)
+X_TEST = np.stack([np.linspace(-0.8, 0.8, 5), np.full(5, 0.7)], axis=1).astype(np.float32)
 
 
 def make_data(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -136,8 +136,8 @@ def runtime_only(folder: str) -> None:
     x_test = X_TEST
     pred = mod.predict(params, x_test).to_numpy()[:, 0]
     true = np.sin(3 * x_test[:, 0]) * x_test[:, 1]
-    for xi, p, t in zip(x_test[:, 0], pred, true):
-        print(f"   predict(x0=x1={xi:+.2f}) = {p:+.4f}   (true {t:+.4f})")
+    for (x0, x1), p, t in zip(x_test, pred, true):
+        print(f"   predict(x0={x0:+.2f}, x1={x1:+.2f}) = {p:+.4f}   (true {t:+.4f})")
     blocked = [m for m in sys.modules if m.startswith(("irax.tracer.", "iree.compiler.", "irax.jit", "irax.lowering"))]
     assert not blocked, blocked
     print("   modules loaded: irax.runtime + iree.runtime + numpy only (no compiler, no tracer)")

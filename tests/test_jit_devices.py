@@ -51,8 +51,12 @@ def test_vulkan_large_reduction_matches_cpu():
     x = rng.uniform(-1, 1, (1 << 22,)).astype(np.float32)     # 4M elements
     m = rng.uniform(-1, 1, (1024, 4096)).astype(np.float32)
 
+    # IREE 3.13's SPIR-V code drops terms beyond 65535 along a reduced extent; irax's
+    # Vulkan lowering stages longer reductions and contractions (prims/reduce.py)
     def f(x, m):
-        return jnp.sum(x), jnp.max(x), jnp.sum(m, axis=1), jnp.argmax(m, axis=1)
+        return (jnp.sum(x), jnp.max(x), jnp.sum(m, axis=1), jnp.argmax(m, axis=1),
+                jnp.sum(m, axis=0), jnp.argmin(x), jnp.dot(x, x),
+                x.reshape(4, -1) @ x.reshape(-1, 4))
     vk = jit(f, device="vulkan")(x, m)
     cpu = jit(f)(x, m)
     np.testing.assert_allclose(float(vk[0]), float(x.astype(np.float64).sum()), atol=2e-2)
@@ -60,6 +64,11 @@ def test_vulkan_large_reduction_matches_cpu():
     assert float(vk[1]) == float(x.max())
     np.testing.assert_allclose(np.asarray(vk[2]), m.astype(np.float64).sum(1), atol=1e-3)
     np.testing.assert_array_equal(np.asarray(vk[3]), m.argmax(1))
+    np.testing.assert_allclose(np.asarray(vk[4]), m.astype(np.float64).sum(0), atol=1e-3)
+    assert int(vk[5]) == int(x.argmin())
+    x64 = x.astype(np.float64)
+    np.testing.assert_allclose(float(vk[6]), float(x64 @ x64), rtol=1e-5)
+    np.testing.assert_allclose(np.asarray(vk[7]), np.asarray(cpu[7]), rtol=1e-4, atol=1e-3)
 
 
 @vulkan

@@ -249,7 +249,7 @@ def _run(args: argparse.Namespace) -> int:
     except InputError as e:
         raise CliError(str(e)) from e
     elapsed = time.perf_counter() - t0
-    print(f"{name} on {args.device}: {elapsed * 1e3:.2f} ms (first call, includes loading)", file=sys.stderr)
+    print(f"{name} on {args.device}: {elapsed * 1e3:.2f} ms", file=sys.stderr)
     arrays = [np.asarray(r) for r in results]
     for rn, arr in zip(result_names, arrays):
         body = np.array2string(arr, threshold=20, edgeitems=3, precision=6)

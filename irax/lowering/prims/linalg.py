@@ -5,7 +5,7 @@ import numpy as np
 
 from ...tracer.prims import linalg as la
 from .. import hlo
-from ..emitter import aval_type, int_list
+from ..emitter import aval_type, i64_array, int_list
 from ..lower import lowering_rules
 
 
@@ -18,11 +18,43 @@ def _dot_general(ctx, x, y, *, dimension_numbers, preferred_element_type=None):
         x = hlo.convert(em, x, xa, out.dtype)
         y = hlo.convert(em, y, ya, out.dtype)
         xa, ya = xa.update(dtype=out.dtype), ya.update(dtype=out.dtype)
+    if ctx.module.target == "vulkan" and len(lc) == 1 and xa.shape[lc[0]] > 65535:
+        return _vulkan_long_contraction(ctx, x, y, xa, ya, out, lc[0], rc[0], lb, rb)
+    return _emit(em, x, y, xa, ya, out, lc, rc, lb, rb)
+
+
+def _emit(em, x, y, xa, ya, out, lc, rc, lb, rb):
     fields = [("lhs_batching_dimensions", lb), ("rhs_batching_dimensions", rb),
               ("lhs_contracting_dimensions", lc), ("rhs_contracting_dimensions", rc)]
     dn = ", ".join(f"{k} = {int_list(v)}" for k, v in fields if len(v))
     return em.op1("stablehlo.dot_general", [x, y], [aval_type(xa), aval_type(ya)],
                   aval_type(out), {"dot_dimension_numbers": f"#stablehlo.dot<{dn}>"})
+
+
+def _vulkan_long_contraction(ctx, x, y, xa, ya, out, c_l, c_r, lb, rb):
+    """IREE 3.13's Vulkan code generation drops contraction terms beyond 65535 (see
+    prims/reduce.py): contract 32768-long slices as separate dot_generals and add them.
+    (Measured further: a *batched* contraction is also wrong once batch * K > 65535; that
+    case is not worked around here.)"""
+    em = ctx.em
+    n = xa.shape[c_l]
+    k = 32768
+    acc = None
+    for start in range(0, n, k):
+        stop = min(start + k, n)
+
+        def piece(v, a, c):
+            lo = [start if i == c else 0 for i in range(a.ndim)]
+            hi = [stop if i == c else d for i, d in enumerate(a.shape)]
+            pa = a.update(shape=[h - l for l, h in zip(lo, hi)])
+            return em.op1("stablehlo.slice", [v], [aval_type(a)], aval_type(pa),
+                          {"start_indices": i64_array(lo), "limit_indices": i64_array(hi),
+                           "strides": i64_array([1] * a.ndim)}), pa
+        xp, xpa = piece(x, xa, c_l)
+        yp, ypa = piece(y, ya, c_r)
+        z = _emit(em, xp, yp, xpa, ypa, out, [c_l], [c_r], lb, rb)
+        acc = z if acc is None else hlo.binary(em, "add", acc, z, out)
+    return acc
 
 
 # ---------------------------------------------------------------------------

@@ -10,6 +10,52 @@ from ..emitter import aval_type, i64_array
 from ..lower import lowering_rules
 
 
+# IREE 3.13's Vulkan (SPIR-V) code generation reduces at most 65535 elements along a
+# reduced extent: larger reductions silently drop the rest (measured on lavapipe: the sum
+# of 2**18 ones is 65535). On Vulkan, reductions over more elements are split in stages of
+# at most _VULKAN_BLOCK elements each.
+_VULKAN_MAX_EXTENT = 65535
+_VULKAN_BLOCK = 32768
+
+
+def reduce_split(ctx, operands, avals, inits, pads, axes, body) -> list[str]:
+    """hlo.reduce over `axes`, staged on targets that need it (see above). `pads` are the
+    values that fill the padding of a staged reduction (identities for the body)."""
+    em = ctx.em
+    a0 = avals[0]
+    extent = int(np.prod([a0.shape[i] for i in axes], dtype=np.int64))
+    if ctx.module.target != "vulkan" or extent <= _VULKAN_MAX_EXTENT:
+        return hlo.reduce(em, operands, avals, inits, axes, body)
+    kept = [i for i in range(a0.ndim) if i not in axes]
+    kept_shape = [a0.shape[i] for i in kept]
+    k = _VULKAN_BLOCK
+    nblocks = -(-extent // k)
+    flat = []
+    for x, a, pv in zip(operands, avals, pads):
+        perm = kept + list(axes)
+        if perm != list(range(a.ndim)):
+            t = a.update(shape=[a.shape[i] for i in perm])
+            x = em.op1("stablehlo.transpose", [x], [aval_type(a)], aval_type(t),
+                       {"permutation": i64_array(perm)})
+            a = t
+        x = hlo.reshape(em, x, a, kept_shape + [extent])
+        a = a.update(shape=kept_shape + [extent])
+        if nblocks * k != extent:
+            padded = a.update(shape=kept_shape + [nblocks * k])
+            x = em.op1("stablehlo.pad", [x, hlo.full(em, pv, a.dtype, ())],
+                       [aval_type(a), aval_type(hlo.scalar_aval(a.dtype))], aval_type(padded),
+                       {"edge_padding_low": i64_array([0] * a.ndim),
+                        "edge_padding_high": i64_array([0] * len(kept) + [nblocks * k - extent]),
+                        "interior_padding": i64_array([0] * a.ndim)})
+            a = padded
+        x = hlo.reshape(em, x, a, kept_shape + [nblocks, k])
+        flat.append((x, a.update(shape=kept_shape + [nblocks, k])))
+    xs, as_ = [f[0] for f in flat], [f[1] for f in flat]
+    stage1 = hlo.reduce(em, xs, as_, inits, [len(kept) + 1], body)
+    avals1 = [a.update(shape=kept_shape + [nblocks]) for a in as_]
+    return reduce_split(ctx, stage1, avals1, inits, pads, [len(kept)], body)
+
+
 def _monoid(op: str, bool_op: str, init):
     """A reduction whose body is one binary op; `init(dtype)` is its identity."""
     def rule(ctx, x, *, axes):
@@ -17,8 +63,8 @@ def _monoid(op: str, bool_op: str, init):
         name = bool_op if a.dtype == np.bool_ else op
         s = hlo.scalar_aval(a.dtype)
         init_v = hlo.full(em, init(a.dtype), a.dtype, ())
-        return hlo.reduce(em, [x], [a], [init_v], axes,
-                          lambda em_, accs, xs: [hlo.binary(em_, name, accs[0], xs[0], s)])[0]
+        return reduce_split(ctx, [x], [a], [init_v], [init(a.dtype)], axes,
+                            lambda em_, accs, xs: [hlo.binary(em_, name, accs[0], xs[0], s)])[0]
     return rule
 
 
@@ -55,7 +101,10 @@ def _argminmax(direction: str):
             lower = hlo.compare(em_, "LT", ai, bi, is_)
             pick_a = hlo.binary(em_, "or", better, hlo.binary(em_, "and", tie, lower, bs), bs)
             return [hlo.select(em_, pick_a, av, bv, vs), hlo.select(em_, pick_a, ai, bi, is_)]
-        return hlo.reduce(em, [x, idx], [a, idx_aval], [init_v, init_i], [axis], body)[1]
+        # padding (when staged) loses every tie: the extremum's opposite at the last index
+        pads = [start, np.iinfo(idt).max]
+        return reduce_split(ctx, [x, idx], [a, idx_aval], [init_v, init_i], pads, [axis],
+                            body)[1]
     return rule
 
 
