@@ -435,3 +435,60 @@ def test_pytree_inputs_and_outputs():
     assert isinstance(g, Point)
     np.testing.assert_allclose([float(g.x), float(g.y)],
                                [2 + np.cos(1.), -np.sin(2.)], rtol=1e-6)
+
+
+# ---------------------------------------------------------------------------
+# Under jit (real lowering + IREE)
+
+
+def make_log1pexp():
+    @custom_jvp
+    def log1pexp(x):
+        return jnp.log(1. + jnp.exp(x))
+
+    @log1pexp.defjvp
+    def log1pexp_jvp(primals, tangents):
+        x, = primals
+        return log1pexp(x), (1 - 1 / (1 + jnp.exp(x))) * tangents[0]
+    return log1pexp
+
+
+def test_log1pexp_grad_is_one_eager_jit_and_vmap_jit():
+    f = make_log1pexp()
+    assert float(grad(f)(100.)) == 1.0
+    assert float(irax.jit(grad(f))(100.)) == 1.0
+    out = vmap(irax.jit(grad(f)))(jnp.array([100., 200., 0.]))
+    np.testing.assert_allclose(np.asarray(out), [1.0, 1.0, 0.5], rtol=1e-6)
+    assert float(grad(irax.jit(f))(100.)) == 1.0
+
+
+def test_jit_lowering_emits_only_the_primal():
+    f, _ = make_sin_times()
+    text = irax.jit(f).lower(2., 3.).as_text()
+    assert "sine" in text and "cosine" not in text
+    np.testing.assert_allclose(float(irax.jit(f)(2., 3.)), np.sin(2.) * 3, rtol=1e-6)
+    np.testing.assert_allclose(float(irax.jit(grad(f))(2., 3.)), np.cos(2.) * 3, rtol=1e-6)
+    np.testing.assert_allclose(float(grad(irax.jit(f))(2., 3.)), np.cos(2.) * 3, rtol=1e-6)
+
+
+def test_python_control_flow_under_jit_is_a_concretization_error():
+    @custom_jvp
+    def f(x):
+        if x > 0:
+            return 2 * x
+        return 3 * x
+    f.defjvp(lambda p, t: (f(*p), t[0]))
+    with pytest.raises(irax.ConcretizationTypeError, match="static_argnums"):
+        irax.jit(f)(1.)
+
+
+def test_custom_vjp_under_jit_and_grad_of_jit():
+    f = make_vjp_f()
+    np.testing.assert_allclose(float(irax.jit(f)(2., 3.)), np.sin(2.) * 3, rtol=1e-6)
+    np.testing.assert_allclose(float(irax.jit(grad(f))(2., 3.)), np.cos(2.) * 3, rtol=1e-6)
+    np.testing.assert_allclose(float(grad(irax.jit(f))(2., 3.)), np.cos(2.) * 3, rtol=1e-6)
+    xs = jnp.array([0.5, 1.0])
+    np.testing.assert_allclose(np.asarray(irax.jit(vmap(grad(f), in_axes=(0, None)))(xs, 3.)),
+                               3 * np.cos([0.5, 1.0]), rtol=1e-6)
+    with pytest.raises(TypeError, match="forward-mode"):
+        irax.jit(lambda x: jvp(f, (x, 3.), (1., 0.)))(2.)
