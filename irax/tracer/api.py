@@ -285,27 +285,34 @@ def _split_rows(y, sizes, row_shapes, rest_shape, row_first: bool):
     return out
 
 
+def _jacobian_setup(fun, args, argnums, has_aux: bool, what: str):
+    """The differentiated arguments' leaves, their tree, and `fun` as a flat function of them."""
+    nums = _check_argnums(argnums, len(args), _fname(fun))
+    dargs = args[nums[0]] if isinstance(argnums, int) else tuple(args[i] for i in nums)
+    in_leaves, in_tree = tree_util.tree_flatten(dargs)
+    for x in in_leaves:
+        if not is_differentiable(get_aval(x)):
+            raise TypeError(f"{what} requires real- or complex-valued inputs, got "
+                            f"{get_aval(x).dtype.name}")
+
+    def f_in(*leaves):
+        d = tree_util.tree_unflatten(in_tree, leaves)
+        full = list(args)
+        if isinstance(argnums, int):
+            full[nums[0]] = d
+        else:
+            for i, a in zip(nums, d):
+                full[i] = a
+        return fun(*full)
+    store, aux = _OutStore(), []
+    flat = _flat_fun(f_in, tree_util.tree_structure(tuple(in_leaves)), store, has_aux, aux)
+    return in_leaves, in_tree, flat, store, aux
+
+
 def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False):
     def jacfun(*args):
-        nums = _check_argnums(argnums, len(args), _fname(fun))
-        dargs = args[nums[0]] if isinstance(argnums, int) else tuple(args[i] for i in nums)
-        in_leaves, in_tree = tree_util.tree_flatten(dargs)
-        for x in in_leaves:
-            if not is_differentiable(get_aval(x)):
-                raise TypeError(f"jacfwd requires real- or complex-valued inputs, got "
-                                f"{get_aval(x).dtype.name}")
-
-        def f_in(*leaves):
-            d = tree_util.tree_unflatten(in_tree, leaves)
-            full = list(args)
-            if isinstance(argnums, int):
-                full[nums[0]] = d
-            else:
-                for i, a in zip(nums, d):
-                    full[i] = a
-            return fun(*full)
-        store, aux = _OutStore(), []
-        flat = _flat_fun(f_in, tree_util.tree_structure(tuple(in_leaves)), store, has_aux, aux)
+        in_leaves, in_tree, flat, store, aux = _jacobian_setup(fun, args, argnums, has_aux,
+                                                               "jacfwd")
         bases, sizes = _std_basis(in_leaves)
 
         def push(*ts):
@@ -327,25 +334,8 @@ def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
 
 def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False):
     def jacfun(*args):
-        nums = _check_argnums(argnums, len(args), _fname(fun))
-        dargs = args[nums[0]] if isinstance(argnums, int) else tuple(args[i] for i in nums)
-        in_leaves, in_tree = tree_util.tree_flatten(dargs)
-        for x in in_leaves:
-            if not is_differentiable(get_aval(x)):
-                raise TypeError(f"jacrev requires real- or complex-valued inputs, got "
-                                f"{get_aval(x).dtype.name}")
-
-        def f_in(*leaves):
-            d = tree_util.tree_unflatten(in_tree, leaves)
-            full = list(args)
-            if isinstance(argnums, int):
-                full[nums[0]] = d
-            else:
-                for i, a in zip(nums, d):
-                    full[i] = a
-            return fun(*full)
-        store, aux = _OutStore(), []
-        flat = _flat_fun(f_in, tree_util.tree_structure(tuple(in_leaves)), store, has_aux, aux)
+        in_leaves, in_tree, flat, store, aux = _jacobian_setup(fun, args, argnums, has_aux,
+                                                               "jacrev")
         out, linear, nonzero = linearize_flat(flat, in_leaves)
         bases, sizes = _std_basis(out)
         in_avals = [get_aval(x) for x in in_leaves]

@@ -400,13 +400,8 @@ def _vmap_out0(fun, args, axis_size):
     return [bdim_to_front(o, d, axis_size) for o, d in zip(outs, dims)]
 
 
-def batch_custom_jvp(prim, fun, jvp, vals, dims, axis_size):
-    vals = [bdim_to_front(v, d, axis_size) for v, d in zip(vals, dims)]
-    n = len(vals)
-
-    def batched_fun(*xs):
-        return _vmap_out0(fun, xs, axis_size)
-
+def _batched_jvp_rule(jvp, n: int, axis_size: int):
+    """A flat jvp rule (primals, tangents) -> (outs, tangent outs), vmapped at axis 0."""
     def batched_jvp(primals, tangents):
         nout = []
 
@@ -417,7 +412,18 @@ def batch_custom_jvp(prim, fun, jvp, vals, dims, axis_size):
         outs = _vmap_out0(both, [*primals, *tangents], axis_size)
         return outs[:nout[0]], outs[nout[0]:]
     batched_jvp.__name__ = getattr(jvp, "__name__", "jvp")
-    return core.current_trace().process_custom_jvp_call(prim, batched_fun, batched_jvp, vals)
+    return batched_jvp
+
+
+def batch_custom_jvp(prim, fun, jvp, vals, dims, axis_size):
+    vals = [bdim_to_front(v, d, axis_size) for v, d in zip(vals, dims)]
+    n = len(vals)
+
+    def batched_fun(*xs):
+        return _vmap_out0(fun, xs, axis_size)
+
+    return core.current_trace().process_custom_jvp_call(
+        prim, batched_fun, _batched_jvp_rule(jvp, n, axis_size), vals)
 
 
 def batch_custom_vjp(prim, fun, fwd, bwd, vals, dims, axis_size, store):
@@ -442,21 +448,8 @@ def batch_custom_vjp(prim, fun, fwd, bwd, vals, dims, axis_size, store):
                           [*res, *map(instantiate, cts)], axis_size)
 
     jvp_rule = getattr(fwd, "jvp_rule", None)
-    if jvp_rule is not None:
-        n = len(vals)
-
-        def batched_jvp(primals, tangents):
-            nout = []
-
-            def both(*a):
-                p, t = jvp_rule(list(a[:n]), list(a[n:]))
-                nout.append(len(p))
-                return [*p, *map(instantiate, t)]
-            outs = _vmap_out0(both, [*primals, *tangents], axis_size)
-            return outs[:nout[0]], outs[nout[0]:]
-        batched_fwd.jvp_rule = batched_jvp
-    else:
-        batched_fwd.jvp_rule = None
+    batched_fwd.jvp_rule = (None if jvp_rule is None else
+                            _batched_jvp_rule(jvp_rule, len(vals), axis_size))
     return core.current_trace().process_custom_vjp_call(prim, batched_fun, batched_fwd,
                                                         batched_bwd, vals, store)
 
