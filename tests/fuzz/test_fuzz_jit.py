@@ -11,7 +11,9 @@ dispatch), so each jitted function bundles several checks:
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import given
+import re
+
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import irax
@@ -22,6 +24,7 @@ from conftest import SHRINK, fuzz_settings
 
 PROGRAMS = fp.programs(min_ops=3, max_ops=8)
 RTOL, ATOL = 2e-4, 2e-5
+F64_UNSUPPORTED = re.compile(r"m\.(tanh|sin|cos|arctan|arctan2)\(")
 
 
 def _np(tree):
@@ -83,7 +86,9 @@ def test_jit_matches_eager(program):
 
     # NaN / Inf propagation through the same compiled module (no new compile). A float ->
     # int cast of NaN/Inf is undefined behaviour (NumPy and IREE differ), so skip those.
-    if "cast" not in program.ops:
+    # arctan2(+-Inf, +-Inf) is NaN under IREE but +-pi/4, +-3pi/4 in NumPy: a known
+    # difference (test_regressions.py::test_atan2_of_infinities), skipped here.
+    if "cast" not in program.ops and "arctan2" not in program.ops:
         bad = _poison(xs, np.random.default_rng(program.seed + 6))
         args = ([jnp.asarray(x) for x in bad], [jnp.asarray(t) for t in ts])
         with np.errstate(all="ignore"):
@@ -137,6 +142,9 @@ def test_jit_of_vmap(program, data):
 @fuzz_settings(ci_default=4, scale=0.1, shrink=SHRINK)
 @given(PROGRAMS)
 def test_jit_float64_stays_float64(x64, program):
+    # Known IREE 3.13 gap (test_regressions.py::test_jit_f64_transcendental): f64
+    # tanh/sin/cos/atan/atan2 fail to link on llvm-cpu (undefined libm symbols).
+    assume(not F64_UNSUPPORTED.search(program.source()))
     f = program.fn(jnp, jnp.float64)
     xs = [jnp.asarray(x) for x in program.inputs(np.float64)]
     want = _np(f(*xs))
