@@ -14,16 +14,7 @@ from lowering.test_ops_jit import TOL, _case, _combined, _compare
 from tracer.op_specs import NESTED, OPS_BY_NAME
 
 
-def _vulkan_available() -> bool:
-    try:
-        import iree.runtime as rt
-        return bool(rt.get_driver("vulkan").query_available_devices())
-    except Exception:
-        return False
-
-
-vulkan = pytest.mark.skipif(not _vulkan_available(),
-                            reason="no Vulkan device (install mesa-vulkan-drivers libvulkan1)")
+vulkan = pytest.mark.vulkan
 
 # one module with a cross-section of the op table (elementwise, reductions, matmul,
 # indexing, scatter, pad, dynamic slices, cumsum, softmax)

@@ -148,16 +148,7 @@ def test_same_file_under_iree_run_module(cpu_module, tmp_path: Path) -> None:
     assert "sync func @predict(%params['b']: tensor<4xf32>" in dump  # iree.abi.name kept
 
 
-def have_vulkan() -> bool:
-    try:
-        import iree.runtime as rt
-
-        return bool(rt.get_driver("vulkan").query_available_devices())
-    except Exception:
-        return False
-
-
-@pytest.mark.skipif(not have_vulkan(), reason="no Vulkan device (apt-get install mesa-vulkan-drivers libvulkan1)")
+@pytest.mark.vulkan
 def test_multi_target_file_runs_on_local_task_and_vulkan(tmp_path: Path) -> None:
     # One file for CPU + Vulkan, with the default (portable) Vulkan target.
     path = tmp_path / "multi.vmfb"
@@ -173,7 +164,7 @@ def test_multi_target_file_runs_on_local_task_and_vulkan(tmp_path: Path) -> None
         np.testing.assert_allclose([s.mean, s.norm], [v.mean(), np.linalg.norm(v)], rtol=1e-5)
 
 
-@pytest.mark.skipif(not have_vulkan(), reason="no Vulkan device (apt-get install mesa-vulkan-drivers libvulkan1)")
+@pytest.mark.vulkan
 def test_vulkan_train_step_matches_jit(tmp_path: Path) -> None:
     path = tmp_path / "vk.vmfb"
     export({"train_step": EXPORTS["train_step"]}, "vulkan", path)

@@ -1,7 +1,6 @@
 """Hand-written StableHLO modules and helpers shared by the runtime tests."""
 from __future__ import annotations
 
-import os
 
 import pytest
 
@@ -52,16 +51,4 @@ F64_EXP = """func.func @main(%a: tensor<3xf64>) -> tensor<3xf64> {
 
 
 
-def have_vulkan() -> bool:
-    try:
-        import iree.runtime as rt
-
-        return bool(rt.get_driver("vulkan").query_available_devices())
-    except Exception:
-        return False
-
-
-requires_vulkan = pytest.mark.skipif(
-    not have_vulkan() and not os.environ.get("IRAX_REQUIRE_VULKAN"),
-    reason="no Vulkan device (run `make vulkan-driver` to install Mesa lavapipe)",
-)
+requires_vulkan = pytest.mark.vulkan

@@ -84,16 +84,6 @@ def test_unwritable_dir_warns_once_and_still_compiles(tmp_path: Path, monkeypatc
     assert len([w for w in caught if "not writable" in str(w.message)]) == 1
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes to read-only dirs")
-def test_read_only_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    ro = tmp_path / "ro"
-    (ro / "modules").mkdir(parents=True)
-    os.chmod(ro / "modules", 0o555)
-    monkeypatch.setenv("IRAX_CACHE_DIR", str(ro))
-    with pytest.warns(RuntimeWarning, match="not writable"):
-        assert compile_stablehlo(unique_text("ro3"), CPU)
-
-
 def test_eight_threads_compile_once() -> None:
     text = unique_text("threads")
     before = compiler.stats["iree_compiles"]

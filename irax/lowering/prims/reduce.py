@@ -23,6 +23,26 @@ def reduce_split(ctx, operands, avals, inits, pads, axes, body) -> list[str]:
     values that fill the padding of a staged reduction (identities for the body)."""
     em = ctx.em
     a0 = avals[0]
+    if len(axes) >= 2:
+        # IREE 3.13 llvm-cpu fails to compile some multi-axis reductions of an elementwise
+        # product with a broadcast (sum(a * b) with a (2,2), b (2,), or sum over axes (1,2)
+        # of a (2,3,4) * (4,): "'vector.contract' op invalid accumulator/result vector
+        # shape"). Reducing one flattened axis works: move the reduced axes last, flatten.
+        kept = [i for i in range(a0.ndim) if i not in axes]
+        perm = kept + sorted(axes)
+        extent = int(np.prod([a0.shape[i] for i in axes], dtype=np.int64))
+        new_ops, new_avals = [], []
+        for x, a in zip(operands, avals):
+            if perm != list(range(a.ndim)):
+                t = a.update(shape=[a.shape[i] for i in perm])
+                x = em.op1("stablehlo.transpose", [x], [aval_type(a)], aval_type(t),
+                           {"permutation": i64_array(perm)})
+                a = t
+            shape = [a.shape[i] for i in range(len(kept))] + [extent]
+            new_ops.append(hlo.reshape(em, x, a, shape))
+            new_avals.append(a.update(shape=shape))
+        operands, avals = new_ops, new_avals
+        a0, axes = avals[0], [len(kept)]
     extent = int(np.prod([a0.shape[i] for i in axes], dtype=np.int64))
     if ctx.module.target != "vulkan" or extent <= _VULKAN_MAX_EXTENT:
         return hlo.reduce(em, operands, avals, inits, axes, body)
