@@ -492,3 +492,15 @@ def test_custom_vjp_under_jit_and_grad_of_jit():
                                3 * np.cos([0.5, 1.0]), rtol=1e-6)
     with pytest.raises(TypeError, match="forward-mode"):
         irax.jit(lambda x: jvp(f, (x, 3.), (1., 0.)))(2.)
+
+
+def test_grad_of_jit_uses_bwd_even_when_a_jvp_rule_exists():
+    @custom_vjp
+    def f(x):
+        return jnp.sin(x)
+
+    f.defvjp(lambda x: (jnp.sin(x), jnp.cos(x)), lambda c, g: (100.0 * c * g,))
+    f.defjvp(lambda p, t: (jnp.sin(p[0]), jnp.cos(p[0]) * t[0]))
+    np.testing.assert_allclose(float(grad(irax.jit(f))(1.)), 100 * np.cos(1.), rtol=1e-6)
+    _, t = jvp(irax.jit(f), (1.,), (1.,))
+    np.testing.assert_allclose(float(t), np.cos(1.), rtol=1e-6)

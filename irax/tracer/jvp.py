@@ -177,13 +177,10 @@ class JVPTrace(Trace):
         if all(isinstance(t, Zero) for t in tangents):
             with set_current_trace(self.parent):
                 return self.parent.process_custom_vjp_call(prim, fun, fwd, bwd, primals, out_trees)
-        from .partial_eval import PartialEvalTrace
+        from .partial_eval import is_linearizing
         parent = self.parent
-        # reverse mode: under linearize, or inside a control-flow body being linearized
-        # (its jvp is staged by a trace marked `linearizing`; see prims/control_flow.py)
-        reverse = getattr(parent, "linearizing", False) or (
-            isinstance(parent, PartialEvalTrace) and any(parent.is_mine(t) for t in tangents))
         with set_current_trace(parent):
+            reverse = is_linearizing(tangents)
             primal_out, tangent_out = custom_vjp_jvp(fun, fwd, bwd, primals, tangents, out_trees,
                                                      reverse)
         return [self.wrap(p, t) for p, t in zip(primal_out, tangent_out)]

@@ -33,6 +33,9 @@ class StagedTracer(Tracer):
 
 class StagingTrace(Trace):
     description = "irax.jit / make_jaxpr (staged, abstract values only)"
+    # True when this trace stages the jvp of a body that is being linearized (reverse mode):
+    # custom_vjp functions inside must then use fwd/bwd, not a forward-mode jvp rule.
+    linearizing = False
 
     def __init__(self, parent: Trace, description: str | None = None):
         self.parent = parent
@@ -103,9 +106,10 @@ class StagingTrace(Trace):
 
 
 def trace_to_jaxpr(fun: Callable[..., Sequence[Any]], in_avals: Sequence[ShapedArray],
-                   description: str | None = None) -> ClosedJaxpr:
+                   description: str | None = None, linearizing: bool = False) -> ClosedJaxpr:
     """Stage `fun` (flat arrays in, flat list out) into a ClosedJaxpr."""
     trace = StagingTrace(core.current_trace(), description)
+    trace.linearizing = linearizing
     args = [trace.new_arg(a) for a in in_avals]
     with set_current_trace(trace):
         outs = fun(*args)
@@ -116,6 +120,15 @@ def convert_constvars(closed: ClosedJaxpr) -> tuple[ClosedJaxpr, list[Any]]:
     """Closure conversion: constants become leading inputs (so they can be traced values)."""
     j = closed.jaxpr
     return ClosedJaxpr(Jaxpr([], j.constvars + j.invars, j.eqns, j.outvars), []), closed.consts
+
+
+def is_linearizing(tangents: Sequence[Any]) -> bool:
+    """Is a jvp rule running for reverse mode? True under linearize (its tangents are
+    unknowns of the current PartialEvalTrace) and inside the staged jvp of a body that is
+    itself being linearized (a trace marked `linearizing`)."""
+    t = core.current_trace()
+    return getattr(t, "linearizing", False) or (
+        isinstance(t, PartialEvalTrace) and any(t.is_mine(x) for x in tangents))
 
 
 def trace_to_subjaxpr(fun, in_avals, outer: Trace) -> tuple[ClosedJaxpr, list[Any]]:

@@ -25,8 +25,8 @@ from typing import Any, Callable, Sequence
 
 from . import core
 from .core import ClosedJaxpr, Jaxpr, Primitive, ShapedArray, get_aval, set_current_trace
-from .partial_eval import (PartialEvalTrace, StagingTrace, convert_constvars, partial_eval_rules,
-                           trace_to_jaxpr)
+from .partial_eval import (PartialEvalTrace, StagingTrace, convert_constvars, is_linearizing,
+                           partial_eval_rules, trace_to_jaxpr)
 
 jit_call_p = Primitive("jit_call", multiple_results=True)
 
@@ -67,12 +67,13 @@ def _jit_call_abstract(*avals, jaxpr: ClosedJaxpr, name: str, device: str):
 
 
 def stage(fun: Callable[..., Sequence[Any]], in_avals: Sequence[ShapedArray],
-          description: str | None = None) -> tuple[ClosedJaxpr, list[Any]]:
+          description: str | None = None, linearizing: bool = False
+          ) -> tuple[ClosedJaxpr, list[Any]]:
     """Trace `fun` into a const-free jaxpr; returns (jaxpr, consts to pass as leading args).
 
     Traced with an EvalTrace parent: the body sees only its own arguments."""
     with set_current_trace(core.EvalTrace()):
-        closed = trace_to_jaxpr(fun, in_avals, description)
+        closed = trace_to_jaxpr(fun, in_avals, description, linearizing)
     return convert_constvars(closed)
 
 
@@ -121,6 +122,7 @@ def bind_staged(jaxpr: ClosedJaxpr, consts: Sequence[Any], args: Sequence[Any], 
 def _jit_call_jvp(primals, tangents, *, jaxpr, name, device):
     from .jvp import Zero, jvp_flat
     nonzero = tuple(not isinstance(t, Zero) for t in tangents)
+    linearizing = is_linearizing(tangents)   # reverse mode: custom_vjp bodies use fwd/bwd
 
     def make():
         out_nz: list[bool] = []
@@ -133,9 +135,9 @@ def _jit_call_jvp(primals, tangents, *, jaxpr, name, device):
             p_out, t_out = jvp_flat(_body(jaxpr), ps, tans)
             out_nz[:] = [not isinstance(t, Zero) for t in t_out]
             return [*p_out, *[t for t in t_out if not isinstance(t, Zero)]]
-        new, consts = stage(fun, [*in_avals, *t_avals])
+        new, consts = stage(fun, [*in_avals, *t_avals], linearizing=linearizing)
         return new, consts, out_nz
-    new, consts, out_nz = _memo.get(jaxpr, ("jvp", nonzero), make)
+    new, consts, out_nz = _memo.get(jaxpr, ("jvp", nonzero, linearizing), make)
     nz_tangents = [t for t in tangents if not isinstance(t, Zero)]
     outs = bind_staged(new, consts, [*primals, *nz_tangents], f"jvp_{name}", device)
     n = len(jaxpr.out_avals)

@@ -135,3 +135,29 @@ def test_atan2_finite_and_single_infinity_agree():
     x = np.array([1.0, -3.0, 1.0, np.inf, -np.inf, 0.5], np.float32)
     got = np.asarray(irax.jit(jnp.arctan2)(jnp.asarray(y), jnp.asarray(x)))
     np.testing.assert_allclose(got, np.arctan2(y, x), rtol=1e-6, equal_nan=True)
+
+
+# Found by test_jit_matches_eager (CI set): IREE 3.13 llvm-cpu fails to compile a
+# multi-axis reduction of an elementwise product with a broadcast, e.g.
+#   sum(x1 * x0) with x1 (2, 2), x0 (2,)   ("'vector.contract' op invalid accumulator/
+#   result vector shape"); also sum over axes (1, 2) of (2,3,4) * (4,).
+# Fixed in irax/lowering/prims/reduce.py: multi-axis reductions are lowered as a transpose
+# + reshape to one reduced axis.
+@pytest.mark.parametrize("shape_a,shape_b,axis", [
+    ((2, 2), (2,), None), ((3, 2), (2,), None), ((2, 3, 4), (4,), (1, 2)),
+    ((2, 3, 4), (3, 1), (0, 2)), ((2, 3, 4), (4,), None)])
+@pytest.mark.parametrize("reduction", ["sum", "max", "argmax"])
+def test_multi_axis_reduction_of_broadcast_product(shape_a, shape_b, axis, reduction):
+    rng = np.random.default_rng(0)
+    a = jnp.asarray(rng.standard_normal(shape_a).astype(np.float32))
+    b = jnp.asarray(rng.standard_normal(shape_b).astype(np.float32))
+    if reduction == "argmax":
+        if axis is not None:
+            pytest.skip("argmax takes one axis")
+
+        def f(a, b):
+            return jnp.argmax(a * b)
+    else:
+        def f(a, b):
+            return getattr(jnp, reduction)(a * b, axis=axis)
+    np.testing.assert_allclose(np.asarray(irax.jit(f)(a, b)), np.asarray(f(a, b)), rtol=1e-5)

@@ -33,7 +33,7 @@ from ..core import (ClosedJaxpr, Jaxpr, Primitive, ShapedArray, Var, get_aval,
 from ..jvp import Zero, add_tangents, jvp_flat, jvp_rules, tangent_aval, zeros_like_aval
 from ..jvp import instantiate as _inst
 from ..partial_eval import (PartialEvalTrace, StagedTracer, StagingTrace, convert_constvars,
-                            partial_eval_rules, trace_to_jaxpr)
+                            is_linearizing, partial_eval_rules, trace_to_jaxpr)
 from ..transpose import backward_pass, is_undefined, transpose_rules
 
 while_p = Primitive("while", multiple_results=True)
@@ -77,24 +77,8 @@ def _split(xs, *sizes):
     return core.split_list(list(xs), list(sizes))
 
 
-def _linearizing(tangents: Sequence[Any]) -> bool:
-    """Is this jvp rule running for reverse mode? (Under linearize, or inside the staged
-    jvp of a control-flow body that is itself being linearized.) Then custom_vjp functions
-    in bodies must use fwd/bwd (transposable), not their forward-mode jvp rule."""
-    t = core.current_trace()
-    return getattr(t, "linearizing", False) or (
-        isinstance(t, PartialEvalTrace) and any(t.is_mine(x) for x in tangents))
-
-
 def _trace_marked(fun: Callable, in_avals: Sequence[ShapedArray], linearizing: bool):
-    if not linearizing:
-        return _trace(fun, in_avals)
-    trace = StagingTrace(core.current_trace())
-    trace.linearizing = True
-    args = [trace.new_arg(a) for a in in_avals]
-    with set_current_trace(trace):
-        outs = fun(*args)
-    return convert_constvars(trace.build(outs))
+    return convert_constvars(trace_to_jaxpr(fun, list(in_avals), linearizing=linearizing))
 
 
 def _jvp_jaxpr(closed: ClosedJaxpr, in_groups: Sequence[int], out_groups: Sequence[int],
@@ -254,7 +238,7 @@ def _while_jvp(primals, tangents, *, cond_jaxpr, body_jaxpr, cond_nconsts, body_
     nb, ncar = len(bc), len(carry)
     bc_nz = [not isinstance(t, Zero) for t in bct]
     car_nz = [not isinstance(t, Zero) for t in cart]
-    lin = _linearizing(tangents)
+    lin = is_linearizing(tangents)
     while True:
         _, _, out_nz = _jvp_jaxpr(body_jaxpr, [nb, ncar], [ncar], bc_nz + car_nz, car_nz, lin)
         new = [a or b for a, b in zip(car_nz, out_nz)]
@@ -379,7 +363,7 @@ def _scan_jvp(primals, tangents, *, jaxpr, num_consts, num_carry, length, revers
     c_nz = [not isinstance(t, Zero) for t in ct]
     car_nz = [not isinstance(t, Zero) for t in cart]
     x_nz = [not isinstance(t, Zero) for t in xt]
-    lin = _linearizing(tangents)
+    lin = is_linearizing(tangents)
     while True:
         _, _, out_nz = _jvp_jaxpr(jaxpr, [nc, ncar, nx], [ncar, ny], c_nz + car_nz + x_nz,
                                   car_nz + [False] * ny, lin)
@@ -554,7 +538,7 @@ def _cond_jvp(primals, tangents, *, branches):
     nz = [not isinstance(t, Zero) for t in ts]
     nout = len(branches[0].out_avals)
     out_nz = [False] * nout
-    lin = _linearizing(tangents)
+    lin = is_linearizing(tangents)
     for br in branches:
         _, _, o = _jvp_jaxpr(br, [len(ops)], [nout], nz, [False] * nout, lin)
         out_nz = [a or b for a, b in zip(out_nz, o)]
