@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import os
 import threading
 from typing import Any, Callable, Sequence
 
@@ -74,60 +75,47 @@ def _load(vmfb: bytes, key: str, device: str, in_avals, out_avals):
     return exe
 
 
-class _Invoker:
-    """The per-signature dispatch path: driver, context and function resolved once; array
-    arguments pushed without re-checking (the jit signature key already guarantees their
-    shapes and dtypes). Anything unusual falls back to Executable.call, which converts,
-    checks and reports errors in full."""
-
-    __slots__ = ("exe", "context", "fn", "device", "driver", "allocator", "out_meta")
-
-    def __init__(self, exe, name: str, out_avals) -> None:
-        from .runtime import executable as _ex
-        info = exe._function(name)
-        self.exe = exe
-        self.driver = exe.device if exe.device != "cpu" else exe._pick_driver(info, ())
-        loaded = exe._context_for(self.driver)
-        fn = loaded.functions.get(name)
-        if fn is None:
-            fn = loaded.functions[name] = exe._vm_module.lookup_function(name)
-        self.context, self.fn = loaded.context, fn
-        self.device, self.allocator = loaded.device, loaded.allocator
-        self.out_meta = [(tuple(a.shape), np.dtype(a.dtype)) for a in out_avals]
-        del _ex
-
-    def __call__(self, args: Sequence[Any]) -> list:
-        device = self.device
-        vargs = _rt.VmVariantList(len(args))
-        for a in args:
-            t = type(a)
-            if t is _DeviceArray and a._device is device:
-                vargs.push_ref(a._bv)
-            elif t is np.ndarray and a.flags.c_contiguous:
-                vargs.push_ref(self.allocator.allocate_buffer_copy(
-                    _INPUT_MEMORY, _INPUT_USAGE, device, a, _ELEMENT_TYPE[a.dtype]))
-            else:
-                return self.exe.call("main", args)
-        rets = _rt.VmVariantList(len(self.out_meta))
-        try:
-            self.context.invoke(self.fn, vargs, rets)
-        except Exception:
-            return self.exe.call("main", args)   # reports the failure in full
-        get, driver, bv_type = rets.get_as_object, self.driver, _rt.HalBufferView
-        return [_DeviceArray(get(i, bv_type), device, driver, shape, dtype)
-                for i, (shape, dtype) in enumerate(self.out_meta)]
+# For device "cpu": a module whose matrix products (dot_general, convolution) reach this
+# many FLOPs runs on local-task (IREE's thread pool) instead of local-sync. Measured with
+# bench/bench_jit.py and /tmp experiments on the 2-core dev machine: see _pick_cpu_driver.
+CPU_TASK_FLOPS = int(os.environ.get("IRAX_CPU_TASK_FLOPS", 0)) or None
 
 
-def _runtime_globals() -> None:
-    global _rt, _DeviceArray, _ELEMENT_TYPE, _INPUT_MEMORY, _INPUT_USAGE
-    import iree.runtime as rt
-    from .runtime.arrays import ELEMENT_TYPE, DeviceArray
-    _rt, _DeviceArray, _ELEMENT_TYPE = rt, DeviceArray, ELEMENT_TYPE
-    _INPUT_MEMORY = int(rt.MemoryType.DEVICE_LOCAL)
-    _INPUT_USAGE = int(rt.BufferUsage.DEFAULT)
+def _matmul_flops(jaxpr) -> int:
+    """Multiply-add FLOPs of the matrix products in a jaxpr (sub-jaxprs counted once)."""
+    total = 0
+    for e in jaxpr.eqns:
+        name = e.primitive.name
+        if name == "dot_general":
+            (lc, _rc), _ = e.params["dimension_numbers"]
+            k = 1
+            for d in lc:
+                k *= e.inputs[0].aval.shape[d]
+            total += 2 * k * e.outputs[0].aval.size
+        elif name.startswith("conv"):
+            rhs = e.inputs[1].aval.shape
+            k = 1
+            for d in rhs:
+                k *= d
+            total += 2 * e.outputs[0].aval.size * (k // max(rhs[0], 1))   # rough
+        for p in e.params.values():
+            sub = getattr(p, "jaxpr", None)
+            if sub is not None and hasattr(sub, "eqns"):
+                total += _matmul_flops(sub)
+            elif hasattr(p, "eqns"):
+                total += _matmul_flops(p)
+    return total
 
 
-_rt = _DeviceArray = _ELEMENT_TYPE = _INPUT_MEMORY = _INPUT_USAGE = None
+def _pick_cpu_driver(exe, jaxpr: ClosedJaxpr) -> str | None:
+    """None (the executable's own choice by bytes moved) unless the module is matmul-heavy."""
+    if exe.device != "cpu" or CPU_TASK_FLOPS is None:
+        return None
+    try:
+        flops = _matmul_flops(jaxpr.jaxpr)
+    except Exception:   # an unfamiliar params layout: keep the default
+        return None
+    return "local-task" if flops >= CPU_TASK_FLOPS else None
 
 
 def _default_device() -> str:
@@ -196,6 +184,7 @@ class Compiled:
         self._single = out_tree.kind == "leaf"
         self._exe = None
         self._invoke = None
+        self._direct = False   # set by JitFunction: its fast path may call _invoke directly
         self._static_key = static_key
 
     def as_text(self) -> str:
@@ -206,12 +195,7 @@ class Compiled:
         if self._exe is None:
             exe = _load(self.vmfb, self._key, self.device, self.jaxpr.in_avals,
                         self.out_avals)
-            if _rt is None:
-                _runtime_globals()
-            try:
-                self._invoke = _Invoker(exe, "main", self.out_avals)
-            except (AttributeError, KeyError):   # runtime internals changed: general path
-                self._invoke = lambda args: exe.call("main", args)
+            self._invoke = exe.invoker("main", driver=_pick_cpu_driver(exe, self.jaxpr))
             self._exe = exe
         return self._exe
 
@@ -362,20 +346,31 @@ class JitFunction:
         if not kwargs and not self._has_static:
             # fast path: every argument is an array leaf -> key without pytree flattening
             key = []
+            vals = []   # what the executable takes, when no argument needs converting
             for x in args:
                 t = type(x)
                 if t is Array:
                     v = x._value
                     key.append((v.shape, v.dtype, x._weak_type))
-                elif t is float or t is int or t is bool:
-                    key.append(t)
+                    vals.append(v)
                 elif t is np.ndarray:
                     key.append((x.shape, x.dtype, "np"))
+                    vals.append(x)
+                elif t is float or t is int or t is bool:
+                    key.append(t)
                 else:
                     break
             else:
                 compiled = self._flat_cache.get(tuple(key))
                 if compiled is not None:
+                    if compiled._direct and len(vals) == len(args):
+                        # signature known, every value already has the compiled dtype
+                        outs = compiled._invoke(vals)
+                        if compiled._single:
+                            return Array(outs[0], compiled._out_weak[0])
+                        return tree_util.tree_unflatten(
+                            compiled.out_tree,
+                            [Array(o, w) for o, w in zip(outs, compiled._out_weak)])
                     return compiled.run_flat(args)
         if kwargs or self._has_static:
             dyn, static_key = self._split(args, kwargs)
@@ -390,6 +385,10 @@ class JitFunction:
         if compiled is None:
             compiled = self._compile_for(key, leaves, tree, static_key)
             if not kwargs and not self._has_static and tree == _flat_tree(len(args)):
+                compiled.executable   # loads it and resolves the invoker
+                compiled._direct = not compiled._hoisted and all(
+                    type(k) is tuple and k[1] == a.dtype
+                    for k, a in zip(key[2], compiled.in_avals))
                 self._flat_cache[key[2]] = compiled
         return compiled.run_flat(leaves)
 

@@ -5,7 +5,7 @@ Importing this package needs only `iree.runtime` and numpy; the compiler
 something is compiled.
 """
 from .arrays import DeviceArray
-from .executable import Executable, InputError
+from .executable import Executable, InputError, Invoker
 from .module import Module, ModuleLoadError, load
 from .targets import compile_flags, detect_vulkan_target, resolve_device
 
@@ -13,6 +13,7 @@ __all__ = [
     "DeviceArray",
     "Executable",
     "InputError",
+    "Invoker",
     "Module",
     "ModuleLoadError",
     "load",

@@ -34,6 +34,7 @@ AvalLike = tuple[Sequence[int], Any]
 CPU_TASK_THRESHOLD_BYTES = int(os.environ.get("IRAX_CPU_TASK_BYTES", 32 << 20))
 
 _INPUT_MEMORY = int(rt.MemoryType.DEVICE_LOCAL)
+_VariantList, _BufferView = rt.VmVariantList, rt.HalBufferView
 _INPUT_USAGE = int(rt.BufferUsage.DEFAULT)
 
 
@@ -203,12 +204,43 @@ class Executable:
             moved += sum(a.size * a.dtype.itemsize for a in args if isinstance(a, DeviceArray))
         return "local-task" if moved >= CPU_TASK_THRESHOLD_BYTES else "local-sync"
 
+    def driver_for(self, name: str = "main") -> str:
+        """The IREE driver a call of `name` runs on (for device "cpu": chosen by the
+        bytes the declared signature moves, see CPU_TASK_THRESHOLD_BYTES)."""
+        return self._pick_driver(self._function(name), ())
+
+    def invoker(self, name: str = "main", *, driver: str | None = None) -> "Invoker":
+        """A callable `inv(args) -> list[DeviceArray]` running `name` with the driver,
+        VM context and function resolved once: the cheapest way to call the same
+        function many times (what `irax.jit` dispatches through).
+
+        `driver`: for an executable on device "cpu", "local-sync" or "local-task"
+        (default: `driver_for(name)`); other devices run on their own driver.
+        Arguments are pushed as they are when they are DeviceArrays of this driver
+        or C-contiguous numpy arrays of a supported dtype, and the module's own
+        signature check guards them; anything else, and any call IREE rejects,
+        goes through the checked path of `call`, so a wrong dtype or shape raises
+        InputError naming the argument."""
+        info = self._function(name)
+        if driver is None:
+            driver = self._pick_driver(info, ())
+        elif self.device == "cpu":
+            if driver not in ("local-sync", "local-task"):
+                raise ValueError(f"driver {driver!r} for a cpu executable: expected 'local-sync' or 'local-task'")
+        elif driver != self.device:
+            raise ValueError(f"driver {driver!r}: this executable runs on {self.device!r}")
+        return Invoker(self, info, driver)
+
     def call(self, name: str, args: Sequence[Union[np.ndarray, DeviceArray]]) -> list[DeviceArray]:
         """Run `name` on `args` (exact dtypes/shapes); results stay on the device."""
+        return self._call(name, args, None)
+
+    def _call(self, name: str, args: Sequence[Any], driver: str | None) -> list[DeviceArray]:
         info = self._fns.get(name)
         if info is None:
             info = self._function(name)
-        driver = self.device if self.device != "cpu" else self._pick_driver(info, args)
+        if driver is None:
+            driver = self.device if self.device != "cpu" else self._pick_driver(info, args)
         loaded = self._loaded.get(driver)
         if loaded is None:
             loaded = self._context_for(driver)
@@ -261,6 +293,63 @@ class Executable:
 
     def __call__(self, *args: Union[np.ndarray, DeviceArray], name: str = "main") -> list[DeviceArray]:
         return self.call(name, args)
+
+
+class Invoker:
+    """`Executable.invoker(name)`: call one function on one driver with everything
+    resolved up front. `inv(args)` takes a sequence of numpy arrays / DeviceArrays
+    and returns the results as DeviceArrays (see `Executable.invoker`)."""
+
+    __slots__ = ("executable", "name", "driver", "_context", "_fn", "_device", "_allocator",
+                 "_out_meta", "_n_out", "_one")
+
+    def __init__(self, exe: Executable, info: _Fn, driver: str) -> None:
+        loaded = exe._context_for(driver)
+        fn = loaded.functions.get(info.name)
+        if fn is None:
+            fn = loaded.functions[info.name] = exe._vm_module.lookup_function(info.name)
+        self.executable, self.name, self.driver = exe, info.name, driver
+        self._context, self._fn = loaded.context, fn
+        self._device, self._allocator = loaded.device, loaded.allocator
+        out = info.out_avals
+        self._out_meta = list(out) if out is not None else None
+        self._n_out = len(out) if out is not None else 1
+        self._one = out[0] if out is not None and len(out) == 1 else None
+
+    def __repr__(self) -> str:
+        return f"<Invoker {self.name} on {self.driver}>"
+
+    def __call__(self, args: Sequence[Any]) -> list[DeviceArray]:
+        device = self._device
+        vargs = _VariantList(len(args))
+        push = vargs.push_ref
+        for a in args:
+            t = type(a)
+            if t is DeviceArray and a._device is device:
+                push(a._bv)
+            elif t is np.ndarray and a.flags.c_contiguous:
+                et = ELEMENT_TYPE.get(a.dtype)
+                if et is None:
+                    return self._checked(args)
+                push(self._allocator.allocate_buffer_copy(_INPUT_MEMORY, _INPUT_USAGE, device, a, et))
+            else:
+                return self._checked(args)
+        rets = _VariantList(self._n_out)
+        try:
+            self._context.invoke(self._fn, vargs, rets)
+        except Exception:
+            return self._checked(args)  # reports the failure in full (InputError / RuntimeError)
+        get, driver = rets.get_as_object, self.driver
+        meta = self._out_meta
+        if self._one is not None and rets.size == 1:
+            return [DeviceArray(get(0, _BufferView), device, driver, *self._one)]
+        if meta is not None and len(meta) == rets.size:
+            return [DeviceArray(get(i, _BufferView), device, driver, shape, dtype)
+                    for i, (shape, dtype) in enumerate(meta)]
+        return [DeviceArray(get(i, _BufferView), device, driver) for i in range(rets.size)]
+
+    def _checked(self, args: Sequence[Any]) -> list[DeviceArray]:
+        return self.executable._call(self.name, args, self.driver)
 
 
 def _check(fn: str, i: int, shape: tuple[int, ...], dtype: np.dtype, expected: Aval) -> None:

@@ -6,7 +6,7 @@ import math
 import numpy as np
 
 from ...tracer.prims import elementwise as ew
-from .. import hlo
+from .. import f64_math, hlo
 from ..lower import lowering_rules
 
 
@@ -125,5 +125,25 @@ for _p, _d in {ew.eq_p: "EQ", ew.ne_p: "NE", ew.lt_p: "LT", ew.le_p: "LE", ew.gt
                ew.ge_p: "GE"}.items():
     lowering_rules[_p] = _compare(_d)
 lowering_rules[ew.select_p] = _select
+
+# float64: IREE has no (accurate) float64 version of these; inline irax/lowering/f64_math.py
+# (on every target, so float64 results do not depend on the device)
+_F64 = np.dtype(np.float64)
+
+
+def _f64_override(prim, name: str):
+    generic = lowering_rules[prim]
+
+    def rule(ctx, *operands, **params):
+        if ctx.avals_in[0].dtype == _F64:
+            return f64_math.lower_f64(ctx, name, *operands)
+        return generic(ctx, *operands, **params)
+    lowering_rules[prim] = rule
+
+
+for _p in (ew.sin_p, ew.cos_p, ew.tan_p, ew.tanh_p, ew.sinh_p, ew.cosh_p, ew.asinh_p,
+           ew.acosh_p, ew.atanh_p, ew.atan_p, ew.atan2_p, ew.asin_p, ew.acos_p, ew.expm1_p,
+           ew.log1p_p, ew.exp2_p, ew.cbrt_p):
+    _f64_override(_p, _p.name)
 lowering_rules[ew.convert_element_type_p] = _convert
 lowering_rules[ew.stop_gradient_p] = _identity

@@ -14,6 +14,9 @@ def _gather(ctx, x, idx, *, axis):
     nb = ia.ndim
     offset_dims = list(range(axis)) + list(range(axis + nb, out.ndim))
     sizes = [1 if i == axis else n for i, n in enumerate(xa.shape)]
+    # IREE 3.13 constant-folds reduce(gather(splat constant)) to a wrong value (see
+    # tests/fuzz/test_regressions.py); a barrier on the operand keeps the fold away.
+    x = ctx.em.op1("stablehlo.optimization_barrier", [x], [aval_type(xa)], aval_type(xa))
     dn = (f"#stablehlo.gather<offset_dims = {int_list(offset_dims)}, "
           f"collapsed_slice_dims = [{axis}], start_index_map = [{axis}], "
           f"index_vector_dim = {nb}>")
