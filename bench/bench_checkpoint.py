@@ -24,6 +24,8 @@ from irax import lax
 from irax.tracer.core import ClosedJaxpr, Jaxpr
 from irax.tracer.prims import control_flow as cf
 
+from _summary import emit, row as summary_row
+
 D = 256
 
 
@@ -91,8 +93,12 @@ def main() -> None:
     print(f"{'N':>6} {'plain elems':>12} {'ckpt elems':>12} {'ratio':>7}"
           + (f" {'plain peak':>11} {'ckpt peak':>10} {'plain s':>8} {'ckpt s':>7}"
              if args.eager else ""))
+    summary = []
     for n in args.steps:
         p, c = count(n, False), count(n, True)
+        if n == max(args.steps):
+            summary.append(summary_row("bench_checkpoint", f"stored elems, ckpt / plain, N={n}",
+                                       c / p, "x", note="reverse-mode memory"))
         line = f"{n:>6} {p:>12} {c:>12} {p / c:>7.1f}"
         if args.eager:
             (pp, pt), (cp, ct) = peak_bytes(n, False), peak_bytes(n, True)
@@ -102,6 +108,7 @@ def main() -> None:
     for n in args.steps:
         c = count(n, True, 4)
         print(f"{n:>6} ckpt elems {c:>8}  (log_4 N = {math.log(n, 4):.1f})")
+    emit(summary)
 
 
 if __name__ == "__main__":

@@ -4,14 +4,20 @@
 
 Rows:
   dispatch   per-call time of a tiny jitted function (f32[4] x2 -> f32[4]) with
-             device-resident inputs, next to IREE's raw VmContext.invoke of the same
-             module and Executable.call (the layers under jit);
-  mlp        one value_and_grad step of a 784-512-512-10 tanh MLP, batch 128;
-  ew-grad    grad of sum(sin(x) * x) over 4M f32 elements, next to the memory floor:
-             a NumPy copy of the same 16 MiB (read x + write the gradient = the same
-             bytes a copy moves).
-Times are the minimum over repeats (the machine is shared); JAX (CPU) side by side when
-a Python with jax is given or importable (default: /tmp/jaxvenv/bin/python if present).
+             device-resident inputs and with numpy inputs, next to the layers under jit:
+             IREE's raw VmContext.invoke of the same module (a context made here with
+             iree.runtime alone), Executable.invoker(...) and Executable.call;
+  mlp        one value_and_grad step of a 784-512-512-10 tanh MLP, batch 128 (parameters
+             passed as host arrays on both sides), on the driver jit picks and forced
+             onto local-sync / local-task;
+  ew-grad    jit(grad) over 4M f32 elements of sum(sin(x) * x) (sin/cos-bound) and of
+             sum(x*x*0.5 + 3*x) (bandwidth-bound), next to the memory floor: a NumPy copy
+             of the same 16 MiB into a preallocated array (read x + write the gradient =
+             the bytes a copy moves), and np.copy (which also allocates the result, as
+             every jit call must).
+Times are the minimum over repeats (the machine may be shared); JAX (CPU) side by side
+when a Python with jax is given or importable (default: /tmp/jaxvenv/bin/python if
+present). Run under bench/run_all.py the rows also land in its summary table.
 """
 from __future__ import annotations
 
@@ -30,6 +36,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import irax  # noqa: E402
 import irax.numpy as jnp  # noqa: E402
 from irax import grad, jit, value_and_grad  # noqa: E402
+
+from _summary import emit, row as summary_row  # noqa: E402
 
 QUICK = "--quick" in sys.argv
 
@@ -65,11 +73,14 @@ def ew_loss(np_):
     return lambda x: np_.sum(np_.sin(x) * x)
 
 
+def ew_poly_loss(np_):
+    return lambda x: np_.sum(x * x * 0.5 + 3 * x)
+
+
 N_EW = 1 << 22
 
 
 def irax_rows() -> dict[str, float]:
-    from irax.runtime import compiler  # noqa: F401
     import iree.runtime as rt
     rows: dict[str, float] = {}
     rep = 5 if QUICK else 20
@@ -77,23 +88,31 @@ def irax_rows() -> dict[str, float]:
     # -- dispatch
     f = jit(lambda x, y: x * y + 1.0)
     x = f(jnp.ones(4), jnp.ones(4))          # device-resident
-    compiled = next(iter(f._cache.values()))
+    compiled = f.lower(x, x).compile()
     exe = compiled.executable
-    loaded = exe._loaded["local-sync"]
-    fn = loaded.functions["main"]
-    bv = x.device_buffer().buffer_view
+    inst = rt.VmInstance()                   # IREE alone: no irax code on this path
+    dev = rt.get_device("local-sync")
+    mod = rt.VmModule.copy_buffer(inst, compiled.vmfb)
+    ctx = rt.VmContext(inst, [rt.create_hal_module(inst, dev), mod])
+    fn = mod.lookup_function("main")
+    xn = np.ones(4, np.float32)
+    bv = dev.allocator.allocate_buffer_copy(
+        memory_type=rt.MemoryType.DEVICE_LOCAL, allowed_usage=rt.BufferUsage.DEFAULT,
+        device=dev, buffer=xn, element_type=rt.HalElementType.FLOAT_32)
 
     def raw():
         a = rt.VmVariantList(2)
         a.push_ref(bv)
         a.push_ref(bv)
         o = rt.VmVariantList(1)
-        loaded.context.invoke(fn, a, o)
+        ctx.invoke(fn, a, o)
         return o.get_as_object(0, rt.HalBufferView)
-    dev = [x.device_buffer(), x.device_buffer()]
-    xn = np.ones(4, np.float32)
+    inv = exe.invoker("main")
+    da = inv([xn, xn])[0]
+    d2 = [da, da]
     rows["dispatch: IREE raw invoke"] = best_us(raw, 2000, rep)
-    rows["dispatch: Executable.call"] = best_us(lambda: exe.call("main", dev), 2000, rep)
+    rows["dispatch: Executable.invoker"] = best_us(lambda: inv(d2), 2000, rep)
+    rows["dispatch: Executable.call"] = best_us(lambda: exe.call("main", d2), 2000, rep)
     rows["dispatch: jit(f)(x, x), device-resident x"] = best_us(lambda: f(x, x), 2000, rep)
     rows["dispatch: jit(f)(x, x), numpy x"] = best_us(lambda: f(xn, xn), 2000, rep)
 
@@ -108,14 +127,28 @@ def irax_rows() -> dict[str, float]:
     rows["mlp: first call (trace+compile, disk cache may hit)"] = (time.perf_counter() - t) * 1e6
     rows["mlp: value_and_grad step"] = best_us(lambda: step(params, xb, yb)[1][0][0]
                                                .numpy(), 5, rep)
+    mexe = step.lower(params, xb, yb).compile()
+    flat = [np.asarray(a) for p in params for a in p] + [np.asarray(xb), np.asarray(yb)]
+    for drv in ("local-sync", "local-task"):
+        minv = mexe.executable.invoker("main", driver=drv)
+        rows[f"mlp: step on {drv}"] = best_us(lambda: minv(flat)[1].to_numpy(), 5, rep)
+    rows["mlp: driver jit picked is local-task"] = float(mexe.driver == "local-task")
 
     # -- elementwise grad over 4M elements
-    xe = jnp.asarray(rng.uniform(-1, 1, N_EW).astype(np.float32))
+    xe_host = jnp.asarray(rng.uniform(-1, 1, N_EW).astype(np.float32))
     g = jit(grad(ew_loss(jnp)))
-    rows["ew-grad: jit(grad) 4M f32"] = best_us(lambda: g(xe).numpy(), 3, rep)
-    xe_np = np.asarray(xe)
+    gp = jit(grad(ew_poly_loss(jnp)))
+    # device-resident input, as JAX's jnp.asarray gives (made on the driver g runs on)
+    xe = jit(lambda x: x * 1.0)(xe_host)
+    rows["ew-grad: jit(grad) 4M f32, sum(sin(x)*x)"] = best_us(lambda: g(xe).numpy(), 3, rep)
+    rows["ew-grad: jit(grad) 4M f32, sum(x*x*0.5+3*x)"] = best_us(lambda: gp(xe).numpy(),
+                                                                  3, rep)
+    rows["ew-grad: ... sum(x*x*0.5+3*x), host x (uploaded per call)"] = best_us(
+        lambda: gp(xe_host).numpy(), 3, rep)
+    xe_np = np.asarray(xe_host)
     out = np.empty_like(xe_np)
     rows["ew-grad: floor = numpy copy 16 MiB"] = best_us(lambda: np.copyto(out, xe_np), 3, rep)
+    rows["ew-grad: np.copy 16 MiB (allocates)"] = best_us(lambda: np.copy(xe_np), 3, rep)
     return rows
 
 
@@ -124,7 +157,7 @@ import json, sys, time, timeit
 import numpy as np
 sys.path.insert(0, sys.argv[1])
 import jax, jax.numpy as jnp
-from bench_jit import mlp_params, mlp_loss, ew_loss, N_EW, best_us
+from bench_jit import mlp_params, mlp_loss, ew_loss, ew_poly_loss, N_EW, best_us
 rep = int(sys.argv[2])
 rows = {}
 f = jax.jit(lambda x, y: x * y + 1.0)
@@ -142,7 +175,9 @@ rows["mlp: first call (trace+compile, disk cache may hit)"] = (time.perf_counter
 rows["mlp: value_and_grad step"] = best_us(lambda: step(params, xb, yb)[1][0][0].block_until_ready(), 5, rep)
 xe = jnp.asarray(rng.uniform(-1, 1, N_EW).astype(np.float32))
 g = jax.jit(jax.grad(ew_loss(jnp)))
-rows["ew-grad: jit(grad) 4M f32"] = best_us(lambda: g(xe).block_until_ready(), 3, rep)
+rows["ew-grad: jit(grad) 4M f32, sum(sin(x)*x)"] = best_us(lambda: g(xe).block_until_ready(), 3, rep)
+gp = jax.jit(jax.grad(ew_poly_loss(jnp)))
+rows["ew-grad: jit(grad) 4M f32, sum(x*x*0.5+3*x)"] = best_us(lambda: gp(xe).block_until_ready(), 3, rep)
 print(json.dumps(rows))
 """
 
@@ -167,17 +202,37 @@ def jax_rows() -> dict[str, float] | None:
 
 def main() -> None:
     rows = irax_rows()
-    jrows = jax_rows()
-    print(f"{'benchmark':58} {'irax µs':>12} {'JAX µs':>12}")
+    jrows = jax_rows() or {}
+    print(f"{'benchmark':58} {'irax µs':>12} {'JAX µs':>12} {'irax/JAX':>9}")
     for k, v in rows.items():
-        j = jrows.get(k) if jrows else None
+        if k.startswith("mlp: driver"):
+            continue
+        j = jrows.get(k)
         jt = f"{j:12.1f}" if j is not None else " " * 12
-        print(f"{k:58} {v:12.1f} {jt}")
+        rt_ = f"{v / j:9.2f}" if j else ""
+        print(f"{k:58} {v:12.1f} {jt} {rt_}")
+    print(f"mlp: jit picked {'local-task' if rows['mlp: driver jit picked is local-task'] else 'local-sync'}")
     floor = rows["ew-grad: floor = numpy copy 16 MiB"]
-    print(f"ew-grad / memory floor: {rows['ew-grad: jit(grad) 4M f32'] / floor:.2f}x "
+    sin_k, poly_k = "ew-grad: jit(grad) 4M f32, sum(sin(x)*x)", "ew-grad: jit(grad) 4M f32, sum(x*x*0.5+3*x)"
+    print(f"ew-grad / memory floor: sin {rows[sin_k] / floor:.2f}x, poly {rows[poly_k] / floor:.2f}x "
           "(goal <= 1.3x)")
     over = rows["dispatch: jit(f)(x, x), device-resident x"] - rows["dispatch: IREE raw invoke"]
     print(f"jit dispatch overhead over raw IREE invoke: {over:.1f} µs")
+
+    def s(name, unit="µs", scale=1.0, note=""):
+        j = jrows.get(name)
+        return summary_row("bench_jit", name, rows[name] * scale, unit,
+                           None if j is None else j * scale, note)
+    emit([s("dispatch: IREE raw invoke"),
+          s("dispatch: jit(f)(x, x), device-resident x"),
+          s("dispatch: jit(f)(x, x), numpy x"),
+          s("mlp: value_and_grad step", "ms", 1e-3),
+          s(sin_k, "ms", 1e-3),
+          s(poly_k, "ms", 1e-3),
+          summary_row("bench_jit", "ew-grad sin / memory floor", rows[sin_k] / floor, "x",
+                      note="goal <= 1.3x"),
+          summary_row("bench_jit", "ew-grad poly / memory floor", rows[poly_k] / floor, "x",
+                      note="goal <= 1.3x")])
 
 
 if __name__ == "__main__":

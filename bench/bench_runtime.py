@@ -21,6 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from irax.runtime import Executable, compile_flags  # noqa: E402
 from irax.runtime.compiler import compile_stablehlo  # noqa: E402
 
+from _summary import emit, row as summary_row  # noqa: E402
+
 QUICK = "--quick" in sys.argv
 
 
@@ -74,6 +76,7 @@ def row(*cols: object) -> None:
 
 
 def main() -> None:
+    summary = []
     cpu = compile_flags("llvm-cpu")
     x = np.asarray(1.5, np.float32)
     print("== per-call overhead: trivial f32[] -> f32[] (numpy in, DeviceArray out)")
@@ -81,7 +84,9 @@ def main() -> None:
     vm = compile_stablehlo(TRIVIAL, cpu)
     for dev in ("local-sync", "local-task", "cpu"):
         exe = Executable(vm, dev, signatures={"main": ([((), "float32")], [((), "float32")])})
-        row(f"Executable.call {dev}", f"{per_call_us(lambda: exe.call('main', [x])):.1f}")
+        us = per_call_us(lambda: exe.call('main', [x]))
+        row(f"Executable.call {dev}", f"{us:.1f}")
+        summary.append(summary_row("bench_runtime", f"trivial call, numpy in, {dev}", us, "µs"))
     exe = Executable(vm, "local-sync")
     row("Executable.call local-sync, no sig", f"{per_call_us(lambda: exe.call('main', [x])):.1f}")
     d = exe.call("main", [x])[0]
@@ -107,6 +112,9 @@ def main() -> None:
         a = np.random.default_rng(0).standard_normal((n, n)).astype(np.float32)
         t = {dev: per_call_us(lambda e=Executable(vm, dev): e.call("main", [a, a]), 0.5) for dev in ("local-sync", "local-task")}
         row(f"matmul f32[{n},{n}] ({n * n * 12 >> 10} KiB moved)", f"{t['local-sync']:.0f}", f"{t['local-task']:.0f}", f"{t['local-task'] / t['local-sync']:.2f}")
+        if n == 512:
+            summary.append(summary_row("bench_runtime", "matmul 512x512: local-task / local-sync",
+                                       t["local-task"] / t["local-sync"], "x", note="< 1: threads pay"))
 
     print("\n== Vulkan readback (DeviceArray.to_numpy via staging buffer)")
     row("size", "us/readback")
@@ -118,6 +126,7 @@ def main() -> None:
             row(f"f32[{n}]", f"{per_call_us(lambda: r._staged_copy(r._bv.get_buffer())):.0f}")
     except Exception as e:
         row("vulkan", f"unavailable: {e}")
+    emit(summary)
 
 
 if __name__ == "__main__":

@@ -49,14 +49,24 @@ _exe_cache: dict[tuple[str, str], Any] = {}
 _exe_lock = threading.Lock()
 
 
-def _flags_for(text: str, device: str) -> list[str]:
+# Modules with fewer matmul FLOPs than this compile without IREE data tiling: packing
+# pays only for real matrix products, and it adds ~0.25 s to each compile that has one.
+DATA_TILING_MIN_FLOPS = 1 << 20
+
+
+def _flags_for(text: str, device: str, jaxpr: ClosedJaxpr | None = None) -> list[str]:
     from .runtime import targets
-    return targets.compile_flags(targets.target_for_device(device), f64="f64" in text)
+    try:
+        tiling = jaxpr is None or _matmul_flops(jaxpr.jaxpr) >= DATA_TILING_MIN_FLOPS
+    except Exception:   # an unfamiliar params layout: the compile_flags default
+        tiling = True
+    return targets.compile_flags(targets.target_for_device(device), f64="f64" in text,
+                                 data_tiling=tiling)
 
 
-def _compile_text(text: str, device: str) -> bytes:
+def _compile_text(text: str, flags: list[str]) -> bytes:
     from .runtime import compiler
-    return compiler.compile_stablehlo(text, _flags_for(text, device))
+    return compiler.compile_stablehlo(text, flags)
 
 
 def _load(vmfb: bytes, key: str, device: str, in_avals, out_avals):
@@ -78,11 +88,12 @@ def _load(vmfb: bytes, key: str, device: str, in_avals, out_avals):
 # For device "cpu": a module whose matrix products (dot_general, convolution) reach this
 # many FLOPs runs on local-task (IREE's thread pool) instead of local-sync. Measured with
 # bench/bench_jit.py and /tmp experiments on the 2-core dev machine: see _pick_cpu_driver.
-CPU_TASK_FLOPS = int(os.environ.get("IRAX_CPU_TASK_FLOPS", 0)) or None
+CPU_TASK_FLOPS = int(os.environ.get("IRAX_CPU_TASK_FLOPS", 16 << 20))
 
 
 def _matmul_flops(jaxpr) -> int:
-    """Multiply-add FLOPs of the matrix products in a jaxpr (sub-jaxprs counted once)."""
+    """FLOPs of the matrix products (dot_general) in a jaxpr; a sub-jaxpr (loop body,
+    branch, nested call) counts once."""
     total = 0
     for e in jaxpr.eqns:
         name = e.primitive.name
@@ -92,18 +103,11 @@ def _matmul_flops(jaxpr) -> int:
             for d in lc:
                 k *= e.inputs[0].aval.shape[d]
             total += 2 * k * e.outputs[0].aval.size
-        elif name.startswith("conv"):
-            rhs = e.inputs[1].aval.shape
-            k = 1
-            for d in rhs:
-                k *= d
-            total += 2 * e.outputs[0].aval.size * (k // max(rhs[0], 1))   # rough
         for p in e.params.values():
-            sub = getattr(p, "jaxpr", None)
-            if sub is not None and hasattr(sub, "eqns"):
-                total += _matmul_flops(sub)
-            elif hasattr(p, "eqns"):
-                total += _matmul_flops(p)
+            for q in (p if isinstance(p, (tuple, list)) else (p,)):
+                sub = getattr(q, "jaxpr", q)
+                if hasattr(sub, "eqns"):
+                    total += _matmul_flops(sub)
     return total
 
 
@@ -191,6 +195,12 @@ class Compiled:
         return self._text
 
     @property
+    def driver(self) -> str:
+        """The IREE driver the calls run on ("local-sync", "local-task", "vulkan", ...)."""
+        self.executable
+        return self._invoke.driver
+
+    @property
     def executable(self):
         if self._exe is None:
             exe = _load(self.vmfb, self._key, self.device, self.jaxpr.in_avals,
@@ -252,8 +262,9 @@ class Lowered:
 
     def compile(self) -> Compiled:
         from .runtime import cache
-        vmfb = _compile_text(self._text, self.device)
-        key = cache.cache_key(self._text, _flags_for(self._text, self.device))
+        flags = _flags_for(self._text, self.device, self.jaxpr)
+        vmfb = _compile_text(self._text, flags)
+        key = cache.cache_key(self._text, flags)
         return Compiled(self.name, self._text, vmfb, key, self.device, self.jaxpr,
                         self._hoisted, self.in_tree, self.out_tree, self._static_key)
 
@@ -584,8 +595,9 @@ def _compile_jaxpr(jaxpr: ClosedJaxpr, name: str, device: str) -> Compiled:
     from .lowering import lower_jaxpr
     from .runtime import cache, targets
     text = lower_jaxpr(jaxpr, "main", target=targets.target_for_device(device))
-    vmfb = _compile_text(text, device)
-    key = cache.cache_key(text, _flags_for(text, device))
+    flags = _flags_for(text, device, jaxpr)
+    vmfb = _compile_text(text, flags)
+    key = cache.cache_key(text, flags)
     tree = tree_util.tree_structure(tuple(range(len(jaxpr.in_avals))))
     out_tree = tree_util.tree_structure(list(range(len(jaxpr.out_avals))))
     return Compiled(name, text, vmfb, key, device, jaxpr, [], tree, out_tree)

@@ -254,3 +254,31 @@ def test_method_and_decorator_forms():
     def rep(x, n):
         return x * n
     assert float(rep(2.0, n=4)) == 8.0
+
+
+def test_dispatch_fast_path_converts_and_checks_what_it_must():
+    jf = jit(lambda x, y: x * y)
+    a = np.arange(6.0)                                  # float64: converted every call
+    for _ in range(2):                                  # 2nd call: the cached fast path
+        np.testing.assert_array_equal(np.asarray(jf(a, a)), a * a)
+    s = np.arange(12, dtype=np.float32)[::2]            # strided numpy view
+    for _ in range(2):
+        np.testing.assert_array_equal(np.asarray(jf(s, s)), s * s)
+    r = jf(jnp.ones(6), 2.0)                            # python scalar leaf
+    assert np.asarray(jf(r, 3.0)).tolist() == [6.0] * 6
+
+
+def test_cpu_driver_follows_matmul_flops():
+    sys_jit = __import__("sys").modules["irax.jit"]
+    small = jit(lambda a, b: a @ b).lower(jnp.ones((8, 8)), jnp.ones((8, 8))).compile()
+    assert small.driver == "local-sync"
+    big_in = (ShapeDtypeStruct((256, 256), np.float32),) * 2
+    lowered = jit(lambda a, b: jnp.tanh(a @ b) @ b).lower(*big_in)
+    assert sys_jit._matmul_flops(lowered.jaxpr.jaxpr) == 2 * 2 * 256 ** 3
+    big = lowered.compile()
+    assert big.driver == "local-task"
+    a = np.random.default_rng(0).standard_normal((256, 256)).astype(np.float32) / 16
+    np.testing.assert_allclose(np.asarray(big(a, a)), np.tanh(a @ a) @ a, rtol=1e-4, atol=1e-5)
+    # its results feed a local-sync function (through the host) and come back
+    np.testing.assert_allclose(np.asarray(jit(lambda x: x + 1.0)(big(a, a))),
+                               np.tanh(a @ a) @ a + 1, rtol=1e-4, atol=1e-5)

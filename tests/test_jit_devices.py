@@ -110,3 +110,54 @@ def test_cuda_compiles_to_a_vmfb():
     compiled = jit(grad(mlp, argnums=(0, 1)), device="cuda").lower(*args).compile()
     assert len(compiled.vmfb) > 1000
     assert compiled.device == "cuda"
+
+
+@vulkan
+def test_vulkan_long_scatter_add_and_batched_contractions():
+    """IREE 3.13's Vulkan code applies at most 65535 scatter updates (the rest were dropped
+    silently: 70000 ones into 10 bins summed to 65535); irax chains scatters of 32768 rows.
+    Batched contractions with batch * K > 65535 were measured correct (kept as a guard)."""
+    rng = np.random.default_rng(0)
+    n = 70000
+    idx = rng.integers(0, 10, n).astype(np.int32)
+    u = rng.uniform(0, 1, n).astype(np.float32)
+    u2 = rng.uniform(0, 1, (n, 3)).astype(np.float32)
+    a = rng.uniform(0.5, 1, (4, 2, 20000)).astype(np.float32)
+    b = rng.uniform(0.5, 1, (4, 20000, 2)).astype(np.float32)
+
+    def f(idx, u, u2, a, b):
+        return (jnp.zeros(10, jnp.float32).at[idx].add(u),
+                jnp.zeros((10, 3), jnp.float32).at[idx].add(u2),
+                jnp.zeros(1, jnp.float32).at[idx].add(u),     # a size-1 target
+                jnp.einsum("bik,bkj->bij", a, b), a @ b[0])
+    got = jit(f, device="vulkan")(idx, u, u2, a, b)
+    want1, want2 = np.zeros(10), np.zeros((10, 3))
+    np.add.at(want1, idx, u.astype(np.float64))
+    np.add.at(want2, idx, u2.astype(np.float64))
+    np.testing.assert_allclose(np.asarray(got[0]), want1, rtol=1e-4)
+    np.testing.assert_allclose(np.asarray(got[1]), want2, rtol=1e-4)
+    np.testing.assert_allclose(np.asarray(got[2]), [u.astype(np.float64).sum()], rtol=1e-4)
+    a64, b64 = a.astype(np.float64), b.astype(np.float64)
+    np.testing.assert_allclose(np.asarray(got[3]), np.einsum("bik,bkj->bij", a64, b64),
+                               rtol=1e-4)
+    np.testing.assert_allclose(np.asarray(got[4]), a64 @ b64[0], rtol=1e-4)
+
+
+@vulkan
+def test_vulkan_float64_arithmetic_and_trig_work_exp_raises_clearly():
+    irax.config.update("enable_x64", True)
+    try:
+        x = np.linspace(-10.0, 10.0, 9)
+        f = jit(lambda v: (jnp.sin(v), jnp.arctan2(v, 2.0), jnp.sqrt(jnp.abs(v)) * v + 1.0),
+                device="vulkan")
+        got = f(x)
+        with pytest.raises(irax.CompileError, match="float64 exp cannot be compiled for Vulkan"):
+            jit(jnp.exp, device="vulkan")(x)
+        with pytest.raises(irax.CompileError, match="float64 exp"):
+            jit(jnp.tanh, device="vulkan")(x)
+    finally:
+        irax.config.update("enable_x64", False)
+    assert all(np.asarray(g).dtype == np.float64 for g in got)
+    np.testing.assert_allclose(np.asarray(got[0]), np.sin(x), rtol=1e-14, atol=1e-300)
+    np.testing.assert_allclose(np.asarray(got[1]), np.arctan2(x, 2.0), rtol=1e-14)
+    np.testing.assert_allclose(np.asarray(got[2]), np.sqrt(np.abs(x)) * x + 1.0, rtol=1e-15)

@@ -274,6 +274,8 @@ class Executable:
             et = ELEMENT_TYPE.get(a.dtype)
             if et is None:
                 raise InputError(f"{name}: argument {i}: dtype {a.dtype} is not supported by IREE")
+            if not a.flags.c_contiguous:  # strided views: IREE takes C-contiguous memory only
+                a = np.ascontiguousarray(a)
             vargs.push_ref(allocator.allocate_buffer_copy(_INPUT_MEMORY, _INPUT_USAGE, device, a, et))
         out_avals = info.out_avals
         rets = rt.VmVariantList(len(out_avals) if out_avals is not None else 1)

@@ -200,3 +200,53 @@ def test_multi_target_module_runs_on_cpu_and_vulkan() -> None:
     for dev in ("local-sync", "vulkan"):
         s, _ = Executable(vm, dev).call("main", [a, a])
         np.testing.assert_allclose(s.to_numpy(), 2 * a)
+
+
+def test_invoker_is_the_checked_fast_path() -> None:
+    vm = compile_stablehlo(ADD_MUL, CPU)
+    exe = Executable(vm, "cpu", signatures={"main": ([((4,), "f32")] * 2, [((4,), "f32")] * 2)})
+    inv = exe.invoker("main")
+    assert inv.driver == exe.driver_for("main") == "local-sync"  # small: the low-latency driver
+    a = np.arange(4, dtype=np.float32)
+    s, p = inv([a, a])
+    np.testing.assert_allclose(s.to_numpy(), a + a)
+    s2, _ = inv([s, p])  # DeviceArrays of its own driver go straight in
+    np.testing.assert_allclose(s2.to_numpy(), 2 * a + a * a)
+    assert s2.shape == (4,) and s2.dtype == np.float32
+    # wrong dtype / shape / count / type: the checked path's InputError, never an IREE crash
+    with pytest.raises(InputError, match=r"argument 1: expected dtype float32\[4\], got float64\[4\]"):
+        inv([a, np.zeros(4)])
+    with pytest.raises(InputError, match=r"argument 0: expected dtype float32\[4\], got int32\[4\]"):
+        inv([a.astype(np.int32), a])
+    with pytest.raises(InputError, match=r"argument 0: expected shape float32\[4\], got float32\[5\]"):
+        inv([np.zeros(5, np.float32), a])
+    with pytest.raises(InputError, match="expected 2 arguments, got 1"):
+        inv([a])
+    with pytest.raises(InputError, match="argument 0: expected a numpy array"):
+        inv([[1.0, 2.0, 3.0, 4.0], a])
+    # non-contiguous and other-driver inputs still work (converted on the checked path)
+    np.testing.assert_allclose(inv([np.arange(8, dtype=np.float32)[::2], a])[0].to_numpy(),
+                               np.arange(8, dtype=np.float32)[::2] + a)
+    (t, _) = exe.invoker("main", driver="local-task")([a, a])
+    assert t.driver == "local-task"
+    np.testing.assert_allclose(inv([t, a])[0].to_numpy(), 3 * a)
+    with pytest.raises(ValueError, match="expected 'local-sync' or 'local-task'"):
+        exe.invoker("main", driver="vulkan")
+    with pytest.raises(AttributeError, match="no function 'nope'"):
+        exe.invoker("nope")
+
+
+def test_invoker_without_signature() -> None:
+    inv = Executable(compile_stablehlo(ADD_MUL, CPU), "local-sync").invoker()
+    a = np.arange(4, dtype=np.float32)
+    s, p = inv([a, a])
+    np.testing.assert_allclose(p.to_numpy(), a * a)
+    with pytest.raises(InputError, match="IREE rejected the arguments: .*shape dimension 0 mismatch"):
+        inv([np.zeros(5, np.float32), np.zeros(5, np.float32)])
+
+
+def test_cpu_flags_use_data_tiling_only_for_cpu_alone() -> None:
+    assert "--iree-opt-data-tiling" in compile_flags("llvm-cpu")
+    assert "--iree-opt-data-tiling" not in compile_flags("llvm-cpu", data_tiling=False)
+    assert "--iree-opt-data-tiling" not in compile_flags("llvm-cpu,vulkan", vulkan_target="llvmpipe")
+    assert "--iree-opt-data-tiling" not in compile_flags("cuda")

@@ -147,3 +147,33 @@ for _p in (ew.sin_p, ew.cos_p, ew.tan_p, ew.tanh_p, ew.sinh_p, ew.cosh_p, ew.asi
     _f64_override(_p, _p.name)
 lowering_rules[ew.convert_element_type_p] = _convert
 lowering_rules[ew.stop_gradient_p] = _identity
+
+
+# Vulkan: IREE 3.13 maps exp/log/pow to SPIR-V GLSL.std.450 Exp/Log/Pow, which take 16/32-bit
+# floats only ("'spirv.GL.Exp' op operand #0 must be 16/32-bit float"). Say so when lowering
+# rather than pass IREE's SPIR-V diagnostic through (and never demote to float32 silently).
+# float64 on Vulkan that works: + - * /, sqrt, floor/round, compares, and the arithmetic-only
+# f64_math functions (sin, cos, tan, atan, atan2, asin, acos).
+_VULKAN_NO_F64 = {ew.exp_p: "exp", ew.log_p: "log", ew.pow_p: "power",
+                  ew.logistic_p: "logistic", ew.erf_p: "erf", ew.rem_p: "remainder"}
+
+
+def _vulkan_f64_guard(prim, what: str):
+    generic = lowering_rules[prim]
+
+    def rule(ctx, *operands, **params):
+        if ctx.module.target == "vulkan" and ctx.avals_in[0].dtype == _F64:
+            from ...runtime.compiler import CompileError   # what IREE's refusal would raise
+            msg = (
+                f"float64 {what} cannot be compiled for Vulkan: IREE 3.13's SPIR-V backend has "
+                f"no 64-bit {what} (float64 exp and log also underlie tanh, sinh, cosh, expm1, "
+                "log1p, exp2, cbrt, asinh, acosh, atanh, pow, logistic and erf). Use float32 "
+                "on Vulkan, or device='cpu' for float64. (float64 +, -, *, /, sqrt, sin, cos, "
+                "tan, arctan, arctan2, arcsin and arccos do work on Vulkan.)")
+            raise CompileError(msg, msg, None)
+        return generic(ctx, *operands, **params)
+    lowering_rules[prim] = rule
+
+
+for _p, _what in _VULKAN_NO_F64.items():
+    _vulkan_f64_guard(_p, _what)

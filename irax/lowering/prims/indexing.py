@@ -1,6 +1,8 @@
 """Lowering of gather / scatter_add along one axis (irax/tracer/prims/indexing.py)."""
 from __future__ import annotations
 
+import numpy as np
+
 from ...tracer.prims import indexing as ix
 from .. import hlo
 from ..emitter import Region, aval_type, i64_array, int_list, tensor_type
@@ -26,10 +28,70 @@ def _gather(ctx, x, idx, *, axis):
                                        "indices_are_sorted": "false"})
 
 
+# IREE 3.13's Vulkan code generation applies at most 65535 scatter updates (index rows,
+# whatever the window size; measured on lavapipe: 70000 ones scattered into 10 bins sum to
+# 65535, the rest are dropped silently, like the long reductions in prims/reduce.py). On
+# Vulkan, longer scatters are applied as a chain of scatters of at most
+# _VULKAN_SCATTER_ROWS index rows each.
+_VULKAN_MAX_SCATTER = 65535
+_VULKAN_SCATTER_ROWS = 32768
+
+
 def _scatter_add(ctx, x, idx, upd, *, axis):
-    # stablehlo.scatter skips out-of-bounds updates; irax clamps indices (as gather does)
+    xa, ia, ua = ctx.avals_in
+    n_idx = int(np.prod(ia.shape, dtype=np.int64))
+    if ctx.module.target == "vulkan" and n_idx > 8192 and xa.shape[axis] == 1:
+        # every (clamped) index is 0: x + the sum of the updates. (IREE 3.13 fails to
+        # compile such a scatter on Vulkan: "uses 131072 bytes of shared memory".)
+        return _scatter_into_one(ctx, x, upd, axis, ia.ndim)
+    if ctx.module.target == "vulkan" and n_idx > _VULKAN_MAX_SCATTER:
+        return _vulkan_scatter_chunks(ctx, x, idx, upd, axis, n_idx)
+    return _scatter_emit(ctx.em, x, idx, upd, xa, ia, ua, axis)
+
+
+def _scatter_into_one(ctx, x, upd, axis, nb):
+    from .reduce import reduce_split
+    em = ctx.em
+    xa, _, ua = ctx.avals_in
+    axes = list(range(axis, axis + nb))
+    s_aval = hlo.scalar_aval(xa.dtype)
+    op = "or" if xa.dtype.kind == "b" else "add"
+    zero = hlo.full(em, 0, xa.dtype, ())
+    total = reduce_split(ctx, [upd], [ua], [zero], [0], axes,
+                         lambda em_, accs, xs: [hlo.binary(em_, op, accs[0], xs[0], s_aval)])[0]
+    total = hlo.reshape(em, total, ua.update(shape=[n for d, n in enumerate(ua.shape)
+                                                    if d not in axes]), xa.shape)
+    return hlo.binary(em, op, x, total, xa)
+
+
+def _vulkan_scatter_chunks(ctx, x, idx, upd, axis, n_idx):
     em = ctx.em
     xa, ia, ua = ctx.avals_in
+    # one flat index dimension: idx (N,), updates xa.shape[:axis] + (N,) + xa.shape[axis+1:]
+    flat_i = ia.update(shape=(n_idx,))
+    idx = hlo.reshape(em, idx, ia, flat_i.shape)
+    flat_u = ua.update(shape=(*xa.shape[:axis], n_idx, *xa.shape[axis + 1:]))
+    upd = hlo.reshape(em, upd, ua, flat_u.shape)
+    rows = _VULKAN_SCATTER_ROWS
+    for start in range(0, n_idx, rows):
+        stop = min(start + rows, n_idx)
+        ci = em.op1("stablehlo.slice", [idx], [aval_type(flat_i)],
+                    aval_type(flat_i.update(shape=(stop - start,))),
+                    {"start_indices": i64_array([start]), "limit_indices": i64_array([stop]),
+                     "strides": i64_array([1])})
+        lo = [start if d == axis else 0 for d in range(flat_u.ndim)]
+        hi = [stop if d == axis else n for d, n in enumerate(flat_u.shape)]
+        cu_aval = flat_u.update(shape=[h - l for l, h in zip(lo, hi)])
+        cu = em.op1("stablehlo.slice", [upd], [aval_type(flat_u)], aval_type(cu_aval),
+                    {"start_indices": i64_array(lo), "limit_indices": i64_array(hi),
+                     "strides": i64_array([1] * flat_u.ndim)})
+        x = _scatter_emit(em, x, ci, cu, xa, flat_i.update(shape=(stop - start,)), cu_aval,
+                          axis)
+    return x
+
+
+def _scatter_emit(em, x, idx, upd, xa, ia, ua, axis):
+    # stablehlo.scatter skips out-of-bounds updates; irax clamps indices (as gather does)
     n = xa.shape[axis]
     lo = hlo.full(em, 0, ia.dtype, ())
     hi = hlo.full(em, max(n - 1, 0), ia.dtype, ())
