@@ -49,7 +49,6 @@ def _copysign(mag, x):
 
 
 def _signbit(x):
-    jnp = _jnp()
     return (x < 0) | ((x == 0) & (1.0 / x < 0))
 
 

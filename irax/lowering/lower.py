@@ -19,7 +19,7 @@ import numpy as np
 
 from ..tracer import core
 from ..tracer.core import ClosedJaxpr, Jaxpr, Literal, Primitive, ShapedArray, Var
-from .emitter import Emitter, Region, aval_type, tensor_type
+from .emitter import Emitter, Region, aval_type
 
 lowering_rules: dict[Primitive, Callable[..., Any]] = {}
 

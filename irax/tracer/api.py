@@ -10,7 +10,7 @@ import numpy as np
 from .. import tree_util
 from . import core
 from .batching import move_axis, vmap_flat, bdim_to_front
-from .core import Array, ClosedJaxpr, get_aval, set_current_trace
+from .core import Array, get_aval
 from .jvp import Zero, is_differentiable, jvp_flat, tangent_aval, zeros_like_aval
 from .partial_eval import linearize_flat, trace_to_jaxpr
 from .transpose import backward_pass

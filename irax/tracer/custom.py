@@ -16,7 +16,6 @@ import functools
 import inspect
 from typing import Any, Callable, Sequence
 
-import numpy as np
 
 from .. import tree_util
 from . import core

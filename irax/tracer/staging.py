@@ -24,7 +24,7 @@ from collections import OrderedDict
 from typing import Any, Callable, Sequence
 
 from . import core
-from .core import ClosedJaxpr, Jaxpr, Primitive, ShapedArray, get_aval, set_current_trace
+from .core import ClosedJaxpr, Jaxpr, Primitive, ShapedArray, set_current_trace
 from .partial_eval import (PartialEvalTrace, StagingTrace, convert_constvars, is_linearizing,
                            partial_eval_rules, trace_to_jaxpr)
 

@@ -1,7 +1,6 @@
 """Lowering of dot_general (irax/tracer/prims/linalg.py)."""
 from __future__ import annotations
 
-import numpy as np
 
 from ...tracer.prims import linalg as la
 from .. import hlo

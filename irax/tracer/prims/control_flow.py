@@ -391,7 +391,6 @@ def _scan_jvp(primals, tangents, *, jaxpr, num_consts, num_carry, length, revers
 def _scan_partial_eval(trace, args, params):
     jaxpr, nc, ncar = params["jaxpr"], params["num_consts"], params["num_carry"]
     length, reverse = params["length"], params["reverse"]
-    nx = len(args) - nc - ncar
     ny = len(jaxpr.out_avals) - ncar
     c_uk, car_uk, x_uk = _split([trace.is_mine(a) for a in args], nc, ncar)
     with set_current_trace(trace.parent):

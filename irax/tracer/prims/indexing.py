@@ -10,9 +10,9 @@ import numpy as np
 from .. import core
 from ..batching import batch_rules, bdim_to_front, move_axis
 from ..core import Primitive, ShapedArray, get_aval
-from ..jvp import Zero, deflinear, instantiate, jvp_rules
+from ..jvp import Zero, instantiate, jvp_rules
 from ..transpose import NonlinearError, is_undefined, transpose_rules
-from .elementwise import add, convert_element_type, mul
+from .elementwise import add, mul
 from .shape import broadcast_in_dim, full, iota, reshape, transpose
 
 gather_p = Primitive("gather")

@@ -6,10 +6,10 @@ import numpy as np
 from .. import core
 from ..batching import batch_rules
 from ..core import Primitive, ShapedArray, get_aval
-from ..jvp import Zero, defzero, deflinear, jvp_rules
+from ..jvp import defzero, deflinear, jvp_rules
 from ..transpose import transpose_rules
 from .elementwise import div, eq, mul, convert_element_type, select
-from .shape import broadcast_in_dim, full, rev
+from .shape import broadcast_in_dim, full
 
 reduce_sum_p = Primitive("reduce_sum")
 reduce_max_p = Primitive("reduce_max")

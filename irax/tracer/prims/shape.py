@@ -2,7 +2,6 @@
 slice, rev, iota, dynamic_slice, dynamic_update_slice."""
 from __future__ import annotations
 
-from typing import Any, Sequence
 
 import numpy as np
 
@@ -183,7 +182,6 @@ def broadcast_to_rank_shape(x, shape):
 
 
 def full(shape, value, dtype, weak_type: bool = False):
-    from .elementwise import convert_element_type
     dtype = np.dtype(dtype)
     scalar = core.Array(np.asarray(value, dtype=dtype), weak_type)
     return broadcast_in_dim(scalar, tuple(shape), ())
@@ -275,7 +273,7 @@ def _broadcast_in_dim_transpose(ct, x, *, shape, broadcast_dimensions):
 
 
 def _broadcast_in_dim_batch(axis_size, vals, dims, *, shape, broadcast_dimensions):
-    (x,), (d,) = vals, dims
+    (x,), (_d,) = vals, dims
     return (broadcast_in_dim(x, (axis_size, *shape), (0, *(b + 1 for b in broadcast_dimensions))),
             0)
 
