@@ -29,6 +29,7 @@ fuzz: $(STAMP)
 	IRAX_FUZZ_EXAMPLES=2000 $(VPY) -m pytest -q -p no:cacheprovider tests/fuzz
 
 bench: $(STAMP)
+	$(VPY) -m pip install -q -e '.[bench]'
 	$(VPY) bench/run_all.py
 
 clean:

@@ -12,6 +12,8 @@ The plain version is a fori_loop with static bounds (a scan; residuals stacked p
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 import math
 import time
 import tracemalloc
@@ -24,7 +26,8 @@ from irax import lax
 from irax.tracer.core import ClosedJaxpr, Jaxpr
 from irax.tracer.prims import control_flow as cf
 
-from _summary import emit, row as summary_row
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # also when imported by tests
+from _summary import emit, row as summary_row  # noqa: E402
 
 D = 256
 

@@ -85,9 +85,13 @@ def _load(vmfb: bytes, key: str, device: str, in_avals, out_avals):
     return exe
 
 
-# For device "cpu": a module whose matrix products (dot_general, convolution) reach this
-# many FLOPs runs on local-task (IREE's thread pool) instead of local-sync. Measured with
-# bench/bench_jit.py and /tmp experiments on the 2-core dev machine: see _pick_cpu_driver.
+# For device "cpu": a module whose matrix products (dot_general) reach this many FLOPs
+# runs on local-task (IREE's thread pool) instead of local-sync.
+# Measured on the 2-core dev machine (IREE 3.13, data tiling on), matmul + tanh, numpy
+# in, task/sync time: 1 MFLOP 1.33, 8 MFLOP 0.9, 17 MFLOP 0.8, 34 MFLOP 0.7, 67-134
+# MFLOP 0.56-0.6; the MLP value_and_grad step (411 MFLOP) 3.4 ms vs 8-10 ms. When the
+# other cores are busy (load > cores) local-task loses (1.5-2.6x slower at 100+ MFLOP):
+# set $IRAX_CPU_TASK_FLOPS high to keep everything on local-sync on a shared machine.
 CPU_TASK_FLOPS = int(os.environ.get("IRAX_CPU_TASK_FLOPS", 16 << 20))
 
 
@@ -113,7 +117,7 @@ def _matmul_flops(jaxpr) -> int:
 
 def _pick_cpu_driver(exe, jaxpr: ClosedJaxpr) -> str | None:
     """None (the executable's own choice by bytes moved) unless the module is matmul-heavy."""
-    if exe.device != "cpu" or CPU_TASK_FLOPS is None:
+    if exe.device != "cpu":
         return None
     try:
         flops = _matmul_flops(jaxpr.jaxpr)
