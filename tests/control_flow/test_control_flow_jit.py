@@ -10,7 +10,7 @@ pytest.importorskip("iree.compiler")
 pytest.importorskip("iree.runtime")
 
 import seed_fixed_point as seed  # noqa: E402
-from conftest import check_close  # noqa: E402
+from cf_helpers import check_close  # noqa: E402
 
 
 def test_seed_jit_vmap_prints_notebook_numbers():

@@ -6,7 +6,7 @@ import irax.numpy as jnp
 from irax import lax
 
 import seed_fixed_point as seed
-from conftest import central_fd, check_close
+from cf_helpers import central_fd, check_close
 
 
 def test_seed_numbers_eager():

@@ -49,7 +49,8 @@ class Program:
 
     def fn(self, m: Any, DT: Any) -> Callable:
         """The program as a Python function over namespace `m` (consts of dtype DT)."""
-        ns = {"m": m, "DT": DT, "np": np, "H": _NumpyHelpers if m is np else None}
+        ns = {"m": m, "DT": DT, "np": np, "H": _NumpyHelpers if m is np else None,
+              "L": _NumpyLoops if m is np else _IraxLoops}
         exec(self.source(numpy_oracle=m is np), ns)  # noqa: S102 - generated test code
         return ns["f"]
 
@@ -70,6 +71,55 @@ class _NumpyHelpers:
         out = np.array(x, copy=True)
         np.add.at(out, idx, v)
         return out
+
+
+class _IraxLoops:
+    """Control flow, written with irax.lax (the programs under test)."""
+
+    @staticmethod
+    def cond(s, a):
+        import irax.numpy as jnp
+        from irax import lax
+        return lax.cond(jnp.sum(s) > 0, lambda x: jnp.sin(x) * 2.0, lambda x: jnp.cos(x) - 1.0, a)
+
+    @staticmethod
+    def scan(a):
+        import irax.numpy as jnp
+        from irax import lax
+
+        def step(c, x):
+            c = jnp.tanh(c * 0.5 + x)
+            return c, c * x
+        last, ys = lax.scan(step, jnp.zeros_like(a[0]), a)
+        return ys + last
+
+    @staticmethod
+    def fori(a):
+        import irax.numpy as jnp
+        from irax import lax
+        return lax.fori_loop(0, 3, lambda i, x: jnp.sin(x) + 0.5 * x, a)
+
+
+class _NumpyLoops:
+    """The same control flow as plain Python loops over NumPy (the oracle)."""
+
+    @staticmethod
+    def cond(s, a):
+        return np.sin(a) * 2.0 if np.sum(s) > 0 else np.cos(a) - 1.0
+
+    @staticmethod
+    def scan(a):
+        c, ys = np.zeros_like(a[0]), []
+        for x in a:
+            c = np.tanh(c * 0.5 + x)
+            ys.append(c * x)
+        return np.stack(ys) + c
+
+    @staticmethod
+    def fori(a):
+        for _ in range(3):
+            a = np.sin(a) + 0.5 * a
+        return a
 
 
 # ---------------------------------------------------------------------------
@@ -125,7 +175,7 @@ class Builder:
         name = f"v{self.n}"
         env = {v.name: (np.ones(v.shape, np.float64) if v.kind == "f" else np.ones(v.shape, bool))
                for v in self.pool}
-        env.update(m=np, DT=np.float64, np=np, H=_NumpyHelpers)
+        env.update(m=np, DT=np.float64, np=np, H=_NumpyHelpers, L=_NumpyLoops)
         try:
             with np.errstate(all="ignore"):
                 out = eval(np_expr or expr, env)  # noqa: S307 - generated test code
@@ -531,6 +581,19 @@ def op_matmul(b: Builder) -> Val | None:
     return b.emit("einsum", f"m.einsum('{la},{lb}->{out}', {a.name}, {other.name})")
 
 
+def op_control_flow(b: Builder) -> Val | None:
+    """lax.cond on a data-dependent predicate, lax.scan over the leading axis, fori_loop."""
+    which = b.draw(st.sampled_from(["cond", "scan", "fori"]))
+    if which == "scan":
+        a = b.pick(lambda v: len(v.shape) >= 1 and v.shape[0] >= 1)
+        return None if a is None else b.emit("scan", f"L.scan({a.name})")
+    a = b.pick()
+    if which == "fori":
+        return b.emit("fori_loop", f"L.fori({a.name})")
+    s = b.pick()
+    return b.emit("cond", f"L.cond({s.name}, {a.name})")
+
+
 OPS: dict[str, tuple[Callable[[Builder], Val | None], int]] = {
     # name: (builder, weight)
     "unary": (op_unary, 6),
@@ -551,6 +614,7 @@ OPS: dict[str, tuple[Callable[[Builder], Val | None], int]] = {
     "concat": (op_concat, 2),
     "gather": (op_gather, 2),
     "matmul": (op_matmul, 3),
+    "control_flow": (op_control_flow, 2),
 }
 _WEIGHTED = [name for name, (_, w) in OPS.items() for _ in range(w)]
 

@@ -20,9 +20,12 @@ import irax
 import irax.numpy as jnp
 
 import fuzz_programs as fp
-from conftest import SHRINK, fuzz_settings
+from fuzz_settings import SHRINK, fuzz_settings
 
-PROGRAMS = fp.programs(min_ops=3, max_ops=8)
+# Control flow stays out of the compiled properties for now: IREE 3.13 rejects some valid
+# loop programs (see test_loop_and_cumsum_sharing_an_input_compile in test_regressions.py).
+PROGRAMS = fp.programs(min_ops=3, max_ops=8,
+                       ops=tuple(name for name in fp.OPS if name != "control_flow"))
 RTOL, ATOL = 2e-4, 2e-5
 F64_UNSUPPORTED = re.compile(r"m\.(tanh|sin|cos|arctan|arctan2)\(")
 

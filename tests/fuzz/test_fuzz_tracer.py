@@ -18,7 +18,7 @@ import irax.numpy as jnp
 from irax.tracer import core
 
 import fuzz_programs as fp
-from conftest import fuzz_settings
+from fuzz_settings import fuzz_settings
 
 PROGRAMS = fp.programs(min_ops=3, max_ops=10)
 
