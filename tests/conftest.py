@@ -30,3 +30,24 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         pytest.fail("no Vulkan device found: install Mesa lavapipe (`make vulkan-driver`, i.e. "
                     "apt-get install mesa-vulkan-drivers libvulkan1), or set "
                     "IRAX_ALLOW_NO_VULKAN=1 to skip the Vulkan tests deliberately")
+
+
+@pytest.fixture
+def x64():
+    """64-bit mode for the duration of one test (restored afterwards, even on failure)."""
+    import irax
+    prev = irax.config.enable_x64
+    irax.config.update("enable_x64", True)
+    try:
+        yield
+    finally:
+        irax.config.update("enable_x64", prev)
+
+
+@pytest.fixture(autouse=True)
+def _x64_is_restored():
+    import irax
+    prev = irax.config.enable_x64
+    yield
+    assert irax.config.enable_x64 == prev, "a test left enable_x64 changed"
+    irax.config.update("enable_x64", prev)

@@ -8,18 +8,6 @@ from __future__ import annotations
 
 import pytest
 
-@pytest.fixture
-def x64():
-    """64-bit mode for one test, restored afterwards (even on failure)."""
-    import irax
-    prev = irax.config.enable_x64
-    irax.config.update("enable_x64", True)
-    try:
-        yield
-    finally:
-        irax.config.update("enable_x64", prev)
-
-
 @pytest.fixture(scope="session", autouse=True)
 def _fuzz_cache_dir(tmp_path_factory):
     """Compiled modules go to a fresh cache: every fuzz program really compiles."""
