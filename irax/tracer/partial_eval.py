@@ -175,6 +175,50 @@ def inline_partial_eval(trace: PartialEvalTrace, prim: Primitive, body: ClosedJa
         return core.eval_jaxpr(body.jaxpr, body.consts, args)
 
 
+class SplitJaxpr:
+    """A jaxpr split into a known part and an unknown part (see split_jaxpr)."""
+    known: ClosedJaxpr       # [known_consts, known ins] -> [known outs, residuals ('out')]
+    known_consts: list
+    unknown: Jaxpr           # constvars = residuals, invars = unknown ins -> unknown outs
+    residuals: list          # per unknown constvar: ('in', i) | ('val', v) | ('out', k)
+    out_uk: list
+
+
+def split_jaxpr(closed: ClosedJaxpr, unknowns: Sequence[bool], instantiate: Sequence[bool],
+                forwardable: Callable[[int], bool] = lambda i: False) -> SplitJaxpr:
+    """Partial evaluation of a jaxpr: known inputs are staged into a known jaxpr (by the
+    staging parent of a PartialEvalTrace), unknown ones into the unknown jaxpr. A residual
+    that is just known input i is reported as ('in', i) when forwardable(i)."""
+    known = StagingTrace(core.current_trace())
+    pe = PartialEvalTrace(known)
+    args = [pe.new_arg(a) if uk else known.new_arg(a)
+            for a, uk in zip(closed.in_avals, unknowns)]
+    with set_current_trace(pe):
+        outs = core.eval_jaxpr(closed.jaxpr, closed.consts, args)
+    out_uk = [pe.is_mine(o) or bool(inst) for o, inst in zip(outs, instantiate)]
+    uk_closed = pe.build([o for o, u in zip(outs, out_uk) if u])
+    known_pos = [i for i, uk in enumerate(unknowns) if not uk]
+    invar_index = {v: known_pos[j] for j, v in enumerate(known.invars)}
+    residuals, out_res = [], []
+    for v in uk_closed.consts:
+        if isinstance(v, StagedTracer) and v._trace is known:
+            i = invar_index.get(v.var)
+            if i is not None and forwardable(i):
+                residuals.append(("in", i))
+            else:
+                residuals.append(("out", len(out_res)))
+                out_res.append(v)
+        else:
+            residuals.append(("val", v))
+    k_closed = known.build([o for o, u in zip(outs, out_uk) if not u] + out_res)
+    res = SplitJaxpr()
+    res.known, res.known_consts = convert_constvars(k_closed)
+    res.unknown = uk_closed.jaxpr
+    res.residuals = residuals
+    res.out_uk = out_uk
+    return res
+
+
 def linearize_flat(fun: Callable[..., Sequence[Any]], primals: Sequence[Any]
                    ) -> tuple[list[Any], ClosedJaxpr, list[bool]]:
     """Primal outputs now, plus the linear map from input to output tangents as a Jaxpr.

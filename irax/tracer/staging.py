@@ -25,8 +25,8 @@ from typing import Any, Callable, Sequence
 
 from . import core
 from .core import ClosedJaxpr, Jaxpr, Primitive, ShapedArray, set_current_trace
-from .partial_eval import (PartialEvalTrace, StagingTrace, convert_constvars, is_linearizing,
-                           partial_eval_rules, trace_to_jaxpr)
+from .partial_eval import (PartialEvalTrace, SplitJaxpr, StagingTrace, convert_constvars,
+                           is_linearizing, partial_eval_rules, split_jaxpr, trace_to_jaxpr)
 
 jit_call_p = Primitive("jit_call", multiple_results=True)
 
@@ -151,50 +151,34 @@ def _jit_call_jvp(primals, tangents, *, jaxpr, name, device):
 
 
 def partial_eval_jaxpr(closed: ClosedJaxpr, unknowns: Sequence[bool]
-                       ) -> tuple[ClosedJaxpr, list[Any], ClosedJaxpr, list[bool], int]:
-    """Split `closed` by which inputs are unknown.
-
-    Returns (known, known_consts, unknown, out_unknowns, num_res):
-      known(*known_consts, *known_inputs) -> [*known_outputs, *residuals]
-      unknown(*residuals, *unknown_inputs) -> unknown_outputs
-    Both jaxprs are const-free. Computed by tracing the body with a StagingTrace for the
-    known values under a PartialEvalTrace for the unknown ones."""
-    in_avals = closed.in_avals
+                       ) -> tuple[SplitJaxpr, ClosedJaxpr]:
+    """Split `closed` by which inputs are unknown (partial_eval.split_jaxpr), with the
+    unknown part closure-converted: unknown(*residuals, *unknown_inputs) -> unknown outputs.
+    Traced under a fresh EvalTrace: the body sees only its own arguments."""
     with set_current_trace(core.EvalTrace()):
-        known_trace = StagingTrace(core.current_trace())
-        pe = PartialEvalTrace(known_trace)
-        args = [pe.new_arg(a) if u else known_trace.new_arg(a)
-                for a, u in zip(in_avals, unknowns)]
-        with set_current_trace(pe):
-            outs = core.eval_jaxpr(closed.jaxpr, closed.consts, args)
-        out_unknowns = [pe.is_mine(o) for o in outs]
-        residuals = list(pe.const_values)
-        with set_current_trace(known_trace):
-            known = known_trace.build([o for o, u in zip(outs, out_unknowns) if not u]
-                                      + residuals)
-        unknown_closed = pe.build([o for o, u in zip(outs, out_unknowns) if u])
-    known, known_consts = convert_constvars(known)
-    uj = unknown_closed.jaxpr
-    unknown = ClosedJaxpr(Jaxpr([], uj.constvars + uj.invars, uj.eqns, uj.outvars), [])
-    return known, known_consts, unknown, out_unknowns, len(residuals)
+        split = split_jaxpr(closed, unknowns, [False] * len(closed.out_avals))
+    uj = split.unknown
+    return split, ClosedJaxpr(Jaxpr([], uj.constvars + uj.invars, uj.eqns, uj.outvars), [])
 
 
 def _jit_call_partial_eval(trace: PartialEvalTrace, args, params):
     jaxpr, name, device = params["jaxpr"], params["name"], params["device"]
     unknowns = tuple(trace.is_mine(x) for x in args)
-    known, known_consts, unknown, out_unknowns, num_res = _memo.get(
-        jaxpr, ("pe", unknowns), lambda: partial_eval_jaxpr(jaxpr, unknowns))
+    split, unknown = _memo.get(jaxpr, ("pe", unknowns),
+                               lambda: partial_eval_jaxpr(jaxpr, unknowns))
     known_args = [x for x, u in zip(args, unknowns) if not u]
     with set_current_trace(trace.parent):
-        known_outs = bind_staged(known, known_consts, known_args, name, device)
-    n_known = len(known_outs) - num_res
-    residuals = known_outs[n_known:]
+        known_outs = bind_staged(split.known, split.known_consts, known_args, name, device)
+    n_known = sum(not u for u in split.out_uk)
+    computed = known_outs[n_known:]
+    # ('in', i) is never reported (nothing is forwardable here); ('val', v) is a constant
+    residuals = [computed[x] if kind == "out" else x for kind, x in split.residuals]
     unknown_args = [x for x, u in zip(args, unknowns) if u]
     staged = StagingTrace.process_primitive(
         trace, jit_call_p, [*residuals, *unknown_args],
         dict(jaxpr=unknown, name=f"{name}_lin", device=device))
     k_iter, u_iter = iter(known_outs[:n_known]), iter(staged)
-    return [next(u_iter) if u else next(k_iter) for u in out_unknowns]
+    return [next(u_iter) if u else next(k_iter) for u in split.out_uk]
 
 
 # ---------------------------------------------------------------------------

@@ -32,8 +32,8 @@ from ..core import (ClosedJaxpr, Jaxpr, Primitive, ShapedArray, Var, get_aval,
                     set_current_trace)
 from ..jvp import Zero, add_tangents, jvp_flat, jvp_rules, tangent_aval, zeros_like_aval
 from ..jvp import instantiate as _inst
-from ..partial_eval import (PartialEvalTrace, StagedTracer, StagingTrace, convert_constvars,
-                            is_linearizing, partial_eval_rules, trace_to_jaxpr)
+from ..partial_eval import (PartialEvalTrace, StagingTrace, convert_constvars,
+                            is_linearizing, partial_eval_rules, split_jaxpr, trace_to_jaxpr)
 from ..transpose import backward_pass, is_undefined, transpose_rules
 
 while_p = Primitive("while", multiple_results=True)
@@ -135,50 +135,6 @@ def _batch_jaxpr(closed: ClosedJaxpr, axis_size: int, in_batched: Sequence[bool]
         return [bdim_to_front(o, d, axis_size) if b else o for o, d, b in zip(outs, dims, ob)]
     jaxpr, consts = _trace(fun, avals)
     return jaxpr, consts, store["ob"]
-
-
-class _PE:
-    """A jaxpr split into a known part and an unknown part (see _pe_jaxpr)."""
-    known: ClosedJaxpr       # [known_consts, known ins] -> [known outs, residuals ('out')]
-    known_consts: list
-    unknown: Jaxpr           # constvars = residuals, invars = unknown ins -> unknown outs
-    residuals: list          # per unknown constvar: ('in', i) | ('val', v) | ('out', k)
-    out_uk: list
-
-
-def _pe_jaxpr(closed: ClosedJaxpr, unknowns: Sequence[bool], instantiate: Sequence[bool],
-              forwardable: Callable[[int], bool] = lambda i: False) -> _PE:
-    """Partial evaluation of a jaxpr: known inputs are staged into a known jaxpr (by the
-    staging parent of a PartialEvalTrace), unknown ones into the unknown jaxpr. A residual
-    that is just known input i is reported as ('in', i) when forwardable(i)."""
-    known = StagingTrace(core.current_trace())
-    pe = PartialEvalTrace(known)
-    args = [pe.new_arg(a) if uk else known.new_arg(a)
-            for a, uk in zip(closed.in_avals, unknowns)]
-    with set_current_trace(pe):
-        outs = _eval(closed, args)
-    out_uk = [pe.is_mine(o) or bool(inst) for o, inst in zip(outs, instantiate)]
-    uk_closed = pe.build([o for o, u in zip(outs, out_uk) if u])
-    known_pos = [i for i, uk in enumerate(unknowns) if not uk]
-    invar_index = {v: known_pos[j] for j, v in enumerate(known.invars)}
-    residuals, out_res = [], []
-    for v in uk_closed.consts:
-        if isinstance(v, StagedTracer) and v._trace is known:
-            i = invar_index.get(v.var)
-            if i is not None and forwardable(i):
-                residuals.append(("in", i))
-            else:
-                residuals.append(("out", len(out_res)))
-                out_res.append(v)
-        else:
-            residuals.append(("val", v))
-    k_closed = known.build([o for o, u in zip(outs, out_uk) if not u] + out_res)
-    res = _PE()
-    res.known, res.known_consts = convert_constvars(k_closed)
-    res.unknown = uk_closed.jaxpr
-    res.residuals = residuals
-    res.out_uk = out_uk
-    return res
 
 
 def _unify_consts(traced: Sequence[tuple[ClosedJaxpr, list]]) -> tuple[list[ClosedJaxpr], list]:
@@ -395,13 +351,13 @@ def _scan_partial_eval(trace, args, params):
     c_uk, car_uk, x_uk = _split([trace.is_mine(a) for a in args], nc, ncar)
     with set_current_trace(trace.parent):
         while True:
-            pe = _pe_jaxpr(jaxpr, c_uk + car_uk + x_uk, car_uk + [False] * ny)
+            pe = split_jaxpr(jaxpr, c_uk + car_uk + x_uk, car_uk + [False] * ny)
             new = [a or b for a, b in zip(car_uk, pe.out_uk[:ncar])]
             if new == car_uk:
                 break
             car_uk = new
         # residuals that are known consts or known xs are passed straight through
-        pe = _pe_jaxpr(jaxpr, c_uk + car_uk + x_uk, car_uk + [False] * ny,
+        pe = split_jaxpr(jaxpr, c_uk + car_uk + x_uk, car_uk + [False] * ny,
                        forwardable=lambda i: i < nc or i >= nc + ncar)
         uk = c_uk + car_uk + x_uk
         known_args = [a for a, u in zip(args, uk) if not u]
@@ -563,8 +519,8 @@ def _cond_partial_eval(trace, args, params):
     with set_current_trace(trace.parent):
         out_uk = [False] * nout
         for br in branches:
-            out_uk = [a or b for a, b in zip(out_uk, _pe_jaxpr(br, op_uk, out_uk).out_uk)]
-        pes = [_pe_jaxpr(br, op_uk, out_uk, forwardable=lambda i: True) for br in branches]
+            out_uk = [a or b for a, b in zip(out_uk, split_jaxpr(br, op_uk, out_uk).out_uk)]
+        pes = [split_jaxpr(br, op_uk, out_uk, forwardable=lambda i: True) for br in branches]
         n_ko = nout - sum(out_uk)
         res_avals = [[a for a in pe.known.out_avals[n_ko:]] for pe in pes]
         traced = []
