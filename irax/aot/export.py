@@ -569,11 +569,11 @@ def _skip_ws(s: str, i: int) -> int:
     return i
 
 
-def _match(s: str, i: int) -> int:
-    """Index of the bracket closing the one at `i` (strings and `->` are skipped)."""
-    depth = 0
-    j = i
-    while j < len(s):
+def _scan(s: str, start: int, end: int | None = None):
+    """Yield (index, char, depth after it) over s[start:end], skipping string literals and
+    the `>` of `->` (which is no bracket)."""
+    depth, j, end = 0, start, len(s) if end is None else end
+    while j < end:
         c = s[j]
         if c == '"':
             j = _skip_string(s, j)
@@ -585,9 +585,15 @@ def _match(s: str, i: int) -> int:
             depth += 1
         elif c in _CLOSE:
             depth -= 1
-            if depth == 0:
-                return j
+        yield j, c, depth
         j += 1
+
+
+def _match(s: str, i: int) -> int:
+    """Index of the bracket closing the one at `i` (strings and `->` are skipped)."""
+    for j, c, depth in _scan(s, i):
+        if c in _CLOSE and depth == 0:
+            return j
     raise ExportError(f"unbalanced brackets in lowered StableHLO near: {s[i:i + 80]!r}")
 
 
@@ -621,43 +627,19 @@ def _end_of_type(s: str, i: int) -> int:
 
 def _depth_at(s: str, start: int, end: int) -> int:
     depth = 0
-    j = start
-    while j < end:
-        c = s[j]
-        if c == '"':
-            j = _skip_string(s, j)
-            continue
-        if c == ">" and j > 0 and s[j - 1] == "-":
-            j += 1
-            continue
-        if c in _OPEN:
-            depth += 1
-        elif c in _CLOSE:
-            depth -= 1
-        j += 1
+    for _, _, depth in _scan(s, start, end):
+        pass
     return depth
 
 
 def _split_top(s: str) -> list[str]:
     """Split at depth-0 commas; empty input gives []."""
     parts: list[str] = []
-    depth, start, j = 0, 0, 0
-    while j < len(s):
-        c = s[j]
-        if c == '"':
-            j = _skip_string(s, j)
-            continue
-        if c == ">" and j > 0 and s[j - 1] == "-":
-            j += 1
-            continue
-        if c in _OPEN:
-            depth += 1
-        elif c in _CLOSE:
-            depth -= 1
-        elif c == "," and depth == 0:
+    start = 0
+    for j, c, depth in _scan(s, 0):
+        if c == "," and depth == 0:
             parts.append(s[start:j].strip())
             start = j + 1
-        j += 1
     tail = s[start:].strip()
     if tail or parts:
         parts.append(tail)
