@@ -13,6 +13,7 @@ import irax
 import irax.distributed
 import irax.numpy as jnp
 from irax.distributed import WorkerError, data_parallel
+from irax.distributed.driver import DEFAULT_WORKER_CPUS
 
 HIDDEN = 8
 TIMEOUT_S = 300  # generous: the machine is shared; a hang still fails instead of blocking the suite
@@ -204,3 +205,10 @@ def test_bad_arguments_to_data_parallel():
         data_parallel(42)
     with pytest.raises(ValueError, match="unknown device"):
         data_parallel(loss_and_grads, device="tpu")
+
+
+def test_more_workers_than_the_local_cluster_can_place(ray_cluster):
+    cpus = ray.cluster_resources()["CPU"]
+    too_many = int(cpus / DEFAULT_WORKER_CPUS) + 1
+    with pytest.raises(ValueError, match=rf"{too_many} workers at {DEFAULT_WORKER_CPUS:g} CPU each need .* the Ray cluster has {cpus:g}"):
+        data_parallel(loss_and_grads, num_workers=too_many)

@@ -144,6 +144,11 @@ class DataParallel:
         _connect(address)
         options = {"num_cpus": DEFAULT_WORKER_CPUS, "max_restarts": max_restarts,
                    "max_task_retries": max_task_retries, **(worker_options or {})}
+        need, have = num_workers * options["num_cpus"], ray.cluster_resources().get("CPU", 0.0)
+        if address is None and need > have:  # the actors would wait for CPUs forever
+            raise ValueError(f"data_parallel: {num_workers} workers at {options['num_cpus']:g} CPU each need "
+                             f"{need:g} CPUs, but the Ray cluster has {have:g}; pass "
+                             "worker_options={'num_cpus': ...} or start Ray with more num_cpus")
         self._workers = [_ShardWorkerActor.options(**options).remote(self.device) for _ in range(num_workers)]
         self._compiled: dict[Any, _Compiled] = {}
         self._broadcast: OrderedDict[str, tuple[Any, int]] = OrderedDict()
@@ -166,7 +171,8 @@ class DataParallel:
         size = self._batch_size(args, leaves, batch_pos)
         sizes = _split_sizes(size, self.num_workers)
 
-        key = (tuple(td for _, td in flat_args), tuple(_leaf_key(x) for arg in leaves for x in arg), size)
+        key = (tuple(td for _, td in flat_args), tuple(_leaf_key(x) for arg in leaves for x in arg), size,
+               irax.config.enable_x64)
         compiled = self._compiled.get(key)
         if compiled is None:
             t0 = time.perf_counter()
