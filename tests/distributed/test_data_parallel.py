@@ -165,6 +165,14 @@ def test_batches_that_cannot_be_split(mlp_step):
         mlp_step(params)
 
 
+@pytest.mark.vulkan
+def test_workers_on_vulkan(ray_cluster):
+    params, batch = make_params(seed=4), make_batch(13, seed=4)
+    with data_parallel(loss_and_grads, num_workers=2, device="vulkan", timeout_s=TIMEOUT_S) as step:
+        assert_matches(step(params, batch), numpy_loss_and_grads(params, batch), rtol=1e-4)
+        assert ray.get(step.workers[1].info.remote(), timeout=TIMEOUT_S)["device"] == "vulkan"
+
+
 def test_worker_error_reaches_the_driver(ray_cluster):
     # A worker whose GPU is not visible cannot open the cuda device: its own
     # RuntimeError (raised inside the Ray actor) must reach the driver.
