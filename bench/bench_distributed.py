@@ -65,7 +65,6 @@ def perturbed(params, i):
 def one_process_ms(grad_fn, params, batch):
     spec = irax.tree_util.tree_map(lambda a: irax.ShapeDtypeStruct(a.shape, a.dtype), (params, batch))
     exe = Executable(irax.aot.export({"step": (grad_fn, spec)}).vmfb, "cpu")
-    leaves = irax.tree_util.tree_leaves((params, batch))
     call = exe.invoker("step")
     times = []
     for i in range(STEPS):
@@ -73,7 +72,6 @@ def one_process_ms(grad_fn, params, batch):
         t0 = time.perf_counter()
         [r.to_numpy() for r in call(flat)]
         times.append(time.perf_counter() - t0)
-    del leaves
     return 1e3 * statistics.median(times)
 
 

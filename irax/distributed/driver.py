@@ -168,7 +168,7 @@ class DataParallel:
         batch_pos = self._batch_positions(len(args))
         flat_args = [tree_util.tree_flatten(a) for a in args]
         leaves = [[_as_leaf(x, i in batch_pos) for x in arg_leaves] for i, (arg_leaves, _) in enumerate(flat_args)]
-        size = self._batch_size(args, leaves, batch_pos)
+        size = self._batch_size(leaves, batch_pos)
         sizes = _split_sizes(size, self.num_workers)
 
         key = (tuple(td for _, td in flat_args), tuple(_leaf_key(x) for arg in leaves for x in arg), size,
@@ -176,7 +176,7 @@ class DataParallel:
         compiled = self._compiled.get(key)
         if compiled is None:
             t0 = time.perf_counter()
-            compiled = self._compiled[key] = self._export(args, flat_args, leaves, batch_pos, sizes)
+            compiled = self._compiled[key] = self._export(flat_args, leaves, batch_pos, sizes)
             stats.export_s = time.perf_counter() - t0
 
         t0 = time.perf_counter()
@@ -185,7 +185,7 @@ class DataParallel:
         broadcast = {i: self._put_broadcast(typed[i], stats) for i in range(len(args)) if i not in batch_pos}
         starts = np.concatenate([[0], np.cumsum(sizes)])
         calls = []
-        for w, (lo, hi) in enumerate(zip(starts[:-1], starts[1:])):
+        for lo, hi in zip(starts[:-1], starts[1:]):
             parts, sent = [], 0
             for i, arg in enumerate(typed):
                 if i in batch_pos:
@@ -228,7 +228,7 @@ class DataParallel:
             pos.add(a % nargs)
         return frozenset(pos)
 
-    def _batch_size(self, args: tuple[Any, ...], leaves: list[list[Any]], batch_pos: frozenset[int]) -> int:
+    def _batch_size(self, leaves: list[list[Any]], batch_pos: frozenset[int]) -> int:
         sizes = {}
         for i in sorted(batch_pos):
             for j, x in enumerate(leaves[i]):
@@ -248,7 +248,7 @@ class DataParallel:
                              f"workers (a shard would be empty); use a batch of at least {self.num_workers}")
         return size
 
-    def _export(self, args: tuple[Any, ...], flat_args: list[tuple[list[Any], Any]], leaves: list[list[Any]],
+    def _export(self, flat_args: list[tuple[list[Any], Any]], leaves: list[list[Any]],
                 batch_pos: frozenset[int], sizes: list[int]) -> _Compiled:
         treedefs = [td for _, td in flat_args]
         counts = [len(arg) for arg in leaves]
