@@ -144,11 +144,8 @@ class DataParallel:
         _connect(address)
         options = {"num_cpus": DEFAULT_WORKER_CPUS, "max_restarts": max_restarts,
                    "max_task_retries": max_task_retries, **(worker_options or {})}
-        need, have = num_workers * options["num_cpus"], ray.cluster_resources().get("CPU", 0.0)
-        if address is None and need > have:  # the actors would wait for CPUs forever
-            raise ValueError(f"data_parallel: {num_workers} workers at {options['num_cpus']:g} CPU each need "
-                             f"{need:g} CPUs, but the Ray cluster has {have:g}; pass "
-                             "worker_options={'num_cpus': ...} or start Ray with more num_cpus")
+        if address is None:
+            _check_local_cpus(num_workers, options["num_cpus"])
         self._workers = [_ShardWorkerActor.options(**options).remote(self.device) for _ in range(num_workers)]
         self._compiled: dict[Any, _Compiled] = {}
         self._broadcast: OrderedDict[str, tuple[Any, int]] = OrderedDict()
@@ -341,6 +338,23 @@ def _connect(address: str | None) -> None:
         ray.init(num_cpus=LOCAL_CLUSTER_CPUS, include_dashboard=False)
     else:
         ray.init(address=address)
+
+
+def _check_local_cpus(num_workers: int, cpus_each: float, patience_s: float = 5.0) -> None:
+    """ValueError instead of actors that would wait for CPUs forever on a fixed local cluster.
+
+    CPUs held by actors that are being killed (another step just closed) come
+    back within moments, so a shortfall is re-checked for `patience_s`."""
+    need = num_workers * cpus_each
+    total = ray.cluster_resources().get("CPU", 0.0)
+    deadline = time.monotonic() + patience_s
+    while need > (free := ray.available_resources().get("CPU", 0.0)) + 1e-9:
+        if need > total or time.monotonic() > deadline:
+            raise ValueError(
+                f"data_parallel: {num_workers} workers at {cpus_each:g} CPU each need {need:g} CPUs, but the "
+                f"Ray cluster has {total:g} ({free:g} free); close other steps, pass "
+                "worker_options={'num_cpus': ...} or start Ray with more num_cpus")
+        time.sleep(0.1)
 
 
 def _split_sizes(size: int, num_workers: int) -> list[int]:

@@ -215,8 +215,12 @@ def test_bad_arguments_to_data_parallel():
         data_parallel(loss_and_grads, device="tpu")
 
 
-def test_more_workers_than_the_local_cluster_can_place(ray_cluster):
+def test_more_workers_than_the_local_cluster_can_place(mlp_step):
     cpus = ray.cluster_resources()["CPU"]
     too_many = int(cpus / DEFAULT_WORKER_CPUS) + 1
-    with pytest.raises(ValueError, match=rf"{too_many} workers at {DEFAULT_WORKER_CPUS:g} CPU each need .* the Ray cluster has {cpus:g}"):
+    with pytest.raises(ValueError, match=rf"{too_many} workers at {DEFAULT_WORKER_CPUS:g} CPU each need "
+                                         rf".* the Ray cluster has {cpus:g}"):
         data_parallel(loss_and_grads, num_workers=too_many)
+    # mlp_step's two workers hold some of the CPUs: asking for all of them must not hang either
+    with pytest.raises(ValueError, match=rf"cluster has {cpus:g} \({cpus - 2 * DEFAULT_WORKER_CPUS:g} free\)"):
+        data_parallel(loss_and_grads, num_workers=int(cpus / DEFAULT_WORKER_CPUS))
