@@ -109,9 +109,12 @@ def test_vmap_over_keys_matches_python_loop():
     jitted = jit(vmap(draws))(keys)
     for i in range(4):
         single = draws(keys[i])
-        for b, j, s in zip(batched, jitted, single):
+        for n, (b, j, s) in enumerate(zip(batched, jitted, single)):
             np.testing.assert_array_equal(np.asarray(b)[i], np.asarray(s))
-            np.testing.assert_array_equal(np.asarray(j)[i], np.asarray(s))
+            if n == 2:   # normal: IREE's log1p vs NumPy's, an ulp apart at times
+                np.testing.assert_allclose(np.asarray(j)[i], np.asarray(s), **CLOSE_TOL)
+            else:
+                np.testing.assert_array_equal(np.asarray(j)[i], np.asarray(s))
 
 
 def test_vmap_fold_in_over_data():
