@@ -38,8 +38,15 @@ def population_count(x): return bits.population_count(jnp.asarray(x))
 def clz(x): return bits.clz(jnp.asarray(x))
 
 
+def as_dtype(dtype) -> np.dtype:
+    """np.float32, "float32", jnp.float32 or a dtype, as a dtype."""
+    if isinstance(dtype, type) and issubclass(dtype, np.generic):
+        return np.dtype(dtype)
+    return np.dtype(getattr(dtype, "dtype", dtype))
+
+
 def bitcast_convert_type(operand, new_dtype):
-    new_dtype = np.dtype(getattr(new_dtype, "dtype", new_dtype))
+    new_dtype = as_dtype(new_dtype)
     return bits.bitcast_convert_type(jnp.asarray(operand), new_dtype)
 
 

@@ -14,7 +14,7 @@ from ..tracer.core import get_aval
 from ..tracer.prims import bits
 from ..tracer.prims import elementwise as ew
 from ..tracer.prims import shape as sh
-from . import _keys, _threefry
+from . import _bits, _keys, _threefry
 from ._special import erf_inv, nextafter
 
 # ---------------------------------------------------------------------------
@@ -42,10 +42,7 @@ def _check_shape(name: str, shape, *param_shapes) -> None:
 
 
 def as_dtype(dtype) -> np.dtype:
-    """np.float32, "float32", jnp.float32 or a dtype, as a canonical dtype."""
-    if isinstance(dtype, type) and issubclass(dtype, np.generic):
-        return dtypes.canonicalize(np.dtype(dtype))
-    return dtypes.canonicalize(np.dtype(getattr(dtype, "dtype", dtype)))
+    return dtypes.canonicalize(_bits.as_dtype(dtype))
 
 
 def _float_dtype(name: str, dtype, kinds: str = "f") -> np.dtype:
