@@ -1,13 +1,18 @@
-"""Stable ranking by comparison, for shuffles and top-k without a sort primitive.
+"""Stable sorting by keys, for shuffles and top-k.
 
-The permutation a stable sort applies is fixed by the keys alone, so ranking by pairwise
-comparison gives exactly what JAX's sort gives. It costs O(n^2) memory along the sorted
-axis, which is fine for the sizes random samplers shuffle inside programs (a few
-thousand); a sort primitive (stablehlo.sort) would replace it."""
+With the sort primitive family (irax/tracer/prims/sort.py, stablehlo.sort) this is one
+stable sort. Without it, stable ranking by pairwise comparison gives the same
+permutation (a stable sort's permutation is fixed by the keys alone) at O(n^2) memory
+along the sorted axis."""
 from __future__ import annotations
 
 from .. import numpy as jnp
 from ..tracer.core import get_aval
+
+try:
+    from ..tracer.prims.sort import sort as _sort_primitive
+except ImportError:   # the sort family is merged separately; the fallback below is exact
+    _sort_primitive = None
 
 
 def _gather_by_rank(values, rank, k: int):
@@ -34,6 +39,8 @@ def _stable_rank(keys, descending: bool = False):
 
 def sort_by_keys(keys, values, axis: int):
     """values reordered along axis as a stable sort of keys (same shape) would."""
+    if _sort_primitive is not None:
+        return _sort_primitive(keys, values, dimension=axis, is_stable=True, num_keys=1)[1]
     k = jnp.moveaxis(keys, axis, -1)
     v = jnp.moveaxis(values, axis, -1)
     n = get_aval(k).shape[-1]
