@@ -13,6 +13,8 @@ from ._distributions import (bernoulli, categorical, choice, exponential, gumbel
                              shuffle, truncated_normal, uniform)
 from ._distributions import bits_ as bits
 from ._gamma import beta, dirichlet, gamma, loggamma, poisson
+from ._more import (cauchy, chisquare, clone, double_sided_maxwell, f, geometric, lognormal,
+                    maxwell, pareto, rademacher, rayleigh, t, triangular, wald, weibull_min)
 from ._keys import (PRNGKey, PRNGKeyArray, fold_in, key, key_data, key_dtype, key_impl, split,
                     wrap_key_data)
 
@@ -20,4 +22,6 @@ __all__ = ["PRNGKey", "PRNGKeyArray", "key", "split", "fold_in", "key_data", "wr
            "key_impl", "key_dtype", "bits", "uniform", "normal", "truncated_normal",
            "bernoulli", "randint", "categorical", "choice", "permutation", "shuffle", "gumbel",
            "exponential", "laplace", "logistic", "multivariate_normal", "gamma", "loggamma",
-           "beta", "dirichlet", "poisson"]
+           "beta", "dirichlet", "poisson", "cauchy", "chisquare", "clone",
+           "double_sided_maxwell", "f", "geometric", "lognormal", "maxwell", "pareto",
+           "rademacher", "rayleigh", "t", "triangular", "wald", "weibull_min"]

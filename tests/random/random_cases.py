@@ -57,3 +57,20 @@ CLOSE_CALLS = {
 def expected(entry):
     shape, dtype, flat = entry
     return np.asarray(flat, dtype=dtype).reshape(shape)
+
+MORE_CALLS = {
+    "cauchy": lambda k: jr.cauchy(k, (4,)),
+    "pareto": lambda k: jr.pareto(k, 3., (4,)),
+    "lognormal": lambda k: jr.lognormal(k, 0.5, (4,)),
+    "chisquare": lambda k: jr.chisquare(k, 3., (4,)),
+    "t": lambda k: jr.t(k, 4., (4,)),
+    "f": lambda k: jr.f(k, 3., 5., (4,)),
+    "rademacher": lambda k: jr.rademacher(k, (6,)),
+    "maxwell": lambda k: jr.maxwell(k, (4,)),
+    "double_sided_maxwell": lambda k: jr.double_sided_maxwell(k, 1., 2., (4,)),
+    "weibull_min": lambda k: jr.weibull_min(k, 2., 1.5, (4,)),
+    "rayleigh": lambda k: jr.rayleigh(k, 2., (4,)),
+    "wald": lambda k: jr.wald(k, 1.5, (4,)),
+    "geometric": lambda k: jr.geometric(k, 0.3, (6,)),
+    "triangular": lambda k: jr.triangular(k, 0., 1., 3., (4,)),
+}

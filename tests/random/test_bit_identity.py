@@ -14,8 +14,8 @@ import irax
 import irax.random as jr
 from irax import jit, vmap
 
-from random_cases import CLOSE_CALLS, EXACT_CALLS, expected
-from random_jax_values import CLOSE, EXACT, KEYS, PRNGKEY
+from random_cases import CLOSE_CALLS, EXACT_CALLS, MORE_CALLS, expected
+from random_jax_values import CLOSE, EXACT, KEYS, MORE, PRNGKEY
 
 # float32 draws near 10 (gamma) differ from JAX's by up to 2 ulp = 2e-6
 CLOSE_TOL = dict(rtol=3e-6, atol=3e-7)
@@ -124,3 +124,13 @@ def test_vmap_fold_in_over_data():
     want = np.stack([np.asarray(jr.fold_in(key, int(d))) for d in data])
     np.testing.assert_array_equal(np.asarray(got), want)
     np.testing.assert_array_equal(want[3], np.asarray(jr.fold_in(key, 3)))
+
+
+@pytest.mark.parametrize("name", sorted(MORE_CALLS))
+def test_more_samplers_eager(name):
+    want = expected(MORE[name])
+    got = MORE_CALLS[name](jr.PRNGKey(42))
+    if want.dtype.kind == "f":
+        _assert_close(got, want, name)
+    else:
+        _assert_exact(got, want, name)
