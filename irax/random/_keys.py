@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import numpy as jnp
 from .. import tree_util
-from ..tracer import core, dtypes
+from ..tracer import dtypes
 from ..tracer.core import Array, Tracer, get_aval
 from ..tracer.prims import elementwise as ew
 from ..tracer.prims import shape as sh
@@ -131,15 +131,21 @@ def _wrap(data, typed: bool):
     return PRNGKeyArray(data) if typed else data
 
 
+def _ndim_and_shape(x) -> tuple[int, tuple]:
+    shape = tuple(get_aval(x).shape) if isinstance(x, (Array, Tracer)) else np.shape(x)
+    return len(shape), shape
+
+
 def _seed_data(name: str, seed):
     if isinstance(seed, PRNGKeyArray):
         raise TypeError(f"{name} accepts a scalar seed, but was given a PRNG key.")
-    if np.ndim(seed) if not isinstance(seed, (Array, Tracer)) else get_aval(seed).ndim:
+    ndim, shape = _ndim_and_shape(seed)
+    if ndim:
         raise TypeError(f"{name} accepts a scalar seed, but was given an array of shape "
-                        f"{np.shape(seed) if not isinstance(seed, Tracer) else get_aval(seed).shape}"
-                        " != (). Use jax.vmap for batching")
-    if isinstance(seed, (bool, float)) or (
-            not isinstance(seed, int) and get_aval(jnp.asarray(seed)).dtype.kind not in "iu"):
+                        f"{shape} != (). Use jax.vmap for batching")
+    is_int = isinstance(seed, int) and not isinstance(seed, bool)
+    if not is_int and (isinstance(seed, (bool, float)) or
+                       get_aval(jnp.asarray(seed)).dtype.kind not in "iu"):
         raise TypeError(f"PRNG key seed must be an integer; got {seed!r}")
     if isinstance(seed, np.generic):
         seed = int(seed)
@@ -184,9 +190,10 @@ def split(key, num=2):
 def fold_in(key, data):
     """A new key: a deterministic function of `key` and the 32-bit integer `data`."""
     kdata, typed = check_key("fold_in", key)
-    if np.ndim(data) if not isinstance(data, (Array, Tracer)) else get_aval(data).ndim:
+    ndim, shape = _ndim_and_shape(data)
+    if ndim:
         raise TypeError("fold_in accepts a scalar, but was given an array of"
-                        f"shape {np.shape(data)} != (). Use jax.vmap for batching.")
+                        f"shape {shape} != (). Use jax.vmap for batching.")
     value = jnp.asarray(data, dtype=U32) if isinstance(data, (int, np.integer)) else \
         ew.convert_element_type(jnp.asarray(data), U32)
     return _wrap(_threefry.fold_in(kdata, value), typed)

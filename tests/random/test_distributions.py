@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 from scipy import stats
 
-import irax
 import irax.numpy as jnp
 import irax.random as jr
 from irax import grad, jit
