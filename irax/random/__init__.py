@@ -5,7 +5,18 @@
     x = irax.random.normal(k1, (3,))
 
 Keys are pure values: pass them into jit/vmap/scan like arrays; typed keys from
-`irax.random.key` are pytrees over their uint32 data."""
+`irax.random.key` are pytrees over their uint32 data (at an AOT module boundary pass
+`key_data(k)` and `wrap_key_data` inside: a saved module rebuilds only plain containers).
+
+Same key, same numbers as JAX 0.10 (default threefry2x32, jax_threefry_partitionable=True):
+bit for bit for keys, split, fold_in, bits, uniform, randint, bernoulli, categorical,
+permutation, choice, rademacher, geometric, poisson, and for every sampler in float64;
+within a few float32 ulps where log/log1p/erf_inv/tan/pow enter (normal, gumbel,
+exponential, gamma, ...), because XLA:CPU fuses a*b+c into FMAs and has its own log.
+Differences from JAX: gradients of gamma/beta/dirichlet/chisquare/t/f with respect to
+their shape parameters are not implemented (reverse mode of their rejection loops is
+refused with a clear error); multivariate_normal supports method='cholesky' only;
+`shuffle` (removed from JAX 0.10) keeps its old semantics."""
 from __future__ import annotations
 
 from ._distributions import (bernoulli, categorical, choice, exponential, gumbel, laplace,
