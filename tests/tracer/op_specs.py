@@ -456,9 +456,32 @@ def _composite_specs():
     ]
 
 
+def _bits_specs():
+    from irax.random import _bits as bl   # irax.lax re-exports these
+    x, amount = S(2, 3, kind="int", low=-1000, high=1000), S(2, 3, kind="int", low=0, high=31)
+
+    def srl(v, n):
+        return (v.view(np.uint32) >> n.astype(np.uint32)).view(np.int32)
+
+    def popcount(v):
+        return np.array([bin(int(u)).count("1") for u in v.view(np.uint32).ravel()],
+                        np.int32).reshape(v.shape)
+    return [
+        _ew("lax_shift_left", bl.shift_left, np.left_shift, x, amount, differentiable=False),
+        _ew("lax_shift_right_logical", bl.shift_right_logical, srl, x, amount,
+            differentiable=False),
+        _ew("lax_shift_right_arithmetic", bl.shift_right_arithmetic, np.right_shift, x, amount,
+            differentiable=False),
+        _ew("lax_population_count", bl.population_count, popcount, x, differentiable=False),
+        _ew("lax_bitcast_convert_type", lambda v: bl.bitcast_convert_type(v, np.float32),
+            lambda v: v.view(np.float32), S(2, 3, kind="int", low=0, high=10 ** 9),
+            differentiable=False),
+    ]
+
+
 OPS: list[OpSpec] = (_unary_specs() + _binary_specs() + _reduction_specs() + _linalg_specs()
                      + _shape_specs() + _index_specs() + _nn_specs() + _lax_and_more_specs()
-                     + _composite_specs())
+                     + _composite_specs() + _bits_specs())
 
 OPS_BY_NAME: dict[str, OpSpec] = {s.name: s for s in OPS}
 assert len(OPS_BY_NAME) == len(OPS), "duplicate op spec names"
