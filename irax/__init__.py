@@ -39,6 +39,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "numpy": ("irax.numpy", None),
     "lax": ("irax.lax", None),
     "nn": ("irax.nn", None),
+    "optim": ("irax.optim", None),
     "aot": ("irax.aot", None),
     "runtime": ("irax.runtime", None),
 }
