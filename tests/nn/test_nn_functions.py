@@ -74,6 +74,29 @@ ONE_HOT = [[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]]
 ONE_HOT_AXIS0 = [[[1.0, 0.0], [0.0, 1.0]], [[0.0, 1.0], [0.0, 0.0]], [[0.0, 0.0], [1.0, 0.0]]]
 GLU = [[0.2689414322376251, 1.9051482677459717]]
 
+# JAX 0.10.2 at x = [-inf, inf]: (values, vmap(grad) values); nan where JAX gives nan
+JAX_AT_INF = {
+    'celu': ([-1.0, inf], [0.0, 1.0]),
+    'elu': ([-1.0, inf], [0.0, 1.0]),
+    'gelu_erf': ([nan, inf], [nan, nan]),
+    'gelu_tanh': ([nan, inf], [nan, nan]),
+    'hard_sigmoid': ([0.0, 1.0], [0.0, 0.0]),
+    'hard_silu': ([nan, inf], [0.0, 1.0]),
+    'hard_tanh': ([-1.0, 1.0], [0.0, 0.0]),
+    'leaky_relu': ([-inf, inf], [0.009999999776482582, 1.0]),
+    'log_sigmoid': ([-inf, -0.0], [1.0, 0.0]),
+    'mish': ([nan, inf], [nan, nan]),
+    'relu': ([0.0, inf], [0.0, 1.0]),
+    'relu6': ([0.0, 6.0], [0.0, 0.0]),
+    'selu': ([-1.7580993175506592, inf], [0.0, 1.0507010221481323]),
+    'sigmoid': ([0.0, 1.0], [0.0, 0.0]),
+    'silu': ([nan, inf], [nan, nan]),
+    'soft_sign': ([nan, nan], [nan, nan]),
+    'softplus': ([0.0, inf], [0.0, 1.0]),
+}
+
+
+
 _SELU_A, _SELU_S = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
 
 IRAX_FNS = {
@@ -318,3 +341,14 @@ def test_bad_inputs_raise_like_jax():
         irax.jit(lambda x, k: nn.one_hot(x, k))(jnp.asarray([1]), jnp.asarray(3))
     with pytest.raises(ValueError, match="algorithm"):
         nn.standardize(jnp.ones(3), algorithm="exact")
+
+
+def test_infinities_match_jax_literals_eager_and_jit():
+    x = jnp.asarray(np.float32([-inf, inf]))
+    names = sorted(JAX_AT_INF)
+    eager = {n: _value_and_slope(IRAX_FNS[n])(x) for n in names}
+    jitted = irax.jit(lambda x: {n: _value_and_slope(IRAX_FNS[n])(x) for n in names})(x)
+    for n in names:
+        for got in (eager[n], jitted[n]):
+            np.testing.assert_array_equal(np.asarray(got[0]), np.float32(JAX_AT_INF[n][0]), n)
+            np.testing.assert_array_equal(np.asarray(got[1]), np.float32(JAX_AT_INF[n][1]), n)
