@@ -184,12 +184,13 @@ def test_eager_steps_match_numpy_reference(name):
         _check(params, want[step], name, step)
 
 
-def test_all_optimizers_in_one_jitted_train_step():
+@pytest.mark.parametrize("device", ["cpu", pytest.param("vulkan", marks=pytest.mark.vulkan)])
+def test_all_optimizers_in_one_jitted_train_step(device):
     """One jitted step updates every optimizer's params and state; the states go in and out
     of the compiled module as pytrees of NamedTuples with int32 counters."""
     opts = {name: make() for name, (make, _) in CASES.items()}
 
-    @irax.jit
+    @irax.jit(device=device)
     def train_step(all_params, all_states, grads):
         new_params, new_states = {}, {}
         for name, opt in opts.items():
