@@ -285,3 +285,17 @@ def one_hot(x, num_classes: int, *, dtype=None, axis: int = -1):
     classes = jnp.reshape(jnp.arange(num_classes, dtype=get_aval(x).dtype), classes_shape)
     hot = jnp.expand_dims(x, out_axis) == classes
     return hot.astype(dtype if dtype is not None else dtypes.default_float())
+
+
+def tanh(x):
+    return jnp.tanh(x)
+
+
+@custom_jvp
+def log1mexp(x):
+    """log(1 - exp(-x)) for x > 0, by the branch that does not cancel (Maechler 2012)."""
+    x = _float_array(x, "log1mexp")
+    return jnp.where(x < np.log(2.0), jnp.log(-jnp.expm1(-x)), jnp.log1p(-jnp.exp(-x)))
+
+
+log1mexp.defjvps(lambda g, ans, x: g / jnp.expm1(x))
