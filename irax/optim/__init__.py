@@ -10,6 +10,9 @@ from __future__ import annotations
 from .aliases import adagrad, adam, adamw, lamb, nadam, rmsprop, sgd
 from .base import (EmptyState, GradientTransformation, Schedule, apply_updates, chain,
                    global_norm, identity, init_empty_state, safe_int32_increment)
+from .losses import (huber_loss, l2_loss, log_cosh, sigmoid_binary_cross_entropy,
+                     softmax_cross_entropy, softmax_cross_entropy_with_integer_labels,
+                     squared_error)
 from .schedules import (constant_schedule, cosine_decay_schedule, exponential_decay,
                         join_schedules, linear_schedule, piecewise_constant_schedule,
                         polynomial_schedule, warmup_cosine_decay_schedule,
