@@ -466,6 +466,10 @@ def _bits_specs():
     def popcount(v):
         return np.array([bin(int(u)).count("1") for u in v.view(np.uint32).ravel()],
                         np.int32).reshape(v.shape)
+
+    def count_leading_zeros(v):
+        return np.array([32 - int(u).bit_length() for u in v.view(np.uint32).ravel()],
+                        np.int32).reshape(v.shape)
     return [
         _ew("lax_shift_left", bl.shift_left, np.left_shift, x, amount, differentiable=False),
         _ew("lax_shift_right_logical", bl.shift_right_logical, srl, x, amount,
@@ -473,6 +477,7 @@ def _bits_specs():
         _ew("lax_shift_right_arithmetic", bl.shift_right_arithmetic, np.right_shift, x, amount,
             differentiable=False),
         _ew("lax_population_count", bl.population_count, popcount, x, differentiable=False),
+        _ew("lax_clz", bl.clz, count_leading_zeros, x, differentiable=False),
         _ew("lax_bitcast_convert_type", lambda v: bl.bitcast_convert_type(v, np.float32),
             lambda v: v.view(np.float32), S(2, 3, kind="int", low=0, high=10 ** 9),
             differentiable=False),
