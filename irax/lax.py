@@ -38,16 +38,21 @@ def slice(operand, start_indices, limit_indices, strides=None):  # noqa: A001
     return sh.slice_(operand, start_indices, limit_indices, strides)
 
 
-def _slice_starts(operand, start_indices, sizes):
+def _slice_starts(operand, start_indices, sizes, name):
     """Start indices as JAX reads them: a negative start wraps once (start + n), then the
     start is clamped so the whole window fits ([0, n - size]); explicit primitives."""
     from . import numpy as jnp
     shape = get_aval(operand).shape
     if len(start_indices) != len(shape):
-        raise TypeError(f"dynamic slice: {len(shape)} start indices needed for an operand of "
+        raise TypeError(f"{name}: {len(shape)} start indices needed for an operand of "
                         f"shape {shape}, got {len(start_indices)}")
-    return [ix.clamp_index(ix.wrap_negative(jnp.asarray(i), n), 0, n - s)
-            for i, n, s in zip(start_indices, shape, sizes)]
+    starts = [jnp.asarray(i) for i in start_indices]
+    kinds = [get_aval(i).dtype for i in starts]
+    if any(k.kind not in "iu" for k in kinds) or len(set(kinds)) > 1:
+        raise TypeError(f"index arguments to {name} must be integers of the same type, got: "
+                        + ", ".join(k.name for k in kinds))
+    return [ix.clamp_index(ix.wrap_negative(i, n), 0, n - s)
+            for i, n, s in zip(starts, shape, sizes)]
 
 
 def dynamic_slice(operand, start_indices, slice_sizes):
@@ -58,7 +63,7 @@ def dynamic_slice(operand, start_indices, slice_sizes):
             not 0 <= s <= n for s, n in zip(sizes, get_aval(operand).shape)):
         raise TypeError(f"dynamic_slice: slice sizes {sizes} must be non-negative and fit "
                         f"operand shape {get_aval(operand).shape}")
-    starts = _slice_starts(operand, list(start_indices), sizes)
+    starts = _slice_starts(operand, list(start_indices), sizes, "dynamic_slice")
     return sh.dynamic_slice_p.bind(operand, *starts, slice_sizes=sizes)
 
 
@@ -70,7 +75,7 @@ def dynamic_update_slice(operand, update, start_indices):
     if ua.ndim != len(shape) or any(u > n for u, n in zip(ua.shape, shape)):
         raise TypeError(f"dynamic_update_slice: update shape {ua.shape} does not fit "
                         f"operand shape {shape}")
-    starts = _slice_starts(operand, list(start_indices), ua.shape)
+    starts = _slice_starts(operand, list(start_indices), ua.shape, "dynamic_update_slice")
     return sh.dynamic_update_slice_p.bind(operand, update, *starts)
 
 
@@ -79,7 +84,9 @@ def dynamic_index_in_dim(operand, index, axis=0, keepdims=True):
     operand = jnp.asarray(operand)
     shape = get_aval(operand).shape
     axis = axis % len(shape)
-    starts = [index if d == axis else 0 for d in range(len(shape))]
+    index = jnp.asarray(index)
+    zero = np.zeros((), get_aval(index).dtype)
+    starts = [index if d == axis else zero for d in range(len(shape))]
     out = dynamic_slice(operand, starts, [1 if d == axis else n for d, n in enumerate(shape)])
     return out if keepdims else sh.squeeze(out, (axis,))
 

@@ -164,14 +164,15 @@ def test_index_semantics_compiled_on_cpu_match_jax():
     def with_repeats(*vals):
         a = dict(zip(sorted(ARGS), vals))
         return f(*vals), _repeats(a["x5"], a["idx"], a["vals"])
-    got, rep = jit(with_repeats)(*flat)
+    compiled = jit(with_repeats)
+    got, rep = compiled(*flat)
     _check(names, got, "llvm-cpu")
     _check_repeats(rep)
     _check_repeats(_repeats(jnp.asarray(ARGS["x5"]), jnp.asarray(ARGS["idx"]),
                             jnp.asarray(ARGS["vals"])))
     # the same module again, at other huge and negative indices: no stale or garbage reads
     again = dict(ARGS, huge=np.int32(2 ** 31 - 1), neg_huge=np.int32(-2 ** 31))
-    got2, _ = jit(with_repeats)(*[again[k] for k in sorted(ARGS)])
+    got2, _ = compiled(*[again[k] for k in sorted(ARGS)])
     by_name = dict(zip(names, got2))
     assert float(by_name["getitem_huge"]) == 2.0 and np.isnan(float(by_name["take_huge"]))
     np.testing.assert_array_equal(np.asarray(by_name["at_add_huge"]), ARGS["x3"])
