@@ -48,7 +48,9 @@ def _slice_starts(operand, start_indices, sizes, name):
                         f"shape {shape}, got {len(start_indices)}")
     starts = [jnp.asarray(i) for i in start_indices]
     kinds = [get_aval(i).dtype for i in starts]
-    if any(k.kind not in "iu" for k in kinds) or len(set(kinds)) > 1:
+    # typed starts must agree (JAX's rule); weakly typed ones (Python ints) adapt to them
+    typed = {get_aval(i).dtype for i in starts if not get_aval(i).weak_type}
+    if any(k.kind not in "iu" for k in kinds) or len(typed) > 1:
         raise TypeError(f"index arguments to {name} must be integers of the same type, got: "
                         + ", ".join(k.name for k in kinds))
     return [ix.clamp_index(ix.wrap_negative(i, n), 0, n - s)

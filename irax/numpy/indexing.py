@@ -187,6 +187,12 @@ def _kind(i) -> str:
     raise TypeError(f"Invalid index of type {type(i).__name__}: {i!r}")
 
 
+def _int_array(k: int):
+    """A static int as an int32 index (beyond int32 it is out of bounds either way)."""
+    info = np.iinfo(np.int32)
+    return Array(np.asarray(builtins.min(builtins.max(k, info.min), info.max), np.int32))
+
+
 def _empty_axis(axis, n):
     return IndexError(f"index is out of bounds for axis {axis} with size {n}")
 
@@ -209,8 +215,7 @@ def _one_by_one(x, tagged, mode, fill_value, wrap):
                 raise _empty_axis(axis, n)
             k = i + n if (wrap and i < 0) else i
             if mode == "fill" and not 0 <= k < n:     # the whole result reads fill_value
-                out = ix.gather(out, Array(np.asarray(k, np.int64 if abs(k) > 2 ** 31 - 1
-                                                      else np.int32)), axis, "fill", fill_value)
+                out = ix.gather(out, _int_array(k), axis, "fill", fill_value)
                 continue
             k = builtins.min(builtins.max(k, 0), n - 1)
             start, limit = [0] * oa.ndim, list(oa.shape)
@@ -264,8 +269,7 @@ def _advanced(x, tagged, mode, fill_value, wrap):
     dims = [oa.shape[a] for a in adv_axes]
     arrays = []
     for i, n in zip(adv, dims):
-        i = Array(np.asarray(i, np.int64 if abs(i) > 2 ** 31 - 1 else np.int32)) \
-            if _is_int_index(i) else i
+        i = _int_array(i) if _is_int_index(i) else i
         arrays.append(_wrapped(i, n, wrap))
     wide = np.dtype(np.int64) if builtins.any(get_aval(a).dtype.itemsize == 8 for a in arrays) \
         else np.dtype(np.int32)
