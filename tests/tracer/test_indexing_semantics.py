@@ -451,6 +451,17 @@ def test_gradient_of_a_clamped_read_goes_to_the_element_read():
     close(got, want)
 
 
+def test_second_derivatives_through_scatters_match_jax():
+    idx = np.array([1, 1, 3, 7, -1])
+    x = np.linspace(-1, 1.3, 8).astype(np.float32)
+    cases = [lambda m, x: m.sum(m.sin(x.at[idx].set(x[:5] ** 2)) ** 2),
+             lambda m, x: m.sum(m.sin(x.at[idx].min(x[2:7] * x[:5])) ** 2)]
+    for f in cases:
+        got = irax.jacfwd(grad(lambda y: f(jnp, y)))(jnp.asarray(x))
+        want = jax.jacfwd(jax.grad(lambda y: f(jjnp, y)))(jjnp.asarray(x))
+        close(got, want, rtol=1e-5, atol=1e-5)
+
+
 def test_scatter_multiply_gradient_needs_unique_indices():
     f = lambda u: jnp.sum(jnp.asarray(X5).at[jnp.asarray([1, 3])].multiply(u))   # noqa: E731
     with pytest.raises(NotImplementedError, match="unique_indices=True"):
