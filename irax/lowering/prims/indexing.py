@@ -67,6 +67,9 @@ def _scatter(ctx, x, idx, upd, *, axis, combine, unique_indices):
 
 def _scatter_any(ctx, x, idx, upd, axis, combine):
     xa, ia, ua = ctx.avals_in
+    if ua.size == 0:
+        # nothing to scatter; IREE 3.13's compiler dies of SIGFPE on an empty scatter
+        return x
     n_idx = int(np.prod(ia.shape, dtype=np.int64))
     if ctx.module.target == "vulkan" and n_idx > 8192 and xa.shape[axis] == 1:
         # every index is 0: x combined with all the updates at once. (IREE 3.13 fails to
