@@ -17,7 +17,7 @@ from irax import custom_jvp, custom_vjp, grad, jit, jvp, make_jaxpr, vmap
 from irax.lowering import lower_jaxpr, lowering_rules
 from irax.tracer import core, custom, jit_call
 
-from tracer.op_specs import OPS, make_args
+from tests.tracer.op_specs import OPS, make_args
 
 BIN = Path(sys.executable).parent
 
