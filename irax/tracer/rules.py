@@ -5,18 +5,15 @@ transpose.transpose_rules, batching.batch_rules, partial_eval.partial_eval_rules
 with one of these aliases, and the rule functions in tracer/prims are annotated with the
 types below. Parameters (`**params`) are the primitive's keyword parameters, as bound.
 
-Layering: the bottom of the tracer, next to dtypes; imports nothing of irax (core's types
-are named for the type checker only).
+Layering: the bottom of the tracer, above avals only (core imports it to type its tables).
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Sequence, Union
+from typing import Any, Callable, Sequence, Union
 
 import numpy as np
 
-if TYPE_CHECKING:  # names for annotations only: no import at run time
-    from .core import ShapedArray
-    from .partial_eval import PartialEvalTrace
+from .avals import ShapedArray
 
 # A value a rule works on: an irax Array, a tracer of some trace, a NumPy value or a Python
 # scalar. Rules run with the current trace set to the parent of the trace that called them,
@@ -34,7 +31,7 @@ ImplRule = Callable[..., Union[np.ndarray, Sequence[np.ndarray], Any]]
 
 # abstract_eval(*avals, **params) -> ShapedArray (a list of them for multiple results).
 # Checks the argument types and raises TypeError (or ValueError/IndexError) naming the problem.
-AbstractEvalRule = Callable[..., Union["ShapedArray", Sequence["ShapedArray"]]]
+AbstractEvalRule = Callable[..., Union[ShapedArray, Sequence[ShapedArray]]]
 
 # jvp(primals, tangents, **params) -> (primal_out, tangent_out). Tangents may be Zero; the
 # tangent output may be Zero. For multiple results both outputs are lists.
@@ -48,9 +45,10 @@ TransposeRule = Callable[..., Sequence[Union[Tangent, None]]]
 # is an int/None (a list of them for multiple results).
 BatchRule = Callable[..., tuple[Value, Union[BDim, Sequence[BDim]]]]
 
-# partial_eval(trace, args, params) -> outputs. Called by PartialEvalTrace when some argument
-# is unknown (one of the trace's own tracers); stages what depends on the unknowns.
-PartialEvalRule = Callable[["PartialEvalTrace", Sequence[Value], dict], Any]
+# partial_eval(trace, args, params) -> outputs, with `trace` the partial_eval.PartialEvalTrace
+# calling it when some argument is unknown (one of the trace's own tracers); the rule runs
+# what is known now (at trace.parent) and stages what depends on the unknowns.
+PartialEvalRule = Callable[[Any, Sequence[Value], dict], Any]
 
 # A per-argument tangent function of defjvp: fn(t, *primals, **params) -> tangent
 # (defjvp_with_output: fn(t, out, *primals, **params)).
