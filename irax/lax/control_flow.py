@@ -68,7 +68,8 @@ def while_loop(cond_fun: Callable, body_fun: Callable, init_val: Any, *,
 
     def body_flat(*xs):
         out = body_fun(tree_util.tree_unflatten(tree, xs))
-        out_leaves, out_tree = flatten_arrays(out, f"output of while_loop body_fun {fname(body_fun)}")
+        out_leaves, out_tree = flatten_arrays(
+            out, f"output of while_loop body_fun {fname(body_fun)}")
         if out_tree != tree:
             raise TypeError(f"while_loop body_fun {fname(body_fun)} must return a carry with "
                             f"the structure of init_val, {tree}, but returned {out_tree}")

@@ -18,6 +18,7 @@ from .. import core
 from ..batching import defbroadcasting, defvectorized
 from ..core import Primitive, ShapedArray
 from ..jvp import defzero
+from ..rules import Value
 from .elementwise import INT, _elementwise
 
 shift_left_p = _elementwise("shift_left", INT, nargs=2)
@@ -99,7 +100,7 @@ def _bitcast(x: np.ndarray, *, new_dtype: np.dtype) -> np.ndarray:
 
 
 def _typed(fn: Callable[..., Any]) -> Callable[..., np.ndarray]:
-    def impl(*xs, **params):
+    def impl(*xs: np.ndarray, **params: Any) -> np.ndarray:
         return np.asarray(fn(*(np.asarray(v) for v in xs), **params))
     return impl
 
@@ -108,14 +109,14 @@ def _typed(fn: Callable[..., Any]) -> Callable[..., np.ndarray]:
 # Public helpers (irax.lax re-exports these)
 
 
-def shift_left(x, y): return shift_left_p.bind(x, y)
-def shift_right_logical(x, y): return shift_right_logical_p.bind(x, y)
-def shift_right_arithmetic(x, y): return shift_right_arithmetic_p.bind(x, y)
-def population_count(x): return population_count_p.bind(x)
-def clz(x): return clz_p.bind(x)
+def shift_left(x: Value, y: Value) -> Value: return shift_left_p.bind(x, y)
+def shift_right_logical(x: Value, y: Value) -> Value: return shift_right_logical_p.bind(x, y)
+def shift_right_arithmetic(x: Value, y: Value) -> Value: return shift_right_arithmetic_p.bind(x, y)
+def population_count(x: Value) -> Value: return population_count_p.bind(x)
+def clz(x: Value) -> Value: return clz_p.bind(x)
 
 
-def bitcast_convert_type(x, new_dtype):
+def bitcast_convert_type(x: Value, new_dtype: Any) -> Value:
     new_dtype = np.dtype(new_dtype)
     if core.get_aval(x).dtype == new_dtype:
         return x

@@ -19,7 +19,7 @@ fixed_point, checkpointed_while_loop) live in irax/lax, above the tracer.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, NoReturn, Sequence
 
 import numpy as np
 
@@ -235,7 +235,7 @@ def _while_jvp(primals: Sequence[Value], tangents: Sequence[Tangent], *, cond_ja
     return p_out, t_out
 
 
-def _while_partial_eval(trace: PartialEvalTrace, args: Sequence[Value], params: dict):
+def _while_partial_eval(trace: PartialEvalTrace, args: Sequence[Value], params: dict) -> NoReturn:
     raise NotImplementedError(WHILE_REVERSE_ERROR)
 
 

@@ -24,7 +24,7 @@ from ..transpose import NonlinearError, is_undefined, transpose_rules
 # Abstract evaluation
 
 
-def _check_kinds(name: str, kinds: str, avals) -> None:
+def _check_kinds(name: str, kinds: str, avals: Sequence[ShapedArray]) -> None:
     for a in avals:
         if a.dtype.kind not in kinds:
             allowed = {"f": "floating", "c": "complex", "i": "signed integer",
@@ -33,7 +33,7 @@ def _check_kinds(name: str, kinds: str, avals) -> None:
                             f"(accepted: {', '.join(allowed[k] for k in kinds)})")
 
 
-def _same_shapes_dtypes(name: str, avals) -> None:
+def _same_shapes_dtypes(name: str, avals: Sequence[ShapedArray]) -> None:
     a0 = avals[0]
     for a in avals[1:]:
         if a.shape != a0.shape:
@@ -44,10 +44,10 @@ def _same_shapes_dtypes(name: str, avals) -> None:
                             f"{', '.join(b.dtype.name for b in avals)}")
 
 
-def _elementwise(name: str, kinds: str, out_dtype=None, nargs: int = 1) -> Primitive:
+def _elementwise(name: str, kinds: str, out_dtype: Any = None, nargs: int = 1) -> Primitive:
     prim = Primitive(name)
 
-    def abstract(*avals, **params):
+    def abstract(*avals: ShapedArray, **params: Any) -> ShapedArray:
         _check_kinds(name, kinds, avals)
         _same_shapes_dtypes(name, avals)
         weak = all(a.weak_type for a in avals)
@@ -67,7 +67,7 @@ INTBOOL = "iub"
 
 def _at_input_dtype(fn: Callable[..., Any]) -> Callable[..., np.ndarray]:
     """Wrap a NumPy function so it returns an array of the input dtype."""
-    def impl(*xs, **params):
+    def impl(*xs: np.ndarray, **params: Any) -> np.ndarray:
         out = fn(*xs, **params)
         return np.asarray(out, dtype=xs[0].dtype)
     return impl
@@ -75,8 +75,8 @@ def _at_input_dtype(fn: Callable[..., Any]) -> Callable[..., np.ndarray]:
 
 def _to(dtype: Any) -> Callable[[Callable[..., Any]], Callable[..., np.ndarray]]:
     """Wrap a NumPy function so it returns an array of `dtype`."""
-    def wrap(fn):
-        def impl(*xs, **params):
+    def wrap(fn: Callable[..., Any]) -> Callable[..., np.ndarray]:
+        def impl(*xs: np.ndarray, **params: Any) -> np.ndarray:
             return np.asarray(fn(*xs, **params), dtype=dtype)
         return impl
     return wrap
@@ -177,25 +177,30 @@ core.abstract_eval_rules[stop_gradient_p] = lambda x: x
 # Internal helpers (also the building blocks of irax.lax / irax.numpy)
 
 
-def neg(x): return neg_p.bind(x)
-def sin(x): return sin_p.bind(x)
-def cos(x): return cos_p.bind(x)
-def exp(x): return exp_p.bind(x)
-def log(x): return log_p.bind(x)
-def sqrt(x): return sqrt_p.bind(x)
-def tanh(x): return tanh_p.bind(x)
-def sign(x): return sign_p.bind(x)
-def add(x, y): return add_p.bind(x, y)
-def sub(x, y): return sub_p.bind(x, y)
-def mul(x, y): return mul_p.bind(x, y)
-def div(x, y): return div_p.bind(x, y)
-def square(x): return integer_pow_p.bind(x, y=2)
-def integer_pow(x, y: int): return integer_pow_p.bind(x, y=y)
-def select(pred, on_true, on_false): return select_p.bind(pred, on_true, on_false)
-def eq(x, y): return eq_p.bind(x, y)
-def gt(x, y): return gt_p.bind(x, y)
-def lt(x, y): return lt_p.bind(x, y)
-def convert_element_type(x, dtype, weak_type: bool = False):
+def neg(x: Value) -> Value: return neg_p.bind(x)
+def sin(x: Value) -> Value: return sin_p.bind(x)
+def cos(x: Value) -> Value: return cos_p.bind(x)
+def exp(x: Value) -> Value: return exp_p.bind(x)
+def log(x: Value) -> Value: return log_p.bind(x)
+def sqrt(x: Value) -> Value: return sqrt_p.bind(x)
+def tanh(x: Value) -> Value: return tanh_p.bind(x)
+def sign(x: Value) -> Value: return sign_p.bind(x)
+def add(x: Value, y: Value) -> Value: return add_p.bind(x, y)
+def sub(x: Value, y: Value) -> Value: return sub_p.bind(x, y)
+def mul(x: Value, y: Value) -> Value: return mul_p.bind(x, y)
+def div(x: Value, y: Value) -> Value: return div_p.bind(x, y)
+def square(x: Value) -> Value: return integer_pow_p.bind(x, y=2)
+def integer_pow(x: Value, y: int) -> Value: return integer_pow_p.bind(x, y=y)
+
+
+def select(pred: Value, on_true: Value, on_false: Value) -> Value:
+    return select_p.bind(pred, on_true, on_false)
+
+
+def eq(x: Value, y: Value) -> Value: return eq_p.bind(x, y)
+def gt(x: Value, y: Value) -> Value: return gt_p.bind(x, y)
+def lt(x: Value, y: Value) -> Value: return lt_p.bind(x, y)
+def convert_element_type(x: Value, dtype: Any, weak_type: bool = False) -> Value:
     aval = core.get_aval(x)
     if aval.dtype == np.dtype(dtype) and aval.weak_type == weak_type:
         return x

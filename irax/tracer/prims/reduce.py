@@ -66,27 +66,27 @@ def _cumsum_abstract(x: ShapedArray, *, axis: int, reverse: bool = False) -> Sha
 # Helpers
 
 
-def reduce_sum(x, axes):
+def reduce_sum(x: Value, axes: Sequence[int]) -> Value:
     axes = tuple(sorted(int(a) for a in axes))
     return reduce_sum_p.bind(x, axes=axes) if axes else x
 
 
-def reduce_max(x, axes):
+def reduce_max(x: Value, axes: Sequence[int]) -> Value:
     axes = tuple(sorted(int(a) for a in axes))
     return reduce_max_p.bind(x, axes=axes) if axes else x
 
 
-def keep_axes_shape(in_shape, axes):
+def keep_axes_shape(in_shape: Sequence[int], axes: Sequence[int]) -> tuple[int, ...]:
     return tuple(1 if i in axes else n for i, n in enumerate(in_shape))
 
 
-def broadcast_back(y, in_shape, axes):
+def broadcast_back(y: Value, in_shape: Sequence[int], axes: Sequence[int]) -> Value:
     """Broadcast a reduced value back over the reduced axes."""
     kept = tuple(i for i in range(len(in_shape)) if i not in axes)
     return broadcast_in_dim(y, in_shape, kept)
 
 
-def cumsum(x, axis, reverse=False):
+def cumsum(x: Value, axis: int, reverse: bool = False) -> Value:
     return cumsum_p.bind(x, axis=int(axis), reverse=bool(reverse))
 
 

@@ -7,7 +7,7 @@ ad_util.reduce_sum (provided by reduce.py, which builds on this module). It prov
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -142,7 +142,8 @@ def _pad_impl(x: np.ndarray, padval: np.ndarray, *,
 # Helpers (used by rules and irax.numpy)
 
 
-def broadcast_in_dim(x, shape, broadcast_dimensions):
+def broadcast_in_dim(x: Value, shape: Sequence[int], broadcast_dimensions: Sequence[int]
+                     ) -> Value:
     shape, broadcast_dimensions = tuple(shape), tuple(broadcast_dimensions)
     aval = get_aval(x)
     if aval.shape == shape and broadcast_dimensions == tuple(range(len(shape))):
@@ -150,7 +151,7 @@ def broadcast_in_dim(x, shape, broadcast_dimensions):
     return broadcast_in_dim_p.bind(x, shape=shape, broadcast_dimensions=broadcast_dimensions)
 
 
-def broadcast_to_rank_shape(x, shape):
+def broadcast_to_rank_shape(x: Value, shape: Sequence[int]) -> Value:
     """NumPy-style broadcast of x to `shape` (leading axes added)."""
     aval = get_aval(x)
     shape = tuple(shape)
@@ -160,32 +161,32 @@ def broadcast_to_rank_shape(x, shape):
     return broadcast_in_dim(x, shape, tuple(range(nd - aval.ndim, nd)))
 
 
-def full(shape, value, dtype, weak_type: bool = False):
+def full(shape: Sequence[int], value: Any, dtype: Any, weak_type: bool = False) -> Value:
     dtype = np.dtype(dtype)
     scalar = core.Array(np.asarray(value, dtype=dtype), weak_type)
     return broadcast_in_dim(scalar, tuple(shape), ())
 
 
-def reshape(x, new_sizes):
+def reshape(x: Value, new_sizes: Sequence[int]) -> Value:
     new_sizes = tuple(int(s) for s in new_sizes)
     if get_aval(x).shape == new_sizes:
         return x
     return reshape_p.bind(x, new_sizes=new_sizes)
 
 
-def transpose(x, permutation):
+def transpose(x: Value, permutation: Sequence[int]) -> Value:
     permutation = tuple(int(p) for p in permutation)
     if permutation == tuple(range(len(permutation))):
         return x
     return transpose_p.bind(x, permutation=permutation)
 
 
-def squeeze(x, dimensions):
+def squeeze(x: Value, dimensions: Sequence[int]) -> Value:
     dimensions = tuple(sorted(dimensions))
     return squeeze_p.bind(x, dimensions=dimensions) if dimensions else x
 
 
-def expand_dims(x, dimensions):
+def expand_dims(x: Value, dimensions: Sequence[int]) -> Value:
     aval = get_aval(x)
     shape = list(aval.shape)
     for d in sorted(dimensions):
@@ -193,7 +194,8 @@ def expand_dims(x, dimensions):
     return reshape(x, shape)
 
 
-def slice_(x, start_indices, limit_indices, strides=None):
+def slice_(x: Value, start_indices: Sequence[int], limit_indices: Sequence[int],
+           strides: Sequence[int] | None = None) -> Value:
     start_indices = tuple(int(i) for i in start_indices)
     limit_indices = tuple(int(i) for i in limit_indices)
     strides = None if strides is None or all(s == 1 for s in strides) else tuple(strides)
@@ -204,21 +206,21 @@ def slice_(x, start_indices, limit_indices, strides=None):
                         strides=strides)
 
 
-def concatenate(xs, dimension):
+def concatenate(xs: Sequence[Value], dimension: int) -> Value:
     xs = list(xs)
     return xs[0] if len(xs) == 1 else concatenate_p.bind(*xs, dimension=int(dimension))
 
 
-def pad(x, padval, padding_config):
+def pad(x: Value, padval: Value, padding_config: Sequence[Sequence[int]]) -> Value:
     return pad_p.bind(x, padval, padding_config=tuple(tuple(int(v) for v in c)
                                                        for c in padding_config))
 
 
-def iota(dtype, shape, dimension=0):
+def iota(dtype: Any, shape: Sequence[int], dimension: int = 0) -> Value:
     return iota_p.bind(dtype=np.dtype(dtype), shape=tuple(shape), dimension=int(dimension))
 
 
-def rev(x, dimensions):
+def rev(x: Value, dimensions: Sequence[int]) -> Value:
     dimensions = tuple(dimensions)
     return rev_p.bind(x, dimensions=dimensions) if dimensions else x
 
