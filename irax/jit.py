@@ -73,13 +73,6 @@ class IdentityCache:
                 self._entries.popitem(last=False)
         return value
 
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
 
 # ---------------------------------------------------------------------------
 # Compiling a const-free jaxpr for a device (shared by jit and the jit_call impl)

@@ -71,8 +71,7 @@ import pkgutil
 from . import prims as _prims
 from .context import FunctionContext, LoweredModule, ModuleContext, RuleContext
 from .emitter import Emitter, Region, mlir_string
-from .lower import (call_helper, lower_jaxpr, lower_jaxpr_to_fun, lower_module, lower_subjaxpr,
-                    region)
+from .lower import call_helper, lower_jaxpr, lower_jaxpr_to_fun, lower_subjaxpr, region
 from .rules import (LoweringError, LoweringRule, UnsupportedOnTarget, capabilities,
                     lowering_rules, register_capability, register_lowering, rule_for,
                     select_rule)
@@ -80,7 +79,7 @@ from .rules import (LoweringError, LoweringRule, UnsupportedOnTarget, capabiliti
 for _family in pkgutil.iter_modules(_prims.__path__):
     importlib.import_module(f"{_prims.__name__}.{_family.name}")
 
-__all__ = ["lower_jaxpr", "lower_jaxpr_to_fun", "lower_module", "lower_subjaxpr", "region",
+__all__ = ["lower_jaxpr", "lower_jaxpr_to_fun", "lower_subjaxpr", "region",
            "call_helper", "ModuleContext", "FunctionContext", "RuleContext", "LoweredModule",
            "lowering_rules", "register_lowering", "register_capability", "capabilities",
            "rule_for", "select_rule", "LoweringRule", "LoweringError", "UnsupportedOnTarget",

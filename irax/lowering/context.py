@@ -13,7 +13,7 @@ module; `irax.jit` is the one-entry case).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Hashable, Iterable, Sequence
 
 import numpy as np
@@ -42,7 +42,6 @@ class LoweredModule:
     uses_f64: bool                      # some value is float64 / complex128
     entries: tuple[str, ...]            # the public functions, in order
     helpers: tuple[str, ...] = ()       # the private functions, in order
-    calls: dict[str, frozenset[str]] = field(default_factory=dict)   # symbol -> callees
 
 
 class ModuleContext:
@@ -116,8 +115,7 @@ class ModuleContext:
         return LoweredModule(
             text=self.text(), target=self.target, uses_f64=self.uses_f64,
             entries=tuple(s for s, f in fns.items() if f.public),
-            helpers=tuple(s for s, f in fns.items() if not f.public),
-            calls={s: frozenset(f.calls) for s, f in fns.items()})
+            helpers=tuple(s for s, f in fns.items() if not f.public))
 
 
 class FunctionContext:

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..tracer import core
 from ..tracer.core import ClosedJaxpr, Jaxpr, Literal, ShapedArray, Var
-from .context import FunctionContext, LoweredModule, ModuleContext, RuleContext
+from .context import FunctionContext, ModuleContext, RuleContext
 from .emitter import Emitter, Region, aval_type, mlir_string
 from .rules import LoweringError, select_rule
 
@@ -158,15 +158,6 @@ def call_helper(ctx: FunctionContext, key: Hashable, closed: ClosedJaxpr | Jaxpr
     jaxpr = closed.jaxpr if isinstance(closed, ClosedJaxpr) else closed
     return ctx.em.op("func.call", list(operands), [aval_type(a) for a in jaxpr.in_avals],
                      [aval_type(a) for a in jaxpr.out_avals], {"callee": f"@{symbol}"})
-
-
-def lower_module(entries: Sequence[tuple[str, ClosedJaxpr | Jaxpr]], *,
-                 target: str = "llvm-cpu", name: str = "irax") -> LoweredModule:
-    """A module with one public function per (name, jaxpr) entry."""
-    module = ModuleContext(target, name)
-    for fn_name, closed in entries:
-        lower_jaxpr_to_fun(module, fn_name, closed)
-    return module.finish()
 
 
 def lower_jaxpr(closed: ClosedJaxpr | Jaxpr, name: str = "main", *, target: str = "llvm-cpu",
