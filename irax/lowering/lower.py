@@ -15,6 +15,7 @@ sub-computation in a private function emitted once per module and called from ev
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Hashable, Sequence
 
 import numpy as np
@@ -93,6 +94,9 @@ def region(ctx: FunctionContext, closed: ClosedJaxpr | Jaxpr,
                   lambda em, names: lower_subjaxpr(ctx, closed, names))
 
 
+_BARE_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_$.]*\Z")   # an MLIR attribute name
+
+
 def _with_name(typ: str, name: str | None) -> str:
     return f"{typ} {{iree.abi.name = {mlir_string(name)}}}" if name is not None else typ
 
@@ -133,6 +137,9 @@ def lower_jaxpr_to_fun(module: ModuleContext, name: str, closed: ClosedJaxpr | J
     results = ", ".join(_with_name(t, n) for t, n in zip(out_types, result_names))
     attrs = ""
     if reflection:
+        bad = [k for k in reflection if not _BARE_ID.match(k)]
+        if bad:
+            raise ValueError(f"iree.reflection keys must be identifiers, got {bad[0]!r}")
         items = ", ".join(f"{k} = {mlir_string(v)}" for k, v in reflection.items())
         attrs = f" attributes {{iree.reflection = {{{items}}}}}"
     ret = f"    return {', '.join(outs)} : {', '.join(out_types)}" if outs else "    return"
