@@ -252,6 +252,18 @@ def test_bad_specs_raise_export_error(exports, match) -> None:
         export(exports, "llvm-cpu", cpu="generic")
 
 
+def test_a_module_with_vulkan_among_its_targets_is_lowered_for_vulkan() -> None:
+    # Vulkan's refusal of float64 exp (a lowering-time capability) shows which lowering ran;
+    # it fails before anything is compiled.
+    irax.config.update("enable_x64", True)
+    try:
+        spec = {"e": (jnp.exp, (S((3,), "float64"),))}
+        with pytest.raises(ExportError, match="float64 exp cannot be compiled for Vulkan"):
+            export(spec, "llvm-cpu,vulkan")
+    finally:
+        irax.config.update("enable_x64", False)
+
+
 def test_unknown_target() -> None:
     with pytest.raises(ExportError, match="unknown compile target 'metal'"):
         export(EXPORTS, "llvm-cpu,metal")
