@@ -1,0 +1,232 @@
+"""irax.numpy dtypes, array conversion, weak-type promotion and broadcasting, axis checks: what every other
+section of irax.numpy builds on."""
+from __future__ import annotations
+
+import builtins
+from typing import Any
+import numpy as np
+
+from ..tracer import core, dtypes
+from ..tracer.core import Array, Tracer, get_aval
+from ..tracer.prims import elementwise as ew
+from ..tracer.prims import reduce as rd
+from ..tracer.prims import shape as sh
+
+
+ndarray = Array
+pi = np.pi
+e = np.e
+inf = np.inf
+nan = np.nan
+newaxis = None
+
+
+class _ScalarType:
+    def __init__(self, np_type):
+        self.dtype = np.dtype(np_type)
+        self.type = np_type
+        self.__name__ = self.dtype.name
+
+    def __call__(self, x) -> Array:
+        return asarray(x, dtype=self.dtype)
+
+    def __repr__(self) -> str:
+        return f"irax.numpy.{self.dtype.name}"
+
+    def __eq__(self, other) -> bool:
+        try:
+            return self.dtype == np.dtype(other)
+        except TypeError:
+            return False
+
+    def __hash__(self) -> int:
+        return hash(self.dtype)
+
+
+float16 = _ScalarType(np.float16)
+float32 = _ScalarType(np.float32)
+float64 = _ScalarType(np.float64)
+int8 = _ScalarType(np.int8)
+int16 = _ScalarType(np.int16)
+int32 = _ScalarType(np.int32)
+int64 = _ScalarType(np.int64)
+uint8 = _ScalarType(np.uint8)
+uint32 = _ScalarType(np.uint32)
+bool_ = _ScalarType(np.bool_)
+complex64 = _ScalarType(np.complex64)
+float_ = float64
+int_ = int64
+dtype = np.dtype
+finfo = np.finfo
+iinfo = np.iinfo
+issubdtype = np.issubdtype
+floating = np.floating
+integer = np.integer
+inexact = np.inexact
+number = np.number
+
+
+def _dt(d) -> np.dtype | None:
+    return None if d is None else dtypes.canonicalize(np.dtype(d.dtype if isinstance(d, _ScalarType) else d))
+
+
+def asarray(x: Any, dtype: Any = None) -> Any:
+    dt = _dt(dtype)
+    if isinstance(x, (Tracer, Array)):
+        return x if dt is None else ew.convert_element_type(x, dt, False)
+    if isinstance(x, (list, tuple)):
+        if builtins.any(isinstance(v, (Tracer, Array, list, tuple)) for v in x):
+            stacked = _stack_leading([asarray(v) for v in x])
+            return stacked if dt is None else ew.convert_element_type(stacked, dt, False)
+        arr = np.asarray(x)
+        weak = False
+    elif core.is_python_scalar(x):
+        aval = get_aval(x)
+        arr, weak = np.asarray(x, dtype=aval.dtype), aval.weak_type and dt is None
+    elif isinstance(x, (np.ndarray, np.generic)):
+        arr, weak = np.asarray(x), False
+    elif hasattr(x, "__jax_array__"):
+        return asarray(x.__jax_array__(), dtype)
+    else:
+        raise TypeError(f"irax.numpy cannot convert {type(x).__name__} to an array: {x!r}")
+    if arr.dtype == object:
+        raise TypeError(f"irax.numpy cannot convert {x!r} to an array (ragged or object data)")
+    target = dt if dt is not None else dtypes.canonicalize(arr.dtype)
+    return Array(np.asarray(arr, dtype=target), weak)
+
+
+def _stack_leading(arrays):
+    """The nested-list case of asarray: equal shapes, promoted dtype, a new leading axis."""
+    shapes = {get_aval(a).shape for a in arrays}
+    if len(shapes) != 1:
+        raise ValueError(f"All input arrays must have the same shape, got {sorted(shapes)}")
+    dt, weak = dtypes.result_type(*[(get_aval(a).dtype, get_aval(a).weak_type) for a in arrays])
+    return sh.concatenate([sh.expand_dims(ew.convert_element_type(a, dt, weak), (0,))
+                           for a in arrays], 0)
+
+
+def array(x: Any, dtype: Any = None, copy: bool = True) -> Any:
+    return asarray(x, dtype)
+
+
+def _aval(x):
+    return get_aval(x)
+
+
+def _promote(*xs):
+    """Promote dtypes (weak Python scalars don't widen) and broadcast shapes."""
+    avals = [get_aval(x) for x in xs]
+    dt, weak = dtypes.result_type(*[(a.dtype, a.weak_type) for a in avals])
+    shape = _broadcast_shapes(*[a.shape for a in avals])
+    out = []
+    for x, a in zip(xs, avals):
+        if not isinstance(x, (Tracer, Array)):
+            x = asarray(x)
+        x = ew.convert_element_type(x, dt, weak) if (a.dtype != dt or a.weak_type != weak) else x
+        out.append(sh.broadcast_to_rank_shape(x, shape))
+    return out
+
+
+def _broadcast_shapes(*shapes):
+    nd = builtins.max(len(s) for s in shapes)
+    out = []
+    for i in range(nd):
+        dims = {s[i - nd + len(s)] for s in shapes if i - nd + len(s) >= 0}
+        dims.discard(1)
+        if len(dims) > 1:
+            raise ValueError("Incompatible shapes for broadcasting: "
+                             + ", ".join(str(tuple(s)) for s in shapes))
+        out.append(dims.pop() if dims else 1)
+    return tuple(out)
+
+
+def broadcast_shapes(*shapes):
+    return _broadcast_shapes(*[tuple(s) for s in shapes])
+
+
+def _to_float(x):
+    a = get_aval(x)
+    if a.dtype.kind in "fc":
+        return x
+    return ew.convert_element_type(asarray(x), dtypes.default_float(), a.weak_type)
+
+
+def _unary(prim, float_only: bool = True):
+    def f(x):
+        x = asarray(x) if not isinstance(x, (Tracer, Array)) else x
+        if float_only:
+            x = _to_float(x)
+        return prim.bind(x)
+    f.__name__ = prim.name
+    return f
+
+
+def _binary(prim, float_only: bool = False):
+    def f(x, y):
+        if float_only:
+            x, y = _promote(x, y)
+            x, y = _to_float(x), _to_float(y)
+            return prim.bind(x, y)
+        x, y = _promote(x, y)
+        return prim.bind(x, y)
+    f.__name__ = prim.name
+    return f
+
+
+def _static(x, what: str):
+    v = core.concrete_or_none(x)
+    if v is None:
+        raise core.ConcretizationTypeError(
+            f"{what} requires concrete (static) arguments, but got a traced value {x!r}. "
+            "Under jit, mark it static with static_argnums / static_argnames.")
+    return v.item() if np.ndim(v) == 0 else v
+
+
+def _axes(axis, ndim: int) -> tuple[int, ...]:
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    out = []
+    for a in axes:
+        a = int(a)
+        if not -ndim <= a < builtins.max(ndim, 1) or (ndim == 0 and a not in (0, -1)):
+            raise ValueError(f"axis {a} is out of bounds for array of dimension {ndim}")
+        out.append(a % builtins.max(ndim, 1) if ndim else 0)
+    if ndim == 0:
+        return ()
+    return tuple(out)
+
+
+def _axis(axis, ndim: int) -> int:
+    """One axis, negative allowed, checked against ndim (as NumPy's normalize_axis_index)."""
+    a = int(axis)
+    if not -ndim <= a < ndim:
+        raise ValueError(f"axis {a} is out of bounds for array of dimension {ndim}")
+    return a % ndim
+
+
+def _keep(out, in_shape, axes, keepdims):
+    return sh.reshape(out, rd.keep_axes_shape(in_shape, axes)) if keepdims else out
+
+
+def shape(a):
+    return get_aval(a).shape
+
+
+def ndim(a):
+    return get_aval(a).ndim
+
+
+def size(a, axis=None):
+    s = get_aval(a).shape
+    return int(np.prod(s, dtype=np.int64)) if axis is None else s[axis]
+
+
+def broadcast_to(a, shape):
+    a = asarray(a)
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    av = get_aval(a)
+    if len(shape) < av.ndim or _broadcast_shapes(av.shape, shape) != shape:
+        raise ValueError(f"Incompatible shapes for broadcasting: {av.shape} and requested "
+                         f"shape {shape}")
+    return sh.broadcast_to_rank_shape(a, shape)

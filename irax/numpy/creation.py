@@ -1,0 +1,109 @@
+"""irax.numpy array creation: zeros, ones, full, arange, linspace, eye and their *_like forms."""
+from __future__ import annotations
+
+import builtins
+import numpy as np
+
+from ..tracer import core, dtypes
+from ..tracer.core import Array, Tracer, get_aval
+from ..tracer.prims import elementwise as ew
+from ..tracer.prims import shape as sh
+from ._core import _dt, _static, _to_float, asarray
+
+
+def zeros(shape, dtype=None):
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    return sh.full(shape, 0, _dt(dtype) or dtypes.default_float())
+
+
+def ones(shape, dtype=None):
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    return sh.full(shape, 1, _dt(dtype) or dtypes.default_float())
+
+
+def full(shape, fill_value, dtype=None):
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    fill = asarray(fill_value)
+    fa = get_aval(fill)
+    dt = _dt(dtype) or fa.dtype
+    fill = ew.convert_element_type(fill, dt, False)
+    return sh.broadcast_to_rank_shape(fill, shape)
+
+
+def empty(shape, dtype=None):
+    return zeros(shape, dtype)
+
+
+def zeros_like(x, dtype=None, shape=None):
+    a = get_aval(x)
+    return sh.full(a.shape if shape is None else shape, 0, _dt(dtype) or a.dtype)
+
+
+def ones_like(x, dtype=None, shape=None):
+    a = get_aval(x)
+    return sh.full(a.shape if shape is None else shape, 1, _dt(dtype) or a.dtype)
+
+
+def full_like(x, fill_value, dtype=None, shape=None):
+    a = get_aval(x)
+    return full(a.shape if shape is None else shape, fill_value, _dt(dtype) or a.dtype)
+
+
+empty_like = zeros_like
+
+
+def arange(start, stop=None, step=None, dtype=None):
+    start = _static(start, "irax.numpy.arange")
+    stop = None if stop is None else _static(stop, "irax.numpy.arange")
+    step = None if step is None else _static(step, "irax.numpy.arange")
+    if stop is None:
+        start, stop = 0, start
+    step = 1 if step is None else step
+    vals = np.arange(start, stop, step)
+    dt = _dt(dtype)
+    if dt is None:
+        dt = dtypes.default_int() if vals.dtype.kind in "iu" else dtypes.default_float()
+    if dt.kind in "iu" and isinstance(start, int) and isinstance(step, int):
+        n = len(vals)
+        out = sh.iota(dt, (n,), 0)
+        if step != 1:
+            out = ew.mul(out, sh.full((n,), step, dt))
+        if start != 0:
+            out = ew.add(out, sh.full((n,), start, dt))
+        return out
+    return Array(vals.astype(dt))
+
+
+def linspace(start, stop, num: int = 50, endpoint: bool = True, retstep: bool = False,
+             dtype=None, axis: int = 0):
+    # concrete endpoints give a constant; traced ones (even with concrete values, e.g. under
+    # grad) must go through primitives so that derivatives flow
+    traced = isinstance(start, Tracer) or isinstance(stop, Tracer)
+    s, t = core.concrete_or_none(start), core.concrete_or_none(stop)
+    dt = _dt(dtype) or dtypes.default_float()
+    if s is not None and t is not None and not traced:
+        vals = np.linspace(s, t, int(num), endpoint=endpoint, dtype=np.float64)
+        out = Array(vals.astype(dt))
+        step = (float(t) - float(s)) / builtins.max(int(num) - (1 if endpoint else 0), 1)
+    else:
+        start, stop = _to_float(asarray(start, dt)), _to_float(asarray(stop, dt))
+        div = builtins.max(int(num) - (1 if endpoint else 0), 1)
+        i = sh.iota(dt, (int(num),), 0)
+        step = (stop - start) / div
+        out = start + i * step
+    return (out, step) if retstep else out
+
+
+def eye(N, M=None, k: int = 0, dtype=None):
+    M = N if M is None else M
+    dt = _dt(dtype) or dtypes.default_float()
+    return Array(np.eye(N, M, k, dtype=dt))
+
+
+def identity(n, dtype=None):
+    return eye(n, dtype=dtype)
+
+
+def tri(N, M=None, k=0, dtype=None):
+    M = N if M is None else M
+    return Array(np.tri(N, M, k, dtype=_dt(dtype) or dtypes.default_float()))

@@ -1,0 +1,280 @@
+"""irax.numpy elementwise functions: NumPy dtype promotion and broadcasting turned into strict primitive
+applications."""
+from __future__ import annotations
+
+import math
+import numpy as np
+
+from ..tracer import core, dtypes
+from ..tracer.core import Array, get_aval
+from ..tracer.prims import elementwise as ew
+from ..tracer.prims import shape as sh
+from ._core import _binary, _broadcast_shapes, _promote, _to_float, _unary, asarray, bool_, float32, float64
+from .creation import full_like
+
+
+sin = _unary(ew.sin_p)
+cos = _unary(ew.cos_p)
+tan = _unary(ew.tan_p)
+arcsin = _unary(ew.asin_p)
+arccos = _unary(ew.acos_p)
+arctan = _unary(ew.atan_p)
+sinh = _unary(ew.sinh_p)
+cosh = _unary(ew.cosh_p)
+tanh = _unary(ew.tanh_p)
+arcsinh = _unary(ew.asinh_p)
+arccosh = _unary(ew.acosh_p)
+arctanh = _unary(ew.atanh_p)
+exp = _unary(ew.exp_p)
+exp2 = _unary(ew.exp2_p)
+expm1 = _unary(ew.expm1_p)
+log = _unary(ew.log_p)
+log1p = _unary(ew.log1p_p)
+sqrt = _unary(ew.sqrt_p)
+cbrt = _unary(ew.cbrt_p)
+floor = _unary(ew.floor_p)
+ceil = _unary(ew.ceil_p)
+isfinite = _unary(ew.is_finite_p)
+negative = _unary(ew.neg_p, float_only=False)
+abs = absolute = _unary(ew.abs_p, float_only=False)
+sign = _unary(ew.sign_p, float_only=False)
+add = _binary(ew.add_p)
+subtract = _binary(ew.sub_p)
+multiply = _binary(ew.mul_p)
+maximum = _binary(ew.max_p)
+minimum = _binary(ew.min_p)
+arctan2 = _binary(ew.atan2_p, float_only=True)
+equal = _binary(ew.eq_p)
+not_equal = _binary(ew.ne_p)
+less = _binary(ew.lt_p)
+less_equal = _binary(ew.le_p)
+greater = _binary(ew.gt_p)
+greater_equal = _binary(ew.ge_p)
+bitwise_and = _binary(ew.and_p)
+bitwise_or = _binary(ew.or_p)
+bitwise_xor = _binary(ew.xor_p)
+
+
+def logical_and(x, y):
+    return ew.and_p.bind(*_promote(asarray(x, bool_), asarray(y, bool_)))
+
+
+def logical_or(x, y):
+    return ew.or_p.bind(*_promote(asarray(x, bool_), asarray(y, bool_)))
+
+
+def logical_xor(x, y):
+    return ew.xor_p.bind(*_promote(asarray(x, bool_), asarray(y, bool_)))
+
+
+def logical_not(x):
+    return ew.not_p.bind(asarray(x, bool_))
+
+
+def invert(x):
+    return ew.not_p.bind(asarray(x))
+
+
+bitwise_not = invert
+
+
+def log2(x):
+    x = _to_float(asarray(x))
+    return ew.div(ew.log(x), ew.full_like_scalar(x, math.log(2)))
+
+
+def log10(x):
+    x = _to_float(asarray(x))
+    return ew.div(ew.log(x), ew.full_like_scalar(x, math.log(10)))
+
+
+def square(x):
+    return ew.integer_pow(asarray(x), 2)
+
+
+def reciprocal(x):
+    return true_divide(1, x)
+
+
+def true_divide(x, y):
+    x, y = _promote(x, y)
+    return ew.div(_to_float(x), _to_float(y))
+
+
+divide = true_divide
+
+
+def floor_divide(x, y):
+    x, y = _promote(x, y)
+    if get_aval(x).dtype.kind in "iu":
+        q = ew.div(x, y)
+        r = ew.rem_p.bind(x, y)
+        zero = ew.full_like_scalar(r, 0)
+        adjust = logical_and(ew.ne_p.bind(r, zero),
+                             ew.ne_p.bind(ew.lt(r, zero), ew.lt(y, ew.full_like_scalar(y, 0))))
+        return ew.select(adjust, ew.sub(q, ew.full_like_scalar(q, 1)), q)
+    return ew.floor_p.bind(ew.div(x, y))
+
+
+def remainder(x, y):
+    x, y = _promote(x, y)
+    r = ew.rem_p.bind(x, y)
+    zero = ew.full_like_scalar(r, 0)
+    adjust = logical_and(ew.ne_p.bind(r, zero),
+                         ew.ne_p.bind(ew.lt(r, zero), ew.lt(y, ew.full_like_scalar(y, 0))))
+    return ew.select(adjust, ew.add(r, y), r)
+
+
+mod = remainder
+
+
+def fmod(x, y):
+    return ew.rem_p.bind(*_promote(x, y))
+
+
+def power(x, y):
+    if isinstance(y, (int, np.integer)) and not isinstance(y, bool):
+        x = asarray(x)
+        if get_aval(x).dtype.kind in "iu" and y < 0:
+            raise ValueError("Integers cannot be raised to negative integer powers")
+        return ew.integer_pow(x, int(y))
+    x, y = _promote(x, y)
+    if get_aval(x).dtype.kind in "iu":
+        raise TypeError("irax.numpy.power of integer arrays by array exponents is not supported; "
+                        "use a Python int exponent or convert to float")
+    return ew.pow_p.bind(x, y)
+
+
+pow = power
+
+
+def float_power(x, y):
+    return power(asarray(x, float64 if dtypes.config.enable_x64 else float32), y)
+
+
+def round(x, decimals: int = 0):
+    x = asarray(x)
+    if get_aval(x).dtype.kind in "iub":
+        return x
+    if decimals == 0:
+        return ew.round_p.bind(x)
+    f = ew.full_like_scalar(x, 10.0 ** decimals)
+    return ew.div(ew.round_p.bind(ew.mul(x, f)), f)
+
+
+around = round
+
+
+def rint(x):
+    return round(x)
+
+
+def trunc(x):
+    x = asarray(x)
+    return ew.mul(ew.sign(x), ew.floor_p.bind(ew.abs_p.bind(x)))
+
+
+def isnan(x):
+    x = asarray(x)
+    if get_aval(x).dtype.kind not in "fc":
+        return full_like(x, False, dtype=bool_)
+    return ew.ne_p.bind(x, x)
+
+
+def isinf(x):
+    x = asarray(x)
+    if get_aval(x).dtype.kind not in "fc":
+        return full_like(x, False, dtype=bool_)
+    return ew.eq(ew.abs_p.bind(x), ew.full_like_scalar(x, np.inf))
+
+
+def signbit(x):
+    x = asarray(x)
+    return ew.lt(x, ew.full_like_scalar(x, 0))
+
+
+def clip(a, a_min=None, a_max=None, *, min=None, max=None):
+    a_min = a_min if min is None else min
+    a_max = a_max if max is None else max
+    out = asarray(a)
+    if a_min is not None:
+        out = maximum(out, a_min)
+    if a_max is not None:
+        out = minimum(out, a_max)
+    return out
+
+
+def where(condition, x=None, y=None):
+    if x is None and y is None:
+        return nonzero(condition)
+    if x is None or y is None:
+        raise ValueError("Either both or neither of the x and y arguments should be provided "
+                         "to irax.numpy.where")
+    cond = asarray(condition)
+    if get_aval(cond).dtype != np.bool_:
+        cond = ew.ne_p.bind(*_promote(cond, 0))
+    x, y = _promote(x, y)
+    shape = _broadcast_shapes(get_aval(cond).shape, get_aval(x).shape)
+    return ew.select(sh.broadcast_to_rank_shape(cond, shape), sh.broadcast_to_rank_shape(x, shape),
+                     sh.broadcast_to_rank_shape(y, shape))
+
+
+def nonzero(a):
+    v = core.concrete_or_none(a)
+    if v is None:
+        raise core.ConcretizationTypeError(
+            "irax.numpy.nonzero (and where with one argument, and boolean-mask indexing) needs "
+            "a concrete value: its output shape depends on the data. Under jit use "
+            "irax.numpy.where(cond, x, y) with three arguments.")
+    return tuple(Array(np.asarray(i, dtype=dtypes.default_int())) for i in np.nonzero(v))
+
+
+def logaddexp(x1, x2):
+    x1, x2 = _promote(x1, x2)
+    x1, x2 = _to_float(x1), _to_float(x2)
+    amax = ew.max_p.bind(x1, x2)
+    delta = ew.sub(x1, x2)
+    out = ew.add(amax, ew.log1p_p.bind(ew.exp(ew.neg(ew.abs_p.bind(delta)))))
+    return ew.select(ew.ne_p.bind(delta, delta), ew.add(x1, x2), out)
+
+
+def heaviside(x1, x2):
+    x1, x2 = _promote(x1, x2)
+    zero = ew.full_like_scalar(x1, 0)
+    return ew.select(ew.lt(x1, zero), zero,
+                     ew.select(ew.eq(x1, zero), x2, ew.full_like_scalar(x1, 1)))
+
+
+def sinc(x):
+    x = _to_float(asarray(x))
+    pix = ew.mul(x, ew.full_like_scalar(x, np.pi))
+    zero = ew.eq(x, ew.full_like_scalar(x, 0))
+    safe = ew.select(zero, ew.full_like_scalar(x, 1), pix)
+    return ew.select(zero, ew.full_like_scalar(x, 1), ew.div(ew.sin(safe), safe))
+
+
+def deg2rad(x):
+    return multiply(_to_float(asarray(x)), np.pi / 180)
+
+
+def rad2deg(x):
+    return multiply(_to_float(asarray(x)), 180 / np.pi)
+
+
+def hypot(x, y):
+    return sqrt(add(square(x), square(y)))
+
+
+def positive(x):
+    return asarray(x)
+
+
+def conj(x):
+    return asarray(x)
+
+
+conjugate = conj
+
+
+def real(x):
+    return asarray(x)

@@ -1,0 +1,167 @@
+"""irax.numpy reductions: sum, prod, max/min, mean/var/std, arg reductions, cumulative sums."""
+from __future__ import annotations
+
+import builtins
+import numpy as np
+
+from ..tracer import dtypes
+from ..tracer.core import get_aval
+from ..tracer.prims import elementwise as ew
+from ..tracer.prims import reduce as rd
+from ..tracer.prims import shape as sh
+from ._core import _axes, _dt, _keep, _to_float, asarray, bool_, broadcast_to
+from .creation import full_like
+from .elementwise import maximum, minimum, not_equal, sqrt, square, subtract, true_divide, where
+
+
+def sum(a, axis=None, dtype=None, keepdims: bool = False, where=None):
+    a = asarray(a)
+    av = get_aval(a)
+    dt = _dt(dtype)
+    if dt is None and av.dtype.kind in "bui" and av.dtype.itemsize < np.dtype(dtypes.default_int()).itemsize \
+            or (dt is None and av.dtype == np.bool_):
+        dt = dtypes.default_int()
+    if dt is not None:
+        a = ew.convert_element_type(a, dt, av.weak_type)
+    if where is not None:
+        a = _where_mask(a, where, 0)
+    axes = _axes(axis, av.ndim)
+    return _keep(rd.reduce_sum(a, axes), av.shape, axes, keepdims)
+
+
+def _where_mask(a, mask, fill):
+    return where(mask, a, full_like(a, fill))
+
+
+def prod(a, axis=None, dtype=None, keepdims: bool = False):
+    a = asarray(a)
+    av = get_aval(a)
+    if dtype is not None:
+        a = ew.convert_element_type(a, _dt(dtype), False)
+    elif av.dtype == np.bool_:
+        a = ew.convert_element_type(a, dtypes.default_int(), False)
+    axes = _axes(axis, av.ndim)
+    out = rd.reduce_prod_p.bind(a, axes=axes) if axes else a
+    return _keep(out, av.shape, axes, keepdims)
+
+
+def _masked_extremum(a, where, initial, name):
+    if where is None:
+        return a
+    if initial is None:
+        raise ValueError(f"reduction operation {name} does not have an identity, so to use a "
+                         "where mask one has to specify 'initial'")
+    return _where_mask(a, where, initial)
+
+
+def max(a, axis=None, keepdims: bool = False, initial=None, where=None):
+    a = _masked_extremum(asarray(a), where, initial, "maximum")
+    av = get_aval(a)
+    axes = _axes(axis, av.ndim)
+    if builtins.any(av.shape[i] == 0 for i in axes):
+        raise ValueError("zero-size array to reduction operation max which has no identity")
+    out = rd.reduce_max_p.bind(a, axes=axes) if axes else a
+    out = _keep(out, av.shape, axes, keepdims)
+    return out if initial is None else maximum(out, initial)
+
+
+def min(a, axis=None, keepdims: bool = False, initial=None, where=None):
+    a = _masked_extremum(asarray(a), where, initial, "minimum")
+    av = get_aval(a)
+    axes = _axes(axis, av.ndim)
+    if builtins.any(av.shape[i] == 0 for i in axes):
+        raise ValueError("zero-size array to reduction operation min which has no identity")
+    out = rd.reduce_min_p.bind(a, axes=axes) if axes else a
+    out = _keep(out, av.shape, axes, keepdims)
+    return out if initial is None else minimum(out, initial)
+
+
+amax = max
+amin = min
+
+
+def all(a, axis=None, keepdims: bool = False):
+    a = asarray(a, bool_)
+    av = get_aval(a)
+    axes = _axes(axis, av.ndim)
+    out = rd.reduce_and_p.bind(a, axes=axes) if axes else a
+    return _keep(out, av.shape, axes, keepdims)
+
+
+def any(a, axis=None, keepdims: bool = False):
+    a = asarray(a, bool_)
+    av = get_aval(a)
+    axes = _axes(axis, av.ndim)
+    out = rd.reduce_or_p.bind(a, axes=axes) if axes else a
+    return _keep(out, av.shape, axes, keepdims)
+
+
+def mean(a, axis=None, dtype=None, keepdims: bool = False, where=None):
+    a = asarray(a)
+    av = get_aval(a)
+    axes = _axes(axis, av.ndim)
+    n = int(np.prod([av.shape[i] for i in axes], dtype=np.int64))
+    if av.dtype.kind in "fc":
+        a_f = a
+    else:
+        a_f = ew.convert_element_type(a, _dt(dtype) or dtypes.default_float(), False)
+    if where is not None:
+        s = sum(a_f, axis, keepdims=keepdims, where=where)
+        cnt = sum(broadcast_to(asarray(where), av.shape), axis, keepdims=keepdims)
+        return true_divide(s, cnt)
+    s = sum(a_f, axis, keepdims=keepdims)
+    return ew.div(s, ew.full_like_scalar(s, n))
+
+
+def var(a, axis=None, dtype=None, ddof: int = 0, keepdims: bool = False):
+    a = _to_float(asarray(a))
+    av = get_aval(a)
+    axes = _axes(axis, av.ndim)
+    n = int(np.prod([av.shape[i] for i in axes], dtype=np.int64))
+    centered = subtract(a, mean(a, axis, keepdims=True))
+    s = sum(square(centered), axis, keepdims=keepdims)
+    return ew.div(s, ew.full_like_scalar(s, builtins.max(n - ddof, 0)))
+
+
+def std(a, axis=None, dtype=None, ddof: int = 0, keepdims: bool = False):
+    return sqrt(var(a, axis, dtype, ddof, keepdims))
+
+
+def _arg(prim, a, axis, keepdims):
+    a = asarray(a)
+    av = get_aval(a)
+    if axis is None:
+        a = sh.reshape(a, (av.size,))
+        axis_n = 0
+    else:
+        axis_n = _axes(axis, av.ndim)[0]
+    out = prim.bind(a, axis=axis_n, index_dtype=dtypes.default_int())
+    if keepdims:
+        shape = [1] * av.ndim if axis is None else list(rd.keep_axes_shape(av.shape, (axis_n,)))
+        out = sh.reshape(out, shape)
+    return out
+
+
+def argmax(a, axis=None, keepdims: bool = False):
+    return _arg(rd.argmax_p, a, axis, keepdims)
+
+
+def argmin(a, axis=None, keepdims: bool = False):
+    return _arg(rd.argmin_p, a, axis, keepdims)
+
+
+def cumsum(a, axis=None, dtype=None):
+    a = asarray(a)
+    av = get_aval(a)
+    if dtype is not None:
+        a = ew.convert_element_type(a, _dt(dtype), False)
+    elif av.dtype == np.bool_:
+        a = ew.convert_element_type(a, dtypes.default_int(), False)
+    if axis is None:
+        a = sh.reshape(a, (av.size,))
+        axis = 0
+    return rd.cumsum(a, _axes(axis, get_aval(a).ndim)[0])
+
+
+def count_nonzero(a, axis=None, keepdims=False):
+    return sum(not_equal(a, 0), axis, keepdims=keepdims)
