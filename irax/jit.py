@@ -29,6 +29,7 @@ import numpy as np
 
 from . import tree_util
 from .tracer import core, dtypes, jit_call
+from .tracer.api_extra import flags as _flags
 from .tracer.core import Array, ClosedJaxpr, EvalTrace, ShapedArray, ShapeDtypeStruct, Tracer
 from .tracer.partial_eval import convert_constvars, trace_to_jaxpr
 
@@ -410,6 +411,8 @@ class JitFunction:
 
     # -- call
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if _flags.disable_jit:   # irax.disable_jit(): run the Python function as it is
+            return self._fun(*args, **kwargs)
         if type(core._state.trace) is not EvalTrace:
             return self._call_traced(args, kwargs)
         if not kwargs and not self._has_static:

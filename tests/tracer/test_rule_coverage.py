@@ -31,6 +31,9 @@ LINEAR = {
     # control flow: linear in the operands whose body computation is linear (the tangent
     # part of a linearized loop/branch), so reverse mode transposes them
     "cond", "scan",
+    # call-like: checkpoint's body (linear in its tangent inputs) and the linear solve
+    # (linear in b)
+    "remat", "custom_linear_solve",
 }
 
 # Primitives whose outputs are not differentiable (integer/bool results, or no inputs):

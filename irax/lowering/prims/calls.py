@@ -10,12 +10,15 @@
                                      inputs through an optimization barrier, so the compiler
                                      cannot merge it with the forward computation
   name (checkpoint_name)             the identity
+  custom_linear_solve                the solve jaxpr, inlined (its derivatives were taken
+                                     implicitly by the transformations)
 """
 from __future__ import annotations
 
 from typing import Any
 
 from ...tracer import custom, jit_call, remat
+from ...tracer.prims import linear_solve
 from ...tracer.core import ClosedJaxpr
 from ..context import RuleContext
 from ..emitter import aval_type
@@ -50,6 +53,15 @@ def _name(ctx: RuleContext, x: str, *, name: str) -> str:
     return x
 
 
+def _linear_solve(ctx: RuleContext, *args: str, const_lengths: tuple[int, ...], solve,
+                  **jaxprs: Any) -> list[str]:
+    skip = const_lengths[0] + const_lengths[1]
+    n_solve = const_lengths[2]
+    n_consts = sum(const_lengths)
+    operands = [*args[skip:skip + n_solve], *args[n_consts:]]
+    return lower_subjaxpr(ctx, solve, operands)
+
+
 # ---------------------------------------------------------------------------
 # Registration
 
@@ -59,3 +71,4 @@ register_lowering(custom.custom_lin, _custom_lin)
 register_lowering(jit_call.jit_call_p, _jit_call)
 register_lowering(remat.remat_p, _remat)
 register_lowering(remat.name_p, _name)
+register_lowering(linear_solve.linear_solve_p, _linear_solve)
