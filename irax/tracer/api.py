@@ -157,7 +157,7 @@ def vjp(fun: Callable, *primals: Any, has_aux: bool = False):
     out, linear, nonzero = linearize_flat(flat, p_leaves)
     pullback = _VjpPullback(_fname(fun), linear.jaxpr, nonzero, store.tree,
                             [get_aval(o) for o in out], p_tree, in_avals)
-    vjp_fun = VjpFunction(pullback, linear.consts)
+    vjp_fun = VjpFunction(pullback, [_as_array(c) for c in linear.consts])
     out_tree = store.tree
 
     primal_out = tree_util.tree_unflatten(out_tree, [_as_array(o) for o in out])

@@ -154,6 +154,45 @@ def test_sixteen_layer_mlp_residual_memory():
     assert size_whole * 6 < size_plain
     # everything saveable stores what no checkpoint stores
     assert (n_every, size_every) == (n_plain, size_plain)
+    # dots saveable: each layer's matrix product instead of its activations
+    n_dots, size_dots, src_dots = stats(irax.checkpoint(_mlp, policy=P.dots_saveable))
+    assert src_dots.count("output of dot_general") == 16
+    assert (n_dots, size_dots) == (49, 16 * (256 + 64 + 8) + 256)
+
+
+def test_sixteen_layer_mlp_residuals_as_jax_counts_them():
+    jax = pytest.importorskip("jax")
+    from jax._src.ad_checkpoint import saved_residuals as jax_saved_residuals
+    jjnp, jp = jax.numpy, jax.checkpoint_policies
+    rng = np.random.default_rng(0)
+    params = [(rng.normal(size=(8, 8)).astype(np.float32),
+               rng.normal(size=(8,)).astype(np.float32)) for _ in range(16)]
+    x = rng.normal(size=(32, 8)).astype(np.float32)
+
+    def mlp(np_, params, x, wrap):
+        for w, b in params:
+            x = wrap(lambda x, w, b: np_.tanh(x @ w + b))(x, w, b)
+        return np_.sum(x * x)
+
+    def layerwise(ckpt, **kw):
+        return lambda f: ckpt(f, **kw)
+    cases = [
+        (lambda f: f, lambda f: f),
+        (irax.checkpoint, jax.checkpoint),
+        (layerwise(irax.checkpoint, policy=P.dots_saveable),
+         layerwise(jax.checkpoint, policy=jp.dots_saveable)),
+    ]
+    for ours, theirs in cases:
+        got = saved_residuals(lambda p, x: mlp(jnp, p, x, ours), params, x)
+        want = jax_saved_residuals(lambda p, x: mlp(jjnp, p, x, theirs), params, x)
+        assert sorted(a.shape for a, _ in got) == sorted(a.shape for a, _ in want)
+    for policy, jpolicy in [(None, None), (P.dots_saveable, jp.dots_saveable),
+                            (P.everything_saveable, jp.everything_saveable)]:
+        got = saved_residuals(irax.checkpoint(lambda p, x: mlp(jnp, p, x, lambda f: f),
+                                              policy=policy), params, x)
+        want = jax_saved_residuals(jax.checkpoint(
+            lambda p, x: mlp(jjnp, p, x, lambda f: f), policy=jpolicy), params, x)
+        assert sorted(a.shape for a, _ in got) == sorted(a.shape for a, _ in want)
 
 
 def test_sixteen_layer_mlp_gradients_match_jax():
