@@ -57,6 +57,59 @@ def test_grad_and_grad_of_grad_match_analytic():
     np.testing.assert_allclose(np.asarray(h(xs)), want, rtol=1e-5, atol=1e-6)
 
 
+def test_linearized_function_recomputes(monkeypatch):
+    """As JAX: the forward pass of linearize computes sin twice; the linear function
+    recomputes sin(x) once and both cosines (nothing but x was stored)."""
+    from irax.tracer import core
+    calls = {"sin": 0, "cos": 0}
+    for p in list(core.impl_rules):
+        if p.name in calls:
+            def counted(*a, _rule=core.impl_rules[p], _name=p.name, **k):
+                calls[_name] += 1
+                return _rule(*a, **k)
+            monkeypatch.setitem(core.impl_rules, p, counted)
+    g = irax.checkpoint(lambda x: (jnp.sin(jnp.sin(x)), 3.0))
+    out, f_lin = irax.linearize(lambda x: g(x)[0], 2.0)
+    assert calls == {"sin": 2, "cos": 0}
+    calls.update(sin=0, cos=0)
+    np.testing.assert_allclose(float(f_lin(3.0)), np.cos(np.sin(2.0)) * np.cos(2.0) * 3.0,
+                               rtol=1e-6)
+    assert calls == {"sin": 1, "cos": 2}
+    # nested checkpoints: the backward pass recomputes each level once
+    inner = irax.checkpoint(jnp.sin)
+    _, pullback = irax.vjp(irax.checkpoint(lambda x: jnp.sin(inner(x))), 0.5)
+    calls.update(sin=0, cos=0)
+    (ct,) = pullback(1.0)
+    assert calls == {"sin": 1, "cos": 2}
+    np.testing.assert_allclose(float(ct), np.cos(np.sin(0.5)) * np.cos(0.5), rtol=1e-6)
+
+
+def test_linearized_scan_recomputes_inside_its_body():
+    def f(x):
+        return lax.scan(irax.checkpoint(lambda c, _: (jnp.sin(c), None)), x,
+                        np.arange(3.0, dtype=np.float32))[0]
+    for lin in (irax.linearize(f, 4.0)[1], irax.vjp(f, 4.0)[1]):
+        jaxpr = irax.make_jaxpr(lin)(1.0)
+        (eqn,) = jaxpr.jaxpr.eqns
+        assert eqn.primitive.name == "scan" and " cos " in str(eqn.params["jaxpr"])
+
+
+def test_free_variables_and_no_arguments():
+    def plain(x):
+        y = 2 * jnp.sin(x)
+        return jnp.cos(x) * jnp.sin(y)
+
+    def ckpt(x):
+        y = 2 * jnp.sin(x)   # a value of the enclosing linearize, closed over
+        return irax.checkpoint(lambda x: jnp.cos(x) * jnp.sin(y))(x)
+    x = 2.0
+    want = (-np.sin(x) * np.sin(2 * np.sin(x)) +
+            np.cos(x) * np.cos(2 * np.sin(x)) * 2 * np.cos(x)) * 3.0
+    np.testing.assert_allclose(float(irax.linearize(ckpt, x)[1](3.0)), want, rtol=1e-6)
+    np.testing.assert_allclose(float(irax.linearize(plain, x)[1](3.0)), want, rtol=1e-6)
+    assert int(irax.jit(lambda x: irax.checkpoint(lambda: 2 * x)())(3)) == 6
+
+
 def _net(x, w):
     y = checkpoint_name(jnp.tanh(x @ w), "y")
     z = checkpoint_name(jnp.sin(y) * x, "z")
