@@ -1,0 +1,867 @@
+"""irax.numpy array manipulation extras: pad (every NumPy mode but median), roll, rot90,
+fliplr/flipud, grids (meshgrid, mgrid, ogrid, indices), differences, kron, block and the
+stack/split variants, index arithmetic (tril/triu/diag indices, unravel/ravel_multi_index),
+put_along_axis, apply_along_axis, vectorize, cross.
+
+Built from the primitives of the sections before it; nothing here adds a primitive."""
+from __future__ import annotations
+
+import builtins
+import functools
+import math
+import operator
+import re
+import numpy as np
+
+from ..tracer import api, core, dtypes
+from ..tracer.core import Array, Tracer, get_aval
+from ..tracer.prims import elementwise as ew
+from ..tracer.prims import shape as sh
+from ._core import _axis, _broadcast_shapes, _dt, _promote, _static, asarray, broadcast_to
+from .creation import arange, linspace, zeros_like
+from .elementwise import clip, multiply, not_equal, remainder, round, subtract, where
+from .reductions import max as _max, mean as _mean, min as _min
+from .shapes import (concatenate, expand_dims, flip, moveaxis, ravel, reshape, split, stack,
+                     swapaxes, vstack)
+from .indexing import getitem
+
+
+def _slice_along(x, axis: int, start: int, stop: int):
+    a = get_aval(x)
+    lo, hi = [0] * a.ndim, list(a.shape)
+    lo[axis], hi[axis] = start, stop
+    return sh.slice_(x, lo, hi)
+
+
+def _with_axis_size(shape, axis: int, n: int):
+    shape = list(shape)
+    shape[axis] = n
+    return tuple(shape)
+
+
+# ---------------------------------------------------------------------------
+# pad
+
+
+def _pairs(value, nd: int, what: str):
+    """NumPy's pad-argument forms (scalar, (v,), (before, after), per-axis pairs) as an
+    (nd, 2) array."""
+    arr = np.asarray(value)
+    try:
+        return np.broadcast_to(arr, (nd, 2))
+    except ValueError:
+        raise ValueError(f"{what} given as {value!r} cannot be broadcast to ({nd}, 2): give a "
+                         f"number, a (before, after) pair, or one pair per axis") from None
+
+
+def _pad_widths(pad_width, nd: int):
+    if isinstance(pad_width, (Tracer, Array)):
+        pad_width = _static(pad_width, "irax.numpy.pad pad_width")
+    arr = np.asarray(pad_width)
+    if arr.dtype.kind not in "iu" and arr.size:
+        raise TypeError(f"`pad_width` must be of integral type, got {pad_width!r}")
+    widths = _pairs(arr.astype(np.int64), nd, "pad_width")
+    if (widths < 0).any():
+        raise ValueError(f"index can't contain negative values (pad_width={pad_width!r})")
+    return [(int(lo), int(hi)) for lo, hi in widths]
+
+
+def _value_pairs(values, nd: int, dtype, what: str):
+    """Per-axis (before, after) values (maybe traced), cast to the array's dtype."""
+    v = asarray(values)
+    if get_aval(v).ndim == 0:
+        v = ew.convert_element_type(v, dtype, False)
+        return [(v, v)] * nd
+    if isinstance(values, (Tracer, Array)):
+        shape = get_aval(v).shape
+        try:
+            _broadcast_shapes(shape, (nd, 2))
+        except ValueError:
+            raise ValueError(f"{what} of shape {shape} cannot be broadcast to ({nd}, 2)") \
+                from None
+        v = broadcast_to(v, (nd, 2))
+    else:
+        v = asarray(_pairs(np.asarray(values), nd, what).copy())
+    v = ew.convert_element_type(v, dtype, False)
+    return [(getitem(v, (i, 0)), getitem(v, (i, 1))) for i in range(nd)]
+
+
+def _block_of(value, shape):
+    """A block of `shape` filled with a scalar value (maybe traced)."""
+    return sh.broadcast_to_rank_shape(value, shape)
+
+
+def _pad_constant(x, axis, lo, hi, before, after):
+    a = get_aval(x)
+    parts = []
+    if lo:
+        parts.append(_block_of(before, _with_axis_size(a.shape, axis, lo)))
+    parts.append(x)
+    if hi:
+        parts.append(_block_of(after, _with_axis_size(a.shape, axis, hi)))
+    return sh.concatenate(parts, axis)
+
+
+def _pad_edge(x, axis, lo, hi):
+    a = get_aval(x)
+    n = a.shape[axis]
+    first = _slice_along(x, axis, 0, 1)
+    last = _slice_along(x, axis, n - 1, n)
+    return sh.concatenate(
+        ([_block_of(first, _with_axis_size(a.shape, axis, lo))] if lo else []) + [x]
+        + ([_block_of(last, _with_axis_size(a.shape, axis, hi))] if hi else []), axis)
+
+
+def _pad_reflect(x, axis, lo, hi, include_edge: bool, odd: bool):
+    """Mirror the array at its ends (about the edge element for 'reflect', including it for
+    'symmetric'). A pad wider than the array is filled in passes, each mirroring what is
+    already there, in whole periods of the original length, as NumPy does."""
+    n = get_aval(x).shape[axis]
+    e = 1 if include_edge else 0
+    while lo > 0 or hi > 0:
+        filled = get_aval(x).shape[axis]
+        usable = filled // n * n if include_edge else (filled - 1) // (n - 1) * (n - 1)
+        parts = []
+        if lo > 0:
+            c = builtins.min(usable, lo)
+            chunk = sh.rev(_slice_along(x, axis, 1 - e, c + 1 - e), (axis,))
+            if odd:
+                chunk = _odd(chunk, _slice_along(x, axis, 0, 1))
+            parts.append(chunk)
+            lo -= c
+        parts.append(x)
+        if hi > 0:
+            c = builtins.min(usable, hi)
+            chunk = sh.rev(_slice_along(x, axis, filled - 1 - c + e, filled - 1 + e), (axis,))
+            if odd:
+                chunk = _odd(chunk, _slice_along(x, axis, filled - 1, filled))
+            parts.append(chunk)
+            hi -= c
+        x = sh.concatenate(parts, axis)
+    return x
+
+
+def _odd(chunk, edge):
+    """reflect_type='odd': values continue through the edge (2 * edge - mirrored)."""
+    edge = _block_of(edge, get_aval(chunk).shape)
+    return ew.sub(ew.add(edge, edge), chunk)
+
+
+def _pad_wrap(x, axis, lo, hi):
+    n = get_aval(x).shape[axis]
+    while lo > 0 or hi > 0:
+        filled = get_aval(x).shape[axis]
+        period = filled // n * n
+        parts = []
+        if lo > 0:
+            c = builtins.min(period, lo)
+            parts.append(_slice_along(x, axis, period - c, period))
+            lo -= c
+        parts.append(x)
+        if hi > 0:
+            c = builtins.min(period, hi)
+            parts.append(_slice_along(x, axis, filled - period, filled - period + c))
+            hi -= c
+        x = sh.concatenate(parts, axis)
+    return x
+
+
+def _ramp(edge, end, width, axis, nd, dtype, rising: bool):
+    """width values from `end` towards `edge` (edge excluded), along `axis`."""
+    fdt = dtype if dtype.kind in "fc" else dtypes.default_float()
+    steps = np.arange(width, dtype=np.float64) / width
+    if not rising:
+        steps = steps[::-1].copy()
+    t = Array(steps.reshape(_with_axis_size((1,) * nd, axis, width)).astype(fdt))
+    edge_f = ew.convert_element_type(edge, fdt, False)
+    end_f = ew.convert_element_type(end, fdt, False)
+    shape = _with_axis_size(get_aval(edge).shape, axis, width)
+    t = _block_of(t, shape)
+    edge_f, end_f = _block_of(edge_f, shape), _block_of(end_f, shape)
+    out = ew.add(end_f, ew.mul(ew.sub(edge_f, end_f), t))
+    if dtype.kind in "iu":
+        out = ew.floor_p.bind(out)
+    return ew.convert_element_type(out, dtype, False)
+
+
+def _pad_linear_ramp(x, axis, lo, hi, end_lo, end_hi):
+    a = get_aval(x)
+    n = a.shape[axis]
+    parts = []
+    if lo:
+        parts.append(_ramp(_slice_along(x, axis, 0, 1), end_lo, lo, axis, a.ndim, a.dtype, True))
+    parts.append(x)
+    if hi:
+        parts.append(_ramp(_slice_along(x, axis, n - 1, n), end_hi, hi, axis, a.ndim, a.dtype,
+                           False))
+    return sh.concatenate(parts, axis)
+
+
+_STATS = {"maximum": _max, "minimum": _min, "mean": _mean}
+
+
+def _pad_stat(x, axis, lo, hi, mode, length_lo, length_hi):
+    a = get_aval(x)
+    n = a.shape[axis]
+    stat = _STATS[mode]
+
+    def value(start, stop):
+        v = stat(_slice_along(x, axis, start, stop), axis=axis, keepdims=True)
+        if mode == "mean" and a.dtype.kind in "iub":
+            v = round(v)
+        return ew.convert_element_type(v, a.dtype, False)
+    parts = []
+    if lo:
+        s = n if length_lo is None else builtins.min(builtins.max(length_lo, 1), n)
+        parts.append(_block_of(value(0, s), _with_axis_size(a.shape, axis, lo)))
+    parts.append(x)
+    if hi:
+        s = n if length_hi is None else builtins.min(builtins.max(length_hi, 1), n)
+        parts.append(_block_of(value(n - s, n), _with_axis_size(a.shape, axis, hi)))
+    return sh.concatenate(parts, axis)
+
+
+_PAD_KWARGS = {"constant": {"constant_values"}, "edge": set(), "empty": set(),
+               "wrap": set(), "reflect": {"reflect_type"}, "symmetric": {"reflect_type"},
+               "linear_ramp": {"end_values"}, "maximum": {"stat_length"},
+               "minimum": {"stat_length"}, "mean": {"stat_length"}, "median": {"stat_length"}}
+
+
+def pad(array, pad_width, mode="constant", **kwargs):
+    x = asarray(array)
+    a = get_aval(x)
+    nd = a.ndim
+    if callable(mode):
+        raise NotImplementedError("irax.numpy.pad with a function as mode is not supported")
+    if mode not in _PAD_KWARGS:
+        raise ValueError(f"Unimplemented padding mode '{mode}' for np.pad.")
+    unknown = set(kwargs) - _PAD_KWARGS[mode]
+    if unknown:
+        raise ValueError(f"unsupported keyword arguments for mode '{mode}': {unknown}")
+    if mode == "median":
+        raise NotImplementedError("irax.numpy.pad mode='median' is not supported (it needs a "
+                                  "sort); use 'mean', 'maximum' or 'minimum'")
+    widths = _pad_widths(pad_width, nd)
+    if mode in ("constant", "empty"):
+        values = kwargs.get("constant_values", 0) if mode == "constant" else 0
+        pairs = _value_pairs(values, nd, a.dtype, "constant_values")
+        if builtins.all(p[0] is pairs[0][0] and p[1] is pairs[0][0] for p in pairs) and nd:
+            # one scalar for every side: a single lax-style pad
+            return sh.pad(x, pairs[0][0], tuple((lo, hi, 0) for lo, hi in widths))
+        for ax, ((lo, hi), (before, after)) in enumerate(zip(widths, pairs)):
+            if lo or hi:
+                x = _pad_constant(x, ax, lo, hi, before, after)
+        return x
+    for ax, (lo, hi) in enumerate(widths):
+        if (lo or hi) and a.shape[ax] == 0:
+            raise ValueError(f"can't extend empty axis {ax} using modes other than 'constant' "
+                             "or 'empty'")
+    if mode == "reflect" or mode == "symmetric":
+        reflect_type = kwargs.get("reflect_type", "even")
+        if reflect_type not in ("even", "odd"):
+            raise ValueError(f"reflect_type must be 'even' or 'odd', got {reflect_type!r}")
+    if mode == "linear_ramp":
+        ends = _value_pairs(kwargs.get("end_values", 0), nd, a.dtype, "end_values")
+    if mode in _STATS:
+        lengths = kwargs.get("stat_length")
+        if lengths is not None:
+            lengths = _pairs(np.asarray(lengths), nd, "stat_length")
+            if (lengths < 0).any():
+                raise ValueError(f"index can't contain negative values (stat_length="
+                                 f"{kwargs['stat_length']!r})")
+            if (lengths == 0).any():
+                raise ValueError("stat_length of 0 yields no value for padding")
+    for ax, (lo, hi) in enumerate(widths):
+        if not (lo or hi):
+            continue
+        if mode == "edge" or (mode in ("reflect", "symmetric") and get_aval(x).shape[ax] == 1):
+            x = _pad_edge(x, ax, lo, hi)
+        elif mode in ("reflect", "symmetric"):
+            x = _pad_reflect(x, ax, lo, hi, mode == "symmetric", reflect_type == "odd")
+        elif mode == "wrap":
+            x = _pad_wrap(x, ax, lo, hi)
+        elif mode == "linear_ramp":
+            x = _pad_linear_ramp(x, ax, lo, hi, *ends[ax])
+        else:
+            llo, lhi = (None, None) if lengths is None else (int(lengths[ax][0]),
+                                                             int(lengths[ax][1]))
+            x = _pad_stat(x, ax, lo, hi, mode, llo, lhi)
+    return x
+
+
+# ---------------------------------------------------------------------------
+# rolls, rotations, flips
+
+
+def _roll_static(x, shift: int, axis: int):
+    n = get_aval(x).shape[axis]
+    if n == 0:
+        return x
+    s = shift % n
+    if s == 0:
+        return x
+    return sh.concatenate([_slice_along(x, axis, n - s, n), _slice_along(x, axis, 0, n - s)],
+                          axis)
+
+
+def _roll_traced(x, shift, axis: int):
+    a = get_aval(x)
+    n = a.shape[axis]
+    if n == 0:
+        return x
+    shift = ew.convert_element_type(shift, dtypes.default_int(), False)
+    start = remainder(ew.sub(ew.full_like_scalar(shift, n), remainder(shift, n)), n)
+    doubled = sh.concatenate([x, x], axis)
+    zero = sh.full((), 0, get_aval(start).dtype)
+    starts = [start if i == axis else zero for i in range(a.ndim)]
+    return sh.dynamic_slice_p.bind(doubled, *starts, slice_sizes=a.shape)
+
+
+def roll(a, shift, axis=None):
+    x = asarray(a)
+    if axis is None:
+        shape = get_aval(x).shape
+        return reshape(roll(ravel(x), shift, 0), shape)
+    nd = get_aval(x).ndim
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    concrete = core.concrete_or_none(shift)
+    if concrete is not None and not isinstance(shift, Tracer):
+        shifts = np.broadcast_to(np.asarray(concrete).astype(np.int64), (len(axes),)) \
+            if np.ndim(concrete) <= 1 else None
+        if shifts is None or np.ndim(concrete) == 1 and len(concrete) not in (1, len(axes)):
+            raise ValueError(f"roll: shift {concrete!r} does not match axis {axis!r}")
+        for s, ax in zip(shifts, axes):
+            x = _roll_static(x, int(s), _axis(ax, nd))
+        return x
+    shift = asarray(shift)
+    sa = get_aval(shift)
+    if sa.dtype.kind not in "iu":
+        raise TypeError(f"roll: shift must be integers, got {sa.dtype.name}")
+    if sa.ndim > 1 or sa.ndim == 1 and sa.shape[0] not in (1, len(axes)):
+        raise ValueError(f"roll: shift of shape {sa.shape} does not match axis {axis!r}")
+    shifts = [shift if sa.ndim == 0 else getitem(shift, i if sa.shape[0] > 1 else 0)
+              for i in range(len(axes))]
+    for s, ax in zip(shifts, axes):
+        x = _roll_traced(x, s, _axis(ax, nd))
+    return x
+
+
+def rot90(m, k: int = 1, axes=(0, 1)):
+    m = asarray(m)
+    nd = get_aval(m).ndim
+    axes = tuple(axes)
+    if len(axes) != 2:
+        raise ValueError("len(axes) must be 2.")
+    if nd < 2:
+        raise ValueError(f"rot90 requires an array of at least 2 dimensions, got {nd}")
+    a0, a1 = _axis(axes[0], nd), _axis(axes[1], nd)
+    if a0 == a1:
+        raise ValueError("Axes must be different.")
+    k = operator.index(_static(k, "irax.numpy.rot90 k")) % 4
+    if k == 0:
+        return m
+    if k == 2:
+        return flip(flip(m, a0), a1)
+    if k == 1:
+        return swapaxes(flip(m, a1), a0, a1)
+    return flip(swapaxes(m, a0, a1), a1)
+
+
+def fliplr(m):
+    m = asarray(m)
+    if get_aval(m).ndim < 2:
+        raise ValueError("fliplr requires an array of at least 2 dimensions, got "
+                         f"{get_aval(m).ndim}")
+    return flip(m, 1)
+
+
+def flipud(m):
+    m = asarray(m)
+    if get_aval(m).ndim < 1:
+        raise ValueError("flipud requires an array of at least 1 dimension, got 0")
+    return flip(m, 0)
+
+
+# ---------------------------------------------------------------------------
+# grids
+
+
+def meshgrid(*xi, copy: bool = True, sparse: bool = False, indexing: str = "xy"):
+    if indexing not in ("xy", "ij"):
+        raise ValueError(f"Valid values for indexing are 'xy' and 'ij', got {indexing!r}")
+    args = [asarray(x) for x in xi]
+    if builtins.any(get_aval(x).ndim != 1 for x in args):
+        raise ValueError("Arguments to irax.numpy.meshgrid must be 1D, got shapes "
+                         f"{[get_aval(x).shape for x in args]}")
+    sizes = [get_aval(x).shape[0] for x in args]
+    # 'xy' indexing swaps the first two output axes (Cartesian, as in plotting)
+    order = list(range(len(args)))
+    if indexing == "xy" and len(args) >= 2:
+        order[0], order[1] = 1, 0
+    out = []
+    for i, x in enumerate(args):
+        pos = order.index(i)
+        shape = [1 if sparse else sizes[j] for j in order]
+        shape[pos] = sizes[i]
+        out.append(sh.broadcast_in_dim(x, tuple(shape), (pos,)))
+    return out
+
+
+def _grid_axis(s: slice):
+    start = 0 if s.start is None else s.start
+    step = 1 if s.step is None else s.step
+    stop = s.stop
+    for v in (start, stop, step):
+        if isinstance(v, (Tracer, Array)):
+            _static(v, "irax.numpy.mgrid / ogrid")
+    if isinstance(step, complex):
+        return linspace(start, stop, int(builtins.abs(step)), endpoint=True)
+    return arange(start, stop, step)
+
+
+class _Grid:
+    def __init__(self, sparse: bool, name: str):
+        self.sparse = sparse
+        self.name = name
+
+    def __getitem__(self, key):
+        if isinstance(key, slice):
+            return _grid_axis(key)
+        if not isinstance(key, tuple) or not builtins.all(isinstance(k, slice) for k in key):
+            raise IndexError(f"irax.numpy.{self.name} takes slices, got {key!r}")
+        axes = [_grid_axis(k) for k in key]
+        dt, _ = dtypes.result_type(*[(get_aval(a).dtype, False) for a in axes])
+        axes = [ew.convert_element_type(a, dt, False) for a in axes]
+        grids = meshgrid(*axes, sparse=self.sparse, indexing="ij")
+        return grids if self.sparse else stack(grids)
+
+
+mgrid = _Grid(False, "mgrid")
+ogrid = _Grid(True, "ogrid")
+
+
+def indices(dimensions, dtype=None, sparse: bool = False):
+    dims = tuple(operator.index(d) for d in dimensions)
+    dt = _dt(dtype) or dtypes.default_int()
+    nd = len(dims)
+    out = []
+    for i, n in enumerate(dims):
+        if sparse:
+            out.append(sh.iota(dt, tuple(n if j == i else 1 for j in range(nd)), i))
+        else:
+            out.append(sh.iota(dt, dims, i))
+    if sparse:
+        return tuple(out)
+    return stack(out) if out else sh.full((0,), 0, dt)
+
+
+# ---------------------------------------------------------------------------
+# differences and products of arrays
+
+
+def diff(a, n: int = 1, axis: int = -1, prepend=None, append=None):
+    x = asarray(a)
+    n = operator.index(n)
+    if n == 0:
+        return x
+    if n < 0:
+        raise ValueError(f"order must be non-negative but got {n}")
+    nd = get_aval(x).ndim
+    if nd == 0:
+        raise ValueError(f"diff requires input that is at least one dimensional; got {a!r}")
+    axis = _axis(axis, nd)
+    def edge_block(extra):
+        e = asarray(extra)
+        if get_aval(e).ndim == 0:
+            e = broadcast_to(e, _with_axis_size(get_aval(x).shape, axis, 1))
+        return e
+    parts = ([edge_block(prepend)] if prepend is not None else []) + [x] + \
+        ([edge_block(append)] if append is not None else [])
+    if len(parts) > 1:
+        x = concatenate(parts, axis)
+    boolean = get_aval(x).dtype == np.bool_
+    for _ in range(n):
+        m = get_aval(x).shape[axis]
+        hi, lo = _slice_along(x, axis, 1, m), _slice_along(x, axis, 0, builtins.max(m - 1, 0))
+        x = not_equal(hi, lo) if boolean else subtract(hi, lo)
+    return x
+
+
+def ediff1d(ary, to_end=None, to_begin=None):
+    x = ravel(asarray(ary))
+    dt = get_aval(x).dtype
+    m = get_aval(x).shape[0]
+    out = subtract(_slice_along(x, 0, 1, m), _slice_along(x, 0, 0, builtins.max(m - 1, 0)))
+    if to_begin is not None:
+        out = concatenate([ravel(asarray(to_begin, dt)), out])
+    if to_end is not None:
+        out = concatenate([out, ravel(asarray(to_end, dt))])
+    return out
+
+
+def kron(a, b):
+    a, b = _promote_dtype_only(a, b)
+    na, nb = get_aval(a).ndim, get_aval(b).ndim
+    nd = builtins.max(na, nb)
+    a = reshape(a, (1,) * (nd - na) + get_aval(a).shape)
+    b = reshape(b, (1,) * (nd - nb) + get_aval(b).shape)
+    sa, sb = get_aval(a).shape, get_aval(b).shape
+    # a[i, None, j, None] * b[None, k, None, l] -> (i, k, j, l) -> (i*k, j*l)
+    a2 = reshape(a, tuple(v for s in sa for v in (s, 1)))
+    b2 = reshape(b, tuple(v for s in sb for v in (1, s)))
+    return reshape(multiply(a2, b2), tuple(x * y for x, y in zip(sa, sb)))
+
+
+def _promote_dtype_only(*xs):
+    xs = [asarray(x) for x in xs]
+    dt, weak = dtypes.result_type(*[(get_aval(x).dtype, get_aval(x).weak_type) for x in xs])
+    return [ew.convert_element_type(x, dt, weak) for x in xs]
+
+
+def cross(a, b, axisa: int = -1, axisb: int = -1, axisc: int = -1, axis=None):
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    a, b = _promote_dtype_only(a, b)
+    a, b = moveaxis(a, axisa, -1), moveaxis(b, axisb, -1)
+    na, nb = get_aval(a).shape[-1], get_aval(b).shape[-1]
+    if na not in (2, 3) or nb not in (2, 3):
+        raise ValueError("Dimension must be either 2 or 3 for cross product")
+
+    def comp(v, i, n):
+        return getitem(v, (Ellipsis, i)) if i < n else zeros_like(getitem(v, (Ellipsis, 0)))
+    a0, a1, a2 = (comp(a, i, na) for i in range(3))
+    b0, b1, b2 = (comp(b, i, nb) for i in range(3))
+    if na == 2 and nb == 2:
+        return subtract(multiply(a0, b1), multiply(a1, b0))
+    c = stack([subtract(multiply(a1, b2), multiply(a2, b1)),
+               subtract(multiply(a2, b0), multiply(a0, b2)),
+               subtract(multiply(a0, b1), multiply(a1, b0))], axis=-1)
+    return moveaxis(c, -1, axisc)
+
+
+# ---------------------------------------------------------------------------
+# index sets
+
+
+def _static_int(v, what):
+    return operator.index(_static(v, what) if isinstance(v, (Tracer, Array)) else v)
+
+
+def _index_pair(rows, cols):
+    it = dtypes.default_int()
+    return Array(np.asarray(rows, it)), Array(np.asarray(cols, it))
+
+
+def tril_indices(n, k=0, m=None):
+    n, k = _static_int(n, "tril_indices n"), _static_int(k, "tril_indices k")
+    m = n if m is None else _static_int(m, "tril_indices m")
+    return _index_pair(*np.tril_indices(n, k, m))
+
+
+def triu_indices(n, k=0, m=None):
+    n, k = _static_int(n, "triu_indices n"), _static_int(k, "triu_indices k")
+    m = n if m is None else _static_int(m, "triu_indices m")
+    return _index_pair(*np.triu_indices(n, k, m))
+
+
+def _matrix_shape(arr, name):
+    shape = get_aval(asarray(arr)).shape if not hasattr(arr, "shape") else tuple(arr.shape)
+    if len(shape) != 2:
+        raise ValueError(f"{name}: input array must be 2-d, got shape {shape}")
+    return shape
+
+
+def tril_indices_from(arr, k: int = 0):
+    n, m = _matrix_shape(arr, "tril_indices_from")
+    return tril_indices(n, k, m)
+
+
+def triu_indices_from(arr, k: int = 0):
+    n, m = _matrix_shape(arr, "triu_indices_from")
+    return triu_indices(n, k, m)
+
+
+def diag_indices(n: int, ndim: int = 2):
+    n, ndim = operator.index(n), operator.index(ndim)
+    if n < 0:
+        raise ValueError(f"n argument to diag_indices must be nonnegative, got {n}")
+    if ndim < 0:
+        raise ValueError(f"ndim argument to diag_indices must be nonnegative, got {ndim}")
+    return (arange(n),) * ndim
+
+
+def diag_indices_from(arr):
+    shape = get_aval(asarray(arr)).shape
+    if len(shape) < 2:
+        raise ValueError("input array must be at least 2-d")
+    if len(set(shape)) != 1:
+        raise ValueError("All dimensions of input must be of equal length")
+    return diag_indices(shape[0], len(shape))
+
+
+def unravel_index(indices, shape):
+    idx = asarray(indices)
+    ia = get_aval(idx)
+    if ia.dtype.kind not in "iu":
+        raise TypeError(f"unravel_index: indices must be integers, got {ia.dtype.name}")
+    shape = tuple(operator.index(s) for s in shape)
+    if builtins.any(s < 0 for s in shape):
+        raise ValueError(f"unravel_index: negative dimension in shape {shape}")
+    size = math.prod(shape)
+    # out-of-range indices are clipped into range (as JAX does); negatives count from the end
+    idx = where(ew.lt(idx, ew.full_like_scalar(idx, 0)), idx + size, idx)
+    idx = clip(idx, 0, builtins.max(size - 1, 0))
+    out = []
+    for s in reversed(shape):
+        out.append(remainder(idx, s) if s else idx)
+        idx = ew.div(idx, ew.full_like_scalar(idx, builtins.max(s, 1)))
+    return tuple(reversed(out))
+
+
+def ravel_multi_index(multi_index, dims, mode: str = "raise", order: str = "C", *, dtype=None):
+    dims = tuple(_static_int(d, "ravel_multi_index dims") for d in dims)
+    if len(multi_index) != len(dims):
+        raise ValueError(f"ravel_multi_index: {len(multi_index)} index arrays for {len(dims)} "
+                         "dimensions")
+    idx = _promote(*multi_index) if multi_index else []
+    for i in idx:
+        if get_aval(i).dtype.kind not in "iu":
+            raise TypeError("only int indices permitted")
+    if mode == "raise":
+        for i, d in zip(idx, dims):
+            v = core.concrete_or_none(i)
+            if v is None or isinstance(i, Tracer):
+                raise core.ConcretizationTypeError(
+                    "ravel_multi_index with mode='raise' needs concrete indices (it checks "
+                    "them); under jit use mode='wrap' or mode='clip'.")
+            if ((v < 0) | (v >= d)).any():
+                raise ValueError("invalid entry in coordinates array")
+    elif mode == "clip":
+        idx = [clip(i, 0, d - 1) for i, d in zip(idx, dims)]
+    elif mode == "wrap":
+        idx = [remainder(i, d) for i, d in zip(idx, dims)]
+    else:
+        raise ValueError(f"invalid mode={mode!r}. Expected 'raise', 'wrap', or 'clip'")
+    if order == "C":
+        strides = np.cumprod((1,) + dims[1:][::-1])[::-1]
+    elif order == "F":
+        strides = np.cumprod((1,) + dims[:-1])
+    else:
+        raise ValueError(f"invalid order={order!r}. Expected 'C' or 'F'")
+    dt = _dt(dtype) or (get_aval(idx[0]).dtype if idx else dtypes.default_int())
+    out = sh.full(get_aval(idx[0]).shape if idx else (), 0, dt)
+    for i, s in zip(idx, strides):
+        out = ew.add(out, ew.mul(ew.convert_element_type(i, dt), ew.full_like_scalar(out, int(s))))
+    return out
+
+
+# ---------------------------------------------------------------------------
+# stacking and splitting
+
+
+def atleast_3d(*arys):
+    out = []
+    for a in arys:
+        a = asarray(a)
+        s = get_aval(a).shape
+        shape = {0: (1, 1, 1), 1: (1,) + s + (1,), 2: s + (1,)}.get(len(s), s)
+        out.append(reshape(a, shape))
+    return out[0] if len(out) == 1 else out
+
+
+def column_stack(tup):
+    cols = []
+    for a in tup:
+        a = asarray(a)
+        nd = get_aval(a).ndim
+        cols.append(reshape(a, (-1, 1)) if nd < 2 else a)
+    return concatenate(cols, 1)
+
+
+def dstack(tup, dtype=None):
+    return concatenate([atleast_3d(a) for a in tup], 2, dtype)
+
+
+row_stack = vstack
+
+
+def hsplit(ary, indices_or_sections):
+    ary = asarray(ary)
+    nd = get_aval(ary).ndim
+    if nd == 0:
+        raise ValueError("hsplit only works on arrays of 1 or more dimensions")
+    return split(ary, indices_or_sections, 1 if nd > 1 else 0)
+
+
+def vsplit(ary, indices_or_sections):
+    ary = asarray(ary)
+    if get_aval(ary).ndim < 2:
+        raise ValueError("vsplit only works on arrays of 2 or more dimensions")
+    return split(ary, indices_or_sections, 0)
+
+
+def dsplit(ary, indices_or_sections):
+    ary = asarray(ary)
+    if get_aval(ary).ndim < 3:
+        raise ValueError("dsplit only works on arrays of 3 or more dimensions")
+    return split(ary, indices_or_sections, 2)
+
+
+def block(arrays):
+    def depth(x, where):
+        if isinstance(x, tuple):
+            raise TypeError(f"{where} is a tuple. Only lists can be used to arrange blocks, "
+                            "and block does not allow implicit conversion from tuple to array.")
+        if not isinstance(x, list):
+            return 0, builtins.max(get_aval(asarray(x)).ndim, 0)
+        if not x:
+            raise ValueError(f"List at {where} cannot be empty")
+        inner = [depth(v, f"{where}[{i}]") for i, v in enumerate(x)]
+        if len({d for d, _ in inner}) != 1:
+            raise ValueError(f"List depths are mismatched at {where}: found depths "
+                             f"{sorted({d for d, _ in inner})}")
+        return inner[0][0] + 1, builtins.max(n for _, n in inner)
+    list_depth, max_ndim = depth(arrays, "arrays")
+    nd = builtins.max(list_depth, max_ndim)
+
+    def build(x, level):
+        if not isinstance(x, list):
+            x = asarray(x)
+            s = get_aval(x).shape
+            return reshape(x, (1,) * (nd - len(s)) + s)
+        # the innermost lists join along the last axis, the outermost along -list_depth
+        return concatenate([build(v, level + 1) for v in x], nd - (list_depth - level))
+    return build(arrays, 0)
+
+
+# ---------------------------------------------------------------------------
+# per-axis application and scattering along an axis
+
+
+def put_along_axis(arr, indices, values, axis, inplace: bool = True, *, mode=None):
+    if inplace:
+        raise ValueError("irax.numpy.put_along_axis cannot modify arrays in-place, because "
+                         "irax arrays are immutable. Pass inplace=False to instead return an "
+                         "updated array.")
+    arr, idx = asarray(arr), asarray(indices)
+    shape = get_aval(arr).shape
+    if axis is None:
+        arr, idx, axis = ravel(arr), ravel(idx), 0
+    a, ia = get_aval(arr), get_aval(idx)
+    if ia.dtype.kind not in "iu":
+        raise TypeError(f"put_along_axis: indices must be integers, got {ia.dtype.name}")
+    if ia.ndim != a.ndim:
+        raise ValueError(f"put_along_axis: indices and arr must have the same number of "
+                         f"dimensions; {ia.ndim} vs {a.ndim}")
+    axis = _axis(axis, a.ndim)
+    other = _broadcast_shapes(_with_axis_size(ia.shape, axis, 1),
+                              _with_axis_size(a.shape, axis, 1))
+    target = _with_axis_size(other, axis, ia.shape[axis])
+    idx = sh.broadcast_to_rank_shape(idx, target)
+    n = a.shape[axis]
+    idx = where(ew.lt(idx, ew.full_like_scalar(idx, 0)), idx + n, idx)
+    # flat positions in arr of every (index, other coordinates) pair
+    it = get_aval(idx).dtype
+    strides = np.cumprod((1,) + a.shape[1:][::-1])[::-1]
+    flat = sh.full(target, 0, it)
+    for d in range(a.ndim):
+        coord = idx if d == axis else sh.iota(it, target, d)
+        flat = ew.add(flat, ew.mul(coord, sh.full(target, int(strides[d]), it)))
+    vals = broadcast_to(asarray(values, a.dtype), target)
+    out = ravel(arr).at[ravel(flat)].set(ravel(vals))
+    return reshape(out, shape)
+
+
+def apply_along_axis(func1d, axis: int, arr, *args, **kwargs):
+    arr = asarray(arr)
+    nd = get_aval(arr).ndim
+    axis = _axis(axis, nd)
+
+    def func(v):
+        return func1d(v, *args, **kwargs)
+    # map every axis but `axis`: those after it (result axes stay at the end), then before it
+    for i in range(1, nd - axis):
+        func = api.vmap(func, in_axes=i, out_axes=-1)
+    for _ in range(axis):
+        func = api.vmap(func, in_axes=0, out_axes=0)
+    return func(arr)
+
+
+_DIM = r"\w+"
+_CORE = rf"\((?:{_DIM}(?:,{_DIM})*)?\)"
+_SIGNATURE = rf"^{_CORE}(?:,{_CORE})*->{_CORE}(?:,{_CORE})*$"
+
+
+def _parse_signature(signature: str):
+    sig = signature.replace(" ", "")
+    if not re.match(_SIGNATURE, sig):
+        raise ValueError(f"not a valid gufunc signature: {signature}")
+    ins, outs = sig.split("->")
+    parse = lambda part: [tuple(re.findall(_DIM, g)) for g in re.findall(_CORE, part)]  # noqa: E731
+    return parse(ins), parse(outs)
+
+
+def vectorize(pyfunc, *, excluded=frozenset(), signature=None):
+    """A function that maps pyfunc over the leading (broadcast) axes of its arguments with
+    vmap; `signature` (e.g. "(n),(n)->()") names the core axes pyfunc itself consumes."""
+    if builtins.any(not isinstance(e, (str, int)) for e in excluded):
+        raise TypeError(f"irax.numpy.vectorize can only exclude integer or string arguments, "
+                        f"but excluded={excluded!r}")
+    if builtins.any(isinstance(e, int) and e < 0 for e in excluded):
+        raise ValueError(f"excluded={excluded!r} contains negative numbers")
+
+    @functools.wraps(pyfunc)
+    def wrapped(*args, **kwargs):
+        static_kw = {k: v for k, v in kwargs.items() if k in excluded}
+        dyn_kw = {k: v for k, v in kwargs.items() if k not in excluded}
+        dyn_pos = [i for i in range(len(args)) if i not in excluded and args[i] is not None]
+        names = list(dyn_kw)
+        dyn = [asarray(args[i]) for i in dyn_pos] + [asarray(dyn_kw[k]) for k in names]
+
+        def call(*vals):
+            full = list(args)
+            for i, v in zip(dyn_pos, vals):
+                full[i] = v
+            kw = dict(static_kw, **dict(zip(names, vals[len(dyn_pos):])))
+            return pyfunc(*full, **kw)
+        if signature is None:
+            core_dims = [()] * len(dyn)
+        else:
+            core_dims, _ = _parse_signature(signature)
+            if len(core_dims) != len(dyn):
+                raise TypeError(f"wrong number of positional arguments: expected "
+                                f"{len(core_dims)}, got {len(dyn)} (signature {signature!r})")
+        sizes = {}
+        loop_shapes = []
+        for x, dims in zip(dyn, core_dims):
+            s = get_aval(x).shape
+            if len(dims) > len(s):
+                raise ValueError(f"input with shape {s} does not have enough dimensions for "
+                                 f"its core dimensions {dims} (signature {signature!r})")
+            for name, n in zip(dims, s[len(s) - len(dims):]):
+                if sizes.setdefault(name, n) != n:
+                    raise ValueError(f"inconsistent size for core dimension {name!r}: "
+                                     f"{sizes[name]} vs {n} (signature {signature!r})")
+            loop_shapes.append(s[:len(s) - len(dims)])
+        loop = _broadcast_shapes(*loop_shapes) if loop_shapes else ()
+        # drop each argument's size-1 loop axes; vmap only the axes an argument really has
+        squeezed, filled = [], []
+        for x, ls in zip(dyn, loop_shapes):
+            full = (1,) * (len(loop) - len(ls)) + ls
+            filled.append(full)
+            squeezed.append(sh.squeeze(x, tuple(i for i, n in enumerate(ls) if n == 1)))
+        fn = call
+        expand = []
+        for d in reversed(range(len(loop))):
+            in_axes = tuple(None if f[d] == 1 else 0 for f in filled)
+            if builtins.all(a is None for a in in_axes):
+                expand.append(d)
+            else:
+                fn = api.vmap(fn, in_axes=in_axes)
+        out = fn(*squeezed)
+        if expand:
+            exp = sorted(expand)
+            out = tuple(expand_dims(o, exp) for o in out) if isinstance(out, tuple) else \
+                expand_dims(out, exp)
+        return out
+    return wrapped
