@@ -169,7 +169,7 @@ def _pad_wrap(x, axis, lo, hi):
 def _ramp(edge, end, width, axis, nd, dtype, rising: bool):
     """width values from `end` towards `edge` (edge excluded), along `axis`."""
     fdt = dtype if dtype.kind in "fc" else dtypes.default_float()
-    steps = np.arange(width, dtype=np.float64) / width
+    steps = np.arange(width, dtype=fdt) / np.asarray(width, fdt)
     if not rising:
         steps = steps[::-1].copy()
     t = Array(steps.reshape(_with_axis_size((1,) * nd, axis, width)).astype(fdt))
@@ -178,7 +178,8 @@ def _ramp(edge, end, width, axis, nd, dtype, rising: bool):
     shape = _with_axis_size(get_aval(edge).shape, axis, width)
     t = _block_of(t, shape)
     edge_f, end_f = _block_of(edge_f, shape), _block_of(end_f, shape)
-    out = ew.add(end_f, ew.mul(ew.sub(edge_f, end_f), t))
+    # end * (1 - t) + edge * t, rounded as JAX's linspace rounds
+    out = ew.add(ew.mul(end_f, ew.sub(ew.full_like_scalar(t, 1), t)), ew.mul(edge_f, t))
     if dtype.kind in "iu":
         out = ew.floor_p.bind(out)
     return ew.convert_element_type(out, dtype, False)

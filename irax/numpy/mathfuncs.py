@@ -365,7 +365,14 @@ def _typed(x):
         return dtypes.canonicalize(x.dtype), False
     if isinstance(x, (list, tuple)):
         return get_aval(asarray(x)).dtype, False
-    return dtypes.canonicalize(np.dtype(getattr(x, "dtype", x))), False
+    return dtypes.canonicalize(_as_dtype(x)), False
+
+
+def _as_dtype(d) -> np.dtype:
+    """np.dtype of a dtype specifier: a NumPy type, a string, a dtype, irax.numpy.float32."""
+    if isinstance(d, (type, str, np.dtype)):
+        return np.dtype(d)
+    return np.dtype(getattr(d, "dtype", d))
 
 
 def result_type(*args):
@@ -377,8 +384,7 @@ def result_type(*args):
 
 
 def promote_types(a, b):
-    return dtypes.result_type((np.dtype(getattr(a, "dtype", a)), False),
-                              (np.dtype(getattr(b, "dtype", b)), False))[0]
+    return dtypes.result_type((_as_dtype(a), False), (_as_dtype(b), False))[0]
 
 
 can_cast = np.can_cast

@@ -15,7 +15,7 @@ from ..tracer.prims import elementwise as ew
 from ..tracer.prims import indexing as ix
 from ..tracer.prims import shape as sh
 from ._core import _axes, _axis, _dt, _promote, _static, _to_float, asarray
-from .creation import linspace, ones_like, zeros
+from .creation import ones_like, zeros
 from .elementwise import (abs, clip, equal, isnan, logical_not, maximum, sqrt, square,
                           subtract, true_divide, where)
 from .reductions import all, argmax, argmin, cumsum, max, mean, min, prod, sum
@@ -389,7 +389,12 @@ def histogram_bin_edges(a, bins=10, range=None, weights=None):
     degenerate = equal(lo, hi)
     lo = where(degenerate, lo - 0.5, lo)
     hi = where(degenerate, hi + 0.5, hi)
-    return linspace(lo, hi, nbins + 1, dtype=dt)
+    # lo * (1 - t) + hi * t, t = i / nbins: the same rounding as JAX's edges (data on an
+    # edge then falls in the same bin)
+    t = ew.div(sh.iota(dt, (nbins,), 0), sh.full((nbins,), nbins, dt))
+    inner = ew.add(ew.mul(sh.broadcast_to_rank_shape(lo, (nbins,)), ew.sub(
+        sh.full((nbins,), 1, dt), t)), ew.mul(sh.broadcast_to_rank_shape(hi, (nbins,)), t))
+    return concatenate([inner, reshape(ew.convert_element_type(hi, dt, False), (1,))])
 
 
 def histogram(a, bins=10, range=None, weights=None, density=None):
