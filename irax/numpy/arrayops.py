@@ -67,22 +67,20 @@ def _pad_widths(pad_width, nd: int):
 
 
 def _value_pairs(values, nd: int, dtype, what: str):
-    """Per-axis (before, after) values (maybe traced), cast to the array's dtype."""
-    v = asarray(values)
-    if get_aval(v).ndim == 0:
-        v = ew.convert_element_type(v, dtype, False)
-        return [(v, v)] * nd
-    if isinstance(values, (Tracer, Array)):
-        shape = get_aval(v).shape
-        try:
-            _broadcast_shapes(shape, (nd, 2))
-        except ValueError:
-            raise ValueError(f"{what} of shape {shape} cannot be broadcast to ({nd}, 2)") \
-                from None
-        v = broadcast_to(v, (nd, 2))
-    else:
-        v = asarray(_pairs(np.asarray(values), nd, what).copy())
-    v = ew.convert_element_type(v, dtype, False)
+    """Per-axis (before, after) values (maybe traced), cast to the array's dtype; one scalar
+    for every side comes back as just that scalar."""
+    v = ew.convert_element_type(asarray(values), dtype, False)
+    shape = get_aval(v).shape
+    if not shape:
+        return v
+    try:
+        if len(shape) > 2:
+            raise ValueError
+        _broadcast_shapes(shape, (nd, 2))
+    except ValueError:
+        raise ValueError(f"{what} of shape {shape} cannot be broadcast to ({nd}, 2): give a "
+                         f"number, a (before, after) pair, or one pair per axis") from None
+    v = broadcast_to(v, (nd, 2))
     return [(getitem(v, (i, 0)), getitem(v, (i, 1))) for i in range(nd)]
 
 
@@ -246,9 +244,9 @@ def pad(array, pad_width, mode="constant", **kwargs):
     if mode in ("constant", "empty"):
         values = kwargs.get("constant_values", 0) if mode == "constant" else 0
         pairs = _value_pairs(values, nd, a.dtype, "constant_values")
-        if builtins.all(p[0] is pairs[0][0] and p[1] is pairs[0][0] for p in pairs) and nd:
+        if not isinstance(pairs, list):
             # one scalar for every side: a single lax-style pad
-            return sh.pad(x, pairs[0][0], tuple((lo, hi, 0) for lo, hi in widths))
+            return sh.pad(x, pairs, tuple((lo, hi, 0) for lo, hi in widths))
         for ax, ((lo, hi), (before, after)) in enumerate(zip(widths, pairs)):
             if lo or hi:
                 x = _pad_constant(x, ax, lo, hi, before, after)
@@ -263,6 +261,7 @@ def pad(array, pad_width, mode="constant", **kwargs):
             raise ValueError(f"reflect_type must be 'even' or 'odd', got {reflect_type!r}")
     if mode == "linear_ramp":
         ends = _value_pairs(kwargs.get("end_values", 0), nd, a.dtype, "end_values")
+        ends = ends if isinstance(ends, list) else [(ends, ends)] * nd
     if mode in _STATS:
         lengths = kwargs.get("stat_length")
         if lengths is not None:
@@ -471,6 +470,7 @@ def diff(a, n: int = 1, axis: int = -1, prepend=None, append=None):
     if nd == 0:
         raise ValueError(f"diff requires input that is at least one dimensional; got {a!r}")
     axis = _axis(axis, nd)
+
     def edge_block(extra):
         e = asarray(extra)
         if get_aval(e).ndim == 0:
