@@ -323,26 +323,27 @@ def roll(a, shift, axis=None):
         shape = get_aval(x).shape
         return reshape(roll(ravel(x), shift, 0), shape)
     nd = get_aval(x).ndim
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    axes = np.atleast_1d(np.asarray(axis))
     concrete = core.concrete_or_none(shift)
-    if concrete is not None and not isinstance(shift, Tracer):
-        shifts = np.broadcast_to(np.asarray(concrete).astype(np.int64), (len(axes),)) \
-            if np.ndim(concrete) <= 1 else None
-        if shifts is None or np.ndim(concrete) == 1 and len(concrete) not in (1, len(axes)):
-            raise ValueError(f"roll: shift {concrete!r} does not match axis {axis!r}")
-        for s, ax in zip(shifts, axes):
-            x = _roll_static(x, int(s), _axis(ax, nd))
+    static = concrete is not None and not isinstance(shift, Tracer)
+    n_shift = np.size(concrete) if static else get_aval(asarray(shift)).size
+    shift_ndim = np.ndim(concrete) if static else get_aval(asarray(shift)).ndim
+    # shifts and axes pair up NumPy-style: one may be a single value for all of the other
+    if shift_ndim > 1 or axes.ndim > 1 or (n_shift != len(axes) and 1 not in (n_shift, len(axes))):
+        raise ValueError(f"roll: shift {shift!r} and axis {axis!r} do not pair up (give one "
+                         "shift per axis, or a single shift or axis)")
+    count = builtins.max(n_shift, len(axes))
+    axes = [_axis(int(ax), nd) for ax in np.broadcast_to(axes, (count,))]
+    if static:
+        for s, ax in zip(np.broadcast_to(np.asarray(concrete).astype(np.int64), (count,)), axes):
+            x = _roll_static(x, int(s), ax)
         return x
     shift = asarray(shift)
-    sa = get_aval(shift)
-    if sa.dtype.kind not in "iu":
-        raise TypeError(f"roll: shift must be integers, got {sa.dtype.name}")
-    if sa.ndim > 1 or sa.ndim == 1 and sa.shape[0] not in (1, len(axes)):
-        raise ValueError(f"roll: shift of shape {sa.shape} does not match axis {axis!r}")
-    shifts = [shift if sa.ndim == 0 else getitem(shift, i if sa.shape[0] > 1 else 0)
-              for i in range(len(axes))]
-    for s, ax in zip(shifts, axes):
-        x = _roll_traced(x, s, _axis(ax, nd))
+    if get_aval(shift).dtype.kind not in "iu":
+        raise TypeError(f"roll: shift must be integers, got {get_aval(shift).dtype.name}")
+    for i, ax in enumerate(axes):
+        s = shift if shift_ndim == 0 else getitem(shift, i if n_shift > 1 else 0)
+        x = _roll_traced(x, s, ax)
     return x
 
 

@@ -20,6 +20,7 @@ from .elementwise import (abs, equal, exp2, floor_divide, isfinite, isinf, isnan
                           sqrt, where)
 from .reductions import all, any
 from .shapes import broadcast_arrays, ravel, reshape
+from .indexing import getitem
 
 
 # ---------------------------------------------------------------------------
@@ -328,9 +329,11 @@ def select(condlist, choicelist, default=0):
 def piecewise(x, condlist, funclist, *args, **kw):
     x = asarray(x)
     dt = get_aval(x).dtype
-    if isinstance(condlist, (Tracer, Array)) and get_aval(condlist).ndim <= get_aval(x).ndim \
-            or isinstance(condlist, (bool, np.bool_)):
-        condlist = [condlist]
+    if isinstance(condlist, (Tracer, Array, np.ndarray, bool, np.bool_)):
+        c = asarray(condlist, bool_)
+        # one condition shaped like x, or several stacked along a leading axis
+        condlist = [c] if get_aval(c).ndim <= get_aval(x).ndim else \
+            [getitem(c, i) for i in range(get_aval(c).shape[0])]
     conds = [asarray(c, bool_) for c in condlist]
     n = len(conds)
     if len(funclist) == n + 1:

@@ -106,6 +106,8 @@ CASES = [
     C("piecewise", lambda m, a: m.piecewise(a, [a < -0.5, a > 0.5],
                                            [lambda t: t ** 2, 3.0, lambda t: -t]), X),
     C("piecewise_no_default", lambda m, a: m.piecewise(a, [a < 0], [lambda t: 2 * t]), X),
+    C("piecewise_stacked_conditions", lambda m, a: m.piecewise(
+        a, m.stack([a < 0, a > 1]), [lambda t: t * 3, 2.0]), X),
     C("piecewise_int", lambda m, a: m.piecewise(a, [a < 0, a > 5], [1.5, 7]), XI),
     # pad: every mode and pad-width form, float and int
     # (NumPy's "empty" leaves memory uninitialised; JAX and irax fill zeros)
@@ -125,7 +127,10 @@ CASES = [
     # rolls, rotations, flips, grids
     *[C(f"roll_{i}", lambda m, a, s=s, ax=ax: m.roll(a, s, ax), X)
       for i, (s, ax) in enumerate([(2, None), (-3, 1), ((1, 2), (0, 1)), (5, 0), (-13, None)])],
+    C("roll_shifts_one_axis", lambda m, a: m.roll(a, (1, 2), 0), X),
+    C("roll_one_shift_axes", lambda m, a: m.roll(a, -1, (0, 1)), X),
     C("roll_array_shift", lambda m, a, s: m.roll(a, s, 1), X, np.int32(-3)),
+    C("roll_array_shifts", lambda m, a, s: m.roll(a, s, (1, 0)), X, np.int32([2, -1])),
     *[C(f"rot90_{k}", lambda m, a, k=k: m.rot90(a, k), X) for k in range(-1, 5)],
     C("rot90_axes", lambda m, a: m.rot90(a, 1, (2, 0)), X.reshape(3, 2, 2)),
     C("fliplr", lambda m, a: m.fliplr(a), X),
@@ -348,7 +353,7 @@ def test_dtype_queries():
 # The op-spec rows compile the differentiable functions (jit, grad, vmap); here the rest:
 # integer and bit-level functions, special values, data-dependent indices, loops.
 JIT_NAMES = """frexp ldexp_extremes gcd_zeros lcm right_shift_unsigned isin nan_to_num fmax
-isclose_special pad_edge_3_f32 pad_maximum_1_i32 pad_reflect_odd roll_array_shift
+isclose_special pad_edge_3_f32 pad_maximum_1_i32 pad_reflect_odd roll_array_shifts
 meshgrid_xy_True block_2x2 cumprod_int nanargmax_1 nanprod_0 cov_weights
 histogram_edges_weights_density histogram_range bincount_length interp_period
 interp_left_right unravel_index_clipped ravel_multi_index_wrap polyfit_weights_cov
