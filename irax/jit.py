@@ -11,7 +11,7 @@ tracing: key -> cached Compiled -> Executable.call -> results wrapped as irax.Ar
 device-resident buffers (which pass into the next call without a host round trip).
 
 Under a transformation (grad, vmap, an enclosing jit, ...) the call binds the `jit_call`
-primitive (irax/tracer/staging.py), whose rules keep the transformed function compiled.
+primitive (irax/tracer/jit_call.py), whose rules keep the transformed function compiled.
 """
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from . import tree_util
-from .tracer import core, dtypes, staging
+from .tracer import core, dtypes, jit_call
 from .tracer.core import Array, ClosedJaxpr, EvalTrace, ShapedArray, Tracer
 from .tracer.partial_eval import convert_constvars, trace_to_jaxpr
 
@@ -423,13 +423,13 @@ class JitFunction:
         avals = [_arg_aval(x) for x in leaves]
         closed, out_tree = self._trace(avals, tree, static_key)
         jaxpr, consts = self._const_free(closed)
-        outs = staging.jit_call_p.bind(*consts, *leaves, jaxpr=jaxpr, name=self._name,
+        outs = jit_call.jit_call_p.bind(*consts, *leaves, jaxpr=jaxpr, name=self._name,
                                        device=self.device)
         return tree_util.tree_unflatten(out_tree, outs)
 
     def _const_free(self, closed: ClosedJaxpr) -> tuple[ClosedJaxpr, list]:
         """(const-free jaxpr, consts), memoised per traced jaxpr so the jaxpr object (the
-        key of the derived-jaxpr memo in staging) stays the same across calls."""
+        key of the derived-jaxpr memo in tracer/jit_call.py) stays the same across calls."""
         hit = getattr(closed, "_irax_const_free", None)
         if hit is None:
             hit = convert_constvars(closed)
@@ -607,7 +607,7 @@ def _compile_jaxpr(jaxpr: ClosedJaxpr, name: str, device: str) -> Compiled:
     return Compiled(name, text, vmfb, key, device, jaxpr, [], tree, out_tree)
 
 
-staging.set_impl(_jit_call_impl)
+jit_call.set_impl(_jit_call_impl)
 
 
 # ---------------------------------------------------------------------------

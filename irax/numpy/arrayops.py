@@ -17,6 +17,7 @@ from ..tracer import api, core, dtypes
 from ..tracer.core import Array, Tracer, get_aval
 from ..tracer.prims import elementwise as ew
 from ..tracer.prims import shape as sh
+from ..tracer.prims import slicing
 from ._core import _axis, _broadcast_shapes, _dt, _promote, _static, asarray, broadcast_to
 from .creation import arange, linspace, zeros_like
 from .elementwise import clip, multiply, not_equal, remainder, round, subtract, where
@@ -314,7 +315,7 @@ def _roll_traced(x, shift, axis: int):
     doubled = sh.concatenate([x, x], axis)
     zero = sh.full((), 0, get_aval(start).dtype)
     starts = [start if i == axis else zero for i in range(a.ndim)]
-    return sh.dynamic_slice_p.bind(doubled, *starts, slice_sizes=a.shape)
+    return slicing.dynamic_slice_p.bind(doubled, *starts, slice_sizes=a.shape)
 
 
 def roll(a, shift, axis=None):

@@ -13,7 +13,6 @@ from ..tracer.core import Array, Tracer, get_aval
 from ..tracer.prims import bits
 from ..tracer.prims import elementwise as ew
 from ..tracer.prims import shape as sh
-from ..tracer.prims.control_flow import while_loop
 from ._core import _broadcast_shapes, _promote, _to_float, asarray, bool_
 from .elementwise import (abs, equal, exp2, floor_divide, isfinite, isinf, isnan, log1p,
                           logical_and, logical_or, maximum, multiply, negative, remainder,
@@ -256,24 +255,27 @@ def _check_integer(name, *xs):
             raise TypeError(f"{name} requires integer arguments, got {get_aval(x).dtype.name}")
 
 
+def _euclid_steps(dt: np.dtype) -> int:
+    """An upper bound on Euclid's steps for |values| < 2**bits: consecutive Fibonacci
+    numbers are the worst case, and F(k) > phi**(k - 2)."""
+    bits = dt.itemsize * 8
+    return int(math.ceil(bits * math.log(2) / math.log((1 + math.sqrt(5)) / 2))) + 2
+
+
 def gcd(x1, x2):
     x1, x2 = _promote(x1, x2)
     _check_integer("gcd", x1, x2)
     if get_aval(x1).dtype == np.bool_:
         x1, x2 = x1.astype(np.int32), x2.astype(np.int32)
     a, b = abs(x1), abs(x2)
-
-    # Euclid's algorithm elementwise; finished elements (b == 0) stay where they are
-    def not_done(ab):
-        return any(ew.ne_p.bind(ab[1], ew.full_like_scalar(ab[1], 0)))
-
-    def step(ab):
-        a, b = ab
-        zero = ew.full_like_scalar(b, 0)
+    zero, one = ew.full_like_scalar(b, 0), ew.full_like_scalar(b, 1)
+    # Euclid's algorithm elementwise, unrolled to its worst-case step count (no loop
+    # primitive: irax.numpy sits below irax.lax); finished elements (b == 0) stay put
+    for _ in range(_euclid_steps(get_aval(a).dtype)):
         live = ew.ne_p.bind(b, zero)
-        safe_b = ew.select(live, b, ew.full_like_scalar(b, 1))
-        return ew.select(live, b, a), ew.select(live, ew.rem_p.bind(a, safe_b), zero)
-    return while_loop(not_done, step, (a, b))[0]
+        a, b = ew.select(live, b, a), ew.select(live, ew.rem_p.bind(a, ew.select(live, b, one)),
+                                                zero)
+    return a
 
 
 def lcm(x1, x2):

@@ -15,9 +15,9 @@ import irax
 import irax.numpy as jnp
 from irax import custom_jvp, custom_vjp, grad, jit, jvp, make_jaxpr, vmap
 from irax.lowering import lower_jaxpr, lowering_rules
-from irax.tracer import core, custom, staging
+from irax.tracer import core, custom, jit_call
 
-from tracer.op_specs import OPS, make_args
+from tests.tracer.op_specs import OPS, make_args
 
 BIN = Path(sys.executable).parent
 
@@ -228,7 +228,7 @@ def test_jit_inside_jit_is_inlined():
     x = np.float32(0.4)
     np.testing.assert_allclose(float(outer(x)), 2 * np.sin(0.4) + 2 * np.sin(1.4), rtol=1e-6)
     jaxpr = make_jaxpr(outer)(x)
-    assert any(e.primitive is staging.jit_call_p for e in jaxpr.jaxpr.eqns)
+    assert any(e.primitive is jit_call.jit_call_p for e in jaxpr.jaxpr.eqns)
     assert "jit_call" not in outer.lower(x).as_text()
 
 

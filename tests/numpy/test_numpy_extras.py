@@ -92,6 +92,10 @@ CASES = [
     C("divmod_float", lambda m, a, b: m.divmod(a, b), X, Y),
     C("gcd", lambda m, a, b: m.gcd(a, b), XI, YI),
     C("gcd_zeros", lambda m, a, b: m.gcd(a, b), np.int32([0, 0, 5, -7]), np.int32([0, 3, 0, 21])),
+    # consecutive Fibonacci numbers: Euclid's worst case (45 steps) for int32 and int8
+    C("gcd_fibonacci", lambda m, a, b: m.gcd(a, b), np.int32([1836311903, 89]),
+      np.int32([1134903170, 55])),
+    C("gcd_int8", lambda m, a, b: m.gcd(a, b), np.int8([89, 127, -128]), np.int8([55, 126, 64])),
     C("lcm", lambda m, a, b: m.lcm(a, b), XI, YI),
     C("lcm_zeros", lambda m, a, b: m.lcm(a, b), np.int32([0, 0, 5, -7]), np.int32([0, 3, 0, 21])),
     C("left_shift", lambda m, a, b: m.left_shift(a, b), XI, np.abs(YI) % 31),
@@ -352,7 +356,7 @@ def test_dtype_queries():
 
 # The op-spec rows compile the differentiable functions (jit, grad, vmap); here the rest:
 # integer and bit-level functions, special values, data-dependent indices, loops.
-JIT_NAMES = """frexp ldexp_extremes gcd_zeros lcm right_shift_unsigned isin nan_to_num fmax
+JIT_NAMES = """frexp ldexp_extremes gcd_fibonacci lcm right_shift_unsigned isin nan_to_num fmax
 isclose_special pad_edge_3_f32 pad_maximum_1_i32 pad_reflect_odd roll_array_shifts
 meshgrid_xy_True block_2x2 cumprod_int nanargmax_1 nanprod_0 cov_weights
 histogram_edges_weights_density histogram_range bincount_length interp_period
@@ -508,7 +512,6 @@ def test_vmap_matches_loop(name):
 
 
 def test_gcd_under_vmap():
-    """gcd runs a while loop; batched, each element finishes on its own step."""
     a, b = inp.asarray(XI), inp.asarray(YI)
     want = np.gcd(XI, YI)
     np.testing.assert_array_equal(np.asarray(irax.vmap(inp.gcd)(a, b)), want)

@@ -15,7 +15,7 @@ from irax.runtime import DeviceArray, InputError, ModuleLoadError, compile_flags
 from irax.runtime.compiler import compile_stablehlo
 from irax.runtime.treedef_json import flatten_json, unflatten_json
 
-from rt_snippets import ADD_MUL
+from tests.runtime.rt_snippets import ADD_MUL
 
 ROOT = Path(__file__).resolve().parents[2]
 

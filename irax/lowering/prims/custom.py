@@ -4,7 +4,7 @@ is inlined; the derivative rules were already used by the transformations), cust
 """
 from __future__ import annotations
 
-from ...tracer import custom, staging
+from ...tracer import custom, jit_call
 from ..lower import lower_subjaxpr, lowering_rules
 
 
@@ -26,4 +26,4 @@ def _jit_call(ctx, *args, jaxpr, **params):
 lowering_rules[custom.custom_jvp_call] = _inline_call
 lowering_rules[custom.custom_vjp_call] = _inline_call
 lowering_rules[custom.custom_lin] = _custom_lin
-lowering_rules[staging.jit_call_p] = _jit_call
+lowering_rules[jit_call.jit_call_p] = _jit_call

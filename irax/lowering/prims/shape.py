@@ -1,9 +1,10 @@
-"""Lowering of the shape primitives (irax/tracer/prims/shape.py)."""
+"""Lowering of the shape primitives (irax/tracer/prims/shape.py and slicing.py)."""
 from __future__ import annotations
 
 import numpy as np
 
 from ...tracer.prims import shape as sh
+from ...tracer.prims import slicing
 from .. import hlo
 from ..emitter import aval_type, i64_array
 from ..lower import lowering_rules
@@ -97,5 +98,5 @@ lowering_rules[sh.pad_p] = _pad
 lowering_rules[sh.slice_p] = _slice
 lowering_rules[sh.rev_p] = _rev
 lowering_rules[sh.iota_p] = _iota
-lowering_rules[sh.dynamic_slice_p] = _dynamic_slice
-lowering_rules[sh.dynamic_update_slice_p] = _dynamic_update_slice
+lowering_rules[slicing.dynamic_slice_p] = _dynamic_slice
+lowering_rules[slicing.dynamic_update_slice_p] = _dynamic_update_slice
