@@ -7,9 +7,9 @@ The package follows the sections of NumPy's API, each module importing only thos
 _core (dtypes, asarray, promotion, axis checks) <- creation <- elementwise <- reductions <-
 shapes <- indexing <- contractions (dot, matmul, einsum, linalg) <- methods (indexing, `@`,
 x.sum()/x.T/x.at registered on arrays and tracers; the arithmetic operators are the tracer's
-own, irax/tracer/array_methods.py) <- mathfuncs (elementwise extras) <- arrayops (pad, roll,
-grids, block, vectorize, ...) <- statistics (nan* reductions, cov, histogram, interp) <-
-polynomials (polyval, polyfit, convolve)."""
+own, irax/tracer/array_methods.py) <- mathfuncs (elementwise extras) <- arrayops (roll,
+grids, block, vectorize, ...) <- padding (pad) <- statistics (nan* reductions, cov,
+histogram, interp) <- polynomials (polyval, polyfit, convolve)."""
 from ._core import (  # noqa: F401
     array,
     asarray,
@@ -252,7 +252,6 @@ from .arrayops import (  # noqa: F401
     meshgrid,
     mgrid,
     ogrid,
-    pad,
     put_along_axis,
     ravel_multi_index,
     roll,
@@ -266,6 +265,7 @@ from .arrayops import (  # noqa: F401
     vectorize,
     vsplit,
 )
+from .padding import pad  # noqa: F401
 from .statistics import (  # noqa: F401
     average,
     bincount,
