@@ -25,7 +25,6 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import pytest
 
 ROOT = Path(__file__).resolve().parent.parent / "irax"
 
@@ -45,16 +44,6 @@ ALLOWED: dict[str, set[str]] = {
     "root": {"tracer", "lowering", "runtime", "tree_util", "jit", "user_api", "aot",
              "distributed"},
 }
-
-# Edges the backend restructuring (lowering / runtime / jit / aot) removes; the lead empties
-# this list when that branch is merged. Only backend-side edges belong here.
-KNOWN_BACKEND_EDGES: set[tuple[str, str]] = {
-    ("irax.runtime.cache", "irax.runtime.compiler"),       # cache <-> compiler ring
-    ("irax.lowering.f64_math", "irax.numpy"),              # lowering reaches up to numpy
-    ("irax.lowering.prims.elementwise", "irax.runtime.compiler"),   # lowering -> runtime
-    ("irax.jit", "irax"),   # jit.py's `from . import ShapeDtypeStruct` (now irax.tracer.core's)
-}
-
 
 def _module_name(path: Path) -> str:
     rel = path.relative_to(ROOT.parent).with_suffix("")
@@ -163,10 +152,6 @@ def find_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return out
 
 
-def _without_known(graph):
-    return {m: {t for t in ts if (m, t) not in KNOWN_BACKEND_EDGES} for m, ts in graph.items()}
-
-
 def test_the_graph_is_read():
     graph = import_graph()
     assert "irax.tracer.core" in graph and "irax.numpy" in graph
@@ -175,13 +160,13 @@ def test_the_graph_is_read():
 
 
 def test_no_import_cycle():
-    cycles = find_cycles(_without_known(import_graph()))
+    cycles = find_cycles(import_graph())
     assert not cycles, "import cycles:\n" + "\n".join(" <-> ".join(c) for c in cycles)
 
 
 def test_no_upward_import():
     bad = []
-    for mod, targets in _without_known(import_graph()).items():
+    for mod, targets in import_graph().items():
         src = layer(mod)
         if src not in ALLOWED:
             bad.append(f"{mod}: a new top-level module; give it a layer in this test")
@@ -199,10 +184,3 @@ def test_the_tracer_alone():
     outside = sorted(f"{m} -> {t}" for m, ts in graph.items() if m.startswith("irax.tracer")
                      for t in ts if not (t.startswith("irax.tracer") or t == "irax.tree_util"))
     assert not outside, "\n".join(outside)
-
-
-@pytest.mark.parametrize("edge", sorted(KNOWN_BACKEND_EDGES))
-def test_known_backend_edges_still_exist(edge):
-    """Each listed edge is still there (a stale entry would hide a new problem)."""
-    src, dst = edge
-    assert dst in import_graph().get(src, set()), f"{src} -> {dst} is gone: drop it from the list"
