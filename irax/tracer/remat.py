@@ -48,7 +48,7 @@ from .core import (Array, ClosedJaxpr, Eqn, Jaxpr, Literal, Primitive, ShapedArr
                    Var, get_aval, set_current_trace)
 from .jvp import jvp_flat, jvp_rules
 from .partial_eval import (PartialEvalTrace, StagingTrace, is_linearizing, partial_eval_rules,
-                           split_jaxpr, trace_const_free)
+                           split_jaxpr, trace_const_free, trace_to_jaxpr)
 from .prims.linalg import dot_general_p
 from .rules import BDim, Tangent, Value
 from .transpose import backward_pass, is_undefined, transpose_rules
@@ -486,7 +486,7 @@ batch_rules[name_p] = _name_batch
 
 def saved_residuals(f: Callable, *args: Any, **kwargs: Any) -> list[tuple[ShapedArray, str]]:
     """The values vjp(f, *args) stores for its backward pass: (aval, where it comes from)."""
-    from .api import vjp   # api is above this module
+    from .api import vjp   # api is above this module (imported when first needed)
     leaves, in_tree = tree_util.tree_flatten((args, kwargs))
 
     def f_flat(*xs):
@@ -500,7 +500,8 @@ def saved_residuals(f: Callable, *args: Any, **kwargs: Any) -> list[tuple[Shaped
         res = tree_util.tree_leaves(pullback)
         store["n"] = len(res)
         return [*out_leaves, *res]
-    closed = _trace_flat(with_residuals, [get_aval(x) for x in leaves])
+    closed = trace_to_jaxpr(with_residuals, [get_aval(x) for x in leaves],
+                            parent=core.EvalTrace())
     j = closed.jaxpr
     res_atoms = j.outvars[len(j.outvars) - store["n"]:]
     producer = {v: e for e in j.eqns for v in e.outputs}
@@ -519,11 +520,6 @@ def saved_residuals(f: Callable, *args: Any, **kwargs: Any) -> list[tuple[Shaped
             else:
                 result.append((a.aval, f"output of {e.primitive.name}"))
     return result
-
-
-def _trace_flat(fun: Callable, avals: Sequence[ShapedArray]) -> ClosedJaxpr:
-    from .partial_eval import trace_to_jaxpr
-    return trace_to_jaxpr(fun, avals, parent=core.EvalTrace())
 
 
 def print_saved_residuals(f: Callable, *args: Any, **kwargs: Any) -> None:
