@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...tracer.core import ShapedArray
 from ...tracer.prims import indexing as ix
 from .. import hlo
-from ..emitter import Region, aval_type, i64_array, int_list, tensor_type
-from ..lower import lowering_rules
+from ..context import RuleContext
+from ..emitter import Emitter, Region, aval_type, i64_array, int_list, tensor_type
+from ..rules import register_lowering
+from .reduce import reduce_split
 
 
-def _gather(ctx, x, idx, *, axis):
+def _gather(ctx: RuleContext, x: str, idx: str, *, axis: int) -> str:
     xa, ia = ctx.avals_in
     out = ctx.avals_out[0]
     nb = ia.ndim
@@ -40,7 +43,7 @@ _VULKAN_MAX_SCATTER = 65535
 _VULKAN_SCATTER_ROWS = 32768
 
 
-def _combiner(combine: str, dtype) -> str | None:
+def _combiner(combine: str, dtype: np.dtype) -> str | None:
     """The stablehlo op merging an update into an element; None for "set" (the update)."""
     if combine == "set":
         return None
@@ -49,7 +52,7 @@ def _combiner(combine: str, dtype) -> str | None:
     return {"add": "add", "mul": "multiply", "min": "minimum", "max": "maximum"}[combine]
 
 
-def _identity(combine: str, dtype):
+def _identity(combine: str, dtype: np.dtype) -> object:
     if combine == "add":
         return 0
     if combine == "mul":
@@ -57,34 +60,45 @@ def _identity(combine: str, dtype):
     return hlo.max_value(dtype) if combine == "min" else hlo.min_value(dtype)
 
 
-def _scatter_add(ctx, x, idx, upd, *, axis):
-    return _scatter_any(ctx, x, idx, upd, axis, "add")
+def _scatter_add(ctx: RuleContext, x: str, idx: str, upd: str, *, axis: int) -> str:
+    return _scatter_any(ctx, x, idx, upd, axis, "add", vulkan=False)
 
 
-def _scatter(ctx, x, idx, upd, *, axis, combine, unique_indices):
-    return _scatter_any(ctx, x, idx, upd, axis, combine)
+def _scatter_add_vulkan(ctx: RuleContext, x: str, idx: str, upd: str, *, axis: int) -> str:
+    return _scatter_any(ctx, x, idx, upd, axis, "add", vulkan=True)
 
 
-def _scatter_any(ctx, x, idx, upd, axis, combine):
+def _scatter(ctx: RuleContext, x: str, idx: str, upd: str, *, axis: int, combine: str,
+             unique_indices: bool) -> str:
+    return _scatter_any(ctx, x, idx, upd, axis, combine, vulkan=False)
+
+
+def _scatter_vulkan(ctx: RuleContext, x: str, idx: str, upd: str, *, axis: int, combine: str,
+                    unique_indices: bool) -> str:
+    return _scatter_any(ctx, x, idx, upd, axis, combine, vulkan=True)
+
+
+def _scatter_any(ctx: RuleContext, x: str, idx: str, upd: str, axis: int, combine: str,
+                 vulkan: bool) -> str:
     xa, ia, ua = ctx.avals_in
     if ua.size == 0:
         # nothing to scatter; IREE 3.13's compiler dies of SIGFPE on an empty scatter
         return x
-    n_idx = int(np.prod(ia.shape, dtype=np.int64))
-    if ctx.module.target == "vulkan" and n_idx > 8192 and xa.shape[axis] == 1:
-        # every index is 0: x combined with all the updates at once. (IREE 3.13 fails to
-        # compile such a scatter on Vulkan: "uses 131072 bytes of shared memory".)
-        return _scatter_into_one(ctx, x, upd, axis, ia.ndim, combine)
-    if ctx.module.target == "vulkan" and n_idx > _VULKAN_MAX_SCATTER:
-        return _vulkan_scatter_chunks(ctx, x, idx, upd, axis, n_idx, combine)
+    if vulkan:
+        n_idx = int(np.prod(ia.shape, dtype=np.int64))
+        if n_idx > 8192 and xa.shape[axis] == 1:
+            # every index is 0: x combined with all the updates at once. (IREE 3.13 fails
+            # to compile such a scatter on Vulkan: "uses 131072 bytes of shared memory".)
+            return _scatter_into_one(ctx, x, upd, axis, ia.ndim, combine)
+        if n_idx > _VULKAN_MAX_SCATTER:
+            return _vulkan_scatter_chunks(ctx, x, idx, upd, axis, n_idx, combine)
     return _scatter_emit(ctx.em, x, idx, upd, xa, ia, ua, axis, combine)
 
 
-def _scatter_into_one(ctx, x, upd, axis, nb, combine):
-    from .reduce import reduce_split
+def _scatter_into_one(ctx: RuleContext, x: str, upd: str, axis: int, nb: int,
+                      combine: str) -> str:
     em = ctx.em
     xa, _, ua = ctx.avals_in
-    axes = list(range(axis, axis + nb))
     flat_u = ua.update(shape=(*xa.shape[:axis], int(np.prod(ua.shape[axis:axis + nb])),
                               *xa.shape[axis + 1:]))
     upd = hlo.reshape(em, upd, ua, flat_u.shape)
@@ -104,7 +118,8 @@ def _scatter_into_one(ctx, x, upd, axis, nb, combine):
     return hlo.binary(em, op, x, total, xa)
 
 
-def _vulkan_scatter_chunks(ctx, x, idx, upd, axis, n_idx, combine):
+def _vulkan_scatter_chunks(ctx: RuleContext, x: str, idx: str, upd: str, axis: int,
+                           n_idx: int, combine: str) -> str:
     em = ctx.em
     xa, ia, ua = ctx.avals_in
     # one flat index dimension: idx (N,), updates xa.shape[:axis] + (N,) + xa.shape[axis+1:]
@@ -130,7 +145,8 @@ def _vulkan_scatter_chunks(ctx, x, idx, upd, axis, n_idx, combine):
     return x
 
 
-def _scatter_emit(em, x, idx, upd, xa, ia, ua, axis, combine):
+def _scatter_emit(em: Emitter, x: str, idx: str, upd: str, xa: ShapedArray, ia: ShapedArray,
+                  ua: ShapedArray, axis: int, combine: str) -> str:
     nb = ia.ndim
     window = list(range(axis)) + list(range(axis + nb, ua.ndim))
     dn = (f"#stablehlo.scatter<update_window_dims = {int_list(window)}, "
@@ -153,6 +169,8 @@ def _scatter_emit(em, x, idx, upd, xa, ia, ua, axis, combine):
 # ---------------------------------------------------------------------------
 # Registration
 
-lowering_rules[ix.gather_p] = _gather
-lowering_rules[ix.scatter_add_p] = _scatter_add
-lowering_rules[ix.scatter_p] = _scatter
+register_lowering(ix.gather_p, _gather)
+register_lowering(ix.scatter_add_p, _scatter_add)
+register_lowering(ix.scatter_add_p, _scatter_add_vulkan, target="vulkan")
+register_lowering(ix.scatter_p, _scatter)
+register_lowering(ix.scatter_p, _scatter_vulkan, target="vulkan")

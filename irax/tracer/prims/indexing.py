@@ -18,20 +18,26 @@ primitives only with indices derived from in-bounds ones.
 
 Negative indices are out of bounds here, as in lax.gather; NumPy's wrapping (-1 is the last
 element) belongs to the callers (irax.numpy, irax.lax.dynamic_slice): see wrap_negative.
+
+Layering: above elementwise and shape; slicing.py batches per-example dynamic slices with
+the gathers here.
 """
 from __future__ import annotations
 
 import enum
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from .. import core
+from ..ad_util import Zero, instantiate
 from ..batching import batch_rules, bdim_to_front, move_axis
 from ..core import Primitive, ShapedArray, Tracer, get_aval
-from ..jvp import Zero, instantiate, jvp_rules
+from ..jvp import jvp_rules
+from ..rules import BDim, Tangent, Value
 from ..transpose import NonlinearError, is_undefined, transpose_rules
 from . import elementwise as ew
-from .elementwise import add, mul, select
+from .elementwise import add, and_p, ge_p, lt, mul, select, sub
 from .shape import broadcast_in_dim, full, iota, pad, reshape, slice_, transpose
 
 gather_p = Primitive("gather")
@@ -72,16 +78,16 @@ class GatherScatterMode(enum.Enum):
 # Index arithmetic (explicit primitives; NumPy directly for indices known now)
 
 
-def _known(x) -> np.ndarray | None:
+def _known(x: Value) -> np.ndarray | None:
     """x's value when it is not traced (a constant even under jit), else None."""
     return None if isinstance(x, Tracer) else core.concrete_or_none(x)
 
 
-def _const(value, dtype=None):
+def _const(value: Any, dtype: Any = None) -> core.Array:
     return core.Array(np.asarray(value, dtype))
 
 
-def as_index(idx):
+def as_index(idx: Value) -> Value:
     """idx in a signed integer type wide enough for idx + n: int32, or int64 for 64-bit
     indices. (int8 -1 + 200 would overflow in int8.) Unsigned values too large for the
     signed type are capped first: they are out of bounds of any array all the same."""
@@ -102,7 +108,7 @@ def as_index(idx):
     return ew.convert_element_type(idx, wide)
 
 
-def wrap_negative(idx, n: int):
+def wrap_negative(idx: Value, n: int) -> Value:
     """NumPy's reading of a negative index along an axis of size n: idx + n where idx < 0.
     Once only: -n-1 stays out of bounds."""
     idx = as_index(idx)
@@ -114,7 +120,7 @@ def wrap_negative(idx, n: int):
                   idx)
 
 
-def in_bounds(idx, n: int):
+def in_bounds(idx: Value, n: int) -> Value:
     """0 <= idx < n, elementwise (bool)."""
     c = _known(idx)
     if c is not None:
@@ -124,7 +130,7 @@ def in_bounds(idx, n: int):
                          ew.lt(idx, full(a.shape, n, a.dtype)))
 
 
-def clamp_index(idx, lo: int, hi: int):
+def clamp_index(idx: Value, lo: int, hi: int) -> Value:
     """idx clamped into [lo, hi] (lo <= hi)."""
     c = _known(idx)
     if c is not None:
@@ -134,7 +140,7 @@ def clamp_index(idx, lo: int, hi: int):
                          full(a.shape, hi, a.dtype))
 
 
-def default_fill_value(dtype):
+def default_fill_value(dtype: Any) -> Any:
     """What a "fill" gather reads out of bounds unless told: NaN for inexact types, the
     minimum of a signed integer type, the maximum of an unsigned one, True for bool."""
     dtype = np.dtype(dtype)
@@ -156,7 +162,8 @@ def _gather_shape(xa: ShapedArray, ia: ShapedArray, axis: int) -> tuple[int, ...
 # The wrappers: the only way in from outside this module
 
 
-def gather(x, idx, axis: int, mode: str = "clip", fill_value=None):
+def gather(x: Value, idx: Value, axis: int, mode: str = "clip", fill_value: Any = None
+           ) -> Value:
     """x's entries at idx along axis, with negative indices out of bounds. mode "clip":
     indices clamped into [0, n-1]; "fill": out-of-bounds positions read fill_value (None:
     default_fill_value of x's dtype)."""
@@ -184,8 +191,8 @@ def gather(x, idx, axis: int, mode: str = "clip", fill_value=None):
     return select(mask, out, full(out_shape, fill_value, xa.dtype, xa.weak_type))
 
 
-def scatter(x, idx, upd, axis: int, combine: str = "set", mode: str = "drop",
-            unique_indices: bool = False):
+def scatter(x: Value, idx: Value, upd: Value, axis: int, combine: str = "set",
+            mode: str = "drop", unique_indices: bool = False) -> Value:
     """x with upd combined in at idx along axis (combine: "set", "add", "mul", "min",
     "max"), negative indices out of bounds. mode "drop": out-of-bounds updates are
     discarded; "clip": indices clamped into [0, n-1]. With repeated indices "set" keeps one
@@ -200,7 +207,7 @@ def scatter(x, idx, upd, axis: int, combine: str = "set", mode: str = "drop",
     if mode not in ("drop", "clip"):
         raise ValueError(f"scatter mode must be 'drop' or 'clip', got {mode!r}")
 
-    def bind(operand, indices):
+    def bind(operand: Value, indices: Value) -> Value:
         if combine == "add":
             return scatter_add_p.bind(operand, indices, upd, axis=axis)
         return scatter_p.bind(operand, indices, upd, axis=axis, combine=combine,
@@ -226,7 +233,7 @@ def scatter(x, idx, upd, axis: int, combine: str = "set", mode: str = "drop",
     return slice_(bind(padded, redirected), [0] * xa.ndim, xa.shape)
 
 
-def scatter_add(x, idx, upd, axis: int, mode: str = "drop"):
+def scatter_add(x: Value, idx: Value, upd: Value, axis: int, mode: str = "drop") -> Value:
     return scatter(x, idx, upd, axis, "add", mode)
 
 
@@ -234,7 +241,7 @@ def scatter_add(x, idx, upd, axis: int, mode: str = "drop"):
 # Abstract evaluation and NumPy impls (indices in bounds: see the module docstring)
 
 
-def _gather_abstract(x: ShapedArray, idx: ShapedArray, *, axis):
+def _gather_abstract(x: ShapedArray, idx: ShapedArray, *, axis: int) -> ShapedArray:
     if idx.dtype.kind not in "iu":
         raise TypeError(f"indices must be integers, got {idx.dtype.name}")
     if not 0 <= axis < x.ndim:
@@ -242,7 +249,8 @@ def _gather_abstract(x: ShapedArray, idx: ShapedArray, *, axis):
     return ShapedArray(_gather_shape(x, idx, axis), x.dtype, x.weak_type)
 
 
-def _check_updates(name, x: ShapedArray, idx: ShapedArray, upd: ShapedArray, axis):
+def _check_updates(name: str, x: ShapedArray, idx: ShapedArray, upd: ShapedArray,
+                   axis: int) -> None:
     if idx.dtype.kind not in "iu":
         raise TypeError(f"{name}: indices must be integers, got {idx.dtype.name}")
     if not 0 <= axis < x.ndim:
@@ -253,13 +261,14 @@ def _check_updates(name, x: ShapedArray, idx: ShapedArray, upd: ShapedArray, axi
                         f"expected {expected} of {x.dtype.name}")
 
 
-def _scatter_add_abstract(x: ShapedArray, idx: ShapedArray, upd: ShapedArray, *, axis):
+def _scatter_add_abstract(x: ShapedArray, idx: ShapedArray, upd: ShapedArray, *, axis: int
+                          ) -> ShapedArray:
     _check_updates("scatter_add", x, idx, upd, axis)
     return x
 
 
-def _scatter_abstract(x: ShapedArray, idx: ShapedArray, upd: ShapedArray, *, axis, combine,
-                      unique_indices):
+def _scatter_abstract(x: ShapedArray, idx: ShapedArray, upd: ShapedArray, *, axis: int,
+                      combine: str, unique_indices: bool) -> ShapedArray:
     if combine not in SCATTER_COMBINES:
         raise ValueError(f"scatter combine must be one of {SCATTER_COMBINES}, got {combine!r}")
     _check_updates(f"scatter ({combine})", x, idx, upd, axis)
@@ -270,15 +279,16 @@ def _scatter_abstract(x: ShapedArray, idx: ShapedArray, upd: ShapedArray, *, axi
     return x
 
 
-def _gather_impl(x, idx, *, axis):
+def _gather_impl(x: np.ndarray, idx: np.ndarray, *, axis: int) -> np.ndarray:
     return np.take(x, idx, axis=axis)        # raises on an out-of-bounds index: never silent
 
 
-def _updates_to_front(upd, idx_ndim, axis):
+def _updates_to_front(upd: np.ndarray, idx_ndim: int, axis: int) -> np.ndarray:
     return np.moveaxis(upd, list(range(axis, axis + idx_ndim)), list(range(idx_ndim)))
 
 
-def _scatter_add_impl(x, idx, upd, *, axis):
+def _scatter_add_impl(x: np.ndarray, idx: np.ndarray, upd: np.ndarray, *, axis: int
+                      ) -> np.ndarray:
     out = x.copy()
     moved = np.moveaxis(out, axis, 0)          # a view: writes land in out
     (np.logical_or if x.dtype == np.bool_ else np.add).at(
@@ -289,7 +299,8 @@ def _scatter_add_impl(x, idx, upd, *, axis):
 _NP_COMBINE = {"mul": np.multiply, "min": np.minimum, "max": np.maximum}
 
 
-def _scatter_impl(x, idx, upd, *, axis, combine, unique_indices):
+def _scatter_impl(x: np.ndarray, idx: np.ndarray, upd: np.ndarray, *, axis: int, combine: str,
+                  unique_indices: bool) -> np.ndarray:
     out = x.copy()
     moved = np.moveaxis(out, axis, 0)
     upd = _updates_to_front(upd, idx.ndim, axis)
@@ -304,7 +315,8 @@ def _scatter_impl(x, idx, upd, *, axis, combine, unique_indices):
 # Differentiation
 
 
-def _gather_jvp(primals, tangents, *, axis):
+def _gather_jvp(primals: Sequence[Value], tangents: Sequence[Tangent], *, axis: int
+                ) -> tuple[Value, Tangent]:
     x, idx = primals
     out = gather_p.bind(x, idx, axis=axis)
     if isinstance(tangents[0], Zero):
@@ -312,14 +324,15 @@ def _gather_jvp(primals, tangents, *, axis):
     return out, gather_p.bind(tangents[0], idx, axis=axis)
 
 
-def _gather_transpose(ct, x, idx, *, axis):
+def _gather_transpose(ct: Tangent, x: Value, idx: Value, *, axis: int) -> list[Tangent | None]:
     if is_undefined(idx):
         raise NonlinearError("gather with tangent indices")
     zeros = full(x.aval.shape, 0, x.aval.dtype)
     return [scatter_add_p.bind(zeros, idx, ct, axis=axis), None]
 
 
-def _scatter_add_jvp(primals, tangents, *, axis):
+def _scatter_add_jvp(primals: Sequence[Value], tangents: Sequence[Tangent], *, axis: int
+                     ) -> tuple[Value, Tangent]:
     x, idx, upd = primals
     tx, _, tu = tangents
     out = scatter_add_p.bind(x, idx, upd, axis=axis)
@@ -328,12 +341,14 @@ def _scatter_add_jvp(primals, tangents, *, axis):
     return out, scatter_add_p.bind(instantiate(tx), idx, instantiate(tu), axis=axis)
 
 
-def _scatter_add_transpose(ct, x, idx, upd, *, axis):
+def _scatter_add_transpose(ct: Tangent, x: Value, idx: Value, upd: Value, *, axis: int
+                           ) -> list[Tangent | None]:
     return [ct if is_undefined(x) else None, None,
             gather_p.bind(ct, idx, axis=axis) if is_undefined(upd) else None]
 
 
-def _scatter_jvp(primals, tangents, *, axis, combine, unique_indices):
+def _scatter_jvp(primals: Sequence[Value], tangents: Sequence[Tangent], *, axis: int,
+                 combine: str, unique_indices: bool) -> tuple[Value, Tangent]:
     x, idx, upd = primals
     tx, _, tu = tangents
     if isinstance(tx, Zero) and isinstance(tu, Zero):
@@ -347,7 +362,8 @@ def _scatter_jvp(primals, tangents, *, axis, combine, unique_indices):
     return _scatter_extremum_jvp(x, idx, upd, instantiate(tx), instantiate(tu), axis, combine)
 
 
-def _scatter_set_jvp(x, idx, upd, tx, tu, axis):
+def _scatter_set_jvp(x: Value, idx: Value, upd: Value, tx: Tangent, tu: Tangent, axis: int
+                     ) -> tuple[Value, Tangent]:
     """Scatter the update's positions (1-based ids) first: the winner map says which update
     each element took, so the primal and the tangent take the same one even where the
     backend chooses among repeated indices arbitrarily. Linear in (tx, tu) via select and
@@ -362,12 +378,13 @@ def _scatter_set_jvp(x, idx, upd, tx, tu, axis):
     hit = ew.gt(winner, full(xa.shape, 0, i32))
     source = ew.max_p.bind(ew.sub(winner, full(xa.shape, 1, i32)), full(xa.shape, 0, i32))
 
-    def pick(values, otherwise):
+    def pick(values: Value, otherwise: Value) -> Value:
         return select(hit, gather_p.bind(reshape(values, (ua.size,)), source, axis=0), otherwise)
     return pick(upd, x), pick(tu, tx)
 
 
-def _scatter_mul_jvp(x, idx, upd, tx, tu, axis, unique_indices):
+def _scatter_mul_jvp(x: Value, idx: Value, upd: Value, tx: Tangent, tu: Tangent, axis: int,
+                     unique_indices: bool) -> tuple[Value, Tangent]:
     xa = get_aval(x)
     out = scatter_p.bind(x, idx, upd, axis=axis, combine="mul", unique_indices=unique_indices)
     tangent = None
@@ -385,7 +402,8 @@ def _scatter_mul_jvp(x, idx, upd, tx, tu, axis, unique_indices):
     return out, tangent
 
 
-def _scatter_extremum_jvp(x, idx, upd, tx, tu, axis, combine):
+def _scatter_extremum_jvp(x: Value, idx: Value, upd: Value, tx: Tangent, tu: Tangent,
+                          axis: int, combine: str) -> tuple[Value, Tangent]:
     """Where several contenders (the operand element, updates) tie for the min/max, they
     share the derivative equally, as JAX does."""
     xa, ua = get_aval(x), get_aval(upd)
@@ -393,7 +411,7 @@ def _scatter_extremum_jvp(x, idx, upd, tx, tu, axis, combine):
     reached = gather_p.bind(out, idx, axis=axis)           # out at each update's position
     upd_won, x_won = ew.eq(upd, reached), ew.eq(x, out)
 
-    def as_float(b, shape):
+    def as_float(b: Value, shape: tuple[int, ...]) -> Value:
         return select(b, full(shape, 1, xa.dtype), full(shape, 0, xa.dtype))
     count = scatter_add_p.bind(as_float(x_won, xa.shape), idx, as_float(upd_won, ua.shape),
                                axis=axis)
@@ -408,7 +426,8 @@ def _scatter_extremum_jvp(x, idx, upd, tx, tu, axis, combine):
 # Batching
 
 
-def _flatten_batch_into_axis(x, idx, axis, axis_size):
+def _flatten_batch_into_axis(x: Value, idx: Value, axis: int, axis_size: int
+                             ) -> tuple[Value, Value]:
     """Both batched (axis 0): fold the batch into the indexed axis so one gather/scatter
     serves every example: example b's index i becomes b * n + i (in bounds, as i is)."""
     xa = get_aval(x)
@@ -421,11 +440,12 @@ def _flatten_batch_into_axis(x, idx, axis, axis_size):
     return x2, add(idx, offs)
 
 
-def _clamp(idx, n):
+def _clamp(idx: Value, n: int) -> Value:
     return clamp_index(idx, 0, n - 1)
 
 
-def _gather_batch(axis_size, vals, dims, *, axis):
+def _gather_batch(axis_size: int, vals: Sequence[Value], dims: Sequence[BDim], *, axis: int
+                  ) -> tuple[Value, BDim]:
     x, idx = vals
     dx, di = dims
     if di is None:
@@ -442,9 +462,10 @@ def _gather_batch(axis_size, vals, dims, *, axis):
     return transpose(out, tuple(perm)), 0
 
 
-def _scatter_batch_with(bind):
+def _scatter_batch_with(bind: Callable[..., Value]) -> Callable[..., tuple[Value, BDim]]:
     """The batching rule of a scatter-like primitive; bind(x, idx, upd, axis) rebinds it."""
-    def rule(axis_size, vals, dims, *, axis, **params):
+    def rule(axis_size: int, vals: Sequence[Value], dims: Sequence[BDim], *, axis: int,
+             **params: Any) -> tuple[Value, BDim]:
         x, idx, upd = vals
         dx, di, du = dims
         x = bdim_to_front(x, dx, axis_size)
@@ -466,7 +487,8 @@ def _scatter_batch_with(bind):
     return rule
 
 
-def dynamic_slice_batched_indices(axis_size, x, dx, idx, didx, slice_sizes):
+def dynamic_slice_batched_indices(axis_size: int, x: Value, dx: BDim, idx: Sequence[Value],
+                                  didx: Sequence[BDim], slice_sizes: Sequence[int]) -> Value:
     """dynamic_slice whose start indices differ per example: one gather per axis."""
     x = bdim_to_front(x, dx, axis_size)
     xa = get_aval(x)
@@ -481,10 +503,11 @@ def dynamic_slice_batched_indices(axis_size, x, dx, idx, didx, slice_sizes):
     return x
 
 
-def dynamic_update_slice_batched_indices(axis_size, x, dx, upd, du, idx, didx):
+def dynamic_update_slice_batched_indices(axis_size: int, x: Value, dx: BDim, upd: Value,
+                                         du: BDim, idx: Sequence[Value], didx: Sequence[BDim]
+                                         ) -> Value:
     """dynamic_update_slice whose start indices differ per example: spread the update over
     the operand's shape with one gather per axis, then select inside the window."""
-    from .elementwise import and_p, ge_p, lt, sub
     x = bdim_to_front(x, dx, axis_size)
     upd = bdim_to_front(upd, du, axis_size)
     xa, ua = get_aval(x), get_aval(upd)

@@ -1,16 +1,22 @@
-"""irax.lax: primitive-level operations (as jax.lax), plus control flow (see control_flow)."""
+"""irax.lax's primitive-level operations (as jax.lax): thin wrappers over the primitives.
+
+Layering: user API; imports the tracer's primitive families and irax.numpy (for argument
+conversion: jnp.asarray).
+"""
 from __future__ import annotations
 
 import numpy as np
 
-from .tracer import core
-from .tracer.core import get_aval
-from .tracer.prims import elementwise as ew
-from .tracer.prims import indexing as ix
-from .tracer.prims.indexing import GatherScatterMode  # noqa: F401
-from .tracer.prims import linalg as la
-from .tracer.prims import reduce as rd
-from .tracer.prims import shape as sh
+from .. import numpy as jnp
+from .. import tree_util
+from ..tracer.core import get_aval
+from ..tracer.prims import elementwise as ew
+from ..tracer.prims import indexing as ix
+from ..tracer.prims.indexing import GatherScatterMode  # noqa: F401
+from ..tracer.prims import linalg as la
+from ..tracer.prims import reduce as rd
+from ..tracer.prims import shape as sh
+from ..tracer.prims import slicing as sl
 
 add, sub, mul, div = ew.add, ew.sub, ew.mul, ew.div
 neg, sin, cos, exp, log, sqrt, tanh, sign = ew.neg, ew.sin, ew.cos, ew.exp, ew.log, ew.sqrt, ew.tanh, ew.sign
@@ -41,7 +47,6 @@ def slice(operand, start_indices, limit_indices, strides=None):  # noqa: A001
 def _slice_starts(operand, start_indices, sizes, name):
     """Start indices as JAX reads them: a negative start wraps once (start + n), then the
     start is clamped so the whole window fits ([0, n - size]); explicit primitives."""
-    from . import numpy as jnp
     shape = get_aval(operand).shape
     if len(start_indices) != len(shape):
         raise TypeError(f"{name}: {len(shape)} start indices needed for an operand of "
@@ -58,7 +63,6 @@ def _slice_starts(operand, start_indices, sizes, name):
 
 
 def dynamic_slice(operand, start_indices, slice_sizes):
-    from . import numpy as jnp
     operand = jnp.asarray(operand)
     sizes = tuple(int(s) for s in slice_sizes)
     if len(sizes) != get_aval(operand).ndim or any(
@@ -66,11 +70,10 @@ def dynamic_slice(operand, start_indices, slice_sizes):
         raise TypeError(f"dynamic_slice: slice sizes {sizes} must be non-negative and fit "
                         f"operand shape {get_aval(operand).shape}")
     starts = _slice_starts(operand, list(start_indices), sizes, "dynamic_slice")
-    return sh.dynamic_slice_p.bind(operand, *starts, slice_sizes=sizes)
+    return sl.dynamic_slice_p.bind(operand, *starts, slice_sizes=sizes)
 
 
 def dynamic_update_slice(operand, update, start_indices):
-    from . import numpy as jnp
     operand, update = jnp.asarray(operand), jnp.asarray(update)
     ua = get_aval(update)
     shape = get_aval(operand).shape
@@ -78,11 +81,10 @@ def dynamic_update_slice(operand, update, start_indices):
         raise TypeError(f"dynamic_update_slice: update shape {ua.shape} does not fit "
                         f"operand shape {shape}")
     starts = _slice_starts(operand, list(start_indices), ua.shape, "dynamic_update_slice")
-    return sh.dynamic_update_slice_p.bind(operand, update, *starts)
+    return sl.dynamic_update_slice_p.bind(operand, update, *starts)
 
 
 def dynamic_index_in_dim(operand, index, axis=0, keepdims=True):
-    from . import numpy as jnp
     operand = jnp.asarray(operand)
     shape = get_aval(operand).shape
     axis = axis % len(shape)
@@ -94,8 +96,6 @@ def dynamic_index_in_dim(operand, index, axis=0, keepdims=True):
 
 
 def stop_gradient(x):
-    from . import tree_util
-    from . import numpy as jnp
 
     def one(v):
         v = jnp.asarray(v)
@@ -106,17 +106,14 @@ def stop_gradient(x):
 
 
 def max(x, y):  # noqa: A001
-    from . import numpy as jnp
     return jnp.maximum(x, y)
 
 
 def min(x, y):  # noqa: A001
-    from . import numpy as jnp
     return jnp.minimum(x, y)
 
 
 def clamp(lo, x, hi):
-    from . import numpy as jnp
     return jnp.clip(x, lo, hi)
 
 
@@ -130,4 +127,3 @@ def erf(x):
 
 def rsqrt(x):
     return ew.rsqrt_p.bind(x)
-from .tracer.prims.control_flow import while_loop, fori_loop, scan, cond, switch, custom_root, fixed_point, checkpointed_while_loop  # noqa: E402,F401
