@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 import irax
 import irax.numpy as jnp
 
-from fuzz_settings import SHRINK, fuzz_settings
+from tests.fuzz.fuzz_settings import SHRINK, fuzz_settings
 
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 import jax  # noqa: E402
