@@ -55,6 +55,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "jit": ("irax.jit", "jit"),
     "CompileError": ("irax.runtime.compiler", "CompileError"),
     "tree_util": ("irax.tree_util", None),
+    "tree": ("irax.tree", None),
     "test_util": ("irax.test_util", None),
     "numpy": ("irax.numpy", None),
     "lax": ("irax.lax", None),
