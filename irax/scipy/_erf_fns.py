@@ -196,17 +196,28 @@ ndtr = custom_jvp(_ndtr_value)
 ndtr.defjvps(lambda g, ans, x: g * jnp.exp(_norm_logpdf(x)))
 
 
+def _log_lower_tail(z):
+    """log ndtr(-z) for z >= 0: log(erfc(z / sqrt 2) / 2) in log space, so it neither
+    underflows nor loses digits."""
+    return math.log(0.5) + _log_erfcx_nonneg(z * _SQRT_HALF) - 0.5 * z * z
+
+
 def _log_ndtr_value(x):
-    z = jnp.abs(x) * _SQRT_HALF
-    # x < 0: log(erfc(z) / 2) in log space, so it neither underflows nor loses digits
-    lower = math.log(0.5) + _log_erfcx_nonneg(z) - 0.5 * x * x
+    lower = _log_lower_tail(jnp.abs(x))
     upper = jnp.log1p(-_half_erfc_of_abs(x))
     return jnp.where(x < 0, lower, upper)
 
 
+def _log_ndtr_slope(x):
+    """d/dx log ndtr(x) = pdf(x) / ndtr(x); for x < 0 the Gaussian factors cancel exactly:
+    sqrt(2/pi) / erfcx(-x / sqrt 2) (JAX's exp(logpdf - log_ndtr) loses digits there)."""
+    lower = math.sqrt(2 / math.pi) / _erfcx_nonneg(jnp.abs(x) * _SQRT_HALF)
+    upper = jnp.exp(_norm_logpdf(x)) / _ndtr_value(x)
+    return jnp.where(x < 0, lower, upper)
+
+
 log_ndtr = custom_jvp(_log_ndtr_value)
-# d/dx log ndtr(x) = pdf(x) / ndtr(x), formed in log space as JAX does
-log_ndtr.defjvps(lambda g, ans, x: g * jnp.exp(_norm_logpdf(x) - ans))
+log_ndtr.defjvps(lambda g, ans, x: g * _log_ndtr_slope(x))
 
 
 # ---------------------------------------------------------------------------
@@ -232,7 +243,7 @@ def _ndtri_value(p):
     two_l = -2 * log_q - math.log(2 * math.pi)
     zt = jnp.sqrt(two_l - jnp.log(two_l))
     for _ in range(4 if a.dtype == np.float64 else 3):
-        log_cdf = _log_ndtr_value(-zt)
+        log_cdf = _log_lower_tail(zt)
         zt = zt + (log_cdf - log_q) * jnp.exp(log_cdf - _norm_logpdf(zt))
     z = jnp.where(tail, zt, z)
     x = jnp.where(p < 0.5, -z, z)
@@ -245,7 +256,13 @@ ndtri.defjvps(lambda g, ans, p: g * jnp.exp(-_norm_logpdf(ans)))
 
 
 def _erfinv_value(x):
-    return jnp.where(jnp.abs(x) == 1, x * np.inf, erf_inv(x))
+    """x P(w) as erf_inv, but with w = -log((1 - |x|)(1 + |x|)) for |x| >= 1/2, where
+    1 - |x| is exact: log1p(-x*x) (XLA's form, which the samplers keep) loses digits as
+    |x| -> 1 (2e-13 relative at 1 - 2e-6)."""
+    a = get_aval(x)
+    ax = jnp.abs(x)
+    w = jnp.where(ax < 0.5, -jnp.log1p(-x * x), -jnp.log((1 - ax) * (1 + ax)))
+    return jnp.where(ax == 1, x * np.inf, x * _erf_inv_poly(w, a))
 
 
 erfinv = custom_jvp(_erfinv_value)

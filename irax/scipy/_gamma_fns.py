@@ -275,7 +275,8 @@ def _continued_fraction(b0, db0, term, n_params: int, with_grad: bool, eps: floa
     """f = 1 / (b0 + a_1 / (b_1 + a_2 / (b_2 + ...))) and, when asked, its derivatives in
     n_params parameters, from the convergents A_n / B_n of the denominator (normalized so
     A_n = 1 at every step: ratios and their derivatives are unchanged by a common factor).
-    term(n) -> (a_n, b_n, [d a_n], [d b_n]) for the float array n (same shape as b0)."""
+    term(n) -> (a_n, b_n, [d a_n], [d b_n]) for the float array n (same shape as b0); the
+    derivative lists may be empty when with_grad is False."""
     zero, one = jnp.zeros_like(b0), jnp.ones_like(b0)
     k = n_params if with_grad else 0
     # carry: step, active, n, A1, A2, B1, B2, f, dA1[k], dA2[k], dB1[k], dB2[k], df[k]
@@ -325,6 +326,8 @@ def _continued_fraction(b0, db0, term, n_params: int, with_grad: bool, eps: floa
 def _upper_fraction(a, x, with_grad: bool):
     """(F, dF/da): Q(a, x) = x^a e^-x / Gamma(a) * F (the continued fraction above)."""
     def term(n):
+        if not with_grad:
+            return n * (a - n), x + 2 * n + 1 - a, [], []
         return n * (a - n), x + 2 * n + 1 - a, [n], [-jnp.ones_like(n)]
     f, df = _continued_fraction(x + 1 - a, [-jnp.ones_like(x)], term, 1, with_grad,
                                 float(finfo(x).eps))
@@ -380,21 +383,22 @@ def _beta_fraction(a, b, x, with_grad: bool):
     def term(n):
         m = jnp.floor(n / 2)
         odd = n - 2 * m == 1
-        # odd n = 2m + 1
+        # odd n = 2m + 1, even n = 2m (m >= 1)
         num_o = (a + m) * (a + b + m)
         den_o = (a + 2 * m) * (a + 2 * m + 1)
-        d_o = -num_o * x / den_o
+        den_e = (a + 2 * m - 1) * (a + 2 * m)
+        d_e = m * (b - m) * x / den_e
+        an = jnp.where(odd, -num_o * x / den_o, d_e)
+        ones = jnp.ones_like(n)
+        if not with_grad:
+            return an, ones, [], []
         dnum_o_a, dden_o_a = (a + b + m) + (a + m), (a + 2 * m + 1) + (a + 2 * m)
         d_o_a = -x * (dnum_o_a * den_o - num_o * dden_o_a) / (den_o * den_o)
         d_o_b = -x * (a + m) / den_o
-        # even n = 2m (m >= 1)
-        den_e = (a + 2 * m - 1) * (a + 2 * m)
-        d_e = m * (b - m) * x / den_e
         d_e_a = -d_e * ((a + 2 * m) + (a + 2 * m - 1)) / den_e
         d_e_b = m * x / den_e
-        an = jnp.where(odd, d_o, d_e)
         zero = jnp.zeros_like(n)
-        return (an, jnp.ones_like(n), [jnp.where(odd, d_o_a, d_e_a), jnp.where(odd, d_o_b, d_e_b)],
+        return (an, ones, [jnp.where(odd, d_o_a, d_e_a), jnp.where(odd, d_o_b, d_e_b)],
                 [zero, zero])
     zero = jnp.zeros_like(x)
     return _continued_fraction(jnp.ones_like(x), [zero, zero], term, 2, with_grad,
