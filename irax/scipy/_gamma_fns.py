@@ -196,12 +196,11 @@ def zeta(s, q):
 
 
 # ---------------------------------------------------------------------------
-# log |B(a, b)|: for large arguments lgamma(a) + lgamma(b) - lgamma(a + b) cancels
-# digits, so there Stirling's series is subtracted analytically (as TOMS 708 does).
+# log |B(a, b)|: for a large argument lgamma(b) - lgamma(a + b) cancels digits, so there
+# Stirling's series is subtracted analytically (as TOMS 708 does).
 
 # lgamma(x) - ((x - 1/2) log x - x + log(2 pi) / 2) = sum_k B_2k / (2k (2k - 1) x^(2k-1))
 _STIRLING = [float(_B[2 * k] / (2 * k * (2 * k - 1))) for k in range(8, 0, -1)]
-_HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 
 
 def _stirling_rest(x):
@@ -210,26 +209,19 @@ def _stirling_rest(x):
 
 
 def betaln(a, b):
+    """lgamma(lo) + (lgamma(hi) - lgamma(lo + hi)), lo <= hi; for hi >= 10 the difference
+    comes from Stirling's series in the ratio lo / (lo + hi), which does not cancel."""
     lo = jnp.where(a <= b, a, b)
     hi = jnp.where(a <= b, b, a)
-    both_big = lo >= 10
-    one_big = (lo > 0) & (lo < 10) & (hi >= 10)
-    plain = ~(both_big | one_big)
-    # both >= 10: B = sqrt(2pi) lo^(lo-1/2) hi^(hi-1/2) / c^(c-1/2), c = lo + hi, written in
-    # ratios lo / c that do not cancel
-    lo_b, hi_b = jnp.where(both_big, lo, 10.0), jnp.where(both_big, hi, 10.0)
-    c = lo_b + hi_b
-    big = (_HALF_LOG_2PI - 0.5 * jnp.log(hi_b) + (lo_b - 0.5) * jnp.log(lo_b / c)
-           + hi_b * jnp.log1p(-lo_b / c)
-           + _stirling_rest(lo_b) + _stirling_rest(hi_b) - _stirling_rest(c))
-    # only hi >= 10: lgamma(lo) + (lgamma(hi) - lgamma(lo + hi)), the difference by Stirling
-    lo_m, hi_m = jnp.where(one_big, lo, 1.0), jnp.where(one_big, hi, 10.0)
-    c = lo_m + hi_m
-    mixed = (gammaln(lo_m) + (hi_m - 0.5) * jnp.log1p(-lo_m / c) - lo_m * jnp.log(c) + lo_m
-             + _stirling_rest(hi_m) - _stirling_rest(c))
-    a_p, b_p = jnp.where(plain, a, 1.0), jnp.where(plain, b, 1.0)
-    simple = gammaln(a_p) + gammaln(b_p) - gammaln(a_p + b_p)
-    return jnp.where(both_big, big, jnp.where(one_big, mixed, simple))
+    use_stirling = (lo > 0) & (hi >= 10)
+    lo_s, hi_s = jnp.where(use_stirling, lo, 1.0), jnp.where(use_stirling, hi, 10.0)
+    c = lo_s + hi_s
+    # (hi - 1/2) log(hi / c) - lo log c + lo + the Stirling remainders
+    stirling = ((hi_s - 0.5) * jnp.log1p(-lo_s / c) - lo_s * jnp.log(c) + lo_s
+                + _stirling_rest(hi_s) - _stirling_rest(c))
+    lo_p, hi_p = jnp.where(use_stirling, 1.0, lo), jnp.where(use_stirling, 1.0, hi)
+    plain = gammaln(hi_p) - gammaln(lo_p + hi_p)
+    return gammaln(lo) + jnp.where(use_stirling, stirling, plain)
 
 
 # ---------------------------------------------------------------------------

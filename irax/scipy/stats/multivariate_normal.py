@@ -38,7 +38,8 @@ def logpdf(x, mean, cov, allow_singular=None):
     if get_aval(cov).ndim < 2 or get_aval(cov).shape[-2:] != (n, n):
         raise ValueError("multivariate_normal.logpdf got incompatible shapes: mean "
                          f"{get_aval(mean).shape}, cov {get_aval(cov).shape}")
-    chol = cholesky(cov)
+    # symmetrized as JAX's cholesky does, so the gradient in cov is symmetric as JAX's is
+    chol = cholesky((cov + jnp.swapaxes(cov, -1, -2)) / 2)
     batch = jnp.broadcast_shapes(get_aval(y).shape[:-1], get_aval(chol).shape[:-2])
     y = jnp.broadcast_to(y, batch + (n,))
     chol = jnp.broadcast_to(chol, batch + (n, n))
