@@ -18,7 +18,7 @@ from ..tracer.core import get_aval
 from ..tracer.custom import custom_jvp
 from ..tracer.prims import elementwise as ew
 from ..tracer.prims import shape as sh
-from ..tracer.prims.control_flow import while_loop
+from ..lax.control_flow import while_loop
 from ._helpers import finfo, horner, is_f64
 
 
