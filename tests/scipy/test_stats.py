@@ -93,6 +93,34 @@ CASES = {
                         [np.array([0.0, 0.5, 3.0, 9.5, 40.0, 99.0, 150.0])], 1e-5, 1e-5, 1e-6),
 }
 
+# the further distributions of jax.scipy.stats that are a few lines each
+DF = np.array([0.7, 3.0, 40.0])[:, None]
+PB = np.array([0.5, 2.0, 5.0])[:, None]
+QI = Q[(Q > 0) & (Q < 1)][None]   # JAX: gumbel ppf nan, cauchy ppf finite at q = 0, 1
+NP = _b(np.arange(-1.0, 9.0)[None], np.array([1.0, 5.0, 8.0])[:, None],
+        np.array([0.0, 0.3, 1.0])[:, None])
+for _dist, _methods, _args in [
+        ("expon", ["logpdf", "pdf", "cdf", "logcdf", "sf", "logsf"], _b(X, LOC, SCALE)),
+        ("expon", ["ppf"], _b(Q, LOC, SCALE)),
+        ("cauchy", ["logpdf", "pdf", "cdf", "logcdf", "sf", "logsf"], _b(X, LOC, SCALE)),
+        ("cauchy", ["ppf", "isf"], _b(QI[:, :-3], LOC, SCALE)),
+        ("chi2", ["logpdf", "pdf", "cdf", "logcdf", "sf", "logsf"], _b(X, DF, LOC, SCALE)),
+        ("pareto", ["logpdf", "pdf", "cdf", "logcdf", "sf", "logsf"], _b(X, PB, LOC, SCALE)),
+        ("pareto", ["ppf"], _b(Q, PB, LOC, SCALE)),
+        ("gumbel_r", ["logpdf", "pdf", "cdf", "logcdf", "sf", "logsf"], _b(X, LOC, SCALE)),
+        ("gumbel_r", ["ppf"], _b(QI, LOC, SCALE)),
+        ("gumbel_l", ["logpdf", "pdf", "cdf", "logcdf", "sf", "logsf"], _b(X, LOC, SCALE)),
+        ("gumbel_l", ["ppf"], _b(QI, LOC, SCALE)),
+        ("geom", ["logpmf", "pmf"], _b(K, np.array([0.2, 0.5, 1.0])[:, None])),
+        ("binom", ["logpmf", "pmf"], NP),
+        ("nbinom", ["logpmf", "pmf"], _b(np.arange(-1.0, 9.0)[None],
+                                         np.array([1.0, 2.5, 8.0])[:, None],
+                                         np.array([0.2, 0.5, 1.0])[:, None])),
+]:
+    for _m in _methods:
+        CASES[f"{_dist}.{_m}"] = (getattr(getattr(st, _dist), _m), getattr(getattr(ss, _dist), _m),
+                                  _args, 3e-5, 1e-12, 1e-5)
+
 # multivariate normal: batched points, mean (n,), cov (n, n); also scalar / diagonal forms
 MVN_X = np.array([[0.3, -1.0, 2.0], [1.0, 1.0, 1.0], [-2.0, 0.5, 0.0], [0.0, 0.0, 0.0]])
 MVN_MEAN = np.array([0.5, -0.5, 1.0])
@@ -145,7 +173,11 @@ def test_values_against_scipy(name, dtype):
 # would only repeat the module's largest pieces (CI time), so the module leaves them out
 DERIVED = {"beta.pdf", "beta.logcdf", "beta.logsf", "gamma.pdf", "gamma.logcdf", "gamma.logsf",
            "t.pdf", "poisson.pmf", "norm.isf", "norm.pdf", "multivariate_normal.pdf",
-           "laplace.pdf", "logistic.pdf", "uniform.pdf", "bernoulli.pmf"}
+           "laplace.pdf", "logistic.pdf", "uniform.pdf", "bernoulli.pmf",
+           "chi2.cdf", "chi2.sf", "chi2.logcdf", "chi2.logsf", "chi2.pdf"}   # chi2: gamma's
+DERIVED |= {n for n in CASES if n.split(".")[0] in ("expon", "cauchy", "pareto", "gumbel_r",
+                                                   "gumbel_l", "geom", "binom", "nbinom")
+            and n.split(".")[1] in ("pdf", "pmf", "logcdf", "logsf", "sf", "cdf")}
 
 
 def test_jit_matches_scipy():
@@ -203,6 +235,15 @@ GRAD_CASES = {
     "poisson.logpmf_mu": (lambda mu: st.poisson.logpmf(3.0, mu), [0.5, 4.0]),
     "poisson.cdf_mu": (lambda mu: st.poisson.cdf(3.0, mu), [0.5, 4.0]),
     "uniform.logpdf_scale": (lambda s: st.uniform.logpdf(0.5, 0.0, s), [1.0, 3.0]),
+    "cauchy.logpdf_scale": (lambda s: st.cauchy.logpdf(0.5, 0.1, s), [0.3, 3.0]),
+    "expon.logcdf": (lambda x: st.expon.logcdf(x, 0.0, 2.0), [0.1, 5.0]),
+    "chi2.cdf_df": (lambda df: st.chi2.cdf(2.5, df), [1.0, 4.5]),
+    "pareto.logpdf_b": (lambda b: st.pareto.logpdf(3.0, b), [0.5, 2.0]),
+    "gumbel_r.logsf": (lambda x: st.gumbel_r.logsf(x, 0.5, 2.0), [-1.0, 3.0]),
+    "gumbel_l.logcdf": (lambda x: st.gumbel_l.logcdf(x), [-2.0, 1.0]),
+    "binom.logpmf_p": (lambda p: st.binom.logpmf(3.0, 7.0, p), [0.2, 0.8]),
+    "nbinom.logpmf_n": (lambda n: st.nbinom.logpmf(3.0, n, 0.4), [1.5, 6.0]),
+    "geom.logpmf_p": (lambda p: st.geom.logpmf(4.0, p), [0.2, 0.8]),
     "mvn.logpdf_mean0": (lambda m: st.multivariate_normal.logpdf(
         jnp.asarray(MVN_X[0]), jnp.stack([m, jnp.asarray(-0.5), jnp.asarray(1.0)]),
         jnp.asarray(MVN_COV)), [0.0, 1.0]),
