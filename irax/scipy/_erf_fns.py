@@ -20,7 +20,7 @@ from ..tracer.core import get_aval
 from ..tracer.custom import custom_jvp
 from ..tracer.prims import elementwise as ew
 from ..tracer.prims import shape as sh
-from ._helpers import chebyshev, dtype_of, for_dtype, is_f64
+from ._helpers import chebyshev, for_dtype, is_f64
 
 # Giles' single-precision erfinv ("Approximating the erfinv function", GPU Gems 2012),
 # the coefficients XLA's ErfInv32 uses (highest degree first), for w < 5 and w >= 5.

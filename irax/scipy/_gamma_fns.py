@@ -3,8 +3,9 @@ digamma and trigamma functions, Hurwitz zeta (Euler-Maclaurin), and the regulari
 incomplete gamma and beta functions (series and continued fractions run to convergence in
 while loops, with their derivatives in the shape parameters computed alongside).
 
-These take float arrays of one dtype and shape (irax.scipy.special promotes); gradients are
-attached in irax.scipy.special.
+These take float arrays of one dtype and shape (irax.scipy.special promotes). The custom
+derivative rules of gammaln and digamma live here, since the incomplete gamma and beta
+functions use them; those of the other public functions are in irax.scipy.special.
 """
 from __future__ import annotations
 

@@ -359,7 +359,8 @@ def test_logsumexp_matches_scipy_and_jax_gradients():
     # JAX 0.10.2: grad of logsumexp with a -inf entry, and with b
     g = irax.grad(lambda v: S.logsumexp(v))(jnp.array([0.0, -inf, 1.0]))
     np.testing.assert_allclose(g, [0.2689414322376251, 0.0, 0.7310585975646973], rtol=1e-6)
-    g = irax.grad(lambda v: S.logsumexp(v, b=jnp.array([1.0, 0.0, 2.0])))(jnp.array([0.0, 5.0, 1.0]))
+    scale = jnp.array([1.0, 0.0, 2.0])
+    g = irax.grad(lambda v: S.logsumexp(v, b=scale))(jnp.array([0.0, 5.0, 1.0]))
     np.testing.assert_allclose(g, [0.15536241233348846, 0.0, 0.8446376323699951], rtol=1e-6)
 
 

@@ -81,7 +81,8 @@ CASES = {
                       _b(np.array([0.0, 0.1, 0.5, 0.65, 0.75, 0.9, 1.0])[None],
                          np.array([0.0, 0.3, 1.0])[:, None]), 0, 0, 0),
     "poisson.logpmf": (st.poisson.logpmf, ss.poisson.logpmf,
-                       _b(K, np.array([0.5, 3.0, 40.0])[:, None], np.array([0.0, 1.0])[:, None, None]),
+                       _b(K, np.array([0.5, 3.0, 40.0])[:, None],
+                          np.array([0.0, 1.0])[:, None, None]),
                        4e-6, 1e-13, 1e-5),
     "poisson.pmf": (st.poisson.pmf, ss.poisson.pmf,
                     _b(np.concatenate([K, [[2.5]]], 1), np.array([0.5, 3.0, 40.0])[:, None]),
@@ -132,7 +133,8 @@ CASES["multivariate_normal.pdf"] = (
     st.multivariate_normal.pdf, ss.multivariate_normal.pdf,
     [MVN_X, MVN_MEAN, MVN_COV], 1e-5, 1e-13, 0)
 CASES["multivariate_normal.logpdf_scalar_cov"] = (
-    st.multivariate_normal.logpdf, lambda x, m, c: ss.multivariate_normal.logpdf(x, m, c * np.eye(3)),
+    st.multivariate_normal.logpdf,
+    lambda x, m, c: ss.multivariate_normal.logpdf(x, m, c * np.eye(3)),
     [MVN_X, MVN_MEAN, np.array(1.7)], 4e-6, 1e-13, 1e-5)
 CASES["multivariate_normal.logpdf_1d"] = (
     st.multivariate_normal.logpdf, ss.multivariate_normal.logpdf,
