@@ -8,6 +8,7 @@ statement, module-level or inside a function, absolute or relative, and checks:
 
 Layers (lowest first):
   tree_util  : nothing of irax
+  tree       : tree_util (irax.tree, its short names)
   tracer     : tracer + tree_util
   runtime    : runtime (+ tree_util)
   lowering   : lowering + tracer (+ tree_util)
@@ -33,6 +34,7 @@ USER_API = {"numpy", "lax", "random", "nn", "scipy", "optim", "test_util", "ad_c
 # layer -> the layers it may import (besides itself)
 ALLOWED: dict[str, set[str]] = {
     "tree_util": set(),
+    "tree": {"tree_util"},
     "tracer": {"tree_util"},
     "runtime": {"tree_util"},
     "lowering": {"tracer", "tree_util"},
