@@ -12,7 +12,6 @@ import builtins
 
 import numpy as np
 
-from ..tracer import core
 from ..tracer.core import Array, Tracer, get_aval
 from ..tracer.prims import elementwise as ew
 from ..tracer.prims import indexing as ix

@@ -15,7 +15,7 @@ from ..tracer.prims import elementwise as ew
 from ..tracer.prims import indexing as ix
 from ..tracer.prims import shape as sh
 from ._core import asarray, broadcast_to
-from .elementwise import clip, multiply, negative, power, round, true_divide
+from .elementwise import clip, negative, power, round, true_divide
 from .reductions import all, any, argmax, argmin, cumsum, max, mean, min, prod, std, sum, var
 from .shapes import ravel, reshape, squeeze, swapaxes, transpose
 from .indexing import GatherScatterMode, getitem

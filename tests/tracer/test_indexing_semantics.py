@@ -142,7 +142,8 @@ def test_several_index_arrays_bound_each_axis_on_its_own():
 
 @pytest.mark.parametrize("idx", [
     (0, slice(None), np.array([1, 2])), (slice(None), np.array([[1], [2]]), np.array([1, 2, 0])),
-    (np.array([1, 0]), slice(None), np.array([1, 2])), (None, np.array([1, 0]), None, np.array([1, 2])),
+    (np.array([1, 0]), slice(None), np.array([1, 2])),
+    (None, np.array([1, 0]), None, np.array([1, 2])),
     (np.array([1, 0]), None, np.array([1, 2])), (Ellipsis, np.array([1, 0])),
     (1, Ellipsis, np.array([1, 0])), (slice(None), 1, np.array([3, 0])),
     (np.array([[1, 0]]), np.array([[7], [-9]]), slice(None, None, -1)),
@@ -309,7 +310,8 @@ def test_scatter_on_bool_and_int_arrays():
     i = np.arange(5, dtype=np.int32)
     close(jnp.asarray(i).at[1].set(2.7), jjnp.asarray(i).at[1].set(2.7))
     close(jnp.asarray(i).at[jnp.asarray([1, 1, 9])].multiply(3), np_scatter(i, [1, 1, 9], 3, "mul"))
-    close(jnp.asarray(i).at[jnp.asarray([0, -1])].min(-4), jjnp.asarray(i).at[np.array([0, -1])].min(-4))
+    close(jnp.asarray(i).at[jnp.asarray([0, -1])].min(-4),
+          jjnp.asarray(i).at[np.array([0, -1])].min(-4))
 
 
 def test_subtract_divide_power():
@@ -358,7 +360,8 @@ def test_dynamic_slice_batched_starts():
     got = vmap(lambda s: lax.dynamic_slice(m, (s, s), (2, 2)))(jnp.asarray(starts))
     for b, s in enumerate(starts):
         close(got[b], jax.lax.dynamic_slice(jjnp.asarray(M34), (int(s), int(s)), (2, 2)))
-    got = vmap(lambda s: lax.dynamic_update_slice(m, jnp.zeros((2, 2)), (s, 1)))(jnp.asarray(starts))
+    got = vmap(lambda s: lax.dynamic_update_slice(m, jnp.zeros((2, 2)), (s, 1)))(
+        jnp.asarray(starts))
     for b, s in enumerate(starts):
         close(got[b], jax.lax.dynamic_update_slice(jjnp.asarray(M34), jjnp.zeros((2, 2)),
                                                    (int(s), 1)))
