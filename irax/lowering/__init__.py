@@ -50,7 +50,7 @@ import importlib
 from .lower import (LoweringContext, LoweringError, RuleContext, lower_jaxpr, lower_subjaxpr,
                     lowering_rules, region)
 from .emitter import Emitter, Region
-from .prims import bits, custom, elementwise, indexing, linalg, reduce, shape  # noqa: F401
+from .prims import bits, custom, elementwise, indexing, linalg, reduce, shape, sort  # noqa: F401
 
 try:   # rules of the control-flow primitives, once that module exists
     importlib.import_module(".prims.control_flow", __name__)
