@@ -93,3 +93,4 @@ def erf(x):
 def rsqrt(x):
     return ew.rsqrt_p.bind(x)
 from .tracer.prims.control_flow import while_loop, fori_loop, scan, cond, switch, custom_root, fixed_point, checkpointed_while_loop  # noqa: E402,F401
+from .lax_sorting import sort, sort_key_val, top_k  # noqa: E402,F401

@@ -5,7 +5,7 @@ axes, keepdims) are turned into strict primitive applications.
 
 The package follows the sections of NumPy's API, each module importing only those before it:
 _core (dtypes, asarray, promotion, axis checks) <- creation <- elementwise <- reductions <-
-shapes <- indexing <- contractions (dot, matmul, einsum, linalg) <- methods (operators and
+shapes <- indexing <- sorting <- contractions (dot, matmul, einsum, linalg) <- methods (operators and
 x.sum()/x.T/x.at registered on arrays and tracers)."""
 from ._core import (  # noqa: F401
     array,
@@ -189,6 +189,26 @@ from .indexing import (  # noqa: F401
     getitem,
     take,
     take_along_axis,
+)
+from .sorting import (  # noqa: F401
+    argpartition,
+    argsort,
+    digitize,
+    lexsort,
+    median,
+    nanmedian,
+    nanpercentile,
+    nanquantile,
+    partition,
+    percentile,
+    quantile,
+    searchsorted,
+    sort,
+    unique,
+    unique_all,
+    unique_counts,
+    unique_inverse,
+    unique_values,
 )
 from .contractions import (  # noqa: F401
     dot,

@@ -71,19 +71,18 @@ def sort(*operands, dimension: int, is_stable: bool = True, num_keys: int = 1):
                        num_keys=int(num_keys))
 
 
-def take_along_dimension(x, perm, dimension: int):
-    """out[..., i, ...] = x[..., perm[..., i, ...], ...] along `dimension` (perm has x's
-    shape): one flat gather, so its transpose is one scatter-add."""
-    xa = get_aval(x)
-    nd, n = xa.ndim, xa.shape[dimension]
+def take_along_dimension(x, idx, dimension: int):
+    """out[..., i, ...] = x[..., idx[..., i, ...], ...] along `dimension`. idx has x's
+    shape except (possibly) along `dimension`; indices are in [0, n). One flat gather, so
+    its transpose is one scatter-add."""
+    xa, ia = get_aval(x), get_aval(idx)
+    nd, n, m = xa.ndim, xa.shape[dimension], ia.shape[dimension]
     order = [d for d in range(nd) if d != dimension] + [dimension]
-    moved = tuple(xa.shape[d] for d in order)
-    rows = int(np.prod(moved[:-1], dtype=np.int64))
-    pa = get_aval(perm)
-    flat_perm = reshape(transpose(perm, order), (rows, n))
-    offsets = mul(iota(pa.dtype, (rows, n), 0), full((rows, n), n, pa.dtype))
+    rows = int(np.prod([xa.shape[d] for d in order[:-1]], dtype=np.int64))
+    flat_idx = reshape(transpose(idx, order), (rows, m))
+    offsets = mul(iota(ia.dtype, (rows, m), 0), full((rows, m), n, ia.dtype))
     flat_x = reshape(transpose(x, order), (rows * n,))
-    out = reshape(gather(flat_x, add(flat_perm, offsets), 0), moved)
+    out = reshape(gather(flat_x, add(flat_idx, offsets), 0), [ia.shape[d] for d in order])
     return transpose(out, tuple(int(i) for i in np.argsort(order)))
 
 
