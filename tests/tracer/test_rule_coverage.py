@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import irax  # noqa: F401  (registers every primitive family)
 from irax.tracer import batching, core, jvp, transpose
-from irax.tracer.prims import elementwise, indexing, linalg, reduce, shape  # noqa: F401
+from irax.tracer.prims import elementwise, indexing, linalg, reduce, shape, sort  # noqa: F401
 
 # Higher-order primitives whose transformations go through Trace.process_custom_*_call or
 # through jit's own module, not through the per-primitive tables. Each exemption names why.
@@ -33,6 +33,8 @@ LINEAR = {
     # part of a linearized loop/branch), so reverse mode transposes them
     "cond", "scan",
 }
+# (sort is not linear: its jvp gathers the tangents by the sorted permutation, and reverse
+# mode transposes that gather; tests/numpy/test_sorting.py checks grad through it)
 
 # Primitives whose outputs are not differentiable (integer/bool results, or no inputs):
 # a jvp rule is still required (symbolic zero), except for nullary ones.
