@@ -2,6 +2,7 @@
 replacement: one sort primitive each (irax/tracer/prims/sort.py, stablehlo.sort)."""
 from __future__ import annotations
 
+from ..lax_sorting import top_k
 from ..tracer.prims.sort import sort
 
 
@@ -13,5 +14,4 @@ def sort_by_keys(keys, values, axis: int):
 def top_k_indices(x, k: int):
     """Indices of the k largest entries along the last axis, largest first (ties: lower
     index first), as lax.top_k's second output."""
-    from ..lax_sorting import top_k
     return top_k(x, k)[1]
