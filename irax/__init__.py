@@ -19,6 +19,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "_core": ("irax.tracer.core", None),
     "config": ("irax.tracer.dtypes", "config"),
     "Array": ("irax.tracer.core", "Array"),
+    "ShapeDtypeStruct": ("irax.tracer.core", "ShapeDtypeStruct"),
     "ConcretizationTypeError": ("irax.tracer.core", "ConcretizationTypeError"),
     "UnexpectedTracerError": ("irax.tracer.core", "UnexpectedTracerError"),
     "jvp": ("irax.tracer.api", "jvp"),
@@ -31,15 +32,35 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "hessian": ("irax.tracer.api", "hessian"),
     "vmap": ("irax.tracer.api", "vmap"),
     "make_jaxpr": ("irax.tracer.api", "make_jaxpr"),
+    "jacobian": ("irax.tracer.api", "jacrev"),
+    "eval_shape": ("irax.tracer.api_extra", "eval_shape"),
+    "typeof": ("irax.tracer.api_extra", "typeof"),
+    "linear_transpose": ("irax.tracer.api_extra", "linear_transpose"),
+    "custom_gradient": ("irax.tracer.api_extra", "custom_gradient"),
+    "closure_convert": ("irax.tracer.api_extra", "closure_convert"),
+    "disable_jit": ("irax.tracer.api_extra", "disable_jit"),
+    "ensure_compile_time_eval": ("irax.tracer.api_extra", "ensure_compile_time_eval"),
+    "device_put": ("irax.tracer.api_extra", "device_put"),
+    "devices": ("irax.tracer.api_extra", "devices"),
+    "local_devices": ("irax.tracer.api_extra", "local_devices"),
+    "device_count": ("irax.tracer.api_extra", "device_count"),
+    "default_backend": ("irax.tracer.api_extra", "default_backend"),
+    "Device": ("irax.tracer.api_extra", "Device"),
+    "checkpoint": ("irax.tracer.remat", "checkpoint"),
+    "remat": ("irax.tracer.remat", "remat"),
+    "checkpoint_policies": ("irax.tracer.remat", "checkpoint_policies"),
+    "ad_checkpoint": ("irax.ad_checkpoint", None),
     "custom_jvp": ("irax.tracer.custom", "custom_jvp"),
     "custom_vjp": ("irax.tracer.custom", "custom_vjp"),
     "jit": ("irax.jit", "jit"),
     "CompileError": ("irax.runtime.compiler", "CompileError"),
     "tree_util": ("irax.tree_util", None),
+    "test_util": ("irax.test_util", None),
     "numpy": ("irax.numpy", None),
     "lax": ("irax.lax", None),
     "nn": ("irax.nn", None),
     "random": ("irax.random", None),
+    "scipy": ("irax.scipy", None),
     "optim": ("irax.optim", None),
     "aot": ("irax.aot", None),
     "runtime": ("irax.runtime", None),
@@ -81,28 +102,6 @@ class _IraxModule(types.ModuleType):
 
 
 sys.modules[__name__].__class__ = _IraxModule
-
-
-class ShapeDtypeStruct:
-    """An abstract argument: a shape and a dtype, no data."""
-
-    def __init__(self, shape, dtype):
-        import numpy as _np
-        self.shape = tuple(shape)
-        try:
-            self.dtype = _np.dtype(dtype)  # "float32", np.float32, np.dtype
-        except TypeError:
-            self.dtype = _np.dtype(dtype.dtype)  # an array (or anything with a .dtype)
-
-    def __repr__(self) -> str:
-        return f"ShapeDtypeStruct(shape={self.shape}, dtype={self.dtype.name})"
-
-    def __eq__(self, other) -> bool:
-        return isinstance(other, ShapeDtypeStruct) and (self.shape, self.dtype) == \
-            (other.shape, other.dtype)
-
-    def __hash__(self) -> int:
-        return hash((self.shape, self.dtype))
 
 
 def device_get(x):

@@ -2,7 +2,7 @@
 replacement: one sort primitive each (irax/tracer/prims/sort.py, stablehlo.sort)."""
 from __future__ import annotations
 
-from ..lax_sorting import top_k
+from ..lax.sorting import top_k
 from ..tracer.prims.sort import sort
 
 

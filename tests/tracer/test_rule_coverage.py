@@ -1,18 +1,17 @@
 """Every primitive has the rules its transformations need.
 
-A primitive registered in core.abstract_eval_rules must have an impl rule (or an eval
-rule, for higher-order primitives that evaluate by interpreting a sub-jaxpr), a jvp rule,
+A primitive registered in core.abstract_eval_rules must have an impl rule, a jvp rule,
 a batching rule, and, when it is linear in some argument (its jvp is built by deflinear or
 it is otherwise used on tangents), a transpose rule.
 """
 from __future__ import annotations
 
 import irax  # noqa: F401  (registers every primitive family)
-from irax.tracer import batching, core, jvp, transpose
-from irax.tracer.prims import elementwise, indexing, linalg, reduce, shape, sort  # noqa: F401
+from irax.tracer import batching, core, jvp, remat, transpose  # noqa: F401  (remat: its rules)
+from irax.tracer.prims import elementwise, indexing, linalg, reduce, shape, slicing, sort  # noqa: F401
 
-# Higher-order primitives whose transformations go through Trace.process_custom_*_call or
-# through jit's own module, not through the per-primitive tables. Each exemption names why.
+# Higher-order primitives whose transformations go through Trace.process_custom_*_call (their
+# bind re-enters it) or through jit's own module, not through the per-primitive tables. Each exemption names why.
 # (Control flow -- while, scan, cond -- registers ordinary rules and is checked like the rest.)
 EXEMPT = {
     "custom_jvp_call": "staged form of a custom_jvp function; traces call process_custom_jvp_call",
@@ -32,6 +31,9 @@ LINEAR = {
     # control flow: linear in the operands whose body computation is linear (the tangent
     # part of a linearized loop/branch), so reverse mode transposes them
     "cond", "scan",
+    # call-like: checkpoint's body (linear in its tangent inputs) and the linear solve
+    # (linear in b)
+    "remat", "custom_linear_solve",
 }
 # (sort is not linear: its jvp gathers the tangents by the sorted permutation, and reverse
 # mode transposes that gather; tests/numpy/test_sorting.py checks grad through it)
@@ -50,8 +52,8 @@ def _missing():
     for p in _prims():
         if p.name in EXEMPT:
             continue
-        if p not in core.impl_rules and p not in core.eval_rules:
-            missing.append(f"{p.name}: impl (or eval) rule")
+        if p not in core.impl_rules:
+            missing.append(f"{p.name}: impl rule")
         if p.name in NULLARY:
             continue
         if p not in jvp.jvp_rules:

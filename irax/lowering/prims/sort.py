@@ -34,7 +34,8 @@ from ...tracer.core import ShapedArray
 from ...tracer.prims import sort as so
 from .. import hlo
 from ..emitter import Region, aval_type, i64_array, tensor_type
-from ..lower import lowering_rules
+from ..context import RuleContext
+from ..rules import register_lowering
 
 _I32 = hlo.scalar_aval(np.int32)
 
@@ -265,12 +266,12 @@ def _bitonic_sort(em, ops, avals, dimension) -> list[str]:
 # The rule
 
 
-def _sort(ctx, *operands, dimension, is_stable, num_keys):
+def _sort(ctx: RuleContext, *operands: str, dimension: int, is_stable: bool, num_keys: int,
+          network: bool = False) -> list[str]:
     em = ctx.em
     avals = list(ctx.avals_in)
     if avals[0].size == 0:
         return list(operands)
-    network = ctx.module.target != "llvm-cpu"
     # distinct keys only: a key given twice adds nothing to the order
     key_slot: dict[str, int] = {}
     for i in range(num_keys):
@@ -295,7 +296,13 @@ def _sort(ctx, *operands, dimension, is_stable, num_keys):
     return results
 
 
+def _sort_network(ctx: RuleContext, *operands: str, **params) -> list[str]:
+    return _sort(ctx, *operands, network=True, **params)
+
+
 # ---------------------------------------------------------------------------
 # Registration
 
-lowering_rules[so.sort_p] = _sort
+register_lowering(so.sort_p, _sort)
+register_lowering(so.sort_p, _sort_network, target="vulkan")
+register_lowering(so.sort_p, _sort_network, target="cuda")

@@ -8,12 +8,12 @@ import operator
 
 import numpy as np
 
-from . import numpy as jnp
-from .tracer.core import get_aval
-from .tracer.prims import bits
-from .tracer.prims import elementwise as ew
-from .tracer.prims import shape as sh
-from .tracer.prims import sort as so
+from .. import numpy as jnp
+from ..tracer.core import get_aval
+from ..tracer.prims import bits
+from ..tracer.prims import elementwise as ew
+from ..tracer.prims import shape as sh
+from ..tracer.prims import sort as so
 
 
 def _dimension(dimension, ndim: int, name: str) -> int:
