@@ -56,6 +56,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "CompileError": ("irax.runtime.compiler", "CompileError"),
     "tree_util": ("irax.tree_util", None),
     "test_util": ("irax.test_util", None),
+    "debug": ("irax.debug", None),
     "numpy": ("irax.numpy", None),
     "lax": ("irax.lax", None),
     "nn": ("irax.nn", None),

@@ -30,6 +30,7 @@ from __future__ import annotations
 import json
 import sys
 import threading
+import weakref
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -150,17 +151,26 @@ def format_message(fmt: str, args: Any, kwargs: Mapping[str, Any], printoptions:
 
 class HostModule:
     """The `irax_host` VM module for one device: `vm_module` goes into the VmContext before
-    the compiled module. Calls from the module read their operands into NumPy arrays."""
+    the compiled module. Calls from the module read their operands into NumPy arrays.
+
+    The exports reach the Python functions through a weak reference to this object: IREE's
+    C++ objects are invisible to Python's garbage collector, so a strong reference from an
+    export to a function whose globals lead back to the module (a lambda next to the
+    loaded module, a jitted function's own callback) would make a cycle never freed."""
 
     def __init__(self, instance: rt.VmInstance, device: rt.HalDevice, driver: str,
                  imports: Mapping[str, HostImport], functions: Mapping[str, Callable[..., Any]]
                  ) -> None:
         self._errors = threading.local()
+        self.functions = dict(functions)
+        me = weakref.ref(self)
         iface = rt.PyModuleInterface(HOST_MODULE, lambda _iface: None)
         for name, imp in imports.items():
-            iface.export(name, imp.cconv, _entry(imp.avals, functions[name], device, driver,
-                                                 self._errors))
+            iface.export(name, imp.cconv, _entry(me, name, imp.avals, device, driver))
         self.vm_module = iface.create()
+
+    def record_error(self, err: BaseException) -> None:
+        self._errors.error = err
 
     def take_error(self) -> BaseException | None:
         """The exception a host function raised during this thread's last failed call."""
@@ -169,15 +179,18 @@ class HostModule:
         return err
 
 
-def _entry(avals: tuple[Aval, ...], fn: Callable[..., Any], device: rt.HalDevice, driver: str,
-           errors: threading.local) -> Callable[..., None]:
-    """The export: VmRefs in, `fn(*numpy_arrays)`. It must not refer to the HostModule or
-    the PyModuleInterface holding it: a cycle through IREE's C++ objects is never freed."""
+def _entry(module: "weakref.ref[HostModule]", name: str, avals: tuple[Aval, ...],
+           device: rt.HalDevice, driver: str) -> Callable[..., None]:
+    """The export: VmRefs in, the host function called on NumPy arrays."""
     def call(_state: Any, *refs: rt.VmRef) -> None:
+        host = module()
+        if host is None:
+            raise RuntimeError(f"{HOST_MODULE}.{name} called after its module was released")
         try:
-            fn(*[_to_numpy(r, aval, device, driver) for r, aval in zip(refs, avals)])
+            host.functions[name](*[_to_numpy(r, aval, device, driver)
+                                   for r, aval in zip(refs, avals)])
         except BaseException as e:
-            errors.error = e   # re-raised by the caller of invoke
+            host.record_error(e)   # re-raised by the caller of invoke
             raise
     return call
 
