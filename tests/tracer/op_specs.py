@@ -470,7 +470,7 @@ def _transform_specs():
         return lax.custom_linear_solve(lambda v: d * v, b, lambda mv, r: r / d,
                                        symmetric=True)
     def with_callback(x, y):
-        irax.debug.callback(lambda *values: None, x, scale=y)
+        irax.debug.callback(lambda *args, **kwargs: None, x, scale=y)
         return jnp.sin(x) * y
     policy = irax.checkpoint_policies.save_only_these_names("z")
     return [
