@@ -61,6 +61,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "lax": ("irax.lax", None),
     "nn": ("irax.nn", None),
     "random": ("irax.random", None),
+    "scipy": ("irax.scipy", None),
     "optim": ("irax.optim", None),
     "aot": ("irax.aot", None),
     "runtime": ("irax.runtime", None),
