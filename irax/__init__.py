@@ -57,6 +57,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "tree_util": ("irax.tree_util", None),
     "tree": ("irax.tree", None),
     "test_util": ("irax.test_util", None),
+    "debug": ("irax.debug", None),
     "numpy": ("irax.numpy", None),
     "lax": ("irax.lax", None),
     "nn": ("irax.nn", None),

@@ -522,7 +522,8 @@ def _composite_specs():
 
 
 def _transform_specs():
-    """Call-like primitives: checkpoint (remat) and checkpoint_name, custom_linear_solve."""
+    """Call-like primitives: checkpoint (remat) and checkpoint_name, custom_linear_solve;
+    debug_callback (a no-op callback: what it prints is tests/test_debug.py's business)."""
     import irax
     from irax import lax
     from irax.ad_checkpoint import checkpoint_name
@@ -533,6 +534,9 @@ def _transform_specs():
     def diag_solve(d, b):   # matvec d * x; symmetric, so reverse mode uses solve again
         return lax.custom_linear_solve(lambda v: d * v, b, lambda mv, r: r / d,
                                        symmetric=True)
+    def with_callback(x, y):
+        irax.debug.callback(lambda *args, **kwargs: None, x, scale=y)
+        return jnp.sin(x) * y
     policy = irax.checkpoint_policies.save_only_these_names("z")
     return [
         _ew("checkpoint", irax.checkpoint(layer),
@@ -540,6 +544,7 @@ def _transform_specs():
         _ew("checkpoint_names_policy", irax.checkpoint(layer, policy=policy),
             lambda x, w: np.tanh(x @ w) * x, S(3, 3), S(3, 3)),
         _ew("custom_linear_solve", diag_solve, lambda d, b: b / d, S(4, **POS), S(4)),
+        _ew("debug_callback", with_callback, lambda x, y: np.sin(x) * y, S(2, 3), S(3)),
     ]
 
 
@@ -567,6 +572,71 @@ def _bits_specs():
         _ew("lax_clz", bl.clz, count_leading_zeros, x, differentiable=False),
         _ew("lax_bitcast_convert_type", lambda v: bl.bitcast_convert_type(v, np.float32),
             lambda v: v.view(np.float32), S(2, 3, kind="int", low=0, high=10 ** 9),
+            differentiable=False),
+    ]
+
+
+def _np_stable_sort_by(keys, *values):
+    """Reference for lax.sort: values (and keys) ordered by np.lexsort of the keys."""
+    perm = np.lexsort(keys[::-1], axis=-1)
+    return tuple(np.take_along_axis(v, perm, -1) for v in (*keys, *values))
+
+
+def _np_top_k(x, k):
+    idx = np.argsort(-x, axis=-1, kind="stable")[..., :k]
+    return np.take_along_axis(x, idx, -1), idx
+
+
+def _np_unique_padded(x, size, fill):
+    values, counts = np.unique(x, return_counts=True)
+    pad = size - len(values)
+    return (np.concatenate([values, np.full(pad, fill, values.dtype)]),
+            np.concatenate([counts, np.zeros(pad, counts.dtype)]))
+
+
+def _with_nans(x):
+    return np.where(x > 1.5, np.nan, x)
+
+
+def _sorting_specs():
+    from irax import lax
+    ties = dict(kind="int", low=0, high=3)
+    return [
+        _ew("sort_axis1", lambda x: jnp.sort(x, axis=1), lambda x: np.sort(x, axis=1),
+            S(3, 5)),
+        _ew("sort_axis0_descending", lambda x: jnp.sort(x, axis=0, descending=True),
+            lambda x: np.flip(np.sort(x, axis=0), 0), S(4, 3)),
+        _ew("sort_flat", lambda x: jnp.sort(x, axis=None), lambda x: np.sort(x, axis=None),
+            S(2, 3)),
+        _ew("argsort", jnp.argsort, lambda x: np.argsort(x, kind="stable"), S(3, 5),
+            differentiable=False),
+        _ew("argsort_ties_descending", lambda i: jnp.argsort(i, descending=True),
+            lambda i: np.argsort(-i, kind="stable"), S(9, **ties), differentiable=False),
+        _ew("lax_sort_key_val_ties", lambda k, x: lax.sort((k, x), num_keys=1),
+            lambda k, x: _np_stable_sort_by((k,), x), S(2, 7, **ties), S(2, 7)),
+        _ew("lax_sort_two_keys", lambda k1, k2, x: lax.sort((k1, k2, x), num_keys=2),
+            lambda k1, k2, x: _np_stable_sort_by((k1, k2), x), S(8, **ties), S(8, **ties),
+            S(8)),
+        _ew("lexsort", lambda a, b: jnp.lexsort((a, b)), lambda a, b: np.lexsort((a, b)),
+            S(9, **ties), S(9, **ties), differentiable=False),
+        _ew("lax_top_k", lambda x: lax.top_k(x, 3), lambda x: _np_top_k(x, 3), S(2, 6)),
+        _ew("quantile_linear", lambda x, q: jnp.quantile(x, q, axis=1),
+            lambda x, q: np.quantile(x, q, axis=1), S(4, 7), S(3, low=0.05, high=0.95)),
+        _ew("median_axis0_keepdims", lambda x: jnp.median(x, axis=0, keepdims=True),
+            lambda x: np.median(x, axis=0, keepdims=True), S(6, 3)),
+        _ew("percentile_nearest", lambda x: jnp.percentile(x, jnp.array([10., 50., 90.]),
+                                                           method="nearest"),
+            lambda x: np.percentile(x, [10., 50., 90.], method="nearest"), S(2, 4)),
+        _ew("nanquantile_midpoint", lambda x: jnp.nanquantile(
+                jnp.where(x > 1.5, jnp.nan, x), 0.3, axis=1, method="midpoint"),
+            lambda x: np.nanquantile(_with_nans(x), 0.3, axis=1, method="midpoint"), S(3, 6)),
+        _ew("searchsorted_right", lambda a, v: jnp.searchsorted(jnp.sort(a), v, side="right"),
+            lambda a, v: np.searchsorted(np.sort(a), v, side="right"), S(6), S(2, 3),
+            differentiable=False),
+        _ew("digitize", lambda x, b: jnp.digitize(x, jnp.sort(b)),
+            lambda x, b: np.digitize(x, np.sort(b)), S(5), S(4), differentiable=False),
+        _ew("unique_size", lambda i: jnp.unique(i, size=6, fill_value=-1, return_counts=True),
+            lambda i: _np_unique_padded(i, 6, -1), S(7, kind="int", low=0, high=4),
             differentiable=False),
     ]
 
@@ -661,7 +731,7 @@ def _numpy_extra_specs():
 OPS: list[OpSpec] = (_unary_specs() + _binary_specs() + _reduction_specs() + _linalg_specs()
                      + _shape_specs() + _index_specs() + _nn_specs() + _lax_and_more_specs()
                      + _composite_specs() + _bits_specs() + _numpy_extra_specs()
-                     + _transform_specs())
+                     + _transform_specs() + _sorting_specs())
 
 OPS_BY_NAME: dict[str, OpSpec] = {s.name: s for s in OPS}
 assert len(OPS_BY_NAME) == len(OPS), "duplicate op spec names"
