@@ -1,0 +1,177 @@
+"""irax.numpy.linalg against numpy.linalg: values in float64 (eager, batched), one compiled
+float32 module holding every function and several gradients, gradients against float64
+central differences, vmap against a Python loop, and JAX's errors."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import irax
+import irax.numpy as jnp
+
+LA = jnp.linalg
+RNG = np.random.default_rng(7)
+A = RNG.normal(size=(2, 3, 4, 4))                       # batched general matrices
+B = RNG.normal(size=(2, 3, 4, 2))
+SPD = A @ np.swapaxes(A, -1, -2) + 4 * np.eye(4)
+TALL = RNG.normal(size=(5, 3))
+WIDE = RNG.normal(size=(2, 4))
+
+
+@pytest.fixture
+def x64():
+    prev = irax.config.enable_x64
+    irax.config.update("enable_x64", True)
+    yield
+    irax.config.update("enable_x64", prev)
+
+
+def _close(got, want, rtol=1e-10, atol=1e-10, msg=""):
+    np.testing.assert_allclose(np.asarray(got), want, rtol=rtol, atol=atol, err_msg=msg)
+
+
+def test_values_against_numpy(x64):
+    _close(LA.cholesky(SPD), np.linalg.cholesky(SPD))
+    _close(LA.cholesky(SPD, upper=True), np.swapaxes(np.linalg.cholesky(SPD), -1, -2))
+    _close(LA.solve(A, B), np.linalg.solve(A, B))
+    _close(LA.solve(A[0, 0], B[0, 0, :, 0]), np.linalg.solve(A[0, 0], B[0, 0, :, 0]))
+    _close(LA.solve(A, B[0, 0]), np.linalg.solve(A, B[0, 0]))            # broadcast b
+    _close(LA.inv(A), np.linalg.inv(A))
+    _close(LA.det(A), np.linalg.det(A))
+    sign, logdet = LA.slogdet(A)
+    want_sign, want_logdet = np.linalg.slogdet(A)
+    _close(sign, want_sign)
+    _close(logdet, want_logdet)
+    for a in (TALL, WIDE, A, RNG.normal(size=(3, 6, 4))):
+        for mode in ("reduced", "complete"):
+            q, r = LA.qr(a, mode=mode)
+            want_q, want_r = np.linalg.qr(a, mode=mode)
+            _close(q, want_q, msg=f"q {a.shape} {mode}")
+            _close(r, want_r, msg=f"r {a.shape} {mode}")
+        _close(LA.qr(a, mode="r"), np.linalg.qr(a, mode="r"))
+    _close(LA.pinv(TALL), np.linalg.pinv(TALL))
+    _close(LA.pinv(WIDE), np.linalg.pinv(WIDE))
+    for power in (-3, 0, 1, 2, 5):
+        _close(LA.matrix_power(A, power), np.linalg.matrix_power(A, power), rtol=1e-9)
+    _close(LA.multi_dot([TALL.T, TALL, TALL.T]), np.linalg.multi_dot([TALL.T, TALL, TALL.T]))
+    for ord_ in (None, "fro", 1, -1, np.inf, -np.inf):
+        _close(LA.norm(TALL, ord=ord_), np.linalg.norm(TALL, ord=ord_), msg=str(ord_))
+        _close(LA.norm(A, ord=ord_, axis=(-2, -1)), np.linalg.norm(A, ord=ord_, axis=(-2, -1)))
+    for ord_ in (None, 0, 1, 2, 3, np.inf, -np.inf):
+        _close(LA.norm(TALL[0], ord=ord_), np.linalg.norm(TALL[0], ord=ord_), msg=str(ord_))
+    _close(LA.outer(TALL[0], WIDE[0]), np.outer(TALL[0], WIDE[0]))
+    _close(LA.cross(TALL[0], TALL[1]), np.cross(TALL[0], TALL[1]))
+
+
+def test_singular_and_pivoting(x64):
+    singular = np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [1.0, 0.0, 1.0]])
+    assert float(LA.det(singular)) == 0.0
+    sign, logdet = LA.slogdet(singular)
+    assert float(sign) == 0.0 and float(logdet) == -np.inf
+    needs_pivot = np.array([[0.0, 1.0], [1.0, 0.0]])            # zero leading entry
+    _close(LA.solve(needs_pivot, np.array([2.0, 3.0])), [3.0, 2.0])
+    _close(LA.det(needs_pivot), -1.0)
+    assert np.isnan(np.asarray(LA.cholesky(-np.eye(2)))).any()   # not positive definite
+
+
+# one compiled float32 module: every function plus gradients, on small matrices (n <= 4)
+def _everything(a, b, spd, tall):
+    sign, logdet = LA.slogdet(a)
+    q, r = LA.qr(tall)
+    grads = irax.grad(lambda a_, s_: LA.det(a_) + jnp.sum(LA.inv(a_) * b[0, :, :1])
+                      + jnp.sum(LA.cholesky(s_) * a_), argnums=(0, 1))(a[0], spd[0])
+    return dict(chol=LA.cholesky(spd), solve=LA.solve(a, b), inv=LA.inv(a), det=LA.det(a),
+                sign=sign, logdet=logdet, q=q, r=r, pinv=LA.pinv(tall),
+                mpow=LA.matrix_power(a, 3), ga=grads[0], gs=grads[1])
+
+
+def test_jit_float32_matches_numpy_and_eager():
+    a, b, spd = A[0].astype(np.float32), B[0].astype(np.float32), SPD[0].astype(np.float32)
+    tall = TALL.astype(np.float32)
+    got = irax.jit(_everything)(a, b, spd, tall)
+    eager = _everything(a, b, spd, tall)
+    q, r = np.linalg.qr(tall)
+    want = dict(chol=np.linalg.cholesky(spd), solve=np.linalg.solve(a, b), inv=np.linalg.inv(a),
+                det=np.linalg.det(a), sign=np.linalg.slogdet(a)[0],
+                logdet=np.linalg.slogdet(a)[1], q=q, r=r, pinv=np.linalg.pinv(tall),
+                mpow=np.linalg.matrix_power(a, 3))
+    for key, value in want.items():
+        _close(got[key], value, rtol=2e-4, atol=2e-4, msg=key)
+    for key in got:
+        _close(got[key], np.asarray(eager[key]), rtol=2e-4, atol=2e-4, msg=f"eager {key}")
+
+
+def _central_difference(f, x, eps=1e-6):
+    grad = np.zeros_like(x)
+    for idx in np.ndindex(x.shape):
+        step = np.zeros_like(x)
+        step[idx] = eps
+        grad[idx] = (f(x + step) - f(x - step)) / (2 * eps)
+    return grad
+
+
+W = RNG.normal(size=(4, 4))
+GRAD_CASES = {
+    "cholesky": (lambda x: LA.cholesky(x), lambda x: x @ x.T + 3 * np.eye(3)),
+    "solve_a": (lambda x: LA.solve(x, B[0, 0, :3]), lambda x: x),
+    "solve_b": (lambda x: LA.solve(A[0, 0, :3, :3], x), lambda x: x),
+    "inv": (lambda x: LA.inv(x), lambda x: x),
+    "det": (lambda x: LA.det(x), lambda x: x),
+    "slogdet": (lambda x: LA.slogdet(x).logabsdet, lambda x: x),
+    "qr_r": (lambda x: LA.qr(x)[1], lambda x: x),
+    "qr_q": (lambda x: LA.qr(x)[0], lambda x: x),
+    "pinv": (lambda x: LA.pinv(x), lambda x: x),
+}
+
+
+@pytest.mark.parametrize("name", sorted(GRAD_CASES))
+def test_grad_against_central_differences(name, x64):
+    fn, make = GRAD_CASES[name]
+    x = make(A[1, 2, :3, :3] + np.eye(3))
+
+    def scalar(v):
+        out = fn(v)
+        return jnp.sum(out * W[tuple(slice(s) for s in np.shape(out))])
+
+    got = irax.grad(scalar)(x)
+    want = _central_difference(lambda v: float(scalar(v)), x)
+    _close(got, want, rtol=1e-6, atol=1e-7, msg=name)
+
+
+def test_vmap_matches_python_loop():
+    a, b, spd = A[0].astype(np.float32), B[0].astype(np.float32), SPD[0].astype(np.float32)
+    cases = {
+        "solve": (LA.solve, (a, b)),
+        "det": (LA.det, (a,)),
+        "slogdet": (lambda x: LA.slogdet(x).logabsdet, (a,)),
+        "cholesky": (LA.cholesky, (spd,)),
+        "inv": (LA.inv, (a,)),
+        "qr": (lambda x: LA.qr(x)[1], (a,)),
+        "grad_det": (irax.grad(LA.det), (a,)),
+    }
+    for name, (f, args) in cases.items():
+        got = irax.vmap(f)(*[jnp.asarray(x) for x in args])
+        want = np.stack([np.asarray(f(*[jnp.asarray(x[i]) for x in args]))
+                         for i in range(args[0].shape[0])])
+        _close(got, want, rtol=1e-5, atol=1e-6, msg=name)
+
+
+def test_errors_as_jax():
+    with pytest.raises(ValueError, match="square"):
+        LA.inv(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="two dimensional"):
+        LA.det(np.ones(3))
+    with pytest.raises(ValueError, match="incompatible"):
+        LA.solve(np.eye(3), np.ones(2))
+    with pytest.raises(ValueError, match="mode"):
+        LA.qr(np.eye(2), mode="bogus")
+    with pytest.raises(TypeError, match="integer"):
+        LA.matrix_power(np.eye(2), 1.5)
+    with pytest.raises(ValueError, match="at least two"):
+        LA.multi_dot([np.eye(2)])
+
+
+def test_linalg_is_a_module():
+    import importlib
+    module = importlib.import_module("irax.numpy.linalg")
+    assert jnp.linalg is module
