@@ -12,11 +12,13 @@ derivative is the derivative of the factorization with that pivot order, as in J
 """
 from __future__ import annotations
 
+import builtins
 from typing import NamedTuple
 
 import numpy as np
 
 from ..tracer.core import get_aval
+from ..tracer.custom import custom_jvp
 from ._core import _broadcast_shapes, _to_float, asarray, broadcast_to
 from .arrayops import cross  # noqa: F401  (jnp.linalg.cross, as NumPy 2)
 from .contractions import matmul, outer  # noqa: F401  (jnp.linalg.outer)
@@ -257,6 +259,203 @@ def qr(a, mode: str = "reduced"):
     return r if mode == "r" else QRResult(q, r)
 
 
+# ---------------------------------------------------------------- eigh, svd (Jacobi)
+
+class EighResult(NamedTuple):
+    eigenvalues: object
+    eigenvectors: object
+
+
+class SVDResult(NamedTuple):
+    U: object
+    S: object
+    Vh: object
+
+
+def _sweeps(x) -> int:
+    # cyclic Jacobi converges quadratically once off-diagonal entries are small: this many
+    # sweeps reach working precision for the small matrices this is meant for
+    n = get_aval(x).shape[-1]
+    return (6 if get_aval(x).dtype.itemsize <= 4 else 9) + builtins.max(0, n.bit_length() - 3)
+
+
+def _rotation(d, g):
+    """cos and sin of the Jacobi rotation zeroing g for half-difference d (no overflow: the
+    textbook tau = d / g form would square 1/g)."""
+    h2 = d * d + g * g
+    zero = h2 == 0
+    h = sqrt(where(zero, 1, h2))
+    t = where(zero, 0, where(d >= 0, g, -g) / where(zero, 1, abs(d) + h))
+    c = 1 / sqrt(1 + t * t)
+    return c, t * c
+
+
+def _rotate_columns(x, p: int, q: int, c, s):
+    cols = np.arange(get_aval(x).shape[-1])
+    xp, xq = x[..., :, p], x[..., :, q]
+    c, s = c[..., None], s[..., None]
+    new_p, new_q = c * xp - s * xq, s * xp + c * xq
+    return where(cols == p, new_p[..., :, None], where(cols == q, new_q[..., :, None], x))
+
+
+def _rotate_rows(x, p: int, q: int, c, s):
+    return _mT(_rotate_columns(_mT(x), p, q, c, s))
+
+
+def _sort_columns(values, vectors, descending: bool):
+    """Sort values (a list of (...,) arrays) with the matching columns of vectors, by a
+    static compare-exchange network (n(n-1)/2 selects, no data-dependent indexing)."""
+    n = len(values)
+    cols = [vectors[..., :, i] for i in range(n)]
+    for i in range(n):
+        for j in range(n - 1 - i):
+            swap = values[j] < values[j + 1] if descending else values[j] > values[j + 1]
+            values[j], values[j + 1] = (where(swap, values[j + 1], values[j]),
+                                        where(swap, values[j], values[j + 1]))
+            sw = swap[..., None]
+            cols[j], cols[j + 1] = where(sw, cols[j + 1], cols[j]), where(sw, cols[j], cols[j + 1])
+    return stack(values, axis=-1), stack(cols, axis=-1)
+
+
+def _jacobi_eigh(a):
+    n = get_aval(a).shape[-1]
+    v = broadcast_to(eye(n, dtype=get_aval(a).dtype), get_aval(a).shape)
+    for _ in range(_sweeps(a)):
+        for p in range(n):
+            for q in range(p + 1, n):
+                c, s = _rotation((a[..., q, q] - a[..., p, p]) / 2, a[..., p, q])
+                a = _rotate_rows(_rotate_columns(a, p, q, c, s), p, q, c, s)
+                v = _rotate_columns(v, p, q, c, s)
+    return _sort_columns([a[..., i, i] for i in range(n)], v, descending=False)
+
+
+@custom_jvp
+def _eigh_symmetric(a):
+    return _jacobi_eigh(a)
+
+
+@_eigh_symmetric.defjvp
+def _eigh_jvp(primals, tangents):
+    (a,), (da,) = primals, tangents
+    w, v = _eigh_symmetric(a)
+    vdv = matmul(_mT(v), matmul(da, v))
+    gap = w[..., None, :] - w[..., :, None]                    # gap[i, j] = w_j - w_i
+    same = gap == 0
+    f = where(same, 0, 1 / where(same, 1, gap))
+    return (w, v), (_diagonal(vdv), matmul(v, f * vdv))
+
+
+def eigh(a, UPLO=None, symmetrize_input: bool = True):
+    """Eigenvalues (ascending) and eigenvectors (columns) of symmetric matrices, by cyclic
+    Jacobi with a fixed sweep count; the derivative is the closed form (distinct
+    eigenvalues), as JAX's."""
+    a = _square_matrix(a, "eigh")
+    if UPLO not in (None, "L", "U"):
+        raise ValueError(f"UPLO must be 'L' or 'U', got {UPLO!r}")
+    if symmetrize_input:
+        a = (a + _mT(a)) / 2
+    else:
+        n = get_aval(a).shape[-1]
+        keep = np.tril(np.ones((n, n), bool)) if UPLO in (None, "L") else \
+            np.triu(np.ones((n, n), bool))
+        half = where(keep, a, 0)
+        a = half + _mT(where(np.eye(n, dtype=bool), 0, half))
+    w, v = _eigh_symmetric(a)
+    return EighResult(w, v)
+
+
+def eigvalsh(a, UPLO="L"):
+    return eigh(a, UPLO=UPLO).eigenvalues
+
+
+def _jacobi_svd(a):
+    """One-sided (Hestenes) Jacobi on the columns of a (..., m, n), m >= n: rotate column
+    pairs until orthogonal; then s = column norms, u = columns / s, a = u diag(s) v^T.
+    Small singular values come out accurately (unlike eigh of a^T a)."""
+    n = get_aval(a).shape[-1]
+    v = broadcast_to(eye(n, dtype=get_aval(a).dtype), get_aval(a).shape[:-2] + (n, n))
+    for _ in range(_sweeps(v)):
+        for p in range(n):
+            for q in range(p + 1, n):
+                up, uq = a[..., :, p], a[..., :, q]
+                d = (sum(uq * uq, axis=-1) - sum(up * up, axis=-1)) / 2
+                c, s = _rotation(d, sum(up * uq, axis=-1))
+                a = _rotate_columns(a, p, q, c, s)
+                v = _rotate_columns(v, p, q, c, s)
+    norms2 = sum(square(a), axis=-2)                                   # (..., n)
+    zero = norms2 == 0
+    s = where(zero, 0, sqrt(where(zero, 1, norms2)))
+    u = a / where(zero, 1, s)[..., None, :]
+    s, uv = _sort_columns([s[..., i] for i in range(n)],
+                          _concat_rows(u, v), descending=True)
+    m = get_aval(a).shape[-2]
+    return uv[..., :m, :], s, uv[..., m:, :]
+
+
+def _concat_rows(x, y):
+    from .shapes import concatenate
+    return concatenate([x, y], axis=-2)
+
+
+def svd(a, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool = False,
+        subset_by_index=None):
+    a = _to_float(asarray(a))
+    shape = get_aval(a).shape
+    if len(shape) < 2:
+        raise ValueError(f"svd: input must be at least two dimensional; got shape {shape}")
+    m, n = shape[-2:]
+    if m < n:
+        out = svd(_mT(a), full_matrices, compute_uv)
+        return SVDResult(_mT(out.Vh), out.S, _mT(out.U)) if compute_uv else out
+    u, s, v = _jacobi_svd(a)
+    if not compute_uv:
+        return s
+    if full_matrices and m > n:
+        # complete u with an orthonormal basis of the complement of its span
+        q, _ = _householder_qr(u, complete=True)
+        from .shapes import concatenate
+        u = concatenate([u, q[..., :, n:]], axis=-1)
+    return SVDResult(u, s, _mT(v))
+
+
+def matrix_rank(M, rtol=None, *, tol=None):
+    M = _to_float(asarray(M))
+    if get_aval(M).ndim < 2:
+        return (sum((M != 0).astype(np.int32)) > 0).astype(np.int32)
+    s = svd(M, compute_uv=False)
+    if tol is None:
+        if rtol is None:
+            rtol = builtins.max(*get_aval(M).shape[-2:]) * np.finfo(get_aval(M).dtype).eps
+        tol = s[..., :1] * rtol
+    else:
+        tol = asarray(tol)[..., None]
+    return sum((s > tol).astype(np.int32), axis=-1)
+
+
+def lstsq(a, b, rcond=None, *, numpy_resid: bool = False):
+    """Least squares through the SVD: (x, residuals, rank, s) as NumPy; residuals are
+    returned (for full-rank tall a) as sums of squares per column of b."""
+    a, b = _promote_float(a, b)
+    m, n = get_aval(a).shape[-2:]
+    if get_aval(a).ndim != 2:
+        raise ValueError(f"lstsq: a must be two dimensional; got shape {get_aval(a).shape}")
+    if get_aval(b).shape[0] != m:
+        raise ValueError("Leading dimensions of input arrays must match")
+    vector = get_aval(b).ndim == 1
+    b2 = b[:, None] if vector else b
+    u, s, vh = svd(a, full_matrices=False)
+    if rcond is None:
+        rcond = np.finfo(get_aval(a).dtype).eps * builtins.max(m, n)
+    keep = s > rcond * s[..., :1]
+    s_inv = where(keep, 1 / where(keep, s, 1), 0)
+    x = matmul(_mT(vh), s_inv[:, None] * matmul(_mT(u), b2))
+    rank = sum(keep.astype(np.int32))
+    resid = sum(square(matmul(a, x) - b2), axis=0)
+    if vector:
+        x = x[:, 0]
+    return x, resid, rank, s
+
+
 # ---------------------------------------------------------------- products and norms
 
 def matrix_power(a, n: int):
@@ -289,13 +488,15 @@ def multi_dot(arrays, *, precision=None):
 
 
 def pinv(a, rtol=None, hermitian: bool = False):
-    """Pseudo-inverse of full-column-rank (m >= n) or full-row-rank matrices via QR."""
+    """Pseudo-inverse through the SVD: singular values below rtol * largest are dropped."""
     a = _to_float(asarray(a))
     m, n = get_aval(a).shape[-2:]
-    if m >= n:
-        q, r = _householder_qr(a, complete=False)                      # a = q r
-        return _triangular_solve(r, _mT(q), lower=False, unit_diagonal=False)
-    return _mT(pinv(_mT(a)))
+    u, s, vh = svd(a, full_matrices=False)
+    if rtol is None:
+        rtol = builtins.max(m, n) * np.finfo(get_aval(a).dtype).eps
+    keep = s > rtol * s[..., :1]
+    s_inv = where(keep, 1 / where(keep, s, 1), 0)
+    return matmul(_mT(vh) * s_inv[..., None, :], _mT(u))
 
 
 def norm(x, ord=None, axis=None, keepdims: bool = False):
@@ -315,6 +516,11 @@ def norm(x, ord=None, axis=None, keepdims: bool = False):
     if isinstance(ord, (int, float)) and (xa.ndim == 1 or isinstance(axis, int)):
         return power(sum(power(abs(x), float(ord)), axis, keepdims=keepdims), 1.0 / ord)
     # matrix norms over the last two axes (or the two named)
+    if ord in (2, -2, "nuc") and (axis is None and xa.ndim == 2 or axis in ((-2, -1), (0, 1))
+                                  and xa.ndim == 2 or axis == (-2, -1)):
+        sv = svd(x, compute_uv=False)
+        out = sum(sv, -1) if ord == "nuc" else sv[..., 0] if ord == 2 else sv[..., -1]
+        return out[..., None, None] if keepdims else out
     if ord in (1, -1, np.inf, -np.inf) and (axis is None and xa.ndim == 2 or
                                              isinstance(axis, tuple) and len(axis) == 2):
         r, c = axis if axis is not None else (0, 1)

@@ -50,6 +50,10 @@ def test_values_against_numpy(x64):
             _close(r, want_r, msg=f"r {a.shape} {mode}")
         _close(LA.qr(a, mode="r"), np.linalg.qr(a, mode="r"))
     _close(LA.pinv(TALL), np.linalg.pinv(TALL))
+    rank2 = TALL[:, :2] @ WIDE[:, :3]                                    # 5x3 of rank 2
+    _close(LA.pinv(rank2), np.linalg.pinv(rank2))
+    for a in (TALL, WIDE, rank2, A):
+        assert np.array_equal(np.asarray(LA.matrix_rank(a)), np.linalg.matrix_rank(a))
     _close(LA.pinv(WIDE), np.linalg.pinv(WIDE))
     for power in (-3, 0, 1, 2, 5):
         _close(LA.matrix_power(A, power), np.linalg.matrix_power(A, power), rtol=1e-9)
@@ -61,6 +65,47 @@ def test_values_against_numpy(x64):
         _close(LA.norm(TALL[0], ord=ord_), np.linalg.norm(TALL[0], ord=ord_), msg=str(ord_))
     _close(LA.outer(TALL[0], WIDE[0]), np.outer(TALL[0], WIDE[0]))
     _close(LA.cross(TALL[0], TALL[1]), np.cross(TALL[0], TALL[1]))
+
+
+def _same_up_to_column_signs(got, want, msg):
+    signs = np.sign(np.sum(np.asarray(got) * want, axis=-2, keepdims=True))
+    _close(np.asarray(got) * signs, want, rtol=1e-8, atol=1e-9, msg=msg)
+
+
+def test_eigh_svd_lstsq_against_numpy(x64):
+    w, v = LA.eigh(SPD)
+    want_w, want_v = np.linalg.eigh(SPD)
+    _close(w, want_w, rtol=1e-12)
+    _same_up_to_column_signs(v, want_v, "eigh vectors")
+    _close(LA.eigvalsh(SPD[0, 0]), np.linalg.eigvalsh(SPD[0, 0]))
+    for uplo in ("L", "U"):       # JAX symmetrizes by default; without it one triangle is read
+        _close(LA.eigh(A[0, 0], UPLO=uplo, symmetrize_input=False)[0],
+               np.linalg.eigvalsh(A[0, 0], UPLO=uplo), msg=uplo)
+    rank2 = TALL[:, :2] @ WIDE[:, :3]
+    for a in (A, TALL, WIDE, rank2, TALL.T):
+        want_u, want_s, want_vh = np.linalg.svd(a, full_matrices=False)
+        u, s, vh = LA.svd(a, full_matrices=False)
+        _close(s, want_s, msg=f"svd s {a.shape}")
+        _close(LA.svd(a, compute_uv=False), want_s)
+        k = np.linalg.matrix_rank(a)
+        if np.all(k == min(a.shape[-2:])):
+            _same_up_to_column_signs(u, want_u, f"svd u {a.shape}")
+            _same_up_to_column_signs(np.swapaxes(vh, -1, -2), np.swapaxes(want_vh, -1, -2),
+                                     f"svd v {a.shape}")
+        full_u, _, full_vh = LA.svd(a)                       # full_matrices: orthogonal
+        for q in (full_u, full_vh):
+            q = np.asarray(q)
+            _close(np.swapaxes(q, -1, -2) @ q, np.broadcast_to(np.eye(q.shape[-1]), q.shape))
+        _close(np.asarray(full_u)[..., :, :np.shape(u)[-1]], np.asarray(u))
+    for ord_ in (2, -2, "nuc"):
+        _close(LA.norm(TALL, ord=ord_), np.linalg.norm(TALL, ord=ord_), msg=str(ord_))
+    for b in (np.arange(5.0), np.stack([np.arange(5.0), np.ones(5)], 1)):
+        for got, want in zip(LA.lstsq(TALL, b), np.linalg.lstsq(TALL, b)):
+            _close(got, want)
+    x, _, rank, _ = LA.lstsq(rank2, np.arange(5.0))
+    want_x, _, want_rank, _ = np.linalg.lstsq(rank2, np.arange(5.0))
+    _close(x, want_x)
+    assert int(rank) == want_rank == 2
 
 
 def test_singular_and_pivoting(x64):
@@ -80,7 +125,8 @@ def _everything(a, b, spd, tall):
     q, r = LA.qr(tall)
     grads = irax.grad(lambda a_, s_: LA.det(a_) + jnp.sum(LA.inv(a_) * b[0, :, :1])
                       + jnp.sum(LA.cholesky(s_) * a_), argnums=(0, 1))(a[0], spd[0])
-    return dict(chol=LA.cholesky(spd), solve=LA.solve(a, b), inv=LA.inv(a), det=LA.det(a),
+    w, v = LA.eigh(spd[..., :3, :3])                     # Jacobi unrolls sweeps x pairs: keep n = 3
+    return dict(w=w, vvT=v * v, s=LA.svd(a[..., :3, :3], compute_uv=False), chol=LA.cholesky(spd), solve=LA.solve(a, b), inv=LA.inv(a), det=LA.det(a),
                 sign=sign, logdet=logdet, q=q, r=r, pinv=LA.pinv(tall),
                 mpow=LA.matrix_power(a, 3), ga=grads[0], gs=grads[1])
 
@@ -91,7 +137,9 @@ def test_jit_float32_matches_numpy_and_eager():
     got = irax.jit(_everything)(a, b, spd, tall)
     eager = _everything(a, b, spd, tall)
     q, r = np.linalg.qr(tall)
-    want = dict(chol=np.linalg.cholesky(spd), solve=np.linalg.solve(a, b), inv=np.linalg.inv(a),
+    want_w, want_v = np.linalg.eigh(spd[..., :3, :3])
+    want = dict(w=want_w, vvT=want_v * want_v, s=np.linalg.svd(a[..., :3, :3], compute_uv=False),
+                chol=np.linalg.cholesky(spd), solve=np.linalg.solve(a, b), inv=np.linalg.inv(a),
                 det=np.linalg.det(a), sign=np.linalg.slogdet(a)[0],
                 logdet=np.linalg.slogdet(a)[1], q=q, r=r, pinv=np.linalg.pinv(tall),
                 mpow=np.linalg.matrix_power(a, 3))
@@ -121,6 +169,11 @@ GRAD_CASES = {
     "qr_r": (lambda x: LA.qr(x)[1], lambda x: x),
     "qr_q": (lambda x: LA.qr(x)[0], lambda x: x),
     "pinv": (lambda x: LA.pinv(x), lambda x: x),
+    "eigh_w": (lambda x: LA.eigh(x)[0], lambda x: x + x.T),
+    "eigh_v": (lambda x: LA.eigh(x)[1] * LA.eigh(x)[1][..., :1, :], lambda x: x + x.T),
+    "svd_s": (lambda x: LA.svd(x, compute_uv=False), lambda x: x),
+    "svd_uv": (lambda x: LA.svd(x)[0] * LA.svd(x)[2].T[..., :1, :], lambda x: x),
+    "lstsq": (lambda x: LA.lstsq(x, B[0, 0, :3, 0])[0], lambda x: x),
 }
 
 
@@ -131,7 +184,7 @@ def test_grad_against_central_differences(name, x64):
 
     def scalar(v):
         out = fn(v)
-        return jnp.sum(out * W[tuple(slice(s) for s in np.shape(out))])
+        return jnp.sum(out * W.ravel()[:out.size].reshape(out.shape))
 
     got = irax.grad(scalar)(x)
     want = _central_difference(lambda v: float(scalar(v)), x)
@@ -148,6 +201,8 @@ def test_vmap_matches_python_loop():
         "inv": (LA.inv, (a,)),
         "qr": (lambda x: LA.qr(x)[1], (a,)),
         "grad_det": (irax.grad(LA.det), (a,)),
+        "eigh": (lambda x: LA.eigh(x)[0], (spd,)),
+        "svd": (lambda x: LA.svd(x, compute_uv=False), (a,)),
     }
     for name, (f, args) in cases.items():
         got = irax.vmap(f)(*[jnp.asarray(x) for x in args])
