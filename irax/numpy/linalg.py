@@ -290,16 +290,16 @@ def _rotation(d, g):
     return c, t * c
 
 
-def _rotate_columns(x, p: int, q: int, c, s):
-    cols = np.arange(get_aval(x).shape[-1])
-    xp, xq = x[..., :, p], x[..., :, q]
-    c, s = c[..., None], s[..., None]
-    new_p, new_q = c * xp - s * xq, s * xp + c * xq
-    return where(cols == p, new_p[..., :, None], where(cols == q, new_q[..., :, None], x))
-
-
-def _rotate_rows(x, p: int, q: int, c, s):
-    return _mT(_rotate_columns(_mT(x), p, q, c, s))
+def _givens(c, s, p: int, q: int, n: int):
+    """The (..., n, n) rotation equal to the identity but for [[c, s], [-s, c]] in rows and
+    columns p, q: applying it is one matrix product (fewer ops than updating two columns)."""
+    both = np.zeros((n, n))
+    both[p, p] = both[q, q] = 1
+    anti = np.zeros((n, n))
+    anti[p, q], anti[q, p] = 1, -1
+    dt = get_aval(c).dtype
+    return (eye(n, dtype=dt) + (c - 1)[..., None, None] * both.astype(dt)
+            + s[..., None, None] * anti.astype(dt))
 
 
 def _sort_columns(values, vectors, descending: bool):
@@ -324,8 +324,9 @@ def _jacobi_eigh(a):
         for p in range(n):
             for q in range(p + 1, n):
                 c, s = _rotation((a[..., q, q] - a[..., p, p]) / 2, a[..., p, q])
-                a = _rotate_rows(_rotate_columns(a, p, q, c, s), p, q, c, s)
-                v = _rotate_columns(v, p, q, c, s)
+                g = _givens(c, s, p, q, n)
+                a = matmul(_mT(g), matmul(a, g))
+                v = matmul(v, g)
     return _sort_columns([a[..., i, i] for i in range(n)], v, descending=False)
 
 
@@ -380,8 +381,8 @@ def _jacobi_svd(a):
                 up, uq = a[..., :, p], a[..., :, q]
                 d = (sum(uq * uq, axis=-1) - sum(up * up, axis=-1)) / 2
                 c, s = _rotation(d, sum(up * uq, axis=-1))
-                a = _rotate_columns(a, p, q, c, s)
-                v = _rotate_columns(v, p, q, c, s)
+                g = _givens(c, s, p, q, n)
+                a, v = matmul(a, g), matmul(v, g)
     norms2 = sum(square(a), axis=-2)                                   # (..., n)
     zero = norms2 == 0
     s = where(zero, 0, sqrt(where(zero, 1, norms2)))

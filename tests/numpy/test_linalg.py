@@ -119,30 +119,32 @@ def test_singular_and_pivoting(x64):
     assert np.isnan(np.asarray(LA.cholesky(-np.eye(2)))).any()   # not positive definite
 
 
-# one compiled float32 module: every function plus gradients, on small matrices (n <= 4)
+# one compiled float32 module on small matrices (the unrolled code grows as n^2..n^3; inv,
+# slogdet, pinv, svd share their kernels with solve, det and eigh, and are checked eagerly)
 def _everything(a, b, spd, tall):
-    sign, logdet = LA.slogdet(a)
     q, r = LA.qr(tall)
-    grads = irax.grad(lambda a_, s_: LA.det(a_) + jnp.sum(LA.inv(a_) * b[0, :, :1])
-                      + jnp.sum(LA.cholesky(s_) * a_), argnums=(0, 1))(a[0], spd[0])
-    w, v = LA.eigh(spd[..., :3, :3])                     # Jacobi unrolls sweeps x pairs: keep n = 3
-    return dict(w=w, vvT=v * v, s=LA.svd(a[..., :3, :3], compute_uv=False), chol=LA.cholesky(spd), solve=LA.solve(a, b), inv=LA.inv(a), det=LA.det(a),
-                sign=sign, logdet=logdet, q=q, r=r, pinv=LA.pinv(tall),
-                mpow=LA.matrix_power(a, 3), ga=grads[0], gs=grads[1])
+    w, v = LA.eigh(spd[:3, :3])
+    grads = irax.grad(lambda a_, s_: LA.det(a_) + jnp.sum(LA.cholesky(s_) * a_),
+                      argnums=(0, 1))(a, spd)
+    return dict(w=w, vv=v * v, chol=LA.cholesky(spd), solve=LA.solve(a, b), det=LA.det(a),
+                q=q, r=r, mpow=LA.matrix_power(a, 3), ga=grads[0], gs=grads[1])
 
 
 def test_jit_float32_matches_numpy_and_eager():
-    a, b, spd = A[0].astype(np.float32), B[0].astype(np.float32), SPD[0].astype(np.float32)
+    a, b, spd = (x[0, 0].astype(np.float32) for x in (A, B, SPD))
     tall = TALL.astype(np.float32)
     got = irax.jit(_everything)(a, b, spd, tall)
     eager = _everything(a, b, spd, tall)
     q, r = np.linalg.qr(tall)
-    want_w, want_v = np.linalg.eigh(spd[..., :3, :3])
-    want = dict(w=want_w, vvT=want_v * want_v, s=np.linalg.svd(a[..., :3, :3], compute_uv=False),
-                chol=np.linalg.cholesky(spd), solve=np.linalg.solve(a, b), inv=np.linalg.inv(a),
-                det=np.linalg.det(a), sign=np.linalg.slogdet(a)[0],
-                logdet=np.linalg.slogdet(a)[1], q=q, r=r, pinv=np.linalg.pinv(tall),
-                mpow=np.linalg.matrix_power(a, 3))
+    want_w, want_v = np.linalg.eigh(spd[:3, :3])
+    a64, spd64 = a.astype(np.float64), spd.astype(np.float64)
+    low = np.linalg.cholesky(spd64)
+    want = dict(w=want_w, vv=want_v * want_v, chol=np.linalg.cholesky(spd),
+                solve=np.linalg.solve(a, b), det=np.linalg.det(a), q=q, r=r,
+                mpow=np.linalg.matrix_power(a, 3),
+                ga=np.linalg.det(a64) * np.linalg.inv(a64).T + low,   # d det = det inv^T
+                gs=_central_difference(lambda s_: np.sum(np.linalg.cholesky((s_ + s_.T) / 2)
+                                                         * a64), spd64))
     for key, value in want.items():
         _close(got[key], value, rtol=2e-4, atol=2e-4, msg=key)
     for key in got:
