@@ -140,3 +140,20 @@ def qr(a, overwrite_a: bool = False, lwork=None, mode: str = "full", pivoting: b
                          f"{get_aval(a).shape}")
     q, r = _la._householder_qr(a, complete=mode != "economic")
     return (r,) if mode == "r" else (q, r)
+
+
+def eigh(a, b=None, lower: bool = True, eigvals_only: bool = False, overwrite_a: bool = False,
+         overwrite_b: bool = False, turbo: bool = True, eigvals=None, type: int = 1,
+         check_finite: bool = True):
+    """Symmetric eigendecomposition reading the `lower` (or upper) triangle, as SciPy."""
+    if b is not None:
+        raise NotImplementedError("irax.scipy.linalg.eigh: the generalized problem (b=) is not "
+                                  "supported")
+    w, v = _la.eigh(a, UPLO="L" if lower else "U", symmetrize_input=False)
+    return w if eigvals_only else (w, v)
+
+
+def svd(a, full_matrices: bool = True, compute_uv: bool = True, overwrite_a: bool = False,
+        check_finite: bool = True, lapack_driver: str = "gesdd"):
+    out = _la.svd(a, full_matrices=full_matrices, compute_uv=compute_uv)
+    return tuple(out) if compute_uv else out

@@ -80,6 +80,22 @@ def test_values_against_scipy(x64):
     _close(la.lu_solve(la.lu_factor(BATCH), B), np.linalg.solve(BATCH, B))
 
 
+def test_eigh_svd_against_scipy(x64):
+    for lower in (True, False):
+        w, v = la.eigh(A, lower=lower)
+        want_w, want_v = sl.eigh(A, lower=lower)
+        _close(w, want_w)
+        signs = np.sign(np.sum(np.asarray(v) * want_v, axis=0))
+        _close(np.asarray(v) * signs, want_v, rtol=1e-8, atol=1e-9)
+        _close(la.eigh(A, lower=lower, eigvals_only=True), want_w)
+    for a in (A, RNG.normal(size=(5, 3))):
+        u, s, vh = la.svd(a)
+        _close(s, sl.svd(a, compute_uv=False))
+        _close(la.svd(a, compute_uv=False), sl.svd(a, compute_uv=False))
+        k = np.shape(s)[0]
+        _close(np.asarray(u)[:, :k] * np.asarray(s) @ np.asarray(vh)[:k], a)
+
+
 def _everything(a, b, spd, low):
     p, l_, u = la.lu(a)
     lu_, piv = la.lu_factor(a)
