@@ -457,7 +457,8 @@ def _composite_specs():
 
 
 def _transform_specs():
-    """Call-like primitives: checkpoint (remat) and checkpoint_name, custom_linear_solve."""
+    """Call-like primitives: checkpoint (remat) and checkpoint_name, custom_linear_solve;
+    debug_callback (a no-op callback: what it prints is tests/test_debug.py's business)."""
     import irax
     from irax import lax
     from irax.ad_checkpoint import checkpoint_name
@@ -468,6 +469,9 @@ def _transform_specs():
     def diag_solve(d, b):   # matvec d * x; symmetric, so reverse mode uses solve again
         return lax.custom_linear_solve(lambda v: d * v, b, lambda mv, r: r / d,
                                        symmetric=True)
+    def with_callback(x, y):
+        irax.debug.callback(lambda *args, **kwargs: None, x, scale=y)
+        return jnp.sin(x) * y
     policy = irax.checkpoint_policies.save_only_these_names("z")
     return [
         _ew("checkpoint", irax.checkpoint(layer),
@@ -475,6 +479,7 @@ def _transform_specs():
         _ew("checkpoint_names_policy", irax.checkpoint(layer, policy=policy),
             lambda x, w: np.tanh(x @ w) * x, S(3, 3), S(3, 3)),
         _ew("custom_linear_solve", diag_solve, lambda d, b: b / d, S(4, **POS), S(4)),
+        _ew("debug_callback", with_callback, lambda x, y: np.sin(x) * y, S(2, 3), S(3)),
     ]
 
 
