@@ -157,3 +157,39 @@ def svd(a, full_matrices: bool = True, compute_uv: bool = True, overwrite_a: boo
         check_finite: bool = True, lapack_driver: str = "gesdd"):
     out = _la.svd(a, full_matrices=full_matrices, compute_uv=compute_uv)
     return tuple(out) if compute_uv else out
+
+
+# Pade(13) numerator coefficients and the 1-norm bound up to which it is accurate in double
+# precision (Higham, "The scaling and squaring method for the matrix exponential revisited",
+# SIAM J. Matrix Anal. Appl. 26(4), 2005)
+_PADE13 = (64764752532480000.0, 32382376266240000.0, 7771770303897600.0, 1187353796428800.0,
+           129060195264000.0, 10559470521600.0, 670442572800.0, 33522128640.0, 1323241920.0,
+           40840800.0, 960960.0, 16380.0, 182.0, 1.0)
+_THETA13 = 5.371920351148152
+_MAX_SQUARINGS = 24
+
+
+def expm(A, *, upper_triangular: bool = False, max_squarings: int = _MAX_SQUARINGS):
+    """Matrix exponential by scaling and squaring with a Pade(13) approximant. The number of
+    squarings depends on the data, so all max_squarings are computed and each one is kept
+    only where it is needed (a static program that every target compiles)."""
+    a = _la._square_matrix(A, "expm")
+    n = get_aval(a).shape[-1]
+    dt = get_aval(a).dtype
+    norm1 = jnp.max(jnp.sum(jnp.abs(a), axis=-2), axis=-1)                 # (...,)
+    ratio = jnp.maximum(norm1 / _THETA13, 1.0)
+    s = jnp.minimum(jnp.ceil(jnp.log2(ratio)), max_squarings)
+    a = a / (2.0 ** s)[..., None, None]
+    eye_ = jnp.eye(n, dtype=dt)
+    a2 = a @ a
+    a4 = a2 @ a2
+    a6 = a4 @ a2
+    b = _PADE13
+    u = a @ (a6 @ (b[13] * a6 + b[11] * a4 + b[9] * a2) + b[7] * a6 + b[5] * a4 + b[3] * a2
+             + b[1] * eye_)
+    v = a6 @ (b[12] * a6 + b[10] * a4 + b[8] * a2) + b[6] * a6 + b[4] * a4 + b[2] * a2 \
+        + b[0] * eye_
+    r = _la.solve(v - u, v + u)
+    for i in range(max_squarings):
+        r = jnp.where((i < s)[..., None, None], r @ r, r)
+    return r

@@ -96,6 +96,12 @@ def test_eigh_svd_against_scipy(x64):
         _close(np.asarray(u)[:, :k] * np.asarray(s) @ np.asarray(vh)[:k], a)
 
 
+def test_expm_against_scipy(x64):
+    for a in (A, 10 * A, np.zeros((2, 2)), 1e-3 * A, BATCH, np.triu(A)):
+        want = np.stack([sl.expm(x) for x in a]) if a.ndim == 3 else sl.expm(a)
+        _close(la.expm(a), want, rtol=1e-11, atol=1e-12 * np.abs(want).max())
+
+
 def _everything(a, b, spd, low):
     p, l_, u = la.lu(a)
     lu_, piv = la.lu_factor(a)
@@ -103,7 +109,7 @@ def _everything(a, b, spd, low):
     g = irax.grad(lambda m: jnp.sum(la.solve_triangular(m, b, lower=True, trans=1)))(low)
     return dict(chol=la.cholesky(spd), cho_solve=la.cho_solve(c, b),
                 tri=la.solve_triangular(low, b, lower=True), p=p, l=l_, u=u, lu=lu_, piv=piv,
-                lu_solve=la.lu_solve((lu_, piv), b), det=la.det(a), g=g)
+                lu_solve=la.lu_solve((lu_, piv), b), det=la.det(a), g=g, expm=la.expm(a))
 
 
 def test_jit_float32_matches_scipy():
@@ -114,7 +120,7 @@ def test_jit_float32_matches_scipy():
     lu_, piv = sl.lu_factor(a)
     want = dict(chol=sl.cholesky(spd), cho_solve=np.linalg.solve(spd, b),
                 tri=sl.solve_triangular(low, b, lower=True), p=p, l=l_, u=u, lu=lu_, piv=piv,
-                lu_solve=np.linalg.solve(a, b), det=np.linalg.det(a))
+                lu_solve=np.linalg.solve(a, b), det=np.linalg.det(a), expm=sl.expm(a))
     for key, value in want.items():
         _close(got[key], value, rtol=2e-4, atol=2e-4, msg=key)
     for key in got:
@@ -139,6 +145,7 @@ GRAD_CASES = {
     "lu_u": lambda x: la.lu(x)[2],
     "lu_l": lambda x: la.lu(x)[1],
     "lu_solve": lambda x: la.lu_solve(la.lu_factor(x), B),
+    "expm": lambda x: la.expm(x),
     "solve_pos": lambda x: la.solve(x @ x.T + 3 * jnp.eye(4), B, assume_a="pos"),
 }
 
@@ -166,6 +173,7 @@ def test_vmap_matches_python_loop():
                              (batch + 4 * np.eye(4, dtype=np.float32),)),
         "cho_solve": (lambda m: la.cho_solve(la.cho_factor(m), b), (spd,)),
         "lu_u": (lambda m: la.lu(m)[2], (batch,)),
+        "expm": (la.expm, (batch,)),
         "lu_solve": (lambda m, v: la.lu_solve(la.lu_factor(m), v), (batch, batch[:, :, :2])),
     }
     for name, (f, args) in cases.items():
