@@ -1,7 +1,8 @@
 """irax.numpy.linalg (jnp.linalg): factorizations and solvers written as unrolled small ops.
 
-StableHLO has no LU, QR or triangular-solve op that IREE compiles on every target, so each
-algorithm here runs its n steps (n is static) as ordinary elementwise ops, reductions and
+StableHLO has no LU, QR, eigh or SVD op (its cholesky and triangular_solve ops are not used:
+their IREE support on every target is not established here), so each algorithm here runs
+its n steps (n is static) as ordinary elementwise ops, reductions, small matrix products and
 selects on the whole (..., n, n) batch: the compiled module has no loops, no host callbacks
 and no data-dependent shapes, and grad / vmap come from the ops themselves. The code grows
 as n^2 (or n^3 for the matrix products of QR), which suits the small matrices (covariances,
@@ -434,8 +435,9 @@ def matrix_rank(M, rtol=None, *, tol=None):
 
 
 def lstsq(a, b, rcond=None, *, numpy_resid: bool = False):
-    """Least squares through the SVD: (x, residuals, rank, s) as NumPy; residuals are
-    returned (for full-rank tall a) as sums of squares per column of b."""
+    """Least squares through the SVD: (x, residuals, rank, s) as NumPy, except that the
+    residuals (squared norms per column of b) are always returned, where NumPy gives an
+    empty array unless a is tall and of full rank (as JAX with numpy_resid=False)."""
     a, b = _promote_float(a, b)
     m, n = get_aval(a).shape[-2:]
     if get_aval(a).ndim != 2:
