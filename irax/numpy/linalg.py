@@ -10,6 +10,8 @@ Jacobians) JAX programs factor inside jit.
 
 Row pivoting (LU) selects the pivot row with argmax and swaps rows with where(), so the
 derivative is the derivative of the factorization with that pivot order, as in JAX.
+eigh (two-sided) and svd (one-sided) run cyclic Jacobi rotations for a fixed number of
+sweeps; eigh's derivative is the closed form (distinct eigenvalues), as JAX's.
 """
 from __future__ import annotations
 
