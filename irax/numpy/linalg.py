@@ -24,7 +24,7 @@ from ..tracer.core import get_aval
 from ..tracer.custom import custom_jvp
 from ._core import _broadcast_shapes, _to_float, asarray, broadcast_to
 from .arrayops import cross  # noqa: F401  (jnp.linalg.cross, as NumPy 2)
-from .contractions import matmul, outer  # noqa: F401  (jnp.linalg.outer)
+from .contractions import matmul, outer, tensordot  # noqa: F401  (also in jnp.linalg)
 from .creation import eye, zeros
 from .elementwise import abs, equal, log, power, sign, sqrt, square, where
 from .reductions import argmax, sum
@@ -540,3 +540,57 @@ def norm(x, ord=None, axis=None, keepdims: bool = False):
         return out if keepdims else squeeze(out, (r, c))
     raise NotImplementedError(f"irax.numpy.linalg.norm with ord={ord!r} on a "
                               f"{xa.ndim}-d array")
+
+
+# ---------------------------------------------------------------- array-API names (NumPy 2)
+
+def matrix_transpose(x):
+    x = asarray(x)
+    if get_aval(x).ndim < 2:
+        raise ValueError(f"matrix_transpose: input must be at least two dimensional; got shape "
+                         f"{get_aval(x).shape}")
+    return _mT(x)
+
+
+def svdvals(x):
+    return svd(x, compute_uv=False)
+
+
+def cond(x, p=None):
+    """Condition number; the default (2-norm) is the ratio of extreme singular values."""
+    if p is None or p == 2:
+        s = svdvals(x)
+        return s[..., 0] / s[..., -1]
+    return norm(x, ord=p, axis=(-2, -1)) * norm(inv(x), ord=p, axis=(-2, -1))
+
+
+def vector_norm(x, /, *, axis=None, keepdims: bool = False, ord=2):
+    x = _to_float(asarray(x))
+    if axis is None:
+        from .shapes import ravel
+        out = norm(ravel(x), ord=ord)
+        return broadcast_to(out, (1,) * get_aval(x).ndim) if keepdims else out
+    return norm(x, ord=ord, axis=axis, keepdims=keepdims)
+
+
+def matrix_norm(x, /, *, keepdims: bool = False, ord="fro"):
+    return norm(x, ord=ord, axis=(-2, -1), keepdims=keepdims)
+
+
+def diagonal(x, /, *, offset: int = 0):
+    """The offset diagonal of the last two axes, for any batch."""
+    x = asarray(x)
+    m, n = get_aval(x).shape[-2:]
+    first, last = builtins.max(0, -offset), builtins.min(m, n - offset)
+    if last <= first:
+        return zeros(get_aval(x).shape[:-2] + (0,), get_aval(x).dtype)
+    return stack([x[..., i, i + offset] for i in range(first, last)], axis=-1)
+
+
+def trace(x, /, *, offset: int = 0, dtype=None):
+    return sum(diagonal(x, offset=offset), axis=-1)
+
+
+def vecdot(x1, x2, /, *, axis: int = -1):
+    x1, x2 = _promote_float(x1, x2)
+    return sum(x1 * x2, axis=axis)

@@ -108,6 +108,23 @@ def test_eigh_svd_lstsq_against_numpy(x64):
     assert int(rank) == want_rank == 2
 
 
+def test_array_api_names_against_numpy(x64):
+    _close(LA.matrix_transpose(A), np.linalg.matrix_transpose(A))
+    _close(LA.svdvals(A), np.linalg.svdvals(A))
+    for p in (None, 2, 1, np.inf, "fro"):
+        _close(LA.cond(A[0], p=p), np.linalg.cond(A[0], p=p), rtol=1e-8, msg=str(p))
+    _close(LA.vector_norm(A), np.linalg.vector_norm(A))
+    _close(LA.vector_norm(A, axis=-1, ord=1), np.linalg.vector_norm(A, axis=-1, ord=1))
+    _close(LA.vector_norm(A, keepdims=True), np.linalg.vector_norm(A, keepdims=True))
+    _close(LA.matrix_norm(A), np.linalg.matrix_norm(A))
+    _close(LA.matrix_norm(A, ord=2), np.linalg.matrix_norm(A, ord=2))
+    _close(LA.trace(A, offset=1), np.linalg.trace(A, offset=1))
+    _close(LA.diagonal(A), np.linalg.diagonal(A))
+    _close(LA.vecdot(A, A[..., :1, :]), np.linalg.vecdot(A, A[..., :1, :]))
+    _close(LA.vecdot(A, A, axis=-2), np.linalg.vecdot(A, A, axis=-2))
+    _close(LA.tensordot(A[0, 0], B[0, 0], 1), np.linalg.tensordot(A[0, 0], B[0, 0], axes=1))
+
+
 def test_singular_and_pivoting(x64):
     singular = np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [1.0, 0.0, 1.0]])
     assert float(LA.det(singular)) == 0.0
