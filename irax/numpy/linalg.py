@@ -594,3 +594,29 @@ def trace(x, /, *, offset: int = 0, dtype=None):
 def vecdot(x1, x2, /, *, axis: int = -1):
     x1, x2 = _promote_float(x1, x2)
     return sum(x1 * x2, axis=axis)
+
+
+def tensorinv(a, ind: int = 2):
+    """The inverse of a seen as a matrix of its first `ind` axes by the rest."""
+    a = _to_float(asarray(a))
+    shape = get_aval(a).shape
+    rows, cols = int(np.prod(shape[:ind])), int(np.prod(shape[ind:]))
+    if ind <= 0 or rows != cols:
+        raise ValueError(f"tensorinv: the first {ind} axes of shape {shape} must have as many "
+                         f"entries as the others")
+    return inv(a.reshape(rows, cols)).reshape(shape[ind:] + shape[:ind])
+
+
+def tensorsolve(a, b, axes=None):
+    """x with tensordot(a, x, x.ndim) = b."""
+    a, b = _promote_float(a, b)
+    if axes is not None:
+        from .shapes import moveaxis
+        a = moveaxis(a, axes, [get_aval(a).ndim - len(axes) + i for i in range(len(axes))])
+    b_shape, a_shape = get_aval(b).shape, get_aval(a).shape
+    x_shape = a_shape[len(b_shape):]
+    rows, cols = int(np.prod(b_shape)), int(np.prod(x_shape))
+    if a_shape[:len(b_shape)] != b_shape or rows != cols:
+        raise ValueError(f"tensorsolve: shapes {a_shape} and {b_shape} do not form a square "
+                         f"system")
+    return solve(a.reshape(rows, cols), b.reshape(rows)).reshape(x_shape)

@@ -125,6 +125,18 @@ def test_array_api_names_against_numpy(x64):
     _close(LA.tensordot(A[0, 0], B[0, 0], 1), np.linalg.tensordot(A[0, 0], B[0, 0], axes=1))
 
 
+def test_tensorinv_tensorsolve_against_numpy(x64):
+    t = RNG.normal(size=(2, 3, 6))
+    _close(LA.tensorinv(t, ind=2), np.linalg.tensorinv(t, ind=2))
+    t4 = RNG.normal(size=(6, 2, 3))
+    rhs = RNG.normal(size=(6,))
+    _close(LA.tensorsolve(t4, rhs), np.linalg.tensorsolve(t4, rhs))
+    t5 = RNG.normal(size=(2, 6, 3))
+    _close(LA.tensorsolve(t5, rhs, axes=(0, 2)), np.linalg.tensorsolve(t5, rhs, axes=(0, 2)))
+    with pytest.raises(ValueError, match="square"):
+        LA.tensorsolve(np.ones((2, 3)), np.ones(2))
+
+
 def test_singular_and_pivoting(x64):
     singular = np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [1.0, 0.0, 1.0]])
     assert float(LA.det(singular)) == 0.0
