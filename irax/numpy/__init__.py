@@ -9,8 +9,9 @@ shapes <- indexing <- contractions (dot, matmul, einsum) <- methods (indexing, `
 x.sum()/x.T/x.at registered on arrays and tracers; the arithmetic operators are the tracer's
 own, irax/tracer/array_methods.py) <- mathfuncs (elementwise extras) <- arrayops (roll,
 grids, block, vectorize, ...) <- padding (pad) <- statistics (nan* reductions, cov,
-histogram, interp) <- polynomials (polyval, polyfit, convolve) <- linalg (jnp.linalg: unrolled
-factorizations and solvers)."""
+histogram, interp) <- polynomials (polyval, polyfit, convolve) <- sorting (sort, argsort,
+searchsorted, quantile/median, unique: on the sort primitive) <- linalg (jnp.linalg:
+unrolled factorizations and solvers)."""
 from ._core import (  # noqa: F401
     array,
     asarray,
@@ -295,6 +296,26 @@ from .polynomials import (  # noqa: F401
     polyfit,
     polyval,
     vander,
+)
+from .sorting import (  # noqa: F401
+    argpartition,
+    argsort,
+    digitize,
+    lexsort,
+    median,
+    nanmedian,
+    nanpercentile,
+    nanquantile,
+    partition,
+    percentile,
+    quantile,
+    searchsorted,
+    sort,
+    unique,
+    unique_all,
+    unique_counts,
+    unique_inverse,
+    unique_values,
 )
 from . import linalg  # noqa: F401  (jnp.linalg: solve, cholesky, qr, det, ...)
 from ._core import _promote, _to_float  # noqa: F401  (irax.nn uses them)

@@ -511,6 +511,71 @@ def _bits_specs():
     ]
 
 
+def _np_stable_sort_by(keys, *values):
+    """Reference for lax.sort: values (and keys) ordered by np.lexsort of the keys."""
+    perm = np.lexsort(keys[::-1], axis=-1)
+    return tuple(np.take_along_axis(v, perm, -1) for v in (*keys, *values))
+
+
+def _np_top_k(x, k):
+    idx = np.argsort(-x, axis=-1, kind="stable")[..., :k]
+    return np.take_along_axis(x, idx, -1), idx
+
+
+def _np_unique_padded(x, size, fill):
+    values, counts = np.unique(x, return_counts=True)
+    pad = size - len(values)
+    return (np.concatenate([values, np.full(pad, fill, values.dtype)]),
+            np.concatenate([counts, np.zeros(pad, counts.dtype)]))
+
+
+def _with_nans(x):
+    return np.where(x > 1.5, np.nan, x)
+
+
+def _sorting_specs():
+    from irax import lax
+    ties = dict(kind="int", low=0, high=3)
+    return [
+        _ew("sort_axis1", lambda x: jnp.sort(x, axis=1), lambda x: np.sort(x, axis=1),
+            S(3, 5)),
+        _ew("sort_axis0_descending", lambda x: jnp.sort(x, axis=0, descending=True),
+            lambda x: np.flip(np.sort(x, axis=0), 0), S(4, 3)),
+        _ew("sort_flat", lambda x: jnp.sort(x, axis=None), lambda x: np.sort(x, axis=None),
+            S(2, 3)),
+        _ew("argsort", jnp.argsort, lambda x: np.argsort(x, kind="stable"), S(3, 5),
+            differentiable=False),
+        _ew("argsort_ties_descending", lambda i: jnp.argsort(i, descending=True),
+            lambda i: np.argsort(-i, kind="stable"), S(9, **ties), differentiable=False),
+        _ew("lax_sort_key_val_ties", lambda k, x: lax.sort((k, x), num_keys=1),
+            lambda k, x: _np_stable_sort_by((k,), x), S(2, 7, **ties), S(2, 7)),
+        _ew("lax_sort_two_keys", lambda k1, k2, x: lax.sort((k1, k2, x), num_keys=2),
+            lambda k1, k2, x: _np_stable_sort_by((k1, k2), x), S(8, **ties), S(8, **ties),
+            S(8)),
+        _ew("lexsort", lambda a, b: jnp.lexsort((a, b)), lambda a, b: np.lexsort((a, b)),
+            S(9, **ties), S(9, **ties), differentiable=False),
+        _ew("lax_top_k", lambda x: lax.top_k(x, 3), lambda x: _np_top_k(x, 3), S(2, 6)),
+        _ew("quantile_linear", lambda x, q: jnp.quantile(x, q, axis=1),
+            lambda x, q: np.quantile(x, q, axis=1), S(4, 7), S(3, low=0.05, high=0.95)),
+        _ew("median_axis0_keepdims", lambda x: jnp.median(x, axis=0, keepdims=True),
+            lambda x: np.median(x, axis=0, keepdims=True), S(6, 3)),
+        _ew("percentile_nearest", lambda x: jnp.percentile(x, jnp.array([10., 50., 90.]),
+                                                           method="nearest"),
+            lambda x: np.percentile(x, [10., 50., 90.], method="nearest"), S(2, 4)),
+        _ew("nanquantile_midpoint", lambda x: jnp.nanquantile(
+                jnp.where(x > 1.5, jnp.nan, x), 0.3, axis=1, method="midpoint"),
+            lambda x: np.nanquantile(_with_nans(x), 0.3, axis=1, method="midpoint"), S(3, 6)),
+        _ew("searchsorted_right", lambda a, v: jnp.searchsorted(jnp.sort(a), v, side="right"),
+            lambda a, v: np.searchsorted(np.sort(a), v, side="right"), S(6), S(2, 3),
+            differentiable=False),
+        _ew("digitize", lambda x, b: jnp.digitize(x, jnp.sort(b)),
+            lambda x, b: np.digitize(x, np.sort(b)), S(5), S(4), differentiable=False),
+        _ew("unique_size", lambda i: jnp.unique(i, size=6, fill_value=-1, return_counts=True),
+            lambda i: _np_unique_padded(i, 6, -1), S(7, kind="int", low=0, high=4),
+            differentiable=False),
+    ]
+
+
 def _np_put_along_axis(x, i, v):
     out = x.copy()
     np.put_along_axis(out, i, v, 1)
@@ -601,7 +666,7 @@ def _numpy_extra_specs():
 OPS: list[OpSpec] = (_unary_specs() + _binary_specs() + _reduction_specs() + _linalg_specs()
                      + _shape_specs() + _index_specs() + _nn_specs() + _lax_and_more_specs()
                      + _composite_specs() + _bits_specs() + _numpy_extra_specs()
-                     + _transform_specs())
+                     + _transform_specs() + _sorting_specs())
 
 OPS_BY_NAME: dict[str, OpSpec] = {s.name: s for s in OPS}
 assert len(OPS_BY_NAME) == len(OPS), "duplicate op spec names"
