@@ -128,3 +128,13 @@ class _IndexUpdateRef:
 
     def multiply(self, values):
         return self.set(multiply(self.get(), values))
+
+
+# complex parts as attributes and methods (x.real, x.imag, x.conj()), as on jax.Array
+from .elementwise import conj as _conj, imag as _imag, real as _real  # noqa: E402
+
+for _cls in (Tracer, Array):
+    _cls.real = property(_real)
+    _cls.imag = property(_imag)
+    _cls.conj = _conj
+    _cls.conjugate = _conj

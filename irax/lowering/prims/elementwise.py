@@ -44,7 +44,37 @@ def _abs(ctx, x):
     a = ctx.avals_in[0]
     if a.dtype.kind == "u" or a.dtype == np.bool_:
         return x
-    return hlo.unary(ctx.em, "abs", x, a)
+    return hlo.unary(ctx.em, "abs", x, a, ctx.avals_out[0])   # complex -> its real dtype
+
+
+def _conj(ctx, x):
+    a, part = ctx.avals_in[0], ctx.avals_out[0].update(dtype=ew.real_dtype(ctx.avals_in[0].dtype))
+    re = hlo.unary(ctx.em, "real", x, a, part)
+    im = hlo.unary(ctx.em, "negate", hlo.unary(ctx.em, "imag", x, a, part), part)
+    return hlo.binary(ctx.em, "complex", re, im, part, a)
+
+
+def _convert_complex(ctx, x, a, new_dtype):
+    """Conversions to or from complex, through the component dtype (StableHLO leaves
+    complex <-> real `convert` unspecified)."""
+    em = ctx.em
+    if a.dtype.kind == "c":   # complex -> real type: the real part (as NumPy's astype)
+        part = a.update(dtype=ew.real_dtype(a.dtype))
+        x, a = hlo.unary(em, "real", x, a, part), part
+        return _convert_real(ctx, x, a, new_dtype)
+    part = a.update(dtype=ew.real_dtype(new_dtype))
+    re = hlo.convert(em, x, a, part.dtype)
+    zero = hlo.full(em, 0, part.dtype, part.shape)
+    return hlo.binary(em, "complex", re, zero, part, part.update(dtype=new_dtype))
+
+
+def _convert_real(ctx, x, a, new_dtype):
+    if new_dtype == a.dtype:
+        return x
+    if new_dtype == np.bool_:   # nonzero -> True (as NumPy's astype(bool))
+        zero = hlo.full(ctx.em, 0, a.dtype, a.shape)
+        return hlo.compare(ctx.em, "NE", x, zero, a)
+    return hlo.convert(ctx.em, x, a, new_dtype)
 
 
 def _sign(ctx, x):
@@ -77,10 +107,12 @@ def _convert(ctx, x, *, new_dtype, weak_type=False):
     new_dtype = np.dtype(new_dtype)
     if new_dtype == a.dtype:
         return x
-    if new_dtype == np.bool_:   # nonzero -> True (as NumPy's astype(bool))
-        zero = hlo.full(ctx.em, 0, a.dtype, a.shape)
-        return hlo.compare(ctx.em, "NE", x, zero, a)
-    return hlo.convert(ctx.em, x, a, new_dtype)
+    if (a.dtype.kind == "c") != (new_dtype.kind == "c"):
+        if a.dtype.kind == "c" and new_dtype == np.bool_:   # nonzero -> True
+            zero = hlo.full(ctx.em, 0, a.dtype, a.shape)
+            return hlo.compare(ctx.em, "NE", x, zero, a)
+        return _convert_complex(ctx, x, a, new_dtype)
+    return _convert_real(ctx, x, a, new_dtype)
 
 
 def _select(ctx, pred, a, b):
@@ -112,6 +144,10 @@ for _p, _op in {
 lowering_rules[ew.atan_p] = _atan
 lowering_rules[ew.exp2_p] = _exp2
 lowering_rules[ew.abs_p] = _abs
+lowering_rules[ew.real_p] = _unary("real")
+lowering_rules[ew.imag_p] = _unary("imag")
+lowering_rules[ew.conj_p] = _conj
+lowering_rules[ew.complex_p] = _binary("complex")
 lowering_rules[ew.sign_p] = _sign
 lowering_rules[ew.not_p] = _not
 lowering_rules[ew.integer_pow_p] = _integer_pow
