@@ -28,6 +28,12 @@ class PyTreeDef:
     node_data: Hashable       # dict keys, namedtuple class, custom (type, aux)
     children: tuple["PyTreeDef", ...] = ()
 
+    def __hash__(self) -> int:
+        # aux data of registered nodes is compared by equality and need not be hashable
+        # (a dict of settings, say): hash what can be hashed, and a coarse stand-in for
+        # the rest that equal values share
+        return hash((self.kind, _safe_hash(self.node_data), self.children))
+
     @property
     def num_leaves(self) -> int:
         if self.kind == "leaf":
@@ -60,6 +66,20 @@ class PyTreeDef:
 
     def unflatten(self, leaves: Iterable[Any]) -> Any:
         return tree_unflatten(self, leaves)
+
+
+def _safe_hash(x: Any) -> int:
+    try:
+        return hash(x)
+    except TypeError:
+        pass
+    if isinstance(x, tuple):
+        return hash(tuple(_safe_hash(v) for v in x))
+    if isinstance(x, dict):
+        return hash(("dict", frozenset(x)))
+    if isinstance(x, (list, set)):
+        return hash((type(x).__name__, len(x)))
+    return hash(type(x))
 
 
 _LEAF = PyTreeDef("leaf", None)

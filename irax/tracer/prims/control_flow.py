@@ -599,21 +599,38 @@ def _select_n(index, cases):
     return out
 
 
+def _only_if_taken(taken, x):
+    """x, whose derivative flows only on the lanes where `taken` (shape (B,)) is True."""
+    from .elementwise import select, stop_gradient_p
+    from .shape import broadcast_in_dim
+    xa = get_aval(x)
+    if xa.dtype.kind not in "fc":
+        return x
+    return select(broadcast_in_dim(taken, xa.shape, (0,)), x, stop_gradient_p.bind(x))
+
+
 def _cond_batch(axis_size, vals, dims, *, branches):
     index, *ops = vals
     idim, *odims = dims
     ob = [d is not None for d in odims]
     nout = len(branches[0].out_avals)
     if idim is not None:
-        from .elementwise import max_p, min_p
+        from .elementwise import eq, max_p, min_p
         from .shape import full
         ia = get_aval(index)
         index = min_p.bind(max_p.bind(index, full(ia.shape, 0, ia.dtype)),
                            full(ia.shape, len(branches) - 1, ia.dtype))
+        # every branch runs on every lane; the outputs are selected per lane. Each branch
+        # sees its operands through select(taken, x, stop_gradient(x)) so that in reverse
+        # mode a lane's cotangent reaches x only from the branch that lane took: the untaken
+        # branch's derivative (a nan from sqrt or log of a value it never gets) is selected
+        # away instead of multiplied by zero. (The same guard as JAX's.)
+        ops = [bdim_to_front(o, d, axis_size) for o, d in zip(ops, odims)]
         per_branch = []
-        for br in branches:
-            bj, consts, _ = _batch_jaxpr(br, axis_size, ob, True)
-            per_branch.append(_eval(bj, [*consts, *ops]))
+        for k, br in enumerate(branches):
+            bj, consts, _ = _batch_jaxpr(br, axis_size, [True] * len(ops), True)
+            taken = eq(index, full(ia.shape, k, ia.dtype))
+            per_branch.append(_eval(bj, [*consts, *[_only_if_taken(taken, o) for o in ops]]))
         return [_select_n(index, [p[i] for p in per_branch]) for i in range(nout)], [0] * nout
     out_b = [False] * nout
     for br in branches:
