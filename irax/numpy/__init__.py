@@ -207,3 +207,6 @@ from .contractions import (  # noqa: F401
 )
 from ._core import _promote, _to_float  # noqa: F401  (irax.nn uses them)
 from . import methods as _methods  # noqa: F401  (registers x.sum(), x.T, x.at, ...)
+from ._core import refuse_lists_in as _refuse_lists_in  # noqa: E402
+
+_refuse_lists_in(globals())   # jnp.sum([1, 2]) is a TypeError, as in jax.numpy

@@ -213,15 +213,15 @@ def _keep(out, in_shape, axes, keepdims):
 
 
 def shape(a):
-    return get_aval(a).shape
+    return np.shape(a) if isinstance(a, (list, tuple)) else get_aval(a).shape
 
 
 def ndim(a):
-    return get_aval(a).ndim
+    return len(shape(a))
 
 
 def size(a, axis=None):
-    s = get_aval(a).shape
+    s = shape(a)
     return int(np.prod(s, dtype=np.int64)) if axis is None else s[axis]
 
 
@@ -233,3 +233,65 @@ def broadcast_to(a, shape):
         raise ValueError(f"Incompatible shapes for broadcasting: {av.shape} and requested "
                          f"shape {shape}")
     return sh.broadcast_to_rank_shape(a, shape)
+
+
+# ---------------------------------------------------------------------------
+# Lists and tuples are not arrays (as in jax.numpy): the public functions refuse them in
+# their array arguments; irax.numpy.asarray / array convert them. Internally irax.numpy
+# still converts sequences freely: the check wraps only the exported names.
+
+def check_arraylike(fname: str, *args) -> None:
+    for i, x in enumerate(args):
+        if isinstance(x, (list, tuple)):
+            raise TypeError(f"{fname} requires ndarray or scalar arguments, got {type(x)} at "
+                            f"position {i}. Convert it with irax.numpy.asarray first.")
+
+
+# which positional arguments are arrays: the first one, unless listed here
+_NOT_ARRAY_ARGS = {"arange", "array", "asarray", "broadcast_shapes", "empty", "eye", "full",
+                   "identity", "issubdtype", "linspace", "ones", "zeros", "tri", "shape", "ndim",
+                   "size", "getitem", "pad_1d_for_diag", "dtype", "finfo", "iinfo"}
+_TWO_ARRAY_ARGS = {
+    "add", "arctan2", "bitwise_and", "bitwise_or", "bitwise_xor", "divide", "dot", "equal",
+    "float_power", "floor_divide", "fmod", "greater", "greater_equal", "heaviside", "hypot",
+    "inner", "less", "less_equal", "logaddexp", "logical_and", "logical_or", "logical_xor",
+    "matmul", "maximum", "minimum", "mod", "multiply", "not_equal", "outer", "pow", "power",
+    "remainder", "subtract", "tensordot", "true_divide", "vdot", "take", "take_along_axis"}
+_THREE_ARRAY_ARGS = {"where", "clip"}
+_SEQUENCE_OF_ARRAYS = {"concatenate", "stack", "hstack", "vstack"}   # first arg: a sequence
+_ALL_ARRAY_ARGS = {"broadcast_arrays", "atleast_1d", "atleast_2d"}
+_OPERANDS_AFTER_FIRST = {"einsum"}
+
+
+def _refusing_lists(fname: str, f):
+    import functools
+    if fname in _SEQUENCE_OF_ARRAYS:
+        def check(args):
+            if args:
+                check_arraylike(fname, *args[0])
+    elif fname in _ALL_ARRAY_ARGS:
+        def check(args):
+            check_arraylike(fname, *args)
+    elif fname in _OPERANDS_AFTER_FIRST:
+        def check(args):
+            check_arraylike(fname, *args[1:])
+    else:
+        n = 3 if fname in _THREE_ARRAY_ARGS else 2 if fname in _TWO_ARRAY_ARGS else 1
+
+        def check(args):
+            check_arraylike(fname, *args[:n])
+
+    @functools.wraps(f)
+    def checked(*args, **kwargs):
+        check(args)
+        return f(*args, **kwargs)
+    return checked
+
+
+def refuse_lists_in(namespace: dict) -> None:
+    """Wrap the public functions of `namespace` (irax.numpy's) with the list check."""
+    import types
+    for name, f in list(namespace.items()):
+        if (not name.startswith("_") and isinstance(f, types.FunctionType)
+                and name not in _NOT_ARRAY_ARGS):
+            namespace[name] = _refusing_lists(name, f)
