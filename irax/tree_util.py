@@ -109,6 +109,26 @@ def _flatten(x: Any, leaves: list, is_leaf: Callable[[Any], bool] | None) -> PyT
     return _LEAF
 
 
+def top_node(x: Any) -> tuple[str, Any, list] | None:
+    """(kind, node data, children) of the outermost node of `x`; None if `x` is a leaf."""
+    if x is None:
+        return "none", None, []
+    t = type(x)
+    if t in _registry:
+        children, aux = _registry[t][0](x)
+        return "custom", (t, aux), list(children)
+    if _is_namedtuple(x):
+        return "namedtuple", t, list(x)
+    if isinstance(x, tuple):
+        return "tuple", None, list(x)
+    if isinstance(x, list):
+        return "list", None, list(x)
+    if isinstance(x, dict):
+        keys = tuple(sorted(x))
+        return "dict", keys, [x[k] for k in keys]
+    return None
+
+
 def tree_flatten(tree: Any, is_leaf: Callable[[Any], bool] | None = None
                  ) -> tuple[list[Any], PyTreeDef]:
     leaves: list[Any] = []

@@ -443,6 +443,11 @@ def _broadcast_prefix(prefix, tree, what: str) -> list:
 
 def vmap(fun: Callable, in_axes: Any = 0, out_axes: Any = 0, axis_size: int | None = None,
          axis_name: Any = None):
+    if axis_name is not None:
+        raise NotImplementedError(
+            f"vmap(axis_name={axis_name!r}) is not implemented in irax: it names the mapped "
+            "axis for collectives (psum, pmean, ...), which irax does not have. Drop the "
+            "axis_name argument, or reduce over the mapped output instead.")
     if isinstance(in_axes, list):
         in_axes = tuple(in_axes)
 
