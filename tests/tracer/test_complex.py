@@ -237,3 +237,12 @@ def test_complex_under_jit_lowers_to_stablehlo_complex_ops():
     want = f(z, x)
     for g, w in zip(got, want):
         close(np.asarray(g), np.asarray(w), 1e-5)
+
+
+def test_complex128_stays_complex128_under_jit(x64):
+    pytest.importorskip("iree.compiler")
+    z = np.array([1 / 3 + 1e-9j, 2 - 1j])      # digits float32 would lose
+    out = irax.jit(lambda z: (z * z + 1 / 3, jnp.abs(z), jnp.imag(z)))(jnp.asarray(z))
+    close(np.asarray(out[0]), z * z + 1 / 3, 1e-15)
+    close(np.asarray(out[1]), np.abs(z), 1e-15)
+    close(np.asarray(out[2]), z.imag, 1e-15)
