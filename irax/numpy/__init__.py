@@ -5,8 +5,9 @@ axes, keepdims) are turned into strict primitive applications.
 
 The package follows the sections of NumPy's API, each module importing only those before it:
 _core (dtypes, asarray, promotion, axis checks) <- creation <- elementwise <- reductions <-
-shapes <- indexing <- contractions (dot, matmul, einsum, linalg) <- methods (operators and
-x.sum()/x.T/x.at registered on arrays and tracers)."""
+shapes <- indexing <- contractions (dot, matmul, einsum, linalg) <- methods (indexing, `@`,
+x.sum()/x.T/x.at registered on arrays and tracers; the arithmetic operators are the tracer's
+own, irax/tracer/array_methods.py)."""
 from ._core import (  # noqa: F401
     array,
     asarray,

@@ -6,7 +6,7 @@ import builtins
 import math
 import numpy as np
 
-from ..tracer import core, dtypes
+from ..tracer import array_methods, core, dtypes
 from ..tracer.core import Array, get_aval
 from ..tracer.prims import elementwise as ew
 from ..tracer.prims import shape as sh
@@ -36,15 +36,18 @@ cbrt = _unary(ew.cbrt_p)
 floor = _unary(ew.floor_p)
 ceil = _unary(ew.ceil_p)
 negative = _unary(ew.neg_p, float_only=False)
-_abs = _unary(ew.abs_p, float_only=False)
-
-
-def abs(x):
-    x = asarray(x)
-    return x if get_aval(x).dtype == np.bool_ else _abs(x)
-
-
-absolute = abs
+# + * comparisons // % ** and abs: the tracer's operators are jax.numpy's functions (bool
+# + bool is or, bool * bool is and, complex numbers compare lexicographically)
+add = array_methods.add
+subtract = array_methods.subtract
+multiply = array_methods.multiply
+less = array_methods.less
+less_equal = array_methods.less_equal
+greater = array_methods.greater
+greater_equal = array_methods.greater_equal
+floor_divide = array_methods.floor_divide
+remainder = mod = array_methods.remainder
+abs = absolute = array_methods.absolute
 
 
 def isfinite(x):
@@ -52,46 +55,13 @@ def isfinite(x):
     if get_aval(x).dtype.kind == "c":   # both parts finite
         return ew.and_p.bind(ew.is_finite_p.bind(ew.real(x)), ew.is_finite_p.bind(ew.imag(x)))
     return ew.is_finite_p.bind(x)
+
+
 sign = _unary(ew.sign_p, float_only=False)
-def _bool_as(bool_prim, prim):
-    """A binary op that is `bool_prim` on two bools (bool + bool is logical or, bool * bool
-    logical and, as in jax.numpy and NumPy)."""
-    def f(x, y):
-        x, y = _promote(x, y)
-        return (bool_prim if get_aval(x).dtype == np.bool_ else prim).bind(x, y)
-    f.__name__ = prim.name
-    return f
-
-
-def _bool_to_int(x):
-    """Bools as the default int, for arithmetic that has no bool form (as jax.numpy)."""
-    x = asarray(x)
-    a = get_aval(x)
-    return ew.convert_element_type(x, dtypes.default_int(), a.weak_type) if a.dtype == np.bool_ else x
-
-
-add = _bool_as(ew.or_p, ew.add_p)
-multiply = _bool_as(ew.and_p, ew.mul_p)
-subtract = _binary(ew.sub_p)
-
-
-def _lexicographic(real_prim):
-    """A comparison that orders complex numbers by real part, then imaginary part (as
-    jax.numpy does); real operands use the primitive directly."""
-    def compare(x, y):
-        x, y = _promote(x, y)
-        if get_aval(x).dtype.kind != "c":
-            return real_prim.bind(x, y)
-        xr, yr = ew.real(x), ew.real(y)
-        on_imag = real_prim.bind(ew.imag(x), ew.imag(y))
-        strict_real = (ew.lt_p if real_prim in (ew.lt_p, ew.le_p) else ew.gt_p).bind(xr, yr)
-        tie = ew.and_p.bind(ew.eq(xr, yr), on_imag)
-        return ew.or_p.bind(strict_real, tie)
-    compare.__name__ = real_prim.name
-    return compare
 
 
 def _extremum(real_prim, pick):
+    """maximum / minimum; complex numbers by their lexicographic order (as jax.numpy)."""
     def f(x, y):
         x, y = _promote(x, y)
         if get_aval(x).dtype.kind != "c":
@@ -101,10 +71,6 @@ def _extremum(real_prim, pick):
     return f
 
 
-less = _lexicographic(ew.lt_p)
-less_equal = _lexicographic(ew.le_p)
-greater = _lexicographic(ew.gt_p)
-greater_equal = _lexicographic(ew.ge_p)
 maximum = _extremum(ew.max_p, greater_equal)
 minimum = _extremum(ew.min_p, less_equal)
 arctan2 = _binary(ew.atan2_p, float_only=True)
@@ -149,7 +115,7 @@ def log10(x):
 
 
 def square(x):
-    return ew.integer_pow(_bool_to_int(x), 2)
+    return ew.integer_pow(array_methods.bool_to_int(asarray(x)), 2)
 
 
 def reciprocal(x):
@@ -164,51 +130,11 @@ def true_divide(x, y):
 divide = true_divide
 
 
-def floor_divide(x, y):
-    x, y = _promote(x, y)
-    if get_aval(x).dtype == np.bool_:
-        x, y = _bool_to_int(x), _bool_to_int(y)
-    if get_aval(x).dtype.kind in "iu":
-        q = ew.div(x, y)
-        r = ew.rem_p.bind(x, y)
-        zero = ew.full_like_scalar(r, 0)
-        adjust = logical_and(ew.ne_p.bind(r, zero),
-                             ew.ne_p.bind(ew.lt(r, zero), ew.lt(y, ew.full_like_scalar(y, 0))))
-        return ew.select(adjust, ew.sub(q, ew.full_like_scalar(q, 1)), q)
-    return ew.floor_p.bind(ew.div(x, y))
-
-
-def remainder(x, y):
-    x, y = _promote(x, y)
-    if get_aval(x).dtype == np.bool_:
-        x, y = _bool_to_int(x), _bool_to_int(y)
-    r = ew.rem_p.bind(x, y)
-    zero = ew.full_like_scalar(r, 0)
-    adjust = logical_and(ew.ne_p.bind(r, zero),
-                         ew.ne_p.bind(ew.lt(r, zero), ew.lt(y, ew.full_like_scalar(y, 0))))
-    return ew.select(adjust, ew.add(r, y), r)
-
-
-mod = remainder
-
-
 def fmod(x, y):
     return ew.rem_p.bind(*_promote(x, y))
 
 
-def power(x, y):
-    if isinstance(y, (int, np.integer)) and not isinstance(y, bool):
-        x = _bool_to_int(x)
-        if get_aval(x).dtype.kind in "iu" and y < 0:
-            raise ValueError("Integers cannot be raised to negative integer powers")
-        return ew.integer_pow(x, int(y))
-    x, y = _promote(x, y)
-    if get_aval(x).dtype.kind in "iu":
-        raise TypeError("irax.numpy.power of integer arrays by array exponents is not supported; "
-                        "use a Python int exponent or convert to float")
-    return ew.pow_p.bind(x, y)
-
-
+power = array_methods.power
 pow = power
 
 
