@@ -22,6 +22,7 @@ import functools
 import inspect
 import os
 import threading
+import weakref
 from collections import OrderedDict
 from typing import Any, Callable, Iterator, Sequence
 
@@ -340,6 +341,34 @@ class Lowered:
 # The jitted function
 
 
+class _JitCaches:
+    """Traces and executables of one function under one jit configuration."""
+
+    def __init__(self) -> None:
+        self.compiled: dict[Any, Compiled] = {}
+        self.flat: dict[tuple, tuple[Compiled, bool]] = {}
+        self.traced: dict[Any, "_Traced"] = {}
+        self.lock = threading.Lock()
+
+
+# The caches belong to the function, not to the wrapper (as in JAX): `jit(f)(1.)` then
+# `jit(f)(2.)` traces f once. Weakly keyed, so they go away with the function.
+_caches_by_fun: "weakref.WeakKeyDictionary[Callable, dict]" = weakref.WeakKeyDictionary()
+_caches_lock = threading.Lock()
+
+
+def _caches_of(fun: Callable, config: tuple) -> _JitCaches:
+    with _caches_lock:
+        try:
+            per_config = _caches_by_fun.setdefault(fun, {})
+        except TypeError:   # not weakly referenceable or not hashable: this wrapper's own
+            return _JitCaches()
+        caches = per_config.get(config)
+        if caches is None:
+            caches = per_config[config] = _JitCaches()
+        return caches
+
+
 class JitFunction:
     def __init__(self, fun: Callable, static_argnums=(), static_argnames=(),
                  device: str | None = None):
@@ -370,11 +399,12 @@ class JitFunction:
         self._static_argnames = frozenset(names_set)
         self._has_static = bool(self._static_argnums or self._static_argnames)
         self._device = device
-        self._cache: dict[Any, Compiled] = {}
+        shared = _caches_of(fun, (self._static_argnums, self._static_argnames, device))
+        self._cache: dict[Any, Compiled] = shared.compiled
         # all-leaf positional calls: leaf keys -> (compiled, its values pass as they are)
-        self._flat_cache: dict[tuple, tuple[Compiled, bool]] = {}
-        self._traced: dict[Any, _Traced] = {}
-        self._lock = threading.Lock()
+        self._flat_cache: dict[tuple, tuple[Compiled, bool]] = shared.flat
+        self._traced: dict[Any, _Traced] = shared.traced
+        self._lock = shared.lock
 
     def __repr__(self) -> str:
         return f"<irax.jit of {self._name}>"

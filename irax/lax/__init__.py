@@ -18,6 +18,7 @@ from .linear_solve import custom_linear_solve
 from .mapping import map  # noqa: A004
 from .ops import GatherScatterMode
 from .sorting import sort, sort_key_val, top_k
+from .ops import abs, complex, conj, imag, real  # noqa: A004  (jax.lax names)
 from .ops import (add, broadcast_in_dim, clamp, concatenate, convert_element_type, cos,
                   cumsum, div, dot_general, dynamic_index_in_dim, dynamic_slice,
                   dynamic_update_slice, erf, exp, expand_dims, integer_pow, iota, log,
@@ -25,6 +26,7 @@ from .ops import (add, broadcast_in_dim, clamp, concatenate, convert_element_typ
                   sign, sin, slice, sqrt, squeeze, stop_gradient, sub, tanh, transpose)
 
 __all__ = [
+    "abs", "complex", "conj", "imag", "real",
     "add", "broadcast_in_dim", "checkpointed_while_loop", "clamp", "concatenate", "cond",
     "convert_element_type", "cos", "cumsum", "custom_root", "div", "dot_general",
     "dynamic_index_in_dim", "dynamic_slice", "dynamic_update_slice", "erf", "exp",

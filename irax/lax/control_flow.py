@@ -22,6 +22,7 @@ from ..tracer.core import ShapedArray, get_aval
 from ..tracer.custom import custom_vjp
 from ..tracer.partial_eval import trace_const_free
 from ..tracer.prims.control_flow import cond_p, eval_closed, scan_p, unify_consts, while_p
+from ..tracer.prims import shape as sh
 from ..tracer.prims.elementwise import convert_element_type, max_p, min_p, ne_p
 from . import ops
 from .util import DiffSubset, coerce, flatten_arrays, fname
@@ -105,9 +106,22 @@ def _is_static_int(x) -> bool:
     return False
 
 
+def _check_fori_bounds(lower, upper) -> None:
+    """As JAX: equal dtypes, except that a weakly typed (Python) int bound takes the other
+    bound's signed integer type."""
+    la, ua = get_aval(lower), get_aval(upper)
+    if la.dtype == ua.dtype:
+        return
+    if la.dtype.kind == ua.dtype.kind == "i" and la.weak_type != ua.weak_type:
+        return
+    raise TypeError("lower and upper arguments to fori_loop must have equal types, got "
+                    f"{la.dtype.name} and {ua.dtype.name}")
+
+
 def fori_loop(lower, upper, body_fun: Callable, init_val: Any) -> Any:
     """body_fun(i, val) for i in [lower, upper). Static int bounds give a scan (reverse
     differentiable); traced bounds a while_loop (forward mode only)."""
+    _check_fori_bounds(lower, upper)
     if _is_static_int(lower) and _is_static_int(upper):
         lo, hi = int(np.asarray(lower)), int(np.asarray(upper))
         i0 = lower
@@ -148,6 +162,9 @@ def scan(f: Callable, init: Any, xs: Any = None, length: int | None = None,
     if not lengths:
         raise ValueError("scan needs xs with a leading axis or an explicit length")
     n = lengths.pop()
+    k = _unroll_factor(unroll, n)
+    if k > 1:
+        return _scan_unrolled(f, init, xs, n, k, reverse)
     x_avals = [get_aval(x) for x in x_leaves]
     slice_avals = [ShapedArray(a.shape[1:], a.dtype, a.weak_type) for a in x_avals]
     ncar = len(init_leaves)
@@ -174,6 +191,64 @@ def scan(f: Callable, init: Any, xs: Any = None, length: int | None = None,
                        num_carry=ncar, length=n, reverse=bool(reverse))
     return (tree_util.tree_unflatten(init_tree, outs[:ncar]),
             tree_util.tree_unflatten(store["ys"], outs[ncar:]))
+
+
+def _unroll_factor(unroll, n: int) -> int:
+    """How many iterations run per rolled loop step (JAX's unroll: a bool, or an int >= 0
+    where 0 means all)."""
+    if isinstance(unroll, core.Tracer) and core.concrete_or_none(unroll) is None:
+        raise core.ConcretizationTypeError(
+            "The `unroll` argument to `scan` expects a concrete `int` or `bool` value, but got "
+            f"a traced value {unroll!r}. Pass a Python int or bool.")
+    if isinstance(unroll, (bool, np.bool_)):
+        return max(n, 1) if unroll else 1
+    if not isinstance(unroll, (int, np.integer)) and not (
+            isinstance(unroll, (core.Array, np.ndarray)) and np.ndim(unroll) == 0
+            and np.asarray(unroll).dtype.kind in "iu"):
+        raise TypeError(f"`unroll` must be a `bool` or a non-negative `int`, got {unroll!r}")
+    k = int(np.asarray(unroll))
+    if k < 0:
+        raise ValueError("`unroll` must be a `bool` or a non-negative `int`.")
+    return max(n, 1) if k == 0 else min(k, max(n, 1))
+
+
+def _scan_unrolled(f: Callable, init: Any, xs: Any, n: int, k: int, reverse: bool):
+    """scan with k iterations of f per step: the same values, another schedule. A reverse
+    scan is the forward scan of the reversed xs, with its ys reversed back."""
+    x_leaves, x_tree = tree_util.tree_flatten(xs)
+    if reverse:
+        x_leaves = [sh.rev(x, (0,)) for x in x_leaves]
+
+    def rows(x, lo, hi):
+        a = get_aval(x)
+        return sh.slice_(x, (lo, *[0] * (a.ndim - 1)), (hi, *a.shape[1:]))
+
+    def row(x, j):
+        return sh.reshape(rows(x, j, j + 1), get_aval(x).shape[1:])
+
+    def stack(values):
+        return sh.concatenate([sh.expand_dims(v, (0,)) for v in values], 0)
+
+    main = (n // k) * k
+    blocks = [sh.reshape(rows(x, 0, main), (n // k, k, *get_aval(x).shape[1:]))
+              for x in x_leaves]
+
+    def step(carry, blk):
+        ys = []
+        for j in range(k):
+            carry, y = f(carry, tree_util.tree_unflatten(x_tree, [row(b, j) for b in blk]))
+            ys.append(y)
+        return carry, tree_util.tree_map(lambda *v: stack(v), *ys)
+
+    carry, ys = scan(step, init, blocks, length=n // k)
+    ys = tree_util.tree_map(lambda y: sh.reshape(y, (main, *get_aval(y).shape[2:])), ys)
+    if main < n:
+        rest = tree_util.tree_unflatten(x_tree, [rows(x, main, n) for x in x_leaves])
+        carry, ys_rest = scan(f, carry, rest, length=n - main)
+        ys = tree_util.tree_map(lambda a, b: sh.concatenate([a, b], 0), ys, ys_rest)
+    if reverse:
+        ys = tree_util.tree_map(lambda y: sh.rev(y, (0,)), ys)
+    return carry, ys
 
 
 def _stage_branches(branches: Sequence[Callable], operands: tuple, what: str):

@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import numpy as jnp
 from .. import tree_util
+from ..tracer import dtypes
 from ..tracer.core import get_aval
 from ..tracer.prims import elementwise as ew
 from ..tracer.prims import indexing as ix
@@ -37,7 +38,30 @@ cumsum = rd.cumsum
 
 
 def convert_element_type(x, new_dtype):
-    return ew.convert_element_type(x, np.dtype(getattr(new_dtype, "dtype", new_dtype)), False)
+    """x as new_dtype: a NumPy dtype, a scalar type (np.int32, jnp.int32, float), or a name."""
+    if not isinstance(new_dtype, (type, str, np.dtype)):
+        new_dtype = getattr(new_dtype, "dtype", new_dtype)   # jnp.int32 and the like
+    return ew.convert_element_type(jnp.asarray(x), dtypes.canonicalize(np.dtype(new_dtype)), False)
+
+
+def real(x):
+    return ew.real(x)
+
+
+def imag(x):
+    return ew.imag(x)
+
+
+def conj(x):
+    return ew.conj(x) if get_aval(x).dtype.kind == "c" else x
+
+
+def complex(x, y):  # noqa: A001
+    return ew.complex_(x, y)
+
+
+def abs(x):  # noqa: A001
+    return ew.abs_p.bind(x)
 
 
 def slice(operand, start_indices, limit_indices, strides=None):  # noqa: A001

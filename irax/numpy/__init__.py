@@ -19,6 +19,9 @@ from ._core import (  # noqa: F401
     broadcast_shapes,
     broadcast_to,
     complex64,
+    complex128,
+    complex_,
+    complexfloating,
     dtype,
     e,
     finfo,
@@ -127,6 +130,8 @@ from .elementwise import (  # noqa: F401
     power,
     rad2deg,
     real,
+    imag,
+    angle,
     reciprocal,
     remainder,
     rint,
@@ -320,3 +325,6 @@ from .sorting import (  # noqa: F401
 from . import linalg  # noqa: F401  (jnp.linalg: solve, cholesky, qr, det, ...)
 from ._core import _promote, _to_float  # noqa: F401  (irax.nn uses them)
 from . import methods as _methods  # noqa: F401  (registers x.sum(), x.T, x.at, ...)
+from ._core import refuse_lists_in as _refuse_lists_in  # noqa: E402
+
+_refuse_lists_in(globals())   # jnp.sum([1, 2]) is a TypeError, as in jax.numpy

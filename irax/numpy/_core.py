@@ -54,6 +54,9 @@ uint8 = _ScalarType(np.uint8)
 uint32 = _ScalarType(np.uint32)
 bool_ = _ScalarType(np.bool_)
 complex64 = _ScalarType(np.complex64)
+complex128 = _ScalarType(np.complex128)
+complex_ = complex128
+complexfloating = np.complexfloating
 float_ = float64
 int_ = int64
 dtype = np.dtype
@@ -210,15 +213,15 @@ def _keep(out, in_shape, axes, keepdims):
 
 
 def shape(a):
-    return get_aval(a).shape
+    return np.shape(a) if isinstance(a, (list, tuple)) else get_aval(a).shape
 
 
 def ndim(a):
-    return get_aval(a).ndim
+    return len(shape(a))
 
 
 def size(a, axis=None):
-    s = get_aval(a).shape
+    s = shape(a)
     return int(np.prod(s, dtype=np.int64)) if axis is None else s[axis]
 
 
@@ -230,3 +233,91 @@ def broadcast_to(a, shape):
         raise ValueError(f"Incompatible shapes for broadcasting: {av.shape} and requested "
                          f"shape {shape}")
     return sh.broadcast_to_rank_shape(a, shape)
+
+
+# ---------------------------------------------------------------------------
+# Lists and tuples are not arrays (as in jax.numpy): the public functions refuse them in
+# their array arguments; irax.numpy.asarray / array convert them. Internally irax.numpy
+# still converts sequences freely: the check wraps only the exported names.
+
+def check_arraylike(fname: str, *args) -> None:
+    for i, x in enumerate(args):
+        if isinstance(x, (list, tuple)):
+            raise TypeError(f"{fname} requires ndarray or scalar arguments, got {type(x)} at "
+                            f"position {i}. Convert it with irax.numpy.asarray first.")
+
+
+# Which positional arguments are arrays (as jax.numpy checks them): the first one, unless
+# the function is listed here.
+_NOT_ARRAY_ARGS = {  # no array arguments, or JAX converts lists itself
+    "arange", "array", "asarray", "broadcast_shapes", "empty", "eye", "full", "identity",
+    "issubdtype", "linspace", "ones", "zeros", "tri", "shape", "ndim", "size", "getitem",
+    "pad_1d_for_diag", "dtype", "finfo", "iinfo", "block", "iscomplexobj", "isrealobj",
+    "array_equal", "array_equiv", "promote_types", "vectorize", "indices", "diag_indices",
+    "tril_indices", "triu_indices"}
+_TWO = (0, 1)
+_THREE = (0, 1, 2)
+_ARRAY_POSITIONS = {
+    **{name: _TWO for name in (
+        "add", "arctan2", "bitwise_and", "bitwise_or", "bitwise_xor", "divide", "dot", "equal",
+        "float_power", "floor_divide", "fmod", "greater", "greater_equal", "heaviside", "hypot",
+        "inner", "less", "less_equal", "logaddexp", "logical_and", "logical_or", "logical_xor",
+        "matmul", "maximum", "minimum", "mod", "multiply", "not_equal", "outer", "pow", "power",
+        "remainder", "subtract", "tensordot", "true_divide", "vdot", "take", "take_along_axis",
+        "polyval", "polyfit", "isin", "histogram", "histogram_bin_edges", "convolve",
+        "correlate", "allclose", "isclose", "trapezoid", "cross", "kron", "gcd", "lcm", "fmax",
+        "fmin", "divmod", "ldexp", "copysign", "logaddexp2", "bitwise_left_shift",
+        "bitwise_right_shift", "left_shift", "right_shift", "bincount", "cov", "corrcoef")},
+    **{name: _THREE for name in ("where", "clip", "interp", "put_along_axis", "ediff1d")},
+    "apply_along_axis": (2,), "average": (0, 2),
+}
+_SEQUENCES_OF_ARRAYS = {  # positions holding a sequence of arrays
+    **{name: (0,) for name in ("concatenate", "stack", "hstack", "vstack", "column_stack",
+                               "dstack", "row_stack", "ravel_multi_index")},
+    "select": (0, 1)}
+_ALL_ARRAY_ARGS = {"broadcast_arrays", "atleast_1d", "atleast_2d", "atleast_3d", "meshgrid"}
+_OPERANDS_AFTER_FIRST = {"einsum"}
+
+
+def _refusing_lists(fname: str, f):
+    import functools
+    if fname in _SEQUENCES_OF_ARRAYS:
+        positions = _SEQUENCES_OF_ARRAYS[fname]
+
+        def check(args):
+            for i in positions:
+                if i < len(args) and isinstance(args[i], (list, tuple)):
+                    check_arraylike(fname, *args[i])
+    elif fname in _ALL_ARRAY_ARGS:
+        def check(args):
+            check_arraylike(fname, *args)
+    elif fname in _OPERANDS_AFTER_FIRST:
+        def check(args):
+            check_arraylike(fname, *args[1:])
+    else:
+        positions = _ARRAY_POSITIONS.get(fname, (0,))
+
+        def check(args):
+            for i in positions:
+                if i < len(args) and isinstance(args[i], (list, tuple)):
+                    raise TypeError(f"{fname} requires ndarray or scalar arguments, got "
+                                    f"{type(args[i])} at position {i}. Convert it with "
+                                    "irax.numpy.asarray first.")
+
+    @functools.wraps(f)
+    def checked(*args, **kwargs):
+        check(args)
+        return f(*args, **kwargs)
+    return checked
+
+
+def refuse_lists_in(namespace: dict) -> None:
+    """Wrap the public functions of `namespace` (irax.numpy's) with the list check."""
+    import types
+    wrapped: dict[int, Any] = {}   # one wrapper per function, so aliases stay identical
+    for name, f in list(namespace.items()):
+        if (not name.startswith("_") and isinstance(f, types.FunctionType)
+                and name not in _NOT_ARRAY_ARGS):
+            if id(f) not in wrapped:
+                wrapped[id(f)] = _refusing_lists(name, f)
+            namespace[name] = wrapped[id(f)]

@@ -58,7 +58,8 @@ def matmul(a, b, precision=None, preferred_element_type=None):
 
 
 def vdot(a, b):
-    return dot(ravel(a), ravel(b))
+    from .elementwise import conj   # vdot conjugates its first argument
+    return dot(ravel(conj(a)), ravel(b))
 
 
 def inner(a, b):

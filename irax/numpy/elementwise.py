@@ -2,10 +2,11 @@
 applications."""
 from __future__ import annotations
 
+import builtins
 import math
 import numpy as np
 
-from ..tracer import core, dtypes
+from ..tracer import array_methods, core, dtypes
 from ..tracer.core import Array, get_aval
 from ..tracer.prims import elementwise as ew
 from ..tracer.prims import shape as sh
@@ -34,22 +35,47 @@ sqrt = _unary(ew.sqrt_p)
 cbrt = _unary(ew.cbrt_p)
 floor = _unary(ew.floor_p)
 ceil = _unary(ew.ceil_p)
-isfinite = _unary(ew.is_finite_p)
 negative = _unary(ew.neg_p, float_only=False)
-abs = absolute = _unary(ew.abs_p, float_only=False)
+# + * comparisons // % ** and abs: the tracer's operators are jax.numpy's functions (bool
+# + bool is or, bool * bool is and, complex numbers compare lexicographically)
+add = array_methods.add
+subtract = array_methods.subtract
+multiply = array_methods.multiply
+less = array_methods.less
+less_equal = array_methods.less_equal
+greater = array_methods.greater
+greater_equal = array_methods.greater_equal
+floor_divide = array_methods.floor_divide
+remainder = mod = array_methods.remainder
+abs = absolute = array_methods.absolute
+
+
+def isfinite(x):
+    x = _to_float(asarray(x))
+    if get_aval(x).dtype.kind == "c":   # both parts finite
+        return ew.and_p.bind(ew.is_finite_p.bind(ew.real(x)), ew.is_finite_p.bind(ew.imag(x)))
+    return ew.is_finite_p.bind(x)
+
+
 sign = _unary(ew.sign_p, float_only=False)
-add = _binary(ew.add_p)
-subtract = _binary(ew.sub_p)
-multiply = _binary(ew.mul_p)
-maximum = _binary(ew.max_p)
-minimum = _binary(ew.min_p)
+
+
+def _extremum(real_prim, pick):
+    """maximum / minimum; complex numbers by their lexicographic order (as jax.numpy)."""
+    def f(x, y):
+        x, y = _promote(x, y)
+        if get_aval(x).dtype.kind != "c":
+            return real_prim.bind(x, y)
+        return ew.select(pick(x, y), x, y)
+    f.__name__ = real_prim.name
+    return f
+
+
+maximum = _extremum(ew.max_p, greater_equal)
+minimum = _extremum(ew.min_p, less_equal)
 arctan2 = _binary(ew.atan2_p, float_only=True)
 equal = _binary(ew.eq_p)
 not_equal = _binary(ew.ne_p)
-less = _binary(ew.lt_p)
-less_equal = _binary(ew.le_p)
-greater = _binary(ew.gt_p)
-greater_equal = _binary(ew.ge_p)
 bitwise_and = _binary(ew.and_p)
 bitwise_or = _binary(ew.or_p)
 bitwise_xor = _binary(ew.xor_p)
@@ -89,7 +115,7 @@ def log10(x):
 
 
 def square(x):
-    return ew.integer_pow(asarray(x), 2)
+    return ew.integer_pow(array_methods.bool_to_int(asarray(x)), 2)
 
 
 def reciprocal(x):
@@ -104,47 +130,11 @@ def true_divide(x, y):
 divide = true_divide
 
 
-def floor_divide(x, y):
-    x, y = _promote(x, y)
-    if get_aval(x).dtype.kind in "iu":
-        q = ew.div(x, y)
-        r = ew.rem_p.bind(x, y)
-        zero = ew.full_like_scalar(r, 0)
-        adjust = logical_and(ew.ne_p.bind(r, zero),
-                             ew.ne_p.bind(ew.lt(r, zero), ew.lt(y, ew.full_like_scalar(y, 0))))
-        return ew.select(adjust, ew.sub(q, ew.full_like_scalar(q, 1)), q)
-    return ew.floor_p.bind(ew.div(x, y))
-
-
-def remainder(x, y):
-    x, y = _promote(x, y)
-    r = ew.rem_p.bind(x, y)
-    zero = ew.full_like_scalar(r, 0)
-    adjust = logical_and(ew.ne_p.bind(r, zero),
-                         ew.ne_p.bind(ew.lt(r, zero), ew.lt(y, ew.full_like_scalar(y, 0))))
-    return ew.select(adjust, ew.add(r, y), r)
-
-
-mod = remainder
-
-
 def fmod(x, y):
     return ew.rem_p.bind(*_promote(x, y))
 
 
-def power(x, y):
-    if isinstance(y, (int, np.integer)) and not isinstance(y, bool):
-        x = asarray(x)
-        if get_aval(x).dtype.kind in "iu" and y < 0:
-            raise ValueError("Integers cannot be raised to negative integer powers")
-        return ew.integer_pow(x, int(y))
-    x, y = _promote(x, y)
-    if get_aval(x).dtype.kind in "iu":
-        raise TypeError("irax.numpy.power of integer arrays by array exponents is not supported; "
-                        "use a Python int exponent or convert to float")
-    return ew.pow_p.bind(x, y)
-
-
+power = array_methods.power
 pow = power
 
 
@@ -156,6 +146,8 @@ def round(x, decimals: int = 0):
     x = asarray(x)
     if get_aval(x).dtype.kind in "iub":
         return x
+    if get_aval(x).dtype.kind == "c":   # each part on its own
+        return ew.complex_(round(ew.real(x), decimals), round(ew.imag(x), decimals))
     if decimals == 0:
         return ew.round_p.bind(x)
     f = ew.full_like_scalar(x, 10.0 ** decimals)
@@ -185,6 +177,8 @@ def isinf(x):
     x = asarray(x)
     if get_aval(x).dtype.kind not in "fc":
         return full_like(x, False, dtype=bool_)
+    if _is_complex(x):   # either part infinite
+        return ew.or_p.bind(isinf(ew.real(x)), isinf(ew.imag(x)))
     return ew.eq(ew.abs_p.bind(x), ew.full_like_scalar(x, np.inf))
 
 
@@ -197,6 +191,10 @@ def clip(a, a_min=None, a_max=None, *, min=None, max=None):
     a_min = a_min if min is None else min
     a_max = a_max if max is None else max
     out = asarray(a)
+    if builtins.any(v is not None and get_aval(asarray(v)).dtype.kind == "c"
+                    for v in (out, a_min, a_max)):
+        raise ValueError("clip received a complex value (as input or as a bound): complex "
+                         "values have no ordering. Clip the real or imaginary part instead.")
     if a_min is not None:
         out = maximum(out, a_min)
     if a_max is not None:
@@ -269,12 +267,34 @@ def positive(x):
     return asarray(x)
 
 
+def _is_complex(x) -> bool:
+    return get_aval(x).dtype.kind == "c"
+
+
 def conj(x):
-    return asarray(x)
+    x = asarray(x)
+    return ew.conj(x) if _is_complex(x) else x
 
 
 conjugate = conj
 
 
 def real(x):
-    return asarray(x)
+    x = asarray(x)
+    return ew.real(x) if _is_complex(x) else x
+
+
+def imag(x):
+    x = asarray(x)
+    return ew.imag(x) if _is_complex(x) else full_like(x, 0)
+
+
+def angle(z, deg: bool = False):
+    z = asarray(z)
+    if _is_complex(z):
+        re, im = ew.real(z), ew.imag(z)
+    else:
+        re = _to_float(z)
+        im = ew.full_like_scalar(re, 0)
+    out = ew.atan2_p.bind(im, re)
+    return ew.mul(out, ew.full_like_scalar(out, 180 / np.pi)) if deg else out

@@ -16,6 +16,7 @@ from ..tracer.prims import indexing as ix
 from ..tracer.prims import shape as sh
 from ._core import asarray, broadcast_to
 from .elementwise import clip, negative, power, round, true_divide
+from .elementwise import conj as _conj, imag as _imag, real as _real
 from .reductions import all, any, argmax, argmin, cumsum, max, mean, min, prod, std, sum, var
 from .shapes import ravel, reshape, squeeze, swapaxes, transpose
 from .indexing import GatherScatterMode, getitem
@@ -190,3 +191,11 @@ def _has_tracer(idx) -> bool:
     if isinstance(idx, (tuple, list)):
         return builtins.any(_has_tracer(p) for p in idx)
     return isinstance(idx, Tracer)
+
+
+# complex parts as attributes and methods (x.real, x.imag, x.conj()), as on jax.Array
+for _cls in (Tracer, Array):
+    _cls.real = property(_real)
+    _cls.imag = property(_imag)
+    _cls.conj = _conj
+    _cls.conjugate = _conj

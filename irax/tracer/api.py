@@ -181,21 +181,49 @@ def _check_argnums(argnums, nargs: int, fname: str) -> tuple[int, ...]:
     return tuple(a % nargs for a in nums)
 
 
+def _check_rev_input(name: str, holomorphic: bool, allow_int: bool, aval, where: str = ""):
+    """JAX's input rules for grad and jacrev (complex inputs need no promise of
+    holomorphy: the result is then the conjugate gradient, see _check_rev_output)."""
+    if holomorphic and aval.dtype.kind != "c":
+        raise TypeError(f"{name} with holomorphic=True requires inputs with complex dtype, "
+                        f"but got {aval.dtype.name}{where}.")
+    if not is_differentiable(aval) and not allow_int:
+        raise TypeError(
+            f"{name} requires real- or complex-valued inputs (input dtype that is a "
+            f"sub-dtype of np.inexact), but got {aval.dtype.name}{where}. If you want to use "
+            "Boolean- or integer-valued inputs, use vjp or set allow_int to True.")
+
+
+def _check_rev_output(name: str, holomorphic: bool, aval) -> None:
+    if holomorphic:
+        if aval.dtype.kind != "c":
+            raise TypeError(f"{name} with holomorphic=True requires outputs with complex "
+                            f"dtype, but got {aval.dtype.name}.")
+    elif aval.dtype.kind == "c":
+        raise TypeError(f"{name} requires real-valued outputs (output dtype that is a sub-dtype "
+                        f"of np.floating), but got {aval.dtype.name}. For holomorphic "
+                        "differentiation, pass holomorphic=True. For differentiation of "
+                        "non-holomorphic functions involving complex outputs, use irax.vjp "
+                        "directly.")
+    elif aval.dtype.kind != "f":
+        raise TypeError(f"{name} requires real-valued outputs (output dtype that is a sub-dtype "
+                        f"of np.floating), but got {aval.dtype.name}. For differentiation of "
+                        "functions with integer outputs, use irax.vjp directly.")
+
+
 def value_and_grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False,
-                   allow_int: bool = False):
+                   holomorphic: bool = False, allow_int: bool = False):
+    """(fun(*args), gradient). For a real-valued fun of complex z = x + iy the gradient is
+    df/dx - i df/dy, the conjugate of the usual one (JAX's convention: it is vjp(1.0));
+    holomorphic=True promises a complex-valued holomorphic fun and gives f'(z)."""
     @functools.wraps(fun)
     def value_and_grad_f(*args, **kwargs):
         nums = _check_argnums(argnums, len(args), _fname(fun))
         diff_args = tuple(args[i] for i in nums)
         for i, a in zip(nums, diff_args):
             for leaf in tree_util.tree_leaves(a):
-                aval = get_aval(leaf)
-                if not is_differentiable(aval) and not allow_int:
-                    raise TypeError(
-                        f"grad requires real- or complex-valued inputs (input dtype that is a "
-                        f"sub-dtype of np.inexact), but got {aval.dtype.name} for argument {i}. "
-                        "If you want to use Boolean- or integer-valued inputs, use vjp or set "
-                        "allow_int to True.")
+                _check_rev_input("grad", holomorphic, allow_int, get_aval(leaf),
+                                 f" for argument {i}")
 
         def f_diff(*dargs):
             full = list(args)
@@ -213,9 +241,7 @@ def value_and_grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: boo
             raise TypeError(f"Gradient only defined for scalar-output functions. Output had "
                             f"shape: {shape} (in {_fname(fun)}).")
         oa = get_aval(leaves[0])
-        if not is_differentiable(oa):
-            raise TypeError(f"grad requires real-valued outputs (output dtype that is a sub-dtype "
-                            f"of np.floating), but got {oa.dtype.name}")
+        _check_rev_output("grad", holomorphic, oa)
         ct = tree_util.tree_unflatten(tree_util.tree_structure(out),
                                       [full((), 1.0, oa.dtype, oa.weak_type)])
         grads = f_vjp(ct)
@@ -225,8 +251,8 @@ def value_and_grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: boo
 
 
 def grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False,
-         allow_int: bool = False):
-    vg = value_and_grad(fun, argnums, has_aux, allow_int)
+         holomorphic: bool = False, allow_int: bool = False):
+    vg = value_and_grad(fun, argnums, has_aux, holomorphic, allow_int)
 
     @functools.wraps(fun)
     def grad_f(*args, **kwargs):
@@ -269,15 +295,26 @@ def _split_rows(y, sizes, row_shapes, rest_shape, row_first: bool):
     return out
 
 
-def _jacobian_setup(fun, args, argnums, has_aux: bool, what: str):
+def _check_jacfwd_input(holomorphic: bool, aval) -> None:
+    if holomorphic:
+        if aval.dtype.kind != "c":
+            raise TypeError("jacfwd with holomorphic=True requires inputs with complex dtype, "
+                            f"but got {aval.dtype.name}.")
+    elif aval.dtype.kind != "f":
+        raise TypeError("jacfwd requires real-valued inputs (input dtype that is a sub-dtype of "
+                        f"np.floating), but got {aval.dtype.name}. For holomorphic "
+                        "differentiation, pass holomorphic=True. For differentiation of "
+                        "non-holomorphic functions involving complex inputs or integer inputs, "
+                        "use irax.jvp directly.")
+
+
+def _jacobian_setup(fun, args, argnums, has_aux: bool, check_input: Callable):
     """The differentiated arguments' leaves, their tree, and `fun` as a flat function of them."""
     nums = _check_argnums(argnums, len(args), _fname(fun))
     dargs = args[nums[0]] if isinstance(argnums, int) else tuple(args[i] for i in nums)
     in_leaves, in_tree = tree_util.tree_flatten(dargs)
     for x in in_leaves:
-        if not is_differentiable(get_aval(x)):
-            raise TypeError(f"{what} requires real- or complex-valued inputs, got "
-                            f"{get_aval(x).dtype.name}")
+        check_input(get_aval(x))
 
     def f_in(*leaves):
         d = tree_util.tree_unflatten(in_tree, leaves)
@@ -293,16 +330,24 @@ def _jacobian_setup(fun, args, argnums, has_aux: bool, what: str):
     return in_leaves, in_tree, flat, store, aux
 
 
-def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False):
+def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False,
+           holomorphic: bool = False):
     def jacfun(*args):
-        in_leaves, in_tree, flat, store, aux = _jacobian_setup(fun, args, argnums, has_aux,
-                                                               "jacfwd")
+        in_leaves, in_tree, flat, store, aux = _jacobian_setup(
+            fun, args, argnums, has_aux, functools.partial(_check_jacfwd_input, holomorphic))
         bases, sizes = _std_basis(in_leaves)
+        out_avals = []
 
         def push(*ts):
-            _, t_out = jvp_flat(flat, in_leaves, list(ts))
+            p_out, t_out = jvp_flat(flat, in_leaves, list(ts))
+            out_avals[:] = [get_aval(p) for p in p_out]
             return [instantiate(t) for t in t_out]
         outs, dims = vmap_flat(push, bases, [0] * len(bases), sum(sizes))
+        if holomorphic:
+            for a in out_avals:
+                if a.dtype.kind != "c":
+                    raise TypeError("jacfwd with holomorphic=True requires outputs with complex "
+                                    f"dtype, but got {a.dtype.name}.")
         outs = [bdim_to_front(o, d, sum(sizes)) for o, d in zip(outs, dims)]
         # outs[j]: (N, *out_shape_j) -> per input leaf (*out_shape_j, *in_shape_i)
         in_shapes = [get_aval(x).shape for x in in_leaves]
@@ -316,11 +361,15 @@ def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
     return jacfun
 
 
-def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False):
+def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False,
+           holomorphic: bool = False, allow_int: bool = False):
     def jacfun(*args):
-        in_leaves, in_tree, flat, store, aux = _jacobian_setup(fun, args, argnums, has_aux,
-                                                               "jacrev")
+        in_leaves, in_tree, flat, store, aux = _jacobian_setup(
+            fun, args, argnums, has_aux,
+            functools.partial(_check_rev_input, "jacrev", holomorphic, allow_int))
         out, linear, nonzero = linearize_flat(flat, in_leaves)
+        for o in out:
+            _check_rev_output("jacrev", holomorphic, get_aval(o))
         bases, sizes = _std_basis(out)
         in_avals = [get_aval(x) for x in in_leaves]
 
@@ -342,8 +391,9 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
     return jacfun
 
 
-def hessian(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False):
-    return jacfwd(jacrev(fun, argnums, has_aux), argnums, has_aux)
+def hessian(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False,
+            holomorphic: bool = False):
+    return jacfwd(jacrev(fun, argnums, has_aux, holomorphic), argnums, has_aux, holomorphic)
 
 
 # ---------------------------------------------------------------------------
@@ -377,6 +427,11 @@ def _broadcast_prefix(prefix, tree, what: str) -> list:
 
 def vmap(fun: Callable, in_axes: Any = 0, out_axes: Any = 0, axis_size: int | None = None,
          axis_name: Any = None):
+    if axis_name is not None:
+        raise NotImplementedError(
+            f"vmap(axis_name={axis_name!r}) is not implemented in irax: it names the mapped "
+            "axis for collectives (psum, pmean, ...), which irax does not have. Drop the "
+            "axis_name argument, or reduce over the mapped output instead.")
     if isinstance(in_axes, list):
         in_axes = tuple(in_axes)
 

@@ -83,13 +83,47 @@ def _binary(prim: Primitive) -> Callable[[Any, Any], Value]:
     return op
 
 
-add = _binary(ew.add_p)
+def _bool_as(bool_prim: Primitive, prim: Primitive) -> Callable[[Any, Any], Value]:
+    """A binary op that is `bool_prim` on two bools (bool + bool is logical or, bool * bool
+    logical and, as in jax.numpy and NumPy)."""
+    def op(x, y):
+        x, y = promote(x, y)
+        return (bool_prim if get_aval(x).dtype == np.bool_ else prim).bind(x, y)
+    op.__name__ = prim.name
+    return op
+
+
+def bool_to_int(x: Value) -> Value:
+    """Bools as the default int, for arithmetic that has no bool form (as jax.numpy)."""
+    a = get_aval(x)
+    if a.dtype != np.bool_:
+        return x
+    return ew.convert_element_type(x, dtypes.default_int(), a.weak_type)
+
+
+def _lexicographic(prim: Primitive) -> Callable[[Any, Any], Value]:
+    """A comparison that orders complex numbers by real part, then imaginary part (as
+    jax.numpy does); real operands use the primitive directly."""
+    strict = ew.lt_p if prim in (ew.lt_p, ew.le_p) else ew.gt_p
+
+    def op(x, y):
+        x, y = promote(x, y)
+        if get_aval(x).dtype.kind != "c":
+            return prim.bind(x, y)
+        xr, yr = ew.real(x), ew.real(y)
+        tie = ew.and_p.bind(ew.eq(xr, yr), prim.bind(ew.imag(x), ew.imag(y)))
+        return ew.or_p.bind(strict.bind(xr, yr), tie)
+    op.__name__ = prim.name
+    return op
+
+
+add = _bool_as(ew.or_p, ew.add_p)
 subtract = _binary(ew.sub_p)
-multiply = _binary(ew.mul_p)
-less = _binary(ew.lt_p)
-less_equal = _binary(ew.le_p)
-greater = _binary(ew.gt_p)
-greater_equal = _binary(ew.ge_p)
+multiply = _bool_as(ew.and_p, ew.mul_p)
+less = _lexicographic(ew.lt_p)
+less_equal = _lexicographic(ew.le_p)
+greater = _lexicographic(ew.gt_p)
+greater_equal = _lexicographic(ew.ge_p)
 equal = _binary(ew.eq_p)
 not_equal = _binary(ew.ne_p)
 bitwise_and = _binary(ew.and_p)
@@ -111,7 +145,7 @@ def _rounds_toward_zero(r: Value, y: Value) -> Value:
 
 
 def floor_divide(x: Any, y: Any) -> Value:
-    x, y = promote(x, y)
+    x, y = map(bool_to_int, promote(x, y))
     if get_aval(x).dtype.kind in "iu":
         q = ew.div(x, y)
         r = ew.rem_p.bind(x, y)
@@ -120,14 +154,14 @@ def floor_divide(x: Any, y: Any) -> Value:
 
 
 def remainder(x: Any, y: Any) -> Value:
-    x, y = promote(x, y)
+    x, y = map(bool_to_int, promote(x, y))
     r = ew.rem_p.bind(x, y)
     return ew.select(_rounds_toward_zero(r, y), ew.add(r, y), r)
 
 
 def power(x: Any, y: Any) -> Value:
     if isinstance(y, (int, np.integer)) and not isinstance(y, bool):
-        x = _as_array(x)
+        x = bool_to_int(_as_array(x))
         if get_aval(x).dtype.kind in "iu" and y < 0:
             raise ValueError("Integers cannot be raised to negative integer powers")
         return ew.integer_pow(x, int(y))
@@ -147,7 +181,8 @@ def positive(x: Any) -> Value:
 
 
 def absolute(x: Any) -> Value:
-    return ew.abs_p.bind(_as_array(x))
+    x = _as_array(x)
+    return x if get_aval(x).dtype == np.bool_ else ew.abs_p.bind(x)   # |bool| is the bool
 
 
 def invert(x: Any) -> Value:

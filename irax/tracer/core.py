@@ -216,8 +216,9 @@ class ConcretizationTypeError(TypeError):
     pass
 
 
-class UnexpectedTracerError(Exception):
-    pass
+class UnexpectedTracerError(TypeError):
+    """A tracer used where it does not belong (leaked, or passed as a static or
+    non-differentiable argument). A TypeError, as JAX's is."""
 
 
 # ---------------------------------------------------------------------------

@@ -86,19 +86,28 @@ FORWARD_MODE_ERROR = "can't apply forward-mode autodiff (jvp) to a custom_vjp fu
 
 
 def resolve_kwargs(fun: Callable, args: tuple, kwargs: dict) -> tuple:
-    """Keyword arguments and defaults resolved to positions (rules take positional args)."""
+    """Keyword arguments and defaults resolved to positions (rules take positional args).
+    Keyword-only parameters the caller leaves out keep their defaults inside `fun`; passing
+    one is an error. A functools.partial has an opaque signature (as in JAX)."""
+    if isinstance(fun, functools.partial):
+        return tuple(args) if not kwargs else _refuse_kwargs(kwargs)
     try:
         sig = inspect.signature(fun)
         bound = sig.bind(*args, **kwargs)
     except (TypeError, ValueError) as e:
-        raise TypeError(f"{getattr(fun, '__name__', fun)}: could not resolve arguments to "
+        raise TypeError(f"{_name(fun)}: could not resolve arguments to "
                         f"positions for a custom derivative rule: {e}") from None
     bound.apply_defaults()
-    for name, p in sig.parameters.items():
-        if p.kind in (p.KEYWORD_ONLY, p.VAR_KEYWORD) and name in bound.arguments:
-            raise TypeError(f"{fun.__name__}: keyword-only argument {name!r} cannot be passed to "
-                            "a function with a custom derivative rule; make it positional")
+    passed = [k for k in bound.kwargs if k in kwargs]
+    if passed:
+        _refuse_kwargs(passed)
     return bound.args
+
+
+def _refuse_kwargs(names) -> tuple:
+    raise TypeError("The following keyword arguments could not be resolved to positions: "
+                    f"{', '.join(names)} (a function with a custom derivative rule takes "
+                    "keyword-only arguments only as defaults; make them positional)")
 
 
 def _split_nondiff(args: tuple, nondiff_argnums: tuple[int, ...]):
@@ -119,11 +128,55 @@ def _name(f: Callable) -> str:
 
 
 class _Store:
-    """Where a flat wrapper leaves the output pytree structure it saw."""
+    """Where a flat wrapper leaves the output pytree structure it saw. fun_out is the
+    (tree, avals) of the function itself, once it has been traced (under jit): a rule's
+    primal output is then checked against it, as JAX does."""
 
     def __init__(self) -> None:
         self.out_tree = None
         self.res_tree = None
+        self.fun_out = None
+
+
+def _check_rule_primal_out(store: _Store, leaves, tree, rule: str, fun_name: str,
+                           kind: str) -> None:
+    if store.fun_out is None:
+        return
+    f_tree, f_avals = store.fun_out
+    what = (f"{kind} rule {rule} for function {fun_name} must produce a pair (list or tuple "
+            "of length two) whose first element is the primal output (equal to the output of "
+            f"the custom-derivative function {fun_name})")
+    if tree != f_tree:
+        raise TypeError(f"{what}, but the first element had container/pytree structure "
+                        f"{tree} while {fun_name} had output structure {f_tree}.")
+    avals = [get_aval(x) for x in leaves]
+    if any(a.shape != b.shape or a.dtype != b.dtype for a, b in zip(avals, f_avals)):
+        raise TypeError(f"{what}, but the first element had shapes/dtypes "
+                        f"{[a.str_short() for a in avals]} while {fun_name} had output "
+                        f"shapes/dtypes {[a.str_short() for a in f_avals]}.")
+
+
+def _record_fun_out(store: _Store, leaves, tree) -> None:
+    store.out_tree = tree
+    store.fun_out = (tree, [get_aval(x) for x in leaves])
+
+
+def _stop_gradient_leaves(x):
+    """Non-differentiable arguments as values without tangents (as JAX's custom_jvp)."""
+    from .prims.elementwise import stop_gradient_p
+
+    def one(v):
+        if isinstance(v, Tracer) and get_aval(v).dtype.kind in "fc":
+            return stop_gradient_p.bind(v)
+        return v
+    return tree_util.tree_map(one, x)
+
+
+def _refuse_symbolic_zeros(symbolic_zeros: bool, what: str) -> None:
+    if symbolic_zeros:
+        raise NotImplementedError(f"{what}(..., symbolic_zeros=True) is not implemented in "
+                                  "irax: rules always receive instantiated (array) zero "
+                                  "tangents and cotangents. Leave symbolic_zeros=False.")
 
 
 def _to_leaves(xs, what: str, rule: str):
@@ -149,6 +202,7 @@ class custom_jvp:
         self.jvp: Callable | None = None
 
     def defjvp(self, jvp: Callable, symbolic_zeros: bool = False) -> Callable:
+        _refuse_symbolic_zeros(symbolic_zeros, "custom_jvp.defjvp")
         self.jvp = jvp
         return jvp
 
@@ -182,6 +236,7 @@ class custom_jvp:
         if isinstance(trace, core.EvalTrace):
             return self.fun(*args)
         nondiff, diff = _split_nondiff(args, self.nondiff_argnums)
+        nondiff = [_stop_gradient_leaves(x) for x in nondiff]
         leaves, in_tree = _to_leaves(tuple(diff), "the differentiable arguments", name)
         store = _Store()
         fun, rule = self.fun, self.jvp
@@ -189,7 +244,8 @@ class custom_jvp:
 
         def flat_fun(*xs):
             full = _merge(nums, nondiff, tree_util.tree_unflatten(in_tree, xs))
-            out_leaves, store.out_tree = _to_leaves(fun(*full), "the output", name)
+            out_leaves, out_tree = _to_leaves(fun(*full), "the output", name)
+            _record_fun_out(store, out_leaves, out_tree)
             return out_leaves
 
         def flat_jvp(primal_leaves, tangent_leaves):
@@ -197,19 +253,20 @@ class custom_jvp:
             tangents = tree_util.tree_unflatten(in_tree, tangent_leaves)
             with core.eqn_context(f"custom_jvp rule {_name(rule)} of {name}"):
                 result = rule(*nondiff, tuple(primals), tuple(tangents))
-            return _check_jvp_result(result, _name(rule), store)
+            return _check_jvp_result(result, _name(rule), store, name)
         flat_jvp.__name__ = _name(rule)
         flat_fun.__name__ = name
         out = trace.process_custom_jvp_call(custom_jvp_call, flat_fun, flat_jvp, leaves)
         return tree_util.tree_unflatten(store.out_tree, out)
 
 
-def _check_jvp_result(result, rule_name: str, store: _Store):
+def _check_jvp_result(result, rule_name: str, store: _Store, fun_name: str):
     if not (isinstance(result, (tuple, list)) and len(result) == 2):
         raise TypeError(f"Custom JVP rule {rule_name} must produce a pair (list or tuple of "
                         f"length two) representing primal and tangent outputs, got {result!r}")
     primal_out, tangent_out = result
     p_leaves, p_tree = _to_leaves(primal_out, "the primal output", rule_name)
+    _check_rule_primal_out(store, p_leaves, p_tree, rule_name, fun_name, "Custom JVP")
     t_leaves, t_tree = _to_leaves(tangent_out, "the tangent output", rule_name)
     if p_tree != t_tree:
         raise TypeError(f"Custom JVP rule {rule_name} must produce primal and tangent outputs "
@@ -246,6 +303,7 @@ class custom_vjp:
         self.jvp: Callable | None = None
 
     def defvjp(self, fwd: Callable, bwd: Callable, symbolic_zeros: bool = False) -> None:
+        _refuse_symbolic_zeros(symbolic_zeros, "custom_vjp.defvjp")
         self.fwd, self.bwd = fwd, bwd
 
     def defjvp(self, jvp: Callable) -> Callable:
@@ -267,11 +325,13 @@ class custom_vjp:
         for i, x in zip(self.nondiff_argnums, nondiff):
             for leaf in tree_util.tree_leaves(x):
                 if isinstance(leaf, Tracer):
-                    raise TypeError(
+                    raise core.UnexpectedTracerError(
                         f"custom_vjp function {name}: argument {i} is listed in nondiff_argnums "
-                        f"but holds a traced value ({leaf!r}). Values that are traced by "
-                        "jit/grad/vmap must be passed as regular (differentiable) arguments; "
-                        "return None as their cotangent from the bwd rule if they need none.")
+                        f"but holds a traced value ({leaf!r}). Tracers cannot be passed as "
+                        "non-differentiable arguments to custom_vjp functions: values that "
+                        "are traced by jit/grad/vmap must be passed as regular "
+                        "(differentiable) arguments; return None as their cotangent from the "
+                        "bwd rule if they need none.")
         leaves, in_tree = _to_leaves(tuple(diff), "the differentiable arguments", name)
         in_avals = [get_aval(x) for x in leaves]
         store = _Store()
@@ -280,7 +340,8 @@ class custom_vjp:
 
         def flat_fun(*xs):
             full = _merge(nums, nondiff, tree_util.tree_unflatten(in_tree, xs))
-            out_leaves, store.out_tree = _to_leaves(fun(*full), "the output", name)
+            out_leaves, out_tree = _to_leaves(fun(*full), "the output", name)
+            _record_fun_out(store, out_leaves, out_tree)
             return out_leaves
 
         def flat_fwd(*xs):
@@ -292,7 +353,10 @@ class custom_vjp:
                                 "element represents the primal output and the second element "
                                 f"represents residuals, got {result!r}")
             out, res = result
-            out_leaves, store.out_tree = _to_leaves(out, "the primal output", _name(fwd))
+            out_leaves, out_tree = _to_leaves(out, "the primal output", _name(fwd))
+            _check_rule_primal_out(store, out_leaves, out_tree, _name(fwd), name,
+                                   "Custom VJP fwd")
+            store.out_tree = out_tree
             res_leaves, store.res_tree = _to_leaves(res, "the residuals", _name(fwd))
             return out_leaves, res_leaves
 
@@ -307,7 +371,7 @@ class custom_vjp:
             tangents = tree_util.tree_unflatten(in_tree, tangent_leaves)
             with core.eqn_context(f"custom jvp rule {_name(jvp)} of {name}"):
                 result = jvp(*nondiff, tuple(primals), tuple(tangents))
-            return _check_jvp_result(result, _name(jvp), store)
+            return _check_jvp_result(result, _name(jvp), store, name)
 
         flat_fun.__name__, flat_fwd.__name__, flat_bwd.__name__ = name, _name(fwd), _name(bwd)
         flat_fwd.jvp_rule = flat_jvp if jvp is not None else None
@@ -331,16 +395,12 @@ def _check_bwd_result(result, bwd_name: str, fun_name: str, in_tree, in_avals):
     leaves: list[Any] = []
     avals = iter(in_avals)
     for argnum, (ct, td) in enumerate(zip(result, expected)):
-        if ct is None:
-            leaves.extend(Zero(tangent_aval(next(avals))) for _ in range(td.num_leaves))
-            continue
-        ct_leaves, ct_tree = tree_util.tree_flatten(ct, is_leaf=lambda x: x is None)
-        arg_leaves_def = td
-        if ct_tree != arg_leaves_def and not _matches_with_nones(ct, td):
+        per_leaf: list[Any] = []
+        if not _cts_per_leaf(ct, td, per_leaf):
             raise TypeError(f"Custom VJP bwd rule {bwd_name} for function {fun_name} must produce "
                             f"cotangent {argnum} with the structure of the argument, {td}, "
                             f"but got {tree_util.tree_structure(ct)}")
-        for leaf in ct_leaves:
+        for leaf in per_leaf:
             aval = next(avals)
             if leaf is None:
                 leaves.append(Zero(tangent_aval(aval)))
@@ -356,19 +416,28 @@ def _check_bwd_result(result, bwd_name: str, fun_name: str, in_tree, in_avals):
     return leaves
 
 
-def _matches_with_nones(ct, td) -> bool:
-    """A cotangent tree may put None where the argument has a whole subtree."""
+def _cts_per_leaf(ct, td, out: list) -> bool:
+    """Append one cotangent (None for zero) per leaf of the argument structure `td`; a None
+    in `ct` may stand for a whole subtree. False if `ct` does not fit `td`."""
     if ct is None:
+        out.extend([None] * td.num_leaves)
         return True
+    node = tree_util.top_node(ct)
     if td.kind == "leaf":
-        return not isinstance(ct, (tuple, list, dict))
-    sub = tree_util.tree_structure(ct, is_leaf=lambda x: x is None)
-    if sub.kind != td.kind or len(sub.children) != len(td.children):
+        if node is not None:
+            return False
+        out.append(ct)
+        return True
+    if node is None:
         return False
-    kids = (list(ct.values()) if isinstance(ct, dict) else list(ct))
-    if isinstance(ct, dict):
-        kids = [ct[k] for k in sorted(ct)]
-    return all(_matches_with_nones(c, t) for c, t in zip(kids, td.children))
+    kind, node_data, children = node
+    if kind != td.kind or len(children) != len(td.children):
+        return False
+    if kind in ("dict", "namedtuple") and node_data != td.node_data:
+        return False
+    if kind == "custom" and node_data[0] is not td.node_data[0]:
+        return False
+    return all(_cts_per_leaf(c, t, out) for c, t in zip(children, td.children))
 
 
 # ---------------------------------------------------------------------------

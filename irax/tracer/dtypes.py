@@ -93,6 +93,9 @@ def result_type(*typed: tuple[np.dtype, bool]) -> tuple[np.dtype, bool]:
             dt = np.promote_types(dt, d)
         for d in weak:
             if _KIND_ORDER[d.kind] > _KIND_ORDER[dt.kind]:
+                if d.kind == "c" and dt.kind == "f":
+                    # float array * complex scalar -> the complex of that float width, strong
+                    return canonicalize(np.complex128 if dt == float64 else np.complex64), False
                 # int array + float scalar -> default float; weak result as in JAX
                 dt = default_float() if d.kind == "f" else d
                 return canonicalize(dt), True

@@ -548,6 +548,35 @@ def _transform_specs():
     ]
 
 
+def _complex_specs():
+    """Complex arithmetic built from real arguments (so the float checks apply): the parts,
+    the conjugate, the modulus and the argument (JAX's conventions for their derivatives)."""
+    from irax import lax
+
+    def parts(x, y):
+        z, w = lax.complex(x, y), lax.complex(y, 0.5 * x)
+        return jnp.real(z * jnp.conj(w)) + 2.0 * jnp.imag(z * w)
+
+    def np_parts(x, y):
+        z, w = x + 1j * y, y + 0.5j * x
+        return np.real(z * np.conj(w)) + 2.0 * np.imag(z * w)
+
+    def exp_log(x, y):
+        z = lax.complex(x, y)
+        return jnp.real(jnp.exp(z)) + jnp.imag(jnp.log(z))
+
+    return [
+        _ew("complex_parts", parts, np_parts, S(2, 3), S(2, 3)),
+        _ew("abs_complex", lambda x, y: jnp.abs(lax.complex(x, y)),
+            lambda x, y: np.abs(x + 1j * y), S(2, 3, **NZ), S(2, 3, **NZ)),
+        _ew("angle_complex", lambda x, y: jnp.angle(lax.complex(x, y)),
+            lambda x, y: np.angle(x + 1j * y), S(2, 3, **NZ), S(2, 3, **NZ)),
+        _ew("complex_exp_log", exp_log,
+            lambda x, y: np.real(np.exp(x + 1j * y)) + np.imag(np.log(x + 1j * y)),
+            S(2, 3, **NZ), S(2, 3, **NZ)),
+    ]
+
+
 def _bits_specs():
     from irax.random import _bits as bl   # irax.lax re-exports these
     x, amount = S(2, 3, kind="int", low=-1000, high=1000), S(2, 3, kind="int", low=0, high=31)
@@ -731,7 +760,7 @@ def _numpy_extra_specs():
 OPS: list[OpSpec] = (_unary_specs() + _binary_specs() + _reduction_specs() + _linalg_specs()
                      + _shape_specs() + _index_specs() + _nn_specs() + _lax_and_more_specs()
                      + _composite_specs() + _bits_specs() + _numpy_extra_specs()
-                     + _transform_specs() + _sorting_specs())
+                     + _transform_specs() + _sorting_specs() + _complex_specs())
 
 OPS_BY_NAME: dict[str, OpSpec] = {s.name: s for s in OPS}
 assert len(OPS_BY_NAME) == len(OPS), "duplicate op spec names"

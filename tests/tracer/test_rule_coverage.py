@@ -27,7 +27,7 @@ LINEAR = {
     "neg", "add", "sub", "mul", "div", "select", "convert_element_type", "reduce_sum",
     "cumsum", "broadcast_in_dim", "reshape", "transpose", "squeeze", "concatenate", "pad",
     "slice", "rev", "dynamic_slice", "dynamic_update_slice", "gather", "scatter_add",
-    "dot_general",
+    "dot_general", "real", "imag", "conj", "complex",
     # control flow: linear in the operands whose body computation is linear (the tangent
     # part of a linearized loop/branch), so reverse mode transposes them
     "cond", "scan",

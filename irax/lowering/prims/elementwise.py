@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from ...tracer.core import ShapedArray
 from ...tracer.prims import elementwise as ew
 from .. import f64_math, hlo
 from ..context import RuleContext
@@ -46,7 +47,37 @@ def _abs(ctx: RuleContext, x: str) -> str:
     a = ctx.avals_in[0]
     if a.dtype.kind == "u" or a.dtype == np.bool_:
         return x
-    return hlo.unary(ctx.em, "abs", x, a)
+    return hlo.unary(ctx.em, "abs", x, a, ctx.avals_out[0])   # complex -> its real dtype
+
+
+def _conj(ctx: RuleContext, x: str) -> str:
+    a, part = ctx.avals_in[0], ctx.avals_out[0].update(dtype=ew.real_dtype(ctx.avals_in[0].dtype))
+    re = hlo.unary(ctx.em, "real", x, a, part)
+    im = hlo.unary(ctx.em, "negate", hlo.unary(ctx.em, "imag", x, a, part), part)
+    return hlo.binary(ctx.em, "complex", re, im, part, a)
+
+
+def _convert_complex(ctx: RuleContext, x: str, a: ShapedArray, new_dtype: np.dtype) -> str:
+    """Conversions to or from complex, through the component dtype (StableHLO leaves
+    complex <-> real `convert` unspecified)."""
+    em = ctx.em
+    if a.dtype.kind == "c":   # complex -> real type: the real part (as NumPy's astype)
+        part = a.update(dtype=ew.real_dtype(a.dtype))
+        x, a = hlo.unary(em, "real", x, a, part), part
+        return _convert_real(ctx, x, a, new_dtype)
+    part = a.update(dtype=ew.real_dtype(new_dtype))
+    re = hlo.convert(em, x, a, part.dtype)
+    zero = hlo.full(em, 0, part.dtype, part.shape)
+    return hlo.binary(em, "complex", re, zero, part, part.update(dtype=new_dtype))
+
+
+def _convert_real(ctx: RuleContext, x: str, a: ShapedArray, new_dtype: np.dtype) -> str:
+    if new_dtype == a.dtype:
+        return x
+    if new_dtype == np.bool_:   # nonzero -> True (as NumPy's astype(bool))
+        zero = hlo.full(ctx.em, 0, a.dtype, a.shape)
+        return hlo.compare(ctx.em, "NE", x, zero, a)
+    return hlo.convert(ctx.em, x, a, new_dtype)
 
 
 def _sign(ctx: RuleContext, x: str) -> str:
@@ -79,10 +110,12 @@ def _convert(ctx: RuleContext, x: str, *, new_dtype: Any, weak_type: bool = Fals
     new_dtype = np.dtype(new_dtype)
     if new_dtype == a.dtype:
         return x
-    if new_dtype == np.bool_:   # nonzero -> True (as NumPy's astype(bool))
-        zero = hlo.full(ctx.em, 0, a.dtype, a.shape)
-        return hlo.compare(ctx.em, "NE", x, zero, a)
-    return hlo.convert(ctx.em, x, a, new_dtype)
+    if (a.dtype.kind == "c") != (new_dtype.kind == "c"):
+        if a.dtype.kind == "c" and new_dtype == np.bool_:   # nonzero -> True
+            zero = hlo.full(ctx.em, 0, a.dtype, a.shape)
+            return hlo.compare(ctx.em, "NE", x, zero, a)
+        return _convert_complex(ctx, x, a, new_dtype)
+    return _convert_real(ctx, x, a, new_dtype)
 
 
 def _select(ctx: RuleContext, pred: str, a: str, b: str) -> str:
@@ -139,6 +172,10 @@ for _p, _op in {
 register_lowering(ew.atan_p, _atan)
 register_lowering(ew.exp2_p, _exp2)
 register_lowering(ew.abs_p, _abs)
+register_lowering(ew.real_p, _unary("real"))
+register_lowering(ew.imag_p, _unary("imag"))
+register_lowering(ew.conj_p, _conj)
+register_lowering(ew.complex_p, _binary("complex"))
 register_lowering(ew.sign_p, _sign)
 register_lowering(ew.not_p, _not)
 register_lowering(ew.integer_pow_p, _integer_pow)

@@ -32,7 +32,7 @@ from ..partial_eval import (PartialEvalTrace, StagingTrace, is_linearizing, part
                             split_jaxpr, trace_const_free)
 from ..rules import BDim, Tangent, Value
 from ..transpose import backward_pass, is_undefined, transpose_rules
-from .elementwise import eq, max_p, min_p, select
+from .elementwise import eq, max_p, min_p, select, stop_gradient_p
 from .reduce import reduce_or_p
 from .shape import broadcast_in_dim, full
 
@@ -236,7 +236,7 @@ def _while_jvp(primals: Sequence[Value], tangents: Sequence[Tangent], *, cond_ja
 
 
 def _while_partial_eval(trace: PartialEvalTrace, args: Sequence[Value], params: dict) -> NoReturn:
-    raise NotImplementedError(WHILE_REVERSE_ERROR)
+    raise ValueError(WHILE_REVERSE_ERROR)   # JAX raises ValueError here too
 
 
 def _while_batch(axis_size: int, vals: Sequence[Value], dims: Sequence[BDim], *,
@@ -607,6 +607,14 @@ def _select_n(index: Value, cases: Sequence[Value]) -> Value:
     return out
 
 
+def _only_if_taken(taken: Value, x: Value) -> Value:
+    """x, whose derivative flows only on the lanes where `taken` (shape (B,)) is True."""
+    xa = get_aval(x)
+    if xa.dtype.kind not in "fc":
+        return x
+    return select(broadcast_in_dim(taken, xa.shape, (0,)), x, stop_gradient_p.bind(x))
+
+
 def _cond_batch(axis_size: int, vals: Sequence[Value], dims: Sequence[BDim], *,
                 branches: tuple[ClosedJaxpr, ...]) -> Batched:
     index, *ops = vals
@@ -617,10 +625,17 @@ def _cond_batch(axis_size: int, vals: Sequence[Value], dims: Sequence[BDim], *,
         ia = get_aval(index)
         index = min_p.bind(max_p.bind(index, full(ia.shape, 0, ia.dtype)),
                            full(ia.shape, len(branches) - 1, ia.dtype))
+        # every branch runs on every lane; the outputs are selected per lane. Each branch
+        # sees its operands through select(taken, x, stop_gradient(x)) so that in reverse
+        # mode a lane's cotangent reaches x only from the branch that lane took: the untaken
+        # branch's derivative (a nan from sqrt or log of a value it never gets) is selected
+        # away instead of multiplied by zero. (The same guard as JAX's.)
+        ops = [bdim_to_front(o, d, axis_size) for o, d in zip(ops, odims)]
         per_branch = []
-        for br in branches:
-            bj, consts, _ = _batch_jaxpr(br, axis_size, ob, True)
-            per_branch.append(_eval(bj, [*consts, *ops]))
+        for k, br in enumerate(branches):
+            bj, consts, _ = _batch_jaxpr(br, axis_size, [True] * len(ops), True)
+            taken = eq(index, full(ia.shape, k, ia.dtype))
+            per_branch.append(_eval(bj, [*consts, *[_only_if_taken(taken, o) for o in ops]]))
         return [_select_n(index, [p[i] for p in per_branch]) for i in range(nout)], [0] * nout
     out_b = [False] * nout
     for br in branches:

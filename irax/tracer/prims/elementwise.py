@@ -136,6 +136,12 @@ le_p = _elementwise("le", "fiub", out_dtype=np.bool_, nargs=2)
 gt_p = _elementwise("gt", "fiub", out_dtype=np.bool_, nargs=2)
 ge_p = _elementwise("ge", "fiub", out_dtype=np.bool_, nargs=2)
 
+# complex numbers: parts, conjugate, and a complex built from two real arrays
+real_p = Primitive("real")
+imag_p = Primitive("imag")
+conj_p = _elementwise("conj", "c")
+complex_p = Primitive("complex")
+
 # select(pred, on_true, on_false) and dtype conversion have their own type rules
 select_p = Primitive("select")
 convert_element_type_p = Primitive("convert_element_type")
@@ -168,6 +174,41 @@ def _integer_pow_abstract(x: ShapedArray, *, y: int) -> ShapedArray:
     return x
 
 
+def real_dtype(dtype) -> np.dtype:
+    """The component dtype of a complex dtype (complex64 -> float32); other dtypes unchanged."""
+    dt = np.dtype(dtype)
+    return np.finfo(dt).dtype if dt.kind == "c" else dt
+
+
+def complex_dtype(dtype) -> np.dtype:
+    """The complex dtype with components of `dtype` (float32 -> complex64)."""
+    return np.dtype(np.complex128 if np.dtype(dtype) == np.float64 else np.complex64)
+
+
+def _complex_part_abstract(name):
+    def abstract(x: ShapedArray):
+        _check_kinds(name, "c", [x])
+        return ShapedArray(x.shape, real_dtype(x.dtype), x.weak_type)
+    return abstract
+
+
+def _complex_abstract(x: ShapedArray, y: ShapedArray):
+    _check_kinds("complex", "f", [x, y])
+    _same_shapes_dtypes("complex", [x, y])
+    if x.dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise TypeError(f"complex requires float32 or float64 parts, got {x.dtype.name}")
+    return ShapedArray(x.shape, complex_dtype(x.dtype), x.weak_type and y.weak_type)
+
+
+def _abs_abstract(x: ShapedArray):
+    _check_kinds("abs", NUM, [x])
+    return ShapedArray(x.shape, real_dtype(x.dtype), x.weak_type)
+
+
+core.abstract_eval_rules[real_p] = _complex_part_abstract("real")
+core.abstract_eval_rules[imag_p] = _complex_part_abstract("imag")
+core.abstract_eval_rules[complex_p] = _complex_abstract
+core.abstract_eval_rules[abs_p] = _abs_abstract
 core.abstract_eval_rules[select_p] = _select_abstract
 core.abstract_eval_rules[convert_element_type_p] = _convert_abstract
 core.abstract_eval_rules[integer_pow_p] = _integer_pow_abstract
@@ -200,6 +241,10 @@ def select(pred: Value, on_true: Value, on_false: Value) -> Value:
 def eq(x: Value, y: Value) -> Value: return eq_p.bind(x, y)
 def gt(x: Value, y: Value) -> Value: return gt_p.bind(x, y)
 def lt(x: Value, y: Value) -> Value: return lt_p.bind(x, y)
+def real(x: Value) -> Value: return real_p.bind(x)
+def imag(x: Value) -> Value: return imag_p.bind(x)
+def conj(x: Value) -> Value: return conj_p.bind(x)
+def complex_(x: Value, y: Value) -> Value: return complex_p.bind(x, y)
 def convert_element_type(x: Value, dtype: Any, weak_type: bool = False) -> Value:
     aval = core.get_aval(x)
     if aval.dtype == np.dtype(dtype) and aval.weak_type == weak_type:
@@ -211,6 +256,13 @@ def full_like_scalar(x: Value, value: Any) -> Value:
     """A constant with x's shape and dtype (for rules)."""
     a = core.get_aval(x)
     return ad_util.full(a.shape, value, a.dtype, a.weak_type)
+
+
+def _convert_np(x: np.ndarray, *, new_dtype: np.dtype, weak_type: bool = False) -> np.ndarray:
+    x = np.asarray(x)
+    if x.dtype.kind == "c" and np.dtype(new_dtype).kind != "c":
+        x = np.real(x)   # complex -> real keeps the real part (NumPy warns; JAX does too)
+    return x.astype(new_dtype)
 
 
 def _erf_np(x: np.ndarray) -> np.ndarray:
@@ -298,6 +350,15 @@ def _convert_jvp(primals: Sequence[Value], tangents: Sequence[Tangent], *, new_d
     return out, convert_element_type_p.bind(t, new_dtype=new_dtype, weak_type=weak_type)
 
 
+def _abs_jvp(t: Tangent, out: Value, x: Value) -> Tangent:
+    if core.get_aval(x).dtype.kind != "c":
+        return mul(t, sign(x))
+    # d|z| = Re(conj(z) dz) / |z|, taken as 0 at z == 0 (as JAX)
+    one = full_like_scalar(out, 1)
+    safe = select(eq(out, full_like_scalar(out, 0)), one, out)
+    return real(mul(t, div(conj(x), convert_element_type(safe, core.get_aval(x).dtype))))
+
+
 def _stop_gradient_jvp(primals: Sequence[Value], tangents: Sequence[Tangent]
                        ) -> tuple[Value, Tangent]:
     out = stop_gradient_p.bind(*primals)
@@ -338,6 +399,21 @@ def _select_transpose(ct: Tangent, pred: Value, a: Value, b: Value) -> list[Tang
             select(pred, zeros, ct) if is_undefined(b) else None]
 
 
+# The complex transposes are transposes, not adjoints (no conjugation), as in JAX: so
+# vjp(f)(1.0) of a real-valued f of complex z gives conj(df/dz) in JAX's convention.
+def _real_transpose(ct: Tangent, x: Value) -> list[Tangent | None]:
+    return [complex_(ct, full_like_scalar(ct, 0))]
+
+
+def _imag_transpose(ct: Tangent, x: Value) -> list[Tangent | None]:
+    return [complex_(full_like_scalar(ct, 0), neg(ct))]
+
+
+def _complex_transpose(ct: Tangent, x: Value, y: Value) -> list[Tangent | None]:
+    return [real(ct) if is_undefined(x) else None,
+            neg(imag(ct)) if is_undefined(y) else None]
+
+
 def _convert_transpose(ct: Tangent, x: Value, *, new_dtype: np.dtype, weak_type: bool = False
                        ) -> list[Tangent | None]:
     return [convert_element_type_p.bind(ct, new_dtype=x.aval.dtype, weak_type=x.aval.weak_type)]
@@ -355,7 +431,7 @@ _UNARY_IMPL = {
     logistic_p: lambda x: 1 / (1 + np.exp(-x)), erf_p: _erf_np, abs_p: np.abs,
     sign_p: np.sign, floor_p: np.floor, ceil_p: np.ceil, round_p: _round_half_even,
     not_p: lambda x: np.logical_not(x) if x.dtype == np.bool_ else np.invert(x),
-    integer_pow_p: _integer_pow_np, stop_gradient_p: lambda x: x.copy(),
+    integer_pow_p: _integer_pow_np, stop_gradient_p: lambda x: x.copy(), conj_p: np.conj,
 }
 for _p, _f in _UNARY_IMPL.items():
     core.impl_rules[_p] = _at_input_dtype(_f)
@@ -374,8 +450,11 @@ for _p, _f in {eq_p: np.equal, ne_p: np.not_equal, lt_p: np.less, le_p: np.less_
                gt_p: np.greater, ge_p: np.greater_equal}.items():
     core.impl_rules[_p] = _to(np.bool_)(_f)
 core.impl_rules[select_p] = lambda p, a, b: np.where(p, a, b).astype(a.dtype)
-core.impl_rules[convert_element_type_p] = (
-    lambda x, *, new_dtype, weak_type=False: np.asarray(x).astype(new_dtype))
+core.impl_rules[convert_element_type_p] = _convert_np
+core.impl_rules[abs_p] = lambda x: np.asarray(np.abs(x), dtype=real_dtype(x.dtype))
+core.impl_rules[real_p] = lambda x: np.array(np.real(x))
+core.impl_rules[imag_p] = lambda x: np.array(np.imag(x))
+core.impl_rules[complex_p] = lambda x, y: (x + 1j * y).astype(complex_dtype(x.dtype))
 
 # jvp rules
 deflinear(neg_p)
@@ -403,7 +482,9 @@ defjvp_with_output(logistic_p,
                    lambda t, out, x: mul(t, mul(out, sub(full_like_scalar(x, 1), out))))
 defjvp(erf_p, lambda t, x: mul(t, mul(full_like_scalar(x, 2 / math.sqrt(math.pi)),
                                       exp(neg(square(x))))))
-defjvp(abs_p, lambda t, x: mul(t, sign(x)))
+defjvp_with_output(abs_p, _abs_jvp)
+for _p in (real_p, imag_p, conj_p, complex_p):
+    deflinear(_p)
 for _p in (sign_p, floor_p, ceil_p, round_p, is_finite_p, not_p, and_p, or_p, xor_p,
            eq_p, ne_p, lt_p, le_p, gt_p, ge_p):
     defzero(_p)
@@ -436,14 +517,18 @@ transpose_rules[mul_p] = _mul_transpose
 transpose_rules[div_p] = _div_transpose
 transpose_rules[select_p] = _select_transpose
 transpose_rules[convert_element_type_p] = _convert_transpose
+transpose_rules[real_p] = _real_transpose
+transpose_rules[imag_p] = _imag_transpose
+transpose_rules[conj_p] = lambda ct, x: [conj(ct)]
+transpose_rules[complex_p] = _complex_transpose
 
 # batching rules
-for _p in list(_UNARY_IMPL) + [is_finite_p, convert_element_type_p]:
+for _p in list(_UNARY_IMPL) + [is_finite_p, convert_element_type_p, real_p, imag_p]:
     defvectorized(_p)
-for _p in list(_BINARY_IMPL) + [eq_p, ne_p, lt_p, le_p, gt_p, ge_p, select_p]:
+for _p in list(_BINARY_IMPL) + [eq_p, ne_p, lt_p, le_p, gt_p, ge_p, select_p, complex_p]:
     defbroadcasting(_p)
 
-UNARY_PRIMITIVES = list(_UNARY_IMPL) + [is_finite_p]
-BINARY_PRIMITIVES = list(_BINARY_IMPL) + [eq_p, ne_p, lt_p, le_p, gt_p, ge_p]
+UNARY_PRIMITIVES = list(_UNARY_IMPL) + [is_finite_p, real_p, imag_p]
+BINARY_PRIMITIVES = list(_BINARY_IMPL) + [eq_p, ne_p, lt_p, le_p, gt_p, ge_p, complex_p]
 
 ad_util.provide(add=add)
