@@ -267,13 +267,14 @@ _ARRAY_POSITIONS = {
         "polyval", "polyfit", "isin", "histogram", "histogram_bin_edges", "convolve",
         "correlate", "allclose", "isclose", "trapezoid", "cross", "kron", "gcd", "lcm", "fmax",
         "fmin", "divmod", "ldexp", "copysign", "logaddexp2", "bitwise_left_shift",
-        "bitwise_right_shift", "left_shift", "right_shift", "bincount", "cov", "corrcoef")},
+        "bitwise_right_shift", "left_shift", "right_shift", "bincount", "cov", "corrcoef",
+        "searchsorted", "digitize", "quantile", "percentile", "nanquantile", "nanpercentile")},
     **{name: _THREE for name in ("where", "clip", "interp", "put_along_axis", "ediff1d")},
     "apply_along_axis": (2,), "average": (0, 2),
 }
 _SEQUENCES_OF_ARRAYS = {  # positions holding a sequence of arrays
     **{name: (0,) for name in ("concatenate", "stack", "hstack", "vstack", "column_stack",
-                               "dstack", "row_stack", "ravel_multi_index")},
+                               "dstack", "row_stack", "ravel_multi_index", "lexsort")},
     "select": (0, 1)}
 _ALL_ARRAY_ARGS = {"broadcast_arrays", "atleast_1d", "atleast_2d", "atleast_3d", "meshgrid"}
 _OPERANDS_AFTER_FIRST = {"einsum"}
