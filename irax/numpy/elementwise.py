@@ -106,18 +106,29 @@ divide = true_divide
 
 def floor_divide(x, y):
     x, y = _promote(x, y)
-    if get_aval(x).dtype.kind in "iu":
+    kind = get_aval(x).dtype.kind
+    if kind == "u":
+        return ew.div(x, y)
+    if kind == "i":
+        # truncated quotient, one down where the signs differ and the division is inexact; at
+        # y == 0 (quotient -1, remainder x) this gives JAX's -2 for x != 0 and -1 for x == 0
         q = ew.div(x, y)
-        r = ew.rem_p.bind(x, y)
-        zero = ew.full_like_scalar(r, 0)
-        adjust = logical_and(ew.ne_p.bind(r, zero),
-                             ew.ne_p.bind(ew.lt(r, zero), ew.lt(y, ew.full_like_scalar(y, 0))))
+        inexact = ew.ne_p.bind(ew.rem_p.bind(x, y), ew.full_like_scalar(x, 0))
+        adjust = logical_and(ew.ne_p.bind(ew.sign(x), ew.sign(y)), inexact)
         return ew.select(adjust, ew.sub(q, ew.full_like_scalar(q, 1)), q)
     return ew.floor_p.bind(ew.div(x, y))
 
 
+def _nonzero_divisor(y):
+    """Integer x % 0 is 0 in jnp.remainder and jnp.fmod: they divide by 1 there."""
+    if get_aval(y).dtype.kind not in "iu":
+        return y
+    return ew.select(ew.eq(y, ew.full_like_scalar(y, 0)), ew.full_like_scalar(y, 1), y)
+
+
 def remainder(x, y):
     x, y = _promote(x, y)
+    y = _nonzero_divisor(y)
     r = ew.rem_p.bind(x, y)
     zero = ew.full_like_scalar(r, 0)
     adjust = logical_and(ew.ne_p.bind(r, zero),
@@ -129,7 +140,8 @@ mod = remainder
 
 
 def fmod(x, y):
-    return ew.rem_p.bind(*_promote(x, y))
+    x, y = _promote(x, y)
+    return ew.rem_p.bind(x, _nonzero_divisor(y))
 
 
 def power(x, y):
@@ -262,7 +274,18 @@ def rad2deg(x):
 
 
 def hypot(x, y):
-    return sqrt(add(square(x), square(y)))
+    # big * sqrt(1 + (small/big)^2): no overflow of the squares (hypot(1e30, 1e30) is finite);
+    # an infinite side makes it inf even against NaN (IEEE hypot, as in JAX)
+    x, y = _promote(x, y)
+    x, y = ew.abs_p.bind(_to_float(x)), ew.abs_p.bind(_to_float(y))
+    big, small = ew.max_p.bind(x, y), ew.min_p.bind(x, y)
+    zero, one = ew.full_like_scalar(big, 0), ew.full_like_scalar(big, 1)
+    big_is_zero = ew.eq(big, zero)
+    ratio = ew.div(small, ew.select(big_is_zero, one, big))
+    out = ew.mul(big, ew.sqrt(ew.add(one, ew.square(ratio))))
+    out = ew.select(big_is_zero, zero, out)
+    inf = ew.full_like_scalar(big, np.inf)
+    return ew.select(logical_or(ew.eq(x, inf), ew.eq(y, inf)), inf, out)
 
 
 def positive(x):

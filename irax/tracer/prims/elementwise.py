@@ -206,19 +206,69 @@ def _round_half_even(x):
     return np.round(x)
 
 
+# Integer division and remainder are total, as in JAX (XLA's definition): x / 0 is -1 for
+# signed and the all-ones value for unsigned integers, x rem 0 is x, and INT_MIN / -1 (which
+# overflows) is INT_MIN with remainder 0. The lowering writes the same selects into the IR,
+# so no target ever executes a division by zero (undefined behaviour in LLVM).
+
+
 def _int_div(x, y):
-    if x.dtype.kind in "iu":
-        safe = np.where(y == 0, 1, y)
-        q = np.trunc(x / safe).astype(x.dtype) if x.dtype.kind == "i" else x // safe
-        return np.where(y == 0, -1 if x.dtype.kind == "i" else np.iinfo(x.dtype).max, q)
-    return x / y
+    if x.dtype.kind not in "iu":
+        return x / y
+    zero_div = y == 0
+    if x.dtype.kind == "u":
+        q = x // np.where(zero_div, 1, y)
+        return np.where(zero_div, np.iinfo(x.dtype).max, q).astype(x.dtype)
+    info = np.iinfo(x.dtype)
+    safe = np.where(zero_div | ((x == info.min) & (y == -1)), 1, y).astype(x.dtype)
+    q = np.floor_divide(x, safe)
+    # floor -> truncation toward zero: one up where the remainder is nonzero and signs differ
+    q = q + ((np.fmod(x, safe) != 0) & ((x < 0) != (safe < 0))).astype(x.dtype)
+    return np.where(zero_div, -1, q).astype(x.dtype)
 
 
 def _rem(x, y):
-    if x.dtype.kind in "iu":
-        safe = np.where(y == 0, 1, y)
-        return np.where(y == 0, x, np.fmod(x, safe))
-    return np.fmod(x, y)
+    if x.dtype.kind not in "iu":
+        return np.fmod(x, y)
+    zero_div = y == 0
+    safe = np.where(zero_div, 1, y).astype(x.dtype)
+    if x.dtype.kind == "i":
+        safe = np.where((x == np.iinfo(x.dtype).min) & (y == -1), 1, safe).astype(x.dtype)
+    return np.where(zero_div, x, np.fmod(x, safe)).astype(x.dtype)
+
+
+# Float -> integer conversion saturates, as in JAX: NaN -> 0, values at or beyond the target's
+# range -> its min / max, the rest truncate toward zero. `float_to_int_bounds` gives the
+# thresholds in the source float type; the eager impl and the lowering (compare/select before
+# the convert, so out-of-range values never reach the target's convert) both use it.
+
+
+def float_to_int_bounds(src, dst) -> tuple[float, bool, float]:
+    """(lo, lo_inclusive, hi) in `src`: x saturates to dst's min where x < lo (x <= lo when
+    lo_inclusive, i.e. lo is -inf because dst's min is below src's range) and to dst's max
+    where x >= hi; other non-NaN x truncate into range."""
+    src, info = np.dtype(src), np.iinfo(np.dtype(dst))
+    with np.errstate(over="ignore"):
+        lo = float(np.asarray(float(info.min), dtype=src))      # 0 or -2**(bits-1): exact
+        hi = float(np.asarray(float(info.max) + 1.0, dtype=src))  # 2**bits or 2**(bits-1)
+    return lo, lo == -math.inf, hi
+
+
+def _saturating_float_to_int(x, dst):
+    lo, lo_inclusive, hi = float_to_int_bounds(x.dtype, dst)
+    info = np.iinfo(dst)
+    below = (x <= lo) if lo_inclusive else (x < lo)
+    above = x >= hi
+    safe = np.where(below | above | np.isnan(x), 0, x)
+    out = np.trunc(safe).astype(dst)
+    return np.where(above, info.max, np.where(below, info.min, out)).astype(dst)
+
+
+def _convert_impl(x, *, new_dtype, weak_type=False):
+    x, new_dtype = np.asarray(x), np.dtype(new_dtype)
+    if x.dtype.kind == "f" and new_dtype.kind in "iu":
+        return _saturating_float_to_int(x, new_dtype)
+    return x.astype(new_dtype)
 
 
 def _integer_pow_np(x, *, y):
@@ -262,6 +312,13 @@ def _pow_jvp_y(t, out, x, y):
 
 def _sqrt_1m_x2(x):
     return sqrt(sub(full_like_scalar(x, 1), square(x)))
+
+
+def _abs_jvp(t, x):
+    if core.get_aval(x).dtype.kind == "c":
+        return mul(t, sign(x))
+    # the derivative at 0 is taken from the right (+1), as in JAX: grad(abs)(0.) == 1.
+    return select(ge_p.bind(x, full_like_scalar(x, 0)), t, neg(t))
 
 
 def _select_jvp(primals, tangents):
@@ -355,8 +412,7 @@ for _p, _f in {eq_p: np.equal, ne_p: np.not_equal, lt_p: np.less, le_p: np.less_
                gt_p: np.greater, ge_p: np.greater_equal}.items():
     core.impl_rules[_p] = _to(np.bool_)(_f)
 core.impl_rules[select_p] = lambda p, a, b: np.where(p, a, b).astype(a.dtype)
-core.impl_rules[convert_element_type_p] = (
-    lambda x, *, new_dtype, weak_type=False: np.asarray(x).astype(new_dtype))
+core.impl_rules[convert_element_type_p] = _convert_impl
 
 # jvp rules
 deflinear(neg_p)
@@ -384,7 +440,7 @@ defjvp_with_output(logistic_p,
                    lambda t, out, x: mul(t, mul(out, sub(full_like_scalar(x, 1), out))))
 defjvp(erf_p, lambda t, x: mul(t, mul(full_like_scalar(x, 2 / math.sqrt(math.pi)),
                                       exp(neg(square(x))))))
-defjvp(abs_p, lambda t, x: mul(t, sign(x)))
+defjvp(abs_p, lambda t, x: _abs_jvp(t, x))
 for _p in (sign_p, floor_p, ceil_p, round_p, is_finite_p, not_p, and_p, or_p, xor_p,
            eq_p, ne_p, lt_p, le_p, gt_p, ge_p):
     defzero(_p)
