@@ -114,10 +114,11 @@ def _aval(x):
 
 
 def _promote(*xs):
-    """Promote dtypes (weak Python scalars don't widen) and broadcast shapes."""
+    """Promote dtypes (weak Python scalars don't widen) and broadcast shapes. A shape mismatch
+    here (the operands of an elementwise function) is a TypeError, as in jax.numpy."""
     avals = [get_aval(x) for x in xs]
     dt, weak = dtypes.result_type(*[(a.dtype, a.weak_type) for a in avals])
-    shape = _broadcast_shapes(*[a.shape for a in avals])
+    shape = _broadcast_shapes(*[a.shape for a in avals], error=TypeError)
     out = []
     for x, a in zip(xs, avals):
         if not isinstance(x, (Tracer, Array)):
@@ -127,15 +128,17 @@ def _promote(*xs):
     return out
 
 
-def _broadcast_shapes(*shapes):
+def _broadcast_shapes(*shapes, error: type = ValueError):
+    """NumPy's broadcast of shapes. Mismatches raise ValueError (broadcast_shapes,
+    broadcast_to, where, as in JAX) or `error` (TypeError for elementwise operands)."""
     nd = builtins.max(len(s) for s in shapes)
     out = []
     for i in range(nd):
         dims = {s[i - nd + len(s)] for s in shapes if i - nd + len(s) >= 0}
         dims.discard(1)
         if len(dims) > 1:
-            raise ValueError("Incompatible shapes for broadcasting: "
-                             + ", ".join(str(tuple(s)) for s in shapes))
+            raise error("Incompatible shapes for broadcasting: "
+                        + ", ".join(str(tuple(s)) for s in shapes))
         out.append(dims.pop() if dims else 1)
     return tuple(out)
 
@@ -182,6 +185,9 @@ def _static(x, what: str):
     return v.item() if np.ndim(v) == 0 else v
 
 
+AxisError = np.exceptions.AxisError   # a ValueError and an IndexError, as NumPy raises
+
+
 def _axes(axis, ndim: int) -> tuple[int, ...]:
     if axis is None:
         return tuple(range(ndim))
@@ -189,11 +195,11 @@ def _axes(axis, ndim: int) -> tuple[int, ...]:
     out = []
     for a in axes:
         a = int(a)
-        if not -ndim <= a < builtins.max(ndim, 1) or (ndim == 0 and a not in (0, -1)):
-            raise ValueError(f"axis {a} is out of bounds for array of dimension {ndim}")
-        out.append(a % builtins.max(ndim, 1) if ndim else 0)
-    if ndim == 0:
-        return ()
+        if not -ndim <= a < ndim:   # also any axis of a 0-d array, as in NumPy and JAX
+            raise AxisError(a, ndim)
+        out.append(a % ndim)
+    if len(set(out)) != len(out):
+        raise ValueError(f"duplicate value in 'axis': {axis}")
     return tuple(out)
 
 
@@ -201,7 +207,7 @@ def _axis(axis, ndim: int) -> int:
     """One axis, negative allowed, checked against ndim (as NumPy's normalize_axis_index)."""
     a = int(axis)
     if not -ndim <= a < ndim:
-        raise ValueError(f"axis {a} is out of bounds for array of dimension {ndim}")
+        raise AxisError(a, ndim)
     return a % ndim
 
 

@@ -223,6 +223,8 @@ def where(condition, x=None, y=None):
         raise ValueError("Either both or neither of the x and y arguments should be provided "
                          "to irax.numpy.where")
     cond = asarray(condition)
+    # all three broadcast together; a mismatch is a ValueError here, as in jax.numpy.where
+    _broadcast_shapes(*[get_aval(asarray(v)).shape for v in (cond, x, y)])
     if get_aval(cond).dtype != np.bool_:
         cond = ew.ne_p.bind(*_promote(cond, 0))
     x, y = _promote(x, y)

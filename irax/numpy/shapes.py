@@ -80,6 +80,10 @@ def squeeze(a, axis=None):
         dims = tuple(i for i, n in enumerate(av.shape) if n == 1)
     else:
         dims = _axes(axis, av.ndim)
+        wrong = [d for d in dims if av.shape[d] != 1]
+        if wrong:
+            raise ValueError(f"cannot squeeze out axis {wrong[0]} of an array of shape "
+                             f"{av.shape}: its size is not 1")
     return sh.squeeze(a, dims)
 
 
@@ -107,7 +111,7 @@ def transpose(a, axes=None):
     nd = get_aval(a).ndim
     perm = tuple(reversed(range(nd))) if axes is None else tuple(_axis(ax, nd) for ax in axes)
     if sorted(perm) != list(range(nd)):
-        raise ValueError(f"transpose permutation {tuple(axes)} is not a permutation of the axes "
+        raise TypeError(f"transpose permutation {tuple(axes)} is not a permutation of the axes "
                          f"of an array of dimension {nd}")
     return sh.transpose(a, perm)
 

@@ -238,7 +238,7 @@ class ConcretizationTypeError(TypeError):
     pass
 
 
-class UnexpectedTracerError(Exception):
+class UnexpectedTracerError(TypeError):   # a TypeError, as in JAX
     pass
 
 
