@@ -164,12 +164,27 @@ def _unary(prim, float_only: bool = True):
     return f
 
 
+def _promote_inexact(*xs):
+    """_promote to a floating (or complex) type: each operand is converted straight to it,
+    so a weak Python int keeps its value (uint8 array / -1 divides by -1.0, as in JAX)."""
+    avals = [get_aval(x) for x in xs]
+    dt, weak = dtypes.result_type(*[(a.dtype, a.weak_type) for a in avals])
+    if dt.kind not in "fc":
+        dt = dtypes.default_float()
+    shape = _broadcast_shapes(*[a.shape for a in avals], error=TypeError)
+    out = []
+    for x, a in zip(xs, avals):
+        x = x if isinstance(x, (Tracer, Array)) else asarray(x)
+        if a.dtype != dt or a.weak_type != weak:
+            x = ew.convert_element_type(x, dt, weak)
+        out.append(sh.broadcast_to_rank_shape(x, shape))
+    return out
+
+
 def _binary(prim, float_only: bool = False):
     def f(x, y):
         if float_only:
-            x, y = _promote(x, y)
-            x, y = _to_float(x), _to_float(y)
-            return prim.bind(x, y)
+            return prim.bind(*_promote_inexact(x, y))
         x, y = _promote(x, y)
         return prim.bind(x, y)
     f.__name__ = prim.name

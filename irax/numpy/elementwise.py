@@ -9,7 +9,7 @@ from ..tracer import core, dtypes
 from ..tracer.core import Array, get_aval
 from ..tracer.prims import elementwise as ew
 from ..tracer.prims import shape as sh
-from ._core import _binary, _broadcast_shapes, _promote, _to_float, _unary, asarray, bool_, float32, float64
+from ._core import _binary, _broadcast_shapes, _promote, _promote_inexact, _to_float, _unary, asarray, bool_, float32, float64
 from .creation import full_like
 
 
@@ -32,8 +32,20 @@ log = _unary(ew.log_p)
 log1p = _unary(ew.log1p_p)
 sqrt = _unary(ew.sqrt_p)
 cbrt = _unary(ew.cbrt_p)
-floor = _unary(ew.floor_p)
-ceil = _unary(ew.ceil_p)
+_floor = _unary(ew.floor_p)
+_ceil = _unary(ew.ceil_p)
+
+
+def floor(x):
+    x = asarray(x)
+    return x if get_aval(x).dtype.kind in "iub" else _floor(x)   # integers stay (as jnp)
+
+
+def ceil(x):
+    x = asarray(x)
+    return x if get_aval(x).dtype.kind in "iub" else _ceil(x)
+
+
 isfinite = _unary(ew.is_finite_p)
 negative = _unary(ew.neg_p, float_only=False)
 abs = absolute = _unary(ew.abs_p, float_only=False)
@@ -97,8 +109,7 @@ def reciprocal(x):
 
 
 def true_divide(x, y):
-    x, y = _promote(x, y)
-    return ew.div(_to_float(x), _to_float(y))
+    return ew.div(*_promote_inexact(x, y))
 
 
 divide = true_divide
@@ -116,7 +127,14 @@ def floor_divide(x, y):
         inexact = ew.ne_p.bind(ew.rem_p.bind(x, y), ew.full_like_scalar(x, 0))
         adjust = logical_and(ew.ne_p.bind(ew.sign(x), ew.sign(y)), inexact)
         return ew.select(adjust, ew.sub(q, ew.full_like_scalar(q, 1)), q)
-    return ew.floor_p.bind(ew.div(x, y))
+    # floats: CPython's float divmod (as jnp): (x - fmod(x, y)) / y, one down where the
+    # remainder's sign differs from y's, rounded; so inf // 1 is nan and 7 // 0 is inf
+    mod = ew.rem_p.bind(x, y)
+    zero = ew.full_like_scalar(y, 0)
+    q = ew.div(ew.select(ew.eq(y, zero), x, ew.sub(x, mod)), y)
+    adjust = logical_and(ew.ne_p.bind(mod, zero), ew.ne_p.bind(ew.sign(y), ew.sign(mod)))
+    q = ew.select(adjust, ew.sub(q, ew.full_like_scalar(q, 1)), q)
+    return ew.round_p.bind(q)
 
 
 def _nonzero_divisor(y):
@@ -166,7 +184,9 @@ def float_power(x, y):
 
 def round(x, decimals: int = 0):
     x = asarray(x)
-    if get_aval(x).dtype.kind in "iub":
+    if get_aval(x).dtype == np.bool_:
+        raise ValueError("irax.numpy.round: data type bool not inexact (as in jax.numpy)")
+    if get_aval(x).dtype.kind in "iu":
         return x
     if decimals == 0:
         return ew.round_p.bind(x)
@@ -278,8 +298,7 @@ def rad2deg(x):
 def hypot(x, y):
     # big * sqrt(1 + (small/big)^2): no overflow of the squares (hypot(1e30, 1e30) is finite);
     # an infinite side makes it inf even against NaN (IEEE hypot, as in JAX)
-    x, y = _promote(x, y)
-    x, y = ew.abs_p.bind(_to_float(x)), ew.abs_p.bind(_to_float(y))
+    x, y = (ew.abs_p.bind(v) for v in _promote_inexact(x, y))
     big, small = ew.max_p.bind(x, y), ew.min_p.bind(x, y)
     zero, one = ew.full_like_scalar(big, 0), ew.full_like_scalar(big, 1)
     big_is_zero = ew.eq(big, zero)
