@@ -4,7 +4,8 @@
 
 1. Fits a small MLP to y = sin(3 x0) * x1 with `irax.jit` of a `value_and_grad`
    training step (traced once, compiled by IREE, then dispatched).
-2. Exports `predict` and `train_step` into ONE `.vmfb` with `irax.aot.export`.
+2. Exports `predict` and `train_step` into ONE `.vmfb` with `irax.aot.export`
+   (kept in build/demo/mlp.vmfb with the trained weights, build/demo/params.npz).
 3. Starts a fresh Python in which `iree.compiler` and the irax tracer cannot be
    imported, loads the module with `irax.runtime` alone and continues training
    from the saved weights (parameters stay on the device between steps), then
@@ -15,8 +16,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
@@ -87,8 +86,8 @@ def main() -> None:
     print("== 2. exporting predict + train_step into one module (irax.aot.export)")
     spec = {k: ShapeDtypeStruct(v.shape, v.dtype) for k, v in params_np.items()}
     xs, ys = ShapeDtypeStruct(x.shape, x.dtype), ShapeDtypeStruct(y.shape, y.dtype)
-    tmp = Path(tempfile.mkdtemp(prefix="irax-demo-"))
-    module_path = tmp / "mlp.vmfb"
+    out_dir = ROOT / "build" / "demo"
+    module_path = out_dir / "mlp.vmfb"
     t0 = time.perf_counter()
     exported = irax.aot.export(
         {"predict": (predict, (spec, X_TEST)), "train_step": (train_step, (spec, xs, ys, ShapeDtypeStruct((), np.float32)))},
@@ -97,19 +96,19 @@ def main() -> None:
         progress=lambda msg: print("   " + msg),
     )
     print(f"   wrote {module_path} ({len(exported.vmfb) / 1024:.0f} KiB) in {time.perf_counter() - t0:.2f} s")
-    np.savez(tmp / "params.npz", **params_np)
+    np.savez(out_dir / "params.npz", **params_np)
     _, next_value = step(params, x, y, lr)  # what jit says the next step's loss is
 
     print("== 3. a fresh process with only the IREE runtime (iree.compiler and irax.tracer blocked)")
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    out = subprocess.run([sys.executable, __file__, "--runtime-only", str(tmp)], env=env, text=True,
+    out = subprocess.run([sys.executable, __file__, "--runtime-only", str(out_dir)], env=env, text=True,
                          capture_output=True)
     sys.stdout.write(out.stdout)
-    shutil.rmtree(tmp, ignore_errors=True)
     if out.returncode != 0:
         sys.stderr.write(out.stderr)
         raise SystemExit(f"runtime-only process failed (exit {out.returncode})")
     print(f"   (irax.jit in the first process gives step {STEPS_JIT} loss {float(next_value):.5f})")
+    print(f"   the module and weights stay in {out_dir.relative_to(ROOT)}/ (try `irax run {module_path.relative_to(ROOT)}`)")
     print("done.")
 
 
@@ -119,11 +118,11 @@ def runtime_only(folder: str) -> None:
     sys.modules["irax.tracer"] = None  # type: ignore[assignment]
     import irax.runtime as rt
 
-    tmp = Path(folder)
+    saved = Path(folder)
     x, y = make_data()
-    params = dict(np.load(tmp / "params.npz"))
+    params = dict(np.load(saved / "params.npz"))
     t0 = time.perf_counter()
-    mod = rt.load(tmp / "mlp.vmfb", "local-sync")
+    mod = rt.load(saved / "mlp.vmfb", "local-sync")
     print(f"   loaded {mod.function_names} in {(time.perf_counter() - t0) * 1e3:.1f} ms")
     lr = np.float32(LR)
     t0 = time.perf_counter()

@@ -1,4 +1,4 @@
-"""Train an MNIST-shaped classifier with irax.nn + irax.optim, then ship `predict` as a .vmfb.
+"""Train an MNIST-shaped classifier with irax.random + irax.nn + irax.optim, then ship `predict` as a .vmfb.
 
     python examples/mnist_like_train.py
 
@@ -24,6 +24,7 @@ import numpy as np
 
 import irax
 import irax.numpy as jnp
+import irax.random
 from irax import nn, optim
 
 CLASSES, SIDE, HIDDEN = 10, 28, 128
@@ -50,18 +51,10 @@ def smooth_templates(rng: np.random.Generator) -> np.ndarray:
 
 
 def init_params(seed: int):
-    # irax.random (bit-identical to jax.random) is being added in parallel; until it is
-    # merged, draw the glorot-uniform weights with a seeded NumPy generator. With it:
-    #   k1, k2 = irax.random.split(irax.random.PRNGKey(seed))
-    #   w1 = irax.nn.initializers.glorot_uniform()(k1, (784, HIDDEN))
-    rng = np.random.default_rng(seed)
-
-    def glorot(fan_in, fan_out):
-        limit = np.sqrt(6 / (fan_in + fan_out))
-        return jnp.asarray(rng.uniform(-limit, limit, size=(fan_in, fan_out)).astype(np.float32))
-
-    return {"w1": glorot(SIDE * SIDE, HIDDEN), "b1": jnp.zeros(HIDDEN),
-            "w2": glorot(HIDDEN, CLASSES), "b2": jnp.zeros(CLASSES)}
+    k1, k2 = irax.random.split(irax.random.PRNGKey(seed))
+    glorot = nn.initializers.glorot_uniform()
+    return {"w1": glorot(k1, (SIDE * SIDE, HIDDEN)), "b1": jnp.zeros(HIDDEN),
+            "w2": glorot(k2, (HIDDEN, CLASSES)), "b2": jnp.zeros(CLASSES)}
 
 
 def predict(params, images):

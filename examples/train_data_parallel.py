@@ -6,7 +6,7 @@ The gradient step `value_and_grad(loss)` runs on two Ray worker processes,
 each on half of the batch, from a module that `irax.distributed` exports once
 and ships through Ray's object store; the workers import `irax.runtime`
 only. The driver averages the halves (weighted by their sizes) and applies
-a plain SGD step (tree_map; switch to irax.optim.sgd once it is merged). The same training in one process with
+an irax.optim SGD step (what optax.sgd does). The same training in one process with
 `irax.jit` gives the same loss curve, printed side by side.
 """
 from __future__ import annotations
@@ -23,6 +23,7 @@ import ray  # noqa: E402
 import irax  # noqa: E402
 import irax.distributed  # noqa: E402
 import irax.numpy as jnp  # noqa: E402
+import irax.optim  # noqa: E402
 from demo import BATCH, HIDDEN, LR, init_params, make_data  # noqa: E402
 
 STEPS = 300
@@ -41,14 +42,21 @@ def loss(params, batch):
 
 
 def train(loss_and_grads, params, batch, steps):
-    """Plain SGD; `loss_and_grads(params, batch)` is the only thing that differs between the runs."""
-    update = irax.jit(lambda params, grads: irax.tree_util.tree_map(lambda p, g: p - LR * g, params, grads))
+    """SGD; `loss_and_grads(params, batch)` is the only thing that differs between the runs."""
+    opt = irax.optim.sgd(LR)
+    state = opt.init(params)
+
+    @irax.jit
+    def update(params, state, grads):
+        updates, state = opt.update(grads, state, params)
+        return irax.optim.apply_updates(params, updates), state
+
     losses = []
     for i in range(steps):
         if i == 1:  # time the steps after the first (which traces and compiles)
             t0 = time.perf_counter()
         value, grads = loss_and_grads(params, batch)
-        params = update(params, grads)
+        params, state = update(params, state, grads)
         losses.append(float(value))
     return losses, (time.perf_counter() - t0) / (steps - 1)
 

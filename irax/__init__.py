@@ -19,6 +19,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "_core": ("irax.tracer.core", None),
     "config": ("irax.tracer.dtypes", "config"),
     "Array": ("irax.tracer.core", "Array"),
+    "ShapeDtypeStruct": ("irax.tracer.core", "ShapeDtypeStruct"),
     "ConcretizationTypeError": ("irax.tracer.core", "ConcretizationTypeError"),
     "UnexpectedTracerError": ("irax.tracer.core", "UnexpectedTracerError"),
     "jvp": ("irax.tracer.api", "jvp"),
@@ -36,6 +37,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "jit": ("irax.jit", "jit"),
     "CompileError": ("irax.runtime.compiler", "CompileError"),
     "tree_util": ("irax.tree_util", None),
+    "test_util": ("irax.test_util", None),
     "numpy": ("irax.numpy", None),
     "lax": ("irax.lax", None),
     "nn": ("irax.nn", None),
@@ -81,28 +83,6 @@ class _IraxModule(types.ModuleType):
 
 
 sys.modules[__name__].__class__ = _IraxModule
-
-
-class ShapeDtypeStruct:
-    """An abstract argument: a shape and a dtype, no data."""
-
-    def __init__(self, shape, dtype):
-        import numpy as _np
-        self.shape = tuple(shape)
-        try:
-            self.dtype = _np.dtype(dtype)  # "float32", np.float32, np.dtype
-        except TypeError:
-            self.dtype = _np.dtype(dtype.dtype)  # an array (or anything with a .dtype)
-
-    def __repr__(self) -> str:
-        return f"ShapeDtypeStruct(shape={self.shape}, dtype={self.dtype.name})"
-
-    def __eq__(self, other) -> bool:
-        return isinstance(other, ShapeDtypeStruct) and (self.shape, self.dtype) == \
-            (other.shape, other.dtype)
-
-    def __hash__(self) -> int:
-        return hash((self.shape, self.dtype))
 
 
 def device_get(x):

@@ -7,11 +7,14 @@
 
 Signature = pytree structure of the dynamic arguments + each leaf's (shape, dtype,
 weak_type, kind) + the static argument values. A re-call with a known signature does no
-tracing: key -> cached Compiled -> Executable.call -> results wrapped as irax.Array around
+tracing: key -> cached Compiled -> `Compiled.call_leaves` (values passed as they are) or
+`call_flat` (converted) -> the runtime Invoker -> results wrapped as irax.Array around
 device-resident buffers (which pass into the next call without a host round trip).
+Lowering writes the one-entry module `@main` through irax.lowering's ModuleContext (the
+emitter `irax.aot.export` uses for several entries).
 
 Under a transformation (grad, vmap, an enclosing jit, ...) the call binds the `jit_call`
-primitive (irax/tracer/staging.py), whose rules keep the transformed function compiled.
+primitive (irax/tracer/jit_call.py), whose rules keep the transformed function compiled.
 """
 from __future__ import annotations
 
@@ -19,13 +22,14 @@ import functools
 import inspect
 import os
 import threading
-from typing import Any, Callable, Sequence
+from collections import OrderedDict
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
 from . import tree_util
-from .tracer import core, dtypes, staging
-from .tracer.core import Array, ClosedJaxpr, EvalTrace, ShapedArray, Tracer
+from .tracer import core, dtypes, jit_call
+from .tracer.core import Array, ClosedJaxpr, EvalTrace, ShapedArray, ShapeDtypeStruct, Tracer
 from .tracer.partial_eval import convert_constvars, trace_to_jaxpr
 
 __all__ = ["jit", "JitFunction", "Lowered", "Compiled", "CompileError"]
@@ -42,6 +46,34 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
+class IdentityCache:
+    """A bounded map keyed by an object's identity (plus an optional extra key), for
+    values derived from objects that are not hashable by value (jaxprs). Each entry holds
+    its object, so the id() in a live key always means that object."""
+
+    def __init__(self, size: int = 1024) -> None:
+        self._entries: OrderedDict[tuple[int, Any], tuple[Any, Any]] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get(self, obj: Any, make: Callable[[], Any], extra: Any = None) -> Any:
+        """The value for (obj, extra), made by `make()` the first time (under a lock, so
+        concurrent first calls make it once)."""
+        key = (id(obj), extra)
+        hit = self._entries.get(key)
+        if hit is not None and hit[0] is obj:
+            return hit[1]
+        with self._lock:
+            hit = self._entries.get(key)
+            if hit is not None and hit[0] is obj:
+                return hit[1]
+            value = make()
+            self._entries[key] = (obj, value)
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+        return value
+
+
 # ---------------------------------------------------------------------------
 # Compiling a const-free jaxpr for a device (shared by jit and the jit_call impl)
 
@@ -54,19 +86,27 @@ _exe_lock = threading.Lock()
 DATA_TILING_MIN_FLOPS = 1 << 20
 
 
-def _flags_for(text: str, device: str, jaxpr: ClosedJaxpr | None = None) -> list[str]:
+def _lower(jaxpr: ClosedJaxpr, device: str) -> Any:
+    """The one-entry module (`@main`) computing `jaxpr`, lowered for `device`'s target. A
+    target's refusal (capability table) is reported as IREE's would be: a CompileError."""
+    from .lowering import ModuleContext, UnsupportedOnTarget, lower_jaxpr_to_fun
     from .runtime import targets
+    module = ModuleContext(targets.target_for_device(device), "jit_main")
     try:
-        tiling = jaxpr is None or _matmul_flops(jaxpr.jaxpr) >= DATA_TILING_MIN_FLOPS
-    except Exception:   # an unfamiliar params layout: the compile_flags default
-        tiling = True
-    return targets.compile_flags(targets.target_for_device(device), f64="f64" in text,
-                                 data_tiling=tiling)
+        lower_jaxpr_to_fun(module, "main", jaxpr)
+    except UnsupportedOnTarget as e:
+        from .runtime.compiler import CompileError
+        raise CompileError(str(e), str(e), None) from None
+    return module.finish()
 
 
-def _compile_text(text: str, flags: list[str]) -> bytes:
-    from .runtime import compiler
-    return compiler.compile_stablehlo(text, flags)
+def _compile(lowered: Any, device: str, jaxpr: ClosedJaxpr) -> tuple[bytes, str]:
+    """(module bytes, cache key) of a LoweredModule for `device`."""
+    from .runtime import cache, compiler, targets
+    flags = targets.compile_flags(
+        targets.target_for_device(device), f64=lowered.uses_f64,
+        data_tiling=_matmul_flops(jaxpr.jaxpr) >= DATA_TILING_MIN_FLOPS)
+    return compiler.compile_stablehlo(lowered.text, flags), cache.cache_key(lowered.text, flags)
 
 
 def _load(vmfb: bytes, key: str, device: str, in_avals, out_avals):
@@ -95,23 +135,29 @@ def _load(vmfb: bytes, key: str, device: str, in_avals, out_avals):
 CPU_TASK_FLOPS = int(os.environ.get("IRAX_CPU_TASK_FLOPS", 16 << 20))
 
 
-def _matmul_flops(jaxpr) -> int:
+def _sub_jaxprs(params: dict[str, Any]) -> Iterator[core.Jaxpr]:
+    """The jaxprs among an equation's params (loop bodies, branches, called functions)."""
+    for p in params.values():
+        for q in (p if isinstance(p, (tuple, list)) else (p,)):
+            if isinstance(q, ClosedJaxpr):
+                yield q.jaxpr
+            elif isinstance(q, core.Jaxpr):
+                yield q
+
+
+def _matmul_flops(jaxpr: core.Jaxpr) -> int:
     """FLOPs of the matrix products (dot_general) in a jaxpr; a sub-jaxpr (loop body,
     branch, nested call) counts once."""
     total = 0
     for e in jaxpr.eqns:
-        name = e.primitive.name
-        if name == "dot_general":
+        if e.primitive.name == "dot_general":
             (lc, _rc), _ = e.params["dimension_numbers"]
             k = 1
             for d in lc:
                 k *= e.inputs[0].aval.shape[d]
             total += 2 * k * e.outputs[0].aval.size
-        for p in e.params.values():
-            for q in (p if isinstance(p, (tuple, list)) else (p,)):
-                sub = getattr(q, "jaxpr", q)
-                if hasattr(sub, "eqns"):
-                    total += _matmul_flops(sub)
+        for sub in _sub_jaxprs(e.params):
+            total += _matmul_flops(sub)
     return total
 
 
@@ -119,11 +165,7 @@ def _pick_cpu_driver(exe, jaxpr: ClosedJaxpr) -> str | None:
     """None (the executable's own choice by bytes moved) unless the module is matmul-heavy."""
     if exe.device != "cpu":
         return None
-    try:
-        flops = _matmul_flops(jaxpr.jaxpr)
-    except Exception:   # an unfamiliar params layout: keep the default
-        return None
-    return "local-task" if flops >= CPU_TASK_FLOPS else None
+    return "local-task" if _matmul_flops(jaxpr.jaxpr) >= CPU_TASK_FLOPS else None
 
 
 def _default_device() -> str:
@@ -172,11 +214,17 @@ class _TracerLeaf(Exception):
 
 
 class Compiled:
-    """A compiled function for one signature. Call it with the same pytree of arrays."""
+    """A compiled function for one signature. Call it with the same pytree of arrays.
+
+    The call paths, from checked to fastest:
+      compiled(*args, **kwargs)  checks the pytree structure and each leaf's aval
+      call_flat(leaves)          flat leaves matching the signature (converted if needed)
+      call_leaves(values)        values the executable takes as they are (see
+                                 `accepts_as_is`): no conversion, no checks in Python
+    Each returns the output pytree of irax.Arrays (device-resident buffers)."""
 
     def __init__(self, name: str, text: str, vmfb: bytes, key: str, device: str,
-                 jaxpr: ClosedJaxpr, hoisted: Sequence[Any], in_tree, out_tree,
-                 static_key: Any = None):
+                 jaxpr: ClosedJaxpr, hoisted: Sequence[Any], in_tree, out_tree):
         self.name = name
         self._text = text
         self.vmfb = vmfb
@@ -192,8 +240,6 @@ class Compiled:
         self._single = out_tree.kind == "leaf"
         self._exe = None
         self._invoke = None
-        self._direct = False   # set by JitFunction: its fast path may call _invoke directly
-        self._static_key = static_key
 
     def as_text(self) -> str:
         return self._text
@@ -201,24 +247,40 @@ class Compiled:
     @property
     def driver(self) -> str:
         """The IREE driver the calls run on ("local-sync", "local-task", "vulkan", ...)."""
-        self.executable
-        return self._invoke.driver
+        return self._invoker().driver
 
     @property
     def executable(self):
-        if self._exe is None:
-            exe = _load(self.vmfb, self._key, self.device, self.jaxpr.in_avals,
-                        self.out_avals)
-            self._invoke = exe.invoker("main", driver=_pick_cpu_driver(exe, self.jaxpr))
-            self._exe = exe
+        self._invoker()
         return self._exe
 
-    def run_flat(self, leaves: Sequence[Any]) -> Any:
-        """The dispatch fast path: leaves already match the signature."""
+    def _invoker(self):
         invoke = self._invoke
         if invoke is None:
-            self.executable
-            invoke = self._invoke
+            exe = _load(self.vmfb, self._key, self.device, self.jaxpr.in_avals,
+                        self.out_avals)
+            invoke = exe.invoker("main", driver=_pick_cpu_driver(exe, self.jaxpr))
+            self._exe, self._invoke = exe, invoke
+        return invoke
+
+    def accepts_as_is(self, leaf_keys: Sequence[Any]) -> bool:
+        """Can calls whose leaves have these signature keys (jit's (shape, dtype, tag)
+        tuples, or a Python type for a scalar) pass their values to `call_leaves` as they
+        are? Yes when nothing is prepended and every leaf already has the compiled dtype."""
+        return not self._hoisted and len(leaf_keys) == len(self.in_avals) and all(
+            type(k) is tuple and k[1] == a.dtype for k, a in zip(leaf_keys, self.in_avals))
+
+    def call_leaves(self, values: Sequence[Any]) -> Any:
+        """Run on `values` exactly as the executable takes them: numpy arrays of the
+        compiled dtypes or device buffers (the Invoker still checks them)."""
+        outs = (self._invoke or self._invoker())(values)
+        if self._single:
+            return Array(outs[0], self._out_weak[0])
+        return tree_util.tree_unflatten(
+            self.out_tree, [Array(o, w) for o, w in zip(outs, self._out_weak)])
+
+    def call_flat(self, leaves: Sequence[Any]) -> Any:
+        """Run on flat argument leaves matching the signature (converted as needed)."""
         args = []
         for x, a in zip(leaves, self.in_avals):
             if type(x) is Array and type(x._value) is not np.ndarray:
@@ -227,11 +289,7 @@ class Compiled:
                 args.append(_to_runtime(x, a))
         if self._hoisted:
             args = self._hoisted + args
-        outs = invoke(args)
-        if self._single:
-            return Array(outs[0], self._out_weak[0])
-        return tree_util.tree_unflatten(
-            self.out_tree, [Array(o, w) for o, w in zip(outs, self._out_weak)])
+        return self.call_leaves(args)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         leaves, tree = tree_util.tree_flatten((args, kwargs))
@@ -243,34 +301,29 @@ class Compiled:
             if xa.shape != a.shape or dtypes.canonicalize(xa.dtype) != a.dtype:
                 raise TypeError(f"compiled function {self.name}: argument leaf {i} is "
                                 f"{xa.str_short()}, it was compiled for {a.str_short()}")
-        return self.run_flat(leaves)
+        return self.call_flat(leaves)
 
 
 class Lowered:
-    """The StableHLO text of a function for one signature."""
+    """The StableHLO module of a function for one signature."""
 
-    def __init__(self, fn: "JitFunction", name: str, text: str, jaxpr: ClosedJaxpr,
-                 hoisted: list, in_tree, out_tree, device: str, static_key: Any):
-        self._fn = fn
+    def __init__(self, name: str, module: Any, jaxpr: ClosedJaxpr, hoisted: list, in_tree,
+                 out_tree, device: str):
         self.name = name
-        self._text = text
+        self.module = module    # irax.lowering.LoweredModule: .text, .uses_f64
         self.jaxpr = jaxpr
         self._hoisted = hoisted
         self.in_tree = in_tree
         self.out_tree = out_tree
         self.device = device
-        self._static_key = static_key
 
     def as_text(self) -> str:
-        return self._text
+        return self.module.text
 
     def compile(self) -> Compiled:
-        from .runtime import cache
-        flags = _flags_for(self._text, self.device, self.jaxpr)
-        vmfb = _compile_text(self._text, flags)
-        key = cache.cache_key(self._text, flags)
-        return Compiled(self.name, self._text, vmfb, key, self.device, self.jaxpr,
-                        self._hoisted, self.in_tree, self.out_tree, self._static_key)
+        vmfb, key = _compile(self.module, self.device, self.jaxpr)
+        return Compiled(self.name, self.module.text, vmfb, key, self.device, self.jaxpr,
+                        self._hoisted, self.in_tree, self.out_tree)
 
 
 # ---------------------------------------------------------------------------
@@ -310,8 +363,9 @@ class JitFunction:
         self._has_static = bool(self._static_argnums or self._static_argnames)
         self._device = device
         self._cache: dict[Any, Compiled] = {}
-        self._flat_cache: dict[tuple, Compiled] = {}   # all-leaf positional calls
-        self._traced: dict[Any, tuple] = {}
+        # all-leaf positional calls: leaf keys -> (compiled, its values pass as they are)
+        self._flat_cache: dict[tuple, tuple[Compiled, bool]] = {}
+        self._traced: dict[Any, _Traced] = {}
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -378,17 +432,13 @@ class JitFunction:
                 else:
                     break
             else:
-                compiled = self._flat_cache.get(tuple(key))
-                if compiled is not None:
-                    if compiled._direct and len(vals) == len(args):
+                entry = self._flat_cache.get(tuple(key))
+                if entry is not None:
+                    compiled, as_is = entry
+                    if as_is and len(vals) == len(args):
                         # signature known, every value already has the compiled dtype
-                        outs = compiled._invoke(vals)
-                        if compiled._single:
-                            return Array(outs[0], compiled._out_weak[0])
-                        return tree_util.tree_unflatten(
-                            compiled.out_tree,
-                            [Array(o, w) for o, w in zip(outs, compiled._out_weak)])
-                    return compiled.run_flat(args)
+                        return compiled.call_leaves(vals)
+                    return compiled.call_flat(args)
         if kwargs or self._has_static:
             dyn, static_key = self._split(args, kwargs)
         else:
@@ -403,11 +453,8 @@ class JitFunction:
             compiled = self._compile_for(key, leaves, tree, static_key)
             if not kwargs and not self._has_static and tree == _flat_tree(len(args)):
                 compiled.executable   # loads it and resolves the invoker
-                compiled._direct = not compiled._hoisted and all(
-                    type(k) is tuple and k[1] == a.dtype
-                    for k, a in zip(key[2], compiled.in_avals))
-                self._flat_cache[key[2]] = compiled
-        return compiled.run_flat(leaves)
+                self._flat_cache[key[2]] = (compiled, compiled.accepts_as_is(key[2]))
+        return compiled.call_flat(leaves)
 
     def _compile_for(self, key, leaves, tree, static_key) -> Compiled:
         with self._lock:
@@ -423,23 +470,14 @@ class JitFunction:
         dyn, static_key = self._split(args, kwargs)
         leaves, tree = tree_util.tree_flatten(dyn)
         avals = [_arg_aval(x) for x in leaves]
-        closed, out_tree = self._trace(avals, tree, static_key)
-        jaxpr, consts = self._const_free(closed)
-        outs = staging.jit_call_p.bind(*consts, *leaves, jaxpr=jaxpr, name=self._name,
+        traced = self._trace(avals, tree, static_key)
+        jaxpr, consts = traced.const_free()
+        outs = jit_call.jit_call_p.bind(*consts, *leaves, jaxpr=jaxpr, name=self._name,
                                        device=self.device)
-        return tree_util.tree_unflatten(out_tree, outs)
-
-    def _const_free(self, closed: ClosedJaxpr) -> tuple[ClosedJaxpr, list]:
-        """(const-free jaxpr, consts), memoised per traced jaxpr so the jaxpr object (the
-        key of the derived-jaxpr memo in staging) stays the same across calls."""
-        hit = getattr(closed, "_irax_const_free", None)
-        if hit is None:
-            hit = convert_constvars(closed)
-            closed._irax_const_free = hit
-        return hit
+        return tree_util.tree_unflatten(traced.out_tree, outs)
 
     # -- tracing and lowering
-    def _trace(self, avals: list[ShapedArray], tree, static_key) -> tuple[ClosedJaxpr, Any]:
+    def _trace(self, avals: list[ShapedArray], tree, static_key) -> "_Traced":
         key = (tree, static_key, tuple(avals), dtypes.config.enable_x64)
         hit = self._traced.get(key)
         if hit is not None:
@@ -468,19 +506,16 @@ class JitFunction:
                 f"Mark arguments used in Python control flow as static, e.g. "
                 f"jit({self._name}, static_argnums=...) or static_argnames=..."
             ).with_traceback(e.__traceback__) from None
-        result = (closed, store["tree"])
+        result = _Traced(closed, store["tree"])
         self._traced[key] = result
         return result
 
     def _lower_avals(self, avals, tree, static_key) -> Lowered:
-        from .lowering import lower_jaxpr
-        from .runtime import targets
-        closed, out_tree = self._trace(avals, tree, static_key)
-        jaxpr, hoisted = _hoist_consts(closed)
+        traced = self._trace(avals, tree, static_key)
+        jaxpr, hoisted = _hoist_consts(traced.closed)
         device = self.device
-        text = lower_jaxpr(jaxpr, "main", target=targets.target_for_device(device))
-        return Lowered(self, self._name, text, jaxpr, hoisted, tree, out_tree, device,
-                       static_key)
+        return Lowered(self._name, _lower(jaxpr, device), jaxpr, hoisted, tree,
+                       traced.out_tree, device)
 
     def lower(self, *args: Any, **kwargs: Any) -> Lowered:
         """Lower for these arguments (arrays, scalars or irax.ShapeDtypeStruct)."""
@@ -496,6 +531,24 @@ class JitFunction:
 
     def _cache_size(self) -> int:
         return len(self._cache)
+
+
+class _Traced:
+    """One signature's trace: the jaxpr, the output structure, and (made once, so the
+    object stays the same across calls: it keys the derived-jaxpr memos of the
+    transformations) the const-free form a `jit_call` under a transformation binds."""
+
+    __slots__ = ("closed", "out_tree", "_const_free")
+
+    def __init__(self, closed: ClosedJaxpr, out_tree) -> None:
+        self.closed = closed
+        self.out_tree = out_tree
+        self._const_free: tuple[ClosedJaxpr, list] | None = None
+
+    def const_free(self) -> tuple[ClosedJaxpr, list]:
+        if self._const_free is None:
+            self._const_free = convert_constvars(self.closed)
+        return self._const_free
 
 
 @functools.lru_cache(maxsize=64)
@@ -561,7 +614,6 @@ def _unwrap_static(s: _Static) -> Any:
 
 def _arg_aval(x: Any) -> ShapedArray:
     """The aval a dynamic argument is traced and compiled with."""
-    from . import ShapeDtypeStruct
     if isinstance(x, ShapeDtypeStruct):
         return ShapedArray(tuple(x.shape), dtypes.canonicalize(x.dtype), False)
     if isinstance(x, (Tracer, Array)):
@@ -593,41 +645,23 @@ def _hoist_consts(closed: ClosedJaxpr) -> tuple[ClosedJaxpr, list]:
 # ---------------------------------------------------------------------------
 # The jit_call impl (an eager call of a staged jaxpr, e.g. the known half of grad(jit(f)))
 
-_impl_cache: dict[int, tuple[ClosedJaxpr, Compiled]] = {}
-_impl_lock = threading.Lock()
+_impl_cache = IdentityCache(1024)   # staged jaxpr -> its Compiled
 
 
 def _jit_call_impl(args, *, jaxpr: ClosedJaxpr, name: str, device: str):
-    hit = _impl_cache.get(id(jaxpr))
-    if hit is None or hit[0] is not jaxpr:
-        with _impl_lock:
-            hit = _impl_cache.get(id(jaxpr))
-            if hit is None or hit[0] is not jaxpr:
-                compiled = _compile_jaxpr(jaxpr, name, device)
-                if len(_impl_cache) > 1024:
-                    _impl_cache.clear()
-                hit = _impl_cache[id(jaxpr)] = (jaxpr, compiled)
-    compiled = hit[1]
-    if compiled._invoke is None:
-        compiled.executable
-    vals = [_to_runtime(x, a) for x, a in zip(args, compiled.in_avals)]
-    outs = compiled._invoke(vals)
-    return [Array(o, w) for o, w in zip(outs, compiled._out_weak)]
+    compiled = _impl_cache.get(jaxpr, lambda: _compile_jaxpr(jaxpr, name, device))
+    return compiled.call_leaves([_to_runtime(x, a) for x, a in zip(args, compiled.in_avals)])
 
 
 def _compile_jaxpr(jaxpr: ClosedJaxpr, name: str, device: str) -> Compiled:
-    from .lowering import lower_jaxpr
-    from .runtime import cache, targets
-    text = lower_jaxpr(jaxpr, "main", target=targets.target_for_device(device))
-    flags = _flags_for(text, device, jaxpr)
-    vmfb = _compile_text(text, flags)
-    key = cache.cache_key(text, flags)
+    lowered = _lower(jaxpr, device)
+    vmfb, key = _compile(lowered, device, jaxpr)
     tree = tree_util.tree_structure(tuple(range(len(jaxpr.in_avals))))
     out_tree = tree_util.tree_structure(list(range(len(jaxpr.out_avals))))
-    return Compiled(name, text, vmfb, key, device, jaxpr, [], tree, out_tree)
+    return Compiled(name, lowered.text, vmfb, key, device, jaxpr, [], tree, out_tree)
 
 
-staging.set_impl(_jit_call_impl)
+jit_call.set_impl(_jit_call_impl)
 
 
 # ---------------------------------------------------------------------------

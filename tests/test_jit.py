@@ -282,3 +282,21 @@ def test_cpu_driver_follows_matmul_flops():
     # its results feed a local-sync function (through the host) and come back
     np.testing.assert_allclose(np.asarray(jit(lambda x: x + 1.0)(big(a, a))),
                                np.tanh(a @ a) @ a + 1, rtol=1e-4, atol=1e-5)
+
+
+def test_operators_under_jit_with_only_irax_imported():
+    """A spec file that imports only irax (not irax.numpy) can still use + - * on tracers:
+    the operators are the tracer's own."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+    code = ("import sys, irax\n"
+            "print(irax.jit(lambda x: x - 1.)(1.))\n"
+            "print(irax.grad(lambda x: x * x)(3.))\n"
+            "print('irax.numpy' in sys.modules)\n")
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": str(root)}, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split("\n")[:3] == ["0.0", "6.0", "False"]

@@ -10,8 +10,8 @@ import irax.numpy as jnp
 from irax import grad, jit, vmap
 from irax.runtime import DeviceArray
 
-from lowering.test_ops_jit import TOL, _case, _combined, _compare
-from tracer.op_specs import NESTED, OPS_BY_NAME
+from tests.lowering.test_ops_jit import TOL, _case, _combined, _compare
+from tests.tracer.op_specs import NESTED, OPS_BY_NAME
 
 
 vulkan = pytest.mark.vulkan

@@ -5,9 +5,10 @@
     irax run OUT.vmfb [--function NAME] [--input x.npy ...] [--device local-task]
                  [--output out.npz] [--verbose]
 
-SPEC.py is a Python file defining `EXPORTS = {name: (function, arg_specs)}`.
-A bad spec is reported as one paragraph and exit status 1; `--verbose` adds
-the Python traceback. `irax run` uses only `irax.runtime` (no compiler, no
+SPEC.py is a Python file defining `EXPORTS = {name: (function, arg_specs)}`
+(`irax compile --help` explains the format). The output path is checked
+before anything is traced or compiled. A bad spec is reported as one
+paragraph and exit status 1; `--verbose` adds the Python traceback. `irax run` uses only `irax.runtime` (no compiler, no
 tracer): it runs anywhere the IREE runtime is installed.
 """
 from __future__ import annotations
@@ -16,6 +17,7 @@ import argparse
 import importlib.util
 import os
 import sys
+import tempfile
 import time
 import traceback
 from collections.abc import Sequence
@@ -50,13 +52,50 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
+SPEC_HELP = """\
+the spec file:
+  SPEC.py is Python; irax compile runs it and reads its EXPORTS:
+
+    EXPORTS = {name: (function, arg_specs), ...}
+
+  name       the function's name in the module (a Python identifier)
+  function   the Python function to export (anything irax can trace)
+  arg_specs  a tuple with one entry per positional argument of `function`. Each
+             entry is a pytree (tuple, list, dict, namedtuple, None) whose leaves
+             are irax.ShapeDtypeStruct(shape, dtype) or example arrays / scalars,
+             which give only their shape and dtype. The pytree structures of the
+             arguments and results are saved in the module (irax.runtime.load
+             takes and returns the same pytrees).
+
+example (examples/aot_spec_example.py is a complete one):
+
+    import irax.numpy as jnp
+    from irax import ShapeDtypeStruct
+
+    def predict(params, x):
+        return jnp.tanh(x @ params["w"] + params["b"])
+
+    PARAMS = {"w": ShapeDtypeStruct((2, 16), "float32"),
+              "b": ShapeDtypeStruct((16,), "float32")}
+    EXPORTS = {"predict": (predict, (PARAMS, ShapeDtypeStruct((8, 2), "float32")))}
+
+  irax compile spec.py -o model.vmfb
+  irax run model.vmfb -f predict -i b.npy -i w.npy -i x.npy
+
+  Outside irax the inputs are the flattened argument leaves (dict keys sorted):
+  iree-run-module --module=model.vmfb --function=predict --input=@b.npy
+                  --input=@w.npy --input=@x.npy
+"""
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="irax", description="Ahead-of-time compile and run irax functions with IREE.")
     sub = p.add_subparsers(dest="command", metavar="{compile,run}")
 
     c = sub.add_parser("compile", help="export the functions of a SPEC.py into one .vmfb",
                        description="Trace, lower and compile EXPORTS = {name: (fn, arg_specs)} "
-                                   "from SPEC.py into one IREE module.")
+                                   "from SPEC.py into one IREE module.",
+                       epilog=SPEC_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     c.add_argument("spec", help="Python file defining EXPORTS = {name: (function, arg_specs)}")
     c.add_argument("-o", "--output", required=True, help="the .vmfb file to write")
     c.add_argument("--target", default="llvm-cpu",
@@ -67,7 +106,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="IREE vulkan target (default: a generic profile correct on any conformant driver)")
     c.add_argument("--cuda-target", default="sm_80", help="CUDA SM architecture (default sm_80)")
     c.add_argument("--emit-stablehlo", metavar="DIR", default=None,
-                   help="also write each function's StableHLO and the linked module to DIR")
+                   help="also write each function's StableHLO and the whole module to DIR")
     c.add_argument("-v", "--verbose", action="store_true", help="show tracebacks and compile flags")
 
     r = sub.add_parser("run", help="run one exported function of a .vmfb (needs only the IREE runtime)",
@@ -91,6 +130,8 @@ def _parser() -> argparse.ArgumentParser:
 def _compile(args: argparse.Namespace) -> int:
     t_start = time.perf_counter()
     spec_path = Path(args.spec)
+    out = Path(args.output)
+    check_output_path(out)   # before the (slow) tracing and compiling
     exports = load_spec(spec_path)
     log = _stderr_log
 
@@ -103,7 +144,6 @@ def _compile(args: argparse.Namespace) -> int:
         raise CliError(str(e)) from None
 
     log(f"irax compile: {spec_path} -> {args.output} ({len(exports)} function(s), target {args.target})")
-    out = Path(args.output)
     emit_dir = Path(args.emit_stablehlo) if args.emit_stablehlo else None
     try:
         exported = export(
@@ -125,7 +165,7 @@ def _compile(args: argparse.Namespace) -> int:
         for f in exported.functions.values():
             (emit_dir / f"{f.name}.mlir").write_text(f.stablehlo)
         (emit_dir / "module.mlir").write_text(exported.stablehlo)
-        log(f"  wrote StableHLO of {len(exported.functions)} function(s) and the linked module.mlir to {emit_dir}")
+        log(f"  wrote StableHLO of {len(exported.functions)} function(s) and the whole module.mlir to {emit_dir}")
     exported.save(out)
     log(f"wrote {out} ({len(exported.vmfb) / 1024:.0f} KiB) in {time.perf_counter() - t_start:.2f} s")
     return 0
@@ -133,6 +173,26 @@ def _compile(args: argparse.Namespace) -> int:
 
 def _stderr_log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
+
+
+def check_output_path(out: Path) -> None:
+    """CliError unless a file can be written at `out` (its missing parent folders are
+    created when the module is saved)."""
+    if out.is_dir():
+        raise CliError(f"output {str(out)!r} is a directory; give the .vmfb file to write, "
+                       f"e.g. -o {out / 'model.vmfb'}")
+    folder = out.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise CliError(f"cannot write {str(out)!r}: {str(folder)!r} is not a directory")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise CliError(f"cannot write {str(out)!r}: no permission to create files in {str(folder)!r}")
+    try:   # what access() cannot tell (e.g. some network or read-only file systems)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as e:
+        raise CliError(f"cannot write {str(out)!r}: {e.strerror or e} (in {str(folder)!r})") from None
 
 
 def load_spec(path: Path) -> dict[str, Any]:

@@ -7,9 +7,11 @@
     exported.save("model.vmfb")
 
 Each function is traced at its argument specs (`irax.ShapeDtypeStruct`s or
-example arrays, in any pytree), lowered to StableHLO under its own name, and
-all of them are linked into one StableHLO module compiled once by IREE. Each
-exported function carries:
+example arrays, in any pytree) and written as a public function of ONE
+StableHLO module by irax.lowering's ModuleContext (helper functions shared by
+several exports are written once), which IREE compiles once. Where Vulkan is
+one of the targets the module is lowered for Vulkan (its workarounds are
+correct on every target). Each exported function carries:
 
 - `iree.abi.name` on every argument and result (`params['w']`, `result[0]`),
   which IREE keeps and tools such as `iree-run-module` show;
@@ -23,7 +25,7 @@ import inspect
 import json
 import os
 import re
-import tempfile
+import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -47,7 +49,8 @@ class ExportError(Exception):
 
 @dataclass
 class ExportedFunction:
-    """One exported entry point: its structure, its avals and its own StableHLO."""
+    """One exported entry point: its structure, its avals and its StableHLO (a module
+    with just this function and the helpers it calls, as `--emit-stablehlo` writes it)."""
 
     name: str
     in_tree: TreeSpec
@@ -56,7 +59,7 @@ class ExportedFunction:
     out_avals: list[Aval]
     arg_names: list[str]
     result_names: list[str]
-    stablehlo: str  # this function's module as the lowering produced it
+    stablehlo: str  # this function alone (with its helpers) as a module
     num_eqns: int
     trace_s: float
     lower_s: float
@@ -82,7 +85,7 @@ class ExportedFunction:
 
 @dataclass
 class Exported:
-    """The result of `export`: the linked StableHLO text and the compiled module."""
+    """The result of `export`: the StableHLO module text and the compiled module."""
 
     stablehlo: str
     vmfb: bytes
@@ -110,7 +113,7 @@ def export(
     cuda_target: str = "sm_80",
     progress: Progress | None = None,
 ) -> Exported:
-    """Trace, lower, link and compile `exports` into one module; save it if `path` is given.
+    """Trace, lower and compile `exports` into one module; save it if `path` is given.
 
     `exports` maps each entry name to `(function, arg_specs)`; `arg_specs` is
     the tuple of positional arguments, each a pytree whose leaves are
@@ -132,33 +135,64 @@ def export(
             "exports must be a non-empty dict mapping each entry name to (function, arg_specs), "
             f"got {_short_repr(exports)}"
         )
-    functions: dict[str, ExportedFunction] = {}
+    traced = []
     for i, (name, entry) in enumerate(exports.items(), 1):
         fn, specs = _check_entry(name, entry)
-        info = trace_and_lower(name, fn, specs)
-        functions[name] = info
+        info, closed = trace(name, fn, specs)
+        traced.append((info, closed))
         say(f"[{i}/{len(exports)}] {name}: {len(info.in_avals)} argument leaves -> "
-            f"{len(info.out_avals)} results, {info.num_eqns} equations; traced in {info.trace_s:.2f} s, "
-            f"lowered in {info.lower_s:.2f} s")
+            f"{len(info.out_avals)} results, {info.num_eqns} equations; traced in "
+            f"{info.trace_s:.2f} s")
 
-    text = link(list(functions.values()))
-    f64 = any(d in ("float64", "complex128") for f in functions.values()
-              for _, d in f.in_avals + f.out_avals) or _uses_f64(text)
+    lowered, functions = lower(traced, lowering_target(canon))
+    say(f"lowered {len(functions)} function(s) to one StableHLO module in "
+        f"{sum(f.lower_s for f in functions.values()):.2f} s")
     flags = _targets.compile_flags(
         ",".join(canon), cpu=cpu, vulkan_target=vulkan_target or _targets.SAFE_VULKAN_TARGET,
-        cuda_target=cuda_target, f64=f64,
+        cuda_target=cuda_target, f64=lowered.uses_f64,
     )
     from ..runtime.compiler import compile_stablehlo
 
     say(f"compiling {len(functions)} function(s) for {','.join(canon)} with IREE ...")
     t0 = time.perf_counter()
-    vmfb = compile_stablehlo(text, flags)
+    vmfb = compile_stablehlo(lowered.text, flags)
     compile_s = time.perf_counter() - t0
     say(f"compiled {len(vmfb) / 1024:.0f} KiB for {','.join(canon)} in {compile_s:.2f} s")
-    out = Exported(text, vmfb, ",".join(canon), flags, functions, compile_s)
+    out = Exported(lowered.text, vmfb, ",".join(canon), flags, functions, compile_s)
     if path is not None:
         out.save(path)
     return out
+
+
+def lowering_target(targets: Sequence[str]) -> str:
+    """The target one module for all of `targets` is lowered for: Vulkan if it is among
+    them (its workarounds, e.g. split long reductions, are correct everywhere), else the
+    first."""
+    return "vulkan" if "vulkan" in targets else targets[0]
+
+
+def lower(traced: Sequence[tuple[ExportedFunction, Any]], target: str) -> tuple[Any, dict[str, ExportedFunction]]:
+    """Write every traced function into one module (names + reflection metadata attached);
+    returns the LoweredModule and the functions with their `stablehlo` and `lower_s`."""
+    from ..lowering import ModuleContext, lower_jaxpr_to_fun
+
+    module = ModuleContext(target, "irax_export")
+    functions: dict[str, ExportedFunction] = {}
+    for info, closed in traced:
+        t0 = time.perf_counter()
+        try:
+            lower_jaxpr_to_fun(
+                module, info.name, closed, arg_names=info.arg_names,
+                result_names=info.result_names,
+                reflection={METADATA_KEY: json.dumps(info.metadata(), separators=(",", ":"))})
+        except Exception as e:
+            raise ExportError(f"export {info.name!r}: lowering to StableHLO failed: "
+                              f"{type(e).__name__}: {e}") from e
+        info.lower_s = time.perf_counter() - t0
+        functions[info.name] = info
+    for info in functions.values():
+        info.stablehlo = module.text(only=[info.name])
+    return module.finish(), functions
 
 
 # ---------------------------------------------------------------------------
@@ -186,10 +220,10 @@ def _check_entry(name: Any, entry: Any) -> tuple[Callable[..., Any], tuple[Any, 
     return fn, tuple(specs)
 
 
-def trace_and_lower(name: str, fn: Callable[..., Any], specs: tuple[Any, ...]) -> ExportedFunction:
-    """Trace `fn` at `specs` and lower it to a StableHLO module whose public function is `@name`."""
+def trace(name: str, fn: Callable[..., Any], specs: tuple[Any, ...]) -> tuple[ExportedFunction, Any]:
+    """Trace `fn` at `specs`: its ExportedFunction (structure, avals, names; no StableHLO
+    yet) and its ClosedJaxpr."""
     from .. import tree_util
-    from ..lowering import lower_jaxpr
     from ..tracer.core import ShapedArray, get_aval
     from ..tracer.partial_eval import trace_to_jaxpr
 
@@ -223,15 +257,8 @@ def trace_and_lower(name: str, fn: Callable[..., Any], specs: tuple[Any, ...]) -
     trace_s = time.perf_counter() - t0
     out_tree = _tree_json(name, "results", out_store["tree"])
 
-    t0 = time.perf_counter()
-    try:
-        text = lower_jaxpr(closed, name)
-    except Exception as e:
-        raise ExportError(f"export {name!r}: lowering to StableHLO failed: {type(e).__name__}: {e}") from e
-    lower_s = time.perf_counter() - t0
-
     out_paths = _tree_paths(out_tree)
-    return ExportedFunction(
+    info = ExportedFunction(
         name=name,
         in_tree=in_tree,
         out_tree=out_tree,
@@ -239,11 +266,12 @@ def trace_and_lower(name: str, fn: Callable[..., Any], specs: tuple[Any, ...]) -
         out_avals=[(tuple(a.shape), np.dtype(a.dtype).name) for a in closed.out_avals],
         arg_names=[_pretty_path(p, param_names) for p, _ in leaves_with_paths],
         result_names=["result" + "".join(_fmt_key(k) for k in p) for p in out_paths],
-        stablehlo=text,
+        stablehlo="",
         num_eqns=len(closed.jaxpr.eqns),
         trace_s=trace_s,
-        lower_s=lower_s,
+        lower_s=0.0,
     )
+    return info, closed
 
 
 def _spec_aval(name: str, where: str, leaf: Any) -> Any:
@@ -389,13 +417,13 @@ def _short_repr(x: Any, limit: int = 60) -> str:
     return f"{type(x).__name__} {r}" if not isinstance(x, type) else f"the type {x.__name__}"
 
 
-def _uses_f64(text: str) -> bool:
-    return bool(re.search(r"\bf64\b|complex<f64>", text))
-
-
 def _write_atomic(path: Path, data: bytes) -> Path:
+    """Write `data` to `path` through a temp file in the same directory and a rename, so
+    readers never see half a file. The file gets the permissions of any newly created
+    file (0666 less the umask), not mkstemp's private 0600."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -407,240 +435,3 @@ def _write_atomic(path: Path, data: bytes) -> Path:
             pass
         raise
     return path
-
-
-# ---------------------------------------------------------------------------
-# Linking several lowered modules into one
-
-
-def link(functions: Sequence[ExportedFunction]) -> str:
-    """One StableHLO module holding every function, with names and metadata attached.
-
-    Each function's module body is copied in; its private helpers are
-    renamed `<export>__<helper>` so that helpers of different exports cannot
-    collide; the public function gets `iree.abi.name`s and `iree.reflection`.
-    """
-    bodies: list[str] = []
-    for f in functions:
-        body = _module_body(f.stablehlo)
-        body = _rename_symbols(body, f.name)
-        body = _annotate_entry(body, f)
-        bodies.append(body.strip("\n"))
-    return "module @irax_export {\n" + "\n\n".join(bodies) + "\n}\n"
-
-
-_MODULE_HEAD = re.compile(r"^\s*(?://[^\n]*\n\s*)*(?:builtin\.)?module\b")
-
-
-def _module_body(text: str) -> str:
-    """The operations inside `module ... { ... }`, or the text itself if it has no module op."""
-    m = _MODULE_HEAD.match(text)
-    if not m:
-        return text
-    # `module @name attributes {...} {`: skip the attribute dict, then take the region.
-    i = m.end()
-    i = _skip_ws(text, i)
-    if text.startswith("@", i):
-        while i < len(text) and not text[i].isspace() and text[i] != "{":
-            i += 1
-        i = _skip_ws(text, i)
-    if text.startswith("attributes", i):
-        i = _skip_ws(text, i + len("attributes"))
-        i = _match(text, i) + 1
-        i = _skip_ws(text, i)
-    if not text.startswith("{", i):
-        raise ExportError(f"cannot parse the lowered module header: {text[:120]!r}")
-    end = _match(text, i)
-    return text[i + 1: end]
-
-
-def _defined_functions(body: str) -> list[tuple[str, str]]:
-    """(visibility, name) of every func.func in the body."""
-    return [(m.group(1) or "public", m.group(2))
-            for m in re.finditer(r"func\.func\s+(?:(public|private|nested)\s+)?@([\w$.\-]+)", body)]
-
-
-def _rename_symbols(body: str, export_name: str) -> str:
-    funcs = _defined_functions(body)
-    public = [n for vis, n in funcs if vis == "public"]
-    if not public:
-        raise ExportError(f"export {export_name!r}: the lowered module has no public function")
-    entry = export_name if export_name in public else public[0]
-    renames = {n: f"{export_name}__{n}" for vis, n in funcs if n != entry}
-    if entry != export_name:
-        renames[entry] = export_name
-    for old, new in renames.items():
-        body = re.sub(r"@" + re.escape(old) + r"(?![\w$.\-])", "@" + new, body)
-    # Helpers that were public in the per-function module become private here.
-    for vis, n in funcs:
-        if n != entry and vis == "public":
-            body = re.sub(r"func\.func\s+(?:public\s+)?@" + re.escape(renames[n]) + r"(?![\w$.\-])",
-                          f"func.func private @{renames[n]}", body)
-    return body
-
-
-def _annotate_entry(body: str, f: ExportedFunction) -> str:
-    m = re.search(r"func\.func\s+(?:public\s+)?@" + re.escape(f.name) + r"\s*\(", body)
-    if m is None:
-        raise ExportError(f"export {f.name!r}: cannot find func.func @{f.name} in the lowered module")
-    args_open = m.end() - 1
-    args_close = _match(body, args_open)
-    args = _split_top(body[args_open + 1: args_close])
-    if len(args) != len(f.in_avals):
-        raise ExportError(
-            f"export {f.name!r}: the lowered function has {len(args)} parameters but the traced "
-            f"function has {len(f.in_avals)} argument leaves"
-        )
-    new_args = [_with_attr(a, "iree.abi.name", _mlir_str(n)) for a, n in zip(args, f.arg_names)]
-
-    i = _skip_ws(body, args_close + 1)
-    results: list[str] = []
-    if body.startswith("->", i):
-        i = _skip_ws(body, i + 2)
-        if body.startswith("(", i):
-            close = _match(body, i)
-            results = _split_top(body[i + 1: close])
-            i = close + 1
-        else:
-            j = _end_of_type(body, i)
-            results = [body[i:j]]
-            i = j
-        i = _skip_ws(body, i)
-    if len(results) != len(f.out_avals):
-        raise ExportError(
-            f"export {f.name!r}: the lowered function has {len(results)} results but the traced "
-            f"function has {len(f.out_avals)} result leaves"
-        )
-    new_results = [_with_attr(r, "iree.abi.name", _mlir_str(n)) for r, n in zip(results, f.result_names)]
-
-    reflection = f"iree.reflection = {{{METADATA_KEY} = {_mlir_str(json.dumps(f.metadata(), separators=(',', ':')))}}}"
-    if body.startswith("attributes", i):
-        a_open = _skip_ws(body, i + len("attributes"))
-        a_close = _match(body, a_open)
-        existing = body[a_open + 1: a_close].strip()
-        if "iree.reflection" in existing:
-            raise ExportError(f"export {f.name!r}: the lowered function already has iree.reflection")
-        attrs = f"attributes {{{reflection}{', ' + existing if existing else ''}}}"
-        i = _skip_ws(body, a_close + 1)
-    else:
-        attrs = f"attributes {{{reflection}}}"
-    if not body.startswith("{", i):
-        raise ExportError(f"export {f.name!r}: cannot parse the signature of func.func @{f.name}")
-    header = (f"func.func public @{f.name}({', '.join(new_args)}) -> ({', '.join(new_results)})\n"
-              f"      {attrs} ")
-    return body[: m.start()] + header + body[i:]
-
-
-def _with_attr(item: str, key: str, value: str) -> str:
-    """`%a: tensor<3xf32>` -> `%a: tensor<3xf32> {key = value}` (merged into an existing dict)."""
-    item = item.strip()
-    if item.endswith("}") and _depth_at(item, 0, len(item) - 1) == 1:
-        open_ = _open_of_last(item)
-        inner = item[open_ + 1: -1].strip()
-        if key in inner:
-            return item
-        return f"{item[:open_]}{{{inner}{', ' if inner else ''}{key} = {value}}}"
-    return f"{item} {{{key} = {value}}}"
-
-
-def _open_of_last(s: str) -> int:
-    depth = 0
-    for i in range(len(s) - 1, -1, -1):
-        if s[i] == "}":
-            depth += 1
-        elif s[i] == "{":
-            depth -= 1
-            if depth == 0:
-                return i
-    raise ExportError(f"unbalanced braces in {s!r}")
-
-
-def _mlir_str(s: str) -> str:
-    return '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
-
-
-_OPEN = {"(": ")", "<": ">", "{": "}", "[": "]"}
-_CLOSE = set(_OPEN.values())
-
-
-def _skip_ws(s: str, i: int) -> int:
-    while i < len(s) and s[i].isspace():
-        i += 1
-    return i
-
-
-def _scan(s: str, start: int, end: int | None = None):
-    """Yield (index, char, depth after it) over s[start:end], skipping string literals and
-    the `>` of `->` (which is no bracket)."""
-    depth, j, end = 0, start, len(s) if end is None else end
-    while j < end:
-        c = s[j]
-        if c == '"':
-            j = _skip_string(s, j)
-            continue
-        if c == ">" and j > 0 and s[j - 1] == "-":
-            j += 1
-            continue
-        if c in _OPEN:
-            depth += 1
-        elif c in _CLOSE:
-            depth -= 1
-        yield j, c, depth
-        j += 1
-
-
-def _match(s: str, i: int) -> int:
-    """Index of the bracket closing the one at `i` (strings and `->` are skipped)."""
-    for j, c, depth in _scan(s, i):
-        if c in _CLOSE and depth == 0:
-            return j
-    raise ExportError(f"unbalanced brackets in lowered StableHLO near: {s[i:i + 80]!r}")
-
-
-def _skip_string(s: str, i: int) -> int:
-    j = i + 1
-    while j < len(s):
-        if s[j] == "\\":
-            j += 2
-            continue
-        if s[j] == '"':
-            return j + 1
-        j += 1
-    return j
-
-
-def _end_of_type(s: str, i: int) -> int:
-    """End of a type starting at `i`: the first space or `{` outside brackets."""
-    depth = 0
-    j = i
-    while j < len(s):
-        c = s[j]
-        if depth == 0 and (c.isspace() or c == "{"):
-            break
-        if c in "(<[":
-            depth += 1
-        elif c in ")>]":
-            depth -= 1
-        j += 1
-    return j
-
-
-def _depth_at(s: str, start: int, end: int) -> int:
-    depth = 0
-    for _, _, depth in _scan(s, start, end):
-        pass
-    return depth
-
-
-def _split_top(s: str) -> list[str]:
-    """Split at depth-0 commas; empty input gives []."""
-    parts: list[str] = []
-    start = 0
-    for j, c, depth in _scan(s, 0):
-        if c == "," and depth == 0:
-            parts.append(s[start:j].strip())
-            start = j + 1
-    tail = s[start:].strip()
-    if tail or parts:
-        parts.append(tail)
-    return parts

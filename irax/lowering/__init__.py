@@ -3,60 +3,84 @@
     from irax.lowering import lower_jaxpr
     text = lower_jaxpr(closed_jaxpr, name="main")   # `func.func public @main`, many results ok
 
+    from irax.lowering import ModuleContext, lower_jaxpr_to_fun
+    module = ModuleContext(target="vulkan")         # several public functions, one module
+    lower_jaxpr_to_fun(module, "predict", jaxpr1, arg_names=[...], reflection={...})
+    lower_jaxpr_to_fun(module, "train_step", jaxpr2)
+    lowered = module.finish()                       # .text, .uses_f64, .entries, .helpers
+
 The text is a module that stand-alone `iree-compile --iree-input-type=stablehlo` accepts.
 Ops are written in MLIR generic form; `chlo` ops are used for asin/acos/sinh/cosh/asinh/
 acosh/atanh/erf (IREE expands them). Booleans are `i1`, unsigned ints `ui<N>`; f64 stays
-f64 (compile with `--iree-input-demote-f64-to-f32=false`, `compile_flags(f64=True)`).
+f64 (compile with `--iree-input-demote-f64-to-f32=false` when `lowered.uses_f64`).
+
+Layout
+------
+    emitter.py   MLIR text: types, constants, generic-form ops, regions, `mlir_string`
+    context.py   ModuleContext / FunctionContext / RuleContext / LoweredModule
+    rules.py     the rule tables: register_lowering, per-target rules, the capability
+                 table (decompose / refuse at some dtypes on some target), select_rule
+    lower.py     the interpreter: lower_jaxpr_to_fun, lower_subjaxpr, region, call_helper
+    hlo.py       typed builders shared by the rules
+    f64_math.py  float64 formulas for what IREE has no accurate float64 op for
+    prims/       one module per primitive family (auto-imported), each ending with its
+                 registration block
 
 Writing a lowering rule
 -----------------------
-One module per primitive family in `irax/lowering/prims/`, each ending with one
-registration block:
-
-    lowering_rules[my_p] = rule
-    def rule(ctx, *operands, **params) -> str | list[str]
+    register_lowering(my_p, rule)                     # every target
+    register_lowering(my_p, rule_vk, target="vulkan") # where Vulkan needs another lowering
+    def rule(ctx: RuleContext, *operands: str, **params) -> str | list[str]
 
 `operands` are SSA value names (strings); `ctx.avals_in` / `ctx.avals_out` the equation's
-avals; `ctx.em` the `Emitter` (`em.op1(name, operands, operand_types, result_type,
-attrs, regions)`, `em.op(...)` for several results, `em.constant(value, dtype, shape)`);
-`irax.lowering.hlo` has typed builders (binary, compare, select, convert, reduce, ...).
-Return one name, or a list for a `multiple_results` primitive.
+avals; `ctx.target` the module's target; `ctx.em` the function's `Emitter`
+(`em.op1(name, operands, operand_types, result_type, attrs, regions)`, `em.op(...)` for
+several results, `em.constant(value, dtype, shape)`); `irax.lowering.hlo` has typed
+builders (binary, compare, select, convert, reduce, ...). Return one name, or a list for a
+`multiple_results` primitive. `lowering_rules[my_p] = rule` is the generic table itself.
+
+A target that cannot lower a primitive at some dtype gets a capability entry instead of a
+wrapped rule: `register_capability(p, dtypes=[np.float64], decompose=rule)` or
+`register_capability(p, dtypes=[np.float64], target="vulkan", refuse="message")` (raises
+`UnsupportedOnTarget`, which irax.jit reports as a CompileError).
 
 Rules with regions (control flow)
 ---------------------------------
-A rule may emit nested blocks built from sub-jaxprs:
-
     from irax.lowering.lower import lower_subjaxpr, region
     outs = lower_subjaxpr(ctx, closed_jaxpr, arg_names)   # inline, in the current block
     r = region(ctx, closed_jaxpr)     # a Region: block args = the jaxpr's inputs, ends
                                       # with `stablehlo.return` of its outputs
-    results = ctx.em.op("stablehlo.while", init_names, init_types, result_types,
-                        regions=[region(ctx, cond_jaxpr), region(ctx, body_jaxpr)])
 
 `Region(arg_types, result_types, build)` with `build(em, block_arg_names) -> names` gives
-full control (e.g. a cond region that passes only some carries to a sub-jaxpr, or a
-`stablehlo.case` branch with no block arguments: `Region([], types, build)`; values of the
-enclosing block may be used inside — implicit capture). SSA names are unique per function,
-so nesting needs no renaming. A sub-jaxpr's constants are embedded as constants.
+full control (e.g. a `stablehlo.case` branch with no block arguments: `Region([], types,
+build)`; values of the enclosing block may be used inside — implicit capture). SSA names
+are unique per function, so nesting needs no renaming.
 
-Control-flow primitives (while/cond/scan) get their rules from
-`irax/lowering/prims/control_flow.py` (owned by the control-flow module), imported here
-when present.
+Helper functions
+----------------
+`call_helper(ctx, key, closed_jaxpr, operands, name)` calls a private function computing
+the jaxpr, written into the module the first time `key` is seen: float64 formulas (one per
+function and shape) and nested jit calls (one per staged jaxpr) are written once per module
+however many functions use them.
 """
 from __future__ import annotations
 
 import importlib
+import pkgutil
 
-from .lower import (LoweringContext, LoweringError, RuleContext, lower_jaxpr, lower_subjaxpr,
-                    lowering_rules, region)
-from .emitter import Emitter, Region
-from .prims import bits, custom, elementwise, indexing, linalg, reduce, shape  # noqa: F401
+from . import prims as _prims
+from .context import FunctionContext, LoweredModule, ModuleContext, RuleContext
+from .emitter import Emitter, Region, mlir_string
+from .lower import call_helper, lower_jaxpr, lower_jaxpr_to_fun, lower_subjaxpr, region
+from .rules import (LoweringError, LoweringRule, UnsupportedOnTarget, capabilities,
+                    lowering_rules, register_capability, register_lowering, rule_for,
+                    select_rule)
 
-try:   # rules of the control-flow primitives, once that module exists
-    importlib.import_module(".prims.control_flow", __name__)
-except ModuleNotFoundError as e:   # pragma: no cover - only while it is being written
-    if e.name not in (f"{__name__}.prims.control_flow", "irax.tracer.prims.control_flow"):
-        raise
+for _family in pkgutil.iter_modules(_prims.__path__):
+    importlib.import_module(f"{_prims.__name__}.{_family.name}")
 
-__all__ = ["lower_jaxpr", "lower_subjaxpr", "region", "lowering_rules", "LoweringContext",
-           "RuleContext", "LoweringError", "Emitter", "Region"]
+__all__ = ["lower_jaxpr", "lower_jaxpr_to_fun", "lower_subjaxpr", "region",
+           "call_helper", "ModuleContext", "FunctionContext", "RuleContext", "LoweredModule",
+           "lowering_rules", "register_lowering", "register_capability", "capabilities",
+           "rule_for", "select_rule", "LoweringRule", "LoweringError", "UnsupportedOnTarget",
+           "Emitter", "Region", "mlir_string"]

@@ -53,6 +53,23 @@ def aval_type(aval: Any) -> str:
     return tensor_type(aval.shape, aval.dtype)
 
 
+def mlir_string(text: str) -> str:
+    r"""`text` as an MLIR string literal: the one escaper for names and attribute values.
+
+    MLIR strings take the escapes `\"`, `\\` and `\XX` (two hex digits, one byte).
+    Every byte of the UTF-8 encoding outside printable ASCII is written as `\XX`, so any
+    Python string (quotes, newlines, non-ASCII names) reaches IREE unchanged."""
+    out = []
+    for b in text.encode("utf-8"):
+        if b in (0x22, 0x5C):   # " and \
+            out.append("\\" + chr(b))
+        elif 0x20 <= b < 0x7F:
+            out.append(chr(b))
+        else:
+            out.append(f"\\{b:02X}")
+    return '"' + "".join(out) + '"'
+
+
 def i64_array(xs: Sequence[int]) -> str:
     """A DenseI64ArrayAttr: `array<i64: 1, 2>`."""
     xs = [int(x) for x in xs]

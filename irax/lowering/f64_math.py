@@ -9,9 +9,11 @@ compile but are not float64-accurate: `expm1` and `log1p` are computed as `exp(x
 What *is* exact to <= 1 ulp in float64 on every target: + - * /, sqrt, floor, round,
 compare/select, and on llvm-cpu exp and log (measured against NumPy).
 
-So for float64 operands the lowering rules of these primitives inline the functions below
-instead of the StableHLO op: each is plain Python over irax.numpy, traced to a jaxpr once
-per (function, shape) and emitted with `lower_subjaxpr`. The algorithms and minimax
+So for float64 operands these primitives are lowered through the functions below instead
+of the StableHLO op (a "decompose" entry of the capability table, registered in
+prims/elementwise.py): each is plain Python over the tracer's primitives (the `f64` ops),
+traced to a jaxpr once per (function, shape) and written as a private helper function,
+once per module, that every use calls. The algorithms and minimax
 coefficients are FreeBSD msun / fdlibm's (Sun Microsystems, permissive licence), written
 branch-free with selects. Accuracy measured against NumPy (tests/lowering/test_f64_math.py):
 a few ulp; sin/cos/tan reduce arguments exactly for |x| < 2**19 * pi/2 (~8.2e5) and lose
@@ -21,17 +23,96 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
+from ..tracer import dtypes
+from ..tracer.core import ClosedJaxpr, ShapedArray
+from ..tracer.partial_eval import trace_to_jaxpr
+from ..tracer.prims import elementwise as ew
+from .context import RuleContext
+from .lower import call_helper
+
 # ---------------------------------------------------------------------------
-# helpers (x is a float64 traced array; Python floats are weak and stay float64)
+# Float64 values while tracing a formula: the primitives bound directly (the lowering
+# builds on the tracer, not on irax.numpy). Every operand has the formula input's shape;
+# Python numbers become float64 constants of that shape.
+
+_F64 = np.dtype(np.float64)
 
 
-def _jnp():
-    import irax.numpy as jnp
-    return jnp
+class _V:
+    """A traced float64 (or bool) array with the arithmetic the formulas are written in."""
+
+    __slots__ = ("t",)
+
+    def __init__(self, t: Any) -> None:
+        self.t = t
+
+    def _lift(self, other: Any) -> Any:
+        if isinstance(other, _V):
+            return other.t
+        return ew.full_like_scalar(self.t, float(other))
+
+    def _bin(self, prim: Any, other: Any, swap: bool = False) -> "_V":
+        a, b = self.t, self._lift(other)
+        return _V(prim.bind(b, a) if swap else prim.bind(a, b))
+
+    def __add__(self, o): return self._bin(ew.add_p, o)
+    def __radd__(self, o): return self._bin(ew.add_p, o, swap=True)
+    def __sub__(self, o): return self._bin(ew.sub_p, o)
+    def __rsub__(self, o): return self._bin(ew.sub_p, o, swap=True)
+    def __mul__(self, o): return self._bin(ew.mul_p, o)
+    def __rmul__(self, o): return self._bin(ew.mul_p, o, swap=True)
+    def __truediv__(self, o): return self._bin(ew.div_p, o)
+    def __rtruediv__(self, o): return self._bin(ew.div_p, o, swap=True)
+    def __neg__(self): return _V(ew.neg_p.bind(self.t))
+    def __lt__(self, o): return self._bin(ew.lt_p, o)
+    def __le__(self, o): return self._bin(ew.le_p, o)
+    def __gt__(self, o): return self._bin(ew.gt_p, o)
+    def __ge__(self, o): return self._bin(ew.ge_p, o)
+    def __eq__(self, o): return self._bin(ew.eq_p, o)  # type: ignore[override]
+    def __ne__(self, o): return self._bin(ew.ne_p, o)  # type: ignore[override]
+    def __and__(self, o): return _V(ew.and_p.bind(self.t, o.t))
+    def __or__(self, o): return _V(ew.or_p.bind(self.t, o.t))
+    __hash__ = None  # type: ignore[assignment]
+
+
+class _Float64Ops:
+    """The few array functions the formulas use, on _V values."""
+
+    @staticmethod
+    def _value(like: _V, x: Any) -> Any:
+        return x.t if isinstance(x, _V) else ew.full_like_scalar(like.t, float(x))
+
+    def where(self, cond: _V, a: Any, b: Any) -> _V:
+        like = a if isinstance(a, _V) else b if isinstance(b, _V) else None
+        if like is None:   # both constants: shaped like the condition
+            like = _V(ew.full_like_scalar(ew.convert_element_type(cond.t, _F64), 0.0))
+        return _V(ew.select_p.bind(cond.t, self._value(like, a), self._value(like, b)))
+
+    def minimum(self, a: _V, b: Any) -> _V:
+        return _V(ew.min_p.bind(a.t, self._value(a, b)))
+
+    def maximum(self, a: _V, b: Any) -> _V:
+        return _V(ew.max_p.bind(a.t, self._value(a, b)))
+
+    def clip(self, a: _V, lo: float, hi: float) -> _V:
+        return self.minimum(self.maximum(a, lo), hi)
+
+    def ones_like(self, a: _V) -> _V:
+        return _V(ew.full_like_scalar(a.t, 1.0))
+
+    def abs(self, a: _V) -> _V: return _V(ew.abs_p.bind(a.t))
+    def exp(self, a: _V) -> _V: return _V(ew.exp_p.bind(a.t))
+    def log(self, a: _V) -> _V: return _V(ew.log_p.bind(a.t))
+    def sqrt(self, a: _V) -> _V: return _V(ew.sqrt_p.bind(a.t))
+    def floor(self, a: _V) -> _V: return _V(ew.floor_p.bind(a.t))
+    def round(self, a: _V) -> _V: return _V(ew.round_p.bind(a.t))   # half to even
+
+
+f64 = _Float64Ops()
 
 
 def _poly(z, coeffs):
@@ -44,8 +125,7 @@ def _poly(z, coeffs):
 
 def _copysign(mag, x):
     """|mag| with the sign of x (for x = -0.0 the result is negative too)."""
-    jnp = _jnp()
-    return jnp.where(_signbit(x), -jnp.abs(mag), jnp.abs(mag))
+    return f64.where(_signbit(x), -f64.abs(mag), f64.abs(mag))
 
 
 def _signbit(x):
@@ -53,8 +133,7 @@ def _signbit(x):
 
 
 def _nan_through(x, result):
-    jnp = _jnp()
-    return jnp.where(x != x, x, result)
+    return f64.where(x != x, x, result)
 
 
 # ---------------------------------------------------------------------------
@@ -63,61 +142,57 @@ def _nan_through(x, result):
 
 def expm1(x):
     """Kahan: expm1(x) = (u - 1) * x / log(u), u = exp(x), accurate when exp and log are."""
-    jnp = _jnp()
-    u = jnp.exp(x)
+    u = f64.exp(x)
     um1 = u - 1.0
-    small = jnp.where((u == 1.0) | (um1 == 0.0), 1.0, um1)
-    logu = jnp.where((u == 1.0) | (um1 == 0.0), 1.0, jnp.log(u))
+    small = f64.where((u == 1.0) | (um1 == 0.0), 1.0, um1)
+    logu = f64.where((u == 1.0) | (um1 == 0.0), 1.0, f64.log(u))
     kahan = small * (x / logu)
-    out = jnp.where(jnp.abs(x) < 0.5, kahan, um1)
-    out = jnp.where(u == 1.0, x, out)   # |x| < eps: expm1(x) == x (and keeps -0.0)
+    out = f64.where(f64.abs(x) < 0.5, kahan, um1)
+    out = f64.where(u == 1.0, x, out)   # |x| < eps: expm1(x) == x (and keeps -0.0)
     return _nan_through(x, out)
 
 
 def log1p(x):
     """Goldberg/Kahan: log1p(x) = log(u) * x / (u - 1), u = 1 + x."""
-    jnp = _jnp()
     u = 1.0 + x
     um1 = u - 1.0
-    safe = jnp.where(um1 == 0.0, 1.0, um1)
-    out = jnp.log(u) * (x / safe)
-    out = jnp.where(um1 == 0.0, x, out)
-    out = jnp.where(jnp.abs(x) < 0.5, out, jnp.log(u))
+    safe = f64.where(um1 == 0.0, 1.0, um1)
+    out = f64.log(u) * (x / safe)
+    out = f64.where(um1 == 0.0, x, out)
+    out = f64.where(f64.abs(x) < 0.5, out, f64.log(u))
     return _nan_through(x, out)
 
 
 def exp2(x):
     """2**x = exp(f * ln2) * 2**n, n = round(x), f = x - n (exact); 2**n is built exactly
     as a product of power-of-two constants and applied with one rounding."""
-    jnp = _jnp()
-    n = jnp.clip(jnp.round(jnp.where(jnp.abs(x) < np.inf, x, 0.0)), -1074.0, 1024.0)
-    f = x - jnp.round(x)
-    m = jnp.exp(f * math.log(2.0))
-    m = jnp.where(n > 1023.0, 2.0 * m, m)   # 2**1024 itself is not a double
-    n = jnp.minimum(n, 1023.0)
-    a = jnp.abs(n)
+    n = f64.clip(f64.round(f64.where(f64.abs(x) < np.inf, x, 0.0)), -1074.0, 1024.0)
+    f = x - f64.round(x)
+    m = f64.exp(f * math.log(2.0))
+    m = f64.where(n > 1023.0, 2.0 * m, m)   # 2**1024 itself is not a double
+    n = f64.minimum(n, 1023.0)
+    a = f64.abs(n)
     neg = n < 0
-    scale = jnp.ones_like(x)
+    scale = f64.ones_like(x)
     for b in reversed(range(11)):
         p = float(1 << b)
         take = a >= p
-        a = jnp.where(take, a - p, a)
-        scale = jnp.where(take, scale * jnp.where(neg, 2.0 ** -(1 << b), 2.0 ** min(1 << b, 512)),
+        a = f64.where(take, a - p, a)
+        scale = f64.where(take, scale * f64.where(neg, 2.0 ** -(1 << b), 2.0 ** min(1 << b, 512)),
                           scale)
     out = m * scale
-    out = jnp.where(x > 1100.0, np.inf, jnp.where(x < -1100.0, 0.0, out))
+    out = f64.where(x > 1100.0, np.inf, f64.where(x < -1100.0, 0.0, out))
     return _nan_through(x, out)
 
 
 def cbrt(x):
     """exp(log|x| / 3) with the sign, then one Newton step."""
-    jnp = _jnp()
-    ax = jnp.abs(x)
+    ax = f64.abs(x)
     special = (ax == 0.0) | (ax == np.inf)
-    safe = jnp.where(special, 1.0, ax)
-    y = jnp.exp(jnp.log(safe) * (1.0 / 3.0))
+    safe = f64.where(special, 1.0, ax)
+    y = f64.exp(f64.log(safe) * (1.0 / 3.0))
     y = y - (y - safe / (y * y)) * (1.0 / 3.0)
-    return _nan_through(x, jnp.where(special, x, _copysign(y, x)))
+    return _nan_through(x, f64.where(special, x, _copysign(y, x)))
 
 
 # ---------------------------------------------------------------------------
@@ -128,80 +203,74 @@ _OVERFLOW = 709.78271289338397   # exp(x) overflows beyond
 
 
 def tanh(x):
-    jnp = _jnp()
-    ax = jnp.abs(x)
-    t_big = expm1(2.0 * jnp.minimum(ax, 22.0))
+    ax = f64.abs(x)
+    t_big = expm1(2.0 * f64.minimum(ax, 22.0))
     z_big = 1.0 - 2.0 / (t_big + 2.0)
-    t_small = expm1(-2.0 * jnp.minimum(ax, 1.0))
+    t_small = expm1(-2.0 * f64.minimum(ax, 1.0))
     z_small = -t_small / (t_small + 2.0)
-    z = jnp.where(ax >= 22.0, 1.0, jnp.where(ax >= 1.0, z_big, z_small))
-    z = jnp.where(ax < 2.0 ** -55, ax, z)
+    z = f64.where(ax >= 22.0, 1.0, f64.where(ax >= 1.0, z_big, z_small))
+    z = f64.where(ax < 2.0 ** -55, ax, z)
     return _nan_through(x, _copysign(z, x))
 
 
 def sinh(x):
-    jnp = _jnp()
-    ax = jnp.abs(x)
-    t = expm1(jnp.minimum(ax, 22.0))
+    ax = f64.abs(x)
+    t = expm1(f64.minimum(ax, 22.0))
     small = 0.5 * (2.0 * t - t * t / (t + 1.0))
     mid = 0.5 * (t + t / (t + 1.0))
-    e = jnp.exp(jnp.minimum(ax, _OVERFLOW))
+    e = f64.exp(f64.minimum(ax, _OVERFLOW))
     large = 0.5 * e
-    w = jnp.exp(0.5 * ax)
+    w = f64.exp(0.5 * ax)
     huge = (0.5 * w) * w
-    z = jnp.where(ax < 1.0, small, jnp.where(ax < 22.0, mid,
-                  jnp.where(ax < _OVERFLOW, large, huge)))
+    z = f64.where(ax < 1.0, small, f64.where(ax < 22.0, mid,
+                  f64.where(ax < _OVERFLOW, large, huge)))
     return _nan_through(x, _copysign(z, x))
 
 
 def cosh(x):
-    jnp = _jnp()
-    ax = jnp.abs(x)
-    t = expm1(jnp.minimum(ax, 1.0))
+    ax = f64.abs(x)
+    t = expm1(f64.minimum(ax, 1.0))
     w = 1.0 + t
     small = 1.0 + (t * t) / (w + w)
-    e = jnp.exp(jnp.minimum(ax, _OVERFLOW))
+    e = f64.exp(f64.minimum(ax, _OVERFLOW))
     mid = 0.5 * e + 0.5 / e
     large = 0.5 * e
-    h = jnp.exp(0.5 * ax)
+    h = f64.exp(0.5 * ax)
     huge = (0.5 * h) * h
-    z = jnp.where(ax < 0.5 * _LN2, small, jnp.where(ax < 22.0, mid,
-                  jnp.where(ax < _OVERFLOW, large, huge)))
+    z = f64.where(ax < 0.5 * _LN2, small, f64.where(ax < 22.0, mid,
+                  f64.where(ax < _OVERFLOW, large, huge)))
     return _nan_through(x, z)
 
 
 def asinh(x):
-    jnp = _jnp()
-    ax = jnp.abs(x)
-    big = jnp.log(jnp.maximum(ax, 1.0)) + _LN2
-    r = jnp.sqrt(ax * ax + 1.0)
-    mid = jnp.log(2.0 * ax + 1.0 / (r + ax))
+    ax = f64.abs(x)
+    big = f64.log(f64.maximum(ax, 1.0)) + _LN2
+    r = f64.sqrt(ax * ax + 1.0)
+    mid = f64.log(2.0 * ax + 1.0 / (r + ax))
     t = ax * ax
-    small = log1p(ax + t / (1.0 + jnp.sqrt(1.0 + t)))
-    z = jnp.where(ax > 2.0 ** 28, big, jnp.where(ax > 2.0, mid, small))
-    z = jnp.where(ax < 2.0 ** -28, ax, z)
+    small = log1p(ax + t / (1.0 + f64.sqrt(1.0 + t)))
+    z = f64.where(ax > 2.0 ** 28, big, f64.where(ax > 2.0, mid, small))
+    z = f64.where(ax < 2.0 ** -28, ax, z)
     return _nan_through(x, _copysign(z, x))
 
 
 def acosh(x):
-    jnp = _jnp()
-    big = jnp.log(jnp.maximum(x, 1.0)) + _LN2
-    mid = jnp.log(2.0 * x - 1.0 / (x + jnp.sqrt(jnp.maximum(x * x - 1.0, 0.0))))
+    big = f64.log(f64.maximum(x, 1.0)) + _LN2
+    mid = f64.log(2.0 * x - 1.0 / (x + f64.sqrt(f64.maximum(x * x - 1.0, 0.0))))
     t = x - 1.0
-    small = log1p(t + jnp.sqrt(jnp.maximum(2.0 * t + t * t, 0.0)))
-    z = jnp.where(x > 2.0 ** 28, big, jnp.where(x > 2.0, mid, small))
-    z = jnp.where(x < 1.0, np.nan, z)
+    small = log1p(t + f64.sqrt(f64.maximum(2.0 * t + t * t, 0.0)))
+    z = f64.where(x > 2.0 ** 28, big, f64.where(x > 2.0, mid, small))
+    z = f64.where(x < 1.0, np.nan, z)
     return _nan_through(x, z)
 
 
 def atanh(x):
-    jnp = _jnp()
-    ax = jnp.abs(x)
+    ax = f64.abs(x)
     t = ax + ax
     small = 0.5 * log1p(t + t * ax / (1.0 - ax))
     large = 0.5 * log1p(t / (1.0 - ax))
-    z = jnp.where(ax < 0.5, small, large)
-    z = jnp.where(ax > 1.0, np.nan, z)
+    z = f64.where(ax < 0.5, small, large)
+    z = f64.where(ax > 1.0, np.nan, z)
     return _nan_through(x, _copysign(z, x))
 
 
@@ -225,8 +294,7 @@ _C = [4.16666666666666019037e-02, -1.38888888888741095749e-03, 2.480158728947672
 def _rem_pio2(x):
     """x = n * pi/2 + (y0 + y1), |y0 + y1| <= ~pi/4; returns (n mod 4 as float, y0, y1).
     The products n * _PIO2_k are exact for |n| < 2**20; every pass is Fast2Sum-corrected."""
-    jnp = _jnp()
-    fn = jnp.round(jnp.where(jnp.abs(x) < np.inf, x, 0.0) * _INVPIO2)
+    fn = f64.round(f64.where(f64.abs(x) < np.inf, x, 0.0) * _INVPIO2)
     r = x - fn * _PIO2_1
     w = fn * _PIO2_1T
     for p, pt in ((_PIO2_2, _PIO2_2T), (_PIO2_3, _PIO2_3T)):
@@ -236,7 +304,7 @@ def _rem_pio2(x):
         w = fn * pt - ((t - r) - w2)
     y0 = r - w
     y1 = (r - y0) - w
-    q = fn - 4.0 * jnp.floor(fn * 0.25)   # fn mod 4, in {0, 1, 2, 3}
+    q = fn - 4.0 * f64.floor(fn * 0.25)   # fn mod 4, in {0, 1, 2, 3}
     return q, y0, y1
 
 
@@ -256,34 +324,30 @@ def _kcos(x, y):
 
 
 def _finite_only(x, out):
-    jnp = _jnp()
-    return jnp.where(jnp.abs(x) < np.inf, out, np.nan)   # inf and nan -> nan
+    return f64.where(f64.abs(x) < np.inf, out, np.nan)   # inf and nan -> nan
 
 
 def sin(x):
-    jnp = _jnp()
     q, y0, y1 = _rem_pio2(x)
     s, c = _ksin(y0, y1), _kcos(y0, y1)
-    out = jnp.where(q == 0.0, s, jnp.where(q == 1.0, c, jnp.where(q == 2.0, -s, -c)))
-    out = jnp.where(x == 0.0, x, out)   # sin(-0.0) == -0.0
+    out = f64.where(q == 0.0, s, f64.where(q == 1.0, c, f64.where(q == 2.0, -s, -c)))
+    out = f64.where(x == 0.0, x, out)   # sin(-0.0) == -0.0
     return _finite_only(x, out)
 
 
 def cos(x):
-    jnp = _jnp()
     q, y0, y1 = _rem_pio2(x)
     s, c = _ksin(y0, y1), _kcos(y0, y1)
-    out = jnp.where(q == 0.0, c, jnp.where(q == 1.0, -s, jnp.where(q == 2.0, -c, s)))
+    out = f64.where(q == 0.0, c, f64.where(q == 1.0, -s, f64.where(q == 2.0, -c, s)))
     return _finite_only(x, out)
 
 
 def tan(x):
-    jnp = _jnp()
     q, y0, y1 = _rem_pio2(x)
     s, c = _ksin(y0, y1), _kcos(y0, y1)
     odd = (q == 1.0) | (q == 3.0)
-    out = jnp.where(odd, -c / s, s / c)
-    out = jnp.where(x == 0.0, x, out)
+    out = f64.where(odd, -c / s, s / c)
+    out = f64.where(x == 0.0, x, out)
     return _finite_only(x, out)
 
 
@@ -303,54 +367,50 @@ _PI_LO = 1.2246467991473531772e-16
 
 
 def atan(x):
-    jnp = _jnp()
-    ax = jnp.abs(x)
+    ax = f64.abs(x)
     i0, i1, i2 = ax < 7 / 16, ax < 11 / 16, ax < 19 / 16
     i3 = ax < 39 / 16
-    safe = jnp.where(ax == 0.0, 1.0, ax)
-    t = jnp.where(i0, ax, jnp.where(i1, (2.0 * ax - 1.0) / (2.0 + ax),
-                  jnp.where(i2, (ax - 1.0) / (ax + 1.0),
-                  jnp.where(i3, (ax - 1.5) / (1.0 + 1.5 * ax), -1.0 / safe))))
-    hi = jnp.where(i1, _ATANHI[0], jnp.where(i2, _ATANHI[1], jnp.where(i3, _ATANHI[2],
+    safe = f64.where(ax == 0.0, 1.0, ax)
+    t = f64.where(i0, ax, f64.where(i1, (2.0 * ax - 1.0) / (2.0 + ax),
+                  f64.where(i2, (ax - 1.0) / (ax + 1.0),
+                  f64.where(i3, (ax - 1.5) / (1.0 + 1.5 * ax), -1.0 / safe))))
+    hi = f64.where(i1, _ATANHI[0], f64.where(i2, _ATANHI[1], f64.where(i3, _ATANHI[2],
                                                                         _ATANHI[3])))
-    lo = jnp.where(i1, _ATANLO[0], jnp.where(i2, _ATANLO[1], jnp.where(i3, _ATANLO[2],
+    lo = f64.where(i1, _ATANLO[0], f64.where(i2, _ATANLO[1], f64.where(i3, _ATANLO[2],
                                                                         _ATANLO[3])))
     z = t * t
     w = z * z
     s1 = z * _poly(w, _AT[0::2])
     s2 = w * _poly(w, _AT[1::2])
     reduced = hi - ((t * (s1 + s2) - lo) - t)
-    z = jnp.where(i0, t - t * (s1 + s2), reduced)
-    z = jnp.where(ax < 2.0 ** -27, ax, z)
+    z = f64.where(i0, t - t * (s1 + s2), reduced)
+    z = f64.where(ax < 2.0 ** -27, ax, z)
     return _nan_through(x, _copysign(z, x))
 
 
 def atan2(y, x):
-    jnp = _jnp()
     sx, sy = _signbit(x), _signbit(y)
-    ax, ay = jnp.abs(x), jnp.abs(y)
+    ax, ay = f64.abs(x), f64.abs(y)
     both_zero = (ax == 0.0) & (ay == 0.0)
     both_inf = (ax == np.inf) & (ay == np.inf)
-    q = ay / jnp.where(both_zero, 1.0, ax)
-    z = atan(jnp.where(both_inf, 1.0, q))         # both infinite: |angle| = pi/4 or 3pi/4
-    z = jnp.where(sx, _PI - (z - _PI_LO), z)      # left half-plane
-    z = jnp.where(both_zero, jnp.where(sx, _PI, 0.0), z)
-    out = jnp.where(sy, -z, z)
-    return jnp.where((x != x) | (y != y), x + y, out)
+    q = ay / f64.where(both_zero, 1.0, ax)
+    z = atan(f64.where(both_inf, 1.0, q))         # both infinite: |angle| = pi/4 or 3pi/4
+    z = f64.where(sx, _PI - (z - _PI_LO), z)      # left half-plane
+    z = f64.where(both_zero, f64.where(sx, _PI, 0.0), z)
+    out = f64.where(sy, -z, z)
+    return f64.where((x != x) | (y != y), x + y, out)
 
 
 def asin(x):
-    jnp = _jnp()
-    return atan2(x, jnp.sqrt((1.0 - x) * (1.0 + x)))
+    return atan2(x, f64.sqrt((1.0 - x) * (1.0 + x)))
 
 
 def acos(x):
-    jnp = _jnp()
-    return atan2(jnp.sqrt((1.0 - x) * (1.0 + x)), x)
+    return atan2(f64.sqrt((1.0 - x) * (1.0 + x)), x)
 
 
 # ---------------------------------------------------------------------------
-# tracing + inlining
+# tracing + lowering as a helper function
 
 IMPLS: dict[str, Callable] = {
     "sin": sin, "cos": cos, "tan": tan, "tanh": tanh, "sinh": sinh, "cosh": cosh,
@@ -360,22 +420,31 @@ IMPLS: dict[str, Callable] = {
 
 
 @functools.lru_cache(maxsize=512)
-def _traced(name: str, shape: tuple[int, ...], nargs: int):
-    from ..tracer import dtypes
-    from ..tracer.core import ShapedArray
-    from ..tracer.partial_eval import trace_to_jaxpr
+def _trace(name: str, shape: tuple[int, ...], nargs: int) -> ClosedJaxpr:
     fn = IMPLS[name]
-    aval = ShapedArray(shape, np.dtype(np.float64))
+    aval = ShapedArray(shape, _F64)
     saved = dtypes.config.enable_x64
-    dtypes.config.enable_x64 = True   # Python constants in the formulas are float64
+    dtypes.config.enable_x64 = True   # float64 constants stay float64 while tracing
     try:
-        return trace_to_jaxpr(lambda *a: [fn(*a)], [aval] * nargs, f"float64 {name}")
+        return trace_to_jaxpr(lambda *a: [fn(*map(_V, a)).t], [aval] * nargs,
+                              f"float64 {name}")
     finally:
         dtypes.config.enable_x64 = saved
 
 
-def lower_f64(ctx, name: str, *operands: str) -> str:
-    """Emit the float64 `name` of `operands` (SSA names of equal-shape f64 tensors)."""
-    from .lower import lower_subjaxpr
+def lower_f64(ctx: RuleContext, name: str, *operands: str) -> str:
+    """Emit the float64 `name` of `operands` (SSA names of equal-shape f64 tensors): a call
+    of the module's helper function for (name, shape), written the first time."""
     shape = tuple(ctx.avals_in[0].shape)
-    return lower_subjaxpr(ctx, _traced(name, shape, len(operands)), list(operands))[0]
+    closed = _trace(name, shape, len(operands))
+    dims = "x".join(map(str, shape)) or "scalar"
+    return call_helper(ctx, ("f64_math", name, shape), closed, operands,
+                       f"f64_{name}_{dims}")[0]
+
+
+def rule(name: str) -> Callable[..., str]:
+    """A lowering rule computing the float64 function `name` by its formula here."""
+    def lower(ctx: RuleContext, *operands: str, **params: Any) -> str:
+        return lower_f64(ctx, name, *operands)
+    lower.__name__ = f"f64_{name}"
+    return lower

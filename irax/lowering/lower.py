@@ -1,51 +1,30 @@
-"""Jaxpr -> StableHLO text: an interpreter over the equations with an env of SSA names.
+"""Jaxpr -> StableHLO: functions written into a ModuleContext.
 
-    lower_jaxpr(closed_jaxpr, name="main") -> str
+    module = ModuleContext(target="llvm-cpu")
+    lower_jaxpr_to_fun(module, "predict", closed, arg_names=[...], result_names=[...],
+                       reflection={"irax": json_text})
+    lower_jaxpr_to_fun(module, "train_step", closed2, ...)
+    lowered = module.finish()          # LoweredModule: .text, .uses_f64, .entries
 
-Each primitive has a rule in `lowering_rules` (registered by irax/lowering/prims/*):
+    lower_jaxpr(closed, "main") -> str     # the one-entry case (what irax.jit uses)
 
-    rule(ctx: RuleContext, *operands: str, **params) -> str | list[str]
-
-`operands` are SSA names; `ctx.avals_in` / `ctx.avals_out` are the equation's avals;
-`ctx.em` is the Emitter; `ctx.module` the module-wide LoweringContext. A rule returns
-one name (single-result primitive) or a list (multiple_results).
+Each equation is lowered by the rule `rules.select_rule` picks for the module's target
+(rules registered by irax/lowering/prims/*). A rule may call `call_helper` to put a
+sub-computation in a private function emitted once per module and called from every use
+(the float64 formulas of f64_math, nested jit calls).
 """
 from __future__ import annotations
 
-import json
-from typing import Any, Callable, Sequence
+import re
+from typing import Any, Hashable, Sequence
 
 import numpy as np
 
 from ..tracer import core
-from ..tracer.core import ClosedJaxpr, Jaxpr, Literal, Primitive, ShapedArray, Var
-from .emitter import Emitter, Region, aval_type
-
-lowering_rules: dict[Primitive, Callable[..., Any]] = {}
-
-
-class LoweringError(NotImplementedError):
-    pass
-
-
-class LoweringContext:
-    """Module-wide state: the emitter and the target (rules may specialise on it)."""
-
-    def __init__(self, target: str = "llvm-cpu") -> None:
-        self.em = Emitter()
-        self.target = target
-
-
-class RuleContext:
-    __slots__ = ("module", "em", "avals_in", "avals_out", "eqn")
-
-    def __init__(self, module: LoweringContext, avals_in: Sequence[ShapedArray],
-                 avals_out: Sequence[ShapedArray], eqn: core.Eqn | None = None):
-        self.module = module
-        self.em = module.em
-        self.avals_in = list(avals_in)
-        self.avals_out = list(avals_out)
-        self.eqn = eqn
+from ..tracer.core import ClosedJaxpr, Jaxpr, Literal, ShapedArray, Var
+from .context import FunctionContext, ModuleContext, RuleContext
+from .emitter import Emitter, Region, aval_type, mlir_string
+from .rules import LoweringError, select_rule
 
 
 def _const_value(x: Any) -> np.ndarray:
@@ -58,25 +37,29 @@ def _const_value(x: Any) -> np.ndarray:
     return np.asarray(x)
 
 
-def lower_subjaxpr(ctx: "LoweringContext | RuleContext", closed: ClosedJaxpr | Jaxpr,
+def _split(closed: ClosedJaxpr | Jaxpr) -> tuple[Jaxpr, Sequence[Any]]:
+    if isinstance(closed, ClosedJaxpr):
+        return closed.jaxpr, closed.consts
+    return closed, []
+
+
+def lower_subjaxpr(ctx: FunctionContext, closed: ClosedJaxpr | Jaxpr,
                    arg_names: Sequence[str]) -> list[str]:
     """Emit the equations of `closed` into the current block; return its output names.
 
     `arg_names` are the SSA names bound to the jaxpr's invars. The jaxpr's constants (a
     ClosedJaxpr's consts) are emitted as constants. Usable from any rule, also inside a
     Region's build function (then the equations land in that region's block)."""
-    module = ctx.module if isinstance(ctx, RuleContext) else ctx
-    if isinstance(closed, ClosedJaxpr):
-        jaxpr, consts = closed.jaxpr, closed.consts
-    else:
-        jaxpr, consts = closed, []
+    jaxpr, consts = _split(closed)
     if len(arg_names) != len(jaxpr.invars):
         raise TypeError(f"lower_subjaxpr: jaxpr has {len(jaxpr.invars)} inputs, "
                         f"got {len(arg_names)} names")
-    em = module.em
+    module, em = ctx.module, ctx.em
+    fn = FunctionContext(module, em, ctx.calls)
     env: dict[Var, str] = {}
     for v, c in zip(jaxpr.constvars, consts):
         env[v] = em.constant(_const_value(c), v.aval.dtype, v.aval.shape)
+    module.note_avals(v.aval for v in jaxpr.constvars)
     env.update(zip(jaxpr.invars, arg_names))
 
     def read(a) -> str:
@@ -85,13 +68,13 @@ def lower_subjaxpr(ctx: "LoweringContext | RuleContext", closed: ClosedJaxpr | J
         return env[a]
 
     for eqn in jaxpr.eqns:
-        rule = lowering_rules.get(eqn.primitive)
-        if rule is None:
-            raise LoweringError(f"no lowering rule (to StableHLO) for primitive "
-                                f"'{eqn.primitive.name}'")
-        rctx = RuleContext(module, [a.aval for a in eqn.inputs], [v.aval for v in eqn.outputs],
-                           eqn)
-        outs = rule(rctx, *[read(a) for a in eqn.inputs], **eqn.params)
+        avals_in = [a.aval for a in eqn.inputs]
+        avals_out = [v.aval for v in eqn.outputs]
+        module.note_avals(avals_in)
+        module.note_avals(avals_out)
+        rule = select_rule(eqn.primitive, module.target, avals_in)
+        outs = rule(RuleContext(fn, avals_in, avals_out, eqn), *[read(a) for a in eqn.inputs],
+                    **eqn.params)
         if not eqn.primitive.multiple_results:
             outs = [outs]
         if len(outs) != len(eqn.outputs):
@@ -101,7 +84,7 @@ def lower_subjaxpr(ctx: "LoweringContext | RuleContext", closed: ClosedJaxpr | J
     return [read(a) for a in jaxpr.outvars]
 
 
-def region(ctx: "LoweringContext | RuleContext", closed: ClosedJaxpr | Jaxpr,
+def region(ctx: FunctionContext, closed: ClosedJaxpr | Jaxpr,
            arg_avals: Sequence[ShapedArray] | None = None) -> Region:
     """A single-block region whose block arguments are `closed`'s inputs and which returns
     its outputs: the body of a while/case/reduce built from a sub-jaxpr."""
@@ -111,36 +94,83 @@ def region(ctx: "LoweringContext | RuleContext", closed: ClosedJaxpr | Jaxpr,
                   lambda em, names: lower_subjaxpr(ctx, closed, names))
 
 
+_BARE_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_$.]*\Z")   # an MLIR attribute name
+
+
+def _with_name(typ: str, name: str | None) -> str:
+    return f"{typ} {{iree.abi.name = {mlir_string(name)}}}" if name is not None else typ
+
+
+def lower_jaxpr_to_fun(module: ModuleContext, name: str, closed: ClosedJaxpr | Jaxpr, *,
+                       public: bool = True, arg_names: Sequence[str] | None = None,
+                       result_names: Sequence[str] | None = None,
+                       reflection: dict[str, str] | None = None) -> str:
+    """Write `func.func @name` computing `closed` into `module`; returns its symbol.
+
+    A public function keeps `name` exactly (it is the module's ABI); a private one gets a
+    unique symbol derived from it. `arg_names` / `result_names` become `iree.abi.name`s
+    (shown by IREE's tools), `reflection` the function's `iree.reflection` dictionary
+    (metadata visible at run time). Constants of a ClosedJaxpr are embedded."""
+    jaxpr = closed.jaxpr if isinstance(closed, ClosedJaxpr) else closed
+    if public:
+        module.claim_entry_symbol(name)
+        symbol = name
+    else:
+        symbol = module.reserve_symbol(name)
+    in_avals, out_avals = jaxpr.in_avals, jaxpr.out_avals
+    for what, names, avals in (("arg_names", arg_names, in_avals),
+                               ("result_names", result_names, out_avals)):
+        if names is not None and len(names) != len(avals):
+            raise ValueError(f"lower_jaxpr_to_fun({name!r}): {len(names)} {what} for "
+                             f"{len(avals)} values")
+    module.note_avals(in_avals)
+    module.note_avals(out_avals)
+    in_types = [aval_type(a) for a in in_avals]
+    out_types = [aval_type(a) for a in out_avals]
+    args = [f"%arg{i}" for i in range(len(in_types))]
+    fn = FunctionContext(module, Emitter(), set())
+    outs = lower_subjaxpr(fn, closed, args)
+
+    arg_names = list(arg_names) if arg_names is not None else [None] * len(args)
+    result_names = list(result_names) if result_names is not None else [None] * len(outs)
+    params = ", ".join(f"{a}: {_with_name(t, n)}" for a, t, n in zip(args, in_types, arg_names))
+    results = ", ".join(_with_name(t, n) for t, n in zip(out_types, result_names))
+    attrs = ""
+    if reflection:
+        bad = [k for k in reflection if not _BARE_ID.match(k)]
+        if bad:
+            raise ValueError(f"iree.reflection keys must be identifiers, got {bad[0]!r}")
+        items = ", ".join(f"{k} = {mlir_string(v)}" for k, v in reflection.items())
+        attrs = f" attributes {{iree.reflection = {{{items}}}}}"
+    ret = f"    return {', '.join(outs)} : {', '.join(out_types)}" if outs else "    return"
+    visibility = "public" if public else "private"
+    text = "\n".join([f"  func.func {visibility} @{symbol}({params}) -> ({results}){attrs} {{",
+                      *fn.em.lines, ret, "  }", ""])
+    module.add_function(symbol, text, public, fn.calls)
+    return symbol
+
+
+def call_helper(ctx: FunctionContext, key: Hashable, closed: ClosedJaxpr | Jaxpr,
+                operands: Sequence[str], name: str, keep_alive: Any = None) -> list[str]:
+    """Call the private function computing `closed` (written into the module the first
+    time `key` is asked for, named after `name`) on `operands`; returns the result names.
+    `keep_alive` is stored with the key (e.g. the jaxpr whose id() is in it)."""
+    module = ctx.module
+    symbol = module.helper_symbol(key)
+    if symbol is None:
+        # recorded once written: a helper's body cannot call itself (jaxprs are acyclic)
+        symbol = lower_jaxpr_to_fun(module, name, closed, public=False)
+        module.add_helper(key, symbol, keep_alive)
+    ctx.calls.add(symbol)
+    jaxpr = closed.jaxpr if isinstance(closed, ClosedJaxpr) else closed
+    return ctx.em.op("func.call", list(operands), [aval_type(a) for a in jaxpr.in_avals],
+                     [aval_type(a) for a in jaxpr.out_avals], {"callee": f"@{symbol}"})
+
+
 def lower_jaxpr(closed: ClosedJaxpr | Jaxpr, name: str = "main", *, target: str = "llvm-cpu",
                 reflection: dict[str, str] | None = None,
                 arg_names: Sequence[str] | None = None) -> str:
-    """StableHLO module text with one `func.func public @<name>` computing `closed`.
-
-    Constants of a ClosedJaxpr are embedded. `reflection` becomes the function's
-    `iree.reflection` dictionary (signature metadata visible at run time)."""
-    module = LoweringContext(target)
-    jaxpr = closed.jaxpr if isinstance(closed, ClosedJaxpr) else closed
-    in_types = [aval_type(a) for a in jaxpr.in_avals]
-    out_types = [aval_type(a) for a in jaxpr.out_avals]
-    args = [f"%arg{i}" for i in range(len(in_types))]
-    outs = lower_subjaxpr(module, closed, args)
-    em = module.em
-    if arg_names:
-        params = ", ".join(f'{a}: {t} {{iree.abi.name = {json.dumps(n)}}}'
-                           for a, t, n in zip(args, in_types, arg_names))
-    else:
-        params = ", ".join(f"{a}: {t}" for a, t in zip(args, in_types))
-    attrs = ""
-    if reflection:
-        items = ", ".join(f"{k} = {json.dumps(v)}" for k, v in reflection.items())
-        attrs = f" attributes {{iree.reflection = {{{items}}}}}"
-    ret = f"    return {', '.join(outs)} : {', '.join(out_types)}" if outs else "    return"
-    lines = [f"module @{_sym(name)} {{",
-             f"  func.func public @{name}({params}) -> ({', '.join(out_types)}){attrs} {{",
-             *em.lines, ret, "  }", "}", ""]
-    return "\n".join(lines)
-
-
-def _sym(name: str) -> str:
-    s = "".join(c if c.isalnum() or c == "_" else "_" for c in name)
-    return f"jit_{s}"
+    """StableHLO module text with one `func.func public @<name>` computing `closed`."""
+    module = ModuleContext(target, f"jit_{name}")
+    lower_jaxpr_to_fun(module, name, closed, reflection=reflection, arg_names=arg_names)
+    return module.finish().text

@@ -5,8 +5,11 @@ axes, keepdims) are turned into strict primitive applications.
 
 The package follows the sections of NumPy's API, each module importing only those before it:
 _core (dtypes, asarray, promotion, axis checks) <- creation <- elementwise <- reductions <-
-shapes <- indexing <- contractions (dot, matmul, einsum, linalg) <- methods (operators and
-x.sum()/x.T/x.at registered on arrays and tracers)."""
+shapes <- indexing <- contractions (dot, matmul, einsum, linalg) <- methods (indexing, `@`,
+x.sum()/x.T/x.at registered on arrays and tracers; the arithmetic operators are the tracer's
+own, irax/tracer/array_methods.py) <- mathfuncs (elementwise extras) <- arrayops (roll,
+grids, block, vectorize, ...) <- padding (pad) <- statistics (nan* reductions, cov,
+histogram, interp) <- polynomials (polyval, polyfit, convolve)."""
 from ._core import (  # noqa: F401
     array,
     asarray,
@@ -199,6 +202,99 @@ from .contractions import (  # noqa: F401
     outer,
     tensordot,
     vdot,
+)
+from .mathfuncs import (  # noqa: F401
+    allclose,
+    array_equal,
+    array_equiv,
+    bitwise_left_shift,
+    bitwise_right_shift,
+    can_cast,
+    copysign,
+    divmod,
+    fmax,
+    fmin,
+    frexp,
+    gcd,
+    i0,
+    iscomplexobj,
+    isclose,
+    isin,
+    isrealobj,
+    lcm,
+    ldexp,
+    left_shift,
+    logaddexp2,
+    nan_to_num,
+    piecewise,
+    promote_types,
+    result_type,
+    right_shift,
+    select,
+)
+from .arrayops import (  # noqa: F401
+    apply_along_axis,
+    atleast_3d,
+    block,
+    column_stack,
+    cross,
+    diag_indices,
+    diag_indices_from,
+    diff,
+    dsplit,
+    dstack,
+    ediff1d,
+    fliplr,
+    flipud,
+    hsplit,
+    indices,
+    kron,
+    meshgrid,
+    mgrid,
+    ogrid,
+    put_along_axis,
+    ravel_multi_index,
+    roll,
+    rot90,
+    row_stack,
+    tril_indices,
+    tril_indices_from,
+    triu_indices,
+    triu_indices_from,
+    unravel_index,
+    vectorize,
+    vsplit,
+)
+from .padding import pad  # noqa: F401
+from .statistics import (  # noqa: F401
+    average,
+    bincount,
+    corrcoef,
+    cov,
+    cumprod,
+    histogram,
+    histogram_bin_edges,
+    interp,
+    nanargmax,
+    nanargmin,
+    nancumprod,
+    nancumsum,
+    nanmax,
+    nanmean,
+    nanmin,
+    nanprod,
+    nanstd,
+    nansum,
+    nanvar,
+    ptp,
+    trapezoid,
+)
+from .polynomials import (  # noqa: F401
+    convolve,
+    correlate,
+    polyfit,
+    polyval,
+    vander,
 )
 from ._core import _promote, _to_float  # noqa: F401  (irax.nn uses them)
 from . import methods as _methods  # noqa: F401  (registers x.sum(), x.T, x.at, ...)

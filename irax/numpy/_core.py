@@ -6,6 +6,7 @@ import builtins
 from typing import Any
 import numpy as np
 
+from ..tracer import array_methods as _ops
 from ..tracer import core, dtypes
 from ..tracer.core import Array, Tracer, get_aval
 from ..tracer.prims import elementwise as ew
@@ -113,34 +114,26 @@ def _aval(x):
     return get_aval(x)
 
 
+def _arrays(xs):
+    return [x if isinstance(x, (Tracer, Array)) else asarray(x) for x in xs]
+
+
 def _promote(*xs):
-    """Promote dtypes (weak Python scalars don't widen) and broadcast shapes. A shape mismatch
-    here (the operands of an elementwise function) is a TypeError, as in jax.numpy."""
-    avals = [get_aval(x) for x in xs]
-    dt, weak = dtypes.result_type(*[(a.dtype, a.weak_type) for a in avals])
-    shape = _broadcast_shapes(*[a.shape for a in avals], error=TypeError)
-    out = []
-    for x, a in zip(xs, avals):
-        if not isinstance(x, (Tracer, Array)):
-            x = asarray(x)
-        x = ew.convert_element_type(x, dt, weak) if (a.dtype != dt or a.weak_type != weak) else x
-        out.append(sh.broadcast_to_rank_shape(x, shape))
-    return out
+    """Promote dtypes (weak Python scalars don't widen) and broadcast shapes, as the array
+    operators do (irax/tracer/array_methods.py): a shape mismatch is a TypeError there."""
+    return _ops.promote(*_arrays(xs))
+
+
+def _promote_inexact(*xs):
+    """_promote on to a floating (or complex) type, each operand converted straight to it
+    (so a weak Python int keeps its value: uint8 array / -1 divides by -1.0, as in JAX)."""
+    return _ops.promote(*_arrays(xs), inexact=True)
 
 
 def _broadcast_shapes(*shapes, error: type = ValueError):
     """NumPy's broadcast of shapes. Mismatches raise ValueError (broadcast_shapes,
-    broadcast_to, where, as in JAX) or `error` (TypeError for elementwise operands)."""
-    nd = builtins.max(len(s) for s in shapes)
-    out = []
-    for i in range(nd):
-        dims = {s[i - nd + len(s)] for s in shapes if i - nd + len(s) >= 0}
-        dims.discard(1)
-        if len(dims) > 1:
-            raise error("Incompatible shapes for broadcasting: "
-                        + ", ".join(str(tuple(s)) for s in shapes))
-        out.append(dims.pop() if dims else 1)
-    return tuple(out)
+    broadcast_to, where, as in JAX) or `error`."""
+    return _ops.broadcast_shapes(*shapes, error=error)
 
 
 def broadcast_shapes(*shapes):
@@ -162,23 +155,6 @@ def _unary(prim, float_only: bool = True):
         return prim.bind(x)
     f.__name__ = prim.name
     return f
-
-
-def _promote_inexact(*xs):
-    """_promote to a floating (or complex) type: each operand is converted straight to it,
-    so a weak Python int keeps its value (uint8 array / -1 divides by -1.0, as in JAX)."""
-    avals = [get_aval(x) for x in xs]
-    dt, weak = dtypes.result_type(*[(a.dtype, a.weak_type) for a in avals])
-    if dt.kind not in "fc":
-        dt = dtypes.default_float()
-    shape = _broadcast_shapes(*[a.shape for a in avals], error=TypeError)
-    out = []
-    for x, a in zip(xs, avals):
-        x = x if isinstance(x, (Tracer, Array)) else asarray(x)
-        if a.dtype != dt or a.weak_type != weak:
-            x = ew.convert_element_type(x, dt, weak)
-        out.append(sh.broadcast_to_rank_shape(x, shape))
-    return out
 
 
 def _binary(prim, float_only: bool = False):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import numpy as np
 
+from ..tracer import array_methods as _ops
 from ..tracer import core, dtypes
 from ..tracer.core import Array, get_aval
 from ..tracer.prims import elementwise as ew
@@ -108,50 +109,22 @@ def reciprocal(x):
     return true_divide(1, x)
 
 
+# true division, // and % are the operators' (irax/tracer/array_methods.py: one definition)
+
+
 def true_divide(x, y):
-    return ew.div(*_promote_inexact(x, y))
+    return _ops.true_divide(asarray(x), asarray(y))
 
 
 divide = true_divide
 
 
 def floor_divide(x, y):
-    x, y = _promote(x, y)
-    kind = get_aval(x).dtype.kind
-    if kind == "u":
-        return ew.div(x, y)
-    if kind == "i":
-        # truncated quotient, one down where the signs differ and the division is inexact; at
-        # y == 0 (quotient -1, remainder x) this gives JAX's -2 for x != 0 and -1 for x == 0
-        q = ew.div(x, y)
-        inexact = ew.ne_p.bind(ew.rem_p.bind(x, y), ew.full_like_scalar(x, 0))
-        adjust = logical_and(ew.ne_p.bind(ew.sign(x), ew.sign(y)), inexact)
-        return ew.select(adjust, ew.sub(q, ew.full_like_scalar(q, 1)), q)
-    # floats: CPython's float divmod (as jnp): (x - fmod(x, y)) / y, one down where the
-    # remainder's sign differs from y's, rounded; so inf // 1 is nan and 7 // 0 is inf
-    mod = ew.rem_p.bind(x, y)
-    zero = ew.full_like_scalar(y, 0)
-    q = ew.div(ew.select(ew.eq(y, zero), x, ew.sub(x, mod)), y)
-    adjust = logical_and(ew.ne_p.bind(mod, zero), ew.ne_p.bind(ew.sign(y), ew.sign(mod)))
-    q = ew.select(adjust, ew.sub(q, ew.full_like_scalar(q, 1)), q)
-    return ew.round_p.bind(q)
-
-
-def _nonzero_divisor(y):
-    """Integer x % 0 is 0 in jnp.remainder and jnp.fmod: they divide by 1 there."""
-    if get_aval(y).dtype.kind not in "iu":
-        return y
-    return ew.select(ew.eq(y, ew.full_like_scalar(y, 0)), ew.full_like_scalar(y, 1), y)
+    return _ops.floor_divide(asarray(x), asarray(y))
 
 
 def remainder(x, y):
-    x, y = _promote(x, y)
-    y = _nonzero_divisor(y)
-    r = ew.rem_p.bind(x, y)
-    zero = ew.full_like_scalar(r, 0)
-    adjust = logical_and(ew.ne_p.bind(r, zero),
-                         ew.ne_p.bind(ew.lt(r, zero), ew.lt(y, ew.full_like_scalar(y, 0))))
-    return ew.select(adjust, ew.add(r, y), r)
+    return _ops.remainder(asarray(x), asarray(y))
 
 
 mod = remainder
@@ -159,7 +132,7 @@ mod = remainder
 
 def fmod(x, y):
     x, y = _promote(x, y)
-    return ew.rem_p.bind(x, _nonzero_divisor(y))
+    return ew.rem_p.bind(x, _ops.nonzero_divisor(y))
 
 
 def power(x, y):

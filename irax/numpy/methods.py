@@ -1,15 +1,18 @@
-"""irax.numpy methods and operators on arrays and tracers (x.sum(), x.T, x.at[...])."""
+"""irax.numpy's methods on arrays and tracers: indexing, `@`, x.sum(), x.T, x.at[...], ...
+
+The arithmetic operators (+, -, *, /, comparisons, ...) are the tracer's own
+(irax/tracer/array_methods.py, registered when irax.tracer is imported); this module adds
+the rest of the array interface on top of them when irax.numpy is imported."""
 from __future__ import annotations
 
 import numpy as np
 
-from ..tracer import core
 from ..tracer.core import Array, Tracer, get_aval
 from ..tracer.prims import elementwise as ew
 from ..tracer.prims import indexing as ix
 from ..tracer.prims import shape as sh
 from ._core import asarray, broadcast_to
-from .elementwise import abs, add, bitwise_and, bitwise_or, bitwise_xor, clip, equal, floor_divide, greater, greater_equal, invert, less, less_equal, multiply, negative, not_equal, positive, power, remainder, round, subtract, true_divide
+from .elementwise import clip, multiply, round
 from .reductions import all, any, argmax, argmin, cumsum, max, mean, min, prod, std, sum, var
 from .shapes import ravel, reshape, squeeze, swapaxes, transpose
 from .indexing import getitem
@@ -45,29 +48,9 @@ def _matmul(a, b):
     return matmul(a, b)
 
 
-def _eq(a, b):
-    if not core.is_array_like(b) and not isinstance(b, (list, np.ndarray)):
-        return NotImplemented
-    return equal(a, b)
-
-
-def _ne(a, b):
-    if not core.is_array_like(b) and not isinstance(b, (list, np.ndarray)):
-        return NotImplemented
-    return not_equal(a, b)
-
-
 _METHODS = {
-    "__add__": add, "__radd__": _rev(add), "__sub__": subtract, "__rsub__": _rev(subtract),
-    "__mul__": multiply, "__rmul__": _rev(multiply), "__truediv__": true_divide,
-    "__rtruediv__": _rev(true_divide), "__floordiv__": floor_divide,
-    "__rfloordiv__": _rev(floor_divide), "__mod__": remainder, "__rmod__": _rev(remainder),
-    "__pow__": power, "__rpow__": _rev(power), "__matmul__": _matmul,
-    "__rmatmul__": _rev(_matmul), "__neg__": negative, "__pos__": positive, "__abs__": abs,
-    "__lt__": less, "__le__": less_equal, "__gt__": greater, "__ge__": greater_equal,
-    "__eq__": _eq, "__ne__": _ne, "__and__": bitwise_and, "__rand__": _rev(bitwise_and),
-    "__or__": bitwise_or, "__ror__": _rev(bitwise_or), "__xor__": bitwise_xor,
-    "__rxor__": _rev(bitwise_xor), "__invert__": invert, "__getitem__": getitem, "__setitem__": _setitem,
+    "__matmul__": _matmul, "__rmatmul__": _rev(_matmul),
+    "__getitem__": getitem, "__setitem__": _setitem,
     "astype": _astype, "reshape": _reshape_method, "transpose": _transpose_method,
     "sum": sum, "mean": mean, "max": max, "min": min, "prod": prod, "argmax": argmax,
     "argmin": argmin, "squeeze": squeeze, "ravel": ravel, "flatten": ravel, "dot": dot,

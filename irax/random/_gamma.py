@@ -10,7 +10,7 @@ from ..tracer.api import vmap
 from ..tracer.core import get_aval
 from ..tracer.prims import elementwise as ew
 from ..tracer.prims import shape as sh
-from ..tracer.prims.control_flow import while_loop
+from ..lax.control_flow import while_loop
 from . import _keys
 from ._distributions import (_as, _check_shape, _exponential, _float_dtype, _int_dtype,
                              _normal, _shape, _shape_of, _uniform)

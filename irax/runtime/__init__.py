@@ -6,7 +6,8 @@ something is compiled.
 """
 from .arrays import DeviceArray
 from .executable import Executable, InputError, Invoker
-from .module import Module, ModuleLoadError, load
+from .module import (Module, ModuleFileNotFoundError, ModuleIsADirectoryError, ModuleLoadError,
+                     load)
 from .targets import compile_flags, detect_vulkan_target, resolve_device
 
 __all__ = [
@@ -16,6 +17,8 @@ __all__ = [
     "Invoker",
     "Module",
     "ModuleLoadError",
+    "ModuleFileNotFoundError",
+    "ModuleIsADirectoryError",
     "load",
     "compile_flags",
     "detect_vulkan_target",

@@ -36,17 +36,19 @@ def cache_dir() -> Path:
 
 
 @functools.cache
-def _compiler_version() -> str:
-    # Lazy: loading a saved module must not need iree.compiler.
-    from .compiler import iree_version
+def compiler_version() -> str:
+    """IREE compiler version + revision: part of every cache key. (Imported when first
+    needed: loading a saved module must not need iree.compiler.)"""
+    from iree.compiler import version as v
 
-    return iree_version()
+    rev = ",".join(f"{k}={h}" for k, h in sorted(getattr(v, "REVISIONS", {}).items()))
+    return f"{v.VERSION}{getattr(v, 'PACKAGE_SUFFIX', '')}({rev})"
 
 
 def cache_key(text: str, flags: list[str]) -> str:
     """sha256 over the StableHLO text, the flags and the IREE compiler version."""
     h = hashlib.sha256()
-    h.update(_compiler_version().encode())
+    h.update(compiler_version().encode())
     h.update(b"\0")
     for f in flags:
         h.update(f.encode())

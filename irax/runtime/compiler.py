@@ -40,14 +40,6 @@ class CompileError(Exception):
         self.source_path = source_path
 
 
-def iree_version() -> str:
-    """Compiler version + revision: part of every cache key."""
-    from iree.compiler import version as v
-
-    rev = ",".join(f"{k}={h}" for k, h in sorted(getattr(v, "REVISIONS", {}).items()))
-    return f"{v.VERSION}{getattr(v, 'PACKAGE_SUFFIX', '')}({rev})"
-
-
 def _lock_for(key: str) -> threading.Lock:
     with _locks_guard:
         lock = _key_locks.get(key)

@@ -120,7 +120,9 @@ class _Loaded:
 class Executable:
     """A compiled module ready to call on one device.
 
-    `vmfb` is the module bytes or a path (mmap'ed). `device` is "cpu"
+    `vmfb` is the module bytes or a path to a `.vmfb` file, which is read into memory:
+    the module keeps working (and cannot crash the process) if the file is later
+    changed, truncated or deleted, as a memory-mapped one would. `device` is "cpu"
     (local-sync or local-task chosen per call by size), "local-sync",
     "local-task", "vulkan" or "cuda". `signatures` maps function name to
     (in_avals, out_avals), each a list of (shape, dtype); functions exported
@@ -136,10 +138,10 @@ class Executable:
     ) -> None:
         self.device = targets.resolve_device(device)
         inst = vm_instance()
-        if isinstance(vmfb, (bytes, bytearray, memoryview)):
-            self._vm_module = rt.VmModule.copy_buffer(inst, vmfb)
-        else:
-            self._vm_module = rt.VmModule.mmap(inst, os.fspath(vmfb))
+        if not isinstance(vmfb, (bytes, bytearray, memoryview)):
+            with open(os.fspath(vmfb), "rb") as f:
+                vmfb = f.read()
+        self._vm_module = rt.VmModule.copy_buffer(inst, vmfb)   # IREE keeps its own copy
         self._loaded: dict[str, _Loaded] = {}
         self._load_lock = threading.Lock()
         # The first load also proves the module runs on this device.
@@ -292,9 +294,6 @@ class Executable:
                 for i, (shape, dtype) in enumerate(out_avals)
             ]
         return [DeviceArray(get(i, rt.HalBufferView), device, driver) for i in range(rets.size)]
-
-    def __call__(self, *args: Union[np.ndarray, DeviceArray], name: str = "main") -> list[DeviceArray]:
-        return self.call(name, args)
 
 
 class Invoker:

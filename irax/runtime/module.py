@@ -16,6 +16,14 @@ class ModuleLoadError(Exception):
     """A file could not be loaded as an IREE module."""
 
 
+class ModuleFileNotFoundError(ModuleLoadError, FileNotFoundError):
+    """The module path does not exist."""
+
+
+class ModuleIsADirectoryError(ModuleLoadError, IsADirectoryError):
+    """The module path is a directory, not a `.vmfb` file."""
+
+
 class Module:
     """An AOT module: each exported function is a callable attribute.
 
@@ -28,10 +36,18 @@ class Module:
     def __init__(self, path: str | os.PathLike[str], device: str = "local-task", *, numpy_results: bool = False) -> None:
         self.path = os.fspath(path)
         self.numpy_results = numpy_results
-        if not os.path.isfile(self.path):
-            raise ModuleLoadError(f"module file {self.path!r} does not exist")
+        if os.path.isdir(self.path):
+            raise ModuleIsADirectoryError(
+                f"module path {self.path!r} is a directory, not a .vmfb file")
+        if not os.path.exists(self.path):
+            raise ModuleFileNotFoundError(f"module file {self.path!r} does not exist")
         try:
-            self._exe = Executable(self.path, device)
+            with open(self.path, "rb") as f:
+                data = f.read()   # a private copy: later changes to the file cannot reach it
+        except OSError as e:
+            raise ModuleLoadError(f"cannot read module file {self.path!r}: {e.strerror or e}") from e
+        try:
+            self._exe = Executable(data, device)
         except Exception as e:  # IREE verifies the flatbuffer and raises ValueError
             raise ModuleLoadError(f"cannot load module {self.path!r} on {device!r}: {e}") from e
         self._meta = {name: read_signature_metadata(self._exe.reflection(name)) for name in self._exe.function_names}
@@ -46,13 +62,13 @@ class Module:
 
     def signature(self, name: str) -> dict[str, Any] | None:
         """The function's irax metadata (trees + avals), or None if it has none."""
-        self._exe._function(name)  # AttributeError listing the functions
+        self._exe.signature(name)  # AttributeError listing the functions
         return self._meta[name]
 
     def call(self, name: str, *args: Any) -> Any:
         meta = self._meta.get(name)
         if meta is None:
-            self._exe._function(name)
+            self._exe.signature(name)  # AttributeError listing the functions
             flat = [_as_array(name, f"[{i}]", a) for i, a in enumerate(args)]
             return tuple(self._finish(self._exe.call(name, flat)))
         try:

@@ -1,5 +1,9 @@
 """The user-facing transformations: jvp, linearize, vjp, grad, value_and_grad, jacfwd,
-jacrev, hessian, vmap, make_jaxpr. Each flattens pytrees and calls a flat core routine."""
+jacrev, hessian, vmap, make_jaxpr. Each flattens pytrees and calls a flat core routine.
+
+Layering: the top of irax/tracer (irax/__init__ exports these names); imports the
+transformations, the primitive families and irax.tree_util.
+"""
 from __future__ import annotations
 
 import functools
@@ -9,10 +13,13 @@ import numpy as np
 
 from .. import tree_util
 from . import core
-from .batching import move_axis, vmap_flat, bdim_to_front
-from .core import Array, get_aval
-from .jvp import Zero, is_differentiable, jvp_flat, tangent_aval, zeros_like_aval
+from .ad_util import Zero, instantiate, is_differentiable, tangent_aval, zeros_like_aval
+from .batching import BatchTracer, bdim_to_front, move_axis, vmap_flat
+from .core import Array, ShapeDtypeStruct, get_aval
+from .jvp import JVPTracer, jvp_flat
 from .partial_eval import linearize_flat, trace_to_jaxpr
+from .prims.elementwise import convert_element_type
+from .prims.shape import full, reshape, slice_, transpose
 from .transpose import backward_pass
 
 
@@ -63,8 +70,6 @@ def _to_array(x):
 def _lower_aux(aux):
     """Auxiliary outputs leave a transformation as plain values (not differentiated, as in
     JAX): unwrap the tracers of traces that have finished."""
-    from .batching import BatchTracer
-    from .jvp import JVPTracer
     live = {id(t) for t in core.current_trace().ancestors()}
 
     def lower(x):
@@ -77,10 +82,6 @@ def _lower_aux(aux):
                 break
         return _as_array(x) if core.is_array_like(x) and not isinstance(x, core.Tracer) else x
     return tree_util.tree_map(lower, aux)
-
-
-def _instantiate(t):
-    return zeros_like_aval(t.aval) if isinstance(t, Zero) else t
 
 
 # ---------------------------------------------------------------------------
@@ -114,7 +115,7 @@ def jvp(fun: Callable, primals: Sequence[Any], tangents: Sequence[Any], has_aux:
                    for p, t in zip(p_leaves, t_leaves)]
     p_out, t_out = jvp_flat(flat, p_leaves, tangents_in)
     p_out = [_as_array(x) for x in p_out]
-    t_out = [_as_array(_instantiate(t)) for t in t_out]
+    t_out = [_as_array(instantiate(t)) for t in t_out]
     outs = (tree_util.tree_unflatten(store.tree, p_out), tree_util.tree_unflatten(store.tree, t_out))
     return (*outs, _lower_aux(aux[0])) if has_aux else outs
 
@@ -174,7 +175,7 @@ def vjp(fun: Callable, *primals: Any, has_aux: bool = False):
                                  "output's dtype")
         cts = [c for c, nz in zip(ct_leaves, nonzero) if nz]
         cts_in = backward_pass(linear.jaxpr, linear.consts, cts)
-        cts_in = [_cast_ct(_instantiate(c), a) for c, a in zip(cts_in, in_avals)]
+        cts_in = [_cast_ct(instantiate(c), a) for c, a in zip(cts_in, in_avals)]
         return tree_util.tree_unflatten(p_tree, cts_in)
 
     primal_out = tree_util.tree_unflatten(out_tree, [_as_array(o) for o in out])
@@ -182,7 +183,6 @@ def vjp(fun: Callable, *primals: Any, has_aux: bool = False):
 
 
 def _cast_ct(ct, aval):
-    from .prims.elementwise import convert_element_type
     ca = get_aval(ct)
     if ca.dtype != aval.dtype or ca.weak_type != aval.weak_type:
         if is_differentiable(aval):
@@ -243,7 +243,6 @@ def value_and_grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: boo
         if not is_differentiable(oa):
             raise TypeError(f"grad requires real-valued outputs (output dtype that is a sub-dtype "
                             f"of np.floating), but got {oa.dtype.name}")
-        from .prims.shape import full
         ct = tree_util.tree_unflatten(tree_util.tree_structure(out),
                                       [full((), 1.0, oa.dtype, oa.weak_type)])
         grads = f_vjp(ct)
@@ -284,7 +283,6 @@ def _std_basis(leaves):
 
 def _split_rows(y, sizes, row_shapes, rest_shape, row_first: bool):
     """Split a (N, *rest) array into blocks shaped (*row_shape, *rest) (or rest first)."""
-    from .prims.shape import reshape, slice_
     out, off = [], 0
     ya = get_aval(y)
     for s, shp in zip(sizes, row_shapes):
@@ -292,7 +290,6 @@ def _split_rows(y, sizes, row_shapes, rest_shape, row_first: bool):
         blk = reshape(blk, (*shp, *rest_shape))
         if not row_first:
             nr, nrest = len(shp), len(rest_shape)
-            from .prims.shape import transpose
             blk = transpose(blk, (*range(nr, nr + nrest), *range(nr)))
         out.append(_as_array(blk))
         off += s
@@ -331,7 +328,7 @@ def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
 
         def push(*ts):
             _, t_out = jvp_flat(flat, in_leaves, list(ts))
-            return [_instantiate(t) for t in t_out]
+            return [instantiate(t) for t in t_out]
         outs, dims = vmap_flat(push, bases, [0] * len(bases), sum(sizes))
         outs = [bdim_to_front(o, d, sum(sizes)) for o, d in zip(outs, dims)]
         # outs[j]: (N, *out_shape_j) -> per input leaf (*out_shape_j, *in_shape_i)
@@ -357,7 +354,7 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
         def pull(*cts):
             cts = [c for c, nz in zip(cts, nonzero) if nz]
             res = backward_pass(linear.jaxpr, linear.consts, cts)
-            return [_instantiate(r) for r in res]
+            return [instantiate(r) for r in res]
         m = sum(sizes)
         outs, dims = vmap_flat(pull, bases, [0] * len(bases), m)
         outs = [bdim_to_front(o, d, m) for o, d in zip(outs, dims)]
@@ -508,7 +505,6 @@ def make_jaxpr(fun: Callable, static_argnums: int | Sequence[int] = (), return_s
         flat = _flat_fun(f, in_tree, store)
         closed = trace_to_jaxpr(flat, [get_aval(x) for x in leaves])
         if return_shape:
-            from .. import ShapeDtypeStruct
             shapes = [ShapeDtypeStruct(a.shape, a.dtype) for a in closed.out_avals]
             return closed, tree_util.tree_unflatten(store.tree, shapes)
         return closed

@@ -2,18 +2,23 @@
 
 Invariant that keeps rules short: a batched value always carries its batch axis at
 position 0 (vmap moves in_axes there on entry and out to out_axes on exit); an unbatched
-value has batch dim None."""
+value has batch dim None.
+
+Layering: a transformation; imports core, ad_util and rules only (the broadcasts and
+transposes it needs are ad_util's provided operations). custom_jvp / custom_vjp functions
+are batched here: the function and its rules are vmapped at axis 0 and handed to the
+parent trace as a new custom call.
+"""
 from __future__ import annotations
 
-import itertools
 from typing import Any, Callable, Sequence
 
-from . import core
+from . import ad_util, core
+from .ad_util import instantiate, instantiate_all
 from .core import Primitive, ShapedArray, Trace, Tracer, get_aval, set_current_trace
+from .rules import BatchRule, BDim, Value
 
-not_mapped = None
-
-batch_rules: dict[Primitive, Callable] = {}
+batch_rules: dict[Primitive, BatchRule] = {}
 
 
 class BatchTracer(Tracer):
@@ -35,14 +40,10 @@ class BatchTracer(Tracer):
         return "vmap (a batched value has one value per example)"
 
 
-_tags = itertools.count()
-
-
 class BatchTrace(Trace):
     def __init__(self, parent: Trace, axis_size: int):
         self.parent = parent
         self.axis_size = axis_size
-        self.tag = next(_tags)
 
     def to_pair(self, x: Any) -> tuple[Any, int | None]:
         if isinstance(x, BatchTracer) and x._trace is self:
@@ -69,23 +70,31 @@ class BatchTrace(Trace):
         return self.wrap(out, out_dims)
 
     def process_custom_jvp_call(self, prim, fun, jvp, args, symbolic_zeros=False):
-        from .custom import batch_custom_jvp
         vals, dims = core.unzip2(self.to_pair(x) for x in args)
         if all(d is None for d in dims):
             with set_current_trace(self.parent):
                 return self.parent.process_custom_jvp_call(prim, fun, jvp, vals)
+        n = self.axis_size
         with set_current_trace(self.parent):
-            outs = batch_custom_jvp(prim, fun, jvp, vals, dims, self.axis_size)
+            vals = [bdim_to_front(v, d, n) for v, d in zip(vals, dims)]
+            outs = self.parent.process_custom_jvp_call(
+                prim, _batched(fun, n), _batched_jvp_rule(jvp, len(vals), n), vals)
         return [self.wrap(o, 0) for o in outs]
 
     def process_custom_vjp_call(self, prim, fun, fwd, bwd, args, out_trees):
-        from .custom import batch_custom_vjp
         vals, dims = core.unzip2(self.to_pair(x) for x in args)
         if all(d is None for d in dims):
             with set_current_trace(self.parent):
                 return self.parent.process_custom_vjp_call(prim, fun, fwd, bwd, vals, out_trees)
+        n = self.axis_size
         with set_current_trace(self.parent):
-            outs = batch_custom_vjp(prim, fun, fwd, bwd, vals, dims, self.axis_size, out_trees)
+            vals = [bdim_to_front(v, d, n) for v, d in zip(vals, dims)]
+            b_fwd, b_bwd = _batched_fwd(fwd, n), _batched_bwd(bwd, n)
+            jvp_rule = getattr(fwd, "jvp_rule", None)
+            b_fwd.jvp_rule = (None if jvp_rule is None else
+                              _batched_jvp_rule(jvp_rule, len(vals), n))
+            outs = self.parent.process_custom_vjp_call(prim, _batched(fun, n), b_fwd, b_bwd,
+                                                       vals, out_trees)
         return [self.wrap(o, 0) for o in outs]
 
 
@@ -93,23 +102,21 @@ class BatchTrace(Trace):
 # Helpers for rules (run in the parent trace)
 
 
-def bdim_to_front(x: Any, bdim: int | None, axis_size: int) -> Any:
+def bdim_to_front(x: Value, bdim: BDim, axis_size: int) -> Value:
     """x with a leading batch axis (broadcast if it had none)."""
     if bdim is None:
-        from .prims.shape import broadcast_in_dim
         a = get_aval(x)
-        return broadcast_in_dim(x, (axis_size, *a.shape), tuple(range(1, a.ndim + 1)))
+        return ad_util.broadcast_in_dim(x, (axis_size, *a.shape), tuple(range(1, a.ndim + 1)))
     return x
 
 
-def move_axis(x: Any, src: int, dst: int) -> Any:
+def move_axis(x: Value, src: int, dst: int) -> Value:
     if src == dst:
         return x
-    from .prims.shape import transpose
     nd = get_aval(x).ndim
     perm = [i for i in range(nd) if i != src]
     perm.insert(dst, src)
-    return transpose(x, tuple(perm))
+    return ad_util.transpose(x, tuple(perm))
 
 
 def defvectorized(prim: Primitive) -> None:
@@ -142,3 +149,60 @@ def vmap_flat(fun: Callable[..., Sequence[Any]], args: Sequence[Any], in_dims: S
     with set_current_trace(trace):
         outs = fun(*ins)
     return core.unzip2(trace.to_pair(o) for o in outs)
+
+
+def vmap_out0(fun: Callable[..., Sequence[Any]], args: Sequence[Any], axis_size: int
+              ) -> list[Any]:
+    """vmap_flat with every input and every output batched at axis 0."""
+    outs, dims = vmap_flat(fun, args, [0] * len(args), axis_size)
+    return [bdim_to_front(o, d, axis_size) for o, d in zip(outs, dims)]
+
+
+# ---------------------------------------------------------------------------
+# vmap of custom rules: batch the function and its rules, all at axis 0
+
+
+def _batched(fun: Callable, axis_size: int) -> Callable:
+    def batched_fun(*xs):
+        return vmap_out0(fun, xs, axis_size)
+    return batched_fun
+
+
+def _split_outputs(fun: Callable, axis_size: int, n_in: int | None = None):
+    """vmap a rule returning a pair of lists: one vmapped call, the pair split again."""
+    def run(args):
+        nout = []
+
+        def both(*a):
+            first, second = fun(*a) if n_in is None else fun(list(a[:n_in]), list(a[n_in:]))
+            nout.append(len(first))
+            return [*first, *(second if n_in is None else map(instantiate, second))]
+        outs = vmap_out0(both, args, axis_size)
+        return outs[:nout[0]], outs[nout[0]:]
+    return run
+
+
+def _batched_jvp_rule(jvp: Callable, n: int, axis_size: int) -> Callable:
+    """A flat jvp rule (primals, tangents) -> (outs, tangent outs), vmapped at axis 0."""
+    run = _split_outputs(jvp, axis_size, n)
+
+    def batched_jvp(primals, tangents):
+        return run([*primals, *tangents])
+    batched_jvp.__name__ = getattr(jvp, "__name__", "jvp")
+    return batched_jvp
+
+
+def _batched_fwd(fwd: Callable, axis_size: int) -> Callable:
+    run = _split_outputs(fwd, axis_size)
+
+    def batched_fwd(*xs):
+        return run(xs)
+    return batched_fwd
+
+
+def _batched_bwd(bwd: Callable, axis_size: int) -> Callable:
+    def batched_bwd(res, cts):
+        nres = len(res)
+        return vmap_out0(lambda *a: instantiate_all(bwd(list(a[:nres]), list(a[nres:]))),
+                         [*res, *instantiate_all(cts)], axis_size)
+    return batched_bwd

@@ -1,5 +1,8 @@
 """The IR (avals, Var, Literal, Eqn, Jaxpr), primitives, and the stackless trace machinery.
 
+Layering: the bottom of irax/tracer (with dtypes and rules). It imports nothing of irax
+but those two; every other tracer module builds on it.
+
 Design (autodidax2 / today's JAX): there is one *current trace*; every trace knows its
 parent. `bind` hands a primitive application to the current trace; a transformation's
 trace computes its rule with the current trace set to its parent. Values that are not
@@ -12,48 +15,13 @@ import contextlib
 import itertools
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 
 from . import dtypes
-
-# ---------------------------------------------------------------------------
-# Abstract values
-
-
-@dataclass(frozen=True)
-class ShapedArray:
-    shape: tuple[int, ...]
-    dtype: np.dtype
-    weak_type: bool = False
-
-    @property
-    def ndim(self) -> int:
-        return len(self.shape)
-
-    @property
-    def size(self) -> int:
-        return int(np.prod(self.shape, dtype=np.int64))
-
-    def str_short(self) -> str:
-        return f"{dtypes.short_name(self.dtype)}[{','.join(map(str, self.shape))}]"
-
-    def strip_weak(self) -> "ShapedArray":
-        return ShapedArray(self.shape, self.dtype, False) if self.weak_type else self
-
-    def update(self, shape=None, dtype=None, weak_type=None) -> "ShapedArray":
-        return ShapedArray(self.shape if shape is None else tuple(shape),
-                           self.dtype if dtype is None else np.dtype(dtype),
-                           self.weak_type if weak_type is None else weak_type)
-
-    def __repr__(self) -> str:
-        return f"ShapedArray({self.str_short()}{', weak_type=True' if self.weak_type else ''})"
-
-
-def same_type(a: ShapedArray, b: ShapedArray) -> bool:
-    return a.shape == b.shape and a.dtype == b.dtype
-
+from .avals import ShapeDtypeStruct, ShapedArray, same_type  # noqa: F401  (core's names too)
+from .rules import AbstractEvalRule, ImplRule
 
 # ---------------------------------------------------------------------------
 # The IR
@@ -205,9 +173,20 @@ def pp_jaxpr(jaxpr: Jaxpr, indent: int = 0) -> str:
 
 
 class Primitive:
-    def __init__(self, name: str, multiple_results: bool = False):
+    """A primitive operation. `impl_takes_arrays`: its impl rule gets the eager arguments
+    as they are (irax Arrays stay device-resident) instead of NumPy values.
+
+    Evaluating a jaxpr binds each equation's primitive (`prim.bind`), so a higher-order
+    primitive whose evaluation is itself a transformation entry point (the staged custom
+    derivative calls) subclasses Primitive and overrides `bind`."""
+
+    impl_takes_arrays = False
+
+    def __init__(self, name: str, multiple_results: bool = False,
+                 impl_takes_arrays: bool = False):
         self.name = name
         self.multiple_results = multiple_results
+        self.impl_takes_arrays = impl_takes_arrays
 
     def bind(self, *args: Any, **params: Any) -> Any:
         return bind(self, *args, **params)
@@ -216,10 +195,9 @@ class Primitive:
         return self.name
 
 
-impl_rules: dict[Primitive, Callable] = {}          # numpy values in, numpy values out
-abstract_eval_rules: dict[Primitive, Callable] = {}  # avals in, aval(s) out; checks types
-# impl rules that receive the eager arguments unconverted (Arrays stay device-resident)
-direct_impl_rules: dict[Primitive, Callable] = {}
+# The two core tables (each transformation's table lives in its module, see rules.py):
+impl_rules: dict[Primitive, ImplRule] = {}                   # concrete values in and out
+abstract_eval_rules: dict[Primitive, AbstractEvalRule] = {}  # avals in, aval(s) out
 
 
 def check_avals(prim: Primitive, avals: Sequence[ShapedArray], params: dict) -> list[ShapedArray]:
@@ -249,6 +227,11 @@ class UnexpectedTracerError(TypeError):   # a TypeError, as in JAX
 class Trace:
     parent: "Trace | None" = None
 
+    def is_linearizing(self, tangents: Sequence[Any]) -> bool:
+        """Does a jvp rule that runs at this trace (as the parent of a JVPTrace, with these
+        tangents) serve reverse mode? Partial evaluation says so (see partial_eval)."""
+        return False
+
     def process_primitive(self, prim: Primitive, args: Sequence[Any], params: dict) -> Any:
         raise NotImplementedError
 
@@ -270,13 +253,15 @@ class EvalTrace(Trace):
     """The bottom of every chain: runs NumPy impl rules on concrete values."""
 
     def process_primitive(self, prim, args, params):
-        direct = direct_impl_rules.get(prim)
-        if direct is not None:   # takes the arguments as they are (e.g. device-resident)
-            return direct(*args, **params)
+        rule = impl_rules.get(prim)
+        if rule is None:
+            raise NotImplementedError(f"primitive {prim.name} has no impl rule")
+        if prim.impl_takes_arrays:   # takes the arguments as they are (e.g. device-resident)
+            return rule(*args, **params)
         vals = [to_numpy_value(x, prim) for x in args]
         weak = _eval_out_weak(prim, args, params)   # type-checks before running the impl
         with np.errstate(all="ignore"):   # inf/nan are values, as in JAX
-            out = impl_rules[prim](*vals, **params)
+            out = rule(*vals, **params)
         if prim.multiple_results:
             return [wrap_result(o, w) for o, w in zip(out, weak)]
         return wrap_result(out, weak[0])
@@ -341,7 +326,8 @@ def bind(prim: Primitive, *args: Any, **params: Any) -> Any:
 
 
 class Tracer:
-    """Base of every traced value; operators forward to irax.numpy."""
+    """Base of every traced value. Its arithmetic operators are registered by
+    tracer/array_methods.py (irax.numpy adds its array methods, x.sum(), x.at, on top)."""
 
     __array_priority__ = 1000
     _trace: Trace
@@ -410,8 +396,6 @@ class Tracer:
 
     def __repr__(self) -> str:
         return f"Traced<{self.aval.str_short()}>with<{type(self._trace).__name__}>"
-
-    # the array methods live in irax/numpy.py (attached there, to avoid an import cycle)
 
 
 class Array:
@@ -561,10 +545,6 @@ def check_not_leaked(x: Tracer, trace: Trace) -> None:
         "Return traced values from the transformed function instead of storing them.")
 
 
-def full_lower(x: Any) -> Any:
-    return x
-
-
 def concrete_or_none(x: Any) -> np.ndarray | None:
     if isinstance(x, Array):
         return x.numpy()
@@ -578,10 +558,6 @@ def concrete_or_none(x: Any) -> np.ndarray | None:
 # ---------------------------------------------------------------------------
 # Evaluating a Jaxpr: a small interpreter (each transformation reuses it by tracing it)
 
-# Higher-order primitives (control flow, custom rules, jit) evaluate through these when
-# they appear in a jaxpr, so that evaluation under any trace does the right thing.
-eval_rules: dict[Primitive, Callable] = {}
-
 
 def eval_jaxpr(jaxpr: Jaxpr, consts: Sequence[Any], args: Sequence[Any]) -> list[Any]:
     env: dict[Var, Any] = {}
@@ -594,12 +570,7 @@ def eval_jaxpr(jaxpr: Jaxpr, consts: Sequence[Any], args: Sequence[Any]) -> list
     env.update(zip(jaxpr.constvars, consts))
     env.update(zip(jaxpr.invars, args))
     for eqn in jaxpr.eqns:
-        ins = [read(a) for a in eqn.inputs]
-        rule = eval_rules.get(eqn.primitive)
-        if rule is not None:
-            outs = rule(*ins, **eqn.params)
-        else:
-            outs = bind(eqn.primitive, *ins, **eqn.params)
+        outs = eqn.primitive.bind(*[read(a) for a in eqn.inputs], **eqn.params)
         if not eqn.primitive.multiple_results:
             outs = [outs]
         env.update(zip(eqn.outputs, outs))

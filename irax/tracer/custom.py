@@ -9,6 +9,10 @@ decides (see Trace.process_custom_jvp_call / process_custom_vjp_call):
     only the primal).
 Reverse mode of a custom_jvp function needs nothing special: the rule's tangent
 computation is staged by partial evaluation and transposed like any other linear code.
+
+Layering: above the transformations and the primitive families (it registers the jvp of
+custom_vjp functions in jvp.custom_vjp_rules and the rules of its `custom_lin` primitive);
+below api. The transformations never import this module.
 """
 from __future__ import annotations
 
@@ -16,16 +20,62 @@ import functools
 import inspect
 from typing import Any, Callable, Sequence
 
-
 from .. import tree_util
 from . import core
-from .batching import bdim_to_front, vmap_flat
+from .ad_util import Zero, instantiate_all, tangent_aval, zeros_like_aval
+from .batching import batch_rules, bdim_to_front, vmap_flat
 from .core import Primitive, ShapedArray, Tracer, get_aval
-from .jvp import Zero, instantiate, zeros_like_aval, tangent_aval
+from .jvp import JVPTrace, JVPTracer, custom_vjp_rules, jvp_rules
+from .prims.elementwise import convert_element_type
+from .rules import BDim, Tangent, Value
 from .transpose import transpose_rules
 
-custom_jvp_call = Primitive("custom_jvp_call", multiple_results=True)
-custom_vjp_call = Primitive("custom_vjp_call", multiple_results=True)
+
+class CustomCallPrimitive(Primitive):
+    """custom_jvp_call / custom_vjp_call: a custom-derivative function staged into a jaxpr
+    (its params hold the primal body and the user's rules). Binding one, which is what
+    evaluating such a jaxpr does, re-enters the current trace's process_custom_*_call: a
+    staged call is transformed exactly as calling the function would be."""
+
+    def __init__(self, name: str, evaluate: Callable[..., list[Any]]):
+        super().__init__(name, multiple_results=True)
+        self._evaluate = evaluate
+
+    def bind(self, *args: Any, **params: Any) -> list[Any]:
+        return self._evaluate(*args, **params)
+
+
+def _eval_custom_jvp_call(*args, call_jaxpr, jvp_fn, num_consts):
+    consts, xs = list(args[:num_consts]), list(args[num_consts:])
+    _check_const_tangents(consts, "custom_jvp")
+
+    def fun(*ys):
+        return core.eval_jaxpr(call_jaxpr.jaxpr, [], [*consts, *ys])
+    fun.__name__ = "custom_jvp_body"
+    return core.current_trace().process_custom_jvp_call(custom_jvp_call, fun, jvp_fn, xs)
+
+
+def _eval_custom_vjp_call(*args, call_jaxpr, fwd_fn, bwd_fn, num_consts, out_trees):
+    consts, xs = list(args[:num_consts]), list(args[num_consts:])
+    _check_const_tangents(consts, "custom_vjp")
+
+    def fun(*ys):
+        return core.eval_jaxpr(call_jaxpr.jaxpr, [], [*consts, *ys])
+    return core.current_trace().process_custom_vjp_call(custom_vjp_call, fun, fwd_fn, bwd_fn,
+                                                        xs, out_trees)
+
+
+def _check_const_tangents(consts, kind: str) -> None:
+    trace = core.current_trace()
+    if isinstance(trace, JVPTrace) and any(isinstance(c, JVPTracer) and c._trace is trace
+                                           for c in consts):
+        raise NotImplementedError(
+            f"differentiating a staged {kind} function with respect to a value it closes over "
+            "is not supported; pass that value as an argument of the function instead")
+
+
+custom_jvp_call = CustomCallPrimitive("custom_jvp_call", _eval_custom_jvp_call)
+custom_vjp_call = CustomCallPrimitive("custom_vjp_call", _eval_custom_vjp_call)
 custom_lin = Primitive("custom_lin", multiple_results=True)
 
 FORWARD_MODE_ERROR = "can't apply forward-mode autodiff (jvp) to a custom_vjp function."
@@ -181,11 +231,6 @@ def _check_jvp_result(result, rule_name: str, store: _Store):
     return p_leaves, t_leaves
 
 
-def run_custom_jvp_rule(jvp: Callable, primals: list, tangents: list):
-    """Called by JVPTrace in its parent's context. Zero tangents are passed as arrays."""
-    return jvp(list(primals), [instantiate(t) for t in tangents])
-
-
 # ---------------------------------------------------------------------------
 # custom_vjp
 
@@ -310,7 +355,6 @@ def _check_bwd_result(result, bwd_name: str, fun_name: str, in_tree, in_avals):
                                  f"produced a cotangent for argument {argnum} of shape "
                                  f"{la.shape}, but the argument has shape {aval.shape}")
             if la.dtype != aval.dtype and aval.dtype.kind in "fc":
-                from .prims.elementwise import convert_element_type
                 leaf = convert_element_type(leaf, aval.dtype, aval.weak_type)
             leaves.append(leaf)
     return leaves
@@ -331,50 +375,56 @@ def _matches_with_nones(ct, td) -> bool:
     return all(_matches_with_nones(c, t) for c, t in zip(kids, td.children))
 
 
-def custom_vjp_jvp(fun, fwd, bwd, primals, tangents, store, reverse: bool):
+# ---------------------------------------------------------------------------
+# Forward mode of a custom_vjp function: its fwd pass, and a `custom_lin` tangent map whose
+# transpose is the user's bwd (so reverse mode gets the bwd rule).
+
+
+def custom_vjp_jvp(fun: Callable, fwd: Callable, bwd: Callable, primals: Sequence[Value],
+                   tangents: Sequence[Tangent], store: _Store, reverse: bool
+                   ) -> tuple[list[Value], list[Value]]:
     """JVP of a custom_vjp function, run in the JVPTrace's parent context."""
     jvp_rule = getattr(fwd, "jvp_rule", None)
-    if jvp_rule is not None and not reverse:
-        return run_custom_jvp_rule(jvp_rule, primals, tangents)
+    if jvp_rule is not None and not reverse:   # forward mode with a user jvp rule
+        return jvp_rule(list(primals), instantiate_all(tangents))
     out, res = fwd(*primals)
-    tangents = [instantiate(t) for t in tangents]
+    tangents = instantiate_all(tangents)
     out_avals = tuple(tangent_aval(get_aval(o)) for o in out)
     tangent_out = custom_lin.bind(*res, *tangents, num_res=len(res), bwd=bwd,
                                   out_avals=out_avals)
     return out, tangent_out
 
 
-def _custom_lin_transpose(cts, *args, num_res, bwd, out_avals):
+def _custom_lin_abstract(*avals: ShapedArray, num_res: int, bwd: Callable,
+                         out_avals: tuple[ShapedArray, ...]) -> list[ShapedArray]:
+    return list(out_avals)
+
+
+def _custom_lin_forward(*args: Any, **params: Any):
+    raise TypeError(FORWARD_MODE_ERROR)
+
+
+def _custom_lin_jvp(primals: Sequence[Value], tangents: Sequence[Tangent], **params: Any):
+    raise TypeError(FORWARD_MODE_ERROR)
+
+
+def _custom_lin_transpose(cts: Sequence[Tangent], *args: Value, num_res: int, bwd: Callable,
+                          out_avals: tuple[ShapedArray, ...]) -> list[Value | None]:
     res = args[:num_res]
     cts = [zeros_like_aval(a) if isinstance(c, Zero) else c for c, a in zip(cts, out_avals)]
     cts_in = bwd(list(res), cts)
     return [None] * num_res + list(cts_in)
 
 
-def _custom_lin_forward(*args, **params):
-    raise TypeError(FORWARD_MODE_ERROR)
-
-
-def _custom_lin_abstract(*avals, num_res, bwd, out_avals):
-    return list(out_avals)
-
-
-core.abstract_eval_rules[custom_lin] = _custom_lin_abstract
-core.impl_rules[custom_lin] = _custom_lin_forward
-transpose_rules[custom_lin] = _custom_lin_transpose
-
-
-def _custom_lin_jvp(primals, tangents, **params):
-    raise TypeError(FORWARD_MODE_ERROR)
-
-
-def _custom_lin_batch(axis_size, vals, dims, *, num_res, bwd, out_avals):
+def _custom_lin_batch(axis_size: int, vals: Sequence[Value], dims: Sequence[BDim], *,
+                      num_res: int, bwd: Callable, out_avals: tuple[ShapedArray, ...]
+                      ) -> tuple[list[Value], list[BDim]]:
     # the transposed (bwd) map runs per example: vmap the user's bwd
     vals = [bdim_to_front(v, d, axis_size) for v, d in zip(vals, dims)]
 
     def batched_bwd(res, cts):
-        outs, out_dims = vmap_flat(lambda *a: _instantiate_all(bwd(list(a[:num_res]),
-                                                                   list(a[num_res:]))),
+        outs, out_dims = vmap_flat(lambda *a: instantiate_all(bwd(list(a[:num_res]),
+                                                                  list(a[num_res:]))),
                                    [*res, *cts], [0] * (len(res) + len(cts)), axis_size)
         return [bdim_to_front(o, d, axis_size) for o, d in zip(outs, out_dims)]
     batched_avals = tuple(ShapedArray((axis_size, *a.shape), a.dtype, a.weak_type)
@@ -383,123 +433,27 @@ def _custom_lin_batch(axis_size, vals, dims, *, num_res, bwd, out_avals):
     return outs, [0] * len(outs)
 
 
-def _instantiate_all(xs):
-    return [instantiate(x) for x in xs]
-
-
-from .jvp import jvp_rules  # noqa: E402
-from .batching import batch_rules  # noqa: E402
-
-jvp_rules[custom_lin] = _custom_lin_jvp
-batch_rules[custom_lin] = _custom_lin_batch
-
-
 # ---------------------------------------------------------------------------
-# vmap of custom rules: batch the function and its rules, all at axis 0
+# Registration. The call primitives' transformations go through the traces'
+# process_custom_*_call (their bind re-enters it); lowering emits only the primal body.
 
 
-def _vmap_out0(fun, args, axis_size):
-    outs, dims = vmap_flat(fun, args, [0] * len(args), axis_size)
-    return [bdim_to_front(o, d, axis_size) for o, d in zip(outs, dims)]
-
-
-def _batched_jvp_rule(jvp, n: int, axis_size: int):
-    """A flat jvp rule (primals, tangents) -> (outs, tangent outs), vmapped at axis 0."""
-    def batched_jvp(primals, tangents):
-        nout = []
-
-        def both(*a):
-            p, t = jvp(list(a[:n]), list(a[n:]))
-            nout.append(len(p))
-            return [*p, *map(instantiate, t)]
-        outs = _vmap_out0(both, [*primals, *tangents], axis_size)
-        return outs[:nout[0]], outs[nout[0]:]
-    batched_jvp.__name__ = getattr(jvp, "__name__", "jvp")
-    return batched_jvp
-
-
-def batch_custom_jvp(prim, fun, jvp, vals, dims, axis_size):
-    vals = [bdim_to_front(v, d, axis_size) for v, d in zip(vals, dims)]
-    n = len(vals)
-
-    def batched_fun(*xs):
-        return _vmap_out0(fun, xs, axis_size)
-
-    return core.current_trace().process_custom_jvp_call(
-        prim, batched_fun, _batched_jvp_rule(jvp, n, axis_size), vals)
-
-
-def batch_custom_vjp(prim, fun, fwd, bwd, vals, dims, axis_size, store):
-    vals = [bdim_to_front(v, d, axis_size) for v, d in zip(vals, dims)]
-
-    def batched_fun(*xs):
-        return _vmap_out0(fun, xs, axis_size)
-
-    def batched_fwd(*xs):
-        nout = []
-
-        def both(*a):
-            out, res = fwd(*a)
-            nout.append(len(out))
-            return [*out, *res]
-        outs = _vmap_out0(both, xs, axis_size)
-        return outs[:nout[0]], outs[nout[0]:]
-
-    def batched_bwd(res, cts):
-        nres = len(res)
-        return _vmap_out0(lambda *a: _instantiate_all(bwd(list(a[:nres]), list(a[nres:]))),
-                          [*res, *map(instantiate, cts)], axis_size)
-
-    jvp_rule = getattr(fwd, "jvp_rule", None)
-    batched_fwd.jvp_rule = (None if jvp_rule is None else
-                            _batched_jvp_rule(jvp_rule, len(vals), axis_size))
-    return core.current_trace().process_custom_vjp_call(prim, batched_fun, batched_fwd,
-                                                        batched_bwd, vals, store)
-
-
-# ---------------------------------------------------------------------------
-# The staged forms: evaluation re-enters the current trace; lowering emits the primal.
-
-
-def _custom_jvp_call_abstract(*avals, call_jaxpr, jvp_fn, num_consts):
+def _custom_jvp_call_abstract(*avals: ShapedArray, call_jaxpr, jvp_fn, num_consts
+                              ) -> list[ShapedArray]:
     return call_jaxpr.out_avals
 
 
-def _custom_vjp_call_abstract(*avals, call_jaxpr, fwd_fn, bwd_fn, num_consts, out_trees):
+def _custom_vjp_call_abstract(*avals: ShapedArray, call_jaxpr, fwd_fn, bwd_fn, num_consts,
+                              out_trees) -> list[ShapedArray]:
     return call_jaxpr.out_avals
-
-
-def _check_const_tangents(consts, kind: str) -> None:
-    from .jvp import JVPTrace, JVPTracer
-    trace = core.current_trace()
-    if isinstance(trace, JVPTrace) and any(isinstance(c, JVPTracer) and c._trace is trace
-                                           for c in consts):
-        raise NotImplementedError(
-            f"differentiating a staged {kind} function with respect to a value it closes over "
-            "is not supported; pass that value as an argument of the function instead")
-
-
-def _eval_custom_jvp_call(*args, call_jaxpr, jvp_fn, num_consts):
-    consts, xs = list(args[:num_consts]), list(args[num_consts:])
-    _check_const_tangents(consts, "custom_jvp")
-
-    def fun(*ys):
-        return core.eval_jaxpr(call_jaxpr.jaxpr, [], [*consts, *ys])
-    fun.__name__ = "custom_jvp_body"
-    return core.current_trace().process_custom_jvp_call(custom_jvp_call, fun, jvp_fn, xs)
-
-
-def _eval_custom_vjp_call(*args, call_jaxpr, fwd_fn, bwd_fn, num_consts, out_trees):
-    consts, xs = list(args[:num_consts]), list(args[num_consts:])
-    _check_const_tangents(consts, "custom_vjp")
-
-    def fun(*ys):
-        return core.eval_jaxpr(call_jaxpr.jaxpr, [], [*consts, *ys])
-    return core.current_trace().process_custom_vjp_call(custom_vjp_call, fun, fwd_fn, bwd_fn,
-                                                        xs, out_trees)
 
 
 core.abstract_eval_rules[custom_jvp_call] = _custom_jvp_call_abstract
 core.abstract_eval_rules[custom_vjp_call] = _custom_vjp_call_abstract
-core.eval_rules[custom_jvp_call] = _eval_custom_jvp_call
-core.eval_rules[custom_vjp_call] = _eval_custom_vjp_call
+custom_vjp_rules[custom_vjp_call] = custom_vjp_jvp
+
+core.abstract_eval_rules[custom_lin] = _custom_lin_abstract
+core.impl_rules[custom_lin] = _custom_lin_forward
+jvp_rules[custom_lin] = _custom_lin_jvp
+transpose_rules[custom_lin] = _custom_lin_transpose
+batch_rules[custom_lin] = _custom_lin_batch

@@ -1,4 +1,7 @@
-"""dtype rules as in JAX: float32 default, weakly typed Python scalars, opt-in x64."""
+"""dtype rules as in JAX: float32 default, weakly typed Python scalars, opt-in x64.
+
+Layering: the bottom of irax/tracer; imports nothing of irax.
+"""
 from __future__ import annotations
 
 import numpy as np

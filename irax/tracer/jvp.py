@@ -1,59 +1,28 @@
-"""Forward mode: JVPTrace, symbolic zero tangents, and the jvp rule table."""
+"""Forward mode: JVPTrace and the jvp rule table (with its rule constructors).
+
+Layering: a transformation; imports core, ad_util and rules only. The primitive families
+register their jvp rules here. custom_jvp functions are handled here directly (the user's
+rule runs on instantiated tangents); custom_vjp functions through the rule that
+tracer/custom.py registers in `custom_vjp_rules` (its fwd pass and a `custom_lin` map).
+"""
 from __future__ import annotations
 
-import itertools
 from typing import Any, Callable, Sequence
 
-import numpy as np
-
 from . import core
+from .ad_util import Zero, add_tangents, instantiate, tangent_aval
 from .core import Primitive, ShapedArray, Trace, Tracer, get_aval, set_current_trace
-
-# ---------------------------------------------------------------------------
-# Symbolic zeros: a tangent known to be zero costs nothing until it must exist.
-
-
-class Zero:
-    def __init__(self, aval: ShapedArray):
-        self.aval = aval
-
-    def __repr__(self) -> str:
-        return f"Zero({self.aval.str_short()})"
-
-
-def tangent_aval(aval: ShapedArray) -> ShapedArray:
-    return ShapedArray(aval.shape, aval.dtype, aval.weak_type)
-
-
-def is_differentiable(aval: ShapedArray) -> bool:
-    return np.issubdtype(aval.dtype, np.inexact)
-
-
-def zeros_like_aval(aval: ShapedArray) -> Any:
-    from .prims.shape import full
-    return full(aval.shape, 0, aval.dtype, aval.weak_type)
-
-
-def instantiate(t: Any) -> Any:
-    return zeros_like_aval(t.aval) if isinstance(t, Zero) else t
-
-
-def add_tangents(a: Any, b: Any) -> Any:
-    if isinstance(a, Zero):
-        return b
-    if isinstance(b, Zero):
-        return a
-    from .prims.elementwise import add
-    return add(a, b)
-
+from .rules import CustomCallRule, JvpRule, TangentFn
 
 # ---------------------------------------------------------------------------
 # Rule table and constructors
 
-jvp_rules: dict[Primitive, Callable] = {}
+jvp_rules: dict[Primitive, JvpRule] = {}
+# custom_vjp_call -> its jvp: rule(fun, fwd, bwd, primals, tangents, out_trees, reverse)
+custom_vjp_rules: dict[Primitive, CustomCallRule] = {}
 
 
-def defjvp(prim: Primitive, *per_arg: Callable | None) -> None:
+def defjvp(prim: Primitive, *per_arg: TangentFn | None) -> None:
     """Tangent = sum over arguments of per_arg[i](t_i, *primals, **params); the primal
     output is the primitive itself. `None` marks a non-differentiable argument."""
 
@@ -67,7 +36,7 @@ def defjvp(prim: Primitive, *per_arg: Callable | None) -> None:
     jvp_rules[prim] = rule
 
 
-def defjvp_with_output(prim: Primitive, *per_arg: Callable | None) -> None:
+def defjvp_with_output(prim: Primitive, *per_arg: TangentFn | None) -> None:
     """Like defjvp, but each rule also sees the primal output: fn(t, out, *primals)."""
 
     def rule(primals, tangents, **params):
@@ -127,13 +96,9 @@ class JVPTracer(Tracer):
         return "jvp/grad (through a non-concrete primal)"
 
 
-_tags = itertools.count()
-
-
 class JVPTrace(Trace):
     def __init__(self, parent: Trace):
         self.parent = parent
-        self.tag = next(_tags)
 
     def to_pair(self, x: Any) -> tuple[Any, Any]:
         if isinstance(x, JVPTracer) and x._trace is self:
@@ -162,27 +127,25 @@ class JVPTrace(Trace):
         return self.wrap(primal_out, tangent_out)
 
     def process_custom_jvp_call(self, prim, fun, jvp, args, symbolic_zeros=False):
-        from .custom import run_custom_jvp_rule
         primals, tangents = core.unzip2(self.to_pair(x) for x in args)
         if all(isinstance(t, Zero) for t in tangents):
             with set_current_trace(self.parent):
                 return self.parent.process_custom_jvp_call(prim, fun, jvp, primals)
-        with set_current_trace(self.parent):
-            primal_out, tangent_out = run_custom_jvp_rule(jvp, primals, tangents)
+        with set_current_trace(self.parent):   # the user's rule sees zero tangents as arrays
+            primal_out, tangent_out = jvp(list(primals), [instantiate(t) for t in tangents])
         return [self.wrap(p, t) for p, t in zip(primal_out, tangent_out)]
 
     def process_custom_vjp_call(self, prim, fun, fwd, bwd, args, out_trees):
-        from .custom import custom_vjp_jvp
         primals, tangents = core.unzip2(self.to_pair(x) for x in args)
         if all(isinstance(t, Zero) for t in tangents):
             with set_current_trace(self.parent):
                 return self.parent.process_custom_vjp_call(prim, fun, fwd, bwd, primals, out_trees)
-        from .partial_eval import is_linearizing
-        parent = self.parent
-        with set_current_trace(parent):
-            reverse = is_linearizing(tangents)
-            primal_out, tangent_out = custom_vjp_jvp(fun, fwd, bwd, primals, tangents, out_trees,
-                                                     reverse)
+        rule = custom_vjp_rules.get(prim)
+        if rule is None:
+            raise NotImplementedError(f"Differentiation rule for '{prim.name}' not implemented")
+        with set_current_trace(self.parent):
+            reverse = self.parent.is_linearizing(tangents)
+            primal_out, tangent_out = rule(fun, fwd, bwd, primals, tangents, out_trees, reverse)
         return [self.wrap(p, t) for p, t in zip(primal_out, tangent_out)]
 
 

@@ -4,6 +4,14 @@ StagingTrace records every primitive into a Jaxpr. PartialEvalTrace records only
 primitives that touch its own (unknown) tracers and hands everything else to its parent:
 under a JVPTrace whose tangents are unknown, that splits a JVP into the primal computation
 (run now, by the parent) and a linear tangent program (staged, with residual constants).
+
+`trace_to_jaxpr` is the one way Python is traced into a jaxpr (jit, make_jaxpr, control
+flow, custom calls, jit_call's derived jaxprs); `trace_const_free` is the same with the
+constants turned into leading inputs (closure conversion), which is what a jaxpr held in
+a primitive's params must be.
+
+Layering: a transformation; imports core, ad_util, jvp (for linearize) and rules.
+A custom_jvp / custom_vjp call is staged as the call primitive it arrives with.
 """
 from __future__ import annotations
 
@@ -12,8 +20,11 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from . import core
+from .ad_util import Zero, is_differentiable, tangent_aval
 from .core import (Atom, ClosedJaxpr, Eqn, Jaxpr, Literal, Primitive, ShapedArray, Trace,
                    Tracer, Var, get_aval, set_current_trace)
+from .jvp import JVPTrace
+from .rules import PartialEvalRule
 
 
 class StagedTracer(Tracer):
@@ -49,6 +60,9 @@ class StagingTrace(Trace):
 
     def is_mine(self, x: Any) -> bool:
         return isinstance(x, StagedTracer) and x._trace is self
+
+    def is_linearizing(self, tangents: Sequence[Any]) -> bool:
+        return self.linearizing
 
     def new_arg(self, aval: ShapedArray) -> StagedTracer:
         v = Var(aval)
@@ -86,18 +100,18 @@ class StagingTrace(Trace):
         outs = self.add_eqn(prim, atoms, params, out_avals)
         return outs if prim.multiple_results else outs[0]
 
+    # a custom call is recorded as its call primitive (custom_jvp_call / custom_vjp_call),
+    # holding the primal body; evaluating that equation re-enters process_custom_*_call
     def process_custom_jvp_call(self, prim, fun, jvp, args, symbolic_zeros=False):
-        from .custom import custom_jvp_call
-        closed, consts = trace_to_subjaxpr(fun, [get_aval(a) for a in args], self)
+        closed, consts = trace_const_free(fun, [get_aval(a) for a in args], parent=self)
         params = dict(call_jaxpr=closed, jvp_fn=jvp, num_consts=len(consts))
-        return self.process_primitive(custom_jvp_call, [*consts, *args], params)
+        return self.process_primitive(prim, [*consts, *args], params)
 
     def process_custom_vjp_call(self, prim, fun, fwd, bwd, args, out_trees):
-        from .custom import custom_vjp_call
-        closed, consts = trace_to_subjaxpr(fun, [get_aval(a) for a in args], self)
+        closed, consts = trace_const_free(fun, [get_aval(a) for a in args], parent=self)
         params = dict(call_jaxpr=closed, fwd_fn=fwd, bwd_fn=bwd, num_consts=len(consts),
                       out_trees=out_trees)
-        return self.process_primitive(custom_vjp_call, [*consts, *args], params)
+        return self.process_primitive(prim, [*consts, *args], params)
 
     def build(self, outs: Sequence[Any]) -> ClosedJaxpr:
         outvars = [self.get_atom(o) for o in outs]
@@ -106,14 +120,27 @@ class StagingTrace(Trace):
 
 
 def trace_to_jaxpr(fun: Callable[..., Sequence[Any]], in_avals: Sequence[ShapedArray],
-                   description: str | None = None, linearizing: bool = False) -> ClosedJaxpr:
-    """Stage `fun` (flat arrays in, flat list out) into a ClosedJaxpr."""
-    trace = StagingTrace(core.current_trace(), description)
+                   description: str | None = None, linearizing: bool = False, *,
+                   parent: Trace | None = None) -> ClosedJaxpr:
+    """Stage `fun` (flat arrays in, flat list out) into a ClosedJaxpr. Values it uses that
+    are not its arguments (arrays, tracers of `parent` or its ancestors) become constants.
+    `parent` defaults to the current trace; `linearizing` marks a body that is being
+    linearized (see is_linearizing)."""
+    trace = StagingTrace(core.current_trace() if parent is None else parent, description)
     trace.linearizing = linearizing
     args = [trace.new_arg(a) for a in in_avals]
     with set_current_trace(trace):
         outs = fun(*args)
     return trace.build(outs)
+
+
+def trace_const_free(fun: Callable[..., Sequence[Any]], in_avals: Sequence[ShapedArray], *,
+                     parent: Trace | None = None, description: str | None = None,
+                     linearizing: bool = False) -> tuple[ClosedJaxpr, list[Any]]:
+    """trace_to_jaxpr, closure-converted: returns (jaxpr, consts) where the jaxpr holds no
+    values and takes `consts` as its leading inputs (they may be tracers of `parent`)."""
+    return convert_constvars(trace_to_jaxpr(fun, in_avals, description, linearizing,
+                                            parent=parent))
 
 
 def convert_constvars(closed: ClosedJaxpr) -> tuple[ClosedJaxpr, list[Any]]:
@@ -126,25 +153,20 @@ def is_linearizing(tangents: Sequence[Any]) -> bool:
     """Is a jvp rule running for reverse mode? True under linearize (its tangents are
     unknowns of the current PartialEvalTrace) and inside the staged jvp of a body that is
     itself being linearized (a trace marked `linearizing`)."""
-    t = core.current_trace()
-    return getattr(t, "linearizing", False) or (
-        isinstance(t, PartialEvalTrace) and any(t.is_mine(x) for x in tangents))
-
-
-def trace_to_subjaxpr(fun, in_avals, outer: Trace) -> tuple[ClosedJaxpr, list[Any]]:
-    with set_current_trace(outer):
-        closed = trace_to_jaxpr(fun, in_avals)
-    return convert_constvars(closed)
+    return core.current_trace().is_linearizing(tangents)
 
 
 # ---------------------------------------------------------------------------
 # Partial evaluation
 
-partial_eval_rules: dict[Primitive, Callable] = {}
+partial_eval_rules: dict[Primitive, PartialEvalRule] = {}
 
 
 class PartialEvalTrace(StagingTrace):
     description = "linearize (a value that depends on a tangent)"
+
+    def is_linearizing(self, tangents: Sequence[Any]) -> bool:
+        return self.linearizing or any(self.is_mine(x) for x in tangents)
 
     def process_primitive(self, prim, args, params):
         if not any(self.is_mine(x) for x in args):
@@ -166,13 +188,6 @@ class PartialEvalTrace(StagingTrace):
             with set_current_trace(self.parent):
                 return self.parent.process_custom_vjp_call(prim, fun, fwd, bwd, args, out_trees)
         return fun(*args)
-
-
-def inline_partial_eval(trace: PartialEvalTrace, prim: Primitive, body: ClosedJaxpr,
-                        args: Sequence[Any]) -> list[Any]:
-    """Default for call-like primitives with some unknown inputs: evaluate the body here."""
-    with set_current_trace(trace):
-        return core.eval_jaxpr(body.jaxpr, body.consts, args)
 
 
 class SplitJaxpr:
@@ -226,7 +241,6 @@ def linearize_flat(fun: Callable[..., Sequence[Any]], primals: Sequence[Any]
     Returns (primal_outs, linear_jaxpr, out_nonzero): the jaxpr's inputs are the input
     tangents, its outputs the tangents of the outputs marked nonzero; its constants are
     the residuals."""
-    from .jvp import JVPTrace, Zero, is_differentiable, tangent_aval
     parent = core.current_trace()
     pe = PartialEvalTrace(parent)
     avals = [get_aval(p) for p in primals]

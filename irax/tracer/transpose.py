@@ -1,11 +1,15 @@
-"""Reverse mode's second half: transposing a linear Jaxpr (a small backward interpreter)."""
+"""Reverse mode's second half: transposing a linear Jaxpr (a small backward interpreter).
+
+Layering: a transformation; imports core, ad_util and rules only. The primitive families
+register their transpose rules here.
+"""
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
-from . import core
+from .ad_util import Zero, add_tangents
 from .core import Jaxpr, Literal, Primitive, ShapedArray, Var
-from .jvp import Zero, add_tangents
+from .rules import TransposeRule
 
 
 class UndefinedPrimal:
@@ -26,11 +30,7 @@ class NonlinearError(TypeError):
     pass
 
 
-transpose_rules: dict[Primitive, Callable] = {}
-
-
-def deflinear_transpose(prim: Primitive, rule: Callable) -> None:
-    transpose_rules[prim] = rule
+transpose_rules: dict[Primitive, TransposeRule] = {}
 
 
 def backward_pass(jaxpr: Jaxpr, consts: Sequence[Any], cts_out: Sequence[Any]) -> list[Any]:
@@ -50,7 +50,7 @@ def backward_pass(jaxpr: Jaxpr, consts: Sequence[Any], cts_out: Sequence[Any]) -
             linear.update(eqn.outputs)
             linear_eqns.append(eqn)
         else:
-            outs = core.bind(eqn.primitive, *map(read_known, eqn.inputs), **eqn.params)
+            outs = eqn.primitive.bind(*map(read_known, eqn.inputs), **eqn.params)
             known.update(zip(eqn.outputs, outs if eqn.primitive.multiple_results else [outs]))
 
     ct_env: dict[Var, Any] = {}

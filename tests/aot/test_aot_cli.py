@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 import sys
 import textwrap
@@ -140,6 +141,34 @@ def test_missing_spec_file(tmp_path: Path) -> None:
 def test_bad_target(tmp_path: Path) -> None:
     res = irax_cli("compile", EXAMPLE_SPEC, "-o", tmp_path / "out.vmfb", "--target", "tpu")
     assert_one_paragraph_error(res, "unknown compile target 'tpu'")
+
+
+def test_output_path_is_checked_before_compiling(tmp_path: Path) -> None:
+    not_a_dir = tmp_path / "notes.txt"
+    not_a_dir.write_text("a file, not a folder")
+    res = irax_cli("compile", EXAMPLE_SPEC, "-o", not_a_dir / "out.vmfb")
+    assert_one_paragraph_error(res, "cannot write", "notes.txt' is not a directory")
+    assert "[1/3]" not in res.stderr and "compiling" not in res.stderr   # nothing traced
+    res = irax_cli("compile", EXAMPLE_SPEC, "-o", tmp_path)
+    assert_one_paragraph_error(res, "is a directory")
+    assert "[1/3]" not in res.stderr
+
+
+def test_written_module_has_normal_permissions(compiled) -> None:
+    out, res = compiled
+    assert res.returncode == 0, res.stderr
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o666 & ~umask   # not mkstemp's 0600
+
+
+def test_compile_help_explains_the_spec_file() -> None:
+    res = irax_cli("compile", "--help")
+    assert res.returncode == 0
+    for needle in ("EXPORTS = {name: (function, arg_specs), ...}", "arg_specs",
+                   "irax.ShapeDtypeStruct(shape, dtype)", "one entry per positional argument",
+                   "iree-run-module"):
+        assert needle in res.stdout, needle
 
 
 def test_console_script_is_declared() -> None:

@@ -15,7 +15,6 @@ import irax
 import irax.numpy as jnp
 from irax import ShapeDtypeStruct as S
 from irax.aot import ExportError, export
-from irax.aot.export import link
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -204,45 +203,36 @@ def test_f64_stays_f64(tmp_path: Path) -> None:
     np.testing.assert_array_equal(r, x * x + 1.0)
 
 
-def test_link_renames_private_helpers_and_merges_attributes() -> None:
-    from irax.aot.export import ExportedFunction
+def test_shared_helper_written_once_names_escaped_f64_from_lowering(tmp_path: Path) -> None:
+    """Two exports calling one nested jit share its private function; names with quotes
+    and non-ASCII characters survive (iree.abi.name and the reflection metadata); an
+    argument *named* f64 does not make the module an f64 one."""
+    inner = irax.jit(lambda v: jnp.tanh(v) * 2.0)
 
-    def module(name: str, op: str) -> str:
-        return f"""module @jit_{name} attributes {{mhlo.num_partitions = 1 : i32}} {{
-  func.func public @main(%arg0: tensor<3xf32> {{mhlo.sharding = "{{replicated}}"}}) -> tensor<3xf32> attributes {{foo = 1 : i32}} {{
-    %0 = func.call @helper(%arg0) : (tensor<3xf32>) -> tensor<3xf32>
-    return %0 : tensor<3xf32>
-  }}
-  func.func private @helper(%x: tensor<3xf32>) -> tensor<3xf32> {{
-    %0 = {op} %x, %x : tensor<3xf32>
-    return %0 : tensor<3xf32>
-  }}
-}}
-"""
+    def twice(f64):
+        return inner(f64) + 1.0
 
-    fns = [
-        ExportedFunction(n, {"t": "tuple", "c": [{"t": "leaf"}]}, {"t": "leaf"}, [((3,), "float32")],
-                         [((3,), "float32")], ["x"], ["result"], module(n, op), 1, 0.0, 0.0)
-        for n, op in [("twice", "stablehlo.add"), ("square", "stablehlo.multiply")]
-    ]
-    text = link(fns)
-    assert "@twice__helper" in text and "@square__helper" in text and "@helper(" not in text
-    assert 'mhlo.sharding = "{replicated}", iree.abi.name = "x"' in text
-    assert "attributes {iree.reflection = {irax = " in text and "foo = 1 : i32" in text
-    from irax.runtime import compile_flags
-    from irax.runtime.compiler import compile_stablehlo
+    def square(p):
+        return inner(p['w"1']) * p["é"]
 
-    vmfb = compile_stablehlo(text, compile_flags("llvm-cpu", cpu="generic"))
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as d:
-        p = Path(d) / "m.vmfb"
-        p.write_bytes(vmfb)
-        m = irax.runtime.load(p, numpy_results=True)
-        x = np.array([1, 2, 3], np.float32)
-        np.testing.assert_array_equal(m.twice(x), 2 * x)
-        np.testing.assert_array_equal(m.square(x), x * x)
-        assert json.loads(m.executable.reflection("square")["irax"])["result_names"] == ["result"]
+    specs = {"w\"1": S((3,), "float32"), "é": S((3,), "float32")}
+    exported = export({"twice": (twice, (S((3,), "float32"),)), "square": (square, (specs,))},
+                      "llvm-cpu", tmp_path / "m.vmfb", cpu="generic")
+    text = exported.stablehlo
+    assert text.count("func.func private") == 1 and text.count("func.func public") == 2
+    assert text.count('"func.call"') == 2
+    assert "--iree-input-demote-f64-to-f32=false" not in exported.flags
+    assert exported.functions["square"].arg_names == ["p['w\"1']", "p['é']"]
+    m = irax.runtime.load(tmp_path / "m.vmfb", numpy_results=True)
+    x = np.array([0.5, -1.0, 2.0], np.float32)
+    y = np.array([3.0, 0.25, -2.0], np.float32)
+    np.testing.assert_allclose(m.twice(x), np.tanh(x) * 2 + 1, rtol=1e-6)
+    np.testing.assert_allclose(m.square({"w\"1": x, "é": y}), np.tanh(x) * 2 * y, rtol=1e-6)
+    meta = json.loads(m.executable.reflection("square")["irax"])
+    assert meta["arg_names"] == ["p['w\"1']", "p['é']"] and meta["in_tree"]["c"][0]["k"] == ['w"1', "é"]
+    # each function's own module (what --emit-stablehlo writes) holds the helper it calls
+    assert exported.functions["twice"].stablehlo.count("func.func private") == 1
+    assert "@square" not in exported.functions["twice"].stablehlo
 
 
 @pytest.mark.parametrize("exports, match", [
@@ -260,6 +250,18 @@ def test_link_renames_private_helpers_and_merges_attributes() -> None:
 def test_bad_specs_raise_export_error(exports, match) -> None:
     with pytest.raises(ExportError, match=match):
         export(exports, "llvm-cpu", cpu="generic")
+
+
+def test_a_module_with_vulkan_among_its_targets_is_lowered_for_vulkan() -> None:
+    # Vulkan's refusal of float64 exp (a lowering-time capability) shows which lowering ran;
+    # it fails before anything is compiled.
+    irax.config.update("enable_x64", True)
+    try:
+        spec = {"e": (jnp.exp, (S((3,), "float64"),))}
+        with pytest.raises(ExportError, match="float64 exp cannot be compiled for Vulkan"):
+            export(spec, "llvm-cpu,vulkan")
+    finally:
+        irax.config.update("enable_x64", False)
 
 
 def test_unknown_target() -> None:

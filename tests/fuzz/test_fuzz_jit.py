@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 import irax
 import irax.numpy as jnp
 
-import fuzz_programs as fp
-from fuzz_settings import SHRINK, fuzz_settings
+from tests.fuzz import fuzz_programs as fp
+from tests.fuzz.fuzz_settings import SHRINK, fuzz_settings
 
 # Control flow stays out of the compiled properties for now: IREE 3.13 rejects some valid
 # loop programs (see test_loop_and_cumsum_sharing_an_input_compile in test_regressions.py).

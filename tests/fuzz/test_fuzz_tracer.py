@@ -17,8 +17,8 @@ import irax
 import irax.numpy as jnp
 from irax.tracer import core
 
-import fuzz_programs as fp
-from fuzz_settings import fuzz_settings
+from tests.fuzz import fuzz_programs as fp
+from tests.fuzz.fuzz_settings import fuzz_settings
 
 PROGRAMS = fp.programs(min_ops=3, max_ops=10)
 

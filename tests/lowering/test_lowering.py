@@ -15,9 +15,9 @@ import irax
 import irax.numpy as jnp
 from irax import custom_jvp, custom_vjp, grad, jit, jvp, make_jaxpr, vmap
 from irax.lowering import lower_jaxpr, lowering_rules
-from irax.tracer import core, custom, staging
+from irax.tracer import core, custom, jit_call
 
-from tracer.op_specs import OPS, make_args
+from tests.tracer.op_specs import OPS, make_args
 
 BIN = Path(sys.executable).parent
 
@@ -228,7 +228,7 @@ def test_jit_inside_jit_is_inlined():
     x = np.float32(0.4)
     np.testing.assert_allclose(float(outer(x)), 2 * np.sin(0.4) + 2 * np.sin(1.4), rtol=1e-6)
     jaxpr = make_jaxpr(outer)(x)
-    assert any(e.primitive is staging.jit_call_p for e in jaxpr.jaxpr.eqns)
+    assert any(e.primitive is jit_call.jit_call_p for e in jaxpr.jaxpr.eqns)
     assert "jit_call" not in outer.lower(x).as_text()
 
 
@@ -237,3 +237,79 @@ def test_lower_jaxpr_multiple_results_and_literals():
     text = lower_jaxpr(closed, "main")
     assert re.search(r"func\.func public @main\(%arg0: tensor<f32>\) -> "
                      r"\(tensor<f32>, tensor<f32>, tensor<f32>\)", text)
+
+
+# ---------------------------------------------------------------------------
+# One module, several functions (ModuleContext), the rule tables
+
+
+def test_module_context_several_entries_share_one_helper():
+    from irax.lowering import ModuleContext, lower_jaxpr_to_fun
+    from irax.runtime import Executable, compile_flags
+    from irax.runtime.compiler import compile_stablehlo
+    inner = jit(lambda v: jnp.tanh(v) * 3.0)
+    x = np.array([0.25, -1.5, 2.0], np.float32)
+    module = ModuleContext("llvm-cpu", "two")
+    lower_jaxpr_to_fun(module, "f", make_jaxpr(lambda v: inner(v) * 2.0)(x), arg_names=["x"])
+    lower_jaxpr_to_fun(module, "g", make_jaxpr(lambda v: inner(v) + 1.0)(x),
+                       result_names=["out"])
+    lowered = module.finish()
+    assert lowered.entries == ("f", "g") and len(lowered.helpers) == 1
+    assert lowered.text.count("func.func private") == 1 and not lowered.uses_f64
+    assert 'tensor<3xf32> {iree.abi.name = "x"}' in lowered.text
+    assert module.text(only=["g"]).count("func.func") == 2   # g and the helper it calls
+    exe = Executable(compile_stablehlo(lowered.text, compile_flags("llvm-cpu", cpu="generic")),
+                     "local-sync")
+    np.testing.assert_allclose(exe.call("f", [x])[0].to_numpy(), np.tanh(x) * 6, rtol=1e-6)
+    np.testing.assert_allclose(exe.call("g", [x])[0].to_numpy(), np.tanh(x) * 3 + 1, rtol=1e-6)
+
+
+def test_uses_f64_is_recorded_while_lowering_not_read_from_the_text():
+    from irax.lowering import ModuleContext, lower_jaxpr_to_fun
+    module = ModuleContext()
+    lower_jaxpr_to_fun(module, "f", make_jaxpr(lambda v: v * 2)(np.float32(1)),
+                       arg_names=["f64"], reflection={"note": "f64 complex<f64>"})
+    lowered = module.finish()
+    assert "f64" in lowered.text and not lowered.uses_f64
+    irax.config.update("enable_x64", True)
+    try:
+        wide = make_jaxpr(lambda v: jnp.sum(v.astype(jnp.float64)) > 0)(np.ones(2, np.float32))
+    finally:
+        irax.config.update("enable_x64", False)
+    module = ModuleContext()
+    lower_jaxpr_to_fun(module, "g", wide)   # float64 only inside: still an f64 module
+    assert module.finish().uses_f64
+
+
+def test_mlir_string_is_the_one_escaper():
+    from irax.lowering import mlir_string
+    assert mlir_string("params['w']") == '"params[\'w\']"'
+    assert mlir_string('a"b\\c\nd é') == '"a\\"b\\\\c\\0Ad \\C3\\A9"'
+
+
+def test_per_target_rules_and_the_capability_table(monkeypatch):
+    from irax.lowering import UnsupportedOnTarget, rule_for
+    from irax.lowering.rules import Capability, capabilities, lowering_rules, target_rules
+    from irax.tracer.prims import elementwise as ew
+    closed = make_jaxpr(lambda v: (jnp.sin(v), jnp.cos(v)))(np.ones(2, np.float32))
+
+    def cos_as_shifted_sine(ctx, x):   # a "decompose" entry: cos(x) = sin(x + pi/2)
+        a = ctx.avals_in[0]
+        half_pi = ctx.em.constant(np.pi / 2, a.dtype, a.shape)
+        shifted = ctx.em.op1("stablehlo.add", [x, half_pi], ["tensor<2xf32>"] * 2,
+                             "tensor<2xf32>")
+        return rule_for(ew.sin_p, ctx.target)(ctx, shifted)
+    monkeypatch.setitem(capabilities, ew.cos_p,
+                        [Capability(frozenset([np.dtype(np.float32)]), None,
+                                    decompose=cos_as_shifted_sine)])
+    monkeypatch.setitem(capabilities, ew.sin_p,
+                        [Capability(frozenset([np.dtype(np.float32)]), "vulkan",
+                                    refuse="no float32 sine here")])
+    text = lower_jaxpr(closed)
+    assert text.count("stablehlo.sine") == 2 and "stablehlo.cosine" not in text
+    with pytest.raises(UnsupportedOnTarget, match="no float32 sine here"):
+        lower_jaxpr(closed, target="vulkan")
+    # a target's own rule wins over the generic one, only on that target
+    monkeypatch.setitem(target_rules["cuda"], ew.sin_p, lowering_rules[ew.cos_p])
+    assert "stablehlo.cosine" in lower_jaxpr(closed, target="cuda")
+    assert rule_for(ew.sin_p, "llvm-cpu") is lowering_rules[ew.sin_p]

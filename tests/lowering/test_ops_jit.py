@@ -21,7 +21,7 @@ import irax
 import irax.numpy as jnp
 from irax import grad, jit, tree_util, vmap
 
-from tracer.op_specs import NESTED, OPS, OPS_BY_NAME, OpSpec, make_args
+from tests.tracer.op_specs import NESTED, OPS, OPS_BY_NAME, OpSpec, make_args
 
 MODES = ("jit", "grad", "vmap")
 CHUNK = 60

@@ -14,8 +14,8 @@ import irax
 import irax.random as jr
 from irax import jit, vmap
 
-from random_cases import CLOSE_CALLS, EXACT_CALLS, MORE_CALLS, expected
-from random_jax_values import CLOSE, EXACT, KEYS, MORE, PRNGKEY
+from tests.random.random_cases import CLOSE_CALLS, EXACT_CALLS, MORE_CALLS, expected
+from tests.random.random_jax_values import CLOSE, EXACT, KEYS, MORE, PRNGKEY
 
 # float32 draws near 10 (gamma) differ from JAX's by up to 2 ulp = 2e-6
 CLOSE_TOL = dict(rtol=3e-6, atol=3e-7)

@@ -12,8 +12,8 @@ import irax.random as jr
 from irax import jit, vmap
 from irax.random import _bits as lax_bits
 
-from random_cases import expected
-from random_jax_values import EXACT
+from tests.random.random_cases import expected
+from tests.random.random_jax_values import EXACT
 
 RNG = np.random.default_rng(0)
 U32 = RNG.integers(0, 2**32, (6,), dtype=np.uint64).astype(np.uint32)

@@ -10,8 +10,8 @@ import irax.numpy as jnp
 import irax.random as jr
 from irax import jit, lax, tree_util, vmap
 
-from random_cases import expected
-from random_jax_values import EXACT
+from tests.random.random_cases import expected
+from tests.random.random_jax_values import EXACT
 
 
 def test_typed_key_basics():

@@ -14,7 +14,7 @@ import pytest
 from irax.runtime import Executable, cache, compile_flags, compiler
 from irax.runtime.compiler import compile_stablehlo
 
-from rt_snippets import SCALAR
+from tests.runtime.rt_snippets import SCALAR
 
 ROOT = Path(__file__).resolve().parents[2]
 CPU = compile_flags("llvm-cpu")

@@ -12,7 +12,7 @@ from irax.runtime import DeviceArray, Executable, InputError, compile_flags, det
 from irax.runtime.compiler import CompileError, compile_stablehlo
 from irax.runtime.targets import SAFE_VULKAN_TARGET, vulkan_target_for_device_name
 
-from rt_snippets import ADD_MUL, COMPARE, DOT, F64_DOT_SQRT, F64_EXP, SCALAR, reduce_sum, requires_vulkan
+from tests.runtime.rt_snippets import ADD_MUL, COMPARE, DOT, F64_DOT_SQRT, F64_EXP, SCALAR, reduce_sum, requires_vulkan
 
 CPU = compile_flags("llvm-cpu")
 RNG = np.random.default_rng(0)

@@ -15,7 +15,7 @@ from irax.runtime import DeviceArray, InputError, ModuleLoadError, compile_flags
 from irax.runtime.compiler import compile_stablehlo
 from irax.runtime.treedef_json import flatten_json, unflatten_json
 
-from rt_snippets import ADD_MUL
+from tests.runtime.rt_snippets import ADD_MUL
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -106,6 +106,36 @@ def test_not_a_vmfb(tmp_path: Path) -> None:
         load(bad)
     with pytest.raises(ModuleLoadError, match="missing.vmfb"):
         load(tmp_path / "missing.vmfb")
+
+
+def test_missing_file_and_directory_errors_say_which(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="missing.vmfb' does not exist"):
+        load(tmp_path / "missing.vmfb")
+    (tmp_path / "dir.vmfb").mkdir()
+    with pytest.raises(IsADirectoryError, match="dir.vmfb' is a directory") as info:
+        load(tmp_path / "dir.vmfb")
+    assert isinstance(info.value, ModuleLoadError)
+
+
+def test_module_file_truncated_after_load_keeps_working(aot_path: Path, tmp_path: Path) -> None:
+    """The loaded module is a private copy: truncating the file in place (what `cp` over
+    it does) must not kill the next call (a memory-mapped module died with SIGBUS)."""
+    path = tmp_path / "copy.vmfb"
+    path.write_bytes(aot_path.read_bytes())
+    script = (
+        "import sys, numpy as np, irax.runtime as rt\n"
+        "m = rt.load(sys.argv[1], 'local-sync', numpy_results=True)\n"
+        "(r,) = m.twice(np.array([1, 2, 3], np.int32))\n"
+        "with open(sys.argv[1], 'r+b') as f:\n"
+        "    f.truncate(16)\n"
+        "(r2,) = m.twice(np.array([4, 5, 6], np.int32))\n"
+        "print(r.tolist(), r2.tolist())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True,
+                         text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert out.returncode == 0, (out.returncode, out.stderr)   # -7 was SIGBUS
+    assert out.stdout.strip() == "[2, 4, 6] [8, 10, 12]"
+    assert path.stat().st_size == 16
 
 
 def test_treedef_json_roundtrip() -> None:

@@ -484,9 +484,96 @@ def _bits_specs():
     ]
 
 
+def _np_put_along_axis(x, i, v):
+    out = x.copy()
+    np.put_along_axis(out, i, v, 1)
+    return out
+
+
+_INTERP_XP = np.array([-2.0, -1.2, -0.3, 0.4, 1.1, 2.5], np.float32)
+_POLYFIT_X = np.linspace(-1.0, 1.5, 8).astype(np.float32)
+
+
+def _numpy_extra_specs():
+    """irax.numpy functions built from existing primitives (mathfuncs, arrayops, statistics,
+    polynomials): the ones with derivatives worth checking, plus a few integer ones."""
+    nan = np.nan
+    INT20 = dict(kind="int", low=-20, high=20)
+    return [
+        _ew("pad_reflect", lambda x: jnp.pad(x, ((3, 5), (2, 1)), "reflect"),
+            lambda x: np.pad(x, ((3, 5), (2, 1)), "reflect"), S(3, 4)),
+        _ew("pad_symmetric_odd", lambda x: jnp.pad(x, 4, "symmetric", reflect_type="odd"),
+            lambda x: np.pad(x, 4, "symmetric", reflect_type="odd"), S(3)),
+        _ew("pad_wrap", lambda x: jnp.pad(x, ((2, 5), (1, 3)), "wrap"),
+            lambda x: np.pad(x, ((2, 5), (1, 3)), "wrap"), S(2, 3)),
+        _ew("pad_constant_traced", lambda x, c: jnp.pad(x, ((1, 2), (0, 1)), constant_values=c),
+            lambda x, c: np.pad(x, ((1, 2), (0, 1)), constant_values=c), S(2, 3), S()),
+        _ew("pad_linear_ramp", lambda x, e: jnp.pad(x, (2, 1), "linear_ramp", end_values=e),
+            lambda x, e: np.pad(x, (2, 1), "linear_ramp", end_values=e), S(2, 3), S()),
+        _ew("pad_mean", lambda x: jnp.pad(x, (2, 1), "mean", stat_length=2),
+            lambda x: np.pad(x, (2, 1), "mean", stat_length=2), S(3, 4)),
+        _ew("roll_axes", lambda x: jnp.roll(x, (1, -2), (0, 1)),
+            lambda x: np.roll(x, (1, -2), (0, 1)), S(3, 4)),
+        _ew("roll_traced_shift", lambda x, s: jnp.roll(x, s, 1), lambda x, s: np.roll(x, s, 1),
+            S(2, 5), S(kind="int", low=-7, high=7)),
+        _ew("rot90", lambda x: jnp.rot90(x, 3, (1, 2)), lambda x: np.rot90(x, 3, (1, 2)),
+            S(2, 3, 4)),
+        _ew("cumprod", lambda x: jnp.cumprod(x, axis=1), lambda x: np.cumprod(x, axis=1),
+            S(2, 5)),
+        _ew("nanmean", lambda x: jnp.nanmean(jnp.where(x > 1, nan, x), axis=1),
+            lambda x: np.nanmean(np.where(x > 1, nan, x), axis=1), S(3, 4, low=-3, high=1.5)),
+        _ew("nanvar_ddof", lambda x: jnp.nanvar(jnp.where(x > 1, nan, x), axis=0, ddof=1),
+            lambda x: np.nanvar(np.where(x > 1, nan, x), axis=0, ddof=1),
+            S(4, 3, low=-3, high=1.3)),
+        _ew("nanmax", lambda x: jnp.nanmax(jnp.where(x > 1, nan, x), axis=0),
+            lambda x: np.nanmax(np.where(x > 1, nan, x), axis=0), S(4, 3, low=-3, high=1.3)),
+        _ew("nanargmin", lambda x: jnp.nanargmin(jnp.where(x > 1, nan, x), axis=1),
+            lambda x: np.nanargmin(np.where(x > 1, nan, x), axis=1), S(3, 4, low=-3, high=1.3),
+            differentiable=False),
+        _ew("diff_prepend", lambda x: jnp.diff(x, 2, axis=0, prepend=0.5),
+            lambda x: np.diff(x, 2, axis=0, prepend=0.5), S(4, 3)),
+        _ew("kron", jnp.kron, np.kron, S(2, 2), S(2, 3)),
+        _ew("cov", jnp.cov, np.cov, S(3, 5)),
+        _ew("corrcoef", jnp.corrcoef, np.corrcoef, S(3, 5)),
+        _ew("average_weights", lambda x, w: jnp.average(x, 1, w),
+            lambda x, w: np.average(x, 1, w), S(3, 4), S(4, **POS)),
+        _ew("convolve", jnp.convolve, np.convolve, S(6), S(3)),
+        _ew("correlate_same", lambda a, v: jnp.correlate(a, v, "same"),
+            lambda a, v: np.correlate(a, v, "same"), S(6), S(4)),
+        _ew("interp", lambda x, fp: jnp.interp(x, _INTERP_XP, fp),
+            lambda x, fp: np.interp(x, _INTERP_XP, fp), S(2, 5, low=-3, high=3), S(6)),
+        _ew("histogram_weights", lambda a, w: jnp.histogram(a, 4, weights=w),
+            lambda a, w: np.histogram(a, 4, weights=w), S(9), S(9, **POS)),
+        _ew("bincount_length", lambda i, w: jnp.bincount(i, w, length=5),
+            lambda i, w: np.bincount(i, w, minlength=5), S(7, kind="index", low=0, high=4),
+            S(7)),
+        _ew("polyval", jnp.polyval, np.polyval, S(4), S(2, 3)),
+        _ew("polyfit", lambda y: jnp.polyfit(_POLYFIT_X, y, 2),
+            lambda y: np.polyfit(_POLYFIT_X, y, 2), S(8), tol=1e-4),
+        _ew("cross", jnp.cross, np.cross, S(4, 3), S(4, 3)),
+        _ew("trapezoid_x", jnp.trapezoid, np.trapezoid, S(2, 5), S(5)),
+        _ew("logaddexp2", jnp.logaddexp2, np.logaddexp2, S(2, 3), S(2, 3)),
+        _ew("copysign_ldexp", lambda x, y, k: jnp.ldexp(jnp.copysign(x, y), k),
+            lambda x, y, k: np.ldexp(np.copysign(x, y), k), S(4), S(4, **NZ),
+            S(4, kind="int", low=-5, high=5)),
+        _ew("i0", jnp.i0, np.i0, S(2, 3, low=-20, high=20)),
+        _ew("gcd_lcm", lambda a, b: (jnp.gcd(a, b), jnp.lcm(a, b)),
+            lambda a, b: (np.gcd(a, b), np.lcm(a, b)), S(2, 3, **INT20), S(2, 3, **INT20)),
+        _ew("select_piecewise", lambda x, y: jnp.select([x > 0.5, y > 0], [x * y, -x], 0.5)
+            + jnp.piecewise(x, [x < 0], [jnp.sin, lambda t: t ** 3]),
+            lambda x, y: np.select([x > 0.5, y > 0], [x * y, -x], 0.5)
+            + np.piecewise(x, [x < 0], [np.sin, lambda t: t ** 3]), S(2, 3), S(2, 3)),
+        _ew("put_along_axis", lambda x, i, v: jnp.put_along_axis(x, i, v, 1, inplace=False),
+            _np_put_along_axis, S(3, 4), S(3, 1, kind="index", low=-4, high=3), S(3, 1)),
+        _ew("vectorize_signature", lambda x, y: jnp.vectorize(
+            lambda a, b: jnp.sum(a * b) * a, signature="(n),(n)->(n)")(x, y),
+            lambda x, y: np.sum(x * y, -1, keepdims=True) * x, S(3, 4), S(4)),
+    ]
+
+
 OPS: list[OpSpec] = (_unary_specs() + _binary_specs() + _reduction_specs() + _linalg_specs()
                      + _shape_specs() + _index_specs() + _nn_specs() + _lax_and_more_specs()
-                     + _composite_specs() + _bits_specs())
+                     + _composite_specs() + _bits_specs() + _numpy_extra_specs())
 
 OPS_BY_NAME: dict[str, OpSpec] = {s.name: s for s in OPS}
 assert len(OPS_BY_NAME) == len(OPS), "duplicate op spec names"

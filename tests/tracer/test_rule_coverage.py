@@ -1,7 +1,6 @@
 """Every primitive has the rules its transformations need.
 
-A primitive registered in core.abstract_eval_rules must have an impl rule (or an eval
-rule, for higher-order primitives that evaluate by interpreting a sub-jaxpr), a jvp rule,
+A primitive registered in core.abstract_eval_rules must have an impl rule, a jvp rule,
 a batching rule, and, when it is linear in some argument (its jvp is built by deflinear or
 it is otherwise used on tangents), a transpose rule.
 """
@@ -9,10 +8,10 @@ from __future__ import annotations
 
 import irax  # noqa: F401  (registers every primitive family)
 from irax.tracer import batching, core, jvp, transpose
-from irax.tracer.prims import elementwise, indexing, linalg, reduce, shape  # noqa: F401
+from irax.tracer.prims import elementwise, indexing, linalg, reduce, shape, slicing  # noqa: F401
 
-# Higher-order primitives whose transformations go through Trace.process_custom_*_call or
-# through jit's own module, not through the per-primitive tables. Each exemption names why.
+# Higher-order primitives whose transformations go through Trace.process_custom_*_call (their
+# bind re-enters it) or through jit's own module, not through the per-primitive tables. Each exemption names why.
 # (Control flow -- while, scan, cond -- registers ordinary rules and is checked like the rest.)
 EXEMPT = {
     "custom_jvp_call": "staged form of a custom_jvp function; traces call process_custom_jvp_call",
@@ -48,8 +47,8 @@ def _missing():
     for p in _prims():
         if p.name in EXEMPT:
             continue
-        if p not in core.impl_rules and p not in core.eval_rules:
-            missing.append(f"{p.name}: impl (or eval) rule")
+        if p not in core.impl_rules:
+            missing.append(f"{p.name}: impl rule")
         if p.name in NULLARY:
             continue
         if p not in jvp.jvp_rules:

@@ -9,19 +9,24 @@
 """
 from __future__ import annotations
 
+from typing import Sequence
+
 import numpy as np
 
-from ...tracer.core import ShapedArray
+from ...tracer.core import ClosedJaxpr, ShapedArray
 from ...tracer.prims import control_flow as cf
 from .. import hlo
+from ..context import RuleContext
 from ..emitter import Region, aval_type, i64_array, tensor_type
-from ..lower import lower_subjaxpr, lowering_rules
+from ..lower import lower_subjaxpr
+from ..rules import register_lowering
 
 _I32 = ShapedArray((), np.dtype(np.int32))
 _BOOL_T = tensor_type((), np.bool_)
 
 
-def _while(ctx, *args, cond_jaxpr, body_jaxpr, cond_nconsts, body_nconsts):
+def _while(ctx: RuleContext, *args: str, cond_jaxpr: ClosedJaxpr, body_jaxpr: ClosedJaxpr,
+           cond_nconsts: int, body_nconsts: int) -> list[str]:
     cc = list(args[:cond_nconsts])
     bc = list(args[cond_nconsts:cond_nconsts + body_nconsts])
     carry = list(args[cond_nconsts + body_nconsts:])
@@ -31,7 +36,8 @@ def _while(ctx, *args, cond_jaxpr, body_jaxpr, cond_nconsts, body_nconsts):
     return ctx.em.op("stablehlo.while", carry, types, types, regions=[cond_r, body_r])
 
 
-def _scan(ctx, *args, jaxpr, num_consts, num_carry, length, reverse):
+def _scan(ctx: RuleContext, *args: str, jaxpr: ClosedJaxpr, num_consts: int, num_carry: int,
+          length: int, reverse: bool) -> list[str]:
     em = ctx.em
     consts = list(args[:num_consts])
     carry = list(args[num_consts:num_consts + num_carry])
@@ -78,7 +84,8 @@ def _scan(ctx, *args, jaxpr, num_consts, num_carry, length, reverse):
     return outs[1:]
 
 
-def _cond(ctx, index, *ops, branches):
+def _cond(ctx: RuleContext, index: str, *ops: str,
+          branches: Sequence[ClosedJaxpr]) -> list[str]:
     em = ctx.em
     index = hlo.convert(em, index, ctx.avals_in[0], np.int32)
     out_types = [aval_type(a) for a in ctx.avals_out]
@@ -92,6 +99,6 @@ def _cond(ctx, index, *ops, branches):
 # ---------------------------------------------------------------------------
 # Registration
 
-lowering_rules[cf.while_p] = _while
-lowering_rules[cf.scan_p] = _scan
-lowering_rules[cf.cond_p] = _cond
+register_lowering(cf.while_p, _while)
+register_lowering(cf.scan_p, _scan)
+register_lowering(cf.cond_p, _cond)

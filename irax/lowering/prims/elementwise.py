@@ -2,52 +2,54 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
 from ...tracer.prims import elementwise as ew
 from .. import f64_math, hlo
-from ..lower import lowering_rules
+from ..context import RuleContext
+from ..rules import LoweringRule, register_capability, register_lowering
 
 
-def _unary(op: str):
-    def rule(ctx, x, **params):
+def _unary(op: str) -> LoweringRule:
+    def rule(ctx: RuleContext, x: str, **params: Any) -> str:
         return hlo.unary(ctx.em, op, x, ctx.avals_in[0], ctx.avals_out[0])
     return rule
 
 
-def _binary(op: str):
-    def rule(ctx, x, y, **params):
+def _binary(op: str) -> LoweringRule:
+    def rule(ctx: RuleContext, x: str, y: str, **params: Any) -> str:
         return hlo.binary(ctx.em, op, x, y, ctx.avals_in[0], ctx.avals_out[0])
     return rule
 
 
-def _compare(direction: str):
-    def rule(ctx, x, y):
+def _compare(direction: str) -> LoweringRule:
+    def rule(ctx: RuleContext, x: str, y: str) -> str:
         return hlo.compare(ctx.em, direction, x, y, ctx.avals_in[0])
     return rule
 
 
-def _exp2(ctx, x):
+def _exp2(ctx: RuleContext, x: str) -> str:
     a = ctx.avals_in[0]
     ln2 = hlo.full(ctx.em, math.log(2.0), a.dtype, a.shape)
     return hlo.unary(ctx.em, "exponential", hlo.binary(ctx.em, "multiply", x, ln2, a), a)
 
 
-def _atan(ctx, x):
+def _atan(ctx: RuleContext, x: str) -> str:
     a = ctx.avals_in[0]
     one = hlo.full(ctx.em, 1, a.dtype, a.shape)
     return hlo.binary(ctx.em, "atan2", x, one, a)
 
 
-def _abs(ctx, x):
+def _abs(ctx: RuleContext, x: str) -> str:
     a = ctx.avals_in[0]
     if a.dtype.kind == "u" or a.dtype == np.bool_:
         return x
     return hlo.unary(ctx.em, "abs", x, a)
 
 
-def _sign(ctx, x):
+def _sign(ctx: RuleContext, x: str) -> str:
     a = ctx.avals_in[0]
     if a.dtype.kind == "u":   # 0 or 1
         zero = hlo.full(ctx.em, 0, a.dtype, a.shape)
@@ -56,7 +58,7 @@ def _sign(ctx, x):
     return hlo.unary(ctx.em, "sign", x, a)
 
 
-def _integer_pow(ctx, x, *, y: int):
+def _integer_pow(ctx: RuleContext, x: str, *, y: int) -> str:
     em, a = ctx.em, ctx.avals_in[0]
     if y == 0:
         return hlo.full(em, 1, a.dtype, a.shape)
@@ -72,7 +74,7 @@ def _integer_pow(ctx, x, *, y: int):
     return acc
 
 
-def _convert(ctx, x, *, new_dtype, weak_type=False):
+def _convert(ctx: RuleContext, x: str, *, new_dtype: Any, weak_type: bool = False) -> str:
     a = ctx.avals_in[0]
     new_dtype = np.dtype(new_dtype)
     if new_dtype == a.dtype:
@@ -85,14 +87,15 @@ def _convert(ctx, x, *, new_dtype, weak_type=False):
     return hlo.convert(ctx.em, x, a, new_dtype)
 
 
-def _saturating_float_to_int(em, x, a, new_dtype):
+def _saturating_float_to_int(em: Any, x: str, a: Any, new_dtype: np.dtype) -> str:
     """JAX's float -> int conversion (NaN -> 0, saturating at the range ends) as explicit
     compares and selects: the convert only ever sees in-range values, whose result LLVM and
     SPIR-V define (out-of-range fptosi/fptoui is poison)."""
     lo, lo_inclusive, hi = ew.float_to_int_bounds(a.dtype, new_dtype)
     out_aval = a.update(dtype=new_dtype)
     b_aval = a.update(dtype=np.bool_)
-    below = hlo.compare(em, "LE" if lo_inclusive else "LT", x, hlo.full(em, lo, a.dtype, a.shape), a)
+    below = hlo.compare(em, "LE" if lo_inclusive else "LT", x,
+                        hlo.full(em, lo, a.dtype, a.shape), a)
     above = hlo.compare(em, "GE", x, hlo.full(em, hi, a.dtype, a.shape), a)
     is_nan = hlo.compare(em, "NE", x, x, a)
     outside = hlo.binary(em, "or", hlo.binary(em, "or", below, above, b_aval), is_nan, b_aval)
@@ -103,19 +106,19 @@ def _saturating_float_to_int(em, x, a, new_dtype):
     return hlo.select(em, above, hlo.full(em, info.max, new_dtype, a.shape), out, out_aval)
 
 
-def _int_div_rem(op: str):
+def _int_div_rem(op: str) -> LoweringRule:
     """Integer divide / remainder made total as JAX defines them (see _int_div in
     irax/tracer/prims/elementwise.py): the divisor is replaced by 1 where it is 0 or where
     INT_MIN / -1 would overflow, and the y == 0 results are selected afterwards."""
     generic = _binary(op)
 
-    def rule(ctx, x, y):
+    def rule(ctx: RuleContext, x: str, y: str) -> str:
         a = ctx.avals_in[0]
         if a.dtype.kind not in "iu":
             return generic(ctx, x, y)
         em, b_aval = ctx.em, a.update(dtype=np.bool_)
 
-        def const(v):
+        def const(v: Any) -> str:
             return hlo.full(em, v, a.dtype, a.shape)
         zero_div = hlo.compare(em, "EQ", y, const(0), a)
         replace = zero_div
@@ -134,16 +137,41 @@ def _int_div_rem(op: str):
     return rule
 
 
-def _select(ctx, pred, a, b):
+def _select(ctx: RuleContext, pred: str, a: str, b: str) -> str:
     return hlo.select(ctx.em, pred, a, b, ctx.avals_out[0])
 
 
-def _identity(ctx, x):
+def _identity(ctx: RuleContext, x: str) -> str:
     return x
 
 
-def _not(ctx, x):
+def _not(ctx: RuleContext, x: str) -> str:
     return hlo.unary(ctx.em, "not", x, ctx.avals_in[0])
+
+
+# float64: IREE has no (accurate) float64 version of these; lower them through the
+# formulas of irax/lowering/f64_math.py on every target, so float64 results do not depend
+# on the device.
+_F64 = [np.float64]
+_F64_FORMULAS = (ew.sin_p, ew.cos_p, ew.tan_p, ew.tanh_p, ew.sinh_p, ew.cosh_p, ew.asinh_p,
+                 ew.acosh_p, ew.atanh_p, ew.atan_p, ew.atan2_p, ew.asin_p, ew.acos_p,
+                 ew.expm1_p, ew.log1p_p, ew.exp2_p, ew.cbrt_p)
+
+# Vulkan: IREE 3.13 maps exp/log/pow to SPIR-V GLSL.std.450 Exp/Log/Pow, which take 16/32-bit
+# floats only ("'spirv.GL.Exp' op operand #0 must be 16/32-bit float"). Say so when lowering
+# rather than pass IREE's SPIR-V diagnostic through (and never demote to float32 silently).
+# float64 on Vulkan that works: + - * /, sqrt, floor/round, compares, and the arithmetic-only
+# f64_math functions (sin, cos, tan, atan, atan2, asin, acos).
+_VULKAN_NO_F64 = {ew.exp_p: "exp", ew.log_p: "log", ew.pow_p: "power",
+                  ew.logistic_p: "logistic", ew.erf_p: "erf", ew.rem_p: "remainder"}
+
+
+def _vulkan_f64_message(what: str) -> str:
+    return (f"float64 {what} cannot be compiled for Vulkan: IREE 3.13's SPIR-V backend has "
+            f"no 64-bit {what} (float64 exp and log also underlie tanh, sinh, cosh, expm1, "
+            "log1p, exp2, cbrt, asinh, acosh, atanh, pow, logistic and erf). Use float32 "
+            "on Vulkan, or device='cpu' for float64. (float64 +, -, *, /, sqrt, sin, cos, "
+            "tan, arctan, arctan2, arcsin and arccos do work on Vulkan.)")
 
 
 # ---------------------------------------------------------------------------
@@ -159,74 +187,29 @@ for _p, _op in {
     ew.erf_p: "chlo.erf", ew.floor_p: "floor", ew.ceil_p: "ceil",
     ew.round_p: "round_nearest_even", ew.is_finite_p: "is_finite",
 }.items():
-    lowering_rules[_p] = _unary(_op)
-lowering_rules[ew.atan_p] = _atan
-lowering_rules[ew.exp2_p] = _exp2
-lowering_rules[ew.abs_p] = _abs
-lowering_rules[ew.sign_p] = _sign
-lowering_rules[ew.not_p] = _not
-lowering_rules[ew.integer_pow_p] = _integer_pow
+    register_lowering(_p, _unary(_op))
+register_lowering(ew.atan_p, _atan)
+register_lowering(ew.exp2_p, _exp2)
+register_lowering(ew.abs_p, _abs)
+register_lowering(ew.sign_p, _sign)
+register_lowering(ew.not_p, _not)
+register_lowering(ew.integer_pow_p, _integer_pow)
 for _p, _op in {
     ew.add_p: "add", ew.sub_p: "subtract", ew.mul_p: "multiply", ew.div_p: "divide",
     ew.rem_p: "remainder", ew.pow_p: "power", ew.max_p: "maximum", ew.min_p: "minimum",
     ew.atan2_p: "atan2", ew.and_p: "and", ew.or_p: "or", ew.xor_p: "xor",
 }.items():
-    lowering_rules[_p] = _binary(_op)
-lowering_rules[ew.div_p] = _int_div_rem("divide")
-lowering_rules[ew.rem_p] = _int_div_rem("remainder")
+    register_lowering(_p, _binary(_op))
+register_lowering(ew.div_p, _int_div_rem("divide"))
+register_lowering(ew.rem_p, _int_div_rem("remainder"))
 for _p, _d in {ew.eq_p: "EQ", ew.ne_p: "NE", ew.lt_p: "LT", ew.le_p: "LE", ew.gt_p: "GT",
                ew.ge_p: "GE"}.items():
-    lowering_rules[_p] = _compare(_d)
-lowering_rules[ew.select_p] = _select
+    register_lowering(_p, _compare(_d))
+register_lowering(ew.select_p, _select)
+register_lowering(ew.convert_element_type_p, _convert)
+register_lowering(ew.stop_gradient_p, _identity)
 
-# float64: IREE has no (accurate) float64 version of these; inline irax/lowering/f64_math.py
-# (on every target, so float64 results do not depend on the device)
-_F64 = np.dtype(np.float64)
-
-
-def _f64_override(prim, name: str):
-    generic = lowering_rules[prim]
-
-    def rule(ctx, *operands, **params):
-        if ctx.avals_in[0].dtype == _F64:
-            return f64_math.lower_f64(ctx, name, *operands)
-        return generic(ctx, *operands, **params)
-    lowering_rules[prim] = rule
-
-
-for _p in (ew.sin_p, ew.cos_p, ew.tan_p, ew.tanh_p, ew.sinh_p, ew.cosh_p, ew.asinh_p,
-           ew.acosh_p, ew.atanh_p, ew.atan_p, ew.atan2_p, ew.asin_p, ew.acos_p, ew.expm1_p,
-           ew.log1p_p, ew.exp2_p, ew.cbrt_p):
-    _f64_override(_p, _p.name)
-lowering_rules[ew.convert_element_type_p] = _convert
-lowering_rules[ew.stop_gradient_p] = _identity
-
-
-# Vulkan: IREE 3.13 maps exp/log/pow to SPIR-V GLSL.std.450 Exp/Log/Pow, which take 16/32-bit
-# floats only ("'spirv.GL.Exp' op operand #0 must be 16/32-bit float"). Say so when lowering
-# rather than pass IREE's SPIR-V diagnostic through (and never demote to float32 silently).
-# float64 on Vulkan that works: + - * /, sqrt, floor/round, compares, and the arithmetic-only
-# f64_math functions (sin, cos, tan, atan, atan2, asin, acos).
-_VULKAN_NO_F64 = {ew.exp_p: "exp", ew.log_p: "log", ew.pow_p: "power",
-                  ew.logistic_p: "logistic", ew.erf_p: "erf", ew.rem_p: "remainder"}
-
-
-def _vulkan_f64_guard(prim, what: str):
-    generic = lowering_rules[prim]
-
-    def rule(ctx, *operands, **params):
-        if ctx.module.target == "vulkan" and ctx.avals_in[0].dtype == _F64:
-            from ...runtime.compiler import CompileError   # what IREE's refusal would raise
-            msg = (
-                f"float64 {what} cannot be compiled for Vulkan: IREE 3.13's SPIR-V backend has "
-                f"no 64-bit {what} (float64 exp and log also underlie tanh, sinh, cosh, expm1, "
-                "log1p, exp2, cbrt, asinh, acosh, atanh, pow, logistic and erf). Use float32 "
-                "on Vulkan, or device='cpu' for float64. (float64 +, -, *, /, sqrt, sin, cos, "
-                "tan, arctan, arctan2, arcsin and arccos do work on Vulkan.)")
-            raise CompileError(msg, msg, None)
-        return generic(ctx, *operands, **params)
-    lowering_rules[prim] = rule
-
-
+for _p in _F64_FORMULAS:
+    register_capability(_p, dtypes=_F64, decompose=f64_math.rule(_p.name))
 for _p, _what in _VULKAN_NO_F64.items():
-    _vulkan_f64_guard(_p, _what)
+    register_capability(_p, dtypes=_F64, target="vulkan", refuse=_vulkan_f64_message(_what))

@@ -3,13 +3,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...tracer.core import ShapedArray
 from ...tracer.prims import indexing as ix
 from .. import hlo
-from ..emitter import Region, aval_type, i64_array, int_list, tensor_type
-from ..lower import lowering_rules
+from ..context import RuleContext
+from ..emitter import Emitter, Region, aval_type, i64_array, int_list, tensor_type
+from ..rules import register_lowering
+from .reduce import reduce_split
 
 
-def _gather(ctx, x, idx, *, axis):
+def _gather(ctx: RuleContext, x: str, idx: str, *, axis: int) -> str:
     # stablehlo.gather clamps start indices so the size-1 slice fits: [0, n-1], as jnp does
     xa, ia = ctx.avals_in
     out = ctx.avals_out[0]
@@ -37,20 +40,24 @@ _VULKAN_MAX_SCATTER = 65535
 _VULKAN_SCATTER_ROWS = 32768
 
 
-def _scatter_add(ctx, x, idx, upd, *, axis):
+def _scatter_add(ctx: RuleContext, x: str, idx: str, upd: str, *, axis: int) -> str:
+    xa, ia, ua = ctx.avals_in
+    return _scatter_emit(ctx.em, x, idx, upd, xa, ia, ua, axis)
+
+
+def _scatter_add_vulkan(ctx: RuleContext, x: str, idx: str, upd: str, *, axis: int) -> str:
     xa, ia, ua = ctx.avals_in
     n_idx = int(np.prod(ia.shape, dtype=np.int64))
-    if ctx.module.target == "vulkan" and n_idx > 8192 and xa.shape[axis] == 1:
+    if n_idx > 8192 and xa.shape[axis] == 1:
         # every (clamped) index is 0: x + the sum of the updates. (IREE 3.13 fails to
         # compile such a scatter on Vulkan: "uses 131072 bytes of shared memory".)
         return _scatter_into_one(ctx, x, upd, axis, ia.ndim)
-    if ctx.module.target == "vulkan" and n_idx > _VULKAN_MAX_SCATTER:
+    if n_idx > _VULKAN_MAX_SCATTER:
         return _vulkan_scatter_chunks(ctx, x, idx, upd, axis, n_idx)
     return _scatter_emit(ctx.em, x, idx, upd, xa, ia, ua, axis)
 
 
-def _scatter_into_one(ctx, x, upd, axis, nb):
-    from .reduce import reduce_split
+def _scatter_into_one(ctx: RuleContext, x: str, upd: str, axis: int, nb: int) -> str:
     em = ctx.em
     xa, _, ua = ctx.avals_in
     axes = list(range(axis, axis + nb))
@@ -64,7 +71,8 @@ def _scatter_into_one(ctx, x, upd, axis, nb):
     return hlo.binary(em, op, x, total, xa)
 
 
-def _vulkan_scatter_chunks(ctx, x, idx, upd, axis, n_idx):
+def _vulkan_scatter_chunks(ctx: RuleContext, x: str, idx: str, upd: str, axis: int,
+                           n_idx: int) -> str:
     em = ctx.em
     xa, ia, ua = ctx.avals_in
     # one flat index dimension: idx (N,), updates xa.shape[:axis] + (N,) + xa.shape[axis+1:]
@@ -90,7 +98,8 @@ def _vulkan_scatter_chunks(ctx, x, idx, upd, axis, n_idx):
     return x
 
 
-def _scatter_emit(em, x, idx, upd, xa, ia, ua, axis):
+def _scatter_emit(em: Emitter, x: str, idx: str, upd: str, xa: ShapedArray, ia: ShapedArray,
+                  ua: ShapedArray, axis: int) -> str:
     # stablehlo.scatter skips out-of-bounds updates; irax clamps indices (as gather does)
     n = xa.shape[axis]
     lo = hlo.full(em, 0, ia.dtype, ())
@@ -116,5 +125,6 @@ def _scatter_emit(em, x, idx, upd, xa, ia, ua, axis):
 # ---------------------------------------------------------------------------
 # Registration
 
-lowering_rules[ix.gather_p] = _gather
-lowering_rules[ix.scatter_add_p] = _scatter_add
+register_lowering(ix.gather_p, _gather)
+register_lowering(ix.scatter_add_p, _scatter_add)
+register_lowering(ix.scatter_add_p, _scatter_add_vulkan, target="vulkan")

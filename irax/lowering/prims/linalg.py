@@ -1,28 +1,50 @@
 """Lowering of dot_general (irax/tracer/prims/linalg.py)."""
 from __future__ import annotations
 
+from typing import Any, Sequence
 
+from ...tracer.core import ShapedArray
 from ...tracer.prims import linalg as la
 from .. import hlo
-from ..emitter import aval_type, i64_array, int_list
-from ..lower import lowering_rules
+from ..context import RuleContext
+from ..emitter import Emitter, aval_type, i64_array, int_list
+from ..rules import register_lowering
 
 
-def _dot_general(ctx, x, y, *, dimension_numbers, preferred_element_type=None):
-    em = ctx.em
-    (lc, rc), (lb, rb) = dimension_numbers
+def _operands(ctx: RuleContext, x: str, y: str) -> tuple[str, str, ShapedArray, ShapedArray]:
+    """The operands in the result dtype (accumulate in the requested type)."""
     xa, ya = ctx.avals_in
     out = ctx.avals_out[0]
-    if out.dtype != xa.dtype:   # accumulate in the requested type: convert the operands
-        x = hlo.convert(em, x, xa, out.dtype)
-        y = hlo.convert(em, y, ya, out.dtype)
+    if out.dtype != xa.dtype:
+        x = hlo.convert(ctx.em, x, xa, out.dtype)
+        y = hlo.convert(ctx.em, y, ya, out.dtype)
         xa, ya = xa.update(dtype=out.dtype), ya.update(dtype=out.dtype)
-    if ctx.module.target == "vulkan" and len(lc) == 1 and xa.shape[lc[0]] > 65535:
+    return x, y, xa, ya
+
+
+DimensionNumbers = tuple[tuple[Sequence[int], Sequence[int]], tuple[Sequence[int], Sequence[int]]]
+
+
+def _dot_general(ctx: RuleContext, x: str, y: str, *, dimension_numbers: DimensionNumbers,
+                 preferred_element_type: Any = None) -> str:
+    (lc, rc), (lb, rb) = dimension_numbers
+    x, y, xa, ya = _operands(ctx, x, y)
+    return _emit(ctx.em, x, y, xa, ya, ctx.avals_out[0], lc, rc, lb, rb)
+
+
+def _dot_general_vulkan(ctx: RuleContext, x: str, y: str, *,
+                        dimension_numbers: DimensionNumbers,
+                        preferred_element_type: Any = None) -> str:
+    (lc, rc), (lb, rb) = dimension_numbers
+    x, y, xa, ya = _operands(ctx, x, y)
+    out = ctx.avals_out[0]
+    if len(lc) == 1 and xa.shape[lc[0]] > 65535:
         return _vulkan_long_contraction(ctx, x, y, xa, ya, out, lc[0], rc[0], lb, rb)
-    return _emit(em, x, y, xa, ya, out, lc, rc, lb, rb)
+    return _emit(ctx.em, x, y, xa, ya, out, lc, rc, lb, rb)
 
 
-def _emit(em, x, y, xa, ya, out, lc, rc, lb, rb):
+def _emit(em: Emitter, x: str, y: str, xa: ShapedArray, ya: ShapedArray, out: ShapedArray,
+          lc: Sequence[int], rc: Sequence[int], lb: Sequence[int], rb: Sequence[int]) -> str:
     fields = [("lhs_batching_dimensions", lb), ("rhs_batching_dimensions", rb),
               ("lhs_contracting_dimensions", lc), ("rhs_contracting_dimensions", rc)]
     dn = ", ".join(f"{k} = {int_list(v)}" for k, v in fields if len(v))
@@ -30,7 +52,9 @@ def _emit(em, x, y, xa, ya, out, lc, rc, lb, rb):
                   aval_type(out), {"dot_dimension_numbers": f"#stablehlo.dot<{dn}>"})
 
 
-def _vulkan_long_contraction(ctx, x, y, xa, ya, out, c_l, c_r, lb, rb):
+def _vulkan_long_contraction(ctx: RuleContext, x: str, y: str, xa: ShapedArray,
+                             ya: ShapedArray, out: ShapedArray, c_l: int, c_r: int,
+                             lb: Sequence[int], rb: Sequence[int]) -> str:
     """IREE 3.13's Vulkan code generation drops contraction terms beyond 65535 (see
     prims/reduce.py): contract 32768-long slices as separate dot_generals and add them.
     (Measured further: a *batched* contraction is also wrong once batch * K > 65535; that
@@ -53,10 +77,12 @@ def _vulkan_long_contraction(ctx, x, y, xa, ya, out, c_l, c_r, lb, rb):
         yp, ypa = piece(y, ya, c_r)
         z = _emit(em, xp, yp, xpa, ypa, out, [c_l], [c_r], lb, rb)
         acc = z if acc is None else hlo.binary(em, "add", acc, z, out)
+    assert acc is not None   # n > 65535: at least one piece
     return acc
 
 
 # ---------------------------------------------------------------------------
 # Registration
 
-lowering_rules[la.dot_general_p] = _dot_general
+register_lowering(la.dot_general_p, _dot_general)
+register_lowering(la.dot_general_p, _dot_general_vulkan, target="vulkan")

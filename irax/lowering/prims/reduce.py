@@ -1,13 +1,16 @@
 """Lowering of the reductions (irax/tracer/prims/reduce.py)."""
 from __future__ import annotations
 
+from typing import Any, Callable, Sequence
+
 import numpy as np
 
 from ...tracer.core import ShapedArray
 from ...tracer.prims import reduce as rd
 from .. import hlo
-from ..emitter import aval_type, i64_array
-from ..lower import lowering_rules
+from ..emitter import Emitter, aval_type, i64_array
+from ..context import RuleContext
+from ..rules import LoweringRule, register_lowering
 
 
 # IREE 3.13's Vulkan (SPIR-V) code generation reduces at most 65535 elements along a
@@ -18,7 +21,9 @@ _VULKAN_MAX_EXTENT = 65535
 _VULKAN_BLOCK = 32768
 
 
-def reduce_split(ctx, operands, avals, inits, pads, axes, body) -> list[str]:
+def reduce_split(ctx: RuleContext, operands: Sequence[str], avals: Sequence[ShapedArray],
+                 inits: Sequence[str], pads: Sequence[Any], axes: Sequence[int],
+                 body: Callable[[Emitter, list[str], list[str]], Sequence[str]]) -> list[str]:
     """hlo.reduce over `axes`, staged on targets that need it (see above). `pads` are the
     values that fill the padding of a staged reduction (identities for the body)."""
     em = ctx.em
@@ -44,7 +49,7 @@ def reduce_split(ctx, operands, avals, inits, pads, axes, body) -> list[str]:
         operands, avals = new_ops, new_avals
         a0, axes = avals[0], [len(kept)]
     extent = int(np.prod([a0.shape[i] for i in axes], dtype=np.int64))
-    if ctx.module.target != "vulkan" or extent <= _VULKAN_MAX_EXTENT:
+    if ctx.target != "vulkan" or extent <= _VULKAN_MAX_EXTENT:   # staged on Vulkan only
         return hlo.reduce(em, operands, avals, inits, axes, body)
     kept = [i for i in range(a0.ndim) if i not in axes]
     kept_shape = [a0.shape[i] for i in kept]
@@ -76,9 +81,9 @@ def reduce_split(ctx, operands, avals, inits, pads, axes, body) -> list[str]:
     return reduce_split(ctx, stage1, avals1, inits, pads, [len(kept)], body)
 
 
-def _monoid(op: str, bool_op: str, init):
+def _monoid(op: str, bool_op: str, init: Callable[[np.dtype], Any]) -> LoweringRule:
     """A reduction whose body is one binary op; `init(dtype)` is its identity."""
-    def rule(ctx, x, *, axes):
+    def rule(ctx: RuleContext, x: str, *, axes: Sequence[int]) -> str:
         em, a = ctx.em, ctx.avals_in[0]
         name = bool_op if a.dtype == np.bool_ else op
         s = hlo.scalar_aval(a.dtype)
@@ -88,10 +93,10 @@ def _monoid(op: str, bool_op: str, init):
     return rule
 
 
-def _argminmax(direction: str):
+def _argminmax(direction: str) -> LoweringRule:
     """Variadic reduce over (value, index); ties and NaNs resolve as NumPy: the first index
     attaining the extremum, and NaN counts as the extremum."""
-    def rule(ctx, x, *, axis, index_dtype):
+    def rule(ctx: RuleContext, x: str, *, axis: int, index_dtype: Any) -> str:
         em, a = ctx.em, ctx.avals_in[0]
         if a.dtype == np.bool_:
             x = hlo.convert(em, x, a, np.int32)
@@ -128,7 +133,7 @@ def _argminmax(direction: str):
     return rule
 
 
-def _cumsum(ctx, x, *, axis, reverse=False):
+def _cumsum(ctx: RuleContext, x: str, *, axis: int, reverse: bool = False) -> str:
     """Inclusive prefix sum by log2(n) shifted adds (Hillis-Steele): O(n log n) work, no
     quadratic reduce_window."""
     em, a = ctx.em, ctx.avals_in[0]
@@ -163,12 +168,12 @@ def _cumsum(ctx, x, *, axis, reverse=False):
 # ---------------------------------------------------------------------------
 # Registration
 
-lowering_rules[rd.reduce_sum_p] = _monoid("add", "or", lambda dt: 0)
-lowering_rules[rd.reduce_max_p] = _monoid("maximum", "or", hlo.min_value)
-lowering_rules[rd.reduce_min_p] = _monoid("minimum", "and", hlo.max_value)
-lowering_rules[rd.reduce_prod_p] = _monoid("multiply", "and", lambda dt: 1)
-lowering_rules[rd.reduce_and_p] = _monoid("and", "and", lambda dt: True)
-lowering_rules[rd.reduce_or_p] = _monoid("or", "or", lambda dt: False)
-lowering_rules[rd.argmax_p] = _argminmax("GT")
-lowering_rules[rd.argmin_p] = _argminmax("LT")
-lowering_rules[rd.cumsum_p] = _cumsum
+register_lowering(rd.reduce_sum_p, _monoid("add", "or", lambda dt: 0))
+register_lowering(rd.reduce_max_p, _monoid("maximum", "or", hlo.min_value))
+register_lowering(rd.reduce_min_p, _monoid("minimum", "and", hlo.max_value))
+register_lowering(rd.reduce_prod_p, _monoid("multiply", "and", lambda dt: 1))
+register_lowering(rd.reduce_and_p, _monoid("and", "and", lambda dt: True))
+register_lowering(rd.reduce_or_p, _monoid("or", "or", lambda dt: False))
+register_lowering(rd.argmax_p, _argminmax("GT"))
+register_lowering(rd.argmin_p, _argminmax("LT"))
+register_lowering(rd.cumsum_p, _cumsum)

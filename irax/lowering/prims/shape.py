@@ -1,33 +1,40 @@
-"""Lowering of the shape primitives (irax/tracer/prims/shape.py)."""
+"""Lowering of the shape primitives (irax/tracer/prims/shape.py and slicing.py)."""
 from __future__ import annotations
+
+from typing import Any, Sequence
 
 import numpy as np
 
+from ...tracer.core import ShapedArray
 from ...tracer.prims import shape as sh
+from ...tracer.prims import slicing
 from .. import hlo
 from ..emitter import aval_type, i64_array
-from ..lower import lowering_rules
+from ..context import RuleContext
+from ..rules import register_lowering
 
 
-def _broadcast_in_dim(ctx, x, *, shape, broadcast_dimensions):
+def _broadcast_in_dim(ctx: RuleContext, x: str, *, shape: Sequence[int],
+                      broadcast_dimensions: Sequence[int]) -> str:
     return hlo.broadcast_in_dim(ctx.em, x, ctx.avals_in[0], shape, broadcast_dimensions)
 
 
-def _reshape(ctx, x, **params):
+def _reshape(ctx: RuleContext, x: str, **params: Any) -> str:
     return hlo.reshape(ctx.em, x, ctx.avals_in[0], ctx.avals_out[0].shape)
 
 
-def _transpose(ctx, x, *, permutation):
+def _transpose(ctx: RuleContext, x: str, *, permutation: Sequence[int]) -> str:
     return ctx.em.op1("stablehlo.transpose", [x], [aval_type(ctx.avals_in[0])],
                       aval_type(ctx.avals_out[0]), {"permutation": i64_array(permutation)})
 
 
-def _concatenate(ctx, *xs, dimension):
+def _concatenate(ctx: RuleContext, *xs: str, dimension: int) -> str:
     return ctx.em.op1("stablehlo.concatenate", list(xs), [aval_type(a) for a in ctx.avals_in],
                       aval_type(ctx.avals_out[0]), {"dimension": f"{int(dimension)} : i64"})
 
 
-def _pad(ctx, x, padval, *, padding_config):
+def _pad(ctx: RuleContext, x: str, padval: str, *,
+         padding_config: Sequence[tuple[int, int, int]]) -> str:
     lo, hi, interior = zip(*padding_config) if padding_config else ((), (), ())
     return ctx.em.op1("stablehlo.pad", [x, padval], [aval_type(a) for a in ctx.avals_in],
                       aval_type(ctx.avals_out[0]),
@@ -35,7 +42,8 @@ def _pad(ctx, x, padval, *, padding_config):
                        "interior_padding": i64_array(interior)})
 
 
-def _slice(ctx, x, *, start_indices, limit_indices, strides=None):
+def _slice(ctx: RuleContext, x: str, *, start_indices: Sequence[int],
+           limit_indices: Sequence[int], strides: Sequence[int] | None = None) -> str:
     strides = strides or (1,) * len(start_indices)
     return ctx.em.op1("stablehlo.slice", [x], [aval_type(ctx.avals_in[0])],
                       aval_type(ctx.avals_out[0]),
@@ -44,7 +52,7 @@ def _slice(ctx, x, *, start_indices, limit_indices, strides=None):
                        "strides": i64_array(strides)})
 
 
-def _rev(ctx, x, *, dimensions):
+def _rev(ctx: RuleContext, x: str, *, dimensions: Sequence[int]) -> str:
     if not dimensions:
         return x
     a = ctx.avals_in[0]
@@ -60,7 +68,7 @@ def _rev(ctx, x, *, dimensions):
                       aval_type(ctx.avals_out[0]), {"dimensions": i64_array(dimensions)})
 
 
-def _iota(ctx, *, dtype, shape, dimension):
+def _iota(ctx: RuleContext, *, dtype: Any, shape: Sequence[int], dimension: int) -> str:
     out = ctx.avals_out[0]
     if out.dtype == np.bool_:   # iota of bools: 0 -> False, else True
         as_int = out.update(dtype=np.int32)
@@ -71,7 +79,8 @@ def _iota(ctx, *, dtype, shape, dimension):
                       {"iota_dimension": f"{int(dimension)} : i64"})
 
 
-def index_scalars(ctx, names, avals):
+def index_scalars(ctx: RuleContext, names: Sequence[str],
+                  avals: Sequence[ShapedArray]) -> tuple[list[str], list[ShapedArray]]:
     """Start indices as 0-d tensors of one integer type (StableHLO requires one type)."""
     if not avals:
         return [], []
@@ -80,14 +89,14 @@ def index_scalars(ctx, names, avals):
     return out, [hlo.scalar_aval(dt)] * len(out)
 
 
-def _dynamic_slice(ctx, x, *idx, slice_sizes):
+def _dynamic_slice(ctx: RuleContext, x: str, *idx: str, slice_sizes: Sequence[int]) -> str:
     idx, idx_avals = index_scalars(ctx, idx, ctx.avals_in[1:])
     return ctx.em.op1("stablehlo.dynamic_slice", [x, *idx],
                       [aval_type(ctx.avals_in[0])] + [aval_type(a) for a in idx_avals],
                       aval_type(ctx.avals_out[0]), {"slice_sizes": i64_array(slice_sizes)})
 
 
-def _dynamic_update_slice(ctx, x, upd, *idx):
+def _dynamic_update_slice(ctx: RuleContext, x: str, upd: str, *idx: str) -> str:
     idx, idx_avals = index_scalars(ctx, idx, ctx.avals_in[2:])
     return ctx.em.op1("stablehlo.dynamic_update_slice", [x, upd, *idx],
                       [aval_type(ctx.avals_in[0]), aval_type(ctx.avals_in[1])]
@@ -97,14 +106,14 @@ def _dynamic_update_slice(ctx, x, upd, *idx):
 # ---------------------------------------------------------------------------
 # Registration
 
-lowering_rules[sh.broadcast_in_dim_p] = _broadcast_in_dim
-lowering_rules[sh.reshape_p] = _reshape
-lowering_rules[sh.squeeze_p] = _reshape
-lowering_rules[sh.transpose_p] = _transpose
-lowering_rules[sh.concatenate_p] = _concatenate
-lowering_rules[sh.pad_p] = _pad
-lowering_rules[sh.slice_p] = _slice
-lowering_rules[sh.rev_p] = _rev
-lowering_rules[sh.iota_p] = _iota
-lowering_rules[sh.dynamic_slice_p] = _dynamic_slice
-lowering_rules[sh.dynamic_update_slice_p] = _dynamic_update_slice
+register_lowering(sh.broadcast_in_dim_p, _broadcast_in_dim)
+register_lowering(sh.reshape_p, _reshape)
+register_lowering(sh.squeeze_p, _reshape)
+register_lowering(sh.transpose_p, _transpose)
+register_lowering(sh.concatenate_p, _concatenate)
+register_lowering(sh.pad_p, _pad)
+register_lowering(sh.slice_p, _slice)
+register_lowering(sh.rev_p, _rev)
+register_lowering(sh.iota_p, _iota)
+register_lowering(slicing.dynamic_slice_p, _dynamic_slice)
+register_lowering(slicing.dynamic_update_slice_p, _dynamic_update_slice)

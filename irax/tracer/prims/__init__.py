@@ -1,3 +1,8 @@
-"""Primitive families. Importing this package registers every rule."""
-from . import elementwise, shape, reduce, linalg, indexing, bits  # noqa: F401
-from . import control_flow  # noqa: F401,E402
+"""Primitive families. Importing this package registers every rule.
+
+Order of the families (each imports only those before it; what a lower family needs from
+a higher one it gets through ad_util's provided operations): elementwise, shape, reduce,
+indexing, slicing, linalg, bits, control_flow.
+"""
+from . import elementwise, shape, reduce, indexing, slicing, linalg, bits  # noqa: F401
+from . import control_flow  # noqa: F401

@@ -1,22 +1,30 @@
 """Elementwise primitives. Operands of n-ary primitives have equal shapes and dtypes
-(irax.numpy broadcasts and promotes before binding, as jax.numpy does over lax)."""
+(irax.numpy and the tracer's operators broadcast and promote before binding, as jax.numpy
+does over lax).
+
+Layering: the lowest primitive family (the others build on it). Constants in its rules are
+ad_util.full (provided by prims/shape.py); it provides `add` to ad_util.
+"""
 from __future__ import annotations
 
 import math
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .. import core
+from .. import ad_util, core
+from ..ad_util import Zero, instantiate
 from ..batching import defbroadcasting, defvectorized
 from ..core import Primitive, ShapedArray
-from ..jvp import Zero, defjvp, defjvp_with_output, deflinear, defzero, instantiate, jvp_rules
+from ..jvp import defjvp, defjvp_with_output, deflinear, defzero, jvp_rules
+from ..rules import Tangent, Value
 from ..transpose import NonlinearError, is_undefined, transpose_rules
 
 # ---------------------------------------------------------------------------
 # Abstract evaluation
 
 
-def _check_kinds(name: str, kinds: str, avals) -> None:
+def _check_kinds(name: str, kinds: str, avals: Sequence[ShapedArray]) -> None:
     for a in avals:
         if a.dtype.kind not in kinds:
             allowed = {"f": "floating", "c": "complex", "i": "signed integer",
@@ -25,7 +33,7 @@ def _check_kinds(name: str, kinds: str, avals) -> None:
                             f"(accepted: {', '.join(allowed[k] for k in kinds)})")
 
 
-def _same_shapes_dtypes(name: str, avals) -> None:
+def _same_shapes_dtypes(name: str, avals: Sequence[ShapedArray]) -> None:
     a0 = avals[0]
     for a in avals[1:]:
         if a.shape != a0.shape:
@@ -36,10 +44,10 @@ def _same_shapes_dtypes(name: str, avals) -> None:
                             f"{', '.join(b.dtype.name for b in avals)}")
 
 
-def _elementwise(name: str, kinds: str, out_dtype=None, nargs: int = 1) -> Primitive:
+def _elementwise(name: str, kinds: str, out_dtype: Any = None, nargs: int = 1) -> Primitive:
     prim = Primitive(name)
 
-    def abstract(*avals, **params):
+    def abstract(*avals: ShapedArray, **params: Any) -> ShapedArray:
         _check_kinds(name, kinds, avals)
         _same_shapes_dtypes(name, avals)
         weak = all(a.weak_type for a in avals)
@@ -57,17 +65,18 @@ ANY = "fciub"
 INTBOOL = "iub"
 
 
-def _keep(fn):
+def _at_input_dtype(fn: Callable[..., Any]) -> Callable[..., np.ndarray]:
     """Wrap a NumPy function so it returns an array of the input dtype."""
-    def impl(*xs, **params):
+    def impl(*xs: np.ndarray, **params: Any) -> np.ndarray:
         out = fn(*xs, **params)
         return np.asarray(out, dtype=xs[0].dtype)
     return impl
 
 
-def _to(dtype):
-    def wrap(fn):
-        def impl(*xs, **params):
+def _to(dtype: Any) -> Callable[[Callable[..., Any]], Callable[..., np.ndarray]]:
+    """Wrap a NumPy function so it returns an array of `dtype`."""
+    def wrap(fn: Callable[..., Any]) -> Callable[..., np.ndarray]:
+        def impl(*xs: np.ndarray, **params: Any) -> np.ndarray:
             return np.asarray(fn(*xs, **params), dtype=dtype)
         return impl
     return wrap
@@ -106,7 +115,6 @@ ceil_p = _elementwise("ceil", "f")
 round_p = _elementwise("round", "f")   # half to even, like jnp.round
 is_finite_p = _elementwise("is_finite", "f", out_dtype=np.bool_)
 not_p = _elementwise("not", INTBOOL)
-integer_pow_p = _elementwise("integer_pow", NUM)
 
 # binary
 add_p = _elementwise("add", NUM, nargs=2)
@@ -132,9 +140,11 @@ ge_p = _elementwise("ge", "fiub", out_dtype=np.bool_, nargs=2)
 select_p = Primitive("select")
 convert_element_type_p = Primitive("convert_element_type")
 stop_gradient_p = Primitive("stop_gradient")
+integer_pow_p = Primitive("integer_pow")   # its exponent is a parameter
 
 
-def _select_abstract(pred: ShapedArray, on_true: ShapedArray, on_false: ShapedArray):
+def _select_abstract(pred: ShapedArray, on_true: ShapedArray, on_false: ShapedArray
+                     ) -> ShapedArray:
     if pred.dtype != np.bool_:
         raise TypeError(f"select requires a bool predicate, got {pred.dtype.name}")
     if not (pred.shape == on_true.shape == on_false.shape):
@@ -146,11 +156,12 @@ def _select_abstract(pred: ShapedArray, on_true: ShapedArray, on_false: ShapedAr
     return ShapedArray(on_true.shape, on_true.dtype, on_true.weak_type and on_false.weak_type)
 
 
-def _convert_abstract(x: ShapedArray, *, new_dtype: np.dtype, weak_type: bool = False):
+def _convert_abstract(x: ShapedArray, *, new_dtype: np.dtype, weak_type: bool = False
+                      ) -> ShapedArray:
     return ShapedArray(x.shape, np.dtype(new_dtype), weak_type)
 
 
-def _integer_pow_abstract(x: ShapedArray, *, y: int):
+def _integer_pow_abstract(x: ShapedArray, *, y: int) -> ShapedArray:
     _check_kinds("integer_pow", NUM, [x])
     if x.dtype.kind in INT and y < 0:
         raise TypeError("integer_pow of an integer array requires a non-negative exponent")
@@ -166,43 +177,47 @@ core.abstract_eval_rules[stop_gradient_p] = lambda x: x
 # Internal helpers (also the building blocks of irax.lax / irax.numpy)
 
 
-def neg(x): return neg_p.bind(x)
-def sin(x): return sin_p.bind(x)
-def cos(x): return cos_p.bind(x)
-def exp(x): return exp_p.bind(x)
-def log(x): return log_p.bind(x)
-def sqrt(x): return sqrt_p.bind(x)
-def tanh(x): return tanh_p.bind(x)
-def sign(x): return sign_p.bind(x)
-def add(x, y): return add_p.bind(x, y)
-def sub(x, y): return sub_p.bind(x, y)
-def mul(x, y): return mul_p.bind(x, y)
-def div(x, y): return div_p.bind(x, y)
-def square(x): return integer_pow_p.bind(x, y=2)
-def integer_pow(x, y: int): return integer_pow_p.bind(x, y=y)
-def select(pred, on_true, on_false): return select_p.bind(pred, on_true, on_false)
-def eq(x, y): return eq_p.bind(x, y)
-def gt(x, y): return gt_p.bind(x, y)
-def lt(x, y): return lt_p.bind(x, y)
-def convert_element_type(x, dtype, weak_type: bool = False):
+def neg(x: Value) -> Value: return neg_p.bind(x)
+def sin(x: Value) -> Value: return sin_p.bind(x)
+def cos(x: Value) -> Value: return cos_p.bind(x)
+def exp(x: Value) -> Value: return exp_p.bind(x)
+def log(x: Value) -> Value: return log_p.bind(x)
+def sqrt(x: Value) -> Value: return sqrt_p.bind(x)
+def tanh(x: Value) -> Value: return tanh_p.bind(x)
+def sign(x: Value) -> Value: return sign_p.bind(x)
+def add(x: Value, y: Value) -> Value: return add_p.bind(x, y)
+def sub(x: Value, y: Value) -> Value: return sub_p.bind(x, y)
+def mul(x: Value, y: Value) -> Value: return mul_p.bind(x, y)
+def div(x: Value, y: Value) -> Value: return div_p.bind(x, y)
+def square(x: Value) -> Value: return integer_pow_p.bind(x, y=2)
+def integer_pow(x: Value, y: int) -> Value: return integer_pow_p.bind(x, y=y)
+
+
+def select(pred: Value, on_true: Value, on_false: Value) -> Value:
+    return select_p.bind(pred, on_true, on_false)
+
+
+def eq(x: Value, y: Value) -> Value: return eq_p.bind(x, y)
+def gt(x: Value, y: Value) -> Value: return gt_p.bind(x, y)
+def lt(x: Value, y: Value) -> Value: return lt_p.bind(x, y)
+def convert_element_type(x: Value, dtype: Any, weak_type: bool = False) -> Value:
     aval = core.get_aval(x)
     if aval.dtype == np.dtype(dtype) and aval.weak_type == weak_type:
         return x
     return convert_element_type_p.bind(x, new_dtype=np.dtype(dtype), weak_type=weak_type)
 
 
-def full_like_scalar(x, value):
+def full_like_scalar(x: Value, value: Any) -> Value:
     """A constant with x's shape and dtype (for rules)."""
-    from .shape import full
     a = core.get_aval(x)
-    return full(a.shape, value, a.dtype, a.weak_type)
+    return ad_util.full(a.shape, value, a.dtype, a.weak_type)
 
 
-def _erf_np(x):
+def _erf_np(x: np.ndarray) -> np.ndarray:
     return np.vectorize(math.erf, otypes=[x.dtype])(x) if x.size else x.copy()
 
 
-def _round_half_even(x):
+def _round_half_even(x: np.ndarray) -> np.ndarray:
     return np.round(x)
 
 
@@ -212,7 +227,7 @@ def _round_half_even(x):
 # so no target ever executes a division by zero (undefined behaviour in LLVM).
 
 
-def _int_div(x, y):
+def _int_div(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     if x.dtype.kind not in "iu":
         return x / y
     zero_div = y == 0
@@ -227,7 +242,7 @@ def _int_div(x, y):
     return np.where(zero_div, -1, q).astype(x.dtype)
 
 
-def _rem(x, y):
+def _rem(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     if x.dtype.kind not in "iu":
         return np.fmod(x, y)
     zero_div = y == 0
@@ -254,7 +269,7 @@ def float_to_int_bounds(src, dst) -> tuple[float, bool, float]:
     return lo, lo == -math.inf, hi
 
 
-def _saturating_float_to_int(x, dst):
+def _saturating_float_to_int(x: np.ndarray, dst: np.dtype) -> np.ndarray:
     lo, lo_inclusive, hi = float_to_int_bounds(x.dtype, dst)
     info = np.iinfo(dst)
     below = (x <= lo) if lo_inclusive else (x < lo)
@@ -264,14 +279,15 @@ def _saturating_float_to_int(x, dst):
     return np.where(above, info.max, np.where(below, info.min, out)).astype(dst)
 
 
-def _convert_impl(x, *, new_dtype, weak_type=False):
+def _convert_impl(x: np.ndarray, *, new_dtype, weak_type: bool = False) -> np.ndarray:
     x, new_dtype = np.asarray(x), np.dtype(new_dtype)
     if x.dtype.kind == "f" and new_dtype.kind in "iu":
         return _saturating_float_to_int(x, new_dtype)
     return x.astype(new_dtype)
 
 
-def _integer_pow_np(x, *, y):
+
+def _integer_pow_np(x: np.ndarray, *, y: int) -> np.ndarray:
     if y == 0:
         return np.ones_like(x)
     if y < 0:
@@ -279,14 +295,15 @@ def _integer_pow_np(x, *, y):
     return x ** y
 
 
-def _trunc_div(x, y):
+def _trunc_div(x: Value, y: Value) -> Value:
     q = div(x, y)
     return mul(sign(q), floor_p.bind(abs_p.bind(q)))
 
 
-def _max_jvp_select(t, x, y, *, pick):
+def _max_jvp_select(t: Tangent, x: Value, y: Value, *, pick: Callable[[Value, Value], Value]
+                    ) -> Tangent:
     # ties share the tangent equally, as in JAX
-    from .shape import full
+    full = ad_util.full
     a = core.get_aval(x)
     one = full(a.shape, 1, a.dtype)
     half = full(a.shape, 0.5, a.dtype)
@@ -295,33 +312,33 @@ def _max_jvp_select(t, x, y, *, pick):
     return mul(t, w)
 
 
-def _pow_jvp_x(t, x, y):
+def _pow_jvp_x(t: Tangent, x: Value, y: Value) -> Tangent:
     # y x^(y-1), defined as 0 where y == 0 (so x**0. has a zero, not nan, gradient at x == 0)
-    from .shape import full
+    full = ad_util.full
     a = core.get_aval(y)
     one, zero = full(a.shape, 1, a.dtype), full(a.shape, 0, a.dtype)
     return mul(t, select(eq(y, zero), zero, mul(y, pow_p.bind(x, sub(y, one)))))
 
 
-def _pow_jvp_y(t, out, x, y):
+def _pow_jvp_y(t: Tangent, out: Value, x: Value, y: Value) -> Tangent:
     # d/dy x^y = log(x) x^y; defined as 0 where x == 0 (so 0**y has a finite gradient)
     zero = full_like_scalar(x, 0)
     safe_log = select(eq(x, zero), zero, log(x))
     return mul(t, mul(safe_log, out))
 
 
-def _sqrt_1m_x2(x):
+def _sqrt_1m_x2(x: Value) -> Value:
     return sqrt(sub(full_like_scalar(x, 1), square(x)))
 
 
-def _abs_jvp(t, x):
+def _abs_jvp(t: Value, x: Value) -> Value:
     if core.get_aval(x).dtype.kind == "c":
         return mul(t, sign(x))
     # the derivative at 0 is taken from the right (+1), as in JAX: grad(abs)(0.) == 1.
     return select(ge_p.bind(x, full_like_scalar(x, 0)), t, neg(t))
 
 
-def _select_jvp(primals, tangents):
+def _select_jvp(primals: Sequence[Value], tangents: Sequence[Tangent]) -> tuple[Value, Tangent]:
     pred, a, b = primals
     _, ta, tb = tangents
     out = select(pred, a, b)
@@ -330,7 +347,8 @@ def _select_jvp(primals, tangents):
     return out, select(pred, instantiate(ta), instantiate(tb))
 
 
-def _convert_jvp(primals, tangents, *, new_dtype, weak_type=False):
+def _convert_jvp(primals: Sequence[Value], tangents: Sequence[Tangent], *, new_dtype: np.dtype,
+                 weak_type: bool = False) -> tuple[Value, Tangent]:
     (x,), (t,) = primals, tangents
     out = convert_element_type_p.bind(x, new_dtype=new_dtype, weak_type=weak_type)
     if np.dtype(new_dtype).kind not in "fc" or core.get_aval(x).dtype.kind not in "fc":
@@ -338,7 +356,8 @@ def _convert_jvp(primals, tangents, *, new_dtype, weak_type=False):
     return out, convert_element_type_p.bind(t, new_dtype=new_dtype, weak_type=weak_type)
 
 
-def _stop_gradient_jvp(primals, tangents):
+def _stop_gradient_jvp(primals: Sequence[Value], tangents: Sequence[Tangent]
+                       ) -> tuple[Value, Tangent]:
     out = stop_gradient_p.bind(*primals)
     return out, Zero(core.get_aval(out))
 
@@ -346,15 +365,15 @@ def _stop_gradient_jvp(primals, tangents):
 # -- transpose rules
 
 
-def _add_transpose(ct, x, y):
+def _add_transpose(ct: Tangent, x: Value, y: Value) -> list[Tangent | None]:
     return [ct if is_undefined(x) else None, ct if is_undefined(y) else None]
 
 
-def _sub_transpose(ct, x, y):
+def _sub_transpose(ct: Tangent, x: Value, y: Value) -> list[Tangent | None]:
     return [ct if is_undefined(x) else None, neg(ct) if is_undefined(y) else None]
 
 
-def _mul_transpose(ct, x, y):
+def _mul_transpose(ct: Tangent, x: Value, y: Value) -> list[Tangent | None]:
     if is_undefined(x) and is_undefined(y):
         raise NonlinearError("mul of two tangent values is not linear")
     if is_undefined(x):
@@ -362,13 +381,13 @@ def _mul_transpose(ct, x, y):
     return [None, mul(x, ct)]
 
 
-def _div_transpose(ct, x, y):
+def _div_transpose(ct: Tangent, x: Value, y: Value) -> list[Tangent | None]:
     if is_undefined(y):
         raise NonlinearError("div with a tangent in the denominator is not linear")
     return [div(ct, y), None]
 
 
-def _select_transpose(ct, pred, a, b):
+def _select_transpose(ct: Tangent, pred: Value, a: Value, b: Value) -> list[Tangent | None]:
     if is_undefined(pred):
         raise NonlinearError("select with a tangent predicate")
     zeros = full_like_scalar(ct, 0)
@@ -377,7 +396,8 @@ def _select_transpose(ct, pred, a, b):
             select(pred, zeros, ct) if is_undefined(b) else None]
 
 
-def _convert_transpose(ct, x, *, new_dtype, weak_type=False):
+def _convert_transpose(ct: Tangent, x: Value, *, new_dtype: np.dtype, weak_type: bool = False
+                       ) -> list[Tangent | None]:
     return [convert_element_type_p.bind(ct, new_dtype=x.aval.dtype, weak_type=x.aval.weak_type)]
 
 
@@ -396,7 +416,7 @@ _UNARY_IMPL = {
     integer_pow_p: _integer_pow_np, stop_gradient_p: lambda x: x.copy(),
 }
 for _p, _f in _UNARY_IMPL.items():
-    core.impl_rules[_p] = _keep(_f)
+    core.impl_rules[_p] = _at_input_dtype(_f)
 core.impl_rules[is_finite_p] = _to(np.bool_)(np.isfinite)
 
 _BINARY_IMPL = {
@@ -407,7 +427,7 @@ _BINARY_IMPL = {
     xor_p: lambda x, y: np.logical_xor(x, y) if x.dtype == np.bool_ else np.bitwise_xor(x, y),
 }
 for _p, _f in _BINARY_IMPL.items():
-    core.impl_rules[_p] = _keep(_f)
+    core.impl_rules[_p] = _at_input_dtype(_f)
 for _p, _f in {eq_p: np.equal, ne_p: np.not_equal, lt_p: np.less, le_p: np.less_equal,
                gt_p: np.greater, ge_p: np.greater_equal}.items():
     core.impl_rules[_p] = _to(np.bool_)(_f)
@@ -482,3 +502,5 @@ for _p in list(_BINARY_IMPL) + [eq_p, ne_p, lt_p, le_p, gt_p, ge_p, select_p]:
 
 UNARY_PRIMITIVES = list(_UNARY_IMPL) + [is_finite_p]
 BINARY_PRIMITIVES = list(_BINARY_IMPL) + [eq_p, ne_p, lt_p, le_p, gt_p, ge_p]
+
+ad_util.provide(add=add)

@@ -2,24 +2,32 @@
 
 gather(x, idx; axis) has shape x.shape[:axis] + idx.shape + x.shape[axis+1:]; indices
 are clamped into range (as jnp indexing does by default); negative indices are
-normalised by irax.numpy before binding."""
+normalised by irax.numpy before binding.
+
+Layering: above elementwise and shape; slicing.py batches per-example dynamic slices with
+the gathers here.
+"""
 from __future__ import annotations
+
+from typing import Sequence
 
 import numpy as np
 
 from .. import core
+from ..ad_util import Zero, instantiate
 from ..batching import batch_rules, bdim_to_front, move_axis
 from ..core import Primitive, ShapedArray, get_aval
-from ..jvp import Zero, instantiate, jvp_rules
+from ..jvp import jvp_rules
+from ..rules import BDim, Tangent, Value
 from ..transpose import NonlinearError, is_undefined, transpose_rules
-from .elementwise import add, mul
+from .elementwise import add, and_p, ge_p, lt, max_p, min_p, mul, select, sub
 from .shape import broadcast_in_dim, full, iota, reshape, transpose
 
 gather_p = Primitive("gather")
 scatter_add_p = Primitive("scatter_add")
 
 
-def _gather_abstract(x: ShapedArray, idx: ShapedArray, *, axis):
+def _gather_abstract(x: ShapedArray, idx: ShapedArray, *, axis: int) -> ShapedArray:
     if idx.dtype.kind not in "iu":
         raise TypeError(f"indices must be integers, got {idx.dtype.name}")
     if not 0 <= axis < x.ndim:
@@ -27,7 +35,8 @@ def _gather_abstract(x: ShapedArray, idx: ShapedArray, *, axis):
     return ShapedArray(x.shape[:axis] + idx.shape + x.shape[axis + 1:], x.dtype, x.weak_type)
 
 
-def _scatter_add_abstract(x: ShapedArray, idx: ShapedArray, upd: ShapedArray, *, axis):
+def _scatter_add_abstract(x: ShapedArray, idx: ShapedArray, upd: ShapedArray, *, axis: int
+                          ) -> ShapedArray:
     expected = x.shape[:axis] + idx.shape + x.shape[axis + 1:]
     if upd.shape != expected or upd.dtype != x.dtype:
         raise TypeError(f"scatter_add: updates {upd.str_short()} do not match "
@@ -35,12 +44,13 @@ def _scatter_add_abstract(x: ShapedArray, idx: ShapedArray, upd: ShapedArray, *,
     return x
 
 
-def _gather_impl(x, idx, *, axis):
+def _gather_impl(x: np.ndarray, idx: np.ndarray, *, axis: int) -> np.ndarray:
     n = x.shape[axis]
     return np.take(x, np.clip(idx, 0, n - 1), axis=axis)
 
 
-def _scatter_add_impl(x, idx, upd, *, axis):
+def _scatter_add_impl(x: np.ndarray, idx: np.ndarray, upd: np.ndarray, *, axis: int
+                      ) -> np.ndarray:
     out = x.copy()
     n = x.shape[axis]
     idx = np.clip(idx, 0, n - 1)
@@ -50,15 +60,16 @@ def _scatter_add_impl(x, idx, upd, *, axis):
     return out
 
 
-def gather(x, idx, axis: int):
+def gather(x: Value, idx: Value, axis: int) -> Value:
     return gather_p.bind(x, idx, axis=int(axis))
 
 
-def scatter_add(x, idx, upd, axis: int):
+def scatter_add(x: Value, idx: Value, upd: Value, axis: int) -> Value:
     return scatter_add_p.bind(x, idx, upd, axis=int(axis))
 
 
-def _gather_jvp(primals, tangents, *, axis):
+def _gather_jvp(primals: Sequence[Value], tangents: Sequence[Tangent], *, axis: int
+                ) -> tuple[Value, Tangent]:
     x, idx = primals
     out = gather(x, idx, axis)
     if isinstance(tangents[0], Zero):
@@ -66,14 +77,15 @@ def _gather_jvp(primals, tangents, *, axis):
     return out, gather(tangents[0], idx, axis)
 
 
-def _gather_transpose(ct, x, idx, *, axis):
+def _gather_transpose(ct: Tangent, x: Value, idx: Value, *, axis: int) -> list[Tangent | None]:
     if is_undefined(idx):
         raise NonlinearError("gather with tangent indices")
     zeros = full(x.aval.shape, 0, x.aval.dtype)
     return [scatter_add(zeros, idx, ct, axis), None]
 
 
-def _scatter_add_jvp(primals, tangents, *, axis):
+def _scatter_add_jvp(primals: Sequence[Value], tangents: Sequence[Tangent], *, axis: int
+                     ) -> tuple[Value, Tangent]:
     x, idx, upd = primals
     tx, _, tu = tangents
     out = scatter_add(x, idx, upd, axis)
@@ -82,12 +94,14 @@ def _scatter_add_jvp(primals, tangents, *, axis):
     return out, scatter_add(instantiate(tx), idx, instantiate(tu), axis)
 
 
-def _scatter_add_transpose(ct, x, idx, upd, *, axis):
+def _scatter_add_transpose(ct: Tangent, x: Value, idx: Value, upd: Value, *, axis: int
+                           ) -> list[Tangent | None]:
     return [ct if is_undefined(x) else None, None,
             gather(ct, idx, axis) if is_undefined(upd) else None]
 
 
-def _flatten_batch_into_axis(x, idx, axis, axis_size):
+def _flatten_batch_into_axis(x: Value, idx: Value, axis: int, axis_size: int
+                             ) -> tuple[Value, Value]:
     """Both batched (axis 0): fold the batch into the gathered axis so one gather serves
     every example. Returns (x2, idx2) for a gather along axis 0 of x2."""
     xa = get_aval(x)
@@ -101,13 +115,13 @@ def _flatten_batch_into_axis(x, idx, axis, axis_size):
     return x2, add(idx, offs)
 
 
-def _clamp(idx, n):
-    from .elementwise import max_p, min_p
+def _clamp(idx: Value, n: int) -> Value:
     a = get_aval(idx)
     return min_p.bind(max_p.bind(idx, full(a.shape, 0, a.dtype)), full(a.shape, n - 1, a.dtype))
 
 
-def _gather_batch(axis_size, vals, dims, *, axis):
+def _gather_batch(axis_size: int, vals: Sequence[Value], dims: Sequence[BDim], *, axis: int
+                  ) -> tuple[Value, BDim]:
     x, idx = vals
     dx, di = dims
     if di is None:
@@ -124,7 +138,8 @@ def _gather_batch(axis_size, vals, dims, *, axis):
     return transpose(out, tuple(perm)), 0
 
 
-def _scatter_add_batch(axis_size, vals, dims, *, axis):
+def _scatter_add_batch(axis_size: int, vals: Sequence[Value], dims: Sequence[BDim], *,
+                       axis: int) -> tuple[Value, BDim]:
     x, idx, upd = vals
     dx, di, du = dims
     if di is None:
@@ -148,9 +163,9 @@ def _scatter_add_batch(axis_size, vals, dims, *, axis):
     return move_axis(out, 1, axis + 1), 0
 
 
-def dynamic_slice_batched_indices(axis_size, x, dx, idx, didx, slice_sizes):
+def dynamic_slice_batched_indices(axis_size: int, x: Value, dx: BDim, idx: Sequence[Value],
+                                  didx: Sequence[BDim], slice_sizes: Sequence[int]) -> Value:
     """dynamic_slice whose start indices differ per example: one gather per axis."""
-    from .elementwise import max_p, min_p
     x = bdim_to_front(x, dx, axis_size)
     xa = get_aval(x)
     for d, (start, ds, size) in enumerate(zip(idx, didx, slice_sizes)):
@@ -165,10 +180,11 @@ def dynamic_slice_batched_indices(axis_size, x, dx, idx, didx, slice_sizes):
     return x
 
 
-def dynamic_update_slice_batched_indices(axis_size, x, dx, upd, du, idx, didx):
+def dynamic_update_slice_batched_indices(axis_size: int, x: Value, dx: BDim, upd: Value,
+                                         du: BDim, idx: Sequence[Value], didx: Sequence[BDim]
+                                         ) -> Value:
     """dynamic_update_slice whose start indices differ per example: spread the update over
     the operand's shape with one gather per axis, then select inside the window."""
-    from .elementwise import and_p, ge_p, lt, max_p, min_p, select, sub
     x = bdim_to_front(x, dx, axis_size)
     upd = bdim_to_front(upd, du, axis_size)
     xa, ua = get_aval(x), get_aval(upd)

@@ -1,5 +1,10 @@
-"""dot_general: the one contraction primitive (matmul, dot, tensordot, einsum build on it)."""
+"""dot_general: the one contraction primitive (matmul, dot, tensordot, einsum build on it).
+
+Layering: above shape.
+"""
 from __future__ import annotations
+
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -7,18 +12,22 @@ from .. import core
 from ..batching import batch_rules, move_axis
 from ..core import Primitive, ShapedArray, get_aval
 from ..jvp import defjvp
+from ..rules import BDim, Tangent, Value
 from ..transpose import NonlinearError, is_undefined, transpose_rules
 from .shape import transpose
+
+DimensionNumbers = tuple[tuple[tuple[int, ...], tuple[int, ...]],
+                         tuple[tuple[int, ...], tuple[int, ...]]]
 
 dot_general_p = Primitive("dot_general")
 
 
-def _free_dims(ndim, contract, batch):
+def _free_dims(ndim: int, contract: Sequence[int], batch: Sequence[int]) -> list[int]:
     return [i for i in range(ndim) if i not in contract and i not in batch]
 
 
-def _dot_general_abstract(x: ShapedArray, y: ShapedArray, *, dimension_numbers,
-                          preferred_element_type=None):
+def _dot_general_abstract(x: ShapedArray, y: ShapedArray, *, dimension_numbers: DimensionNumbers,
+                          preferred_element_type: Any = None) -> ShapedArray:
     (lc, rc), (lb, rb) = dimension_numbers
     if len(lc) != len(rc) or len(lb) != len(rb):
         raise TypeError(f"dot_general: mismatched dimension_numbers {dimension_numbers}")
@@ -40,7 +49,8 @@ def _dot_general_abstract(x: ShapedArray, y: ShapedArray, *, dimension_numbers,
     return ShapedArray(shape, dtype, x.weak_type and y.weak_type)
 
 
-def _dot_general_impl(x, y, *, dimension_numbers, preferred_element_type=None):
+def _dot_general_impl(x: np.ndarray, y: np.ndarray, *, dimension_numbers: DimensionNumbers,
+                      preferred_element_type: Any = None) -> np.ndarray:
     (lc, rc), (lb, rb) = dimension_numbers
     letters = iter("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
     xs = [None] * x.ndim
@@ -60,14 +70,16 @@ def _dot_general_impl(x, y, *, dimension_numbers, preferred_element_type=None):
                       dtype=dtype)
 
 
-def dot_general(x, y, dimension_numbers, preferred_element_type=None):
+def dot_general(x: Value, y: Value, dimension_numbers: Any, preferred_element_type: Any = None
+                ) -> Value:
     (lc, rc), (lb, rb) = dimension_numbers
     dn = ((tuple(lc), tuple(rc)), (tuple(lb), tuple(rb)))
     return dot_general_p.bind(x, y, dimension_numbers=dn,
                               preferred_element_type=preferred_element_type)
 
 
-def _transpose_lhs(ct, x_aval, y, dimension_numbers, swap=False):
+def _transpose_lhs(ct: Tangent, x_aval: ShapedArray, y: Value, dimension_numbers: DimensionNumbers,
+                   swap: bool = False) -> Tangent:
     (lc, rc), (lb, rb) = dimension_numbers
     x_ndim, y_ndim = len(x_aval.shape), get_aval(y).ndim
     x_free = _free_dims(x_ndim, lc, lb)
@@ -86,7 +98,8 @@ def _transpose_lhs(ct, x_aval, y, dimension_numbers, swap=False):
     return transpose(out, tuple(int(i) for i in np.argsort(order)))
 
 
-def _dot_general_transpose(ct, x, y, *, dimension_numbers, preferred_element_type=None):
+def _dot_general_transpose(ct: Tangent, x: Value, y: Value, *, dimension_numbers: DimensionNumbers,
+                           preferred_element_type: Any = None) -> list[Tangent | None]:
     if is_undefined(x) and is_undefined(y):
         raise NonlinearError("dot_general of two tangent values is not linear")
     (lc, rc), (lb, rb) = dimension_numbers
@@ -96,7 +109,9 @@ def _dot_general_transpose(ct, x, y, *, dimension_numbers, preferred_element_typ
     return [None, _transpose_lhs(ct, y.aval, x, swapped, swap=True)]
 
 
-def _dot_general_batch(axis_size, vals, dims, *, dimension_numbers, preferred_element_type=None):
+def _dot_general_batch(axis_size: int, vals: Sequence[Value], dims: Sequence[BDim], *,
+                       dimension_numbers: DimensionNumbers, preferred_element_type: Any = None
+                       ) -> tuple[Value, BDim]:
     x, y = vals
     dx, dy = dims
     (lc, rc), (lb, rb) = dimension_numbers

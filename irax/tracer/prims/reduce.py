@@ -1,12 +1,19 @@
-"""Reductions: reduce_sum/max/min/prod/and/or, argmax/argmin, cumsum."""
+"""Reductions: reduce_sum/max/min/prod/and/or, argmax/argmin, cumsum.
+
+Layering: above elementwise and shape; provides `reduce_sum` to ad_util (for the transposes
+in shape.py that sum).
+"""
 from __future__ import annotations
+
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .. import core
+from .. import ad_util, core
 from ..batching import batch_rules
 from ..core import Primitive, ShapedArray, get_aval
 from ..jvp import defzero, deflinear, jvp_rules
+from ..rules import AbstractEvalRule, BatchRule, BDim, JvpRule, Tangent, Value
 from ..transpose import transpose_rules
 from .elementwise import div, eq, mul, convert_element_type, select
 from .shape import broadcast_in_dim, full
@@ -22,7 +29,7 @@ argmin_p = Primitive("argmin")
 cumsum_p = Primitive("cumsum")
 
 
-def _check_axes(name: str, x: ShapedArray, axes) -> None:
+def _check_axes(name: str, x: ShapedArray, axes: Sequence[int]) -> None:
     for a in axes:
         if not 0 <= a < x.ndim:
             raise ValueError(f"{name}: axis {a} is out of bounds for array of dimension {x.ndim}")
@@ -30,8 +37,8 @@ def _check_axes(name: str, x: ShapedArray, axes) -> None:
         raise ValueError(f"{name}: repeated axis in {axes}")
 
 
-def _reduce_abstract(name: str, kinds: str):
-    def rule(x: ShapedArray, *, axes):
+def _reduce_abstract(name: str, kinds: str) -> AbstractEvalRule:
+    def rule(x: ShapedArray, *, axes: tuple[int, ...]) -> ShapedArray:
         _check_axes(name, x, axes)
         if x.dtype.kind not in kinds:
             raise TypeError(f"{name} does not accept dtype {x.dtype.name}")
@@ -40,8 +47,8 @@ def _reduce_abstract(name: str, kinds: str):
     return rule
 
 
-def _arg_abstract(name: str):
-    def rule(x: ShapedArray, *, axis, index_dtype):
+def _arg_abstract(name: str) -> AbstractEvalRule:
+    def rule(x: ShapedArray, *, axis: int, index_dtype: np.dtype) -> ShapedArray:
         _check_axes(name, x, (axis,))
         if x.shape[axis] == 0:
             raise ValueError(f"{name} of an empty axis")
@@ -50,7 +57,7 @@ def _arg_abstract(name: str):
     return rule
 
 
-def _cumsum_abstract(x: ShapedArray, *, axis, reverse=False):
+def _cumsum_abstract(x: ShapedArray, *, axis: int, reverse: bool = False) -> ShapedArray:
     _check_axes("cumsum", x, (axis,))
     return x
 
@@ -59,27 +66,27 @@ def _cumsum_abstract(x: ShapedArray, *, axis, reverse=False):
 # Helpers
 
 
-def reduce_sum(x, axes):
+def reduce_sum(x: Value, axes: Sequence[int]) -> Value:
     axes = tuple(sorted(int(a) for a in axes))
     return reduce_sum_p.bind(x, axes=axes) if axes else x
 
 
-def reduce_max(x, axes):
+def reduce_max(x: Value, axes: Sequence[int]) -> Value:
     axes = tuple(sorted(int(a) for a in axes))
     return reduce_max_p.bind(x, axes=axes) if axes else x
 
 
-def keep_axes_shape(in_shape, axes):
+def keep_axes_shape(in_shape: Sequence[int], axes: Sequence[int]) -> tuple[int, ...]:
     return tuple(1 if i in axes else n for i, n in enumerate(in_shape))
 
 
-def broadcast_back(y, in_shape, axes):
+def broadcast_back(y: Value, in_shape: Sequence[int], axes: Sequence[int]) -> Value:
     """Broadcast a reduced value back over the reduced axes."""
     kept = tuple(i for i in range(len(in_shape)) if i not in axes)
     return broadcast_in_dim(y, in_shape, kept)
 
 
-def cumsum(x, axis, reverse=False):
+def cumsum(x: Value, axis: int, reverse: bool = False) -> Value:
     return cumsum_p.bind(x, axis=int(axis), reverse=bool(reverse))
 
 
@@ -87,25 +94,28 @@ def cumsum(x, axis, reverse=False):
 # Rules
 
 
-def _reduce_sum_transpose(ct, x, *, axes):
+def _reduce_sum_transpose(ct: Tangent, x: Value, *, axes: tuple[int, ...]) -> list[Tangent]:
     return [broadcast_back(ct, x.aval.shape, axes)]
 
 
-def _reduce_batch(prim):
-    def rule(axis_size, vals, dims, *, axes):
+def _reduce_batch(prim: Primitive) -> BatchRule:
+    def rule(axis_size: int, vals: Sequence[Value], dims: Sequence[BDim], *,
+             axes: tuple[int, ...]) -> tuple[Value, BDim]:
         return prim.bind(vals[0], axes=tuple(a + 1 for a in axes)), 0
     return rule
 
 
-def _arg_batch(prim):
-    def rule(axis_size, vals, dims, *, axis, index_dtype):
+def _arg_batch(prim: Primitive) -> BatchRule:
+    def rule(axis_size: int, vals: Sequence[Value], dims: Sequence[BDim], *, axis: int,
+             index_dtype: np.dtype) -> tuple[Value, BDim]:
         return prim.bind(vals[0], axis=axis + 1, index_dtype=index_dtype), 0
     return rule
 
 
-def _minmax_jvp(prim):
+def _minmax_jvp(prim: Primitive) -> JvpRule:
     # the tangent is the mean of the tangents at the locations attaining the extremum
-    def rule(primals, tangents, *, axes):
+    def rule(primals: Sequence[Value], tangents: Sequence[Tangent], *, axes: tuple[int, ...]
+             ) -> tuple[Value, Tangent]:
         (x,), (t,) = primals, tangents
         out = prim.bind(x, axes=axes)
         shape = get_aval(x).shape
@@ -115,7 +125,8 @@ def _minmax_jvp(prim):
     return rule
 
 
-def _prod_jvp(primals, tangents, *, axes):
+def _prod_jvp(primals: Sequence[Value], tangents: Sequence[Tangent], *, axes: tuple[int, ...]
+              ) -> tuple[Value, Tangent]:
     (x,), (t,) = primals, tangents
     out = reduce_prod_p.bind(x, axes=axes)
     # d prod = sum_i t_i * prod_{j != i} x_j. Where x_i != 0 that is out / x_i; where
@@ -133,18 +144,19 @@ def _prod_jvp(primals, tangents, *, axes):
     return out, reduce_sum(mul(t, coef), axes)
 
 
-def _cumsum_transpose(ct, x, *, axis, reverse=False):
+def _cumsum_transpose(ct: Tangent, x: Value, *, axis: int, reverse: bool = False
+                      ) -> list[Tangent]:
     return [cumsum(ct, axis, not reverse)]
 
 
-def _cumsum_impl(x, *, axis, reverse=False):
+def _cumsum_impl(x: np.ndarray, *, axis: int, reverse: bool = False) -> np.ndarray:
     if reverse:
         return np.flip(np.cumsum(np.flip(x, axis), axis=axis, dtype=x.dtype), axis)
     return np.cumsum(x, axis=axis, dtype=x.dtype)
 
 
-def _np_reduce(fn):
-    def impl(x, *, axes):
+def _np_reduce(fn: Callable[..., Any]) -> Callable[..., np.ndarray]:
+    def impl(x: np.ndarray, *, axes: tuple[int, ...]) -> np.ndarray:
         return np.asarray(fn(x, axis=tuple(axes)), dtype=x.dtype)
     return impl
 
@@ -201,3 +213,5 @@ deflinear(cumsum_p)
 transpose_rules[cumsum_p] = _cumsum_transpose
 batch_rules[cumsum_p] = lambda axis_size, vals, dims, *, axis, reverse=False: (
     cumsum(vals[0], axis + 1, reverse), 0)
+
+ad_util.provide(reduce_sum=reduce_sum)

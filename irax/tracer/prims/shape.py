@@ -1,15 +1,26 @@
 """Shape primitives: broadcast_in_dim, reshape, transpose, squeeze, concatenate, pad,
-slice, rev, iota, dynamic_slice, dynamic_update_slice."""
+slice, rev, iota (the dynamic slices are in slicing.py).
+
+Layering: above elementwise; the transposes that sum (broadcast_in_dim, pad) use
+ad_util.reduce_sum (provided by reduce.py, which builds on this module). It provides
+`full`, `broadcast_in_dim` and `transpose` to ad_util.
+"""
 from __future__ import annotations
 
+from typing import Any, Sequence
 
 import numpy as np
 
-from .. import core
+from .. import ad_util, core
+from ..ad_util import Zero, instantiate
 from ..batching import batch_rules, bdim_to_front
 from ..core import Primitive, ShapedArray, get_aval
-from ..jvp import Zero, deflinear, instantiate, jvp_rules
+from ..jvp import deflinear, jvp_rules
+from ..rules import BDim, Tangent, Value
 from ..transpose import is_undefined, transpose_rules
+from .elementwise import select, sub
+
+Batched = tuple[Value, BDim]
 
 broadcast_in_dim_p = Primitive("broadcast_in_dim")
 reshape_p = Primitive("reshape")
@@ -20,14 +31,13 @@ pad_p = Primitive("pad")
 slice_p = Primitive("slice")
 rev_p = Primitive("rev")
 iota_p = Primitive("iota")
-dynamic_slice_p = Primitive("dynamic_slice")
-dynamic_update_slice_p = Primitive("dynamic_update_slice")
 
 # ---------------------------------------------------------------------------
 # Abstract evaluation
 
 
-def _broadcast_in_dim_abstract(x: ShapedArray, *, shape, broadcast_dimensions):
+def _broadcast_in_dim_abstract(x: ShapedArray, *, shape: tuple[int, ...],
+                               broadcast_dimensions: tuple[int, ...]) -> ShapedArray:
     if len(broadcast_dimensions) != x.ndim:
         raise TypeError(f"broadcast_in_dim: operand rank {x.ndim} but "
                         f"{len(broadcast_dimensions)} broadcast dimensions")
@@ -38,21 +48,21 @@ def _broadcast_in_dim_abstract(x: ShapedArray, *, shape, broadcast_dimensions):
     return ShapedArray(tuple(shape), x.dtype, x.weak_type)
 
 
-def _reshape_abstract(x: ShapedArray, *, new_sizes):
+def _reshape_abstract(x: ShapedArray, *, new_sizes: tuple[int, ...]) -> ShapedArray:
     if int(np.prod(new_sizes, dtype=np.int64)) != x.size:
         raise TypeError(f"cannot reshape array of shape {x.shape} (size {x.size}) "
                         f"into shape {tuple(new_sizes)}")
     return ShapedArray(tuple(new_sizes), x.dtype, x.weak_type)
 
 
-def _transpose_abstract(x: ShapedArray, *, permutation):
+def _transpose_abstract(x: ShapedArray, *, permutation: tuple[int, ...]) -> ShapedArray:
     if sorted(permutation) != list(range(x.ndim)):
         raise TypeError(f"transpose permutation {permutation} is not a permutation of the "
                         f"axes of shape {x.shape}")
     return ShapedArray(tuple(x.shape[p] for p in permutation), x.dtype, x.weak_type)
 
 
-def _squeeze_abstract(x: ShapedArray, *, dimensions):
+def _squeeze_abstract(x: ShapedArray, *, dimensions: tuple[int, ...]) -> ShapedArray:
     for d in dimensions:
         if not 0 <= d < x.ndim or x.shape[d] != 1:
             raise ValueError(f"cannot squeeze axis {d} of shape {x.shape}: it is not of size 1")
@@ -60,7 +70,7 @@ def _squeeze_abstract(x: ShapedArray, *, dimensions):
                        x.dtype, x.weak_type)
 
 
-def _concatenate_abstract(*xs: ShapedArray, dimension):
+def _concatenate_abstract(*xs: ShapedArray, dimension: int) -> ShapedArray:
     x0 = xs[0]
     for x in xs:
         if x.ndim != x0.ndim or any(a != b for i, (a, b) in enumerate(zip(x.shape, x0.shape))
@@ -74,7 +84,8 @@ def _concatenate_abstract(*xs: ShapedArray, dimension):
     return ShapedArray(tuple(shape), x0.dtype, all(x.weak_type for x in xs))
 
 
-def _pad_abstract(x: ShapedArray, padval: ShapedArray, *, padding_config):
+def _pad_abstract(x: ShapedArray, padval: ShapedArray, *,
+                  padding_config: tuple[tuple[int, int, int], ...]) -> ShapedArray:
     if padval.shape != () or padval.dtype != x.dtype:
         raise TypeError("pad: padding value must be a scalar of the operand dtype")
     shape = tuple(lo + hi + n + max(0, n - 1) * interior
@@ -82,7 +93,9 @@ def _pad_abstract(x: ShapedArray, padval: ShapedArray, *, padding_config):
     return ShapedArray(shape, x.dtype, x.weak_type)
 
 
-def _slice_abstract(x: ShapedArray, *, start_indices, limit_indices, strides=None):
+def _slice_abstract(x: ShapedArray, *, start_indices: tuple[int, ...],
+                    limit_indices: tuple[int, ...], strides: tuple[int, ...] | None = None
+                    ) -> ShapedArray:
     strides = strides or (1,) * x.ndim
     for s, l, n in zip(start_indices, limit_indices, x.shape):
         if not 0 <= s <= l <= n:
@@ -92,42 +105,24 @@ def _slice_abstract(x: ShapedArray, *, start_indices, limit_indices, strides=Non
     return ShapedArray(shape, x.dtype, x.weak_type)
 
 
-def _iota_abstract(*, dtype, shape, dimension):
+def _iota_abstract(*, dtype: np.dtype, shape: tuple[int, ...], dimension: int) -> ShapedArray:
     return ShapedArray(tuple(shape), np.dtype(dtype), False)
-
-
-def _dynamic_slice_abstract(x: ShapedArray, *idx: ShapedArray, slice_sizes):
-    if len(idx) != x.ndim:
-        raise TypeError(f"dynamic_slice needs {x.ndim} start indices, got {len(idx)}")
-    for i in idx:
-        if i.shape != () or i.dtype.kind not in "iu":
-            raise TypeError("dynamic_slice start indices must be integer scalars")
-    if any(s > n for s, n in zip(slice_sizes, x.shape)):
-        raise TypeError(f"dynamic_slice sizes {slice_sizes} larger than shape {x.shape}")
-    return ShapedArray(tuple(slice_sizes), x.dtype, x.weak_type)
-
-
-def _dynamic_update_slice_abstract(x: ShapedArray, upd: ShapedArray, *idx: ShapedArray):
-    if upd.ndim != x.ndim or any(u > n for u, n in zip(upd.shape, x.shape)):
-        raise TypeError(f"dynamic_update_slice: update shape {upd.shape} does not fit "
-                        f"operand shape {x.shape}")
-    if upd.dtype != x.dtype:
-        raise TypeError("dynamic_update_slice: update dtype must match the operand's")
-    return ShapedArray(x.shape, x.dtype, x.weak_type)
 
 
 # ---------------------------------------------------------------------------
 # Impl (NumPy)
 
 
-def _broadcast_in_dim_impl(x, *, shape, broadcast_dimensions):
+def _broadcast_in_dim_impl(x: np.ndarray, *, shape: tuple[int, ...],
+                           broadcast_dimensions: tuple[int, ...]) -> np.ndarray:
     expanded = [1] * len(shape)
     for i, d in enumerate(broadcast_dimensions):
         expanded[d] = x.shape[i]
     return np.broadcast_to(x.reshape(expanded), shape).copy()
 
 
-def _pad_impl(x, padval, *, padding_config):
+def _pad_impl(x: np.ndarray, padval: np.ndarray, *,
+              padding_config: tuple[tuple[int, int, int], ...]) -> np.ndarray:
     out_shape = _pad_abstract(get_aval(x), get_aval(padval), padding_config=padding_config).shape
     out = np.full(out_shape, padval, dtype=x.dtype)
     # place x with interior spacing, then crop negative padding
@@ -143,27 +138,12 @@ def _pad_impl(x, padval, *, padding_config):
     return out
 
 
-def _clamp_starts(x_shape, sizes, idx):
-    return [int(min(max(int(i), 0), n - s)) for i, n, s in zip(idx, x_shape, sizes)]
-
-
-def _dynamic_slice_impl(x, *idx, slice_sizes):
-    starts = _clamp_starts(x.shape, slice_sizes, idx)
-    return x[tuple(slice(s, s + n) for s, n in zip(starts, slice_sizes))].copy()
-
-
-def _dynamic_update_slice_impl(x, upd, *idx):
-    starts = _clamp_starts(x.shape, upd.shape, idx)
-    out = x.copy()
-    out[tuple(slice(s, s + n) for s, n in zip(starts, upd.shape))] = upd
-    return out
-
-
 # ---------------------------------------------------------------------------
 # Helpers (used by rules and irax.numpy)
 
 
-def broadcast_in_dim(x, shape, broadcast_dimensions):
+def broadcast_in_dim(x: Value, shape: Sequence[int], broadcast_dimensions: Sequence[int]
+                     ) -> Value:
     shape, broadcast_dimensions = tuple(shape), tuple(broadcast_dimensions)
     aval = get_aval(x)
     if aval.shape == shape and broadcast_dimensions == tuple(range(len(shape))):
@@ -171,7 +151,7 @@ def broadcast_in_dim(x, shape, broadcast_dimensions):
     return broadcast_in_dim_p.bind(x, shape=shape, broadcast_dimensions=broadcast_dimensions)
 
 
-def broadcast_to_rank_shape(x, shape):
+def broadcast_to_rank_shape(x: Value, shape: Sequence[int]) -> Value:
     """NumPy-style broadcast of x to `shape` (leading axes added)."""
     aval = get_aval(x)
     shape = tuple(shape)
@@ -181,32 +161,32 @@ def broadcast_to_rank_shape(x, shape):
     return broadcast_in_dim(x, shape, tuple(range(nd - aval.ndim, nd)))
 
 
-def full(shape, value, dtype, weak_type: bool = False):
+def full(shape: Sequence[int], value: Any, dtype: Any, weak_type: bool = False) -> Value:
     dtype = np.dtype(dtype)
     scalar = core.Array(np.asarray(value, dtype=dtype), weak_type)
     return broadcast_in_dim(scalar, tuple(shape), ())
 
 
-def reshape(x, new_sizes):
+def reshape(x: Value, new_sizes: Sequence[int]) -> Value:
     new_sizes = tuple(int(s) for s in new_sizes)
     if get_aval(x).shape == new_sizes:
         return x
     return reshape_p.bind(x, new_sizes=new_sizes)
 
 
-def transpose(x, permutation):
+def transpose(x: Value, permutation: Sequence[int]) -> Value:
     permutation = tuple(int(p) for p in permutation)
     if permutation == tuple(range(len(permutation))):
         return x
     return transpose_p.bind(x, permutation=permutation)
 
 
-def squeeze(x, dimensions):
+def squeeze(x: Value, dimensions: Sequence[int]) -> Value:
     dimensions = tuple(sorted(dimensions))
     return squeeze_p.bind(x, dimensions=dimensions) if dimensions else x
 
 
-def expand_dims(x, dimensions):
+def expand_dims(x: Value, dimensions: Sequence[int]) -> Value:
     aval = get_aval(x)
     shape = list(aval.shape)
     for d in sorted(dimensions):
@@ -214,7 +194,8 @@ def expand_dims(x, dimensions):
     return reshape(x, shape)
 
 
-def slice_(x, start_indices, limit_indices, strides=None):
+def slice_(x: Value, start_indices: Sequence[int], limit_indices: Sequence[int],
+           strides: Sequence[int] | None = None) -> Value:
     start_indices = tuple(int(i) for i in start_indices)
     limit_indices = tuple(int(i) for i in limit_indices)
     strides = None if strides is None or all(s == 1 for s in strides) else tuple(strides)
@@ -225,72 +206,63 @@ def slice_(x, start_indices, limit_indices, strides=None):
                         strides=strides)
 
 
-def concatenate(xs, dimension):
+def concatenate(xs: Sequence[Value], dimension: int) -> Value:
     xs = list(xs)
     return xs[0] if len(xs) == 1 else concatenate_p.bind(*xs, dimension=int(dimension))
 
 
-def pad(x, padval, padding_config):
+def pad(x: Value, padval: Value, padding_config: Sequence[Sequence[int]]) -> Value:
     return pad_p.bind(x, padval, padding_config=tuple(tuple(int(v) for v in c)
                                                        for c in padding_config))
 
 
-def iota(dtype, shape, dimension=0):
+def iota(dtype: Any, shape: Sequence[int], dimension: int = 0) -> Value:
     return iota_p.bind(dtype=np.dtype(dtype), shape=tuple(shape), dimension=int(dimension))
 
 
-def rev(x, dimensions):
+def rev(x: Value, dimensions: Sequence[int]) -> Value:
     dimensions = tuple(dimensions)
     return rev_p.bind(x, dimensions=dimensions) if dimensions else x
-
-
-def sum_to_shape(x, shape):
-    """Undo NumPy broadcasting: sum x down to `shape` (transpose of broadcast)."""
-    from .reduce import reduce_sum
-    aval = get_aval(x)
-    shape = tuple(shape)
-    if aval.shape == shape:
-        return x
-    lead = aval.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape)
-                                      if n == 1 and aval.shape[lead + i] != 1)
-    out = reduce_sum(x, axes)
-    return reshape(out, shape)
 
 
 # ---------------------------------------------------------------------------
 # Transformation rules
 
 
-def _broadcast_in_dim_transpose(ct, x, *, shape, broadcast_dimensions):
-    from .reduce import reduce_sum
+def _broadcast_in_dim_transpose(ct: Tangent, x: Value, *, shape: tuple[int, ...],
+                                broadcast_dimensions: tuple[int, ...]) -> list[Tangent]:
     in_shape = x.aval.shape
     sum_axes = tuple(i for i in range(len(shape)) if i not in broadcast_dimensions)
     expanded = tuple(d for i, d in enumerate(broadcast_dimensions)
                      if in_shape[i] == 1 and shape[d] != 1)
-    out = reduce_sum(ct, sum_axes + expanded)
+    out = ad_util.reduce_sum(ct, sum_axes + expanded)
     return [reshape(out, in_shape)]
 
 
-def _broadcast_in_dim_batch(axis_size, vals, dims, *, shape, broadcast_dimensions):
+def _broadcast_in_dim_batch(axis_size: int, vals: Sequence[Value], dims: Sequence[BDim], *,
+                            shape: tuple[int, ...], broadcast_dimensions: tuple[int, ...]
+                            ) -> Batched:
     (x,), (_d,) = vals, dims
     return (broadcast_in_dim(x, (axis_size, *shape), (0, *(b + 1 for b in broadcast_dimensions))),
             0)
 
 
-def _reshape_batch(axis_size, vals, dims, *, new_sizes):
+def _reshape_batch(axis_size: int, vals: Sequence[Value], dims: Sequence[BDim], *,
+                   new_sizes: tuple[int, ...]) -> Batched:
     return reshape(vals[0], (axis_size, *new_sizes)), 0
 
 
-def _transpose_batch(axis_size, vals, dims, *, permutation):
+def _transpose_batch(axis_size: int, vals: Sequence[Value], dims: Sequence[BDim], *,
+                     permutation: tuple[int, ...]) -> Batched:
     return transpose(vals[0], (0, *(p + 1 for p in permutation))), 0
 
 
-def _squeeze_batch(axis_size, vals, dims, *, dimensions):
+def _squeeze_batch(axis_size: int, vals: Sequence[Value], dims: Sequence[BDim], *,
+                   dimensions: tuple[int, ...]) -> Batched:
     return squeeze(vals[0], tuple(d + 1 for d in dimensions)), 0
 
 
-def _concatenate_transpose(ct, *xs, dimension):
+def _concatenate_transpose(ct: Tangent, *xs: Value, dimension: int) -> list[Tangent | None]:
     outs, start = [], 0
     ct_aval = get_aval(ct)
     for x in xs:
@@ -306,12 +278,14 @@ def _concatenate_transpose(ct, *xs, dimension):
     return outs
 
 
-def _concatenate_batch(axis_size, vals, dims, *, dimension):
+def _concatenate_batch(axis_size: int, vals: Sequence[Value], dims: Sequence[BDim], *,
+                       dimension: int) -> Batched:
     vals = [bdim_to_front(v, d, axis_size) for v, d in zip(vals, dims)]
     return concatenate(vals, dimension + 1), 0
 
 
-def _pad_jvp(primals, tangents, *, padding_config):
+def _pad_jvp(primals: Sequence[Value], tangents: Sequence[Tangent], *,
+             padding_config: tuple[tuple[int, int, int], ...]) -> tuple[Value, Tangent]:
     x, pv = primals
     tx, tpv = tangents
     out = pad(x, pv, padding_config)
@@ -320,9 +294,9 @@ def _pad_jvp(primals, tangents, *, padding_config):
     return out, pad(instantiate(tx), instantiate(tpv), padding_config)
 
 
-def _pad_transpose(ct, x, padval, *, padding_config):
-    from .reduce import reduce_sum
-    from .elementwise import sub
+def _pad_transpose(ct: Tangent, x: Value, padval: Value, *,
+                   padding_config: tuple[tuple[int, int, int], ...]) -> list[Tangent | None]:
+    reduce_sum = ad_util.reduce_sum
     ct_aval = get_aval(ct)
     # crop negative-free region: undo lo/hi by slicing after padding negatives away
     unpad_cfg = tuple((-lo, -hi, 0) for lo, hi, _ in padding_config)
@@ -340,7 +314,8 @@ def _pad_transpose(ct, x, padval, *, padding_config):
     return [tx, tpv]
 
 
-def _pad_batch(axis_size, vals, dims, *, padding_config):
+def _pad_batch(axis_size: int, vals: Sequence[Value], dims: Sequence[BDim], *,
+               padding_config: tuple[tuple[int, int, int], ...]) -> Batched:
     x, pv = vals
     dx, dpv = dims
     x = bdim_to_front(x, dx, axis_size)
@@ -348,7 +323,6 @@ def _pad_batch(axis_size, vals, dims, *, padding_config):
     if dpv is None:
         return pad(x, pv, cfg), 0
     # per-example padding values: pad with zero, then select the padding positions
-    from .elementwise import select
     xa = get_aval(x)
     padded = pad(x, full((), 0, xa.dtype), cfg)
     out_shape = get_aval(padded).shape
@@ -357,7 +331,9 @@ def _pad_batch(axis_size, vals, dims, *, padding_config):
     return select(mask, broadcast_in_dim(pv, out_shape, (0,)), padded), 0
 
 
-def _slice_transpose(ct, x, *, start_indices, limit_indices, strides=None):
+def _slice_transpose(ct: Tangent, x: Value, *, start_indices: tuple[int, ...],
+                     limit_indices: tuple[int, ...], strides: tuple[int, ...] | None = None
+                     ) -> list[Tangent]:
     shape = x.aval.shape
     strides = strides or (1,) * len(shape)
     ct_shape = get_aval(ct).shape
@@ -369,66 +345,16 @@ def _slice_transpose(ct, x, *, start_indices, limit_indices, strides=None):
     return [pad(ct, full((), 0, x.aval.dtype), cfg)]
 
 
-def _slice_batch(axis_size, vals, dims, *, start_indices, limit_indices, strides=None):
+def _slice_batch(axis_size: int, vals: Sequence[Value], dims: Sequence[BDim], *,
+                 start_indices: tuple[int, ...], limit_indices: tuple[int, ...],
+                 strides: tuple[int, ...] | None = None) -> Batched:
     strides = None if strides is None else (1, *strides)
     return slice_(vals[0], (0, *start_indices), (axis_size, *limit_indices), strides), 0
 
 
-def _rev_batch(axis_size, vals, dims, *, dimensions):
+def _rev_batch(axis_size: int, vals: Sequence[Value], dims: Sequence[BDim], *,
+               dimensions: tuple[int, ...]) -> Batched:
     return rev(vals[0], tuple(d + 1 for d in dimensions)), 0
-
-
-def _dynamic_slice_jvp(primals, tangents, *, slice_sizes):
-    x, *idx = primals
-    out = dynamic_slice_p.bind(x, *idx, slice_sizes=slice_sizes)
-    if isinstance(tangents[0], Zero):
-        return out, Zero(get_aval(out))
-    return out, dynamic_slice_p.bind(tangents[0], *idx, slice_sizes=slice_sizes)
-
-
-def _dynamic_slice_transpose(ct, x, *idx, slice_sizes):
-    zeros = full(x.aval.shape, 0, x.aval.dtype)
-    return [dynamic_update_slice_p.bind(zeros, ct, *idx)] + [None] * len(idx)
-
-
-def _dynamic_update_slice_jvp(primals, tangents):
-    x, upd, *idx = primals
-    tx, tu, *_ = tangents
-    out = dynamic_update_slice_p.bind(x, upd, *idx)
-    if isinstance(tx, Zero) and isinstance(tu, Zero):
-        return out, Zero(get_aval(out))
-    return out, dynamic_update_slice_p.bind(instantiate(tx), instantiate(tu), *idx)
-
-
-def _dynamic_update_slice_transpose(ct, x, upd, *idx):
-    upd_aval = upd.aval if is_undefined(upd) else get_aval(upd)
-    ct_x = None
-    if is_undefined(x):
-        ct_x = dynamic_update_slice_p.bind(ct, full(upd_aval.shape, 0, upd_aval.dtype), *idx)
-    ct_u = dynamic_slice_p.bind(ct, *idx, slice_sizes=upd_aval.shape) if is_undefined(upd) else None
-    return [ct_x, ct_u] + [None] * len(idx)
-
-
-def _dynamic_slice_batch(axis_size, vals, dims, *, slice_sizes):
-    x, *idx = vals
-    dx, *didx = dims
-    if any(d is not None for d in didx):
-        from .indexing import dynamic_slice_batched_indices
-        return dynamic_slice_batched_indices(axis_size, x, dx, idx, didx, slice_sizes), 0
-    zero = full((), 0, get_aval(idx[0]).dtype) if idx else None
-    return dynamic_slice_p.bind(x, zero, *idx, slice_sizes=(axis_size, *slice_sizes)), 0
-
-
-def _dynamic_update_slice_batch(axis_size, vals, dims):
-    x, upd, *idx = vals
-    dx, du, *didx = dims
-    if any(d is not None for d in didx):
-        from .indexing import dynamic_update_slice_batched_indices
-        return dynamic_update_slice_batched_indices(axis_size, x, dx, upd, du, idx, didx), 0
-    x = bdim_to_front(x, dx, axis_size)
-    upd = bdim_to_front(upd, du, axis_size)
-    zero = full((), 0, get_aval(idx[0]).dtype) if idx else None
-    return dynamic_update_slice_p.bind(x, upd, zero, *idx), 0
 
 
 # ---------------------------------------------------------------------------
@@ -490,14 +416,4 @@ core.impl_rules[iota_p] = lambda *, dtype, shape, dimension: np.broadcast_to(
     np.arange(shape[dimension], dtype=dtype).reshape(
         [n if i == dimension else 1 for i, n in enumerate(shape)]), shape).copy()
 
-core.abstract_eval_rules[dynamic_slice_p] = _dynamic_slice_abstract
-core.impl_rules[dynamic_slice_p] = _dynamic_slice_impl
-jvp_rules[dynamic_slice_p] = _dynamic_slice_jvp
-transpose_rules[dynamic_slice_p] = _dynamic_slice_transpose
-batch_rules[dynamic_slice_p] = _dynamic_slice_batch
-
-core.abstract_eval_rules[dynamic_update_slice_p] = _dynamic_update_slice_abstract
-core.impl_rules[dynamic_update_slice_p] = _dynamic_update_slice_impl
-jvp_rules[dynamic_update_slice_p] = _dynamic_update_slice_jvp
-transpose_rules[dynamic_update_slice_p] = _dynamic_update_slice_transpose
-batch_rules[dynamic_update_slice_p] = _dynamic_update_slice_batch
+ad_util.provide(full=full, broadcast_in_dim=broadcast_in_dim, transpose=transpose)

@@ -16,6 +16,9 @@ and binds jit_call again, so jvp/grad/vmap of a jitted function stay compiled:
 
 Derived jaxprs are memoised per (source jaxpr, what is known / nonzero / batched), so a
 re-call of grad(jit(f)) traces nothing new and reuses the compiled executables.
+
+Layering: above the transformations (it registers a rule in each table); imports nothing
+above the tracer. irax/jit.py (the compiling layer) binds jit_call_p and installs the impl.
 """
 from __future__ import annotations
 
@@ -24,11 +27,18 @@ from collections import OrderedDict
 from typing import Any, Callable, Sequence
 
 from . import core
+from .ad_util import Zero, instantiate
+from .batching import batch_rules, vmap_flat
 from .core import ClosedJaxpr, Jaxpr, Primitive, ShapedArray, set_current_trace
-from .partial_eval import (PartialEvalTrace, SplitJaxpr, StagingTrace, convert_constvars,
-                           is_linearizing, partial_eval_rules, split_jaxpr, trace_to_jaxpr)
+from .dtypes import config
+from .jvp import jvp_flat, jvp_rules
+from .partial_eval import (PartialEvalTrace, SplitJaxpr, StagingTrace, is_linearizing,
+                           partial_eval_rules, split_jaxpr, trace_const_free)
+from .rules import BDim, Tangent, Value
+from .transpose import backward_pass, is_undefined, transpose_rules
 
-jit_call_p = Primitive("jit_call", multiple_results=True)
+# the eager impl takes the arguments as they are: compiled results stay on the device
+jit_call_p = Primitive("jit_call", multiple_results=True, impl_takes_arrays=True)
 
 
 # ---------------------------------------------------------------------------
@@ -43,14 +53,15 @@ def set_impl(fn: Callable[..., list[Any]]) -> None:
     _impl_hook = fn
 
 
-def _jit_call_impl(*args, jaxpr: ClosedJaxpr, name: str, device: str):
+def _jit_call_impl(*args: Value, jaxpr: ClosedJaxpr, name: str, device: str) -> list[Value]:
     if _impl_hook is None:   # no compiler layer loaded: interpret the body eagerly
         with set_current_trace(core.EvalTrace()):
             return core.eval_jaxpr(jaxpr.jaxpr, jaxpr.consts, args)
     return _impl_hook(args, jaxpr=jaxpr, name=name, device=device)
 
 
-def _jit_call_abstract(*avals, jaxpr: ClosedJaxpr, name: str, device: str):
+def _jit_call_abstract(*avals: ShapedArray, jaxpr: ClosedJaxpr, name: str, device: str
+                       ) -> list[ShapedArray]:
     expected = jaxpr.in_avals
     if len(avals) != len(expected):
         raise TypeError(f"jit_call of {name}: expected {len(expected)} arguments, "
@@ -72,9 +83,8 @@ def stage(fun: Callable[..., Sequence[Any]], in_avals: Sequence[ShapedArray],
     """Trace `fun` into a const-free jaxpr; returns (jaxpr, consts to pass as leading args).
 
     Traced with an EvalTrace parent: the body sees only its own arguments."""
-    with set_current_trace(core.EvalTrace()):
-        closed = trace_to_jaxpr(fun, in_avals, description, linearizing)
-    return convert_constvars(closed)
+    return trace_const_free(fun, in_avals, parent=core.EvalTrace(), description=description,
+                            linearizing=linearizing)
 
 
 def _body(jaxpr: ClosedJaxpr) -> Callable[..., list[Any]]:
@@ -92,7 +102,6 @@ class _Memo:
         self._lock = threading.Lock()
 
     def get(self, jaxpr: Any, extra: Any, make: Callable[[], Any]) -> Any:
-        from .dtypes import config
         key = (id(jaxpr), extra, config.enable_x64)
         with self._lock:
             hit = self._d.get(key)
@@ -119,8 +128,8 @@ def bind_staged(jaxpr: ClosedJaxpr, consts: Sequence[Any], args: Sequence[Any], 
 # jvp
 
 
-def _jit_call_jvp(primals, tangents, *, jaxpr, name, device):
-    from .jvp import Zero, jvp_flat
+def _jit_call_jvp(primals: Sequence[Value], tangents: Sequence[Tangent], *, jaxpr: ClosedJaxpr,
+                  name: str, device: str) -> tuple[list[Value], list[Tangent]]:
     nonzero = tuple(not isinstance(t, Zero) for t in tangents)
     linearizing = is_linearizing(tangents)   # reverse mode: custom_vjp bodies use fwd/bwd
 
@@ -161,7 +170,8 @@ def partial_eval_jaxpr(closed: ClosedJaxpr, unknowns: Sequence[bool]
     return split, ClosedJaxpr(Jaxpr([], uj.constvars + uj.invars, uj.eqns, uj.outvars), [])
 
 
-def _jit_call_partial_eval(trace: PartialEvalTrace, args, params):
+def _jit_call_partial_eval(trace: PartialEvalTrace, args: Sequence[Value], params: dict
+                           ) -> list[Value]:
     jaxpr, name, device = params["jaxpr"], params["name"], params["device"]
     unknowns = tuple(trace.is_mine(x) for x in args)
     split, unknown = _memo.get(jaxpr, ("pe", unknowns),
@@ -185,9 +195,8 @@ def _jit_call_partial_eval(trace: PartialEvalTrace, args, params):
 # Transpose
 
 
-def _jit_call_transpose(cts, *invals, jaxpr, name, device):
-    from .jvp import Zero, instantiate
-    from .transpose import backward_pass, is_undefined
+def _jit_call_transpose(cts: Sequence[Tangent], *invals: Value, jaxpr: ClosedJaxpr, name: str,
+                        device: str) -> list[Value | None]:
     linear = tuple(is_undefined(x) for x in invals)
     ct_nonzero = tuple(not isinstance(c, Zero) and c is not None for c in cts)
     if not any(ct_nonzero):
@@ -223,8 +232,8 @@ def _jit_call_transpose(cts, *invals, jaxpr, name, device):
 # vmap
 
 
-def _jit_call_batch(axis_size, vals, dims, *, jaxpr, name, device):
-    from .batching import vmap_flat
+def _jit_call_batch(axis_size: int, vals: Sequence[Value], dims: Sequence[BDim], *,
+                    jaxpr: ClosedJaxpr, name: str, device: str) -> tuple[list[Value], list[BDim]]:
     dims = tuple(dims)
 
     def make():
@@ -253,13 +262,8 @@ def get_aval_batched(aval: ShapedArray, bdim: int | None, axis_size: int) -> Sha
 # ---------------------------------------------------------------------------
 # Registration
 
-from .batching import batch_rules  # noqa: E402
-from .jvp import jvp_rules  # noqa: E402
-from .transpose import transpose_rules  # noqa: E402
-
 core.abstract_eval_rules[jit_call_p] = _jit_call_abstract
 core.impl_rules[jit_call_p] = _jit_call_impl
-core.direct_impl_rules[jit_call_p] = _jit_call_impl
 jvp_rules[jit_call_p] = _jit_call_jvp
 partial_eval_rules[jit_call_p] = _jit_call_partial_eval
 transpose_rules[jit_call_p] = _jit_call_transpose

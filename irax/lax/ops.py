@@ -1,15 +1,21 @@
-"""irax.lax: primitive-level operations (as jax.lax), plus control flow (see control_flow)."""
+"""irax.lax's primitive-level operations (as jax.lax): thin wrappers over the primitives.
+
+Layering: user API; imports the tracer's primitive families and irax.numpy (for argument
+conversion: jnp.asarray).
+"""
 from __future__ import annotations
 
 import numpy as np
 
-from .tracer import core
-from .tracer.core import get_aval
-from .tracer.prims import elementwise as ew
-from .tracer.prims import indexing as ix
-from .tracer.prims import linalg as la
-from .tracer.prims import reduce as rd
-from .tracer.prims import shape as sh
+from .. import numpy as jnp
+from .. import tree_util
+from ..tracer.core import get_aval
+from ..tracer.prims import elementwise as ew
+from ..tracer.prims import indexing as ix
+from ..tracer.prims import linalg as la
+from ..tracer.prims import reduce as rd
+from ..tracer.prims import shape as sh
+from ..tracer.prims import slicing as sl
 
 add, sub, mul, div = ew.add, ew.sub, ew.mul, ew.div
 neg, sin, cos, exp, log, sqrt, tanh, sign = ew.neg, ew.sin, ew.cos, ew.exp, ew.log, ew.sqrt, ew.tanh, ew.sign
@@ -38,26 +44,21 @@ def slice(operand, start_indices, limit_indices, strides=None):  # noqa: A001
 
 
 def dynamic_slice(operand, start_indices, slice_sizes):
-    from . import numpy as jnp
     idx = [jnp.asarray(i) for i in start_indices]
-    return sh.dynamic_slice_p.bind(operand, *idx, slice_sizes=tuple(int(s) for s in slice_sizes))
+    return sl.dynamic_slice_p.bind(operand, *idx, slice_sizes=tuple(int(s) for s in slice_sizes))
 
 
 def dynamic_update_slice(operand, update, start_indices):
-    from . import numpy as jnp
     idx = [jnp.asarray(i) for i in start_indices]
-    return sh.dynamic_update_slice_p.bind(operand, update, *idx)
+    return sl.dynamic_update_slice_p.bind(operand, update, *idx)
 
 
 def dynamic_index_in_dim(operand, index, axis=0, keepdims=True):
-    from . import numpy as jnp
     out = ix.gather(operand, jnp.asarray(index), axis)
     return sh.expand_dims(out, (axis,)) if keepdims else out
 
 
 def stop_gradient(x):
-    from . import tree_util
-    from . import numpy as jnp
 
     def one(v):
         v = jnp.asarray(v)
@@ -68,17 +69,14 @@ def stop_gradient(x):
 
 
 def max(x, y):  # noqa: A001
-    from . import numpy as jnp
     return jnp.maximum(x, y)
 
 
 def min(x, y):  # noqa: A001
-    from . import numpy as jnp
     return jnp.minimum(x, y)
 
 
 def clamp(lo, x, hi):
-    from . import numpy as jnp
     return jnp.clip(x, lo, hi)
 
 
@@ -92,4 +90,3 @@ def erf(x):
 
 def rsqrt(x):
     return ew.rsqrt_p.bind(x)
-from .tracer.prims.control_flow import while_loop, fori_loop, scan, cond, switch, custom_root, fixed_point, checkpointed_while_loop  # noqa: E402,F401

@@ -5,7 +5,7 @@ import irax
 import irax.numpy as jnp
 from irax import lax
 
-from cf_helpers import central_fd, check_close
+from tests.lax.cf_helpers import central_fd, check_close
 
 
 def collatz_steps(n):

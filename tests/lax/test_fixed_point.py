@@ -5,8 +5,8 @@ import irax
 import irax.numpy as jnp
 from irax import lax
 
-import seed_fixed_point as seed
-from cf_helpers import central_fd, check_close
+from tests.lax import seed_fixed_point as seed
+from tests.lax.cf_helpers import central_fd, check_close
 
 
 def test_seed_numbers_eager():

@@ -5,7 +5,7 @@ import irax
 import irax.numpy as jnp
 from irax import lax
 
-from cf_helpers import central_fd, check_close
+from tests.lax.cf_helpers import central_fd, check_close
 
 W = np.array([[0.9, -0.2], [0.3, 0.8]])
 

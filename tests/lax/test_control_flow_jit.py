@@ -9,8 +9,8 @@ from irax import lax
 pytest.importorskip("iree.compiler")
 pytest.importorskip("iree.runtime")
 
-import seed_fixed_point as seed  # noqa: E402
-from cf_helpers import check_close  # noqa: E402
+from tests.lax import seed_fixed_point as seed  # noqa: E402
+from tests.lax.cf_helpers import check_close  # noqa: E402
 
 
 def test_seed_jit_vmap_prints_notebook_numbers():

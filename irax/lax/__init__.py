@@ -1,0 +1,28 @@
+"""irax.lax: primitive-level operations and control flow, as jax.lax.
+
+Modules:
+  ops.py           thin wrappers over the primitives (add, dot_general, dynamic_slice, ...)
+  control_flow.py  while_loop, fori_loop, scan, cond, switch, checkpointed_while_loop
+  fixed_point.py   custom_root and fixed_point (implicit differentiation)
+  util.py          helpers shared by those
+
+Layering: user API, above irax/tracer (whose prims/control_flow.py holds the `while`,
+`scan` and `cond` primitives these functions bind) and irax.numpy.
+"""
+from .control_flow import checkpointed_while_loop, cond, fori_loop, scan, switch, while_loop
+from .fixed_point import custom_root, fixed_point
+from .ops import (add, broadcast_in_dim, clamp, concatenate, convert_element_type, cos,
+                  cumsum, div, dot_general, dynamic_index_in_dim, dynamic_slice,
+                  dynamic_update_slice, erf, exp, expand_dims, integer_pow, iota, log,
+                  logistic, max, min, mul, neg, pad, reduce_sum, reshape, rev, rsqrt, select,
+                  sign, sin, slice, sqrt, squeeze, stop_gradient, sub, tanh, transpose)
+
+__all__ = [
+    "add", "broadcast_in_dim", "checkpointed_while_loop", "clamp", "concatenate", "cond",
+    "convert_element_type", "cos", "cumsum", "custom_root", "div", "dot_general",
+    "dynamic_index_in_dim", "dynamic_slice", "dynamic_update_slice", "erf", "exp",
+    "expand_dims", "fixed_point", "fori_loop", "integer_pow", "iota", "log", "logistic", "max",
+    "min", "mul", "neg", "pad", "reduce_sum", "reshape", "rev", "rsqrt", "scan", "select",
+    "sign", "sin", "slice", "sqrt", "squeeze", "stop_gradient", "sub", "switch", "tanh",
+    "transpose", "while_loop",
+]

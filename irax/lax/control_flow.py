@@ -1,0 +1,419 @@
+"""irax.lax control flow: while_loop, fori_loop, scan, cond, switch (as jax.lax), and
+checkpointed_while_loop (reverse mode through a bounded-but-dynamic loop with O(K log N)
+memory by recursive checkpointing).
+
+These take pytrees and Python functions, trace the functions into closure-converted
+jaxprs and bind the `while` / `scan` / `cond` primitives of tracer/prims/control_flow.py.
+
+Layering: user API; imports the tracer and irax.numpy.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from .. import numpy as jnp
+from .. import tree_util
+from ..tracer import core
+from ..tracer.api import jvp as api_jvp, vjp as api_vjp
+from ..tracer.core import ShapedArray, get_aval
+from ..tracer.custom import custom_vjp
+from ..tracer.partial_eval import trace_const_free
+from ..tracer.prims.control_flow import cond_p, eval_closed, scan_p, unify_consts, while_p
+from ..tracer.prims.elementwise import convert_element_type, max_p, min_p, ne_p
+from . import ops
+from .util import DiffSubset, coerce, flatten_arrays, fname
+
+# ---------------------------------------------------------------------------
+# while_loop, fori_loop, scan
+
+
+def _stage_carry_fun(flat: Callable, extra_in_avals: Sequence[ShapedArray],
+                     carry_avals: Sequence[ShapedArray], what: str):
+    """Trace flat(*carry, *extra_in) -> (*carry_out, ...) whose carry outputs must match the
+    carry types. Weakly typed carries that come back strongly typed are made strong (as JAX
+    does). Returns (closed, consts, carry_avals)."""
+    carry_avals = list(carry_avals)
+    for _ in range(2):
+        closed, consts = trace_const_free(flat, carry_avals + list(extra_in_avals))
+        outs = closed.out_avals[:len(carry_avals)]
+        for i, (c, o) in enumerate(zip(carry_avals, outs)):
+            if c.shape != o.shape or c.dtype != o.dtype:
+                raise TypeError(
+                    f"{what} must return a carry of the same type as its input carry, but "
+                    f"carry leaf {i} went in as {c.str_short()} and came out as "
+                    f"{o.str_short()}. Cast the initial value (e.g. jnp.asarray(x, dtype)) or "
+                    "the body's output.")
+        new = [c.strip_weak() if c.weak_type and not o.weak_type else c
+               for c, o in zip(carry_avals, outs)]
+        if new == carry_avals:
+            break
+        carry_avals = new
+    return closed, consts, carry_avals
+
+
+def while_loop(cond_fun: Callable, body_fun: Callable, init_val: Any, *,
+               max_steps: int | None = None, checkpoints: int | None = None) -> Any:
+    """Call body_fun on the carry while cond_fun(carry) is True (as jax.lax.while_loop).
+
+    With max_steps=N (and optionally checkpoints=K) this is checkpointed_while_loop: at most
+    N iterations, reverse-mode differentiable with O(K log N) memory."""
+    if max_steps is not None:
+        return checkpointed_while_loop(cond_fun, body_fun, init_val, max_steps=max_steps,
+                                       checkpoints=checkpoints)
+    leaves, tree = flatten_arrays(init_val, "while_loop init_val")
+    carry_avals = [get_aval(x) for x in leaves]
+
+    def body_flat(*xs):
+        out = body_fun(tree_util.tree_unflatten(tree, xs))
+        out_leaves, out_tree = flatten_arrays(
+            out, f"output of while_loop body_fun {fname(body_fun)}")
+        if out_tree != tree:
+            raise TypeError(f"while_loop body_fun {fname(body_fun)} must return a carry with "
+                            f"the structure of init_val, {tree}, but returned {out_tree}")
+        return out_leaves
+    body, bconsts, carry_avals = _stage_carry_fun(
+        body_flat, [], carry_avals, f"while_loop body_fun {fname(body_fun)}")
+    leaves = [coerce(x, a) for x, a in zip(leaves, carry_avals)]
+
+    def cond_flat(*xs):
+        p = cond_fun(tree_util.tree_unflatten(tree, xs))
+        pl = tree_util.tree_leaves(p)
+        if len(pl) != 1:
+            raise TypeError(f"while_loop cond_fun {fname(cond_fun)} must return a boolean "
+                            f"scalar, but got a pytree {tree_util.tree_structure(p)}")
+        pa = get_aval(pl[0])
+        if pa.shape != () or pa.dtype != np.bool_:
+            raise TypeError(f"while_loop cond_fun {fname(cond_fun)} must return a boolean "
+                            f"scalar, but got output type {pa.str_short()}")
+        return [pl[0]]
+    cond, cconsts = trace_const_free(cond_flat, carry_avals)
+    outs = while_p.bind(*cconsts, *bconsts, *leaves, cond_jaxpr=cond, body_jaxpr=body,
+                        cond_nconsts=len(cconsts), body_nconsts=len(bconsts))
+    return tree_util.tree_unflatten(tree, outs)
+
+
+def _is_static_int(x) -> bool:
+    if isinstance(x, core.Tracer):
+        return False
+    if isinstance(x, (int, np.integer)) and not isinstance(x, bool):
+        return True
+    if isinstance(x, (core.Array, np.ndarray)):
+        return np.asarray(x).shape == () and np.asarray(x).dtype.kind in "iu"
+    return False
+
+
+def fori_loop(lower, upper, body_fun: Callable, init_val: Any) -> Any:
+    """body_fun(i, val) for i in [lower, upper). Static int bounds give a scan (reverse
+    differentiable); traced bounds a while_loop (forward mode only)."""
+    if _is_static_int(lower) and _is_static_int(upper):
+        lo, hi = int(np.asarray(lower)), int(np.asarray(upper))
+        i0 = lower
+
+        def step(carry, _):
+            i, x = carry
+            return (i + 1, body_fun(i, x)), None
+        (_, out), _ = scan(step, (i0, init_val), None, length=max(hi - lo, 0))
+        return out
+    lower, upper = jnp.asarray(lower), jnp.asarray(upper)
+    dt = np.result_type(get_aval(lower).dtype, get_aval(upper).dtype)
+    lower = coerce(lower, get_aval(lower).update(dtype=dt))
+    upper = coerce(upper, get_aval(upper).update(dtype=dt))
+
+    def cond_fun(c):
+        return c[0] < c[1]
+
+    def body(c):
+        i, u, x = c
+        return i + 1, u, body_fun(i, x)
+    return while_loop(cond_fun, body, (lower, upper, init_val))[2]
+
+
+def scan(f: Callable, init: Any, xs: Any = None, length: int | None = None,
+         reverse: bool = False, unroll: int = 1) -> tuple[Any, Any]:
+    """As jax.lax.scan: carry, ys = f(carry, x) over the leading axis of xs."""
+    init_leaves, init_tree = flatten_arrays(init, "scan init")
+    x_leaves, x_tree = flatten_arrays(xs, "scan xs")
+    lengths = {get_aval(x).shape[0] if get_aval(x).ndim else None for x in x_leaves}
+    if None in lengths:
+        raise ValueError("scan got a scalar (0-d) value in xs; every xs leaf needs a leading "
+                         "axis to scan over")
+    if length is not None:
+        lengths.add(int(length))
+    if len(lengths) > 1:
+        raise ValueError(f"scan got inconsistent lengths: length={length} and leading axis "
+                         f"sizes {sorted(get_aval(x).shape[0] for x in x_leaves)} of xs")
+    if not lengths:
+        raise ValueError("scan needs xs with a leading axis or an explicit length")
+    n = lengths.pop()
+    x_avals = [get_aval(x) for x in x_leaves]
+    slice_avals = [ShapedArray(a.shape[1:], a.dtype, a.weak_type) for a in x_avals]
+    ncar = len(init_leaves)
+    store: dict = {}
+
+    def body_flat(*args):
+        carry = tree_util.tree_unflatten(init_tree, args[:ncar])
+        x = tree_util.tree_unflatten(x_tree, args[ncar:])
+        out = f(carry, x)
+        if not (isinstance(out, (tuple, list)) and len(out) == 2):
+            raise TypeError(f"scan body {fname(f)} must return a pair (carry, y), got "
+                            f"{type(out).__name__}")
+        c_leaves, c_tree = flatten_arrays(out[0], f"carry output of scan body {fname(f)}")
+        if c_tree != init_tree:
+            raise TypeError(f"scan body {fname(f)} must return a carry with the structure of "
+                            f"init, {init_tree}, but returned {c_tree}")
+        y_leaves, store["ys"] = flatten_arrays(out[1], f"y output of scan body {fname(f)}")
+        return c_leaves + y_leaves
+    jaxpr, consts, carry_avals = _stage_carry_fun(body_flat, slice_avals,
+                                                  [get_aval(x) for x in init_leaves],
+                                                  f"scan body {fname(f)}")
+    init_leaves = [coerce(x, a) for x, a in zip(init_leaves, carry_avals)]
+    outs = scan_p.bind(*consts, *init_leaves, *x_leaves, jaxpr=jaxpr, num_consts=len(consts),
+                       num_carry=ncar, length=n, reverse=bool(reverse))
+    return (tree_util.tree_unflatten(init_tree, outs[:ncar]),
+            tree_util.tree_unflatten(store["ys"], outs[ncar:]))
+
+
+def _stage_branches(branches: Sequence[Callable], operands: tuple, what: str):
+    leaves, tree = flatten_arrays(operands, f"{what} operands")
+    avals = [get_aval(x) for x in leaves]
+    traced, trees = [], []
+    for br in branches:
+        st: dict = {}
+
+        def flat(*xs, br=br, st=st):
+            out_leaves, st["tree"] = flatten_arrays(br(*tree_util.tree_unflatten(tree, xs)),
+                                             f"output of {what} branch {fname(br)}")
+            return out_leaves
+        traced.append(trace_const_free(flat, avals))
+        trees.append(st["tree"])
+    for k, t in enumerate(trees):
+        if t != trees[0]:
+            raise TypeError(f"{what} branches must return the same pytree structure, but "
+                            f"branch 0 ({fname(branches[0])}) returned {trees[0]} and branch "
+                            f"{k} ({fname(branches[k])}) returned {t}")
+    outs0 = traced[0][0].out_avals
+    for k, (c, _) in enumerate(traced):
+        for i, (a, b) in enumerate(zip(outs0, c.out_avals)):
+            if a.shape != b.shape or a.dtype != b.dtype:
+                raise TypeError(f"{what} branches must return values of the same types, but "
+                                f"output {i} is {a.str_short()} in branch 0 and "
+                                f"{b.str_short()} in branch {k}")
+    # branches disagreeing on weak types: the result is strongly typed (as in JAX)
+    target = [a.update(weak_type=all(c.out_avals[i].weak_type for c, _ in traced))
+              for i, a in enumerate(outs0)]
+    fixed = []
+    for (c, consts), br in zip(traced, branches):
+        if any(a.weak_type != t.weak_type for a, t in zip(c.out_avals, target)):
+            def coerced(*xs, c=c):
+                return [coerce(o, t) for o, t in zip(eval_closed(c, xs), target)]
+            c2, consts2 = trace_const_free(coerced, [get_aval(x) for x in consts] + avals)
+            fixed.append((c2, consts2 + consts))
+        else:
+            fixed.append((c, consts))
+    new, consts = unify_consts(fixed)
+    return new, consts, leaves, trees[0]
+
+
+def switch(index, branches: Sequence[Callable], *operands) -> Any:
+    """branches[clamp(index, 0, len-1)](*operands), staged as one `cond`."""
+    branches = list(branches)
+    if not branches:
+        raise ValueError("switch needs at least one branch")
+    index = jnp.asarray(index)
+    ia = get_aval(index)
+    if ia.shape != () or ia.dtype.kind not in "iub":
+        raise TypeError(f"switch index must be an integer scalar, got {ia.str_short()}")
+    index = convert_element_type(index, np.int32, False)
+    index = min_p.bind(max_p.bind(index, np.int32(0)), np.int32(len(branches) - 1))
+    new, consts, leaves, tree = _stage_branches(branches, operands, "switch")
+    outs = cond_p.bind(index, *consts, *leaves, branches=tuple(new))
+    return tree_util.tree_unflatten(tree, outs)
+
+
+def cond(pred, true_fun: Callable, false_fun: Callable, *operands) -> Any:
+    """true_fun(*operands) if pred else false_fun(*operands), staged as one `cond`."""
+    pred = jnp.asarray(pred)
+    pa = get_aval(pred)
+    if pa.shape != ():
+        raise TypeError(f"cond pred must be a scalar, got {pa.str_short()}")
+    if pa.dtype != np.bool_:
+        pred = ne_p.bind(pred, jnp.asarray(0, dtype=pa.dtype))
+    index = convert_element_type(pred, np.int32, False)
+    new, consts, leaves, tree = _stage_branches([false_fun, true_fun], operands, "cond")
+    outs = cond_p.bind(index, *consts, *leaves, branches=tuple(new))
+    return tree_util.tree_unflatten(tree, outs)
+
+
+# ---------------------------------------------------------------------------
+# checkpointed_while_loop: reverse mode through a loop of dynamic length <= max_steps
+
+
+class _CkptSpec:
+    def __init__(self, cond, body, ncc: int, max_steps: int, k: int):
+        self.cond, self.body, self.ncc = cond, body, ncc
+        self.max_steps, self.k = max_steps, k
+
+    def step(self, theta, carry):
+        return tuple(eval_closed(self.body, [*theta[self.ncc:], *carry]))
+
+    def pred(self, theta, carry):
+        return eval_closed(self.cond, [*theta[:self.ncc], *carry])[0]
+
+
+def _ckpt_fun(spec: _CkptSpec, theta, carry0):
+    def cond_fun(c):
+        i, x = c
+        return jnp.logical_and(i < spec.max_steps, spec.pred(theta, x))
+
+    def body_fun(c):
+        i, x = c
+        return i + 1, spec.step(theta, x)
+    _, x = while_loop(cond_fun, body_fun, (jnp.asarray(0, np.int32), tuple(carry0)))
+    return tuple(x)
+
+
+def _seg_len(n: int, k: int) -> int:
+    return -(-n // k)
+
+
+def _ckpt_fwd(spec: _CkptSpec, theta, carry0):
+    """Run the loop once, storing the carry at the start of every segment of S steps."""
+    k = spec.k
+    s = _seg_len(spec.max_steps, k)
+    bufs = tuple(jnp.zeros((k, *get_aval(c).shape), get_aval(c).dtype) for c in carry0)
+
+    def cond_fun(c):
+        i, x, _ = c
+        return jnp.logical_and(i < spec.max_steps, spec.pred(theta, x))
+
+    def body_fun(c):
+        i, x, b = c
+
+        def store(b):
+            return tuple(ops.dynamic_update_slice(bb, jnp.expand_dims(xx, 0),
+                                                  (i // s,) + (0,) * get_aval(xx).ndim)
+                         for bb, xx in zip(b, x))
+        b = cond(i % s == 0, store, lambda b: tuple(b), b)
+        return i + 1, spec.step(theta, x), b
+    n, x, bufs = while_loop(cond_fun, body_fun, (jnp.asarray(0, np.int32), tuple(carry0), bufs))
+    return tuple(x), (theta, n, bufs)
+
+
+def _masked_steps(spec: _CkptSpec, theta, x, start, length: int, n):
+    """`length` loop steps from global step `start`; steps at index >= n do nothing."""
+    def one(c, j):
+        return cond(start + j < n, lambda c: spec.step(theta, c), lambda c: tuple(c), c), None
+    out, _ = scan(one, tuple(x), jnp.arange(length, dtype=np.int32))
+    return out
+
+
+def _seg_vjp(spec: _CkptSpec, theta, x, start, length: int, n, ct):
+    """Cotangents (theta, x) of `length` masked steps from x, by recursive checkpointing:
+    at most spec.k stored carries per level, ceil(log_k(length)) levels."""
+    k = spec.k
+    diff = DiffSubset(theta)
+
+    if length <= k:
+        _, pull = api_vjp(lambda dth, xx: _masked_steps(spec, diff.substitute(dth), xx, start,
+                                                        length, n),
+                          diff.pick(), tuple(x))
+        return pull(tuple(ct))
+    s = _seg_len(length, k)
+    m = _seg_len(length, s)
+    n = jnp.minimum(n, start + length)   # m * s may overshoot this segment's end
+
+    def fwd_seg(c, j):
+        return _masked_steps(spec, theta, c, start + j * s, s, n), tuple(c)
+    _, ckpts = scan(fwd_seg, tuple(x), jnp.arange(m, dtype=np.int32))
+
+    def bwd_seg(c, inp):
+        ct_th, ct_x = c
+        j, xj = inp
+        g_th, g_x = _seg_vjp(spec, theta, xj, start + j * s, s, n, ct_x)
+        return (tuple(a + b for a, b in zip(ct_th, g_th)), tuple(g_x)), None
+    zeros_th = tuple(jnp.zeros_like(t) for t in diff.pick())
+    (ct_th, ct_x), _ = scan(bwd_seg, (zeros_th, tuple(ct)),
+                            (jnp.arange(m, dtype=np.int32), ckpts), reverse=True)
+    return ct_th, ct_x
+
+
+def _ckpt_bwd(spec: _CkptSpec, res, ct):
+    theta, n, bufs = res
+    k = spec.k
+    s = _seg_len(spec.max_steps, k)
+    diff = DiffSubset(theta)
+
+    def bwd_seg(c, inp):
+        ct_th, ct_x = c
+        j, xj = inp
+
+        def active(c):
+            ct_th, ct_x = c
+            g_th, g_x = _seg_vjp(spec, theta, xj, j * s, s, n, ct_x)
+            return tuple(a + b for a, b in zip(ct_th, g_th)), tuple(g_x)
+        return cond(j * s < n, active, lambda c: c, (ct_th, ct_x)), None
+    zeros_th = tuple(jnp.zeros_like(t) for t in diff.pick())
+    (ct_th, ct_x), _ = scan(bwd_seg, (zeros_th, tuple(ct)),
+                            (jnp.arange(k, dtype=np.int32), bufs), reverse=True)
+    return diff.scatter(ct_th), tuple(ct_x)
+
+
+def _ckpt_jvp(spec: _CkptSpec, primals, tangents):
+    theta, carry = primals
+    dtheta, dcarry = tangents
+    return api_jvp(lambda th, c: _ckpt_fun(spec, th, c), (tuple(theta), tuple(carry)),
+                   (tuple(dtheta), tuple(dcarry)))
+
+
+_CKPT: list = []
+
+
+def checkpointed_while_loop(cond_fun: Callable, body_fun: Callable, init_val: Any, *,
+                            max_steps: int, checkpoints: int | None = None) -> Any:
+    """while_loop with at most `max_steps` iterations that supports reverse mode.
+
+    The forward pass runs the loop once (stopping early when cond_fun is False) and stores
+    the carry every ceil(max_steps / K) steps (K = checkpoints, default ceil(sqrt(max_steps)),
+    at least 2). The backward pass recomputes each segment from its checkpoint, splitting it
+    recursively into at most K sub-segments, so memory is O(K log_K max_steps) carries
+    instead of O(steps), at the price of about log_K(max_steps) extra forward passes.
+    Gradients equal those of the unrolled loop. Values cond_fun/body_fun close over are
+    differentiated too."""
+    max_steps = int(max_steps)
+    if max_steps < 1:
+        raise ValueError(f"checkpointed_while_loop needs max_steps >= 1, got {max_steps}")
+    k = int(checkpoints) if checkpoints is not None else max(2, math.isqrt(max_steps - 1) + 1)
+    if k < 2:
+        raise ValueError(f"checkpointed_while_loop needs checkpoints >= 2, got {k}")
+    k = min(k, max_steps)
+    leaves, tree = flatten_arrays(init_val, "checkpointed_while_loop init_val")
+    leaves = [jnp.asarray(x) for x in leaves]
+
+    def body_flat(*xs):
+        out_leaves, out_tree = flatten_arrays(body_fun(tree_util.tree_unflatten(tree, xs)),
+                                       "output of body_fun")
+        if out_tree != tree:
+            raise TypeError(f"checkpointed_while_loop body_fun must return a carry with the "
+                            f"structure of init_val, {tree}, but returned {out_tree}")
+        return out_leaves
+    body, bconsts, avals = _stage_carry_fun(body_flat, [], [get_aval(x) for x in leaves],
+                                            "checkpointed_while_loop body_fun")
+    leaves = [coerce(x, a) for x, a in zip(leaves, avals)]
+
+    def cond_flat(*xs):
+        p = tree_util.tree_leaves(cond_fun(tree_util.tree_unflatten(tree, xs)))
+        if len(p) != 1 or get_aval(p[0]).shape != () or get_aval(p[0]).dtype != np.bool_:
+            raise TypeError("checkpointed_while_loop cond_fun must return a boolean scalar")
+        return p
+    cj, cconsts = trace_const_free(cond_flat, avals)
+    spec = _CkptSpec(cj, body, len(cconsts), max_steps, k)
+    if not _CKPT:
+        loop = custom_vjp(_ckpt_fun, nondiff_argnums=(0,))
+        loop.defvjp(_ckpt_fwd, _ckpt_bwd)
+        loop.defjvp(_ckpt_jvp)
+        _CKPT.append(loop)
+    out = _CKPT[0](spec, (*cconsts, *bconsts), tuple(leaves))
+    return tree_util.tree_unflatten(tree, list(out))
