@@ -175,14 +175,10 @@ def test_sum_prod_of_int8_do_not_overflow_int8():
     assert int(jnp.sum(jnp.ones(300, bool))) == 300
 
 
-def test_sum_prod_accumulation_dtype_x64():
-    irax.config.update("enable_x64", True)
-    try:
-        assert jnp.sum(jnp.ones(3, jnp.int8)).dtype == np.int64
-        assert jnp.prod(jnp.asarray(np.ones(3, np.uint8))).dtype == np.uint64
-        assert jnp.sum(jnp.ones(3, jnp.int32)).dtype == np.int64
-    finally:
-        irax.config.update("enable_x64", False)
+def test_sum_prod_accumulation_dtype_x64(x64):
+    assert jnp.sum(jnp.ones(3, jnp.int8)).dtype == np.int64
+    assert jnp.prod(jnp.asarray(np.ones(3, np.uint8))).dtype == np.uint64
+    assert jnp.sum(jnp.ones(3, jnp.int32)).dtype == np.int64
 
 
 # -- 7. max / min of an empty array

@@ -30,7 +30,7 @@ import jax.numpy as jjnp
 import irax
 import irax.numpy as inp
 
-from fuzz_settings import SHRINK, fuzz_settings
+from tests.fuzz.fuzz_settings import SHRINK, fuzz_settings
 
 # Feature flags: input kinds whose support another change brings (issue 10). False: not
 # generated (they fail on this branch; see the report of the change that set them).
