@@ -204,6 +204,13 @@ def convert_element_type(x: Value, dtype: Any, weak_type: bool = False) -> Value
     aval = core.get_aval(x)
     if aval.dtype == np.dtype(dtype) and aval.weak_type == weak_type:
         return x
+    host = x.device_buffer() if isinstance(x, core.Array) else x
+    if isinstance(host, (np.ndarray, np.generic, bool, int, float, complex)):
+        # a constant converts now, as in JAX, also under a trace: a convert of a constant
+        # reaching IREE 3.13 can fail to compile, nondeterministically ("stream.async.clone
+        # op has invalid Read access range ... of resource %__hoisted_tensor_i32_0")
+        out = _convert_impl(np.asarray(host, dtype=aval.dtype), new_dtype=np.dtype(dtype))
+        return core.Array(out, weak_type)
     return convert_element_type_p.bind(x, new_dtype=np.dtype(dtype), weak_type=weak_type)
 
 
@@ -283,7 +290,8 @@ def _convert_impl(x: np.ndarray, *, new_dtype, weak_type: bool = False) -> np.nd
     x, new_dtype = np.asarray(x), np.dtype(new_dtype)
     if x.dtype.kind == "f" and new_dtype.kind in "iu":
         return _saturating_float_to_int(x, new_dtype)
-    return x.astype(new_dtype)
+    with np.errstate(over="ignore"):   # float narrowing overflows to inf: the defined result
+        return x.astype(new_dtype)
 
 
 
