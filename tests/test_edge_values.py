@@ -209,3 +209,47 @@ def test_reshape_order_f_matches_numpy_3d():
     x = np.arange(24.0).reshape(2, 3, 4)
     got = jnp.reshape(jnp.asarray(x), (4, 6), order="F")
     np.testing.assert_array_equal(np.asarray(got), np.reshape(x, (4, 6), order="F"))
+
+
+# -- JAX's type promotion where it differs from NumPy's (found by the fuzzer)
+
+
+@pytest.mark.parametrize("a, b, want", [
+    (np.int32, np.float16, "float16"), (np.uint8, np.float16, "float16"),
+    (np.bool_, np.float16, "float16"), (np.int8, np.float32, "float32"),
+    (np.int32, np.complex64, "complex64"), (np.uint32, np.int32, "int32"),
+    (np.int8, np.uint8, "int16")])
+def test_promotion_as_jax(a, b, want):   # jnp.promote_types in JAX 0.10
+    x, y = jnp.asarray(np.ones(2, a)), jnp.asarray(np.ones(2, b))
+    assert (x + y).dtype == want and jnp.promote_types(a, b) == want
+
+
+def test_weak_int_keeps_its_value_in_true_division():
+    u = jnp.asarray(np.array([0, 2, 255], np.uint8))
+    np.testing.assert_array_equal(np.asarray(u / -1), [-0.0, -2.0, -255.0])   # JAX
+    np.testing.assert_allclose(np.asarray(jnp.hypot(u, -1)), [1.0, 2.236068, 255.00196],
+                               rtol=1e-6)
+
+
+def test_float_floor_divide_is_cpython_divmod():
+    a = jnp.asarray(np.array([7.0, -7.0, 0.0, np.inf, 5.5, -5.5, 1.0], np.float32))
+    b = jnp.asarray(np.array([0.0, 0.0, 0.0, 1.0, -2.0, 2.0, 0.1], np.float32))
+    want_q = [np.inf, -np.inf, np.nan, np.nan, -3.0, -3.0, 9.0]           # JAX 0.10
+    want_r = [np.nan, np.nan, np.nan, np.nan, -0.5, 0.5, 0.09999999]
+    for q, r in [(a // b, a % b), irax.jit(lambda a, b: (a // b, a % b))(a, b)]:
+        np.testing.assert_allclose(np.asarray(q), want_q, rtol=1e-6, equal_nan=True)
+        np.testing.assert_allclose(np.asarray(r), want_r, rtol=1e-6, equal_nan=True)
+
+
+def test_integer_kept_by_floor_ceil_and_abs_of_bool():
+    i = jnp.asarray(np.array([-3, 4], np.int8))
+    assert jnp.floor(i).dtype == np.int8 and jnp.ceil(i).dtype == np.int8
+    assert jnp.abs(jnp.asarray(np.array([True, False]))).dtype == np.bool_
+    with pytest.raises(ValueError, match="bool"):
+        jnp.round(jnp.asarray(np.array([True])))
+
+
+def test_reverse_of_unsigned_compiles():   # IREE 3.13 refuses stablehlo.reverse of ui8
+    x = jnp.asarray(np.arange(6, dtype=np.uint8).reshape(2, 3))
+    np.testing.assert_array_equal(np.asarray(irax.jit(lambda x: jnp.flip(x, 1))(x)),
+                                  [[2, 1, 0], [5, 4, 3]])
