@@ -29,6 +29,7 @@ import numpy as np
 
 from . import tree_util
 from .tracer import core, dtypes, jit_call
+from .tracer.api_extra import flags as _flags
 from .tracer.core import Array, ClosedJaxpr, EvalTrace, ShapedArray, ShapeDtypeStruct, Tracer
 from .tracer.partial_eval import convert_constvars, trace_to_jaxpr
 
@@ -109,9 +110,15 @@ def _compile(lowered: Any, device: str, jaxpr: ClosedJaxpr) -> tuple[bytes, str]
     return compiler.compile_stablehlo(lowered.text, flags), cache.cache_key(lowered.text, flags)
 
 
-def _load(vmfb: bytes, key: str, device: str, in_avals, out_avals):
-    """One Executable per (compiled bytes, device), shared by every function that has it."""
+def _load(vmfb: bytes, key: str, device: str, in_avals, out_avals, host_functions=None):
+    """One Executable per (compiled bytes, device), shared by every function that has it;
+    a module calling host functions (debug callbacks of one trace) gets its own."""
     from .runtime import Executable
+    if host_functions:
+        exe = Executable(vmfb, device, host_functions=host_functions)
+        exe.set_signature("main", [(a.shape, a.dtype) for a in in_avals],
+                          [(a.shape, a.dtype) for a in out_avals])
+        return exe
     k = (key, device)
     exe = _exe_cache.get(k)
     if exe is None:
@@ -224,7 +231,8 @@ class Compiled:
     Each returns the output pytree of irax.Arrays (device-resident buffers)."""
 
     def __init__(self, name: str, text: str, vmfb: bytes, key: str, device: str,
-                 jaxpr: ClosedJaxpr, hoisted: Sequence[Any], in_tree, out_tree):
+                 jaxpr: ClosedJaxpr, hoisted: Sequence[Any], in_tree, out_tree,
+                 host_functions: dict[str, Callable[..., Any]] | None = None):
         self.name = name
         self._text = text
         self.vmfb = vmfb
@@ -238,6 +246,7 @@ class Compiled:
         self.out_tree = out_tree
         self._out_weak = [a.weak_type for a in self.out_avals]
         self._single = out_tree.kind == "leaf"
+        self._host_functions = host_functions or {}   # import name -> debug callback
         self._exe = None
         self._invoke = None
 
@@ -258,7 +267,7 @@ class Compiled:
         invoke = self._invoke
         if invoke is None:
             exe = _load(self.vmfb, self._key, self.device, self.jaxpr.in_avals,
-                        self.out_avals)
+                        self.out_avals, self._host_functions)
             invoke = exe.invoker("main", driver=_pick_cpu_driver(exe, self.jaxpr))
             self._exe, self._invoke = exe, invoke
         return invoke
@@ -323,7 +332,8 @@ class Lowered:
     def compile(self) -> Compiled:
         vmfb, key = _compile(self.module, self.device, self.jaxpr)
         return Compiled(self.name, self.module.text, vmfb, key, self.device, self.jaxpr,
-                        self._hoisted, self.in_tree, self.out_tree)
+                        self._hoisted, self.in_tree, self.out_tree,
+                        _host_functions(self.module))
 
 
 # ---------------------------------------------------------------------------
@@ -412,6 +422,8 @@ class JitFunction:
 
     # -- call
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if _flags.disable_jit:   # irax.disable_jit(): run the Python function as it is
+            return self._fun(*args, **kwargs)
         if type(core._state.trace) is not EvalTrace:
             return self._call_traced(args, kwargs)
         if not kwargs and not self._has_static:
@@ -658,7 +670,13 @@ def _compile_jaxpr(jaxpr: ClosedJaxpr, name: str, device: str) -> Compiled:
     vmfb, key = _compile(lowered, device, jaxpr)
     tree = tree_util.tree_structure(tuple(range(len(jaxpr.in_avals))))
     out_tree = tree_util.tree_structure(list(range(len(jaxpr.out_avals))))
-    return Compiled(name, lowered.text, vmfb, key, device, jaxpr, [], tree, out_tree)
+    return Compiled(name, lowered.text, vmfb, key, device, jaxpr, [], tree, out_tree,
+                    _host_functions(lowered))
+
+
+def _host_functions(lowered: Any) -> dict[str, Callable[..., Any]]:
+    """The Python functions a lowered module calls (irax.debug callbacks), by import name."""
+    return {imp.name: imp.callback for imp in lowered.host_imports}
 
 
 jit_call.set_impl(_jit_call_impl)

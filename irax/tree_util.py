@@ -1,167 +1,653 @@
-"""Pytrees: nested tuples, lists, dicts (sorted keys), namedtuples, None, and registered types."""
+"""Pytrees with the semantics of JAX's tree_util, flattened by optree's C++ code.
+
+A pytree is a nest of tuples, lists, dicts (keys sorted), namedtuples, OrderedDicts
+(insertion order), defaultdicts (keys sorted), None (a node with no children) and the
+types registered here; anything else is a leaf. irax registers its types in optree's
+"irax" namespace, so other libraries' optree registrations neither see nor change
+irax's, and none of irax's leak into theirs.
+
+Key paths name each leaf's place: SequenceKey (an index of a tuple, list or deque),
+DictKey (a dict key), GetAttrKey (a namedtuple or dataclass field), FlattenedIndexKey (the
+i-th child of a type registered without keys), or whatever keys a type registered with
+`register_pytree_with_keys` gives. `keystr` prints a path as `['w'][0].bias`.
+
+Where irax differs from JAX 0.10, it follows optree: collections.deque and C struct
+sequences (time.struct_time) are nodes rather than leaves, and a dict whose keys do not
+sort (1 and "a") flattens in a fixed order instead of raising.
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Callable, Hashable, Iterable
+import dataclasses
+import functools
+import operator
+from typing import Any, Callable, Hashable, Iterable, Sequence
 
-_registry: dict[type, tuple[Callable, Callable]] = {}
+import optree
+from optree import PyTreeKind as _Kind
+
+_NAMESPACE = "irax"
+
+KeyEntry = Any
+KeyPath = tuple[Any, ...]
 
 
-def register_pytree_node(nodetype: type, flatten_func: Callable[[Any], tuple[Iterable, Any]],
-                         unflatten_func: Callable[[Any, Iterable], Any]) -> None:
-    """flatten_func(x) -> (children, aux_data); unflatten_func(aux_data, children) -> x."""
-    _registry[nodetype] = (flatten_func, unflatten_func)
+# ---------------------------------------------------------------------------
+# Key path entries
+
+def _key_hash(self) -> int:
+    # the class takes part, so SequenceKey(1) and FlattenedIndexKey(1) hash apart
+    return hash((type(self).__name__, *dataclasses.astuple(self)))
 
 
-def register_pytree_node_class(cls: type) -> type:
-    register_pytree_node(cls, lambda x: x.tree_flatten(), cls.tree_unflatten)
-    return cls
+@dataclasses.dataclass(frozen=True)
+class SequenceKey:
+    """The index of a child of a tuple, list or deque: `[0]`."""
+    idx: int
+    __hash__ = _key_hash
+
+    def __str__(self) -> str:
+        return f"[{self.idx!r}]"
+
+
+@dataclasses.dataclass(frozen=True)
+class DictKey:
+    """The key of a child of a dict (OrderedDict, defaultdict): `['w']`."""
+    key: Hashable
+    __hash__ = _key_hash
+
+    def __str__(self) -> str:
+        return f"[{self.key!r}]"
+
+
+@dataclasses.dataclass(frozen=True)
+class GetAttrKey:
+    """The field name of a child of a namedtuple or dataclass: `.bias`."""
+    name: str
+    __hash__ = _key_hash
+
+    def __str__(self) -> str:
+        return f".{self.name}"
+
+
+@dataclasses.dataclass(frozen=True)
+class FlattenedIndexKey:
+    """The position of a child of a type registered without keys: `[<flat index 0>]`."""
+    key: int
+    __hash__ = _key_hash
+
+    def __str__(self) -> str:
+        return f"[<flat index {self.key}>]"
+
+
+def keystr(keys: KeyPath, *, simple: bool = False, separator: str = "") -> str:
+    """A key path as text: `['w'][0].bias`; with simple=True just the keys (`w/0/bias` with
+    separator='/'), shorter but ambiguous (a list index 0 and a dict key "0" look alike)."""
+    return separator.join(_simple_key(k) if simple else str(k) for k in keys)
+
+
+def _simple_key(k: Any) -> str:
+    for cls, field in ((SequenceKey, "idx"), (DictKey, "key"), (GetAttrKey, "name"),
+                       (FlattenedIndexKey, "key")):
+        if type(k) is cls:
+            return str(getattr(k, field))
+    return str(k)
+
+
+class _GivenKey(optree.PyTreeEntry):
+    """optree's path entry for a child of a type registered with keys: `entry` is the key
+    the type's flatten function gave, used as it is in irax's key paths."""
+
+    def codify(self, node: str = "") -> str:
+        return f"{node}{self.entry}"
+
+
+_SEQUENCE_KINDS = frozenset({_Kind.TUPLE, _Kind.LIST, _Kind.DEQUE})
+_MAPPING_KINDS = frozenset({_Kind.DICT, _Kind.ORDEREDDICT, _Kind.DEFAULTDICT})
+_FIELD_KINDS = frozenset({_Kind.NAMEDTUPLE, _Kind.STRUCTSEQUENCE})
+
+
+def _path_key(entry: optree.PyTreeEntry) -> Any:
+    """optree's entry of one step of a path -> the JAX-style key."""
+    kind = entry.kind
+    if kind in _SEQUENCE_KINDS:
+        return SequenceKey(entry.entry)
+    if kind in _MAPPING_KINDS:
+        return DictKey(entry.entry)
+    if kind in _FIELD_KINDS:
+        return GetAttrKey(entry.field)
+    if type(entry) is _GivenKey:
+        return entry.entry
+    return FlattenedIndexKey(entry.entry)
+
+
+# ---------------------------------------------------------------------------
+# Tree structures
+
+_KIND_NAMES = {
+    _Kind.LEAF: "leaf", _Kind.NONE: "none", _Kind.TUPLE: "tuple", _Kind.LIST: "list",
+    _Kind.DICT: "dict", _Kind.NAMEDTUPLE: "namedtuple", _Kind.ORDEREDDICT: "ordereddict",
+    _Kind.DEFAULTDICT: "defaultdict", _Kind.DEQUE: "deque", _Kind.STRUCTSEQUENCE: "structseq",
+    _Kind.CUSTOM: "custom",
+}
+
+
+class _Children(tuple):
+    """A treedef's children: a tuple (irax reads `td.children`) that can also be called,
+    as JAX's `treedef.children()` is, for a list."""
+
+    def __call__(self) -> list:
+        return list(self)
+
+
+class PyTreeDef:
+    """The structure of a pytree (its nodes without the leaves). Equal structures compare
+    and hash equal, so a treedef can be part of a cache key; a registered type's aux data
+    is compared by equality and need not be hashable (a dict of settings, say)."""
+
+    __slots__ = ("_spec",)
+
+    def __init__(self, spec: optree.PyTreeSpec):
+        self._spec = spec
+
+    @property
+    def kind(self) -> str:
+        """The root node's kind: "leaf", "none", "tuple", "list", "dict", "namedtuple",
+        "ordereddict", "defaultdict", "deque", "structseq" or "custom" (a registered type)."""
+        return _KIND_NAMES[self._spec.kind]
+
+    @property
+    def num_leaves(self) -> int:
+        return self._spec.num_leaves
+
+    @property
+    def num_nodes(self) -> int:
+        return self._spec.num_nodes
+
+    @property
+    def children(self) -> _Children:
+        """The structures of the root's children (none for a leaf)."""
+        return _Children(PyTreeDef(c) for c in self._spec.children())
+
+    @property
+    def node_data(self) -> Any:
+        """What besides its children rebuilds the root: the keys (a tuple) of a dict or
+        OrderedDict, (default_factory, keys) of a defaultdict, the class of a namedtuple or
+        struct sequence, a deque's maxlen, (type, aux data) of a registered type; None for
+        a leaf, None, tuple and list."""
+        kind = self._spec.kind
+        if kind in (_Kind.LEAF, _Kind.NONE, _Kind.TUPLE, _Kind.LIST):
+            return None
+        top = self._spec.one_level()
+        typ, data = top.walk([None] * top.num_leaves, f_node=lambda t, d, _: (t, d))
+        if kind in (_Kind.DICT, _Kind.ORDEREDDICT):
+            return tuple(data)
+        if kind == _Kind.DEFAULTDICT:
+            return data[0], tuple(data[1])
+        if kind in _FIELD_KINDS:
+            return typ
+        if kind == _Kind.CUSTOM:
+            return typ, data
+        return data
+
+    def unflatten(self, leaves: Iterable[Any]) -> Any:
+        try:
+            return self._spec.unflatten(leaves)
+        except ValueError as e:
+            raise ValueError(str(e).replace("PyTreeSpec", "PyTreeDef")) from None
+
+    def flatten_up_to(self, tree: Any) -> list[Any]:
+        """The subtrees of `tree` at this structure's leaves (`tree` must have this structure
+        down to them)."""
+        return self._spec.flatten_up_to(tree)
+
+    def compose(self, inner: PyTreeDef) -> PyTreeDef:
+        """This structure with `inner` in place of each leaf."""
+        return PyTreeDef(self._spec.compose(inner._spec))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, PyTreeDef):
+            return NotImplemented
+        return self._spec == other._spec
+
+    def __hash__(self) -> int:
+        return hash(self._spec)
+
+    def __repr__(self) -> str:
+        text = repr(self._spec)
+        suffix = f", namespace={_NAMESPACE!r})"
+        if text.endswith(suffix):
+            text = text[:-len(suffix)] + ")"
+        return "PyTreeDef" + text[len("PyTreeSpec"):].replace("CustomTreeNode(", "CustomNode(")
+
+    def __reduce__(self):
+        return PyTreeDef, (self._spec,)
 
 
 def _is_namedtuple(x: Any) -> bool:
     return isinstance(x, tuple) and hasattr(type(x), "_fields")
 
 
-@dataclass(frozen=True)
-class PyTreeDef:
-    kind: str                 # "leaf", "none", "tuple", "list", "dict", "namedtuple", "custom"
-    node_data: Hashable       # dict keys, namedtuple class, custom (type, aux)
-    children: tuple["PyTreeDef", ...] = ()
-
-    @property
-    def num_leaves(self) -> int:
-        if self.kind == "leaf":
-            return 1
-        return sum(c.num_leaves for c in self.children)
-
-    @property
-    def num_nodes(self) -> int:
-        return 1 + sum(c.num_nodes for c in self.children)
-
-    def __repr__(self) -> str:
-        return f"PyTreeDef({self._fmt()})"
-
-    def _fmt(self) -> str:
-        if self.kind == "leaf":
-            return "*"
-        if self.kind == "none":
-            return "None"
-        inner = ", ".join(c._fmt() for c in self.children)
-        if self.kind == "tuple":
-            return f"({inner}{',' if len(self.children) == 1 else ''})"
-        if self.kind == "list":
-            return f"[{inner}]"
-        if self.kind == "dict":
-            return "{" + ", ".join(f"{k!r}: {c._fmt()}" for k, c in
-                                   zip(self.node_data, self.children)) + "}"
-        if self.kind == "namedtuple":
-            return f"{self.node_data.__name__}({inner})"
-        return f"CustomNode({self.node_data[0].__name__}[{self.node_data[1]}], [{inner}])"
-
-    def unflatten(self, leaves: Iterable[Any]) -> Any:
-        return tree_unflatten(self, leaves)
-
-
-_LEAF = PyTreeDef("leaf", None)
-_NONE = PyTreeDef("none", None)
-
-
-def _flatten(x: Any, leaves: list, is_leaf: Callable[[Any], bool] | None) -> PyTreeDef:
-    if is_leaf is not None and is_leaf(x):
-        leaves.append(x)
-        return _LEAF
-    if x is None:
-        return _NONE
-    t = type(x)
-    if t in _registry:
-        children, aux = _registry[t][0](x)
-        return PyTreeDef("custom", (t, aux), tuple(_flatten(c, leaves, is_leaf) for c in children))
-    if _is_namedtuple(x):
-        return PyTreeDef("namedtuple", t, tuple(_flatten(c, leaves, is_leaf) for c in x))
-    if isinstance(x, tuple):
-        return PyTreeDef("tuple", None, tuple(_flatten(c, leaves, is_leaf) for c in x))
-    if isinstance(x, list):
-        return PyTreeDef("list", None, tuple(_flatten(c, leaves, is_leaf) for c in x))
-    if isinstance(x, dict):
-        keys = tuple(sorted(x))
-        return PyTreeDef("dict", keys, tuple(_flatten(x[k], leaves, is_leaf) for k in keys))
-    leaves.append(x)
-    return _LEAF
-
+# ---------------------------------------------------------------------------
+# Flatten, unflatten, map
 
 def tree_flatten(tree: Any, is_leaf: Callable[[Any], bool] | None = None
                  ) -> tuple[list[Any], PyTreeDef]:
-    leaves: list[Any] = []
-    treedef = _flatten(tree, leaves, is_leaf)
-    return leaves, treedef
+    """(leaves, structure); `is_leaf(x)` True stops the descent at x."""
+    leaves, spec = optree.tree_flatten(tree, is_leaf, none_is_leaf=False, namespace=_NAMESPACE)
+    return leaves, PyTreeDef(spec)
 
 
 def tree_unflatten(treedef: PyTreeDef, leaves: Iterable[Any]) -> Any:
-    it = iter(leaves)
-    out = _unflatten(treedef, it)
-    rest = list(it)
-    if rest:
-        raise ValueError(f"tree_unflatten: {len(rest)} leaves left over for {treedef}")
-    return out
-
-
-def _unflatten(td: PyTreeDef, it) -> Any:
-    if td.kind == "leaf":
-        try:
-            return next(it)
-        except StopIteration:
-            raise ValueError("tree_unflatten: too few leaves for the tree structure") from None
-    if td.kind == "none":
-        return None
-    children = [_unflatten(c, it) for c in td.children]
-    if td.kind == "tuple":
-        return tuple(children)
-    if td.kind == "list":
-        return children
-    if td.kind == "dict":
-        return dict(zip(td.node_data, children))
-    if td.kind == "namedtuple":
-        return td.node_data(*children)
-    nodetype, aux = td.node_data
-    return _registry[nodetype][1](aux, children)
+    return treedef.unflatten(leaves)
 
 
 def tree_leaves(tree: Any, is_leaf: Callable[[Any], bool] | None = None) -> list[Any]:
-    return tree_flatten(tree, is_leaf)[0]
+    return optree.tree_leaves(tree, is_leaf, none_is_leaf=False, namespace=_NAMESPACE)
 
 
 def tree_structure(tree: Any, is_leaf: Callable[[Any], bool] | None = None) -> PyTreeDef:
-    return tree_flatten(tree, is_leaf)[1]
+    return PyTreeDef(optree.tree_structure(tree, is_leaf, none_is_leaf=False,
+                                           namespace=_NAMESPACE))
 
 
 def tree_map(f: Callable[..., Any], tree: Any, *rest: Any,
              is_leaf: Callable[[Any], bool] | None = None) -> Any:
-    leaves, treedef = tree_flatten(tree, is_leaf)
-    others = []
-    for r in rest:
-        r_leaves, r_def = tree_flatten(r, is_leaf)
-        if r_def != treedef:
-            raise ValueError(f"tree_map: pytree structures differ: {treedef} vs {r_def}")
-        others.append(r_leaves)
-    return tree_unflatten(treedef, [f(*xs) for xs in zip(leaves, *others)])
+    """f applied leaf by leaf. Each tree of `rest` has `tree`'s structure, or one that `tree`
+    is a prefix of: f then gets its whole subtree where `tree` has a leaf."""
+    if not rest:
+        return optree.tree_map(f, tree, is_leaf=is_leaf, none_is_leaf=False, namespace=_NAMESPACE)
+    leaves, spec = optree.tree_flatten(tree, is_leaf, none_is_leaf=False, namespace=_NAMESPACE)
+    columns = [leaves] + [_flatten_up_to(spec, tree, r, i, is_leaf, "tree_map")
+                          for i, r in enumerate(rest, 2)]
+    return spec.unflatten(map(f, *columns))
 
+
+def _flatten_up_to(spec: optree.PyTreeSpec, tree: Any, other: Any, which: int,
+                   is_leaf: Callable[[Any], bool] | None, fname: str) -> list[Any]:
+    try:
+        return spec.flatten_up_to(other)
+    except (ValueError, TypeError):
+        mismatch = _prefix_mismatch(tree, other, is_leaf, ())
+        if mismatch is None:
+            raise
+        raise ValueError(
+            f"{fname}: tree {which} does not have the structure of the first tree: "
+            f"pytree structure error: {mismatch}\n"
+            f"The first tree's structure is {PyTreeDef(spec)};\n"
+            f"tree {which}'s structure is {tree_structure(other)}.") from None
+
+
+def _one_level(x: Any) -> tuple[PyTreeDef, list[Any], list[Any]] | None:
+    """(root structure, children, child keys) of the outermost node of x; None for a leaf."""
+    accessors, children, spec = optree.tree_flatten_with_accessor(
+        x, lambda y: y is not x, none_is_leaf=False, namespace=_NAMESPACE)
+    if spec.kind == _Kind.LEAF:
+        return None
+    return PyTreeDef(spec), children, [_path_key(a[0]) for a in accessors]
+
+
+def _prefix_mismatch(prefix: Any, full: Any, is_leaf: Callable[[Any], bool] | None,
+                     path: KeyPath) -> str | None:
+    """Where and why `prefix` is not a prefix of `full` (the first place found), or None."""
+    if tree_structure(prefix, is_leaf).kind == "leaf":
+        return None     # a leaf is a prefix of anything
+    where = f"key path\n    {keystr(path) or '(the root)'}\n"
+    if type(prefix) is not type(full):
+        return (f"different types at {where}where the first tree has a {type(prefix)} and "
+                f"the other a {type(full)}.")
+    p_def, p_children, p_keys = _one_level(prefix)
+    f_def, f_children, f_keys = _one_level(full)
+    if isinstance(prefix, (list, tuple)) and len(prefix) != len(full):
+        return (f"different lengths of {type(prefix).__name__} at {where}where the first tree "
+                f"has {len(prefix)} entries and the other {len(full)}.")
+    if len(p_children) != len(f_children):
+        only = ""
+        try:
+            differ = set(p_keys) ^ set(f_keys)
+            only = f"; the keys in only one of them: {' '.join(map(str, differ))}"
+        except TypeError:
+            pass
+        return (f"different numbers of pytree children at {where}where the first tree's "
+                f"{type(prefix)} has {len(p_children)} and the other's {len(f_children)}{only}.")
+    if p_def.node_data != f_def.node_data:
+        return (f"different pytree metadata at {where}where the first tree's {type(prefix)} "
+                f"has {p_def.node_data} and the other's {f_def.node_data}.")
+    for key, p, f in zip(p_keys, p_children, f_children):
+        found = _prefix_mismatch(p, f, is_leaf, (*path, key))
+        if found is not None:
+            return found
+    return None
+
+
+def tree_transpose(outer_treedef: PyTreeDef, inner_treedef: PyTreeDef | None,
+                   pytree_to_transpose: Any) -> Any:
+    """An outer tree of inner trees -> an inner tree of outer trees. inner_treedef None:
+    the structure of the first inner tree."""
+    leaves, treedef = tree_flatten(pytree_to_transpose)
+    parts = None
+    try:
+        parts = outer_treedef.flatten_up_to(pytree_to_transpose)
+    except (ValueError, TypeError):
+        pass   # a registered type whose aux data depends on its children: count leaves only
+    if inner_treedef is None:
+        if parts is None:
+            raise TypeError(f"tree_transpose: the tree {treedef} does not have the outer "
+                            f"structure {outer_treedef}")
+        inner_treedef = tree_structure(parts[0])
+    n_inner, n_outer = inner_treedef.num_leaves, outer_treedef.num_leaves
+    if (treedef.num_leaves != n_inner * n_outer
+            or (parts is not None and any(tree_structure(p) != inner_treedef for p in parts))):
+        raise TypeError(f"tree_transpose: Mismatch\n{treedef}\n != \n"
+                        f"{outer_treedef.compose(inner_treedef)}")
+    per_outer = [leaves[i * n_inner:(i + 1) * n_inner] for i in range(n_outer)]
+    return inner_treedef.unflatten(outer_treedef.unflatten(column) for column in zip(*per_outer))
+
+
+def tree_transpose_structure_error(expected: PyTreeDef, got: PyTreeDef, what: str) -> TypeError:
+    return TypeError(f"{what}: expected pytree structure {expected}, got {got}")
+
+
+def tree_broadcast(prefix_tree: Any, full_tree: Any,
+                   is_leaf: Callable[[Any], bool] | None = None) -> Any:
+    """full_tree's structure, each leaf the prefix_tree leaf above it."""
+    leaves, spec = optree.tree_flatten(prefix_tree, is_leaf, none_is_leaf=False,
+                                       namespace=_NAMESPACE)
+    subtrees = _flatten_up_to(spec, prefix_tree, full_tree, 2, is_leaf, "tree_broadcast")
+    out = []
+    for x, sub in zip(leaves, subtrees):
+        out.extend([x] * tree_structure(sub).num_leaves)
+    return tree_structure(full_tree).unflatten(out)
+
+
+# ---------------------------------------------------------------------------
+# Key paths
+
+def _replayed_is_leaf(tree: Any, is_leaf: Callable[[KeyPath, Any], bool]):
+    """A one-argument is_leaf for optree that gives, node by node, the answers of the
+    path-taking `is_leaf` (optree asks in pre-order, the order this walk asks in)."""
+    answers: list[bool] = []
+
+    def visit(x: Any, path: KeyPath) -> None:
+        stop = bool(is_leaf(path, x))
+        answers.append(stop)
+        node = None if stop else _one_level(x)
+        if node is not None:
+            for key, child in zip(node[2], node[1]):
+                visit(child, (*path, key))
+    visit(tree, ())
+    it = iter(answers)
+    return lambda _: next(it)
+
+
+def tree_flatten_with_path(tree: Any, is_leaf: Callable[..., bool] | None = None,
+                           is_leaf_takes_path: bool = False
+                           ) -> tuple[list[tuple[KeyPath, Any]], PyTreeDef]:
+    """([(key path, leaf), ...], structure); is_leaf(path, x) with is_leaf_takes_path."""
+    if is_leaf is not None and is_leaf_takes_path:
+        is_leaf = _replayed_is_leaf(tree, is_leaf)
+    accessors, leaves, spec = optree.tree_flatten_with_accessor(
+        tree, is_leaf, none_is_leaf=False, namespace=_NAMESPACE)
+    paths = [tuple(_path_key(e) for e in a) for a in accessors]
+    return list(zip(paths, leaves)), PyTreeDef(spec)
+
+
+def tree_leaves_with_path(tree: Any, is_leaf: Callable[..., bool] | None = None,
+                          is_leaf_takes_path: bool = False) -> list[tuple[KeyPath, Any]]:
+    return tree_flatten_with_path(tree, is_leaf, is_leaf_takes_path)[0]
+
+
+def tree_map_with_path(f: Callable[..., Any], tree: Any, *rest: Any,
+                       is_leaf: Callable[..., bool] | None = None,
+                       is_leaf_takes_path: bool = False) -> Any:
+    """f(key path, leaf, *leaves of rest) leaf by leaf (rest as in tree_map)."""
+    pairs, treedef = tree_flatten_with_path(tree, is_leaf, is_leaf_takes_path)
+    plain_is_leaf = None if is_leaf_takes_path else is_leaf
+    columns = [[p for p, _ in pairs], [x for _, x in pairs]]
+    columns += [_flatten_up_to(treedef._spec, tree, r, i, plain_is_leaf, "tree_map_with_path")
+                for i, r in enumerate(rest, 2)]
+    return treedef.unflatten(map(f, *columns))
+
+
+# ---------------------------------------------------------------------------
+# Structures and nodes
 
 def treedef_is_leaf(treedef: PyTreeDef) -> bool:
-    return treedef.kind == "leaf"
+    """True for a structure of one node: a leaf, but also None or () (as JAX)."""
+    return treedef.num_nodes == 1
 
 
 def treedef_children(treedef: PyTreeDef) -> list[PyTreeDef]:
     return list(treedef.children)
 
 
-def tree_all(tree: Any) -> bool:
-    return all(tree_leaves(tree))
+def treedef_tuple(treedefs: Iterable[PyTreeDef]) -> PyTreeDef:
+    """The structure of a tuple whose entries have these structures."""
+    return PyTreeDef(optree.treespec_tuple([t._spec for t in treedefs], none_is_leaf=False,
+                                           namespace=_NAMESPACE))
 
 
-def tree_reduce(f: Callable[[Any, Any], Any], tree: Any, *initial: Any) -> Any:
-    import functools
-    return functools.reduce(f, tree_leaves(tree), *initial)
+def top_node(x: Any) -> tuple[str, Any, list] | None:
+    """(kind, node data, children) of the outermost node of `x` (as PyTreeDef's `kind` and
+    `node_data` name them); None if `x` is a leaf."""
+    node = _one_level(x)
+    if node is None:
+        return None
+    td, children, _ = node
+    return td.kind, td.node_data, children
 
 
-def tree_transpose_structure_error(expected: PyTreeDef, got: PyTreeDef, what: str) -> TypeError:
-    return TypeError(f"{what}: expected pytree structure {expected}, got {got}")
+def flatten_one_level(tree: Any) -> tuple[list[Any], Any]:
+    """(children, aux data) of the outermost node; ValueError for a leaf."""
+    node = _one_level(tree)
+    if node is None:
+        raise ValueError(f"can't tree-flatten type: {type(tree)}")
+    td, children, _ = node
+    data = td.node_data
+    return children, data[1] if td.kind == "custom" else data
+
+
+def flatten_one_level_with_keys(tree: Any) -> tuple[list[tuple[Any, Any]], Any]:
+    """([(key, child), ...], aux data) of the outermost node; ValueError for a leaf."""
+    node = _one_level(tree)
+    if node is None:
+        raise ValueError(f"can't tree-flatten type: {type(tree)}")
+    td, children, keys = node
+    data = td.node_data
+    return list(zip(keys, children)), data[1] if td.kind == "custom" else data
+
+
+def all_leaves(iterable: Iterable[Any], is_leaf: Callable[[Any], bool] | None = None) -> bool:
+    """Is every element a leaf (so that tree_leaves would give the elements back)?"""
+    items = list(iterable)
+    if is_leaf is None:
+        return optree.all_leaves(items, none_is_leaf=False, namespace=_NAMESPACE)
+    leaves = tree_leaves(items, is_leaf)
+    return len(leaves) == len(items) and all(a is b for a, b in zip(items, leaves))
+
+
+def is_tree_node(typ: type) -> bool:
+    """Is `typ` a container type of pytrees (built in, a namedtuple, or registered)?"""
+    return (optree.register_pytree_node.get(typ, namespace=_NAMESPACE) is not None
+            or optree.is_namedtuple_class(typ) or optree.is_structseq_class(typ))
+
+
+# ---------------------------------------------------------------------------
+# Reductions
+
+class _NoInitial:
+    def __repr__(self) -> str:
+        return "<no initial value>"
+
+
+_NO_INITIAL = _NoInitial()
+
+
+def tree_reduce(function: Callable[[Any, Any], Any], tree: Any, initializer: Any = _NO_INITIAL,
+                is_leaf: Callable[[Any], bool] | None = None) -> Any:
+    leaves = tree_leaves(tree, is_leaf)
+    if initializer is _NO_INITIAL:
+        return functools.reduce(function, leaves)
+    return functools.reduce(function, leaves, initializer)
+
+
+def tree_reduce_associative(operation: Callable[[Any, Any], Any], tree: Any, *,
+                            identity: Any = _NO_INITIAL,
+                            is_leaf: Callable[[Any], bool] | None = None) -> Any:
+    """Reduce by halves (a balanced tree of `operation` calls)."""
+    def halves(xs: list[Any]) -> Any:
+        if len(xs) == 1:
+            return xs[0]
+        mid = len(xs) // 2
+        return operation(halves(xs[:mid]), halves(xs[mid:]))
+    leaves = tree_leaves(tree, is_leaf)
+    if not leaves:
+        if identity is _NO_INITIAL:
+            raise TypeError("tree_reduce_associative of a tree without leaves needs identity=")
+        return identity
+    return halves(leaves)
+
+
+def tree_all(tree: Any, *, is_leaf: Callable[[Any], bool] | None = None) -> bool:
+    return all(tree_leaves(tree, is_leaf))
+
+
+# ---------------------------------------------------------------------------
+# Registering types
+
+def register_pytree_node(nodetype: type, flatten_func: Callable[[Any], tuple[Iterable, Any]],
+                         unflatten_func: Callable[[Any, Iterable], Any],
+                         flatten_with_keys_func: Callable[[Any], tuple[Iterable, Any]] | None = None
+                         ) -> None:
+    """flatten_func(x) -> (children, aux_data); unflatten_func(aux_data, children) -> x.
+    aux_data is compared by equality (jit retraces when it changes). With
+    flatten_with_keys_func(x) -> ([(key, child), ...], aux_data), paths use its keys."""
+    if flatten_with_keys_func is not None:
+        _register_with_keys(nodetype, flatten_with_keys_func, unflatten_func)
+        return
+    optree.register_pytree_node(nodetype, flatten_func, unflatten_func, namespace=_NAMESPACE)
+
+
+def _register_with_keys(nodetype: type, flatten_with_keys: Callable, unflatten_func: Callable
+                        ) -> None:
+    def flatten(x):
+        pairs, aux = flatten_with_keys(x)
+        pairs = list(pairs)
+        return [c for _, c in pairs], aux, [k for k, _ in pairs]
+    optree.register_pytree_node(nodetype, flatten, unflatten_func, path_entry_type=_GivenKey,
+                                namespace=_NAMESPACE)
+
+
+def register_pytree_node_class(cls: type) -> type:
+    """Class decorator: `x.tree_flatten()` and `cls.tree_unflatten(aux, children)`."""
+    register_pytree_node(cls, operator.methodcaller("tree_flatten"), cls.tree_unflatten)
+    return cls
+
+
+def register_pytree_with_keys(nodetype: type, flatten_with_keys: Callable[[Any], tuple[Iterable, Any]],
+                              unflatten_func: Callable[[Any, Iterable], Any],
+                              flatten_func: Callable[[Any], tuple[Iterable, Any]] | None = None
+                              ) -> None:
+    """flatten_with_keys(x) -> ([(key, child), ...], aux_data); the keys name the children
+    in key paths. (flatten_func, JAX's faster path without keys, is not needed here: the
+    one flatten serves both.)"""
+    _register_with_keys(nodetype, flatten_with_keys, unflatten_func)
+
+
+def register_pytree_with_keys_class(cls: type) -> type:
+    """Class decorator: `x.tree_flatten_with_keys()` and `cls.tree_unflatten(aux, children)`."""
+    _register_with_keys(cls, operator.methodcaller("tree_flatten_with_keys"), cls.tree_unflatten)
+    return cls
+
+
+def register_dataclass(nodetype: type, data_fields: Sequence[str] | None = None,
+                       meta_fields: Sequence[str] | None = None,
+                       drop_fields: Sequence[str] = ()) -> type:
+    """Register a class rebuilt as `nodetype(**fields)`: data_fields are children (key
+    GetAttrKey(name)), meta_fields aux data (static under jit). For a dataclass both may be
+    left out: a field with metadata {"static": True} is meta, any other data."""
+    if (data_fields is None) != (meta_fields is None):
+        raise TypeError("register_dataclass: give both data_fields and meta_fields, or neither "
+                        f"(for a dataclass); got data_fields={data_fields!r}, "
+                        f"meta_fields={meta_fields!r}")
+    is_dc = dataclasses.is_dataclass(nodetype)
+    if data_fields is None:
+        if not is_dc:
+            raise TypeError(f"register_dataclass: {nodetype!r} is not a dataclass, so "
+                            "data_fields and meta_fields are needed")
+        fields = [f for f in dataclasses.fields(nodetype) if f.name not in drop_fields]
+        data_fields = [f.name for f in fields if not f.metadata.get("static", False)]
+        meta_fields = [f.name for f in fields if f.metadata.get("static", False)]
+    data, meta = tuple(data_fields), tuple(meta_fields)
+    if both := set(data) & set(meta):
+        raise ValueError(f"register_dataclass: fields {sorted(both)} are both data and meta "
+                         "fields")
+    if is_dc:
+        init = {f.name for f in dataclasses.fields(nodetype) if f.init} - set(drop_fields)
+        if set(data) | set(meta) != init:
+            missing, extra = init - set(data) - set(meta), (set(data) | set(meta)) - init
+            raise ValueError(
+                "register_dataclass: data_fields and meta_fields must name each field of "
+                f"{nodetype.__name__} that __init__ takes, and only those"
+                + (f"; missing {sorted(missing)} (drop_fields= leaves a field out)"
+                   if missing else "")
+                + (f"; not __init__ fields: {sorted(extra)}" if extra else ""))
+    keys = [GetAttrKey(name) for name in data]
+
+    def flatten(x):
+        return ([getattr(x, name) for name in data], tuple(getattr(x, name) for name in meta),
+                keys)
+
+    def unflatten(meta_values, children):
+        return nodetype(**dict(zip(meta, meta_values)), **dict(zip(data, children)))
+
+    optree.register_pytree_node(nodetype, flatten, unflatten, path_entry_type=_GivenKey,
+                                namespace=_NAMESPACE)
+    return nodetype
+
+
+def register_static(cls: type) -> type:
+    """Register a hashable class whose instances are pytrees without leaves: jit treats
+    them as static, compares them by equality."""
+    _register_with_keys(cls, lambda x: ((), x), lambda x, _: x)
+    return cls
+
+
+# ---------------------------------------------------------------------------
+# Partial
+
+class _PartialFunc:
+    """The function of a Partial that is itself a functools.partial. Held here, Python does
+    not merge the two, which would move the inner partial's arguments into the outer one's
+    (and so into its leaves); the inner partial stays aux data."""
+
+    __slots__ = ("fun",)
+
+    def __init__(self, fun: Callable):
+        self.fun = fun
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.fun(*args, **kwargs)
+
+    def __eq__(self, other: object) -> bool:
+        return self.fun == (other.fun if isinstance(other, _PartialFunc) else other)
+
+    def __hash__(self) -> int:
+        return hash(self.fun)
+
+    def __repr__(self) -> str:
+        return repr(self.fun)
+
+
+class Partial(functools.partial):
+    """functools.partial as a pytree: the bound arguments are the children (so arrays among
+    them are traced), the function is aux data. `jit(f)(Partial(g, x))` works where a plain
+    partial, not being an array, would not."""
+
+    def __new__(cls, func: Callable, *args: Any, **kwargs: Any):
+        if isinstance(func, functools.partial):
+            func = _PartialFunc(func)
+        return super().__new__(cls, func, *args, **kwargs)
+
+
+register_pytree_node(Partial, lambda p: ((p.args, p.keywords), p.func),
+                     lambda func, children: Partial(func, *children[0], **children[1]))

@@ -8,10 +8,11 @@ statement, module-level or inside a function, absolute or relative, and checks:
 
 Layers (lowest first):
   tree_util  : nothing of irax
+  tree       : tree_util (irax.tree, its short names)
   tracer     : tracer + tree_util
   runtime    : runtime (+ tree_util)
   lowering   : lowering + tracer (+ tree_util)
-  user API   : numpy, lax, random, nn, scipy, optim, test_util: each other + tracer +
+  user API   : numpy, lax, random, nn, scipy, optim, test_util, ad_checkpoint, debug: each other + tracer +
                tree_util
   jit        : tracer, lowering, runtime, tree_util
   aot, distributed, irax/__init__ (the lazy public namespace): anything
@@ -28,11 +29,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent / "irax"
 
-USER_API = {"numpy", "lax", "random", "nn", "scipy", "optim", "test_util"}
+USER_API = {"numpy", "lax", "random", "nn", "scipy", "optim", "test_util", "ad_checkpoint",
+            "debug"}
 
 # layer -> the layers it may import (besides itself)
 ALLOWED: dict[str, set[str]] = {
     "tree_util": set(),
+    "tree": {"tree_util"},
     "tracer": {"tree_util"},
     "runtime": {"tree_util"},
     "lowering": {"tracer", "tree_util"},

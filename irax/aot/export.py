@@ -298,28 +298,10 @@ def _spec_aval(name: str, where: str, leaf: Any) -> Any:
 
 
 def _leaves_with_paths(tree: Any) -> list[tuple[tuple[Any, ...], Any]]:
-    """(path, leaf) in irax.tree_util flatten order; path items are ints or dict keys."""
+    """(key path, leaf) in irax.tree_util flatten order (SequenceKey, DictKey, GetAttrKey...)."""
     from .. import tree_util
 
-    leaves, treedef = tree_util.tree_flatten(tree)
-    paths = _treedef_paths(treedef)
-    return list(zip(paths, leaves))
-
-
-def _treedef_paths(td: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    if td.kind == "leaf":
-        return [prefix]
-    keys: Sequence[Any]
-    if td.kind == "dict":
-        keys = td.node_data
-    elif td.kind == "namedtuple":
-        keys = [_Attr(f) for f in td.node_data._fields]
-    else:
-        keys = range(len(td.children))
-    out: list[tuple[Any, ...]] = []
-    for k, child in zip(keys, td.children):
-        out += _treedef_paths(child, prefix + (k,))
-    return out
+    return tree_util.tree_leaves_with_path(tree)
 
 
 class _Attr(str):
@@ -352,11 +334,14 @@ def _fmt_key(k: Any) -> str:
 
 
 def _pretty_path(path: tuple[Any, ...], param_names: list[str]) -> str:
-    """`params['w']` for path (1, 'w') of f(x, params)."""
-    head = param_names[path[0]] if path and isinstance(path[0], int) and path[0] < len(param_names) else None
-    if head is None:
-        return "args" + "".join(_fmt_key(k) for k in path)
-    return head + "".join(_fmt_key(k) for k in path[1:])
+    """`params['w']` for the key path [1]['w'] of f(x, params): the parameter's name, then
+    the rest of the path as irax.tree_util.keystr writes it."""
+    from ..tree_util import SequenceKey, keystr
+
+    first = path[0] if path else None
+    if isinstance(first, SequenceKey) and first.idx < len(param_names):
+        return param_names[first.idx] + keystr(path[1:])
+    return "args" + keystr(path)
 
 
 def _param_names(fn: Callable[..., Any], n: int) -> list[str]:
@@ -384,8 +369,8 @@ def _tree_json(name: str, what: str, td: Any) -> TreeSpec:
     children = [_tree_json(name, what, c) for c in td.children]
     if kind in ("tuple", "list"):
         return {"t": kind, "c": children}
-    if kind == "dict":
-        keys = list(td.node_data)
+    if kind in ("dict", "ordereddict", "defaultdict"):   # rebuilt as a dict, keys in flatten order
+        keys = list(td.node_data[1] if kind == "defaultdict" else td.node_data)
         bad = [k for k in keys if not isinstance(k, (str, int)) or isinstance(k, bool)]
         if bad:
             raise ExportError(
@@ -396,8 +381,9 @@ def _tree_json(name: str, what: str, td: Any) -> TreeSpec:
     if kind == "namedtuple":
         cls = td.node_data
         return {"t": "namedtuple", "name": cls.__name__, "fields": list(cls._fields), "c": children}
+    node_type = td.node_data[0] if kind == "custom" else kind
     raise ExportError(
-        f"export {name!r}: {what} contain a custom pytree node ({td.node_data[0].__name__}) that a "
+        f"export {name!r}: {what} contain a pytree node ({getattr(node_type, '__name__', node_type)}) that a "
         "saved module cannot rebuild; use tuples, lists, dicts or namedtuples at the module boundary"
     )
 

@@ -4,6 +4,8 @@ Modules:
   ops.py           thin wrappers over the primitives (add, dot_general, dynamic_slice, ...)
   control_flow.py  while_loop, fori_loop, scan, cond, switch, checkpointed_while_loop
   fixed_point.py   custom_root and fixed_point (implicit differentiation)
+  linear_solve.py  custom_linear_solve (implicit differentiation of a linear solve)
+  mapping.py       map (a scan, or vmapped chunks)
   util.py          helpers shared by those
 
 Layering: user API, above irax/tracer (whose prims/control_flow.py holds the `while`,
@@ -11,6 +13,8 @@ Layering: user API, above irax/tracer (whose prims/control_flow.py holds the `wh
 """
 from .control_flow import checkpointed_while_loop, cond, fori_loop, scan, switch, while_loop
 from .fixed_point import custom_root, fixed_point
+from .linear_solve import custom_linear_solve
+from .mapping import map  # noqa: A004
 from .ops import (add, broadcast_in_dim, clamp, concatenate, convert_element_type, cos,
                   cumsum, div, dot_general, dynamic_index_in_dim, dynamic_slice,
                   dynamic_update_slice, erf, exp, expand_dims, integer_pow, iota, log,
@@ -26,3 +30,4 @@ __all__ = [
     "sign", "sin", "slice", "sqrt", "squeeze", "stop_gradient", "sub", "switch", "tanh",
     "transpose", "while_loop",
 ]
+__all__ += ["custom_linear_solve", "map"]

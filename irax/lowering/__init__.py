@@ -62,6 +62,15 @@ Helper functions
 the jaxpr, written into the module the first time `key` is seen: float64 formulas (one per
 function and shape) and nested jit calls (one per staged jaxpr) are written once per module
 however many functions use them.
+
+Host functions
+--------------
+`ctx.module.host_import(callback, avals)` declares `func.func private @irax_host.cb<k>(...)`
+for a Python callback (the debug_callback rule, prims/debug.py); a `func.call` of it runs
+the callback on the host each time it executes. The module records each import
+(`LoweredModule.host_imports`) and every public function that reaches one carries the key
+`irax_host` in its `iree.reflection` (the runtime builds the `irax_host` VM module from it:
+irax/runtime/host.py).
 """
 from __future__ import annotations
 
@@ -69,7 +78,7 @@ import importlib
 import pkgutil
 
 from . import prims as _prims
-from .context import FunctionContext, LoweredModule, ModuleContext, RuleContext
+from .context import FunctionContext, HostImport, LoweredModule, ModuleContext, RuleContext
 from .emitter import Emitter, Region, mlir_string
 from .lower import call_helper, lower_jaxpr, lower_jaxpr_to_fun, lower_subjaxpr, region
 from .rules import (LoweringError, LoweringRule, UnsupportedOnTarget, capabilities,
@@ -81,6 +90,7 @@ for _family in pkgutil.iter_modules(_prims.__path__):
 
 __all__ = ["lower_jaxpr", "lower_jaxpr_to_fun", "lower_subjaxpr", "region",
            "call_helper", "ModuleContext", "FunctionContext", "RuleContext", "LoweredModule",
+           "HostImport",
            "lowering_rules", "register_lowering", "register_capability", "capabilities",
            "rule_for", "select_rule", "LoweringRule", "LoweringError", "UnsupportedOnTarget",
            "Emitter", "Region", "mlir_string"]

@@ -6,6 +6,9 @@
                     helpers it calls
     RuleContext     a FunctionContext plus the equation a rule is lowering (its avals)
     LoweredModule   the finished module: text + facts
+    HostImport      a host function the module calls (a debug callback): declared as
+                    `func.func private @irax_host.cb<k>(...)`, which IREE turns into a VM
+                    import of the `irax_host` module the runtime provides
 
 The interpreter that fills these lives in lower.py (JAX's mlir.ModuleContext and
 lower_jaxpr_to_fun are the model: one emitter writes any number of functions into one
@@ -13,14 +16,21 @@ module; `irax.jit` is the one-entry case).
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from typing import Any, Hashable, Iterable, Sequence
+from typing import Any, Callable, Hashable, Iterable, Sequence
 
 import numpy as np
 
 from ..tracer import core
 from ..tracer.core import ShapedArray
-from .emitter import Emitter
+from .emitter import Emitter, aval_type
+
+# The VM module name of host imports. irax.runtime (runtime/host.py) registers a Python
+# module of this name, exporting the functions the compiled module imports.
+HOST_MODULE = "irax_host"
+# `iree.reflection` key of a public function: the JSON list of the host imports it reaches.
+HOST_REFLECTION_KEY = "irax_host"
 
 # Element types that need `--iree-input-demote-f64-to-f32=false` to survive compilation.
 _WIDE_FLOATS = (np.dtype(np.float64), np.dtype(np.complex128))
@@ -34,6 +44,35 @@ class _Function:
 
 
 @dataclass(frozen=True)
+class HostImport:
+    """A host function the module imports: `irax_host.<name>`, called with buffer views of
+    `avals` and returning nothing. `callback(*numpy_arrays)` is what the host runs;
+    `describe()` is the JSON the function's `iree.reflection` carries, so that a loader can
+    find (and, given its `spec`, rebuild) the function without the Python object."""
+
+    name: str
+    avals: tuple[ShapedArray, ...]
+    callback: Callable[..., Any]
+
+    @property
+    def symbol(self) -> str:
+        return f"{HOST_MODULE}.{self.name}"
+
+    def describe(self) -> dict[str, Any]:
+        spec = getattr(self.callback, "host_spec", None)
+        return {"name": self.name,
+                "avals": [[list(a.shape), a.dtype.name] for a in self.avals],
+                "label": getattr(self.callback, "host_label", None) or
+                _callable_name(self.callback),
+                "spec": spec}
+
+
+def _callable_name(fn: Any) -> str:
+    return getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or \
+        type(fn).__name__
+
+
+@dataclass(frozen=True)
 class LoweredModule:
     """A finished module: its text and what lowering learnt about it."""
 
@@ -42,6 +81,7 @@ class LoweredModule:
     uses_f64: bool                      # some value is float64 / complex128
     entries: tuple[str, ...]            # the public functions, in order
     helpers: tuple[str, ...] = ()       # the private functions, in order
+    host_imports: tuple[HostImport, ...] = ()   # host functions the module calls
 
 
 class ModuleContext:
@@ -55,6 +95,7 @@ class ModuleContext:
         self._functions: dict[str, _Function] = {}
         self._helpers: dict[Hashable, tuple[str, Any]] = {}
         self._reserved: set[str] = set()
+        self._host_imports: dict[Hashable, HostImport] = {}
 
     # -- facts
     def note_avals(self, avals: Iterable[ShapedArray]) -> None:
@@ -88,6 +129,37 @@ class ModuleContext:
         id() is part of the key (a jaxpr) for as long as the module is being written."""
         self._helpers[key] = (symbol, keep_alive)
 
+    # -- host imports
+    def host_import(self, callback: Callable[..., Any],
+                    avals: Sequence[ShapedArray]) -> HostImport:
+        """The import through which the module calls `callback` with values of `avals`
+        (one per callback object and signature; declared in the module the first time)."""
+        avals = tuple(avals)
+        key = (id(callback), tuple((a.shape, a.dtype) for a in avals))
+        hit = self._host_imports.get(key)
+        if hit is not None:
+            return hit
+        imp = HostImport(f"cb{len(self._host_imports)}", avals, callback)
+        self._host_imports[key] = imp   # holds the callback: its id() stays its own
+        self.note_avals(avals)
+        decl = f"  func.func private @{imp.symbol}({', '.join(map(aval_type, avals))})\n"
+        self._reserved.add(imp.symbol)
+        self.add_function(imp.symbol, decl, public=False, calls=set())
+        return imp
+
+    def host_imports_of(self, calls: Iterable[str]) -> list[HostImport]:
+        """The host imports reachable from a function calling `calls`."""
+        reached = set(self._reachable(sorted(calls)))
+        return [imp for imp in self._host_imports.values() if imp.symbol in reached]
+
+    def host_reflection(self, calls: Iterable[str]) -> str | None:
+        """The `irax_host` reflection value for a function calling `calls` (None: it calls
+        no host function)."""
+        imports = self.host_imports_of(calls)
+        if not imports:
+            return None
+        return json.dumps([imp.describe() for imp in imports], separators=(",", ":"))
+
     # -- functions
     def add_function(self, symbol: str, text: str, public: bool, calls: set[str]) -> None:
         self._functions[symbol] = _Function(text, public, set(calls))
@@ -112,10 +184,12 @@ class ModuleContext:
 
     def finish(self) -> LoweredModule:
         fns = self._functions
+        imports = {imp.symbol for imp in self._host_imports.values()}
         return LoweredModule(
             text=self.text(), target=self.target, uses_f64=self.uses_f64,
             entries=tuple(s for s, f in fns.items() if f.public),
-            helpers=tuple(s for s, f in fns.items() if not f.public))
+            helpers=tuple(s for s, f in fns.items() if not f.public and s not in imports),
+            host_imports=tuple(self._host_imports.values()))
 
 
 class FunctionContext:

@@ -22,7 +22,7 @@ import numpy as np
 
 from ..tracer import core
 from ..tracer.core import ClosedJaxpr, Jaxpr, Literal, ShapedArray, Var
-from .context import FunctionContext, ModuleContext, RuleContext
+from .context import HOST_REFLECTION_KEY, FunctionContext, ModuleContext, RuleContext
 from .emitter import Emitter, Region, aval_type, mlir_string
 from .rules import LoweringError, select_rule
 
@@ -110,7 +110,9 @@ def lower_jaxpr_to_fun(module: ModuleContext, name: str, closed: ClosedJaxpr | J
     A public function keeps `name` exactly (it is the module's ABI); a private one gets a
     unique symbol derived from it. `arg_names` / `result_names` become `iree.abi.name`s
     (shown by IREE's tools), `reflection` the function's `iree.reflection` dictionary
-    (metadata visible at run time). Constants of a ClosedJaxpr are embedded."""
+    (metadata visible at run time); a function that calls host functions (debug
+    callbacks) also gets the key `irax_host` describing them. Constants of a ClosedJaxpr
+    are embedded."""
     jaxpr = closed.jaxpr if isinstance(closed, ClosedJaxpr) else closed
     if public:
         module.claim_entry_symbol(name)
@@ -136,6 +138,9 @@ def lower_jaxpr_to_fun(module: ModuleContext, name: str, closed: ClosedJaxpr | J
     params = ", ".join(f"{a}: {_with_name(t, n)}" for a, t, n in zip(args, in_types, arg_names))
     results = ", ".join(_with_name(t, n) for t, n in zip(out_types, result_names))
     attrs = ""
+    host = module.host_reflection(fn.calls) if public else None
+    if host is not None:   # what the runtime must provide: see runtime/host.py
+        reflection = {**(reflection or {}), HOST_REFLECTION_KEY: host}
     if reflection:
         bad = [k for k in reflection if not _BARE_ID.match(k)]
         if bad:

@@ -6,6 +6,7 @@ something is compiled.
 """
 from .arrays import DeviceArray
 from .executable import Executable, InputError, Invoker
+from .host import HostFunctionMissing
 from .module import (Module, ModuleFileNotFoundError, ModuleIsADirectoryError, ModuleLoadError,
                      load)
 from .targets import compile_flags, detect_vulkan_target, resolve_device
@@ -14,6 +15,7 @@ __all__ = [
     "DeviceArray",
     "Executable",
     "InputError",
+    "HostFunctionMissing",
     "Invoker",
     "Module",
     "ModuleLoadError",

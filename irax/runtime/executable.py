@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Union
 
 import iree.runtime as rt
 import numpy as np
 
+from . import host as _host
 from . import targets
 from .arrays import ELEMENT_TYPE, DeviceArray, describe, parse_dtype
 from .treedef_json import read_signature_metadata
@@ -98,23 +99,35 @@ class _Fn:
 
 
 class _Loaded:
-    """One module loaded into a VmContext on one driver."""
+    """One module loaded into a VmContext on one driver (after the HAL module and, when
+    the module calls host functions, the `irax_host` module built for this device)."""
 
-    __slots__ = ("driver", "device", "allocator", "context", "functions")
+    __slots__ = ("driver", "device", "allocator", "context", "functions", "host")
 
-    def __init__(self, vm_module: rt.VmModule, driver: str) -> None:
+    def __init__(self, vm_module: rt.VmModule, driver: str,
+                 host_imports: Mapping[str, _host.HostImport],
+                 host_functions: Mapping[str, Callable[..., Any]]) -> None:
         inst = vm_instance()
         self.driver = driver
         self.device = hal_device(driver)
         self.allocator = self.device.allocator
-        hal = rt.create_hal_module(inst, self.device)
+        modules = [rt.create_hal_module(inst, self.device)]
+        self.host: _host.HostModule | None = None
+        if host_imports:
+            self.host = _host.HostModule(inst, self.device, driver, host_imports, host_functions)
+            modules.append(self.host.vm_module)
         try:
-            self.context = rt.VmContext(inst, modules=[hal, vm_module])
+            self.context = rt.VmContext(inst, modules=[*modules, vm_module])
         except Exception as e:
             raise RuntimeError(
                 f"module cannot run on {driver!r} (was it compiled for this target?): {e}"
+                f"{_host.missing_module_hint(str(e))}"
             ) from e
         self.functions: dict[str, rt.VmFunction] = {}
+
+    def host_error(self) -> BaseException | None:
+        """The exception a host function raised in the failed call, if that was the cause."""
+        return self.host.take_error() if self.host is not None else None
 
 
 class Executable:
@@ -127,6 +140,11 @@ class Executable:
     "local-task", "vulkan" or "cuda". `signatures` maps function name to
     (in_avals, out_avals), each a list of (shape, dtype); functions exported
     with irax metadata in `iree.reflection` get theirs automatically.
+
+    A module that calls host functions (irax.debug.print / irax.debug.callback, see
+    host.py) gets them from `host_functions` (import name, e.g. "cb0" -> a function taking
+    NumPy arrays), else rebuilt from the module's own metadata (debug prints); a callback
+    given neither raises HostFunctionMissing when the module calls it.
     """
 
     def __init__(
@@ -135,6 +153,7 @@ class Executable:
         device: str = "cpu",
         *,
         signatures: dict[str, tuple[Sequence[AvalLike] | None, Sequence[AvalLike] | None]] | None = None,
+        host_functions: Mapping[str, Callable[..., Any]] | None = None,
     ) -> None:
         self.device = targets.resolve_device(device)
         inst = vm_instance()
@@ -144,9 +163,8 @@ class Executable:
         self._vm_module = rt.VmModule.copy_buffer(inst, vmfb)   # IREE keeps its own copy
         self._loaded: dict[str, _Loaded] = {}
         self._load_lock = threading.Lock()
-        # The first load also proves the module runs on this device.
-        first = self._context_for(targets.driver_for_device(self.device))
         self._fns: dict[str, _Fn] = {}
+        vm_fns: dict[str, rt.VmFunction] = {}
         for name in self._vm_module.function_names:
             if name.startswith("__"):  # __init and other internal entry points
                 continue
@@ -158,7 +176,12 @@ class Executable:
             if meta is not None:
                 info.set_avals(_norm_avals(meta["in_avals"]), _norm_avals(meta["out_avals"]))
             self._fns[name] = info
-            first.functions[name] = vm_fn
+            vm_fns[name] = vm_fn
+        self.host_imports = _host.read_host_imports(f.reflection for f in self._fns.values())
+        self._host_functions = _host.resolve(self.host_imports, host_functions)
+        # The first load also proves the module runs on this device.
+        first = self._context_for(targets.driver_for_device(self.device))
+        first.functions.update(vm_fns)
         for name, (ins, outs) in (signatures or {}).items():
             self.set_signature(name, ins, outs)
 
@@ -193,7 +216,8 @@ class Executable:
             with self._load_lock:
                 loaded = self._loaded.get(driver)
                 if loaded is None:
-                    loaded = _Loaded(self._vm_module, driver)
+                    loaded = _Loaded(self._vm_module, driver, self.host_imports,
+                                     self._host_functions)
                     self._loaded[driver] = loaded
         return loaded
 
@@ -284,6 +308,9 @@ class Executable:
         try:
             loaded.context.invoke(vm_fn, vargs, rets)
         except (RuntimeError, ValueError) as e:
+            err = loaded.host_error()
+            if err is not None:   # a host function (debug callback) raised: its exception
+                raise err from None
             if "INVALID_ARGUMENT" in str(e):  # the module's own signature check
                 raise InputError(f"{name}: IREE rejected the arguments: {e}") from None
             raise RuntimeError(f"IREE failed running {name!r} on {loaded.driver}: {e}") from e
@@ -302,7 +329,7 @@ class Invoker:
     and returns the results as DeviceArrays (see `Executable.invoker`)."""
 
     __slots__ = ("executable", "name", "driver", "_context", "_fn", "_device", "_allocator",
-                 "_out_meta", "_n_out", "_one")
+                 "_out_meta", "_n_out", "_one", "_loaded")
 
     def __init__(self, exe: Executable, info: _Fn, driver: str) -> None:
         loaded = exe._context_for(driver)
@@ -311,6 +338,7 @@ class Invoker:
             fn = loaded.functions[info.name] = exe._vm_module.lookup_function(info.name)
         self.executable, self.name, self.driver = exe, info.name, driver
         self._context, self._fn = loaded.context, fn
+        self._loaded = loaded
         self._device, self._allocator = loaded.device, loaded.allocator
         out = info.out_avals
         self._out_meta = list(out) if out is not None else None
@@ -339,6 +367,9 @@ class Invoker:
         try:
             self._context.invoke(self._fn, vargs, rets)
         except Exception:
+            err = self._loaded.host_error()
+            if err is not None:   # a host function raised: re-running would repeat its effects
+                raise err from None
             return self._checked(args)  # reports the failure in full (InputError / RuntimeError)
         get, driver = rets.get_as_object, self.driver
         meta = self._out_meta

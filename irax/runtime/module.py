@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 
 from .arrays import DeviceArray, describe
 from .executable import Executable, InputError
+from .host import UnknownHostFunction
 from .treedef_json import TreeMismatchError, flatten_json_with_paths, read_signature_metadata, unflatten_json
 
 
@@ -31,9 +32,15 @@ class Module:
     exported pytree structure and results are rebuilt into it; without it,
     arguments are flat and results come back as a tuple. Results are
     DeviceArrays (chainable into the next call) unless `numpy_results=True`.
+
+    A module exported with irax.debug.print calls prints as it runs; one with
+    irax.debug.callback needs the Python functions: `host_functions` maps their import
+    names (`host_imports` lists them, with a label naming the original function) to
+    functions taking NumPy arrays.
     """
 
-    def __init__(self, path: str | os.PathLike[str], device: str = "local-task", *, numpy_results: bool = False) -> None:
+    def __init__(self, path: str | os.PathLike[str], device: str = "local-task", *, numpy_results: bool = False,
+                 host_functions: Mapping[str, Callable[..., Any]] | None = None) -> None:
         self.path = os.fspath(path)
         self.numpy_results = numpy_results
         if os.path.isdir(self.path):
@@ -47,7 +54,9 @@ class Module:
         except OSError as e:
             raise ModuleLoadError(f"cannot read module file {self.path!r}: {e.strerror or e}") from e
         try:
-            self._exe = Executable(data, device)
+            self._exe = Executable(data, device, host_functions=host_functions)
+        except UnknownHostFunction:   # the caller's mistake, not the file's
+            raise
         except Exception as e:  # IREE verifies the flatbuffer and raises ValueError
             raise ModuleLoadError(f"cannot load module {self.path!r} on {device!r}: {e}") from e
         self._meta = {name: read_signature_metadata(self._exe.reflection(name)) for name in self._exe.function_names}
@@ -55,6 +64,11 @@ class Module:
     @property
     def function_names(self) -> list[str]:
         return self._exe.function_names
+
+    @property
+    def host_imports(self) -> dict[str, str]:
+        """The host functions the module calls: import name -> label (what it was)."""
+        return {name: imp.label for name, imp in self._exe.host_imports.items()}
 
     @property
     def executable(self) -> Executable:
@@ -128,6 +142,8 @@ def _as_array(fn: str, path: str, value: Any) -> Any:
         raise InputError(f"{fn}: argument {path}: cannot convert {type(value).__name__} to an array: {e}") from None
 
 
-def load(path: str | os.PathLike[str], device: str = "local-task", *, numpy_results: bool = False) -> Module:
-    """Load a `.vmfb` file to run on `device` (see targets.resolve_device)."""
-    return Module(path, device, numpy_results=numpy_results)
+def load(path: str | os.PathLike[str], device: str = "local-task", *, numpy_results: bool = False,
+         host_functions: Mapping[str, Callable[..., Any]] | None = None) -> Module:
+    """Load a `.vmfb` file to run on `device` (see targets.resolve_device); `host_functions`
+    provides the debug callbacks the module calls (see Module)."""
+    return Module(path, device, numpy_results=numpy_results, host_functions=host_functions)

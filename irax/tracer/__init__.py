@@ -8,10 +8,14 @@ Layers inside (each imports only those before it):
   jvp, transpose, batching, partial_eval (staging + partial evaluation)
                        the transformations and their rule tables
   prims/               primitive families: elementwise < shape < reduce < indexing <
-                       slicing, linalg, bits, control_flow (each registers its rules)
+                       slicing, linalg, bits, control_flow, linear_solve (each
+                       registers its rules)
   array_methods        Tracer/Array arithmetic operators
   custom, jit_call     custom_jvp/custom_vjp; the staged call of a compiled function
+  remat                checkpoint (remat) with its policies, checkpoint_name
   api                  grad, vjp, jvp, vmap, jacfwd, ... (irax/__init__ exports them)
+  api_extra            eval_shape, linear_transpose, custom_gradient, closure_convert,
+                       disable_jit, ensure_compile_time_eval, devices, ...
 
 Importing this package imports every primitive family (registering all rules) and
 registers the arithmetic operators of Tracer and Array.

@@ -155,28 +155,10 @@ def vjp(fun: Callable, *primals: Any, has_aux: bool = False):
     store, aux = _OutStore(), []
     flat = _flat_fun(fun, p_tree, store, has_aux, aux)
     out, linear, nonzero = linearize_flat(flat, p_leaves)
+    pullback = _VjpPullback(_fname(fun), linear.jaxpr, nonzero, store.tree,
+                            [get_aval(o) for o in out], p_tree, in_avals)
+    vjp_fun = VjpFunction(pullback, [_as_array(c) for c in linear.consts])
     out_tree = store.tree
-    out_avals = [get_aval(o) for o in out]
-
-    def vjp_fun(cotangent):
-        ct_leaves, ct_tree = tree_util.tree_flatten(cotangent)
-        # ValueError for a cotangent of the wrong structure, shape or dtype, as in JAX
-        if ct_tree != out_tree:
-            raise ValueError(f"vjp function of {_fname(fun)} expected a cotangent with the "
-                             f"structure of the primal output, {out_tree}, but got {ct_tree}")
-        for i, (c, a) in enumerate(zip(ct_leaves, out_avals)):
-            ca = get_aval(c)
-            if ca.shape != a.shape:
-                raise ValueError(f"vjp cotangent {i} has shape {ca.shape} but the primal output "
-                                 f"has shape {a.shape}")
-            if is_differentiable(a) and ca.dtype != a.dtype:
-                raise ValueError(f"vjp cotangent {i} has dtype {ca.dtype.name} but the primal "
-                                 f"output has dtype {a.dtype.name}; cotangents take the "
-                                 "output's dtype")
-        cts = [c for c, nz in zip(ct_leaves, nonzero) if nz]
-        cts_in = backward_pass(linear.jaxpr, linear.consts, cts)
-        cts_in = [_cast_ct(instantiate(c), a) for c, a in zip(cts_in, in_avals)]
-        return tree_util.tree_unflatten(p_tree, cts_in)
 
     primal_out = tree_util.tree_unflatten(out_tree, [_as_array(o) for o in out])
     return (primal_out, vjp_fun, _lower_aux(aux[0])) if has_aux else (primal_out, vjp_fun)
@@ -509,3 +491,58 @@ def make_jaxpr(fun: Callable, static_argnums: int | Sequence[int] = (), return_s
             return closed, tree_util.tree_unflatten(store.tree, shapes)
         return closed
     return make
+
+
+# ---------------------------------------------------------------------------
+# vjp's pullback: a pytree (its leaves are the residuals), so it can be passed through
+# jit and other transformations, as JAX's Partial-wrapped pullback can
+
+
+class _VjpPullback:
+    """The static part of a vjp pullback (hashed and compared by identity)."""
+
+    def __init__(self, name, jaxpr, nonzero, out_tree, out_avals, in_tree, in_avals):
+        self.name, self.jaxpr, self.nonzero = name, jaxpr, nonzero
+        self.out_tree, self.out_avals = out_tree, out_avals
+        self.in_tree, self.in_avals = in_tree, in_avals
+
+    def __call__(self, residuals, cotangent):
+        ct_leaves, ct_tree = tree_util.tree_flatten(cotangent)
+        # ValueError for a cotangent of the wrong structure, shape or dtype, as in JAX
+        if ct_tree != self.out_tree:
+            raise ValueError(f"vjp function of {self.name} expected a cotangent with the "
+                             f"structure of the primal output, {self.out_tree}, but got "
+                             f"{ct_tree}")
+        for i, (c, a) in enumerate(zip(ct_leaves, self.out_avals)):
+            ca = get_aval(c)
+            if ca.shape != a.shape:
+                raise ValueError(f"vjp cotangent {i} has shape {ca.shape} but the primal output "
+                                 f"has shape {a.shape}")
+            if is_differentiable(a) and ca.dtype != a.dtype:
+                raise ValueError(f"vjp cotangent {i} has dtype {ca.dtype.name} but the primal "
+                                 f"output has dtype {a.dtype.name}; cotangents take the "
+                                 "output's dtype")
+        cts = [c for c, nz in zip(ct_leaves, self.nonzero) if nz]
+        cts_in = backward_pass(self.jaxpr, list(residuals), cts)
+        cts_in = [_cast_ct(instantiate(c), a) for c, a in zip(cts_in, self.in_avals)]
+        return tree_util.tree_unflatten(self.in_tree, cts_in)
+
+
+class VjpFunction:
+    """A function closing over arrays that is a pytree: its leaves are the arrays, its
+    static part the function (irax.vjp's pullback, linear_transpose's result)."""
+
+    def __init__(self, fn: Callable, leaves: Sequence[Any]):
+        self.fn = fn
+        self.leaves = list(leaves)
+
+    def __call__(self, *args):
+        return self.fn(self.leaves, *args)
+
+    def __repr__(self) -> str:
+        return f"VjpFunction({getattr(self.fn, 'name', _fname(self.fn))}, " \
+               f"{len(self.leaves)} arrays)"
+
+
+tree_util.register_pytree_node(VjpFunction, lambda f: (f.leaves, f.fn),
+                               lambda fn, leaves: VjpFunction(fn, list(leaves)))

@@ -456,6 +456,33 @@ def _composite_specs():
     ]
 
 
+def _transform_specs():
+    """Call-like primitives: checkpoint (remat) and checkpoint_name, custom_linear_solve;
+    debug_callback (a no-op callback: what it prints is tests/test_debug.py's business)."""
+    import irax
+    from irax import lax
+    from irax.ad_checkpoint import checkpoint_name
+
+    def layer(x, w):
+        return jnp.tanh(checkpoint_name(x @ w, "z")) * x
+
+    def diag_solve(d, b):   # matvec d * x; symmetric, so reverse mode uses solve again
+        return lax.custom_linear_solve(lambda v: d * v, b, lambda mv, r: r / d,
+                                       symmetric=True)
+    def with_callback(x, y):
+        irax.debug.callback(lambda *args, **kwargs: None, x, scale=y)
+        return jnp.sin(x) * y
+    policy = irax.checkpoint_policies.save_only_these_names("z")
+    return [
+        _ew("checkpoint", irax.checkpoint(layer),
+            lambda x, w: np.tanh(x @ w) * x, S(3, 3), S(3, 3)),
+        _ew("checkpoint_names_policy", irax.checkpoint(layer, policy=policy),
+            lambda x, w: np.tanh(x @ w) * x, S(3, 3), S(3, 3)),
+        _ew("custom_linear_solve", diag_solve, lambda d, b: b / d, S(4, **POS), S(4)),
+        _ew("debug_callback", with_callback, lambda x, y: np.sin(x) * y, S(2, 3), S(3)),
+    ]
+
+
 def _bits_specs():
     from irax.random import _bits as bl   # irax.lax re-exports these
     x, amount = S(2, 3, kind="int", low=-1000, high=1000), S(2, 3, kind="int", low=0, high=31)
@@ -573,7 +600,8 @@ def _numpy_extra_specs():
 
 OPS: list[OpSpec] = (_unary_specs() + _binary_specs() + _reduction_specs() + _linalg_specs()
                      + _shape_specs() + _index_specs() + _nn_specs() + _lax_and_more_specs()
-                     + _composite_specs() + _bits_specs() + _numpy_extra_specs())
+                     + _composite_specs() + _bits_specs() + _numpy_extra_specs()
+                     + _transform_specs())
 
 OPS_BY_NAME: dict[str, OpSpec] = {s.name: s for s in OPS}
 assert len(OPS_BY_NAME) == len(OPS), "duplicate op spec names"

@@ -7,7 +7,7 @@ it is otherwise used on tangents), a transpose rule.
 from __future__ import annotations
 
 import irax  # noqa: F401  (registers every primitive family)
-from irax.tracer import batching, core, jvp, transpose
+from irax.tracer import batching, core, jvp, remat, transpose  # noqa: F401  (remat: its rules)
 from irax.tracer.prims import elementwise, indexing, linalg, reduce, shape, slicing  # noqa: F401
 
 # Higher-order primitives whose transformations go through Trace.process_custom_*_call (their
@@ -31,6 +31,9 @@ LINEAR = {
     # control flow: linear in the operands whose body computation is linear (the tangent
     # part of a linearized loop/branch), so reverse mode transposes them
     "cond", "scan",
+    # call-like: checkpoint's body (linear in its tangent inputs) and the linear solve
+    # (linear in b)
+    "remat", "custom_linear_solve",
 }
 
 # Primitives whose outputs are not differentiable (integer/bool results, or no inputs):
