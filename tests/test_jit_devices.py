@@ -128,7 +128,8 @@ def test_vulkan_long_scatter_add_and_batched_contractions():
     def f(idx, u, u2, a, b):
         return (jnp.zeros(10, jnp.float32).at[idx].add(u),
                 jnp.zeros((10, 3), jnp.float32).at[idx].add(u2),
-                jnp.zeros(1, jnp.float32).at[idx].add(u),     # a size-1 target
+                # a size-1 target; "clip" sends every index to 0 (the default drops them)
+                jnp.zeros(1, jnp.float32).at[idx].add(u, mode="clip"),
                 jnp.einsum("bik,bkj->bij", a, b), a @ b[0])
     got = jit(f, device="vulkan")(idx, u, u2, a, b)
     want1, want2 = np.zeros(10), np.zeros((10, 3))

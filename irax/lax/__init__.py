@@ -6,6 +6,7 @@ Modules:
   fixed_point.py   custom_root and fixed_point (implicit differentiation)
   linear_solve.py  custom_linear_solve (implicit differentiation of a linear solve)
   mapping.py       map (a scan, or vmapped chunks)
+  sorting.py       sort (several operands, num_keys), sort_key_val, top_k
   util.py          helpers shared by those
 
 Layering: user API, above irax/tracer (whose prims/control_flow.py holds the `while`,
@@ -15,6 +16,8 @@ from .control_flow import checkpointed_while_loop, cond, fori_loop, scan, switch
 from .fixed_point import custom_root, fixed_point
 from .linear_solve import custom_linear_solve
 from .mapping import map  # noqa: A004
+from .ops import GatherScatterMode
+from .sorting import sort, sort_key_val, top_k
 from .ops import (add, broadcast_in_dim, clamp, concatenate, convert_element_type, cos,
                   cumsum, div, dot_general, dynamic_index_in_dim, dynamic_slice,
                   dynamic_update_slice, erf, exp, expand_dims, integer_pow, iota, log,
@@ -30,4 +33,5 @@ __all__ = [
     "sign", "sin", "slice", "sqrt", "squeeze", "stop_gradient", "sub", "switch", "tanh",
     "transpose", "while_loop",
 ]
-__all__ += ["custom_linear_solve", "map"]
+__all__ += ["custom_linear_solve", "map", "GatherScatterMode"]
+__all__ += ["sort", "sort_key_val", "top_k"]

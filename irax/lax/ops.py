@@ -12,6 +12,7 @@ from .. import tree_util
 from ..tracer.core import get_aval
 from ..tracer.prims import elementwise as ew
 from ..tracer.prims import indexing as ix
+from ..tracer.prims.indexing import GatherScatterMode  # noqa: F401
 from ..tracer.prims import linalg as la
 from ..tracer.prims import reduce as rd
 from ..tracer.prims import shape as sh
@@ -43,19 +44,55 @@ def slice(operand, start_indices, limit_indices, strides=None):  # noqa: A001
     return sh.slice_(operand, start_indices, limit_indices, strides)
 
 
+def _slice_starts(operand, start_indices, sizes, name):
+    """Start indices as JAX reads them: a negative start wraps once (start + n), then the
+    start is clamped so the whole window fits ([0, n - size]); explicit primitives."""
+    shape = get_aval(operand).shape
+    if len(start_indices) != len(shape):
+        raise TypeError(f"{name}: {len(shape)} start indices needed for an operand of "
+                        f"shape {shape}, got {len(start_indices)}")
+    starts = [jnp.asarray(i) for i in start_indices]
+    kinds = [get_aval(i).dtype for i in starts]
+    # typed starts must agree (JAX's rule); weakly typed ones (Python ints) adapt to them
+    typed = {get_aval(i).dtype for i in starts if not get_aval(i).weak_type}
+    if any(k.kind not in "iu" for k in kinds) or len(typed) > 1:
+        raise TypeError(f"index arguments to {name} must be integers of the same type, got: "
+                        + ", ".join(k.name for k in kinds))
+    return [ix.clamp_index(ix.wrap_negative(i, n), 0, n - s)
+            for i, n, s in zip(starts, shape, sizes)]
+
+
 def dynamic_slice(operand, start_indices, slice_sizes):
-    idx = [jnp.asarray(i) for i in start_indices]
-    return sl.dynamic_slice_p.bind(operand, *idx, slice_sizes=tuple(int(s) for s in slice_sizes))
+    operand = jnp.asarray(operand)
+    sizes = tuple(int(s) for s in slice_sizes)
+    if len(sizes) != get_aval(operand).ndim or any(
+            not 0 <= s <= n for s, n in zip(sizes, get_aval(operand).shape)):
+        raise TypeError(f"dynamic_slice: slice sizes {sizes} must be non-negative and fit "
+                        f"operand shape {get_aval(operand).shape}")
+    starts = _slice_starts(operand, list(start_indices), sizes, "dynamic_slice")
+    return sl.dynamic_slice_p.bind(operand, *starts, slice_sizes=sizes)
 
 
 def dynamic_update_slice(operand, update, start_indices):
-    idx = [jnp.asarray(i) for i in start_indices]
-    return sl.dynamic_update_slice_p.bind(operand, update, *idx)
+    operand, update = jnp.asarray(operand), jnp.asarray(update)
+    ua = get_aval(update)
+    shape = get_aval(operand).shape
+    if ua.ndim != len(shape) or any(u > n for u, n in zip(ua.shape, shape)):
+        raise TypeError(f"dynamic_update_slice: update shape {ua.shape} does not fit "
+                        f"operand shape {shape}")
+    starts = _slice_starts(operand, list(start_indices), ua.shape, "dynamic_update_slice")
+    return sl.dynamic_update_slice_p.bind(operand, update, *starts)
 
 
 def dynamic_index_in_dim(operand, index, axis=0, keepdims=True):
-    out = ix.gather(operand, jnp.asarray(index), axis)
-    return sh.expand_dims(out, (axis,)) if keepdims else out
+    operand = jnp.asarray(operand)
+    shape = get_aval(operand).shape
+    axis = axis % len(shape)
+    index = jnp.asarray(index)
+    zero = np.zeros((), get_aval(index).dtype)
+    starts = [index if d == axis else zero for d in range(len(shape))]
+    out = dynamic_slice(operand, starts, [1 if d == axis else n for d, n in enumerate(shape)])
+    return out if keepdims else sh.squeeze(out, (axis,))
 
 
 def stop_gradient(x):

@@ -9,7 +9,8 @@ shapes <- indexing <- contractions (dot, matmul, einsum, linalg) <- methods (ind
 x.sum()/x.T/x.at registered on arrays and tracers; the arithmetic operators are the tracer's
 own, irax/tracer/array_methods.py) <- mathfuncs (elementwise extras) <- arrayops (roll,
 grids, block, vectorize, ...) <- padding (pad) <- statistics (nan* reductions, cov,
-histogram, interp) <- polynomials (polyval, polyfit, convolve)."""
+histogram, interp) <- polynomials (polyval, polyfit, convolve) <- sorting (sort, argsort,
+searchsorted, quantile/median, unique: on the sort primitive)."""
 from ._core import (  # noqa: F401
     array,
     asarray,
@@ -295,6 +296,26 @@ from .polynomials import (  # noqa: F401
     polyfit,
     polyval,
     vander,
+)
+from .sorting import (  # noqa: F401
+    argpartition,
+    argsort,
+    digitize,
+    lexsort,
+    median,
+    nanmedian,
+    nanpercentile,
+    nanquantile,
+    partition,
+    percentile,
+    quantile,
+    searchsorted,
+    sort,
+    unique,
+    unique_all,
+    unique_counts,
+    unique_inverse,
+    unique_values,
 )
 from ._core import _promote, _to_float  # noqa: F401  (irax.nn uses them)
 from . import methods as _methods  # noqa: F401  (registers x.sum(), x.T, x.at, ...)

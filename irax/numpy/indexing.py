@@ -1,10 +1,17 @@
-"""irax.numpy indexing: x[...] (basic, integer-array and boolean forms), take, take_along_axis."""
+"""irax.numpy indexing: x[...] (basic, integer-array and boolean forms), take, take_along_axis.
+
+Out-of-bounds indices follow JAX: x[i] wraps a negative index once (NumPy's reading) and then
+clamps it into range (x[10] of a length-3 array is x[2], x[-10] is x[0]); mode "fill" (the
+default of take and take_along_axis) reads a fill value instead. The index arithmetic is
+explicit primitives (see irax.tracer.prims.indexing), so eager, jit and vmap agree and no
+compiled program reads outside the array.
+"""
 from __future__ import annotations
 
 import builtins
+
 import numpy as np
 
-from ..tracer import core
 from ..tracer.core import Array, Tracer, get_aval
 from ..tracer.prims import elementwise as ew
 from ..tracer.prims import indexing as ix
@@ -13,104 +20,210 @@ from ._core import _axes, _static, asarray
 from .elementwise import nonzero
 from .shapes import _promote_shapes_only, ravel
 
+GatherScatterMode = ix.GatherScatterMode
 
-def take(a, indices, axis=None, mode=None):
-    a = asarray(a)
+
+def gather_mode(mode) -> str:
+    """irax's gather mode ("clip" or "fill") for a user's mode (None: x[i]'s "clip")."""
+    if mode is None:
+        return "clip"
+    m = GatherScatterMode.from_any(mode)
+    if m == GatherScatterMode.ONE_HOT:
+        raise NotImplementedError("mode='one_hot' is supported by take_along_axis only")
+    return "fill" if m == GatherScatterMode.FILL_OR_DROP else "clip"
+
+
+def _check_arraylike(name, *args):
+    for pos, a in enumerate(args):
+        if isinstance(a, (list, tuple)):
+            raise TypeError(f"{name} requires ndarray or scalar arguments, got "
+                            f"{type(a)} at position {pos}.")
+
+
+def _wrapped(idx, n: int, wrap: bool):
+    return ix.wrap_negative(idx, n) if wrap else ix.as_index(idx)
+
+
+def take(a, indices, axis=None, out=None, mode=None, unique_indices=False,
+         indices_are_sorted=False, fill_value=None):
+    """Elements of a at indices along axis. mode None / "fill": negative indices wrap once,
+    out-of-bounds ones read fill_value (NaN for floats); "clip": clamp (no wrapping, as
+    NumPy's take); "wrap": indices taken modulo the axis size."""
+    _check_arraylike("take", a, indices)
+    if out is not None:
+        raise NotImplementedError("The 'out' argument to jnp.take is not supported.")
+    a, indices = asarray(a), asarray(indices)
     if axis is None:
         a, axis = ravel(a), 0
     av = get_aval(a)
     ax = _axes(axis, av.ndim)[0]
-    idx = _normalize_index(asarray(indices), av.shape[ax])
-    return ix.gather(a, idx, ax)
+    n = av.shape[ax]
+    idx = ix.as_index(indices)
+    if n == 0:
+        if get_aval(idx).size:
+            raise IndexError("Cannot do a non-empty jnp.take() from an empty axis.")
+        return ix.gather(a, idx, ax)
+    if mode is None or mode == "fill":
+        return ix.gather(a, ix.wrap_negative(idx, n), ax, "fill", fill_value)
+    if mode == "clip":
+        return ix.gather(a, idx, ax, "clip")
+    if mode == "wrap":
+        ia = get_aval(idx)
+        size = sh.full(ia.shape, n, ia.dtype)
+        # a floor modulo: rem then shift the negative remainders up by n
+        r = ew.rem_p.bind(idx, size)
+        r = ew.select(ew.lt(r, sh.full(ia.shape, 0, ia.dtype)), ew.add(r, size), r)
+        return ix.gather(a, r, ax, "clip")
+    if mode == "raise":
+        raise NotImplementedError("The 'raise' mode to jnp.take is not supported.")
+    raise ValueError(f"Invalid mode '{mode}' for np.take")
 
 
-def take_along_axis(arr, indices, axis):
+def take_along_axis(arr, indices, axis, mode=None, fill_value=None):
+    """out[..., j, ...] = arr[..., indices[..., j, ...], ...] along axis (the other axes
+    broadcast). mode None / "fill": out-of-bounds indices read fill_value; "one_hot": they
+    read 0; "clip": clamp."""
+    _check_arraylike("take_along_axis", arr, indices)
     arr, indices = asarray(arr), asarray(indices)
     av, iv = get_aval(arr), get_aval(indices)
-    if av.ndim != 1 or iv.ndim != 1:
-        raise NotImplementedError("take_along_axis supports 1-D arrays here")
-    return take(arr, indices, 0)
-
-
-def _normalize_index(idx, n: int):
-    ia = get_aval(idx)
-    if ia.dtype.kind not in "iu":
-        raise TypeError(f"Indexer must have integer or boolean type, got indexer with type "
-                        f"{ia.dtype.name}")
-    if ia.dtype.kind == "u":
-        return idx
-    c = core.concrete_or_none(idx)
-    if c is not None and not isinstance(idx, Tracer):
-        return Array(np.where(c < 0, c + n, c).astype(ia.dtype))
-    zero = sh.full(ia.shape, 0, ia.dtype)
-    return ew.select(ew.lt(idx, zero), ew.add(idx, sh.full(ia.shape, n, ia.dtype)), idx)
+    if axis is None:
+        if iv.ndim != 1:
+            raise ValueError("take_along_axis with axis=None needs 1-D indices, got "
+                             f"shape {iv.shape}")
+        arr, av, axis = ravel(arr), get_aval(ravel(arr)), 0
+    if iv.ndim != av.ndim:
+        raise ValueError(f"indices and arr must have the same number of dimensions; "
+                         f"{iv.ndim} vs. {av.ndim}")
+    ax = _axes(axis, av.ndim)[0]
+    if mode is not None and GatherScatterMode.from_any(mode) == GatherScatterMode.ONE_HOT:
+        mode, fill_value = "fill", 0
+    # every other axis indexed by its own position (broadcast), this one by `indices`
+    index = []
+    for d in range(av.ndim):
+        if d == ax:
+            index.append(indices)
+        else:
+            shape = [1] * av.ndim
+            shape[d] = av.shape[d]
+            index.append(sh.reshape(sh.iota(np.int32, (av.shape[d],), 0), shape))
+    return _advanced(arr, [("adv", i) for i in index], "fill" if mode is None else
+                     gather_mode(mode), fill_value, True)
 
 
 def _is_int_index(i) -> bool:
     return isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_))
 
 
-def getitem(x, idx):
+def _is_array(i) -> bool:
+    return isinstance(i, (Tracer, Array))
+
+
+def getitem(x, idx, mode=None, fill_value=None, wrap_negative_indices=True):
+    """x[idx] with JAX's rules; mode None / "clip": out-of-bounds indices clamp, "fill":
+    they read fill_value. (x.at[idx].get(...) passes its mode here.)"""
     x = asarray(x)
+    mode = gather_mode(mode)
+    if isinstance(idx, list):
+        raise TypeError("Using a non-tuple sequence for multidimensional indexing is not "
+                        "allowed; use `arr[array(seq)]` instead of `arr[seq]`.")
     if not isinstance(idx, tuple):
         idx = (idx,)
-    # boolean masks (concrete only) become integer indices
-    new_idx = []
+    entries = _expand(x, idx)
+    kinds = [_kind(i) for i in entries]
+    adv = [j for j, k in enumerate(kinds) if k == "adv"]
+    n_arrays = builtins.sum(1 for j in adv if get_aval(entries[j]).ndim > 0)
+    adjacent = adv == list(range(adv[0], adv[0] + len(adv))) if adv else True
+    tagged = list(zip(kinds, entries))
+    if n_arrays == 0 or (n_arrays == 1 and adjacent):
+        return _one_by_one(x, tagged, mode, fill_value, wrap_negative_indices)
+    return _advanced(x, tagged, mode, fill_value, wrap_negative_indices)
+
+
+def _expand(x, idx) -> list:
+    """The index as a list covering every axis: arrays for sequences, integer arrays for
+    boolean masks (concrete only), Ellipsis and the missing trailing axes as full slices."""
+    out = []
     for i in idx:
-        if isinstance(i, (list, np.ndarray)) or (isinstance(i, (Tracer, Array))
-                                                 and get_aval(i).dtype == np.bool_):
-            arr = asarray(i) if not isinstance(i, (Tracer, Array)) else i
+        if isinstance(i, (list, np.ndarray)) or (_is_array(i) and get_aval(i).dtype == np.bool_):
+            arr = i if _is_array(i) else asarray(i)
             if get_aval(arr).dtype == np.bool_:
-                new_idx.extend(nonzero(arr))
+                out.extend(nonzero(arr))
                 continue
-            new_idx.append(arr)
+            out.append(arr)
+        elif isinstance(i, np.integer):
+            out.append(int(i))
+        elif isinstance(i, str):
+            raise TypeError(f"irax does not support string indexing; got idx={i!r}")
         else:
-            new_idx.append(i)
-    idx = tuple(new_idx)
-    n_real = builtins.sum(1 for i in idx if i is not None and i is not Ellipsis)
-    av = get_aval(x)
-    if n_real > av.ndim:
+            out.append(i)
+    n_real = builtins.sum(1 for i in out if i is not None and i is not Ellipsis)
+    ndim = get_aval(x).ndim
+    if n_real > ndim:
         raise IndexError(f"Too many indices for array: {n_real} non-None/Ellipsis indices for "
-                         f"dim {av.ndim}.")
-    if builtins.sum(1 for i in idx if i is Ellipsis) > 1:
+                         f"dim {ndim}.")
+    ellipses = [j for j, i in enumerate(out) if i is Ellipsis]
+    if len(ellipses) > 1:
         raise IndexError("an index can only have a single ellipsis ('...')")
-    if Ellipsis in [i for i in idx if not isinstance(i, (Tracer, Array))]:
-        k = [j for j, i in enumerate(idx) if i is Ellipsis and not isinstance(i, (Tracer, Array))][0]
-        idx = idx[:k] + (slice(None),) * (av.ndim - n_real) + idx[k + 1:]
-    else:
-        idx = idx + (slice(None),) * (av.ndim - n_real)
-    arrays = [i for i in idx if isinstance(i, (Tracer, Array)) and get_aval(i).ndim > 0]
-    if len(arrays) > 1:
-        return _multi_array_index(x, idx)
-    out = x
-    axis = 0
-    for i in idx:
+    fill = [slice(None)] * (ndim - n_real)
+    if ellipses:
+        k = ellipses[0]
+        return out[:k] + fill + out[k + 1:]
+    return out + fill
+
+
+def _kind(i) -> str:
+    if i is None:
+        return "none"
+    if isinstance(i, slice):
+        return "slice"
+    if _is_int_index(i):
+        return "adv"
+    if _is_array(i):
+        if get_aval(i).dtype.kind not in "iu":
+            raise TypeError(f"Indexer must have integer or boolean type, got indexer with type "
+                            f"{get_aval(i).dtype.name}")
+        return "adv"
+    raise TypeError(f"Invalid index of type {type(i).__name__}: {i!r}")
+
+
+def _int_array(k: int):
+    """A static int as an int32 index (beyond int32 it is out of bounds either way)."""
+    info = np.iinfo(np.int32)
+    return Array(np.asarray(builtins.min(builtins.max(k, info.min), info.max), np.int32))
+
+
+def _empty_axis(axis, n):
+    return IndexError(f"index is out of bounds for axis {axis} with size {n}")
+
+
+def _one_by_one(x, tagged, mode, fill_value, wrap):
+    """Each index on its own axis in turn: slices and ints statically, arrays by a gather
+    (right when at most one index is a non-scalar array, or the arrays are adjacent)."""
+    out, axis = x, 0
+    for kind, i in tagged:
         oa = get_aval(out)
-        if i is None:
+        if kind == "none":
             out = sh.expand_dims(out, (axis,))
             axis += 1
-        elif isinstance(i, slice):
+        elif kind == "slice":
             out = _slice_axis(out, axis, i)
             axis += 1
         elif _is_int_index(i):
             n = oa.shape[axis]
-            k = int(i)
-            if not -n <= k < n:
-                raise IndexError(f"index {k} is out of bounds for axis {axis} with size {n}")
-            k %= n
-            start = [0] * oa.ndim
-            limit = list(oa.shape)
+            if n == 0:
+                raise _empty_axis(axis, n)
+            k = i + n if (wrap and i < 0) else i
+            if mode == "fill" and not 0 <= k < n:     # the whole result reads fill_value
+                out = ix.gather(out, _int_array(k), axis, "fill", fill_value)
+                continue
+            k = builtins.min(builtins.max(k, 0), n - 1)
+            start, limit = [0] * oa.ndim, list(oa.shape)
             start[axis], limit[axis] = k, k + 1
             out = sh.squeeze(sh.slice_(out, start, limit), (axis,))
-        elif isinstance(i, (Tracer, Array)):
-            ia = get_aval(i)
-            if ia.dtype.kind not in "iu":
-                raise TypeError(f"Indexer must have integer or boolean type, got indexer with "
-                                f"type {ia.dtype.name}")
-            out = ix.gather(out, _normalize_index(i, oa.shape[axis]), axis)
-            axis += ia.ndim
         else:
-            raise TypeError(f"Invalid index of type {type(i).__name__}: {i!r}")
+            n = oa.shape[axis]
+            out = ix.gather(out, _wrapped(i, n, wrap), axis, mode, fill_value)
+            axis += get_aval(i).ndim
     return out
 
 
@@ -134,29 +247,60 @@ def _slice_axis(x, axis, s: slice):
     return sh.slice_(x, lo, hi, st)
 
 
-def _multi_array_index(x, idx):
-    """Several integer-array indices: broadcast them and index the flattened axes."""
-    xa = get_aval(x)
-    positions = [j for j, i in enumerate(idx) if isinstance(i, (Tracer, Array))
-                 or _is_int_index(i)]
-    if positions != list(range(positions[0], positions[0] + len(positions))) or \
-            builtins.any(i is None for i in idx):
-        raise NotImplementedError("irax indexing with several integer arrays supports adjacent "
-                                  "array indices without None")
-    p0 = positions[0]
-    arrs = [asarray(idx[j]) for j in positions]
-    arrs = [_normalize_index(a, xa.shape[j]) for a, j in zip(arrs, positions)]
-    arrs = _promote_shapes_only(*arrs)
-    dims = [xa.shape[j] for j in positions]
-    flat = arrs[0]
-    for a, n in zip(arrs[1:], dims[1:]):
-        fa = get_aval(flat)
-        a = ew.convert_element_type(a, fa.dtype)
-        flat = ew.add(ew.mul(flat, sh.full(fa.shape, n, fa.dtype)), a)
-    shape = xa.shape[:p0] + (int(np.prod(dims)),) + xa.shape[p0 + len(positions):]
-    xr = sh.reshape(x, shape)
-    out = ix.gather(xr, flat, p0)
-    rest = tuple(i for j, i in enumerate(idx) if j not in positions)
-    if builtins.any(not (isinstance(i, slice) and i == slice(None)) for i in rest):
-        raise NotImplementedError("slices combined with several integer-array indices")
-    return out
+def _advanced(x, tagged, mode, fill_value, wrap):
+    """NumPy's advanced indexing: the integer arrays (and ints) broadcast together and index
+    their axes jointly. Their result axes replace them in place when they are adjacent, and
+    come first otherwise. Each index is bounded on its own axis (wrapped, clamped; in "fill"
+    mode an index out of bounds on any axis fills that result element) before the flattened
+    gather, so an out-of-range index can never land on another row."""
+    # slices and None first, leaving one axis per advanced index
+    out, axis, adv_axes, adv = x, 0, [], []
+    for kind, i in tagged:
+        if kind == "none":
+            out = sh.expand_dims(out, (axis,))
+        elif kind == "slice":
+            out = _slice_axis(out, axis, i)
+        else:
+            adv_axes.append(axis)
+            adv.append(i)
+        axis += 1
+    oa = get_aval(out)
+    dims = [oa.shape[a] for a in adv_axes]
+    arrays = []
+    for i, n in zip(adv, dims):
+        i = _int_array(i) if _is_int_index(i) else i
+        arrays.append(_wrapped(i, n, wrap))
+    wide = np.dtype(np.int64) if builtins.any(get_aval(a).dtype.itemsize == 8 for a in arrays) \
+        else np.dtype(np.int32)
+    arrays = [ew.convert_element_type(a, wide) if get_aval(a).dtype != wide else a
+              for a in arrays]
+    arrays = _promote_shapes_only(*arrays)
+    bshape = get_aval(arrays[0]).shape
+    valid = None
+    if mode == "fill":
+        for a, n in zip(arrays, dims):
+            v = ix.in_bounds(a, n)
+            valid = v if valid is None else ew.and_p.bind(valid, v)
+    # flat position over the advanced axes (row-major), each index clamped on its own axis
+    flat = None
+    for a, n in zip(arrays, dims):
+        a = ix.clamp_index(a, 0, builtins.max(n - 1, 0))
+        flat = a if flat is None else ew.add(ew.mul(flat, sh.full(bshape, n, wide)), a)
+    rest = [d for d in range(oa.ndim) if d not in adv_axes]
+    moved = sh.transpose(out, tuple(adv_axes + rest))
+    total = int(np.prod(dims, dtype=np.int64))
+    gathered = ix.gather(sh.reshape(moved, (total, *[oa.shape[d] for d in rest])), flat, 0)
+    ga = get_aval(gathered)
+    if valid is not None:
+        if fill_value is None:
+            fill_value = ix.default_fill_value(oa.dtype)
+        mask = sh.broadcast_in_dim(valid, ga.shape, tuple(range(len(bshape))))
+        gathered = ew.select(mask, gathered, sh.full(ga.shape, fill_value, oa.dtype,
+                                                      oa.weak_type))
+    adjacent = adv_axes == list(range(adv_axes[0], adv_axes[0] + len(adv_axes)))
+    if not adjacent or adv_axes[0] == 0:
+        return gathered
+    # move the broadcast axes to where the (adjacent) advanced indices stood
+    nb, k = len(bshape), adv_axes[0]
+    perm = list(range(nb, nb + k)) + list(range(nb)) + list(range(nb + k, ga.ndim))
+    return sh.transpose(gathered, tuple(perm))

@@ -322,7 +322,7 @@ def _index_specs():
         ("int_array", lambda x: x[np.array([0, 2, 2])]),
         ("int_array_neg", lambda x: x[:, np.array([-1, 0])]),
         ("int_array_2d", lambda x: x[np.array([[0, 1], [3, 2]])]),
-        ("list_index", lambda x: x[[1, 0]]),
+        ("list_index", lambda x: x[[1, 0], :]),
         ("two_int_arrays", lambda x: x[np.array([0, 1, 3]), np.array([4, 0, 2])]),
         ("bool_mask_concrete", lambda x: x[np.array([True, False, True, False])]),
     ]
@@ -332,7 +332,66 @@ def _index_specs():
                           batchable=name != "bool_mask_concrete"))
     out.append(OpSpec("getitem_traced_int_array", lambda x, i: x[i], (S(4, 5), S(3, kind="index",
                       low=-4, high=3)), lambda x, i: x[i]))
+    return out + _scatter_gather_bounds_specs()
+
+
+def _np_clamped(i, n):
+    """JAX's retrieval index: a negative index wraps once, then it clamps into [0, n-1]."""
+    i = np.asarray(i).astype(np.int64)
+    return np.clip(np.where(i < 0, i + n, i), 0, n - 1)
+
+
+def _np_scatter(x, i, v, ufunc):
+    """JAX's scatter: negative indices wrap once, out-of-bounds updates are dropped."""
+    out = x.copy()
+    i = np.asarray(i).astype(np.int64)
+    i = np.where(i < 0, i + x.shape[0], i)
+    keep = (i >= 0) & (i < x.shape[0])
+    v = np.broadcast_to(v, i.shape)
+    if ufunc is None:
+        out[i[keep]] = v[keep]          # distinct indices in the specs using it
+    else:
+        ufunc.at(out, i[keep], v[keep])
     return out
+
+
+def _np_take_fill(x, i, fill):
+    i = np.asarray(i).astype(np.int64)
+    i = np.where(i < 0, i + x.shape[0], i)
+    ok = (i >= 0) & (i < x.shape[0])
+    return np.where(ok, x[np.clip(i, 0, x.shape[0] - 1)], fill)
+
+
+SET_IDX = np.array([3, -1, 9, 0])      # distinct after wrapping; 9 is dropped
+MINMAX_IDX = np.array([0, 0, -5, 3, 7])
+
+
+def _scatter_gather_bounds_specs():
+    """Out-of-bounds, negative and repeated indices (issue 10): gathers clamp (take fills),
+    scatters drop; the scatter primitive's set / mul / min / max combiners."""
+    return [
+        _ew("getitem_traced_out_of_bounds", lambda x, i: x[i],
+            lambda x, i: x[_np_clamped(i, 5)], S(5), S(6, kind="index", low=-9, high=9)),
+        _ew("take_fill_out_of_bounds", lambda x, i: jnp.take(x, i, fill_value=0.5),
+            lambda x, i: _np_take_fill(x, i, 0.5), S(5), S(6, kind="index", low=-9, high=9)),
+        _ew("at_add_traced_out_of_bounds", lambda x, i, v: x.at[i].add(v),
+            lambda x, i, v: _np_scatter(x, i, v, np.add), S(5),
+            S(6, kind="index", low=-9, high=9), S(6)),
+        _ew("at_set_scatter", lambda x, v: x.at[SET_IDX].set(v),
+            lambda x, v: _np_scatter(x, SET_IDX, v, None), S(5), S(4)),
+        _ew("at_multiply", lambda x, v: x.at[SET_IDX].multiply(v, unique_indices=True),
+            lambda x, v: _np_scatter(x, SET_IDX, v, np.multiply), S(5), S(4)),
+        _ew("at_min_repeated", lambda x, v: x.at[MINMAX_IDX].min(v),
+            lambda x, v: _np_scatter(x, MINMAX_IDX, v, np.minimum), S(5), S(5)),
+        _ew("at_max_repeated", lambda x, v: x.at[MINMAX_IDX].max(v),
+            lambda x, v: _np_scatter(x, MINMAX_IDX, v, np.maximum), S(5), S(5)),
+        _ew("at_set_bool", lambda b, c: b.at[SET_IDX].set(c),
+            lambda b, c: _np_scatter(b, SET_IDX, c, None), S(5, kind="bool"),
+            S(4, kind="bool"), differentiable=False),
+        _ew("at_set_traced_scalar", lambda x, i: x.at[i].set(-3.0),
+            lambda x, i: _np_scatter(x, i, np.float64(-3.0), None), S(5),
+            S(kind="index", low=-9, high=9)),
+    ]
 
 
 def _nn_specs():
@@ -375,17 +434,23 @@ def _np_pad(x, padval, config):
     return x
 
 
+def _np_start(i, n, size):
+    """lax.dynamic_slice's start: a negative one wraps once, then it clamps so the window fits."""
+    i = int(i)
+    return int(np.clip(i + n if i < 0 else i, 0, n - size))
+
+
 def _np_dus(x, u, i, j):
-    i = int(np.clip(i, 0, x.shape[0] - u.shape[0]))
-    j = int(np.clip(j, 0, x.shape[1] - u.shape[1]))
+    i = _np_start(i, x.shape[0], u.shape[0])
+    j = _np_start(j, x.shape[1], u.shape[1])
     out = x.copy()
     out[i:i + u.shape[0], j:j + u.shape[1]] = u
     return out
 
 
 def _np_ds(x, i, j):
-    i = int(np.clip(i, 0, x.shape[0] - 2))
-    j = int(np.clip(j, 0, x.shape[1] - 2))
+    i = _np_start(i, x.shape[0], 2)
+    j = _np_start(j, x.shape[1], 2)
     return x[i:i + 2, j:j + 2]
 
 
@@ -511,6 +576,71 @@ def _bits_specs():
     ]
 
 
+def _np_stable_sort_by(keys, *values):
+    """Reference for lax.sort: values (and keys) ordered by np.lexsort of the keys."""
+    perm = np.lexsort(keys[::-1], axis=-1)
+    return tuple(np.take_along_axis(v, perm, -1) for v in (*keys, *values))
+
+
+def _np_top_k(x, k):
+    idx = np.argsort(-x, axis=-1, kind="stable")[..., :k]
+    return np.take_along_axis(x, idx, -1), idx
+
+
+def _np_unique_padded(x, size, fill):
+    values, counts = np.unique(x, return_counts=True)
+    pad = size - len(values)
+    return (np.concatenate([values, np.full(pad, fill, values.dtype)]),
+            np.concatenate([counts, np.zeros(pad, counts.dtype)]))
+
+
+def _with_nans(x):
+    return np.where(x > 1.5, np.nan, x)
+
+
+def _sorting_specs():
+    from irax import lax
+    ties = dict(kind="int", low=0, high=3)
+    return [
+        _ew("sort_axis1", lambda x: jnp.sort(x, axis=1), lambda x: np.sort(x, axis=1),
+            S(3, 5)),
+        _ew("sort_axis0_descending", lambda x: jnp.sort(x, axis=0, descending=True),
+            lambda x: np.flip(np.sort(x, axis=0), 0), S(4, 3)),
+        _ew("sort_flat", lambda x: jnp.sort(x, axis=None), lambda x: np.sort(x, axis=None),
+            S(2, 3)),
+        _ew("argsort", jnp.argsort, lambda x: np.argsort(x, kind="stable"), S(3, 5),
+            differentiable=False),
+        _ew("argsort_ties_descending", lambda i: jnp.argsort(i, descending=True),
+            lambda i: np.argsort(-i, kind="stable"), S(9, **ties), differentiable=False),
+        _ew("lax_sort_key_val_ties", lambda k, x: lax.sort((k, x), num_keys=1),
+            lambda k, x: _np_stable_sort_by((k,), x), S(2, 7, **ties), S(2, 7)),
+        _ew("lax_sort_two_keys", lambda k1, k2, x: lax.sort((k1, k2, x), num_keys=2),
+            lambda k1, k2, x: _np_stable_sort_by((k1, k2), x), S(8, **ties), S(8, **ties),
+            S(8)),
+        _ew("lexsort", lambda a, b: jnp.lexsort((a, b)), lambda a, b: np.lexsort((a, b)),
+            S(9, **ties), S(9, **ties), differentiable=False),
+        _ew("lax_top_k", lambda x: lax.top_k(x, 3), lambda x: _np_top_k(x, 3), S(2, 6)),
+        _ew("quantile_linear", lambda x, q: jnp.quantile(x, q, axis=1),
+            lambda x, q: np.quantile(x, q, axis=1), S(4, 7), S(3, low=0.05, high=0.95)),
+        _ew("median_axis0_keepdims", lambda x: jnp.median(x, axis=0, keepdims=True),
+            lambda x: np.median(x, axis=0, keepdims=True), S(6, 3)),
+        _ew("percentile_nearest", lambda x: jnp.percentile(x, jnp.array([10., 50., 90.]),
+                                                           method="nearest"),
+            lambda x: np.percentile(x, [10., 50., 90.], method="nearest"), S(2, 4)),
+        _ew("nanquantile_midpoint", lambda x: jnp.nanquantile(
+                jnp.where(x > 1.5, jnp.nan, x), 0.3, axis=1, method="midpoint"),
+            lambda x: np.nanquantile(_with_nans(x), 0.3, axis=1, method="midpoint"), S(3, 6)),
+        _ew("searchsorted_right", lambda a, v: jnp.searchsorted(jnp.sort(a), v, side="right"),
+            lambda a, v: np.searchsorted(np.sort(a), v, side="right"), S(6), S(2, 3),
+            differentiable=False),
+        _ew("digitize", lambda x, b: jnp.digitize(x, jnp.sort(b)),
+            lambda x, b: np.digitize(x, np.sort(b)), S(5), S(4), differentiable=False),
+        _ew("unique_size", lambda i: jnp.unique(i, size=6, fill_value=-1, return_counts=True),
+            lambda i: _np_unique_padded(i, 6, -1), S(7, kind="int", low=0, high=4),
+            differentiable=False),
+    ]
+
+
 def _np_put_along_axis(x, i, v):
     out = x.copy()
     np.put_along_axis(out, i, v, 1)
@@ -601,7 +731,7 @@ def _numpy_extra_specs():
 OPS: list[OpSpec] = (_unary_specs() + _binary_specs() + _reduction_specs() + _linalg_specs()
                      + _shape_specs() + _index_specs() + _nn_specs() + _lax_and_more_specs()
                      + _composite_specs() + _bits_specs() + _numpy_extra_specs()
-                     + _transform_specs())
+                     + _transform_specs() + _sorting_specs())
 
 OPS_BY_NAME: dict[str, OpSpec] = {s.name: s for s in OPS}
 assert len(OPS_BY_NAME) == len(OPS), "duplicate op spec names"

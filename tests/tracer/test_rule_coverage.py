@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import irax  # noqa: F401  (registers every primitive family)
 from irax.tracer import batching, core, jvp, remat, transpose  # noqa: F401  (remat: its rules)
-from irax.tracer.prims import elementwise, indexing, linalg, reduce, shape, slicing  # noqa: F401
+from irax.tracer.prims import elementwise, indexing, linalg, reduce, shape, slicing, sort  # noqa: F401
 
 # Higher-order primitives whose transformations go through Trace.process_custom_*_call (their
 # bind re-enters it) or through jit's own module, not through the per-primitive tables. Each exemption names why.
@@ -35,6 +35,8 @@ LINEAR = {
     # (linear in b)
     "remat", "custom_linear_solve",
 }
+# (sort is not linear: its jvp gathers the tangents by the sorted permutation, and reverse
+# mode transposes that gather; tests/numpy/test_sorting.py checks grad through it)
 
 # Primitives whose outputs are not differentiable (integer/bool results, or no inputs):
 # a jvp rule is still required (symbolic zero), except for nullary ones.

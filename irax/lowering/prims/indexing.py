@@ -1,4 +1,8 @@
-"""Lowering of gather / scatter_add along one axis (irax/tracer/prims/indexing.py)."""
+"""Lowering of gather / scatter_add / scatter along one axis (irax/tracer/prims/indexing.py).
+
+The indices these primitives receive are in bounds by construction: the tracer's wrappers
+clamp, mask or redirect them in the IR before binding (IREE does not bound a raw gather or
+scatter: out-of-range indices read past the buffer or write the wrong element)."""
 from __future__ import annotations
 
 import numpy as np
@@ -13,7 +17,6 @@ from .reduce import reduce_split
 
 
 def _gather(ctx: RuleContext, x: str, idx: str, *, axis: int) -> str:
-    # stablehlo.gather clamps start indices so the size-1 slice fits: [0, n-1], as jnp does
     xa, ia = ctx.avals_in
     out = ctx.avals_out[0]
     nb = ia.ndim
@@ -40,39 +43,83 @@ _VULKAN_MAX_SCATTER = 65535
 _VULKAN_SCATTER_ROWS = 32768
 
 
+def _combiner(combine: str, dtype: np.dtype) -> str | None:
+    """The stablehlo op merging an update into an element; None for "set" (the update)."""
+    if combine == "set":
+        return None
+    if np.dtype(dtype).kind == "b":
+        return {"add": "or", "mul": "and", "min": "and", "max": "or"}[combine]
+    return {"add": "add", "mul": "multiply", "min": "minimum", "max": "maximum"}[combine]
+
+
+def _identity(combine: str, dtype: np.dtype) -> object:
+    if combine == "add":
+        return 0
+    if combine == "mul":
+        return True if np.dtype(dtype).kind == "b" else 1
+    return hlo.max_value(dtype) if combine == "min" else hlo.min_value(dtype)
+
+
 def _scatter_add(ctx: RuleContext, x: str, idx: str, upd: str, *, axis: int) -> str:
-    xa, ia, ua = ctx.avals_in
-    return _scatter_emit(ctx.em, x, idx, upd, xa, ia, ua, axis)
+    return _scatter_any(ctx, x, idx, upd, axis, "add", vulkan=False)
 
 
 def _scatter_add_vulkan(ctx: RuleContext, x: str, idx: str, upd: str, *, axis: int) -> str:
+    return _scatter_any(ctx, x, idx, upd, axis, "add", vulkan=True)
+
+
+def _scatter(ctx: RuleContext, x: str, idx: str, upd: str, *, axis: int, combine: str,
+             unique_indices: bool) -> str:
+    return _scatter_any(ctx, x, idx, upd, axis, combine, vulkan=False)
+
+
+def _scatter_vulkan(ctx: RuleContext, x: str, idx: str, upd: str, *, axis: int, combine: str,
+                    unique_indices: bool) -> str:
+    return _scatter_any(ctx, x, idx, upd, axis, combine, vulkan=True)
+
+
+def _scatter_any(ctx: RuleContext, x: str, idx: str, upd: str, axis: int, combine: str,
+                 vulkan: bool) -> str:
     xa, ia, ua = ctx.avals_in
-    n_idx = int(np.prod(ia.shape, dtype=np.int64))
-    if n_idx > 8192 and xa.shape[axis] == 1:
-        # every (clamped) index is 0: x + the sum of the updates. (IREE 3.13 fails to
-        # compile such a scatter on Vulkan: "uses 131072 bytes of shared memory".)
-        return _scatter_into_one(ctx, x, upd, axis, ia.ndim)
-    if n_idx > _VULKAN_MAX_SCATTER:
-        return _vulkan_scatter_chunks(ctx, x, idx, upd, axis, n_idx)
-    return _scatter_emit(ctx.em, x, idx, upd, xa, ia, ua, axis)
+    if ua.size == 0:
+        # nothing to scatter; IREE 3.13's compiler dies of SIGFPE on an empty scatter
+        return x
+    if vulkan:
+        n_idx = int(np.prod(ia.shape, dtype=np.int64))
+        if n_idx > 8192 and xa.shape[axis] == 1:
+            # every index is 0: x combined with all the updates at once. (IREE 3.13 fails
+            # to compile such a scatter on Vulkan: "uses 131072 bytes of shared memory".)
+            return _scatter_into_one(ctx, x, upd, axis, ia.ndim, combine)
+        if n_idx > _VULKAN_MAX_SCATTER:
+            return _vulkan_scatter_chunks(ctx, x, idx, upd, axis, n_idx, combine)
+    return _scatter_emit(ctx.em, x, idx, upd, xa, ia, ua, axis, combine)
 
 
-def _scatter_into_one(ctx: RuleContext, x: str, upd: str, axis: int, nb: int) -> str:
+def _scatter_into_one(ctx: RuleContext, x: str, upd: str, axis: int, nb: int,
+                      combine: str) -> str:
     em = ctx.em
     xa, _, ua = ctx.avals_in
-    axes = list(range(axis, axis + nb))
+    flat_u = ua.update(shape=(*xa.shape[:axis], int(np.prod(ua.shape[axis:axis + nb])),
+                              *xa.shape[axis + 1:]))
+    upd = hlo.reshape(em, upd, ua, flat_u.shape)
+    op = _combiner(combine, xa.dtype)
+    if op is None:       # "set": the last update is one of the updates
+        k = flat_u.shape[axis]
+        lo = [k - 1 if d == axis else 0 for d in range(flat_u.ndim)]
+        return em.op1("stablehlo.slice", [upd], [aval_type(flat_u)], aval_type(xa),
+                      {"start_indices": i64_array(lo), "limit_indices": i64_array(flat_u.shape),
+                       "strides": i64_array([1] * flat_u.ndim)})
     s_aval = hlo.scalar_aval(xa.dtype)
-    op = "or" if xa.dtype.kind == "b" else "add"
-    zero = hlo.full(em, 0, xa.dtype, ())
-    total = reduce_split(ctx, [upd], [ua], [zero], [0], axes,
+    init = hlo.full(em, _identity(combine, xa.dtype), xa.dtype, ())
+    total = reduce_split(ctx, [upd], [flat_u], [init], [_identity(combine, xa.dtype)], [axis],
                          lambda em_, accs, xs: [hlo.binary(em_, op, accs[0], xs[0], s_aval)])[0]
-    total = hlo.reshape(em, total, ua.update(shape=[n for d, n in enumerate(ua.shape)
-                                                    if d not in axes]), xa.shape)
+    total = hlo.reshape(em, total, flat_u.update(shape=[n for d, n in enumerate(flat_u.shape)
+                                                        if d != axis]), xa.shape)
     return hlo.binary(em, op, x, total, xa)
 
 
 def _vulkan_scatter_chunks(ctx: RuleContext, x: str, idx: str, upd: str, axis: int,
-                           n_idx: int) -> str:
+                           n_idx: int, combine: str) -> str:
     em = ctx.em
     xa, ia, ua = ctx.avals_in
     # one flat index dimension: idx (N,), updates xa.shape[:axis] + (N,) + xa.shape[axis+1:]
@@ -94,18 +141,12 @@ def _vulkan_scatter_chunks(ctx: RuleContext, x: str, idx: str, upd: str, axis: i
                     {"start_indices": i64_array(lo), "limit_indices": i64_array(hi),
                      "strides": i64_array([1] * flat_u.ndim)})
         x = _scatter_emit(em, x, ci, cu, xa, flat_i.update(shape=(stop - start,)), cu_aval,
-                          axis)
+                          axis, combine)
     return x
 
 
 def _scatter_emit(em: Emitter, x: str, idx: str, upd: str, xa: ShapedArray, ia: ShapedArray,
-                  ua: ShapedArray, axis: int) -> str:
-    # stablehlo.scatter skips out-of-bounds updates; irax clamps indices (as gather does)
-    n = xa.shape[axis]
-    lo = hlo.full(em, 0, ia.dtype, ())
-    hi = hlo.full(em, max(n - 1, 0), ia.dtype, ())
-    s_t = aval_type(hlo.scalar_aval(ia.dtype))
-    idx = em.op1("stablehlo.clamp", [lo, idx, hi], [s_t, aval_type(ia), s_t], aval_type(ia))
+                  ua: ShapedArray, axis: int, combine: str) -> str:
     nb = ia.ndim
     window = list(range(axis)) + list(range(axis + nb, ua.ndim))
     dn = (f"#stablehlo.scatter<update_window_dims = {int_list(window)}, "
@@ -113,9 +154,12 @@ def _scatter_emit(em: Emitter, x: str, idx: str, upd: str, xa: ShapedArray, ia: 
           f"index_vector_dim = {nb}>")
     st = tensor_type((), xa.dtype)
     s_aval = hlo.scalar_aval(xa.dtype)
-    op = "or" if xa.dtype.kind == "b" else "add"
-    region = Region([st, st], [st],
-                    lambda em_, a: [hlo.binary(em_, op, a[0], a[1], s_aval)])
+    op = _combiner(combine, xa.dtype)
+    if op is None:
+        region = Region([st, st], [st], lambda em_, a: [a[1]])
+    else:
+        region = Region([st, st], [st],
+                        lambda em_, a: [hlo.binary(em_, op, a[0], a[1], s_aval)])
     return em.op1("stablehlo.scatter", [x, idx, upd],
                   [aval_type(xa), aval_type(ia), aval_type(ua)], aval_type(xa),
                   {"scatter_dimension_numbers": dn, "indices_are_sorted": "false",
@@ -128,3 +172,5 @@ def _scatter_emit(em: Emitter, x: str, idx: str, upd: str, xa: ShapedArray, ia: 
 register_lowering(ix.gather_p, _gather)
 register_lowering(ix.scatter_add_p, _scatter_add)
 register_lowering(ix.scatter_add_p, _scatter_add_vulkan, target="vulkan")
+register_lowering(ix.scatter_p, _scatter)
+register_lowering(ix.scatter_p, _scatter_vulkan, target="vulkan")
