@@ -249,7 +249,14 @@ def test_integer_kept_by_floor_ceil_and_abs_of_bool():
         jnp.round(jnp.asarray(np.array([True])))
 
 
-def test_reverse_of_unsigned_compiles():   # IREE 3.13 refuses stablehlo.reverse of ui8
-    x = jnp.asarray(np.arange(6, dtype=np.uint8).reshape(2, 3))
-    np.testing.assert_array_equal(np.asarray(irax.jit(lambda x: jnp.flip(x, 1))(x)),
-                                  [[2, 1, 0], [5, 4, 3]])
+def test_iree_workarounds_found_by_the_fuzzer():
+    """IREE 3.13 refuses stablehlo.reverse of unsigned integers, and miscompiled argmax over
+    one element whose index feeds other results (it returned the bits of 1 / argmax)."""
+    def f(u, s):
+        i = jnp.argmax(s)
+        r = jnp.reciprocal(i)
+        return jnp.flip(u, 1), i, r, jnp.ceil(r)
+    u = jnp.asarray(np.arange(6, dtype=np.uint8).reshape(2, 3))
+    flipped, i, r, c = irax.jit(f)(u, jnp.asarray(np.int8(-7)))
+    np.testing.assert_array_equal(np.asarray(flipped), [[2, 1, 0], [5, 4, 3]])
+    assert int(i) == 0 and float(r) == np.inf and float(c) == np.inf

@@ -37,7 +37,7 @@ from tests.fuzz.fuzz_settings import SHRINK, fuzz_settings
 FUZZ_COMPLEX64 = False          # complex64 inputs
 FUZZ_BOOL_ARITHMETIC = False    # + - * // % ** between bools, and sum/prod/cumsum of bools
 FUZZ_BATCHED_COND = False       # grad of vmap(lax.cond) with a NaN-producing untaken branch
-FUZZ_OUT_OF_RANGE_INDICES = False  # traced take/gather indices past either end
+FUZZ_OUT_OF_RANGE_INDICES = True   # traced take / x[i] indices past either end (JAX's fill / clamp)
 
 PROGRAMS_PER_EXAMPLE = 8
 CI_EXAMPLES = 5
