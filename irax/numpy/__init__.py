@@ -5,12 +5,13 @@ axes, keepdims) are turned into strict primitive applications.
 
 The package follows the sections of NumPy's API, each module importing only those before it:
 _core (dtypes, asarray, promotion, axis checks) <- creation <- elementwise <- reductions <-
-shapes <- indexing <- contractions (dot, matmul, einsum, linalg) <- methods (indexing, `@`,
+shapes <- indexing <- contractions (dot, matmul, einsum) <- methods (indexing, `@`,
 x.sum()/x.T/x.at registered on arrays and tracers; the arithmetic operators are the tracer's
 own, irax/tracer/array_methods.py) <- mathfuncs (elementwise extras) <- arrayops (roll,
 grids, block, vectorize, ...) <- padding (pad) <- statistics (nan* reductions, cov,
 histogram, interp) <- polynomials (polyval, polyfit, convolve) <- sorting (sort, argsort,
-searchsorted, quantile/median, unique: on the sort primitive)."""
+searchsorted, quantile/median, unique: on the sort primitive) <- linalg (jnp.linalg:
+unrolled factorizations and solvers)."""
 from ._core import (  # noqa: F401
     array,
     asarray,
@@ -198,7 +199,6 @@ from .contractions import (  # noqa: F401
     dot,
     einsum,
     inner,
-    linalg,
     matmul,
     outer,
     tensordot,
@@ -317,5 +317,6 @@ from .sorting import (  # noqa: F401
     unique_inverse,
     unique_values,
 )
+from . import linalg  # noqa: F401  (jnp.linalg: solve, cholesky, qr, det, ...)
 from ._core import _promote, _to_float  # noqa: F401  (irax.nn uses them)
 from . import methods as _methods  # noqa: F401  (registers x.sum(), x.T, x.at, ...)

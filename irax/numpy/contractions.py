@@ -1,7 +1,5 @@
-"""irax.numpy contractions: dot, matmul, einsum, tensordot, and the irax.numpy.linalg namespace."""
+"""irax.numpy contractions: dot, matmul, einsum, tensordot (jnp.linalg is irax/numpy/linalg.py)."""
 from __future__ import annotations
-
-import numpy as np
 
 from ..tracer import dtypes
 from ..tracer.core import get_aval
@@ -9,9 +7,8 @@ from ..tracer.prims import elementwise as ew
 from ..tracer.prims import linalg as la
 from ..tracer.prims import reduce as rd
 from ..tracer.prims import shape as sh
-from ._core import _axis, _broadcast_shapes, _to_float, asarray
-from .elementwise import abs, multiply, power, sqrt, square
-from .reductions import max, min, sum
+from ._core import _axis, _broadcast_shapes, asarray
+from .elementwise import multiply
 from .shapes import ravel
 
 
@@ -151,26 +148,3 @@ def einsum(subscripts: str, *operands, optimize=None, precision=None):
     res_spec = batch + [c for c in sa if c not in batch and c not in contract] + \
         [c for c in sb if c not in batch and c not in contract]
     return sh.transpose(res, tuple(res_spec.index(c) for c in out))
-
-
-class _Linalg:
-    @staticmethod
-    def norm(x, ord=None, axis=None, keepdims: bool = False):
-        x = _to_float(asarray(x))
-        xa = get_aval(x)
-        if ord is None or ord == 2 and (axis is not None and isinstance(axis, int)
-                                        or xa.ndim == 1) or ord == "fro":
-            return sqrt(sum(square(x), axis, keepdims=keepdims))
-        if ord == 1:
-            return sum(abs(x), axis, keepdims=keepdims)
-        if ord in (np.inf, "inf"):
-            return max(abs(x), axis, keepdims=keepdims)
-        if ord in (-np.inf,):
-            return min(abs(x), axis, keepdims=keepdims)
-        if isinstance(ord, (int, float)) and xa.ndim == 1 or isinstance(axis, int):
-            return power(sum(power(abs(x), float(ord)), axis, keepdims=keepdims), 1.0 / ord)
-        raise NotImplementedError(f"irax.numpy.linalg.norm with ord={ord!r} on a "
-                                  f"{xa.ndim}-d array")
-
-
-linalg = _Linalg()

@@ -1,17 +1,17 @@
-"""Numerical helpers the samplers need, composed from irax primitives: nextafter, a small
-cholesky, and (from irax.scipy, where the special functions live) erf_inv with XLA's
+"""Numerical helpers the samplers need, composed from irax primitives: nextafter, cholesky
+(from irax.numpy.linalg), and (from irax.scipy, where the special functions live) erf_inv with XLA's
 polynomial (so normal draws round as JAX's do) and lgamma."""
 from __future__ import annotations
 
 import numpy as np
 
-from .. import numpy as jnp
 from ..tracer.core import get_aval
 from ..tracer.prims import bits
 from ..tracer.prims import elementwise as ew
 from ..tracer.prims import shape as sh
 from ..scipy._erf_fns import erf_inv  # noqa: F401  (the samplers import it from here)
 from ..scipy._gamma_fns import lgamma  # noqa: F401
+from ..numpy.linalg import cholesky  # noqa: F401  (multivariate_normal imports it from here)
 
 
 def _c(value, a):
@@ -35,21 +35,3 @@ def nextafter(x, toward: float):
     out = bits.bitcast_convert_type(moved, a.dtype)
     keep = ew.or_p.bind(ew.ne_p.bind(x, x), ew.eq(x, _c(toward, a)))   # nan, or already there
     return ew.select(keep, x, out)
-
-
-def cholesky(a):
-    """Lower Cholesky factor of symmetric positive definite matrices (..., n, n), column by
-    column (n is static, so this unrolls into small ops that every target compiles)."""
-    a = jnp.asarray(a)
-    n = get_aval(a).shape[-1]
-    rows = jnp.arange(n)
-    cols = []
-    for j in range(n):
-        col = a[..., :, j]
-        if cols:
-            done = jnp.stack(cols, axis=-1)                     # (..., n, j)
-            col = col - jnp.sum(done * jnp.expand_dims(done[..., j, :], -2), axis=-1)
-        d = jnp.sqrt(col[..., j])
-        below = jnp.where(rows > j, col / d[..., None], 0)
-        cols.append(jnp.where(rows == j, d[..., None], below))
-    return jnp.stack(cols, axis=-1)
