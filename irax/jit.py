@@ -383,9 +383,11 @@ class JitFunction:
             sig = inspect.signature(fun)
             params = list(sig.parameters.values())
         except (TypeError, ValueError):
-            params = []
+            sig, params = None, []
         positional = [p.name for p in params
                       if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        if sig is not None:
+            _check_static_spec(nums, names, params, positional)
         # keep names and numbers in sync where the signature tells (as JAX does)
         nums_set = set(nums)
         for n in names:
@@ -620,13 +622,31 @@ class _Static:
         return isinstance(other, _Static) and type(self.v) is type(other.v) and self.v == other.v
 
 
+def _check_static_spec(nums, names, params, positional) -> None:
+    """ValueError when jit is applied, as in JAX, for static_argnums past the positional
+    parameters or static_argnames naming no parameter (unless *args / **kwargs take them)."""
+    kinds = {p.kind for p in params}
+    if inspect.Parameter.VAR_POSITIONAL not in kinds:
+        bad = [i for i in nums if not -len(positional) <= i < len(positional)]
+        if bad:
+            raise ValueError(f"Jitted function has static_argnums={tuple(nums)}, but only "
+                             f"accepts {len(positional)} positional arguments.")
+    if inspect.Parameter.VAR_KEYWORD not in kinds:
+        named = {p.name for p in params if p.kind != inspect.Parameter.POSITIONAL_ONLY}
+        bad_names = sorted(set(names) - named)
+        if bad_names:
+            raise ValueError(f"Jitted function has invalid argnames {set(bad_names)} in "
+                             "static_argnames. Function does not take these args.")
+
+
 def _hashable(v, what: str, fname: str) -> Any:
     try:
         hash(v)
     except TypeError:
-        raise TypeError(f"jit-compiled function {fname}: {what} must be hashable (static "
-                        f"arguments are part of the compilation cache key), got "
-                        f"{type(v).__name__}: {v!r}") from None
+        # ValueError, as JAX raises for a non-hashable static argument
+        raise ValueError(f"jit-compiled function {fname}: {what} must be hashable (static "
+                         f"arguments are part of the compilation cache key), got "
+                         f"{type(v).__name__}: {v!r}") from None
     return _Static(v)
 
 

@@ -33,7 +33,8 @@ def test_grad_wrt_integer_input():
 
 
 def test_grad_argnums_out_of_range():
-    with pytest.raises(ValueError, match="argnums"):
+    # JAX: TypeError (too few positional arguments for argnums)
+    with pytest.raises(TypeError, match="argnums"):
         irax.grad(lambda x: x, argnums=2)(1.0)
 
 
@@ -53,12 +54,12 @@ def test_vjp_cotangent_shape_mismatch():
 
 
 def test_binary_op_shape_mismatch_names_both_shapes():
-    with pytest.raises(ValueError, match=r"\(2, 3\).*\(4,\)"):
+    with pytest.raises(TypeError, match=r"\(2, 3\).*\(4,\)"):
         jnp.ones((2, 3)) + jnp.ones(4)
 
 
 def test_binary_op_shape_mismatch_under_jit():
-    with pytest.raises(ValueError, match=r"\(2, 3\).*\(4,\)"):
+    with pytest.raises(TypeError, match=r"\(2, 3\).*\(4,\)"):
         irax.jit(lambda a, b: a * b)(jnp.ones((2, 3)), jnp.ones(4))
 
 
@@ -181,7 +182,7 @@ def test_jit_non_array_argument_suggests_static():
 
 
 def test_jit_unhashable_static_argument():
-    with pytest.raises(TypeError, match="hashable"):
+    with pytest.raises(ValueError, match="hashable"):   # JAX: ValueError
         irax.jit(lambda x, s: x, static_argnums=1)(jnp.ones(2), [1, 2])
 
 

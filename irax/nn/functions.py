@@ -168,7 +168,7 @@ def _reduced_axes(axis, ndim: int) -> tuple[int, ...]:
     out = []
     for a in axes:
         if not -ndim <= a < ndim:
-            raise ValueError(f"axis {a} is out of bounds for array of dimension {ndim}")
+            raise np.exceptions.AxisError(int(a), ndim)
         out.append(int(a) % ndim)
     return tuple(out)
 

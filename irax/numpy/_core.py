@@ -6,6 +6,7 @@ import builtins
 from typing import Any
 import numpy as np
 
+from ..tracer import array_methods as _ops
 from ..tracer import core, dtypes
 from ..tracer.core import Array, Tracer, get_aval
 from ..tracer.prims import elementwise as ew
@@ -116,31 +117,26 @@ def _aval(x):
     return get_aval(x)
 
 
+def _arrays(xs):
+    return [x if isinstance(x, (Tracer, Array)) else asarray(x) for x in xs]
+
+
 def _promote(*xs):
-    """Promote dtypes (weak Python scalars don't widen) and broadcast shapes."""
-    avals = [get_aval(x) for x in xs]
-    dt, weak = dtypes.result_type(*[(a.dtype, a.weak_type) for a in avals])
-    shape = _broadcast_shapes(*[a.shape for a in avals])
-    out = []
-    for x, a in zip(xs, avals):
-        if not isinstance(x, (Tracer, Array)):
-            x = asarray(x)
-        x = ew.convert_element_type(x, dt, weak) if (a.dtype != dt or a.weak_type != weak) else x
-        out.append(sh.broadcast_to_rank_shape(x, shape))
-    return out
+    """Promote dtypes (weak Python scalars don't widen) and broadcast shapes, as the array
+    operators do (irax/tracer/array_methods.py): a shape mismatch is a TypeError there."""
+    return _ops.promote(*_arrays(xs))
 
 
-def _broadcast_shapes(*shapes):
-    nd = builtins.max(len(s) for s in shapes)
-    out = []
-    for i in range(nd):
-        dims = {s[i - nd + len(s)] for s in shapes if i - nd + len(s) >= 0}
-        dims.discard(1)
-        if len(dims) > 1:
-            raise ValueError("Incompatible shapes for broadcasting: "
-                             + ", ".join(str(tuple(s)) for s in shapes))
-        out.append(dims.pop() if dims else 1)
-    return tuple(out)
+def _promote_inexact(*xs):
+    """_promote on to a floating (or complex) type, each operand converted straight to it
+    (so a weak Python int keeps its value: uint8 array / -1 divides by -1.0, as in JAX)."""
+    return _ops.promote(*_arrays(xs), inexact=True)
+
+
+def _broadcast_shapes(*shapes, error: type = ValueError):
+    """NumPy's broadcast of shapes. Mismatches raise ValueError (broadcast_shapes,
+    broadcast_to, where, as in JAX) or `error`."""
+    return _ops.broadcast_shapes(*shapes, error=error)
 
 
 def broadcast_shapes(*shapes):
@@ -167,9 +163,7 @@ def _unary(prim, float_only: bool = True):
 def _binary(prim, float_only: bool = False):
     def f(x, y):
         if float_only:
-            x, y = _promote(x, y)
-            x, y = _to_float(x), _to_float(y)
-            return prim.bind(x, y)
+            return prim.bind(*_promote_inexact(x, y))
         x, y = _promote(x, y)
         return prim.bind(x, y)
     f.__name__ = prim.name
@@ -185,6 +179,9 @@ def _static(x, what: str):
     return v.item() if np.ndim(v) == 0 else v
 
 
+AxisError = np.exceptions.AxisError   # a ValueError and an IndexError, as NumPy raises
+
+
 def _axes(axis, ndim: int) -> tuple[int, ...]:
     if axis is None:
         return tuple(range(ndim))
@@ -192,11 +189,11 @@ def _axes(axis, ndim: int) -> tuple[int, ...]:
     out = []
     for a in axes:
         a = int(a)
-        if not -ndim <= a < builtins.max(ndim, 1) or (ndim == 0 and a not in (0, -1)):
-            raise ValueError(f"axis {a} is out of bounds for array of dimension {ndim}")
-        out.append(a % builtins.max(ndim, 1) if ndim else 0)
-    if ndim == 0:
-        return ()
+        if not -ndim <= a < ndim:   # also any axis of a 0-d array, as in NumPy and JAX
+            raise AxisError(a, ndim)
+        out.append(a % ndim)
+    if len(set(out)) != len(out):
+        raise ValueError(f"duplicate value in 'axis': {axis}")
     return tuple(out)
 
 
@@ -204,7 +201,7 @@ def _axis(axis, ndim: int) -> int:
     """One axis, negative allowed, checked against ndim (as NumPy's normalize_axis_index)."""
     a = int(axis)
     if not -ndim <= a < ndim:
-        raise ValueError(f"axis {a} is out of bounds for array of dimension {ndim}")
+        raise AxisError(a, ndim)
     return a % ndim
 
 

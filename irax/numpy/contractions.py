@@ -108,6 +108,15 @@ def einsum(subscripts: str, *operands, optimize=None, precision=None):
                              f"{get_aval(o).shape}")
         if len(set(s)) != len(s):
             raise NotImplementedError(f"einsum: repeated index within one operand ({s!r})")
+    sizes: dict[str, int] = {}
+    for k, (s, o) in enumerate(zip(specs, operands)):
+        for c, n in zip(s, get_aval(o).shape):
+            if sizes.setdefault(c, n) != n:
+                raise ValueError(f"einsum: size of label {c!r} for operand {k} ({n}) does not "
+                                 f"match previous terms ({sizes[c]})")
+    for c in out:
+        if c not in sizes:
+            raise ValueError(f"einsum: output label {c!r} does not appear in the inputs")
     if len(operands) == 1:
         (s,), (x,) = specs, operands
         summed = tuple(i for i, c in enumerate(s) if c not in out)

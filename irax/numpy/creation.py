@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import builtins
+import operator
 import numpy as np
 
 from ..tracer import core, dtypes
@@ -11,18 +12,30 @@ from ..tracer.prims import shape as sh
 from ._core import _dt, _static, _to_float, asarray
 
 
+def _shape_tuple(shape) -> tuple[int, ...]:
+    """A creation function's shape: an int or a sequence of non-negative ints (TypeError
+    otherwise, as jax.numpy raises for zeros(-1))."""
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    try:
+        dims = tuple(operator.index(d) for d in shape)
+    except TypeError:
+        raise TypeError(f"Shapes must be 1D sequences of concrete values of integer type, "
+                        f"got {shape!r}") from None
+    if builtins.any(d < 0 for d in dims):
+        raise TypeError(f"array shape must have every element be non-negative, got {dims}")
+    return dims
+
+
 def zeros(shape, dtype=None):
-    shape = (shape,) if isinstance(shape, int) else tuple(shape)
-    return sh.full(shape, 0, _dt(dtype) or dtypes.default_float())
+    return sh.full(_shape_tuple(shape), 0, _dt(dtype) or dtypes.default_float())
 
 
 def ones(shape, dtype=None):
-    shape = (shape,) if isinstance(shape, int) else tuple(shape)
-    return sh.full(shape, 1, _dt(dtype) or dtypes.default_float())
+    return sh.full(_shape_tuple(shape), 1, _dt(dtype) or dtypes.default_float())
 
 
 def full(shape, fill_value, dtype=None):
-    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    shape = _shape_tuple(shape)
     fill = asarray(fill_value)
     fa = get_aval(fill)
     dt = _dt(dtype) or fa.dtype
@@ -36,12 +49,12 @@ def empty(shape, dtype=None):
 
 def zeros_like(x, dtype=None, shape=None):
     a = get_aval(x)
-    return sh.full(a.shape if shape is None else shape, 0, _dt(dtype) or a.dtype)
+    return sh.full(a.shape if shape is None else _shape_tuple(shape), 0, _dt(dtype) or a.dtype)
 
 
 def ones_like(x, dtype=None, shape=None):
     a = get_aval(x)
-    return sh.full(a.shape if shape is None else shape, 1, _dt(dtype) or a.dtype)
+    return sh.full(a.shape if shape is None else _shape_tuple(shape), 1, _dt(dtype) or a.dtype)
 
 
 def full_like(x, fill_value, dtype=None, shape=None):

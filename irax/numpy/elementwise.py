@@ -10,7 +10,7 @@ from ..tracer import array_methods, core, dtypes
 from ..tracer.core import Array, get_aval
 from ..tracer.prims import elementwise as ew
 from ..tracer.prims import shape as sh
-from ._core import _binary, _broadcast_shapes, _promote, _to_float, _unary, asarray, bool_, float32, float64
+from ._core import _binary, _broadcast_shapes, _promote, _promote_inexact, _to_float, _unary, asarray, bool_, float32, float64
 from .creation import full_like
 
 
@@ -33,8 +33,19 @@ log = _unary(ew.log_p)
 log1p = _unary(ew.log1p_p)
 sqrt = _unary(ew.sqrt_p)
 cbrt = _unary(ew.cbrt_p)
-floor = _unary(ew.floor_p)
-ceil = _unary(ew.ceil_p)
+_floor = _unary(ew.floor_p)
+_ceil = _unary(ew.ceil_p)
+
+
+def floor(x):
+    x = asarray(x)
+    return x if get_aval(x).dtype.kind in "iub" else _floor(x)   # integers stay (as jnp)
+
+
+def ceil(x):
+    x = asarray(x)
+    return x if get_aval(x).dtype.kind in "iub" else _ceil(x)
+
 negative = _unary(ew.neg_p, float_only=False)
 # + * comparisons // % ** and abs: the tracer's operators are jax.numpy's functions (bool
 # + bool is or, bool * bool is and, complex numbers compare lexicographically)
@@ -122,16 +133,19 @@ def reciprocal(x):
     return true_divide(1, x)
 
 
+# true division, // and % are the operators' (irax/tracer/array_methods.py: one definition)
+
+
 def true_divide(x, y):
-    x, y = _promote(x, y)
-    return ew.div(_to_float(x), _to_float(y))
+    return array_methods.true_divide(asarray(x), asarray(y))
 
 
 divide = true_divide
 
 
 def fmod(x, y):
-    return ew.rem_p.bind(*_promote(x, y))
+    x, y = _promote(x, y)
+    return ew.rem_p.bind(x, array_methods.nonzero_divisor(y))
 
 
 power = array_methods.power
@@ -144,7 +158,9 @@ def float_power(x, y):
 
 def round(x, decimals: int = 0):
     x = asarray(x)
-    if get_aval(x).dtype.kind in "iub":
+    if get_aval(x).dtype == np.bool_:
+        raise ValueError("irax.numpy.round: data type bool not inexact (as in jax.numpy)")
+    if get_aval(x).dtype.kind in "iu":
         return x
     if get_aval(x).dtype.kind == "c":   # each part on its own
         return ew.complex_(round(ew.real(x), decimals), round(ew.imag(x), decimals))
@@ -209,6 +225,8 @@ def where(condition, x=None, y=None):
         raise ValueError("Either both or neither of the x and y arguments should be provided "
                          "to irax.numpy.where")
     cond = asarray(condition)
+    # all three broadcast together; a mismatch is a ValueError here, as in jax.numpy.where
+    _broadcast_shapes(*[get_aval(asarray(v)).shape for v in (cond, x, y)])
     if get_aval(cond).dtype != np.bool_:
         cond = ew.ne_p.bind(*_promote(cond, 0))
     x, y = _promote(x, y)
@@ -260,7 +278,17 @@ def rad2deg(x):
 
 
 def hypot(x, y):
-    return sqrt(add(square(x), square(y)))
+    # big * sqrt(1 + (small/big)^2): no overflow of the squares (hypot(1e30, 1e30) is finite);
+    # an infinite side makes it inf even against NaN (IEEE hypot, as in JAX)
+    x, y = (ew.abs_p.bind(v) for v in _promote_inexact(x, y))
+    big, small = ew.max_p.bind(x, y), ew.min_p.bind(x, y)
+    zero, one = ew.full_like_scalar(big, 0), ew.full_like_scalar(big, 1)
+    big_is_zero = ew.eq(big, zero)
+    ratio = ew.div(small, ew.select(big_is_zero, one, big))
+    out = ew.mul(big, ew.sqrt(ew.add(one, ew.square(ratio))))
+    out = ew.select(big_is_zero, zero, out)
+    inf = ew.full_like_scalar(big, np.inf)
+    return ew.select(logical_or(ew.eq(x, inf), ew.eq(y, inf)), inf, out)
 
 
 def positive(x):

@@ -35,7 +35,7 @@ def _astype(self, dtype):
 def _reshape_method(self, *shape, order="C"):
     if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
         shape = tuple(shape[0])
-    return reshape(self, shape)
+    return reshape(self, shape, order)
 
 
 def _transpose_method(self, *axes):

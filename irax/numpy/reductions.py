@@ -14,15 +14,24 @@ from .creation import full_like
 from .elementwise import maximum, minimum, not_equal, sqrt, square, subtract, true_divide, where
 
 
+def _accumulation_dtype(dt: np.dtype) -> np.dtype:
+    """sum and prod of bools and narrow integers accumulate in the default integer (unsigned
+    stay unsigned), as in JAX: jnp.sum of int8 is int32, of uint8 uint32 (64-bit under x64)."""
+    if dt == np.bool_ or dt.kind == "i":
+        wide = np.dtype(dtypes.default_int())
+    elif dt.kind == "u":
+        wide = np.dtype(np.uint64 if dtypes.config.enable_x64 else np.uint32)
+    else:
+        return dt
+    return wide if dt == np.bool_ or dt.itemsize < wide.itemsize else dt
+
+
 def sum(a, axis=None, dtype=None, keepdims: bool = False, where=None):
     a = asarray(a)
     av = get_aval(a)
-    dt = _dt(dtype)
-    if dt is None and av.dtype.kind in "bui" and av.dtype.itemsize < np.dtype(dtypes.default_int()).itemsize \
-            or (dt is None and av.dtype == np.bool_):
-        dt = dtypes.default_int()
-    if dt is not None:
-        a = ew.convert_element_type(a, dt, av.weak_type)
+    dt = _dt(dtype) or _accumulation_dtype(av.dtype)
+    if dt != av.dtype:
+        a = ew.convert_element_type(a, dt, av.weak_type if dtype is None else False)
     if where is not None:
         a = _where_mask(a, where, 0)
     axes = _axes(axis, av.ndim)
@@ -36,10 +45,9 @@ def _where_mask(a, mask, fill):
 def prod(a, axis=None, dtype=None, keepdims: bool = False):
     a = asarray(a)
     av = get_aval(a)
-    if dtype is not None:
-        a = ew.convert_element_type(a, _dt(dtype), False)
-    elif av.dtype == np.bool_:
-        a = ew.convert_element_type(a, dtypes.default_int(), False)
+    dt = _dt(dtype) or _accumulation_dtype(av.dtype)
+    if dt != av.dtype:
+        a = ew.convert_element_type(a, dt, av.weak_type if dtype is None else False)
     axes = _axes(axis, av.ndim)
     out = rd.reduce_prod_p.bind(a, axes=axes) if axes else a
     return _keep(out, av.shape, axes, keepdims)
@@ -54,26 +62,32 @@ def _masked_extremum(a, where, initial, name):
     return _where_mask(a, where, initial)
 
 
-def max(a, axis=None, keepdims: bool = False, initial=None, where=None):
-    a = _masked_extremum(asarray(a), where, initial, "maximum")
+def _extremum(prim, combine, name, a, axis, keepdims, initial, where):
+    a = _masked_extremum(asarray(a), where, initial, name)
     av = get_aval(a)
     axes = _axes(axis, av.ndim)
+    # `initial` takes the array's dtype (as in JAX: jnp.max(int_array, initial=2.5) is int)
+    init = None if initial is None else ew.convert_element_type(asarray(initial), av.dtype,
+                                                                av.weak_type)
+    out_shape = tuple(n for i, n in enumerate(av.shape) if i not in axes)
     if builtins.any(av.shape[i] == 0 for i in axes):
-        raise ValueError("zero-size array to reduction operation max which has no identity")
-    out = rd.reduce_max_p.bind(a, axes=axes) if axes else a
-    out = _keep(out, av.shape, axes, keepdims)
-    return out if initial is None else maximum(out, initial)
+        if init is None:
+            raise ValueError(f"zero-size array to reduction operation {name} which has no "
+                             "identity")
+        out = sh.broadcast_to_rank_shape(init, out_shape)   # nothing to compare: initial
+    else:
+        out = prim.bind(a, axes=axes) if axes else a
+        if init is not None:
+            out = combine(out, sh.broadcast_to_rank_shape(init, out_shape))
+    return _keep(out, av.shape, axes, keepdims)
+
+
+def max(a, axis=None, keepdims: bool = False, initial=None, where=None):
+    return _extremum(rd.reduce_max_p, ew.max_p.bind, "max", a, axis, keepdims, initial, where)
 
 
 def min(a, axis=None, keepdims: bool = False, initial=None, where=None):
-    a = _masked_extremum(asarray(a), where, initial, "minimum")
-    av = get_aval(a)
-    axes = _axes(axis, av.ndim)
-    if builtins.any(av.shape[i] == 0 for i in axes):
-        raise ValueError("zero-size array to reduction operation min which has no identity")
-    out = rd.reduce_min_p.bind(a, axes=axes) if axes else a
-    out = _keep(out, av.shape, axes, keepdims)
-    return out if initial is None else minimum(out, initial)
+    return _extremum(rd.reduce_min_p, ew.min_p.bind, "min", a, axis, keepdims, initial, where)
 
 
 amax = max

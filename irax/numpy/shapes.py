@@ -29,28 +29,48 @@ def triu(m, k=0):
     return where(mask, zeros_like(m), m)
 
 
+def _check_order(order: str, what: str) -> None:
+    if order == "A":
+        raise NotImplementedError(f"irax.numpy.{what} order='A' is not implemented "
+                                  "(irax arrays have no memory layout to follow)")
+    if order not in ("C", "F"):
+        raise ValueError(f"Unexpected value for 'order' argument: {order!r} (expected 'C' "
+                         "or 'F')")
+
+
 def reshape(a, newshape=None, order: str = "C", *, shape=None):
     newshape = shape if shape is not None else newshape
+    _check_order(order, "reshape")
     a = asarray(a)
     av = get_aval(a)
     if isinstance(newshape, (int, np.integer)):
         newshape = (int(newshape),)
     newshape = [int(core.concrete_or_none(s) if isinstance(s, (Tracer, Array)) else s)
                 for s in newshape]
+    # TypeError for bad sizes, as jax.numpy.reshape (its lax.reshape check) raises
     if newshape.count(-1) > 1:
-        raise ValueError("can only specify one unknown dimension (-1) in reshape")
+        raise TypeError(f"can only specify one unknown axis size with a -1 value, got "
+                        f"{tuple(newshape)}")
+    if builtins.any(s < -1 for s in newshape):
+        raise TypeError(f"reshape sizes must be non-negative (or one -1), got {tuple(newshape)}")
     if -1 in newshape:
         known = int(np.prod([s for s in newshape if s != -1], dtype=np.int64))
         if known == 0 or av.size % known:
             raise TypeError(f"cannot reshape array of shape {av.shape} (size {av.size}) into "
                             f"shape {tuple(newshape)}")
         newshape[newshape.index(-1)] = av.size // known
+    if order == "F":
+        # column-major: the reversed-axes array reshaped to the reversed shape, reversed back
+        flipped = sh.transpose(a, tuple(reversed(range(av.ndim))))
+        out = sh.reshape(flipped, tuple(reversed(newshape)))
+        return sh.transpose(out, tuple(reversed(range(len(newshape)))))
     return sh.reshape(a, tuple(newshape))
 
 
-def ravel(a):
-    a = asarray(a)
-    return sh.reshape(a, (get_aval(a).size,))
+def ravel(a, order: str = "C"):
+    if order == "K":
+        raise NotImplementedError("irax.numpy.ravel order='K' is not implemented")
+    return reshape(a, (get_aval(asarray(a)).size,), order)
 
 
 def squeeze(a, axis=None):
@@ -60,6 +80,10 @@ def squeeze(a, axis=None):
         dims = tuple(i for i, n in enumerate(av.shape) if n == 1)
     else:
         dims = _axes(axis, av.ndim)
+        wrong = [d for d in dims if av.shape[d] != 1]
+        if wrong:
+            raise ValueError(f"cannot squeeze out axis {wrong[0]} of an array of shape "
+                             f"{av.shape}: its size is not 1")
     return sh.squeeze(a, dims)
 
 
@@ -87,7 +111,7 @@ def transpose(a, axes=None):
     nd = get_aval(a).ndim
     perm = tuple(reversed(range(nd))) if axes is None else tuple(_axis(ax, nd) for ax in axes)
     if sorted(perm) != list(range(nd)):
-        raise ValueError(f"transpose permutation {tuple(axes)} is not a permutation of the axes "
+        raise TypeError(f"transpose permutation {tuple(axes)} is not a permutation of the axes "
                          f"of an array of dimension {nd}")
     return sh.transpose(a, perm)
 

@@ -274,7 +274,7 @@ def categorical(key, logits, axis: int = -1, shape=None, replace: bool = True, m
     lshape = _shape_of(logits)
     nd = len(lshape)
     if not -nd <= axis < nd:
-        raise ValueError(f"axis {axis} is out of bounds for logits of rank {nd}")
+        raise np.exceptions.AxisError(int(axis), nd, "logits")
     batch_shape = tuple(np.delete(np.array(lshape, dtype=np.int64), axis).tolist())
     if shape is None:
         shape = batch_shape
@@ -356,7 +356,7 @@ def _shuffle(data, x, axis: int):
 
 def _canonical_axis(axis: int, ndim: int) -> int:
     if not -ndim <= axis < ndim:
-        raise ValueError(f"axis {axis} is out of bounds for array of dimension {ndim}")
+        raise np.exceptions.AxisError(int(axis), ndim)
     return axis % ndim
 
 

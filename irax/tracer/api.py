@@ -172,10 +172,19 @@ def _cast_ct(ct, aval):
     return _as_array(ct)
 
 
-def _check_argnums(argnums, nargs: int, fname: str) -> tuple[int, ...]:
+def _check_argnums(argnums, nargs: int, fname: str, too_few: type = ValueError) -> tuple[int, ...]:
+    """Normalized argnums. An index past the arguments raises `too_few` (TypeError for grad and
+    value_and_grad: the caller passed too few arguments, as in JAX), one below -nargs
+    ValueError."""
     nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
     for a in nums:
-        if not isinstance(a, int) or not -nargs <= a < nargs:
+        if not isinstance(a, int):
+            raise TypeError(f"argnums must be an int or a sequence of ints, got {argnums!r}")
+        if a >= nargs:
+            raise too_few(f"differentiating {fname} with respect to argnums={argnums} requires "
+                          f"at least {a + 1} positional arguments, but it was called with "
+                          f"{nargs}")
+        if a < -nargs:
             raise ValueError(f"argnums {argnums} out of range for {fname}, which was called "
                              f"with {nargs} positional argument(s)")
     return tuple(a % nargs for a in nums)
@@ -218,7 +227,7 @@ def value_and_grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: boo
     holomorphic=True promises a complex-valued holomorphic fun and gives f'(z)."""
     @functools.wraps(fun)
     def value_and_grad_f(*args, **kwargs):
-        nums = _check_argnums(argnums, len(args), _fname(fun))
+        nums = _check_argnums(argnums, len(args), _fname(fun), too_few=TypeError)
         diff_args = tuple(args[i] for i in nums)
         for i, a in zip(nums, diff_args):
             for leaf in tree_util.tree_leaves(a):
@@ -425,6 +434,18 @@ def _broadcast_prefix(prefix, tree, what: str) -> list:
                      "pytree prefix of the value")
 
 
+def _check_axis_spec(spec, what: str) -> None:
+    """TypeError when vmap is built, as in JAX: in_axes is an int, None or a tuple (one entry
+    per positional argument), and every leaf of either spec is an int or None."""
+    if what == "in_axes" and not (spec is None or type(spec) in (int, tuple)):
+        raise TypeError("vmap in_axes must be an int, None, or a tuple of entries corresponding "
+                        f"to the positional arguments passed to the function, but got {spec!r}.")
+    leaves = tree_util.tree_leaves(spec, is_leaf=lambda x: x is None)
+    if not all(x is None or type(x) is int for x in leaves):
+        raise TypeError(f"vmap {what} must be an int, None, or (nested) container with those "
+                        f"types as leaves, but got {spec!r}.")
+
+
 def vmap(fun: Callable, in_axes: Any = 0, out_axes: Any = 0, axis_size: int | None = None,
          axis_name: Any = None):
     if axis_name is not None:
@@ -434,6 +455,8 @@ def vmap(fun: Callable, in_axes: Any = 0, out_axes: Any = 0, axis_size: int | No
             "axis_name argument, or reduce over the mapped output instead.")
     if isinstance(in_axes, list):
         in_axes = tuple(in_axes)
+    _check_axis_spec(in_axes, "in_axes")
+    _check_axis_spec(out_axes, "out_axes")
 
     @functools.wraps(fun)
     def vmapped(*args, **kwargs):
@@ -540,14 +563,20 @@ class _VjpPullback:
 
     def __call__(self, residuals, cotangent):
         ct_leaves, ct_tree = tree_util.tree_flatten(cotangent)
+        # ValueError for a cotangent of the wrong structure, shape or dtype, as in JAX
         if ct_tree != self.out_tree:
-            raise TypeError(f"vjp function of {self.name} expected a cotangent with the "
-                            f"structure of the primal output, {self.out_tree}, but got {ct_tree}")
+            raise ValueError(f"vjp function of {self.name} expected a cotangent with the "
+                             f"structure of the primal output, {self.out_tree}, but got "
+                             f"{ct_tree}")
         for i, (c, a) in enumerate(zip(ct_leaves, self.out_avals)):
             ca = get_aval(c)
             if ca.shape != a.shape:
                 raise ValueError(f"vjp cotangent {i} has shape {ca.shape} but the primal output "
                                  f"has shape {a.shape}")
+            if is_differentiable(a) and ca.dtype != a.dtype:
+                raise ValueError(f"vjp cotangent {i} has dtype {ca.dtype.name} but the primal "
+                                 f"output has dtype {a.dtype.name}; cotangents take the "
+                                 "output's dtype")
         cts = [c for c, nz in zip(ct_leaves, self.nonzero) if nz]
         cts_in = backward_pass(self.jaxpr, list(residuals), cts)
         cts_in = [_cast_ct(instantiate(c), a) for c, a in zip(cts_in, self.in_avals)]

@@ -37,25 +37,30 @@ def _as_array(x: Any) -> Value:
     return Array(np.asarray(x, dtype=aval.dtype), aval.weak_type)
 
 
-def broadcast_shapes(*shapes: tuple[int, ...]) -> tuple[int, ...]:
-    """NumPy's broadcasting of shapes (ValueError when they are incompatible)."""
+def broadcast_shapes(*shapes: tuple[int, ...], error: type = ValueError) -> tuple[int, ...]:
+    """NumPy's broadcasting of shapes. Incompatible shapes raise ValueError (as
+    jnp.broadcast_shapes), or `error` (TypeError for the operands of an elementwise op)."""
     nd = max(len(s) for s in shapes)
     out = []
     for i in range(nd):
         dims = {s[i - nd + len(s)] for s in shapes if i - nd + len(s) >= 0}
         dims.discard(1)
         if len(dims) > 1:
-            raise ValueError("Incompatible shapes for broadcasting: "
-                             + ", ".join(str(tuple(s)) for s in shapes))
+            raise error("Incompatible shapes for broadcasting: "
+                        + ", ".join(str(tuple(s)) for s in shapes))
         out.append(dims.pop() if dims else 1)
     return tuple(out)
 
 
-def promote(*xs: Any) -> list[Value]:
-    """The operands at one dtype (weak Python scalars don't widen) and one shape."""
+def promote(*xs: Any, inexact: bool = False) -> list[Value]:
+    """The operands at one dtype (weak Python scalars don't widen) and one shape; a shape
+    mismatch is a TypeError, as in JAX. inexact: integers and bools promote on to the
+    default float, each operand converted straight to it (so uint8 / -1 divides by -1.0)."""
     avals = [get_aval(x) for x in xs]
     dt, weak = dtypes.result_type(*[(a.dtype, a.weak_type) for a in avals])
-    shape = broadcast_shapes(*[a.shape for a in avals])
+    if inexact and dt.kind not in "fc":
+        dt = dtypes.default_float()
+    shape = broadcast_shapes(*[a.shape for a in avals], error=TypeError)
     out = []
     for x, a in zip(xs, avals):
         x = _as_array(x)
@@ -63,13 +68,6 @@ def promote(*xs: Any) -> list[Value]:
             x = ew.convert_element_type(x, dt, weak)
         out.append(sh.broadcast_to_rank_shape(x, shape))
     return out
-
-
-def _to_float(x: Value) -> Value:
-    a = get_aval(x)
-    if a.dtype.kind in "fc":
-        return x
-    return ew.convert_element_type(x, dtypes.default_float(), a.weak_type)
 
 
 # ---------------------------------------------------------------------------
@@ -132,31 +130,50 @@ bitwise_xor = _binary(ew.xor_p)
 
 
 def true_divide(x: Any, y: Any) -> Value:
-    x, y = promote(x, y)
-    return ew.div(_to_float(x), _to_float(y))
+    return ew.div(*promote(x, y, inexact=True))
 
 
-def _rounds_toward_zero(r: Value, y: Value) -> Value:
-    """Where an integer remainder r of x / y has the sign opposite to y (so the quotient
-    rounded toward zero must be moved toward -inf, as Python and NumPy round)."""
-    zero = ew.full_like_scalar(r, 0)
-    return ew.and_p.bind(ew.ne_p.bind(r, zero),
-                         ew.ne_p.bind(ew.lt(r, zero), ew.lt(y, ew.full_like_scalar(y, 0))))
+# // and % as jax.numpy defines them, also at y == 0, where the integer primitives give
+# x / 0 == -1 (all ones unsigned) and x rem 0 == x (see irax/tracer/prims/elementwise.py)
 
 
 def floor_divide(x: Any, y: Any) -> Value:
     x, y = map(bool_to_int, promote(x, y))
-    if get_aval(x).dtype.kind in "iu":
+    kind = get_aval(x).dtype.kind
+    if kind == "u":
+        return ew.div(x, y)
+    zero = ew.full_like_scalar(y, 0)
+    if kind == "i":
+        # the truncated quotient, one down where the signs differ and the division is
+        # inexact; at y == 0 that is -2 for x != 0 and -1 for x == 0, as in JAX
         q = ew.div(x, y)
-        r = ew.rem_p.bind(x, y)
-        return ew.select(_rounds_toward_zero(r, y), ew.sub(q, ew.full_like_scalar(q, 1)), q)
-    return ew.floor_p.bind(ew.div(x, y))
+        inexact = ew.ne_p.bind(ew.rem_p.bind(x, y), zero)
+        adjust = ew.and_p.bind(ew.ne_p.bind(ew.sign(x), ew.sign(y)), inexact)
+        return ew.select(adjust, ew.sub(q, ew.full_like_scalar(q, 1)), q)
+    # floats: CPython's float divmod: (x - fmod(x, y)) / y, one down where the remainder's
+    # sign differs from y's, rounded; so inf // 1 is nan and 7. // 0. is inf
+    mod = ew.rem_p.bind(x, y)
+    q = ew.div(ew.select(ew.eq(y, zero), x, ew.sub(x, mod)), y)
+    adjust = ew.and_p.bind(ew.ne_p.bind(mod, zero), ew.ne_p.bind(ew.sign(y), ew.sign(mod)))
+    q = ew.select(adjust, ew.sub(q, ew.full_like_scalar(q, 1)), q)
+    return ew.round_p.bind(q)
+
+
+def nonzero_divisor(y: Value) -> Value:
+    """An integer y with its zeros replaced by 1: jnp.remainder and jnp.fmod give x % 0 == 0."""
+    if get_aval(y).dtype.kind not in "iu":
+        return y
+    return ew.select(ew.eq(y, ew.full_like_scalar(y, 0)), ew.full_like_scalar(y, 1), y)
 
 
 def remainder(x: Any, y: Any) -> Value:
     x, y = map(bool_to_int, promote(x, y))
+    y = nonzero_divisor(y)
     r = ew.rem_p.bind(x, y)
-    return ew.select(_rounds_toward_zero(r, y), ew.add(r, y), r)
+    zero = ew.full_like_scalar(r, 0)
+    adjust = ew.and_p.bind(ew.ne_p.bind(r, zero),
+                           ew.ne_p.bind(ew.lt(r, zero), ew.lt(y, ew.full_like_scalar(y, 0))))
+    return ew.select(adjust, ew.add(r, y), r)
 
 
 def power(x: Any, y: Any) -> Value:

@@ -211,6 +211,10 @@ class custom_jvp:
             raise TypeError("Can't use ``defjvps`` with ``nondiff_argnums``.")
 
         def jvp(primals, tangents):
+            if len(jvps) != len(primals):   # ValueError, as JAX raises when the rule runs
+                raise ValueError(f"defjvps of {_name(self.fun)} was given {len(jvps)} rule(s) "
+                                 f"for a call with {len(primals)} argument(s); give one rule "
+                                 "(or None) per argument")
             primal_out = self(*primals)
             zeros = tree_util.tree_map(lambda x: zeros_like_aval(tangent_aval(get_aval(x))),
                                        primal_out)

@@ -82,6 +82,19 @@ def python_scalar_dtype(x) -> np.dtype:
 _KIND_ORDER = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
 
 
+def promote_types(a, b) -> np.dtype:
+    """JAX's promotion of two (strong) dtypes, where it differs from NumPy's: a bool or an
+    integer with a floating or complex type gives that type (int32 + float16 -> float16,
+    NumPy float64), and uint64 with int64 gives float64; otherwise NumPy's."""
+    a, b = np.dtype(a), np.dtype(b)
+    inexact_a, inexact_b = a.kind in "fc", b.kind in "fc"
+    if inexact_a != inexact_b:
+        return a if inexact_a else b
+    if {a, b} == {np.dtype(np.uint64), np.dtype(np.int64)}:
+        return float64
+    return np.promote_types(a, b)
+
+
 def result_type(*typed: tuple[np.dtype, bool]) -> tuple[np.dtype, bool]:
     """Promote (dtype, weak_type) pairs the way JAX does, in its simplest form:
     weak (Python-scalar) operands never widen a strong operand of the same or higher kind."""
@@ -90,7 +103,7 @@ def result_type(*typed: tuple[np.dtype, bool]) -> tuple[np.dtype, bool]:
     if strong:
         dt = strong[0]
         for d in strong[1:]:
-            dt = np.promote_types(dt, d)
+            dt = promote_types(dt, d)
         for d in weak:
             if _KIND_ORDER[d.kind] > _KIND_ORDER[dt.kind]:
                 if d.kind == "c" and dt.kind == "f":
@@ -105,7 +118,7 @@ def result_type(*typed: tuple[np.dtype, bool]) -> tuple[np.dtype, bool]:
         if _KIND_ORDER[d.kind] > _KIND_ORDER[dt.kind]:
             dt = d
         elif _KIND_ORDER[d.kind] == _KIND_ORDER[dt.kind]:
-            dt = np.promote_types(dt, d)
+            dt = promote_types(dt, d)
     return canonicalize(dt), True
 
 

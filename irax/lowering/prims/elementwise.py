@@ -77,6 +77,8 @@ def _convert_real(ctx: RuleContext, x: str, a: ShapedArray, new_dtype: np.dtype)
     if new_dtype == np.bool_:   # nonzero -> True (as NumPy's astype(bool))
         zero = hlo.full(ctx.em, 0, a.dtype, a.shape)
         return hlo.compare(ctx.em, "NE", x, zero, a)
+    if a.dtype.kind == "f" and new_dtype.kind in "iu":
+        return _saturating_float_to_int(ctx.em, x, a, new_dtype)
     return hlo.convert(ctx.em, x, a, new_dtype)
 
 
@@ -116,6 +118,56 @@ def _convert(ctx: RuleContext, x: str, *, new_dtype: Any, weak_type: bool = Fals
             return hlo.compare(ctx.em, "NE", x, zero, a)
         return _convert_complex(ctx, x, a, new_dtype)
     return _convert_real(ctx, x, a, new_dtype)
+
+
+def _saturating_float_to_int(em: Any, x: str, a: Any, new_dtype: np.dtype) -> str:
+    """JAX's float -> int conversion (NaN -> 0, saturating at the range ends) as explicit
+    compares and selects: the convert only ever sees in-range values, whose result LLVM and
+    SPIR-V define (out-of-range fptosi/fptoui is poison)."""
+    lo, lo_inclusive, hi = ew.float_to_int_bounds(a.dtype, new_dtype)
+    out_aval = a.update(dtype=new_dtype)
+    b_aval = a.update(dtype=np.bool_)
+    below = hlo.compare(em, "LE" if lo_inclusive else "LT", x,
+                        hlo.full(em, lo, a.dtype, a.shape), a)
+    above = hlo.compare(em, "GE", x, hlo.full(em, hi, a.dtype, a.shape), a)
+    is_nan = hlo.compare(em, "NE", x, x, a)
+    outside = hlo.binary(em, "or", hlo.binary(em, "or", below, above, b_aval), is_nan, b_aval)
+    safe = hlo.select(em, outside, hlo.full(em, 0, a.dtype, a.shape), x, a)
+    out = hlo.convert(em, safe, a, new_dtype)
+    info = np.iinfo(new_dtype)
+    out = hlo.select(em, below, hlo.full(em, info.min, new_dtype, a.shape), out, out_aval)
+    return hlo.select(em, above, hlo.full(em, info.max, new_dtype, a.shape), out, out_aval)
+
+
+def _int_div_rem(op: str) -> LoweringRule:
+    """Integer divide / remainder made total as JAX defines them (see _int_div in
+    irax/tracer/prims/elementwise.py): the divisor is replaced by 1 where it is 0 or where
+    INT_MIN / -1 would overflow, and the y == 0 results are selected afterwards."""
+    generic = _binary(op)
+
+    def rule(ctx: RuleContext, x: str, y: str) -> str:
+        a = ctx.avals_in[0]
+        if a.dtype.kind not in "iu":
+            return generic(ctx, x, y)
+        em, b_aval = ctx.em, a.update(dtype=np.bool_)
+
+        def const(v: Any) -> str:
+            return hlo.full(em, v, a.dtype, a.shape)
+        zero_div = hlo.compare(em, "EQ", y, const(0), a)
+        replace = zero_div
+        if a.dtype.kind == "i":
+            overflow = hlo.binary(em, "and",
+                                  hlo.compare(em, "EQ", x, const(np.iinfo(a.dtype).min), a),
+                                  hlo.compare(em, "EQ", y, const(-1), a), b_aval)
+            replace = hlo.binary(em, "or", zero_div, overflow, b_aval)
+        safe_y = hlo.select(em, replace, const(1), y, a)
+        out = hlo.binary(em, op, x, safe_y, a)
+        if op == "divide":
+            at_zero = const(-1 if a.dtype.kind == "i" else np.iinfo(a.dtype).max)
+        else:
+            at_zero = x
+        return hlo.select(em, zero_div, at_zero, out, a)
+    return rule
 
 
 def _select(ctx: RuleContext, pred: str, a: str, b: str) -> str:
@@ -185,6 +237,8 @@ for _p, _op in {
     ew.atan2_p: "atan2", ew.and_p: "and", ew.or_p: "or", ew.xor_p: "xor",
 }.items():
     register_lowering(_p, _binary(_op))
+register_lowering(ew.div_p, _int_div_rem("divide"))
+register_lowering(ew.rem_p, _int_div_rem("remainder"))
 for _p, _d in {ew.eq_p: "EQ", ew.ne_p: "NE", ew.lt_p: "LT", ew.le_p: "LE", ew.gt_p: "GT",
                ew.ge_p: "GE"}.items():
     register_lowering(_p, _compare(_d))

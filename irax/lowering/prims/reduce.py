@@ -98,6 +98,11 @@ def _argminmax(direction: str) -> LoweringRule:
     attaining the extremum, and NaN counts as the extremum."""
     def rule(ctx: RuleContext, x: str, *, axis: int, index_dtype: Any) -> str:
         em, a = ctx.em, ctx.avals_in[0]
+        if a.shape[axis] == 1:
+            # one candidate: index 0. (IREE 3.13 miscompiles this variadic reduce over one
+            # element when its index also feeds other results: argmax(x) then returned the
+            # bits of 1 / argmax(x), found by tests/fuzz/test_fuzz_vs_jax.py)
+            return hlo.full(em, 0, index_dtype, ctx.avals_out[0].shape)
         if a.dtype == np.bool_:
             x = hlo.convert(em, x, a, np.int32)
             a = a.update(dtype=np.int32)

@@ -55,7 +55,16 @@ def _slice(ctx: RuleContext, x: str, *, start_indices: Sequence[int],
 def _rev(ctx: RuleContext, x: str, *, dimensions: Sequence[int]) -> str:
     if not dimensions:
         return x
-    return ctx.em.op1("stablehlo.reverse", [x], [aval_type(ctx.avals_in[0])],
+    a = ctx.avals_in[0]
+    if a.dtype.kind == "u":
+        # IREE 3.13 fails to compile stablehlo.reverse of unsigned integers ("failed to
+        # legalize operation 'linalg.generic'"): reverse the same bits as a signed type
+        signed = a.update(dtype=np.dtype(f"int{a.dtype.itemsize * 8}"))
+        y = ctx.em.op1("stablehlo.bitcast_convert", [x], [aval_type(a)], aval_type(signed))
+        y = ctx.em.op1("stablehlo.reverse", [y], [aval_type(signed)], aval_type(signed),
+                       {"dimensions": i64_array(dimensions)})
+        return ctx.em.op1("stablehlo.bitcast_convert", [y], [aval_type(signed)], aval_type(a))
+    return ctx.em.op1("stablehlo.reverse", [x], [aval_type(a)],
                       aval_type(ctx.avals_out[0]), {"dimensions": i64_array(dimensions)})
 
 

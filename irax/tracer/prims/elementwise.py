@@ -108,7 +108,7 @@ rsqrt_p = _elementwise("rsqrt", FLOAT)
 cbrt_p = _elementwise("cbrt", FLOAT)
 logistic_p = _elementwise("logistic", FLOAT)
 erf_p = _elementwise("erf", "f")
-abs_p = _elementwise("abs", NUM)
+abs_p = _elementwise("abs", ANY)   # abs of bool is the identity, as in JAX
 sign_p = _elementwise("sign", NUM)
 floor_p = _elementwise("floor", "f")
 ceil_p = _elementwise("ceil", "f")
@@ -249,6 +249,13 @@ def convert_element_type(x: Value, dtype: Any, weak_type: bool = False) -> Value
     aval = core.get_aval(x)
     if aval.dtype == np.dtype(dtype) and aval.weak_type == weak_type:
         return x
+    host = x.device_buffer() if isinstance(x, core.Array) else x
+    if isinstance(host, (np.ndarray, np.generic, bool, int, float, complex)):
+        # a constant converts now, as in JAX, also under a trace: a convert of a constant
+        # reaching IREE 3.13 can fail to compile, nondeterministically ("stream.async.clone
+        # op has invalid Read access range ... of resource %__hoisted_tensor_i32_0")
+        out = _convert_np(np.asarray(host, dtype=aval.dtype), new_dtype=np.dtype(dtype))
+        return core.Array(out, weak_type)
     return convert_element_type_p.bind(x, new_dtype=np.dtype(dtype), weak_type=weak_type)
 
 
@@ -260,9 +267,13 @@ def full_like_scalar(x: Value, value: Any) -> Value:
 
 def _convert_np(x: np.ndarray, *, new_dtype: np.dtype, weak_type: bool = False) -> np.ndarray:
     x = np.asarray(x)
-    if x.dtype.kind == "c" and np.dtype(new_dtype).kind != "c":
+    new_dtype = np.dtype(new_dtype)
+    if x.dtype.kind == "c" and new_dtype.kind != "c":
         x = np.real(x)   # complex -> real keeps the real part (NumPy warns; JAX does too)
-    return x.astype(new_dtype)
+    if x.dtype.kind == "f" and new_dtype.kind in "iu":
+        return _saturating_float_to_int(x, new_dtype)
+    with np.errstate(over="ignore"):   # float narrowing overflows to inf: the defined result
+        return x.astype(new_dtype)
 
 
 def _erf_np(x: np.ndarray) -> np.ndarray:
@@ -273,19 +284,62 @@ def _round_half_even(x: np.ndarray) -> np.ndarray:
     return np.round(x)
 
 
+# Integer division and remainder are total, as in JAX (XLA's definition): x / 0 is -1 for
+# signed and the all-ones value for unsigned integers, x rem 0 is x, and INT_MIN / -1 (which
+# overflows) is INT_MIN with remainder 0. The lowering writes the same selects into the IR,
+# so no target ever executes a division by zero (undefined behaviour in LLVM).
+
+
 def _int_div(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    if x.dtype.kind in "iu":
-        safe = np.where(y == 0, 1, y)
-        q = np.trunc(x / safe).astype(x.dtype) if x.dtype.kind == "i" else x // safe
-        return np.where(y == 0, -1 if x.dtype.kind == "i" else np.iinfo(x.dtype).max, q)
-    return x / y
+    if x.dtype.kind not in "iu":
+        return x / y
+    zero_div = y == 0
+    if x.dtype.kind == "u":
+        q = x // np.where(zero_div, 1, y)
+        return np.where(zero_div, np.iinfo(x.dtype).max, q).astype(x.dtype)
+    info = np.iinfo(x.dtype)
+    safe = np.where(zero_div | ((x == info.min) & (y == -1)), 1, y).astype(x.dtype)
+    q = np.floor_divide(x, safe)
+    # floor -> truncation toward zero: one up where the remainder is nonzero and signs differ
+    q = q + ((np.fmod(x, safe) != 0) & ((x < 0) != (safe < 0))).astype(x.dtype)
+    return np.where(zero_div, -1, q).astype(x.dtype)
 
 
 def _rem(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    if x.dtype.kind in "iu":
-        safe = np.where(y == 0, 1, y)
-        return np.where(y == 0, x, np.fmod(x, safe))
-    return np.fmod(x, y)
+    if x.dtype.kind not in "iu":
+        return np.fmod(x, y)
+    zero_div = y == 0
+    safe = np.where(zero_div, 1, y).astype(x.dtype)
+    if x.dtype.kind == "i":
+        safe = np.where((x == np.iinfo(x.dtype).min) & (y == -1), 1, safe).astype(x.dtype)
+    return np.where(zero_div, x, np.fmod(x, safe)).astype(x.dtype)
+
+
+# Float -> integer conversion saturates, as in JAX: NaN -> 0, values at or beyond the target's
+# range -> its min / max, the rest truncate toward zero. `float_to_int_bounds` gives the
+# thresholds in the source float type; the eager impl and the lowering (compare/select before
+# the convert, so out-of-range values never reach the target's convert) both use it.
+
+
+def float_to_int_bounds(src, dst) -> tuple[float, bool, float]:
+    """(lo, lo_inclusive, hi) in `src`: x saturates to dst's min where x < lo (x <= lo when
+    lo_inclusive, i.e. lo is -inf because dst's min is below src's range) and to dst's max
+    where x >= hi; other non-NaN x truncate into range."""
+    src, info = np.dtype(src), np.iinfo(np.dtype(dst))
+    with np.errstate(over="ignore"):
+        lo = float(np.asarray(float(info.min), dtype=src))      # 0 or -2**(bits-1): exact
+        hi = float(np.asarray(float(info.max) + 1.0, dtype=src))  # 2**bits or 2**(bits-1)
+    return lo, lo == -math.inf, hi
+
+
+def _saturating_float_to_int(x: np.ndarray, dst: np.dtype) -> np.ndarray:
+    lo, lo_inclusive, hi = float_to_int_bounds(x.dtype, dst)
+    info = np.iinfo(dst)
+    below = (x <= lo) if lo_inclusive else (x < lo)
+    above = x >= hi
+    safe = np.where(below | above | np.isnan(x), 0, x)
+    out = np.trunc(safe).astype(dst)
+    return np.where(above, info.max, np.where(below, info.min, out)).astype(dst)
 
 
 def _integer_pow_np(x: np.ndarray, *, y: int) -> np.ndarray:
@@ -352,7 +406,8 @@ def _convert_jvp(primals: Sequence[Value], tangents: Sequence[Tangent], *, new_d
 
 def _abs_jvp(t: Tangent, out: Value, x: Value) -> Tangent:
     if core.get_aval(x).dtype.kind != "c":
-        return mul(t, sign(x))
+        # the derivative at 0 is taken from the right (+1), as in JAX: grad(abs)(0.) == 1.
+        return select(ge_p.bind(x, full_like_scalar(x, 0)), t, neg(t))
     # d|z| = Re(conj(z) dz) / |z|, taken as 0 at z == 0 (as JAX)
     one = full_like_scalar(out, 1)
     safe = select(eq(out, full_like_scalar(out, 0)), one, out)

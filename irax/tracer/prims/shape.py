@@ -65,7 +65,7 @@ def _transpose_abstract(x: ShapedArray, *, permutation: tuple[int, ...]) -> Shap
 def _squeeze_abstract(x: ShapedArray, *, dimensions: tuple[int, ...]) -> ShapedArray:
     for d in dimensions:
         if not 0 <= d < x.ndim or x.shape[d] != 1:
-            raise TypeError(f"cannot squeeze axis {d} of shape {x.shape}: it is not of size 1")
+            raise ValueError(f"cannot squeeze axis {d} of shape {x.shape}: it is not of size 1")
     return ShapedArray(tuple(s for i, s in enumerate(x.shape) if i not in dimensions),
                        x.dtype, x.weak_type)
 
