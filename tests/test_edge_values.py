@@ -260,3 +260,17 @@ def test_iree_workarounds_found_by_the_fuzzer():
     flipped, i, r, c = irax.jit(f)(u, jnp.asarray(np.int8(-7)))
     np.testing.assert_array_equal(np.asarray(flipped), [[2, 1, 0], [5, 4, 3]])
     assert int(i) == 0 and float(r) == np.inf and float(c) == np.inf
+
+
+def test_arctan2_of_signed_zeros_under_jit():
+    """IEEE (and JAX): atan2(+-0, +0) = +-0, atan2(+-0, -0) = +-pi, atan2(+-inf, +-inf) =
+    +-pi/4 or +-3pi/4; IREE's CPU atan2 gave NaN."""
+    inf = np.inf
+    y = np.array([0.0, -0.0, 0.0, -0.0, 1.0, -2.0, inf, -inf, inf, -inf], np.float32)
+    x = np.array([0.0, 0.0, -0.0, -0.0, 0.0, -3.0, inf, inf, -inf, -inf], np.float32)
+    want = np.array([0.0, -0.0, np.pi, -np.pi, np.pi / 2, -2.5535900500422257,
+                     np.pi / 4, -np.pi / 4, 3 * np.pi / 4, -3 * np.pi / 4], np.float32)
+    for got in (jnp.arctan2(y, x), irax.jit(jnp.arctan2)(y, x)):
+        got = np.asarray(got)
+        np.testing.assert_allclose(got, want, rtol=1e-6)
+        np.testing.assert_array_equal(np.signbit(got), np.signbit(want))

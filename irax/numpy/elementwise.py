@@ -144,7 +144,7 @@ divide = true_divide
 
 
 def fmod(x, y):
-    x, y = _promote(x, y)
+    x, y = map(array_methods.bool_to_int, _promote(x, y))   # bools as int32, as JAX
     return ew.rem_p.bind(x, array_methods.nonzero_divisor(y))
 
 

@@ -10,6 +10,7 @@ from ...tracer.core import ShapedArray
 from ...tracer.prims import elementwise as ew
 from .. import f64_math, hlo
 from ..context import RuleContext
+from ..emitter import aval_type
 from ..rules import LoweringRule, register_capability, register_lowering
 
 
@@ -80,6 +81,43 @@ def _convert_real(ctx: RuleContext, x: str, a: ShapedArray, new_dtype: np.dtype)
     if a.dtype.kind == "f" and new_dtype.kind in "iu":
         return _saturating_float_to_int(ctx.em, x, a, new_dtype)
     return hlo.convert(ctx.em, x, a, new_dtype)
+
+
+def _atan2(ctx: RuleContext, y: str, x: str) -> str:
+    """stablehlo.atan2, with the values IEEE defines where IREE 3.13's llvm-cpu atan2 returns
+    NaN: atan2(+-0, +0) = +-0, atan2(+-0, -0) = +-pi, atan2(+-inf, +inf) = +-pi/4,
+    atan2(+-inf, -inf) = +-3pi/4."""
+    em, a = ctx.em, ctx.avals_in[0]
+    out = hlo.binary(em, "atan2", y, x, a)
+    if a.dtype.kind != "f":
+        return out
+    zero = hlo.full(em, 0, a.dtype, a.shape)
+    flags = a.update(dtype=np.dtype(np.bool_))
+    both_zero = hlo.binary(em, "and", hlo.compare(em, "EQ", y, zero, a),
+                           hlo.compare(em, "EQ", x, zero, a), flags)
+    bits = a.update(dtype=np.dtype(f"int{8 * a.dtype.itemsize}"))
+    izero = hlo.full(em, 0, bits.dtype, a.shape)
+
+    def negative_sign(v: str) -> str:
+        cast = em.op1("stablehlo.bitcast_convert", [v], [aval_type(a)], aval_type(bits))
+        return hlo.compare(em, "LT", cast, izero, bits)
+    pi, minus_pi = hlo.full(em, np.pi, a.dtype, a.shape), hlo.full(em, -np.pi, a.dtype, a.shape)
+    at_zero = hlo.select(em, negative_sign(x),
+                         hlo.select(em, negative_sign(y), minus_pi, pi, a), y, a)
+    inf = hlo.full(em, np.inf, a.dtype, a.shape)
+
+    def infinite(v: str) -> str:
+        return hlo.compare(em, "EQ", hlo.unary(em, "abs", v, a), inf, a)
+    both_inf = hlo.binary(em, "and", infinite(y), infinite(x), flags)
+    quarter = {sign: hlo.full(em, sign * np.pi / 4, a.dtype, a.shape) for sign in (1, -1)}
+    three_quarters = {sign: hlo.full(em, sign * 3 * np.pi / 4, a.dtype, a.shape)
+                      for sign in (1, -1)}
+    y_neg = negative_sign(y)
+    at_inf = hlo.select(em, negative_sign(x),
+                        hlo.select(em, y_neg, three_quarters[-1], three_quarters[1], a),
+                        hlo.select(em, y_neg, quarter[-1], quarter[1], a), a)
+    out = hlo.select(em, both_inf, at_inf, out, a)
+    return hlo.select(em, both_zero, at_zero, out, a)
 
 
 def _sign(ctx: RuleContext, x: str) -> str:
@@ -229,12 +267,13 @@ register_lowering(ew.imag_p, _unary("imag"))
 register_lowering(ew.conj_p, _conj)
 register_lowering(ew.complex_p, _binary("complex"))
 register_lowering(ew.sign_p, _sign)
+register_lowering(ew.atan2_p, _atan2)
 register_lowering(ew.not_p, _not)
 register_lowering(ew.integer_pow_p, _integer_pow)
 for _p, _op in {
     ew.add_p: "add", ew.sub_p: "subtract", ew.mul_p: "multiply", ew.div_p: "divide",
     ew.rem_p: "remainder", ew.pow_p: "power", ew.max_p: "maximum", ew.min_p: "minimum",
-    ew.atan2_p: "atan2", ew.and_p: "and", ew.or_p: "or", ew.xor_p: "xor",
+    ew.and_p: "and", ew.or_p: "or", ew.xor_p: "xor",
 }.items():
     register_lowering(_p, _binary(_op))
 register_lowering(ew.div_p, _int_div_rem("divide"))
