@@ -23,7 +23,6 @@ import inspect
 import os
 import threading
 import weakref
-from collections import OrderedDict
 from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
@@ -32,6 +31,7 @@ from . import tree_util
 from .tracer import core, dtypes, jit_call
 from .tracer.api_extra import flags as _flags
 from .tracer.core import Array, ClosedJaxpr, EvalTrace, ShapedArray, ShapeDtypeStruct, Tracer
+from .tracer.memo import IdentityCache
 from .tracer.partial_eval import convert_constvars, trace_to_jaxpr
 
 __all__ = ["jit", "JitFunction", "Lowered", "Compiled", "CompileError"]
@@ -46,34 +46,6 @@ def __getattr__(name: str) -> Any:
         from .runtime.compiler import CompileError
         return CompileError
     raise AttributeError(name)
-
-
-class IdentityCache:
-    """A bounded map keyed by an object's identity (plus an optional extra key), for
-    values derived from objects that are not hashable by value (jaxprs). Each entry holds
-    its object, so the id() in a live key always means that object."""
-
-    def __init__(self, size: int = 1024) -> None:
-        self._entries: OrderedDict[tuple[int, Any], tuple[Any, Any]] = OrderedDict()
-        self._size = size
-        self._lock = threading.Lock()
-
-    def get(self, obj: Any, make: Callable[[], Any], extra: Any = None) -> Any:
-        """The value for (obj, extra), made by `make()` the first time (under a lock, so
-        concurrent first calls make it once)."""
-        key = (id(obj), extra)
-        hit = self._entries.get(key)
-        if hit is not None and hit[0] is obj:
-            return hit[1]
-        with self._lock:
-            hit = self._entries.get(key)
-            if hit is not None and hit[0] is obj:
-                return hit[1]
-            value = make()
-            self._entries[key] = (obj, value)
-            while len(self._entries) > self._size:
-                self._entries.popitem(last=False)
-        return value
 
 
 # ---------------------------------------------------------------------------

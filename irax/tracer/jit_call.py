@@ -22,8 +22,6 @@ above the tracer. irax/jit.py (the compiling layer) binds jit_call_p and install
 """
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from typing import Any, Callable, Sequence
 
 from . import core
@@ -32,6 +30,7 @@ from .batching import batch_rules, vmap_flat
 from .core import ClosedJaxpr, Jaxpr, Primitive, ShapedArray, set_current_trace
 from .dtypes import config
 from .jvp import jvp_flat, jvp_rules
+from .memo import IdentityCache
 from .partial_eval import (PartialEvalTrace, SplitJaxpr, StagingTrace, is_linearizing,
                            partial_eval_rules, split_jaxpr, trace_const_free)
 from .rules import BDim, Tangent, Value
@@ -93,30 +92,7 @@ def _body(jaxpr: ClosedJaxpr) -> Callable[..., list[Any]]:
     return run
 
 
-class _Memo:
-    """A small LRU keyed by (id(jaxpr), extra); holds the jaxpr to keep its id unique."""
-
-    def __init__(self, size: int = 512) -> None:
-        self._d: OrderedDict = OrderedDict()
-        self._size = size
-        self._lock = threading.Lock()
-
-    def get(self, jaxpr: Any, extra: Any, make: Callable[[], Any]) -> Any:
-        key = (id(jaxpr), extra, config.enable_x64)
-        with self._lock:
-            hit = self._d.get(key)
-            if hit is not None and hit[0] is jaxpr:
-                self._d.move_to_end(key)
-                return hit[1]
-        value = make()
-        with self._lock:
-            self._d[key] = (jaxpr, value)
-            while len(self._d) > self._size:
-                self._d.popitem(last=False)
-        return value
-
-
-_memo = _Memo()
+_memo = IdentityCache(512)
 
 
 def bind_staged(jaxpr: ClosedJaxpr, consts: Sequence[Any], args: Sequence[Any], name: str,
@@ -146,7 +122,8 @@ def _jit_call_jvp(primals: Sequence[Value], tangents: Sequence[Tangent], *, jaxp
             return [*p_out, *[t for t in t_out if not isinstance(t, Zero)]]
         new, consts = stage(fun, [*in_avals, *t_avals], linearizing=linearizing)
         return new, consts, out_nz
-    new, consts, out_nz = _memo.get(jaxpr, ("jvp", nonzero, linearizing), make)
+    new, consts, out_nz = _memo.get(jaxpr, make,
+                                  (("jvp", nonzero, linearizing), config.enable_x64))
     nz_tangents = [t for t in tangents if not isinstance(t, Zero)]
     outs = bind_staged(new, consts, [*primals, *nz_tangents], f"jvp_{name}", device)
     n = len(jaxpr.out_avals)
@@ -174,8 +151,8 @@ def _jit_call_partial_eval(trace: PartialEvalTrace, args: Sequence[Value], param
                            ) -> list[Value]:
     jaxpr, name, device = params["jaxpr"], params["name"], params["device"]
     unknowns = tuple(trace.is_mine(x) for x in args)
-    split, unknown = _memo.get(jaxpr, ("pe", unknowns),
-                               lambda: partial_eval_jaxpr(jaxpr, unknowns))
+    split, unknown = _memo.get(jaxpr, lambda: partial_eval_jaxpr(jaxpr, unknowns),
+                               (("pe", unknowns), config.enable_x64))
     known_args = [x for x, u in zip(args, unknowns) if not u]
     with set_current_trace(trace.parent):
         known_outs = bind_staged(split.known, split.known_consts, known_args, name, device)
@@ -220,7 +197,8 @@ def _jit_call_transpose(cts: Sequence[Tangent], *invals: Value, jaxpr: ClosedJax
             return [r for r in res if not isinstance(r, Zero)]
         new, consts = stage(fun, [*known_avals, *ct_avals])
         return new, consts, res_nonzero
-    new, consts, res_nonzero = _memo.get(jaxpr, ("transpose", linear, ct_nonzero), make)
+    new, consts, res_nonzero = _memo.get(jaxpr, make,
+                                  (("transpose", linear, ct_nonzero), config.enable_x64))
     knowns = [x for x in invals if not is_undefined(x)]
     cts_in = [instantiate(c) for c, nz in zip(cts, ct_nonzero) if nz]
     outs = iter(bind_staged(new, consts, [*knowns, *cts_in], f"transpose_{name}", device))
@@ -246,7 +224,8 @@ def _jit_call_batch(axis_size: int, vals: Sequence[Value], dims: Sequence[BDim],
             return outs
         new, consts = stage(fun, in_avals)
         return new, consts, out_dims
-    new, consts, out_dims = _memo.get(jaxpr, ("vmap", dims, axis_size), make)
+    new, consts, out_dims = _memo.get(jaxpr, make,
+                                  (("vmap", dims, axis_size), config.enable_x64))
     outs = bind_staged(new, consts, vals, f"vmap_{name}", device)
     return outs, list(out_dims)
 
