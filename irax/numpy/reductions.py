@@ -76,10 +76,32 @@ def _extremum(prim, combine, name, a, axis, keepdims, initial, where):
                              "identity")
         out = sh.broadcast_to_rank_shape(init, out_shape)   # nothing to compare: initial
     else:
-        out = prim.bind(a, axes=axes) if axes else a
+        if not axes:
+            out = a
+        elif av.dtype.kind == "c":
+            out = _complex_extremum(prim, a, axes)
+        else:
+            out = prim.bind(a, axes=axes)
         if init is not None:
+            if av.dtype.kind == "c":
+                combine = maximum if prim is rd.reduce_max_p else minimum
             out = combine(out, sh.broadcast_to_rank_shape(init, out_shape))
     return _keep(out, av.shape, axes, keepdims)
+
+
+def _complex_extremum(prim, a, axes):
+    """max / min of complex values in JAX's (lexicographic) order: by real part, then among
+    the ties by imaginary part (a NaN real part wins, as NaN does for reals)."""
+    av = get_aval(a)
+    re, im = ew.real_p.bind(a), ew.imag_p.bind(a)
+    best_re = prim.bind(re, axes=axes)
+    spread = sh.broadcast_to_rank_shape(sh.reshape(best_re, rd.keep_axes_shape(av.shape, axes)),
+                                        av.shape)
+    tied = ew.or_p.bind(ew.eq(re, spread), ew.and_p.bind(ew.ne_p.bind(spread, spread),
+                                                         ew.ne_p.bind(re, re)))
+    loser = -np.inf if prim is rd.reduce_max_p else np.inf
+    best_im = prim.bind(ew.select(tied, im, ew.full_like_scalar(im, loser)), axes=axes)
+    return ew.complex_p.bind(best_re, best_im)
 
 
 def max(a, axis=None, keepdims: bool = False, initial=None, where=None):
@@ -144,6 +166,9 @@ def std(a, axis=None, dtype=None, ddof: int = 0, keepdims: bool = False):
 def _arg(prim, a, axis, keepdims):
     a = asarray(a)
     av = get_aval(a)
+    if av.dtype.kind == "c":   # as jax.numpy: complex values have no order to take an arg of
+        raise TypeError(f"{prim.name} does not accept dtype {av.dtype.name}: argmax / argmin "
+                        "need real values (take the real part or the modulus first)")
     if axis is None:
         a = sh.reshape(a, (av.size,))
         axis_n = 0

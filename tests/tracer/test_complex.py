@@ -246,3 +246,22 @@ def test_complex128_stays_complex128_under_jit(x64):
     close(np.asarray(out[0]), z * z + 1 / 3, 1e-15)
     close(np.asarray(out[1]), np.abs(z), 1e-15)
     close(np.asarray(out[2]), z.imag, 1e-15)
+
+
+def test_complex_max_min_bool_and_argmax_as_jax():
+    # JAX 0.10: lexicographic order (real part, then imaginary part); a NaN real part wins
+    x = np.array([1 + 2j, 1 + 3j, 0 + 9j], np.complex64)
+    with_nan = np.array([1 + 2j, np.nan + 0j, 0 + 9j], np.complex64)
+    for run in (lambda f, v: f(v), lambda f, v: irax.jit(f)(v)):
+        assert complex(run(jnp.max, x)) == 1 + 3j
+        assert complex(run(jnp.min, x)) == 9j
+    got = complex(jnp.max(with_nan))
+    assert np.isnan(got.real) and got.imag == 0.0
+    # a complex number is True when either part is nonzero
+    z = np.array([0j, -0.0 - 0.5j, 2 + 0j, 0j + 0j], np.complex64)
+    np.testing.assert_array_equal(np.asarray(z.astype(bool)), [False, True, True, False])
+    np.testing.assert_array_equal(np.asarray(jnp.asarray(z).astype(bool)),
+                                  [False, True, True, False])
+    np.testing.assert_array_equal(np.asarray(jnp.logical_or(z, z)), [False, True, True, False])
+    with pytest.raises(TypeError):
+        jnp.argmax(x)

@@ -268,6 +268,8 @@ def full_like_scalar(x: Value, value: Any) -> Value:
 def _convert_np(x: np.ndarray, *, new_dtype: np.dtype, weak_type: bool = False) -> np.ndarray:
     x = np.asarray(x)
     new_dtype = np.dtype(new_dtype)
+    if new_dtype == np.bool_:   # nonzero -> True; a complex number is nonzero if either part is
+        return np.asarray(x != 0)
     if x.dtype.kind == "c" and new_dtype.kind != "c":
         x = np.real(x)   # complex -> real keeps the real part (NumPy warns; JAX does too)
     if x.dtype.kind == "f" and new_dtype.kind in "iu":
