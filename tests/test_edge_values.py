@@ -274,3 +274,12 @@ def test_arctan2_of_signed_zeros_under_jit():
         got = np.asarray(got)
         np.testing.assert_allclose(got, want, rtol=1e-6)
         np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
+
+
+def test_signbit_reads_the_sign_bit():
+    """jnp.signbit(-0.0) and signbit(-nan) are True (the bit, not x < 0), eager and jit."""
+    x = np.array([-0.0, 0.0, -1.0, 2.0, -np.nan, np.nan, -np.inf], np.float32)
+    want = [True, False, True, False, True, False, True]
+    np.testing.assert_array_equal(np.asarray(jnp.signbit(x)), want)
+    np.testing.assert_array_equal(np.asarray(irax.jit(jnp.signbit)(x)), want)
+    np.testing.assert_array_equal(np.asarray(jnp.signbit(np.array([-3, 0, 4]))), [True, False, False])

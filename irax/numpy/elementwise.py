@@ -8,6 +8,7 @@ import numpy as np
 
 from ..tracer import array_methods, core, dtypes
 from ..tracer.core import Array, get_aval
+from ..tracer.prims import bits
 from ..tracer.prims import elementwise as ew
 from ..tracer.prims import shape as sh
 from ._core import _binary, _broadcast_shapes, _promote, _promote_inexact, _to_float, _unary, asarray, bool_, float32, float64
@@ -199,8 +200,13 @@ def isinf(x):
 
 
 def signbit(x):
+    """The sign bit: True for -0.0 and negative NaNs too (read from the bits, as jnp)."""
     x = asarray(x)
-    return ew.lt(x, ew.full_like_scalar(x, 0))
+    dtype = get_aval(x).dtype
+    if dtype.kind != "f":
+        return ew.lt(x, ew.full_like_scalar(x, 0))
+    as_int = bits.bitcast_convert_type(x, np.dtype(f"int{8 * dtype.itemsize}"))
+    return ew.lt(as_int, ew.full_like_scalar(as_int, 0))
 
 
 def clip(a, a_min=None, a_max=None, *, min=None, max=None):
