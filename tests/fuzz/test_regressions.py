@@ -119,7 +119,7 @@ def test_jit_f64_transcendental(name):
 #   v4 = m.arctan2(v3, v3 * v3 + 1.0)
 # with Inf inputs. Root cause: IREE's atan2 gives NaN for (+-Inf, +-Inf), where NumPy (and
 # eager irax, and JAX on XLA) give +-pi/4 and +-3pi/4. Finite and single-Inf cases agree.
-@pytest.mark.xfail(strict=True, reason="IREE 3.13 atan2(+-inf, +-inf) is NaN, not +-pi/4")
+# Fixed in irax's atan2 lowering (lowering/prims/elementwise.py), which selects the IEEE values.
 def test_atan2_of_infinities():
     y = np.array([np.inf, -np.inf, np.inf, -np.inf], np.float32)
     x = np.array([np.inf, np.inf, -np.inf, -np.inf], np.float32)
