@@ -20,14 +20,6 @@ UPPER = np.triu(A) + 4 * np.eye(4)
 BATCH = RNG.normal(size=(3, 4, 4))
 
 
-@pytest.fixture
-def x64():
-    prev = irax.config.enable_x64
-    irax.config.update("enable_x64", True)
-    yield
-    irax.config.update("enable_x64", prev)
-
-
 def _close(got, want, rtol=1e-10, atol=1e-10, msg=""):
     np.testing.assert_allclose(np.asarray(got), want, rtol=rtol, atol=atol, err_msg=msg)
 

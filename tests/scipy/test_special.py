@@ -134,14 +134,6 @@ def _check(name, got, inputs, dtype):
     np.testing.assert_allclose(got, ref, rtol=rtol, atol=atol, equal_nan=True, err_msg=name)
 
 
-@pytest.fixture(params=[np.float32, np.float64], ids=["float32", "float64"])
-def dtype(request):
-    prev = irax.config.enable_x64
-    irax.config.update("enable_x64", request.param == np.float64)
-    yield request.param
-    irax.config.update("enable_x64", prev)
-
-
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_values_against_scipy(name, dtype):
     inputs = _inputs(name, dtype)
