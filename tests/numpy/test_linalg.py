@@ -8,6 +8,7 @@ import pytest
 
 import irax
 import irax.numpy as jnp
+from tests.finite_differences import central_fd
 
 LA = jnp.linalg
 RNG = np.random.default_rng(7)
@@ -164,21 +165,12 @@ def test_jit_float32_matches_numpy_and_eager():
                 solve=np.linalg.solve(a, b), det=np.linalg.det(a), q=q, r=r,
                 mpow=np.linalg.matrix_power(a, 3),
                 ga=np.linalg.det(a64) * np.linalg.inv(a64).T + low,   # d det = det inv^T
-                gs=_central_difference(lambda s_: np.sum(np.linalg.cholesky((s_ + s_.T) / 2)
+                gs=central_fd(lambda s_: np.sum(np.linalg.cholesky((s_ + s_.T) / 2)
                                                          * a64), spd64))
     for key, value in want.items():
         _close(got[key], value, rtol=2e-4, atol=2e-4, msg=key)
     for key in got:
         _close(got[key], np.asarray(eager[key]), rtol=2e-4, atol=2e-4, msg=f"eager {key}")
-
-
-def _central_difference(f, x, eps=1e-6):
-    grad = np.zeros_like(x)
-    for idx in np.ndindex(x.shape):
-        step = np.zeros_like(x)
-        step[idx] = eps
-        grad[idx] = (f(x + step) - f(x - step)) / (2 * eps)
-    return grad
 
 
 W = RNG.normal(size=(4, 4))
@@ -210,7 +202,7 @@ def test_grad_against_central_differences(name, x64):
         return jnp.sum(out * W.ravel()[:out.size].reshape(out.shape))
 
     got = irax.grad(scalar)(x)
-    want = _central_difference(lambda v: float(scalar(v)), x)
+    want = central_fd(lambda v: float(scalar(v)), x)
     _close(got, want, rtol=1e-6, atol=1e-7, msg=name)
 
 

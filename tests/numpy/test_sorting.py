@@ -16,6 +16,7 @@ import irax
 import irax.numpy as jnp
 from irax import grad, jit, lax, vmap
 from irax.tracer.core import ConcretizationTypeError
+from tests.finite_differences import central_fd
 
 RNG = np.random.default_rng(1234)
 SPECIAL = np.array([3., np.nan, -0., 1., 0., -np.inf, 1., np.inf, -np.nan, -2.], np.float32)
@@ -254,15 +255,6 @@ def test_bad_arguments_raise_clear_errors():
 # gradients (float64) and vmap, eager
 
 
-def _central(f, x, eps=1e-6):
-    g = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        d = np.zeros_like(x)
-        d[i] = eps
-        g[i] = (float(f(x + d)) - float(f(x - d))) / (2 * eps)
-    return g
-
-
 def test_gradients_match_analytic_and_central_differences(x64):
     x = RNG.standard_normal((3, 6))
     w = RNG.standard_normal((3, 6))
@@ -283,10 +275,10 @@ def test_gradients_match_analytic_and_central_differences(x64):
               lambda v: jnp.sum(lax.top_k(v, 2)[0] * vals_w),
               lambda v: jnp.sum(lax.sort((jnp.asarray(TIES[:6]), v[0] * v[1]))[1] * w[0]),
               lambda v: jnp.sum(jnp.percentile(v, 30., method="midpoint"))]:
-        _close(grad(f)(x), _central(f, x), 1e-7)
+        _close(grad(f)(x), central_fd(f, x), 1e-7)
     q = np.array([0.1, 0.45, 0.7])   # q (n - 1) not an index: away from the kinks
     _close(grad(lambda p: jnp.sum(jnp.quantile(x, p, axis=1)))(q),
-           _central(lambda p: jnp.sum(jnp.quantile(x, p, axis=1)), q), 1e-7)
+           central_fd(lambda p: jnp.sum(jnp.quantile(x, p, axis=1)), q), 1e-7)
 
 
 def test_vmap_matches_a_python_loop():

@@ -10,6 +10,7 @@ import scipy.linalg as sl
 import irax
 import irax.numpy as jnp
 from irax.scipy import linalg as la
+from tests.finite_differences import central_fd
 
 RNG = np.random.default_rng(11)
 A = RNG.normal(size=(4, 4))
@@ -119,15 +120,6 @@ def test_jit_float32_matches_scipy():
         _close(got[key], np.asarray(eager[key]), rtol=2e-4, atol=2e-4, msg=f"eager {key}")
 
 
-def _central_difference(f, x, eps=1e-6):
-    grad = np.zeros_like(x)
-    for idx in np.ndindex(x.shape):
-        step = np.zeros_like(x)
-        step[idx] = eps
-        grad[idx] = (f(x + step) - f(x - step)) / (2 * eps)
-    return grad
-
-
 GRAD_CASES = {
     "solve_triangular_a": lambda x: la.solve_triangular(x, B, lower=True),
     "solve_triangular_trans": lambda x: la.solve_triangular(x, B, lower=False, trans="T"),
@@ -153,7 +145,7 @@ def test_grad_against_central_differences(name, x64):
         return jnp.sum(out * weights[:out.shape[0], :out.shape[1]])
 
     got = irax.grad(scalar)(x)
-    want = _central_difference(lambda v: float(scalar(v)), x)
+    want = central_fd(lambda v: float(scalar(v)), x)
     _close(got, want, rtol=1e-6, atol=1e-7, msg=name)
 
 

@@ -8,6 +8,7 @@ import irax
 import irax.numpy as jnp
 from irax import lax
 from irax.ad_checkpoint import checkpoint_name, saved_residuals
+from tests.finite_differences import central_fd
 
 P = irax.checkpoint_policies
 
@@ -22,16 +23,6 @@ POLICIES = {
     "all_but_y": P.save_anything_except_these_names("y"),
     "both": P.save_from_both_policies(P.dots_saveable, P.save_only_these_names("y")),
 }
-
-
-def central_fd(f, x, eps=1e-6):
-    x = np.asarray(x, np.float64)
-    g = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        e = np.zeros_like(x)
-        e[i] = eps
-        g[i] = (f(x + e) - f(x - e)) / (2 * eps)
-    return g
 
 
 def test_jax_docstring_example():
