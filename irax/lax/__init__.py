@@ -7,6 +7,7 @@ Modules:
   linear_solve.py  custom_linear_solve (implicit differentiation of a linear solve)
   mapping.py       map (a scan, or vmapped chunks)
   sorting.py       sort (several operands, num_keys), sort_key_val, top_k
+  parallel.py      collectives over named vmap axes (psum, pmean, all_gather, axis_index, ...)
   util.py          helpers shared by those
 
 Layering: user API, above irax/tracer (whose prims/control_flow.py holds the `while`,
@@ -37,3 +38,6 @@ __all__ = [
 ]
 __all__ += ["custom_linear_solve", "map", "GatherScatterMode"]
 __all__ += ["sort", "sort_key_val", "top_k"]
+
+from .parallel import all_gather, axis_index, axis_size, pmax, pmean, pmin, psum  # noqa: E402
+__all__ += ["all_gather", "axis_index", "axis_size", "pmax", "pmean", "pmin", "psum"]

@@ -449,10 +449,10 @@ def _check_axis_spec(spec, what: str) -> None:
 def vmap(fun: Callable, in_axes: Any = 0, out_axes: Any = 0, axis_size: int | None = None,
          axis_name: Any = None):
     if axis_name is not None:
-        raise NotImplementedError(
-            f"vmap(axis_name={axis_name!r}) is not implemented in irax: it names the mapped "
-            "axis for collectives (psum, pmean, ...), which irax does not have. Drop the "
-            "axis_name argument, or reduce over the mapped output instead.")
+        try:
+            hash(axis_name)
+        except TypeError:
+            raise TypeError(f"vmap axis_name must be hashable, got {axis_name!r}") from None
     if isinstance(in_axes, list):
         in_axes = tuple(in_axes)
     _check_axis_spec(in_axes, "in_axes")
@@ -499,7 +499,7 @@ def vmap(fun: Callable, in_axes: Any = 0, out_axes: Any = 0, axis_size: int | No
         store = _OutStore()
         flat = _flat_fun(fun, in_tree, store)
         leaves = [_as_array(x) if not isinstance(x, core.Tracer) else x for x in leaves]
-        outs, dims = vmap_flat(flat, leaves, norm_axes, n)
+        outs, dims = vmap_flat(flat, leaves, norm_axes, n, axis_name)
         out_tree = store.tree
         out_struct = tree_util.tree_unflatten(out_tree, [0] * len(outs))
         oaxes = _broadcast_prefix(out_axes, out_struct, "out_axes")

@@ -19,6 +19,22 @@ from .core import Primitive, ShapedArray, Trace, Tracer, get_aval, set_current_t
 from .rules import BatchRule, BDim, Value
 
 batch_rules: dict[Primitive, BatchRule] = {}
+# Collectives (psum, all_gather, ...; prims/collectives.py): rule(axis_size, name, vals, dims,
+# **params), used by the BatchTrace whose axis_name the primitive's `axis_name` names --
+# also when no operand is batched (psum of an unbatched value still sums over the axis).
+named_batch_rules: dict[Primitive, BatchRule] = {}
+
+# The named axes of the vmaps whose functions are being traced now, innermost last:
+# (name, size). Collectives look their names up here (axis_size, and the NameError for a
+# name no enclosing vmap binds).
+axis_env: list[tuple[Any, int]] = []
+
+
+def axis_env_size(name: Any) -> int | None:
+    for n, size in reversed(axis_env):
+        if n == name:
+            return size
+    return None
 
 
 class BatchTracer(Tracer):
@@ -41,9 +57,10 @@ class BatchTracer(Tracer):
 
 
 class BatchTrace(Trace):
-    def __init__(self, parent: Trace, axis_size: int):
+    def __init__(self, parent: Trace, axis_size: int, axis_name: Any = None):
         self.parent = parent
         self.axis_size = axis_size
+        self.axis_name = axis_name
 
     def to_pair(self, x: Any) -> tuple[Any, int | None]:
         if isinstance(x, BatchTracer) and x._trace is self:
@@ -57,6 +74,14 @@ class BatchTrace(Trace):
 
     def process_primitive(self, prim, args, params):
         vals, dims = core.unzip2(self.to_pair(x) for x in args)
+        if (self.axis_name is not None and prim in named_batch_rules
+                and self.axis_name in params["axis_name"]):
+            with set_current_trace(self.parent):
+                out, out_dims = named_batch_rules[prim](self.axis_size, self.axis_name, vals,
+                                                         dims, **params)
+            if prim.multiple_results:
+                return [self.wrap(o, d) for o, d in zip(out, out_dims)]
+            return self.wrap(out, out_dims)
         if all(d is None for d in dims):
             with set_current_trace(self.parent):
                 return prim.bind(*vals, **params)
@@ -138,16 +163,23 @@ def defbroadcasting(prim: Primitive) -> None:
 
 
 def vmap_flat(fun: Callable[..., Sequence[Any]], args: Sequence[Any], in_dims: Sequence[int | None],
-              axis_size: int) -> tuple[list[Any], list[int | None]]:
+              axis_size: int, axis_name: Any = None) -> tuple[list[Any], list[int | None]]:
     """Run `fun` batched; args have their batch axis at in_dims (None = unbatched).
-    Returns outputs with their batch dim (0 or None)."""
+    Returns outputs with their batch dim (0 or None). `axis_name` names the batch axis
+    for the collectives inside `fun`."""
     parent = core.current_trace()
-    trace = BatchTrace(parent, axis_size)
+    trace = BatchTrace(parent, axis_size, axis_name)
     with set_current_trace(parent):
         ins = [trace.wrap(move_axis(a, d, 0) if d is not None else a, None if d is None else 0)
                for a, d in zip(args, in_dims)]
-    with set_current_trace(trace):
-        outs = fun(*ins)
+    if axis_name is not None:
+        axis_env.append((axis_name, axis_size))
+    try:
+        with set_current_trace(trace):
+            outs = fun(*ins)
+    finally:
+        if axis_name is not None:
+            axis_env.pop()
     return core.unzip2(trace.to_pair(o) for o in outs)
 
 

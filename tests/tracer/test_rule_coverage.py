@@ -34,13 +34,15 @@ LINEAR = {
     # call-like: checkpoint's body (linear in its tangent inputs) and the linear solve
     # (linear in b)
     "remat", "custom_linear_solve",
+    # collectives over a named vmap axis: linear in their operand
+    "psum", "all_gather",
 }
 # (sort is not linear: its jvp gathers the tangents by the sorted permutation, and reverse
 # mode transposes that gather; tests/numpy/test_sorting.py checks grad through it)
 
 # Primitives whose outputs are not differentiable (integer/bool results, or no inputs):
 # a jvp rule is still required (symbolic zero), except for nullary ones.
-NULLARY = {"iota"}
+NULLARY = {"iota", "axis_index"}
 
 
 def _prims():

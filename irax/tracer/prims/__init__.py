@@ -2,7 +2,7 @@
 
 Order of the families (each imports only those before it; what a lower family needs from
 a higher one it gets through ad_util's provided operations): elementwise, shape, reduce,
-indexing, slicing, linalg, bits, sort, control_flow, linear_solve, debug.
+indexing, slicing, linalg, bits, sort, control_flow, linear_solve, debug, collectives.
 """
 from . import elementwise, shape, reduce, indexing, slicing, linalg, bits, sort  # noqa: F401
-from . import control_flow, linear_solve, debug  # noqa: F401
+from . import control_flow, linear_solve, debug, collectives  # noqa: F401
