@@ -195,8 +195,7 @@ def test_ignored_parameters_are_refused_by_name():
     g = irax.custom_jvp(lambda x: x)
     with pytest.raises(NotImplementedError, match="symbolic_zeros"):
         g.defjvp(lambda p, t: (p[0], t[0]), symbolic_zeros=True)
-    with pytest.raises(NotImplementedError, match="axis_name"):
-        irax.vmap(lambda x: x * 2, axis_name="i")
+    # (vmap's axis_name is implemented: tests/lax/test_named_axes.py)
     # the defaults stay accepted
     f.defvjp(lambda x: (x, None), lambda r, c: (c,), symbolic_zeros=False)
     assert float(irax.grad(f)(1.0)) == 1.0
