@@ -23,7 +23,7 @@ demo: $(STAMP)
 	$(VPY) examples/demo.py
 
 test: $(STAMP) vulkan-driver
-	$(VPY) -m pytest -q -p no:cacheprovider
+	$(VPY) -m pytest -q -p no:cacheprovider -n auto --dist loadfile
 
 fuzz: $(STAMP)
 	IRAX_FUZZ_EXAMPLES=2000 $(VPY) -m pytest -q -p no:cacheprovider tests/fuzz

@@ -9,6 +9,9 @@ Modules:
   sorting.py       sort (several operands, num_keys), sort_key_val, top_k
   parallel.py      collectives over named vmap axes (psum, pmean, all_gather, axis_index, ...)
   util.py          helpers shared by those
+  convolution.py   conv_general_dilated and wrappers (composition of pad/slice/dot_general)
+  windowed.py      reduce_window (add/max/min/mul monoids, composition)
+  associative_scan.py  associative_scan (odd/even parallel prefix)
 
 Layering: user API, above irax/tracer (whose prims/control_flow.py holds the `while`,
 `scan` and `cond` primitives these functions bind) and irax.numpy.
@@ -41,3 +44,12 @@ __all__ += ["sort", "sort_key_val", "top_k"]
 
 from .parallel import all_gather, axis_index, axis_size, pmax, pmean, pmin, psum  # noqa: E402
 __all__ += ["all_gather", "axis_index", "axis_size", "pmax", "pmean", "pmin", "psum"]
+# convolution, windowed reductions, associative_scan (issue #12)
+from .associative_scan import associative_scan  # noqa: E402
+from .convolution import (ConvDimensionNumbers, conv, conv_dimension_numbers,  # noqa: E402
+                          conv_general_dilated, conv_transpose, conv_with_general_padding,
+                          padtype_to_pads)
+from .windowed import reduce_window, reduce_window_shape_tuple  # noqa: E402
+__all__ += ["associative_scan", "ConvDimensionNumbers", "conv", "conv_dimension_numbers",
+            "conv_general_dilated", "conv_transpose", "conv_with_general_padding",
+            "padtype_to_pads", "reduce_window", "reduce_window_shape_tuple"]

@@ -30,6 +30,25 @@ named_batch_rules: dict[Primitive, BatchRule] = {}
 axis_env: list[tuple[Any, int]] = []
 
 
+def axis_names_used(params: dict[str, Any]) -> set[Any]:
+    """The axis names a primitive's collectives use: its own `axis_name`, or those of the
+    collectives inside the jaxprs among its params (a staged call of a function that calls
+    psum must be batched by the vmap that binds that name, even with no batched operand)."""
+    names: set[Any] = set()
+
+    def walk(ps: dict[str, Any]) -> None:
+        own = ps.get("axis_name")
+        if isinstance(own, tuple):
+            names.update(own)
+        for v in ps.values():
+            body = v.jaxpr if isinstance(v, core.ClosedJaxpr) else v
+            if isinstance(body, core.Jaxpr):
+                for eqn in body.eqns:
+                    walk(eqn.params)
+    walk(params)
+    return names
+
+
 def axis_env_size(name: Any) -> int | None:
     for n, size in reversed(axis_env):
         if n == name:
@@ -75,7 +94,7 @@ class BatchTrace(Trace):
     def process_primitive(self, prim, args, params):
         vals, dims = core.unzip2(self.to_pair(x) for x in args)
         if (self.axis_name is not None and prim in named_batch_rules
-                and self.axis_name in params["axis_name"]):
+                and self.axis_name in axis_names_used(params)):
             with set_current_trace(self.parent):
                 out, out_dims = named_batch_rules[prim](self.axis_size, self.axis_name, vals,
                                                          dims, **params)

@@ -26,7 +26,7 @@ from typing import Any, Callable, Sequence
 
 from . import core
 from .ad_util import Zero, instantiate
-from .batching import batch_rules, vmap_flat
+from .batching import batch_rules, named_batch_rules, vmap_flat
 from .core import ClosedJaxpr, Jaxpr, Primitive, ShapedArray, set_current_trace
 from .dtypes import config
 from .jvp import jvp_flat, jvp_rules
@@ -211,7 +211,8 @@ def _jit_call_transpose(cts: Sequence[Tangent], *invals: Value, jaxpr: ClosedJax
 
 
 def _jit_call_batch(axis_size: int, vals: Sequence[Value], dims: Sequence[BDim], *,
-                    jaxpr: ClosedJaxpr, name: str, device: str) -> tuple[list[Value], list[BDim]]:
+                    jaxpr: ClosedJaxpr, name: str, device: str, axis_name: Any = None
+                    ) -> tuple[list[Value], list[BDim]]:
     dims = tuple(dims)
 
     def make():
@@ -219,13 +220,13 @@ def _jit_call_batch(axis_size: int, vals: Sequence[Value], dims: Sequence[BDim],
         out_dims: list[int | None] = []
 
         def fun(*xs):
-            outs, odims = vmap_flat(_body(jaxpr), xs, dims, axis_size)
+            outs, odims = vmap_flat(_body(jaxpr), xs, dims, axis_size, axis_name)
             out_dims[:] = odims
             return outs
         new, consts = stage(fun, in_avals)
         return new, consts, out_dims
     new, consts, out_dims = _memo.get(jaxpr, make,
-                                  (("vmap", dims, axis_size), config.enable_x64))
+                                  (("vmap", dims, axis_size, axis_name), config.enable_x64))
     outs = bind_staged(new, consts, vals, f"vmap_{name}", device)
     return outs, list(out_dims)
 
@@ -247,3 +248,7 @@ jvp_rules[jit_call_p] = _jit_call_jvp
 partial_eval_rules[jit_call_p] = _jit_call_partial_eval
 transpose_rules[jit_call_p] = _jit_call_transpose
 batch_rules[jit_call_p] = _jit_call_batch
+# a staged function whose collectives name the vmap's axis (vmap(jit(f), axis_name=...))
+named_batch_rules[jit_call_p] = (
+    lambda axis_size, axis_name, vals, dims, **params:
+    _jit_call_batch(axis_size, vals, dims, axis_name=axis_name, **params))

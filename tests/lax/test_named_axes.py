@@ -109,6 +109,18 @@ def test_jit_of_vmapped_collectives():
     np.testing.assert_array_equal(np.asarray(got[3]), [0, 1, 2])
 
 
+def test_vmap_of_jitted_collectives():
+    # the staged function is batched by the vmap that binds its collectives' name, also
+    # where no operand is batched (the constant's psum is the axis size, as JAX)
+    @irax.jit
+    def f(x, c):
+        return x / lax.psum(x, "i"), lax.psum(c, "i"), lax.axis_index("i")
+    got = irax.vmap(f, in_axes=(0, None), axis_name="i")(X, np.float32(2.0))
+    np.testing.assert_allclose(np.asarray(got[0]), X / X.sum(0), rtol=1e-6)
+    np.testing.assert_array_equal(np.asarray(got[1]), [6.0, 6.0, 6.0])
+    np.testing.assert_array_equal(np.asarray(got[2]), [0, 1, 2])
+
+
 @pytest.mark.parametrize("call", [
     lambda: lax.psum(1.0, "i"),
     lambda: lax.axis_index("i"),
