@@ -72,11 +72,37 @@ def test_op_table_exercises_every_lowering_rule():
             seen |= _prims_of(make_jaxpr(grad(lambda *a: jnp.sum(jnp.asarray(
                 spec.fn(*a) if not isinstance(spec.fn(*a), (list, tuple)) else 0.0)),
                 argnums=spec.diff_argnums))(*args))
-    # tested elsewhere in this file: custom rules, jit_call, the forward-mode error
-    elsewhere = {"custom_jvp_call", "custom_vjp_call", "custom_lin", "jit_call"}
+    # tested elsewhere in this file: custom rules, jit_call, the forward-mode error, and
+    # the collectives, whose only lowering is the unbound-name error
+    elsewhere = {"custom_jvp_call", "custom_vjp_call", "custom_lin", "jit_call", *COLLECTIVES}
     unexercised = sorted(p.name for p in lowering_rules
                          if p.name not in seen | elsewhere | CONTROL_FLOW)
     assert not unexercised, f"lowering rules no op spec exercises: {unexercised}"
+
+
+COLLECTIVES = {
+    "psum": lambda v: irax.lax.psum(v, "i"),
+    "pmax": lambda v: irax.lax.pmax(v, "i"),
+    "pmin": lambda v: irax.lax.pmin(v, "i"),
+    "all_gather": lambda v: irax.lax.all_gather(v, "i"),
+    "axis_index": lambda v: irax.lax.axis_index("i") + v,
+}
+
+
+@pytest.mark.parametrize("name", sorted(COLLECTIVES))
+def test_collective_staged_under_its_vmap_is_unbound_at_lowering(name):
+    """A jaxpr staged inside vmap(axis_name="i") keeps the collective; lowered on its own,
+    nothing binds "i" any more, which is JAX's NameError, not a compile failure."""
+    staged = {}
+
+    def per_example(v):
+        staged["jaxpr"] = make_jaxpr(COLLECTIVES[name])(v)
+        return v
+
+    vmap(per_example, axis_name="i")(jnp.ones((3, 2)))
+    assert name in _prims_of(staged["jaxpr"])
+    with pytest.raises(NameError, match="unbound axis name: i"):
+        lower_jaxpr(staged["jaxpr"])
 
 
 # ---------------------------------------------------------------------------
