@@ -296,7 +296,8 @@ def test_sem(axis, dtype):
 
 
 # ---------------------------------------------------------------------------
-# one compiled module holding a batch of everything above (float32), plus a gradient
+# one compiled module holding a batch of the above (float32), plus a gradient; the
+# distributions built on log_ndtr / i0e / betaln stay eager (each costs IREE 4-8 s)
 
 def test_jit_module():
     c, r = C4.astype(np.float32), R3.astype(np.float32)
@@ -308,10 +309,8 @@ def test_jit_module():
             "circulant": il.circulant(c), "companion": il.companion(c),
             "fiedler_companion": il.fiedler_companion(c), "leslie": il.leslie(c, r),
             "conv": il.convolution_matrix(c, 3, "same"), "block_diag": il.block_diag(c, r),
-            "truncnorm": st.truncnorm.logcdf(x, -1.0, 2.0, 0.5, 1.5),
-            "vonmises": st.vonmises.logpdf(x, 2.0), "gennorm": st.gennorm.cdf(x, 1.5),
+            "gennorm": st.gennorm.cdf(x, 1.5),
             "wrapcauchy": st.wrapcauchy.pdf(x + 2.0, 0.3),
-            "betabinom": st.betabinom.logpmf(jnp.floor(x + 2.0), 5.0, 2.0, 3.0),
             "rankdata": st.rankdata(jnp.round(x * c[0]), "average"),
             "mode": st.mode(jnp.round(x)).mode, "sem": st.sem(x),
             "grad": irax.grad(lambda y: jnp.sum(st.truncnorm.logpdf(y, -1.0, 2.0)))(x / 3),
@@ -324,10 +323,8 @@ def test_jit_module():
         "circulant": sl.circulant(c), "companion": sl.companion(c),
         "fiedler_companion": sl.fiedler_companion(c), "leslie": sl.leslie(c, r),
         "conv": sl.convolution_matrix(c, 3, "same"), "block_diag": sl.block_diag(c, r),
-        "truncnorm": ss.truncnorm.logcdf(x64, -1.0, 2.0, 0.5, 1.5),
-        "vonmises": ss.vonmises.logpdf(x64, 2.0), "gennorm": ss.gennorm.cdf(x64, 1.5),
+        "gennorm": ss.gennorm.cdf(x64, 1.5),
         "wrapcauchy": ss.wrapcauchy.pdf(x64 + 2.0, 0.3),
-        "betabinom": ss.betabinom.logpmf(np.floor(x64 + 2.0), 5, 2.0, 3.0),
         "rankdata": ss.rankdata(np.round(x * c[0])),
         "mode": ss.mode(np.round(x)).mode, "sem": ss.sem(x64),
         # d/dy log pdf of the truncated standard normal is -y inside [a, b]
