@@ -1,6 +1,7 @@
 """irax.scipy additions of issue 12 against SciPy: the special-matrix constructors of
 scipy.linalg, the distributions truncnorm / vonmises / gennorm / betabinom / dirichlet /
-multinomial / wrapcauchy and the sample statistics mode / rankdata / sem. Values against
+multinomial / wrapcauchy, the sample statistics mode / rankdata / sem and the special
+functions spence / exp1 / expi. Values against
 SciPy (eager, float32 and float64), dtypes and error types as JAX 0.10 gives them
 (written as values), and one compiled module holding a batch of everything."""
 from __future__ import annotations
@@ -16,6 +17,7 @@ from scipy import stats as ss
 import irax
 import irax.numpy as jnp
 from irax.scipy import linalg as il
+from irax.scipy import special as sp
 from irax.scipy import stats as st
 
 RNG = np.random.default_rng(12)
@@ -296,6 +298,43 @@ def test_sem(axis, dtype):
 
 
 # ---------------------------------------------------------------------------
+# scipy.special: spence, exp1, expi over a wide range (SciPy's values, also at the edges)
+
+SPECIAL_X = np.concatenate([-np.logspace(-3, 2.5, 30), [0.0, 1e-30, 1e-10, 0.5, 1.0, 2.0],
+                            np.logspace(-8, 2.85, 200), [np.inf, -np.inf, np.nan]])
+
+
+@pytest.mark.parametrize("name", ["spence", "exp1", "expi"])
+def test_special_values(name, dtype):
+    x = SPECIAL_X.astype(dtype)
+    with np.errstate(all="ignore"):
+        want = getattr(ssp, name)(x.astype(np.float64))
+    got = np.asarray(getattr(sp, name)(jnp.asarray(x)))
+    assert got.dtype == dtype
+    tiny = np.finfo(dtype).tiny
+    big = np.finfo(dtype).max
+    # where the float64 value overflows the dtype, inf; below its smallest normal number
+    # a denormal or 0 (hence atol = tiny)
+    with np.errstate(all="ignore"):
+        want = np.where(np.abs(want) > big, np.sign(want) * np.inf, want)
+    rtol = 2e-14 if dtype == np.float64 else 2e-6
+    np.testing.assert_allclose(got, want, rtol=rtol, atol=tiny)
+
+
+def test_special_dtypes_and_grads():
+    assert np.asarray(sp.spence(jnp.asarray(2))).dtype == np.float32      # int -> float32
+    np.testing.assert_allclose(float(sp.exp1(1)), ssp.exp1(1.0), rtol=1e-6)
+    x = np.array([0.3, 0.7, 1.5, 2.5, 6.0])
+    # derivatives: spence' = log(x) / (1 - x), E1' = -exp(-x) / x, Ei' = exp(x) / x
+    for f, df in [(sp.spence, np.log(x) / (1 - x)), (sp.exp1, -np.exp(-x) / x),
+                  (sp.expi, np.exp(x) / x)]:
+        g = np.array([float(irax.grad(f)(float(v))) for v in x])
+        np.testing.assert_allclose(g, df, rtol=1e-5)
+    g = [float(irax.grad(sp.expi)(v)) for v in (-0.5, -3.0)]
+    np.testing.assert_allclose(g, np.exp([-0.5, -3.0]) / np.array([-0.5, -3.0]), rtol=1e-5)
+
+
+# ---------------------------------------------------------------------------
 # one compiled module holding a batch of the above (float32), plus a gradient; the
 # distributions built on log_ndtr / i0e / betaln stay eager (each costs IREE 4-8 s)
 
@@ -314,6 +353,7 @@ def test_jit_module():
             "rankdata": st.rankdata(jnp.round(x * c[0]), "average"),
             "mode": st.mode(jnp.round(x)).mode, "sem": st.sem(x),
             "grad": irax.grad(lambda y: jnp.sum(st.truncnorm.logpdf(y, -1.0, 2.0)))(x / 3),
+            "spence": sp.spence(x + 2.5), "exp1": sp.exp1(x + 2.5), "expi": sp.expi(x * 9),
         }
 
     got = irax.jit(f)(jnp.asarray(c), jnp.asarray(r), jnp.asarray(x))
@@ -329,6 +369,7 @@ def test_jit_module():
         "mode": ss.mode(np.round(x)).mode, "sem": ss.sem(x64),
         # d/dy log pdf of the truncated standard normal is -y inside [a, b]
         "grad": -(x64 / 3),
+        "spence": ssp.spence(x64 + 2.5), "exp1": ssp.exp1(x64 + 2.5), "expi": ssp.expi(x64 * 9),
     }
     for k, v in want.items():
         np.testing.assert_allclose(np.asarray(got[k]), v, rtol=1e-4, atol=1e-5, err_msg=k)
