@@ -6,11 +6,13 @@ inversion identities and sums the Bernoulli series Li2 = sum_n B_n u^(n+1) / (n+
 (u = -log(1 - z)), whose terms fall by (u / 2 pi)^2 each: a fixed polynomial. E1 is its
 power series up to 1 and a continued fraction (evaluated backwards, a fixed number of
 terms) above; Ei(x > 0) is its power series (a fixed-length loop) up to a cut-over and the
-asymptotic series e^x / x sum k! / x^k beyond. Both carry the analytic derivatives
--exp(-x) / x and exp(x) / x as custom_jvp rules, as JAX's do.
+asymptotic series e^x / x sum k! / x^k beyond. E_n (n >= 2) is a finite power series
+with the psi(n) term up to 1 and the continued fraction above. All carry the analytic derivatives
+-exp(-x) / x, exp(x) / x and -E_(n-1)(x) as custom_jvp rules, as JAX's do.
 
 Differences from JAX 0.10, where irax gives SciPy's values: expi(0) = -inf, expi(+-inf) =
-+inf / 0 and exp1(inf) = 0 (JAX: nan), and grad(spence) is log(x) / (1 - x) for x > 1
++inf / 0, exp1(inf) = expn(n, inf) = 0 (JAX: nan), expn(n >= 2, 0) = 1 / (n - 1) (JAX:
+0.5 for every n), and grad(spence) is log(x) / (1 - x) for x > 1
 too (JAX: nan).
 """
 from __future__ import annotations
@@ -25,7 +27,7 @@ from ..tracer.custom import custom_jvp
 from ._gamma_fns import bernoulli_numbers
 from ._helpers import horner, is_f64, promote_inexact
 
-__all__ = ["exp1", "expi", "spence"]
+__all__ = ["exp1", "expi", "expn", "spence"]
 
 _EULER = 0.57721566490153286061
 _PI2_6 = math.pi ** 2 / 6
@@ -152,3 +154,75 @@ def expi(x):
     """The exponential integral Ei(x) (principal value of the integral of exp(t)/t from
     -inf to x)."""
     return _expi(promote_inexact("expi", x))
+
+
+# ---------------------------------------------------------------------------
+# E_n(x) = integral from 1 to inf of exp(-x t) / t^n, for integer n >= 0
+
+
+def _expn_series(n, x, f64: bool):
+    """For 0 < x <= 1, n >= 2: (-x)^(n-1) / (n-1)! (psi(n) - log x)
+    - sum_{k != n-1} (-x)^k / ((k - n + 1) k!), with psi(n) = -gamma + H_(n-1)."""
+    terms = 21 if f64 else 12
+    total = jnp.zeros_like(x)
+    power = jnp.ones_like(x)                          # (-x)^k / k!
+    lead = jnp.zeros_like(x)                          # (-x)^(n-1) / (n-1)!
+    harmonic = jnp.zeros_like(x)                      # 1 + 1/2 + ... + 1/(n-1)
+    # for n - 1 >= terms the (-x)^(n-1) / (n-1)! term is below the dtype's epsilon and is
+    # left out with the rest of the series' tail
+    for k in range(terms):
+        if k:
+            power = power * (-x / k)
+            harmonic = harmonic + jnp.where(k <= n - 1, 1.0 / k, 0.0)
+        denom = k - n + 1
+        at_pole = denom == 0
+        lead = jnp.where(at_pole, power, lead)
+        total = total + jnp.where(at_pole, 0.0, power / jnp.where(at_pole, 1.0, denom))
+    return lead * (harmonic - _EULER - jnp.log(x)) - total
+
+
+def _expn_fraction(n, x, f64: bool):
+    """For x above the cut-over: exp(-x) / (x + n - 1 n / (x + n + 2 - 2 (n + 1) / (x + n + 4 - ...)))."""
+    terms = 100 if f64 else 50
+    t = x + n + 2 * terms
+    for k in range(terms, 0, -1):
+        t = x + n + 2 * (k - 1) - k * (n + k - 1) / t
+    return jnp.exp(-x) / t
+
+
+def _expn_value(n, x):
+    f64 = is_f64(x)
+    # float32 switches to the fraction at 1/2: the series loses digits to cancellation
+    # near 1 (E_2(0.9) ~ 0.14 from terms ~ 1)
+    cut = 1.0 if f64 else 0.5
+    xs = jnp.where((x > 0) & (x <= cut), x, 0.25)
+    xl = jnp.where(x > cut, x, 2.0)
+    ns = jnp.where(n >= 2, n, 2.0)
+    general = jnp.where(x <= cut, _expn_series(ns, xs, f64), _expn_fraction(ns, xl, f64))
+    xp = jnp.where(x > 0, x, 1.0)
+    out = jnp.where(n == 0, jnp.exp(-xp) / xp,
+                    jnp.where(n == 1, _exp1_value(xp), general))
+    at_zero = jnp.where(n <= 1, np.inf, 1 / jnp.where(n <= 1, 1.0, n - 1))
+    out = jnp.where(x == 0, at_zero, out)
+    out = jnp.where(x == np.inf, 0.0, out)
+    # JAX: nan for a non-integer or negative order (SciPy truncates with a warning)
+    bad = (n < 0) | (jnp.floor(n) != n) | (x < 0) | jnp.isnan(x) | jnp.isnan(n)
+    return jnp.where(bad, np.nan, out)
+
+
+def _expn_dx(g, ans, n, x):
+    # d/dx E_n = -E_(n-1); for n = 0, d/dx exp(-x)/x = -exp(-x) (1 + x) / x^2
+    lower = _expn(jnp.maximum(n - 1, 0.0), x)
+    e0 = -jnp.exp(-x) * (1 + x) / (x * x)
+    return g * jnp.where(n == 0, e0, -lower)
+
+
+_expn = custom_jvp(_expn_value)
+_expn.defjvps(None, _expn_dx)
+
+
+def expn(n, x):
+    """The generalized exponential integral E_n(x) for integer orders n >= 0 (nan for
+    other n and for x < 0); differentiable in x."""
+    n, x = promote_inexact("expn", n, x)
+    return _expn(n, x)

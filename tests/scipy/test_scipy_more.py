@@ -1,7 +1,7 @@
 """irax.scipy additions of issue 12 against SciPy: the special-matrix constructors of
 scipy.linalg, the distributions truncnorm / vonmises / gennorm / betabinom / dirichlet /
 multinomial / wrapcauchy, the sample statistics mode / rankdata / sem and the special
-functions spence / exp1 / expi. Values against
+functions spence / exp1 / expi / expn. Values against
 SciPy (eager, float32 and float64), dtypes and error types as JAX 0.10 gives them
 (written as values), and one compiled module holding a batch of everything."""
 from __future__ import annotations
@@ -321,6 +321,28 @@ def test_special_values(name, dtype):
     np.testing.assert_allclose(got, want, rtol=rtol, atol=tiny)
 
 
+EXPN_N = np.array([0, 1, 2, 3, 4, 7, 15, 30, 60])[:, None]
+EXPN_X = np.concatenate([[0.0, 1e-30, 1e-10], np.logspace(-8, 2.85, 120), [np.inf]])[None]
+
+
+def test_expn(dtype):
+    x = EXPN_X.astype(dtype)
+    got = np.asarray(sp.expn(jnp.asarray(EXPN_N), jnp.asarray(x)))
+    assert got.dtype == dtype
+    want = ssp.expn(EXPN_N, x.astype(np.float64))
+    with np.errstate(all="ignore"):
+        want = np.where(np.abs(want) > np.finfo(dtype).max, np.inf, want)
+    rtol = 1e-13 if dtype == np.float64 else 5e-7
+    np.testing.assert_allclose(got, want, rtol=rtol, atol=np.finfo(dtype).tiny)
+    # JAX: nan for negative or non-integer orders and for x < 0 or nan
+    odd = sp.expn(jnp.asarray([-1.0, 2.5, 2.0, 2.0]), jnp.asarray([1.0, 1.0, -1.0, np.nan]))
+    assert np.all(np.isnan(np.asarray(odd)))
+    # d/dx E_n = -E_(n-1)
+    for n in (1, 2, 5):
+        g = [float(irax.grad(lambda v: sp.expn(n, v))(v)) for v in (0.3, 2.0)]
+        np.testing.assert_allclose(g, -ssp.expn(n - 1, [0.3, 2.0]), rtol=1e-5)
+
+
 def test_special_dtypes_and_grads():
     assert np.asarray(sp.spence(jnp.asarray(2))).dtype == np.float32      # int -> float32
     np.testing.assert_allclose(float(sp.exp1(1)), ssp.exp1(1.0), rtol=1e-6)
@@ -354,6 +376,7 @@ def test_jit_module():
             "mode": st.mode(jnp.round(x)).mode, "sem": st.sem(x),
             "grad": irax.grad(lambda y: jnp.sum(st.truncnorm.logpdf(y, -1.0, 2.0)))(x / 3),
             "spence": sp.spence(x + 2.5), "exp1": sp.exp1(x + 2.5), "expi": sp.expi(x * 9),
+            "expn": sp.expn(3, x + 2.5),
         }
 
     got = irax.jit(f)(jnp.asarray(c), jnp.asarray(r), jnp.asarray(x))
@@ -370,6 +393,7 @@ def test_jit_module():
         # d/dy log pdf of the truncated standard normal is -y inside [a, b]
         "grad": -(x64 / 3),
         "spence": ssp.spence(x64 + 2.5), "exp1": ssp.exp1(x64 + 2.5), "expi": ssp.expi(x64 * 9),
+        "expn": ssp.expn(3, x64 + 2.5),
     }
     for k, v in want.items():
         np.testing.assert_allclose(np.asarray(got[k]), v, rtol=1e-4, atol=1e-5, err_msg=k)
