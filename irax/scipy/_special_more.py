@@ -1,19 +1,18 @@
-"""More of jax.scipy.special (issue 12): spence (the dilogarithm), exp1 and expi (the
-exponential integrals).
+"""More of jax.scipy.special (issue 12): spence (the dilogarithm) and the exponential
+integrals exp1, expi and expn.
 
 spence maps its argument onto |u| <= log 2 with the dilogarithm's reflection and
 inversion identities and sums the Bernoulli series Li2 = sum_n B_n u^(n+1) / (n+1)!
 (u = -log(1 - z)), whose terms fall by (u / 2 pi)^2 each: a fixed polynomial. E1 is its
 power series up to 1 and a continued fraction (evaluated backwards, a fixed number of
 terms) above; Ei(x > 0) is its power series (a fixed-length loop) up to a cut-over and the
-asymptotic series e^x / x sum k! / x^k beyond. E_n (n >= 2) is a finite power series
-with the psi(n) term up to 1 and the continued fraction above. All carry the analytic derivatives
--exp(-x) / x, exp(x) / x and -E_(n-1)(x) as custom_jvp rules, as JAX's do.
+asymptotic series e^x / x sum k! / x^k beyond; E_n (n >= 2) a finite power series with
+its psi(n) term below a cut-over and a continued fraction above. They carry the analytic
+derivatives -exp(-x) / x, exp(x) / x and -E_(n-1)(x) as custom_jvp rules, as JAX's do.
 
 Differences from JAX 0.10, where irax gives SciPy's values: expi(0) = -inf, expi(+-inf) =
 +inf / 0, exp1(inf) = expn(n, inf) = 0 (JAX: nan), expn(n >= 2, 0) = 1 / (n - 1) (JAX:
-0.5 for every n), and grad(spence) is log(x) / (1 - x) for x > 1
-too (JAX: nan).
+0.5 for every n), and grad(spence) is log(x) / (1 - x) for x > 1 too (JAX: nan).
 """
 from __future__ import annotations
 
@@ -182,7 +181,8 @@ def _expn_series(n, x, f64: bool):
 
 
 def _expn_fraction(n, x, f64: bool):
-    """For x above the cut-over: exp(-x) / (x + n - 1 n / (x + n + 2 - 2 (n + 1) / (x + n + 4 - ...)))."""
+    """For x above the cut-over:
+    exp(-x) / (x + n - 1 n / (x + n + 2 - 2 (n + 1) / (x + n + 4 - ...)))."""
     terms = 100 if f64 else 50
     t = x + n + 2 * terms
     for k in range(terms, 0, -1):
