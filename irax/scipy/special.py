@@ -31,7 +31,7 @@ __all__ = [
     "gammaln", "gammasgn", "i0", "i0e", "i1", "i1e", "kl_div", "log_ndtr", "log_softmax",
     "loggamma", "logit", "logsumexp", "multigammaln", "ndtr", "ndtri", "poch", "polygamma",
     "rel_entr", "softmax", "xlog1py", "xlogy", "zeta",
-    "exp1", "expi", "expn", "spence",
+    "dawsn", "exp1", "expi", "expn", "spence",
 ]
 
 # ---------------------------------------------------------------------------
@@ -431,4 +431,4 @@ def i1(x):
 
 # ---------------------------------------------------------------------------
 # More special functions (issue 12), kept in their own module
-from ._special_more import exp1, expi, expn, spence  # noqa: E402,F401
+from ._special_more import dawsn, exp1, expi, expn, spence  # noqa: E402,F401

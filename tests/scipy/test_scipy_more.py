@@ -1,7 +1,7 @@
 """irax.scipy additions of issue 12 against SciPy: the special-matrix constructors of
 scipy.linalg, the distributions truncnorm / vonmises / gennorm / betabinom / dirichlet /
 multinomial / wrapcauchy, the sample statistics mode / rankdata / sem and the special
-functions spence / exp1 / expi / expn. Values against
+functions spence / exp1 / expi / expn / dawsn. Values against
 SciPy (eager, float32 and float64), dtypes and error types as JAX 0.10 gives them
 (written as values), and one compiled module holding a batch of everything."""
 from __future__ import annotations
@@ -298,13 +298,13 @@ def test_sem(axis, dtype):
 
 
 # ---------------------------------------------------------------------------
-# scipy.special: spence, exp1, expi over a wide range (SciPy's values, also at the edges)
+# scipy.special: spence, exp1, expi, expn, dawsn over a wide range (SciPy's values, also at the edges)
 
 SPECIAL_X = np.concatenate([-np.logspace(-3, 2.5, 30), [0.0, 1e-30, 1e-10, 0.5, 1.0, 2.0],
                             np.logspace(-8, 2.85, 200), [np.inf, -np.inf, np.nan]])
 
 
-@pytest.mark.parametrize("name", ["spence", "exp1", "expi"])
+@pytest.mark.parametrize("name", ["spence", "exp1", "expi", "dawsn"])
 def test_special_values(name, dtype):
     x = SPECIAL_X.astype(dtype)
     with np.errstate(all="ignore"):
@@ -347,11 +347,12 @@ def test_special_dtypes_and_grads():
     assert np.asarray(sp.spence(jnp.asarray(2))).dtype == np.float32      # int -> float32
     np.testing.assert_allclose(float(sp.exp1(1)), ssp.exp1(1.0), rtol=1e-6)
     x = np.array([0.3, 0.7, 1.5, 2.5, 6.0])
-    # derivatives: spence' = log(x) / (1 - x), E1' = -exp(-x) / x, Ei' = exp(x) / x
+    # derivatives: spence' = log(x) / (1 - x), E1' = -exp(-x) / x, Ei' = exp(x) / x,
+    # D' = 1 - 2 x D
     for f, df in [(sp.spence, np.log(x) / (1 - x)), (sp.exp1, -np.exp(-x) / x),
-                  (sp.expi, np.exp(x) / x)]:
+                  (sp.expi, np.exp(x) / x), (sp.dawsn, 1 - 2 * x * ssp.dawsn(x))]:
         g = np.array([float(irax.grad(f)(float(v))) for v in x])
-        np.testing.assert_allclose(g, df, rtol=1e-5)
+        np.testing.assert_allclose(g, df, rtol=1e-5, atol=1e-6)
     g = [float(irax.grad(sp.expi)(v)) for v in (-0.5, -3.0)]
     np.testing.assert_allclose(g, np.exp([-0.5, -3.0]) / np.array([-0.5, -3.0]), rtol=1e-5)
 
@@ -364,7 +365,9 @@ def test_jit_module():
     c, r = C4.astype(np.float32), R3.astype(np.float32)
     x = np.linspace(-2.0, 3.0, 7).astype(np.float32)
 
-    def f(c, r, x):
+    # the order n is an argument: with a literal n IREE folds the constant parts of the
+    # expn graph at compile time and takes ~10 s over it
+    def f(c, r, x, n):
         return {
             "toeplitz": il.toeplitz(c, r), "hankel": il.hankel(c, r),
             "circulant": il.circulant(c), "companion": il.companion(c),
@@ -376,10 +379,10 @@ def test_jit_module():
             "mode": st.mode(jnp.round(x)).mode, "sem": st.sem(x),
             "grad": irax.grad(lambda y: jnp.sum(st.truncnorm.logpdf(y, -1.0, 2.0)))(x / 3),
             "spence": sp.spence(x + 2.5), "exp1": sp.exp1(x + 2.5), "expi": sp.expi(x * 9),
-            "expn": sp.expn(3, x + 2.5),
+            "expn": sp.expn(n, x + 2.5), "dawsn": sp.dawsn(x * 2),
         }
 
-    got = irax.jit(f)(jnp.asarray(c), jnp.asarray(r), jnp.asarray(x))
+    got = irax.jit(f)(jnp.asarray(c), jnp.asarray(r), jnp.asarray(x), jnp.asarray(3))
     x64 = x.astype(np.float64)
     want = {
         "toeplitz": sl.toeplitz(c, r), "hankel": sl.hankel(c, r),
@@ -393,7 +396,7 @@ def test_jit_module():
         # d/dy log pdf of the truncated standard normal is -y inside [a, b]
         "grad": -(x64 / 3),
         "spence": ssp.spence(x64 + 2.5), "exp1": ssp.exp1(x64 + 2.5), "expi": ssp.expi(x64 * 9),
-        "expn": ssp.expn(3, x64 + 2.5),
+        "expn": ssp.expn(3, x64 + 2.5), "dawsn": ssp.dawsn(x64 * 2),
     }
     for k, v in want.items():
         np.testing.assert_allclose(np.asarray(got[k]), v, rtol=1e-4, atol=1e-5, err_msg=k)
