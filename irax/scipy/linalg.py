@@ -193,3 +193,10 @@ def expm(A, *, upper_triangular: bool = False, max_squarings: int = _MAX_SQUARIN
     for i in range(max_squarings):
         r = jnp.where((i < s)[..., None, None], r @ r, r)
     return r
+
+
+# ---------------------------------------------------------------------------
+# Special-matrix constructors (issue 12), kept in their own module
+from .linalg_special_matrices import (  # noqa: E402,F401
+    block_diag, circulant, companion, convolution_matrix, dft, fiedler, fiedler_companion,
+    hadamard, hankel, helmert, hilbert, invhilbert, invpascal, leslie, pascal, toeplitz)

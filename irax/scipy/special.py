@@ -31,6 +31,7 @@ __all__ = [
     "gammaln", "gammasgn", "i0", "i0e", "i1", "i1e", "kl_div", "log_ndtr", "log_softmax",
     "loggamma", "logit", "logsumexp", "multigammaln", "ndtr", "ndtri", "poch", "polygamma",
     "rel_entr", "softmax", "xlog1py", "xlogy", "zeta",
+    "dawsn", "exp1", "expi", "expn", "spence",
 ]
 
 # ---------------------------------------------------------------------------
@@ -426,3 +427,8 @@ def i0(x):
 def i1(x):
     x = promote_inexact("i1", x)
     return jnp.exp(jnp.abs(x)) * _i1e(x)
+
+
+# ---------------------------------------------------------------------------
+# More special functions (issue 12), kept in their own module
+from ._special_more import dawsn, exp1, expi, expn, spence  # noqa: E402,F401
