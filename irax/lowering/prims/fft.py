@@ -35,6 +35,7 @@ native 1-D fft equations come back to this rule and are emitted as stablehlo.fft
 """
 from __future__ import annotations
 
+import functools
 from typing import Callable
 
 import numpy as np
@@ -67,8 +68,20 @@ def native_length(n: int, dtype, target: str) -> bool:
 # ---------------------------------------------------------------------------
 # The rewrite into 1-D transforms (tracer primitives; runs under trace_to_jaxpr)
 
-def _tables(n: int, m: int, dtype) -> tuple[np.ndarray, np.ndarray]:
-    """cos and sin of 2 pi j k / n for j < n, k < m (k < n when m == n)."""
+@functools.lru_cache(maxsize=8)
+def _tables(n: int, m: int, dtype: np.dtype, irfft: bool = False) -> tuple[Array, Array]:
+    """cos and sin of 2 pi j k / n for j < n, k < m, as constants; irfft: transposed and
+    scaled by the half-spectrum weights / n. Cached, so a table used twice in one rewrite
+    is one constant of the module."""
+    c, s = _raw_tables(n, m)
+    if irfft:
+        w = half_spectrum_weights(n, np.float64)[:, None] / n
+        c, s = c.T * w, s.T * w
+    return Array(np.ascontiguousarray(c.astype(dtype))), Array(np.ascontiguousarray(s.astype(dtype)))
+
+
+def _raw_tables(n: int, m: int) -> tuple[np.ndarray, np.ndarray]:
+    """The float64 tables."""
     jk = np.outer(np.arange(n), np.arange(m)) % n
     ang = 2 * np.pi * jk / n
     c, s = np.cos(ang), np.sin(ang)
@@ -76,17 +89,13 @@ def _tables(n: int, m: int, dtype) -> tuple[np.ndarray, np.ndarray]:
     half = (2 * jk) % n == 0
     s[half] = 0.0
     c[((4 * jk) % n == 0) & ~half] = 0.0
-    return c.astype(dtype), s.astype(dtype)
+    return c, s
 
 
-def _const(v: np.ndarray):
-    return Array(np.ascontiguousarray(v))
-
-
-def _matmul_last(x, table: np.ndarray):
-    """x @ table over x's last axis."""
+def _matmul_last(x, table):
+    """x @ table (an Array constant) over x's last axis."""
     xa = get_aval(x)
-    return dot_general(x, _const(table), (((xa.ndim - 1,), (0,)), ((), ())))
+    return dot_general(x, table, (((xa.ndim - 1,), (0,)), ((), ())))
 
 
 def _check_matrix_length(n: int, dtype) -> None:
@@ -107,8 +116,11 @@ def _complex_1d(x, inverse: bool, native: Callable[[int, np.dtype], bool]):
     part = ew.real_dtype(xa.dtype)
     c, s = _tables(n, n, part)
     xr, xi = ew.real(x), ew.imag(x)
-    if inverse:
-        c, s = c / n, -s / n
+    if inverse:   # e^{+i theta}, then 1/n
+        yr = ew.sub(_matmul_last(xr, c), _matmul_last(xi, s))
+        yi = ew.add(_matmul_last(xi, c), _matmul_last(xr, s))
+        scale = sh.full(get_aval(yr).shape, 1 / n, part)
+        return ew.complex_(ew.mul(yr, scale), ew.mul(yi, scale))
     yr = ew.add(_matmul_last(xr, c), _matmul_last(xi, s))
     yi = ew.sub(_matmul_last(xi, c), _matmul_last(xr, s))
     return ew.complex_(yr, yi)
@@ -150,9 +162,7 @@ def _irfft_1d(x, n: int, native):
         return ew.real(fft(x, FftType.IFFT, (n,)))
     _check_matrix_length(n, xa.dtype)
     part = ew.real_dtype(xa.dtype)
-    c, s = _tables(n, m, part)            # [j, k], j < n, k < m
-    w = half_spectrum_weights(n, part)[:, None] / n
-    ct, st = (c.T * w).astype(part), (s.T * w).astype(part)   # [k, j]
+    ct, st = _tables(n, m, part, irfft=True)            # [k, j], k < m, j < n
     return ew.sub(_matmul_last(ew.real(x), ct), _matmul_last(ew.imag(x), st))
 
 
@@ -188,6 +198,10 @@ def _fft(ctx: RuleContext, x: str, *, fft_type: FftType, fft_lengths: tuple[int,
         return ctx.em.op1("stablehlo.fft", [x], [aval_type(xa)], aval_type(out),
                           {"fft_type": f"#stablehlo<fft_type {fft_type.name}>",
                            "fft_length": f"array<i64: {int_list(fft_lengths)[1:-1]}>"})
+    # IREE 3.13 evaluates the products of a constant input with the tables at compile
+    # time and fails on them ("jit global source initialization order invalid: global
+    # __hoisted_tensor_... has no value"); a barrier on the input keeps them run-time work.
+    x = ctx.em.op1("stablehlo.optimization_barrier", [x], [aval_type(xa)], aval_type(xa))
     closed = _trace(xa, fft_type, fft_lengths, target)
     return lower_subjaxpr(ctx, closed, [x])[0]
 
