@@ -166,12 +166,14 @@ def test_errors_are_jax_types(i):
 # The lowering's rewrite, evaluated eagerly (each primitive's NumPy rule), both routes
 
 
-@pytest.mark.parametrize("native", [False, True], ids=["matrices", "native_pow2"])
-def test_lowering_rewrite_matches_numpy(native):
+@pytest.mark.parametrize("route", ["matrices", "native_pow2", "bluestein"])
+def test_lowering_rewrite_matches_numpy(route, monkeypatch):
     def nat(n, dt):
-        return native and n & (n - 1) == 0 and dt == np.complex64
+        return route != "matrices" and n & (n - 1) == 0 and dt == np.complex64
+    if route == "bluestein":   # every length that is not a power of two
+        monkeypatch.setattr(fft_lowering, "BLUESTEIN_FROM", 2)
     t = fft_lowering.FftType
-    for shape in [(3, 6), (2, 4, 8), (2, 5, 3, 4), (4, 7), (3, 1), (2, 2)]:
+    for shape in [(3, 6), (2, 4, 8), (2, 5, 3, 4), (4, 7), (3, 1), (2, 2), (2, 3)]:
         k = len(shape) - 1 if len(shape) > 2 else 1
         lengths, axes = shape[-k:], tuple(range(-k, 0))
         z = (RNG.standard_normal(shape) + 1j * RNG.standard_normal(shape)).astype(np.complex64)
@@ -184,13 +186,17 @@ def test_lowering_rewrite_matches_numpy(native):
         close(run(h, t.IRFFT), np.fft.irfftn(h, lengths, axes=axes), dtype="float32")
 
 
-def test_matrix_route_refuses_long_lengths():
-    n = fft_lowering.MAX_MATRIX_LENGTH + 1
-    with pytest.raises(LoweringError, match="power-of-two"):
-        irax.jit(jnp.fft.fft).lower(np.zeros(n, np.complex64)).as_text()
-    # a long power of two goes to IREE's own op
-    text = irax.jit(jnp.fft.fft).lower(np.zeros(4096, np.complex64)).as_text()
-    assert "stablehlo.fft" in text and "dot_general" not in text
+def test_routes_chosen_by_length_and_refusal(x64):
+    def text(n, dtype=np.complex64):
+        return irax.jit(jnp.fft.fft).lower(np.zeros(n, dtype)).as_text()
+    t = text(4096)              # a power of two: IREE's own op alone
+    assert t.count("stablehlo.fft") == 1 and "dot_general" not in t
+    t = text(1500)              # long, not a power of two: Bluestein (FFT, IFFT of 4096)
+    assert t.count("stablehlo.fft") == 2 and "dot_general" not in t
+    t = text(12)                # short: the DFT matrices
+    assert "stablehlo.fft" not in t and "dot_general" in t
+    with pytest.raises(LoweringError, match="power-of-two"):   # complex128: matrices only
+        text(fft_lowering.MAX_MATRIX_LENGTH + 1, np.complex128)
 
 
 # ---------------------------------------------------------------------------
@@ -261,6 +267,8 @@ def _module(z, r, h):
         "grad_rfft": irax.grad(lambda x: jnp.sum(jnp.abs(jnp.fft.rfft(x, axis=1)) ** 2))(r),
         "vmap_fft_32": irax.vmap(lambda v: jnp.fft.fft(v, n=32))(r[0]),
         "shift": jnp.fft.fftshift(z, axes=(1,)),
+        "bluestein_fft_150": jnp.fft.fft(z.reshape(3, 48), n=150),
+        "bluestein_irfft_130": jnp.fft.irfft(z.reshape(3, 48), n=130, norm="ortho"),
     }
 
 
@@ -278,6 +286,8 @@ def _expected(z, r, h):
         "rfftn": np.fft.rfftn(r, axes=(1, 2)), "irfftn": np.fft.irfftn(h, s=(6, 8), axes=(1, 2)),
         "hfft": np.fft.hfft(h, norm="forward"), "grad_rfft": grad,
         "vmap_fft_32": np.fft.fft(r[0], n=32), "shift": np.fft.fftshift(zs, axes=(1,)),
+        "bluestein_fft_150": np.fft.fft(zs.reshape(3, 48), n=150),
+        "bluestein_irfft_130": np.fft.irfft(zs.reshape(3, 48), n=130, norm="ortho"),
     }
 
 

@@ -1,5 +1,6 @@
 """Lowering of fft (irax/tracer/prims/fft.py): stablehlo.fft where IREE 3.13 computes it,
-else the DFT as real matrix products with constant cos/sin tables.
+else Bluestein's algorithm on top of it, else the DFT as real matrix products with
+constant cos/sin tables.
 
 Measured with IREE 3.13 on llvm-cpu and on Vulkan (lavapipe, target llvmpipe), one
 `stablehlo.fft` per module, against numpy.fft:
@@ -16,19 +17,29 @@ So the only native op used is the 1-D complex64 FFT / IFFT of a power-of-two len
 llvm-cpu and Vulkan (CUDA is not measured: it always takes the matrix route). Everything
 else is rewritten here, before IREE sees it, into 1-D transforms along one axis at a time:
   * a multi-axis transform = 1-D transforms along each axis (the DFT is separable);
-  * RFFT = the complex FFT of complex(x, 0), sliced to n // 2 + 1 bins (native route), or
-    x @ cos - i x @ sin with the half-width tables (matrix route);
-  * IRFFT = the leading axes' IFFTs, then along the last axis either the IFFT of the
-    Hermitian-completed spectrum, real part (native route), or
-    (Re X @ (w cos) - Im X @ (w sin)) / n with w the half-spectrum weights (matrix route);
-  * a 1-D complex DFT by the matrix route: with C[j, k] = cos(2 pi jk / n) and
+  * a 1-D complex DFT of length n: native when n is a power of two; else, for complex64
+    with n >= BLUESTEIN_FROM, Bluestein's algorithm (X_k = w_k sum_j x_j w_j conj(w_{k-j}),
+    w_j = exp(-i pi j^2 / n): a circular convolution done by native FFTs of the power of
+    two m >= 2n - 1; the chirp and the FFT of its conjugate are constants made in float64,
+    measured ~1e-6 relative in float32); else by matrices: with C[j, k] = cos(2 pi jk / n),
     S[j, k] = sin(2 pi jk / n), y = (xr @ C + xi @ S) + i (xi @ C - xr @ S) forward, the
-    signs of S flipped and a 1/n scale for the inverse.
+    signs of S flipped and a 1/n scale for the inverse;
+  * RFFT = the complex DFT of complex(x, 0), sliced to n // 2 + 1 bins (when that DFT is
+    native or Bluestein), else x @ C - i x @ S with the half-width tables;
+  * IRFFT = the leading axes' inverse DFTs, then along the last axis either the inverse
+    DFT of the Hermitian-completed spectrum, real part, or (Re X @ (w C) - Im X @ (w S)) / n
+    with w the half-spectrum weights.
 The tables are built in float64 from jk mod n (so the angle is exact before rounding) and
 stored in the transform's real dtype: in float32 the result is as accurate as a float32
-matrix product of length n (measured: ~1e-6 relative for n <= 100). Their size grows as
-n^2, so the matrix route refuses lengths above MAX_MATRIX_LENGTH with a clear error
-(complex64 powers of two of any size go native).
+matrix product of length n (measured: ~1e-7 relative for n = 1000, whose module is 16 MB
+of text and compiles in ~1.5 s). Their size grows as n^2, so the matrix route refuses
+lengths above MAX_MATRIX_LENGTH with a clear error; it is the only route for complex128
+(and on CUDA), so there the limit applies; complex64 on llvm-cpu / Vulkan has no limit.
+
+Two IREE 3.13 traps met here: a constant input makes IREE evaluate the products with the
+tables at compile time, and it fails ("jit global source initialization order invalid")
+-- an optimization barrier on the input prevents it; and a stablehlo.pad of a complex
+tensor crashes the compiler (prims/shape.py pads the parts instead).
 
 The rewrite is traced from tracer primitives into a jaxpr and inlined (lower_subjaxpr); its
 native 1-D fft equations come back to this rule and are emitted as stablehlo.fft.
@@ -55,6 +66,10 @@ from ..rules import LoweringError, register_lowering
 # The longest 1-D transform done by the matrix route: two n x n tables of constants
 # (1024: 2 x 4 MiB of float32 in the module).
 MAX_MATRIX_LENGTH = 1024
+
+# From this length on, a transform that is not a native length takes Bluestein's route
+# (when its power-of-two FFTs are native) instead of the n^2 matrices.
+BLUESTEIN_FROM = 128
 
 _NATIVE_TARGETS = ("llvm-cpu", "vulkan")
 
@@ -106,12 +121,66 @@ def _check_matrix_length(n: int, dtype) -> None:
             f"matrix DFT used otherwise is limited to lengths <= {MAX_MATRIX_LENGTH}")
 
 
+def _bluestein_ok(n: int, dtype, native) -> bool:
+    """Take Bluestein's route (native power-of-two FFTs of length >= 2n - 1)?"""
+    return n >= BLUESTEIN_FROM and native(_next_pow2(2 * n - 1), dtype)
+
+
+def _next_pow2(n: int) -> int:
+    return 1 << max(0, (n - 1).bit_length())
+
+
+def _fast(n: int, dtype, native) -> bool:
+    """Is a 1-D complex DFT of length n done by native FFTs (directly or Bluestein)?"""
+    return native(n, dtype) or _bluestein_ok(n, dtype, native)
+
+
+@functools.lru_cache(maxsize=8)
+def _chirp(n: int, m: int, dtype: np.dtype) -> tuple[Array, Array]:
+    """Bluestein's constants: w_j = exp(-i pi j^2 / n) (j < n) and the m-point FFT of the
+    circular sequence conj(w_|k|), |k| < n (both made in float64: j^2 mod 2n is exact)."""
+    j = np.arange(n, dtype=np.int64)
+    w = np.exp(-1j * np.pi * ((j * j) % (2 * n)) / n)
+    b = np.zeros(m, np.complex128)
+    b[:n] = np.conj(w)
+    b[m - n + 1:] = np.conj(w[1:])[::-1]
+    return (Array(np.ascontiguousarray(w.astype(dtype))),
+            Array(np.ascontiguousarray(np.fft.fft(b).astype(dtype))))
+
+
+def _times_last(x, v):
+    """x * v, v a constant along x's last axis."""
+    xa = get_aval(x)
+    return ew.mul(x, sh.broadcast_in_dim(v, xa.shape, (xa.ndim - 1,)))
+
+
+def _bluestein(x, native):
+    """The forward DFT of complex x along its last axis as a circular convolution done by
+    power-of-two FFTs: X_k = w_k sum_j (x_j w_j) conj(w_{k-j}), since jk = (j^2 + k^2 -
+    (k-j)^2) / 2."""
+    xa = get_aval(x)
+    n = xa.shape[-1]
+    m = _next_pow2(2 * n - 1)
+    w, bf = _chirp(n, m, xa.dtype)
+    a = _times_last(x, w)
+    a = sh.pad(a, sh.full((), 0, xa.dtype), [(0, 0, 0)] * (xa.ndim - 1) + [(0, m - n, 0)])
+    conv = fft(_times_last(fft(a, FftType.FFT, (m,)), bf), FftType.IFFT, (m,))
+    conv = sh.slice_(conv, [0] * xa.ndim, list(xa.shape[:-1]) + [n])
+    return _times_last(conv, w)
+
+
 def _complex_1d(x, inverse: bool, native: Callable[[int, np.dtype], bool]):
     """The 1-D DFT (inverse: with 1/n) of complex x along its last axis."""
     xa = get_aval(x)
     n = xa.shape[-1]
     if native(n, xa.dtype):
         return fft(x, FftType.IFFT if inverse else FftType.FFT, (n,))
+    if _bluestein_ok(n, xa.dtype, native):
+        if not inverse:
+            return _bluestein(x, native)
+        # ifft(x) = conj(fft(conj(x))) / n
+        y = ew.conj(_bluestein(ew.conj(x), native))
+        return ew.mul(y, sh.full(xa.shape, 1 / n, xa.dtype))
     _check_matrix_length(n, xa.dtype)
     part = ew.real_dtype(xa.dtype)
     c, s = _tables(n, n, part)
@@ -141,9 +210,9 @@ def _rfft_1d(x, native):
     n = xa.shape[-1]
     m = n // 2 + 1
     cdt = ew.complex_dtype(xa.dtype)
-    if native(n, cdt):
+    if _fast(n, cdt, native):
         z = ew.complex_(x, sh.full(xa.shape, 0, xa.dtype))
-        y = fft(z, FftType.FFT, (n,))
+        y = _complex_1d(z, False, native)
         return sh.slice_(y, [0] * xa.ndim, list(xa.shape[:-1]) + [m])
     _check_matrix_length(n, cdt)
     c, s = _tables(n, m, xa.dtype)
@@ -153,13 +222,13 @@ def _rfft_1d(x, native):
 def _irfft_1d(x, n: int, native):
     xa = get_aval(x)
     m = xa.shape[-1]
-    if native(n, xa.dtype):
+    if _fast(n, xa.dtype, native):
         # complete the spectrum: bin k >= m is the conjugate of bin n - k
         if n > m:
             lead, last = list(xa.shape[:-1]), xa.ndim - 1
             tail = sh.slice_(x, [0] * last + [1], lead + [n - m + 1])   # bins 1 .. n - m
             x = sh.concatenate([x, ew.conj(sh.rev(tail, (last,)))], last)
-        return ew.real(fft(x, FftType.IFFT, (n,)))
+        return ew.real(_complex_1d(x, True, native))
     _check_matrix_length(n, xa.dtype)
     part = ew.real_dtype(xa.dtype)
     ct, st = _tables(n, m, part, irfft=True)            # [k, j], k < m, j < n
