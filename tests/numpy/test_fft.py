@@ -268,7 +268,7 @@ def _module(z, r, h):
         "vmap_fft_32": irax.vmap(lambda v: jnp.fft.fft(v, n=32))(r[0]),
         "shift": jnp.fft.fftshift(z, axes=(1,)),
         "bluestein_fft_150": jnp.fft.fft(z.reshape(3, 48), n=150),
-        "bluestein_irfft_130": jnp.fft.irfft(z.reshape(3, 48), n=130, norm="ortho"),
+        "bluestein_irfft_129": jnp.fft.irfft(z.reshape(3, 48), n=129, norm="ortho"),
     }
 
 
@@ -287,7 +287,7 @@ def _expected(z, r, h):
         "hfft": np.fft.hfft(h, norm="forward"), "grad_rfft": grad,
         "vmap_fft_32": np.fft.fft(r[0], n=32), "shift": np.fft.fftshift(zs, axes=(1,)),
         "bluestein_fft_150": np.fft.fft(zs.reshape(3, 48), n=150),
-        "bluestein_irfft_130": np.fft.irfft(zs.reshape(3, 48), n=130, norm="ortho"),
+        "bluestein_irfft_129": np.fft.irfft(zs.reshape(3, 48), n=129, norm="ortho"),
     }
 
 
