@@ -15,7 +15,6 @@ from typing import Sequence
 
 import numpy as np
 
-from .. import lax as _lax_pkg  # noqa: F401  (irax.lax: imports in order)
 from ..lax.fft import FftType
 from ..lax.fft import fft as _lax_fft
 from ..tracer import dtypes
