@@ -53,3 +53,8 @@ from .windowed import reduce_window, reduce_window_shape_tuple  # noqa: E402
 __all__ += ["associative_scan", "ConvDimensionNumbers", "conv", "conv_dimension_numbers",
             "conv_general_dilated", "conv_transpose", "conv_with_general_padding",
             "padtype_to_pads", "reduce_window", "reduce_window_shape_tuple"]
+
+# ---------------------------------------------------------------------------
+# lax.fft and FftType (issue #12, branch jnp-fft)
+from .fft import FftType, fft  # noqa: E402
+__all__ += ["FftType", "fft"]

@@ -328,3 +328,7 @@ from . import methods as _methods  # noqa: F401  (registers x.sum(), x.T, x.at, 
 from ._core import refuse_lists_in as _refuse_lists_in  # noqa: E402
 
 _refuse_lists_in(globals())   # jnp.sum([1, 2]) is a TypeError, as in jax.numpy
+
+# ---------------------------------------------------------------------------
+# jnp.fft (issue #12, branch jnp-fft)
+from . import fft  # noqa: E402,F401  (fft, ifft, rfft, irfft, fftn, fftfreq, fftshift, ...)

@@ -771,3 +771,28 @@ NESTED = ["sin", "tanh", "log", "multiply", "divide", "logaddexp", "prod_all", "
           "take", "cumsum", "mlp_layer", "var_axis1", "relu", "power", "where",
           "lax_pad", "lax_dynamic_slice", "lax_dynamic_update_slice", "at_add_repeated",
           "getitem_traced_int_array", "diag_k", "norm_axis"]
+
+
+# ---------------------------------------------------------------------------
+# The fft primitive (irax/tracer/prims/fft.py; branch jnp-fft): complex built from real
+# arguments, real parts out, so the float checks apply.
+
+def _fft_specs():
+    from irax import lax
+
+    def fn(x, y):
+        z = lax.complex(x, y)
+        return (jnp.real(jnp.fft.fft(z)), jnp.imag(jnp.fft.ifft2(z)), jnp.fft.irfft(z, 7),
+                jnp.imag(jnp.fft.rfft(x, axis=0)))
+
+    def np_fn(x, y):
+        z = x + 1j * y
+        return (np.real(np.fft.fft(z)), np.imag(np.fft.ifft2(z)), np.fft.irfft(z, 7),
+                np.imag(np.fft.rfft(x, axis=0)))
+
+    return [_ew("fft_family", fn, np_fn, S(3, 4), S(3, 4))]
+
+
+_FFT_SPECS = _fft_specs()
+OPS += _FFT_SPECS
+OPS_BY_NAME.update({s.name: s for s in _FFT_SPECS})

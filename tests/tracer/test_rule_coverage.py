@@ -93,3 +93,7 @@ def test_deflinear_primitives_have_transpose_rules():
                 p not in transpose.transpose_rules:
             missing.append(p.name)
     assert not missing, f"deflinear primitives without transpose rules: {missing}"
+
+
+# the fft primitive (irax/tracer/prims/fft.py) is linear over the reals (branch jnp-fft)
+LINEAR.add("fft")

@@ -36,10 +36,32 @@ def _concatenate(ctx: RuleContext, *xs: str, dimension: int) -> str:
 def _pad(ctx: RuleContext, x: str, padval: str, *,
          padding_config: Sequence[tuple[int, int, int]]) -> str:
     lo, hi, interior = zip(*padding_config) if padding_config else ((), (), ())
+    if ctx.avals_in[0].dtype.kind == "c":
+        return _pad_complex(ctx, x, padval, lo, hi, interior)
     return ctx.em.op1("stablehlo.pad", [x, padval], [aval_type(a) for a in ctx.avals_in],
                       aval_type(ctx.avals_out[0]),
                       {"edge_padding_low": i64_array(lo), "edge_padding_high": i64_array(hi),
                        "interior_padding": i64_array(interior)})
+
+
+def _pad_complex(ctx: RuleContext, x: str, padval: str, lo, hi, interior) -> str:
+    """IREE 3.13 crashes (segfault in TensorPadToTensorInsertSlice) on a stablehlo.pad of a
+    complex tensor: pad the real and imaginary parts and put them back together."""
+    em = ctx.em
+    xa, pa = ctx.avals_in
+    out = ctx.avals_out[0]
+    part = np.dtype(np.float32 if xa.dtype == np.complex64 else np.float64)
+    attrs = {"edge_padding_low": i64_array(lo), "edge_padding_high": i64_array(hi),
+             "interior_padding": i64_array(interior)}
+    parts = []
+    for op in ("stablehlo.real", "stablehlo.imag"):
+        v = em.op1(op, [x], [aval_type(xa)], aval_type(xa.update(dtype=part)))
+        p = em.op1(op, [padval], [aval_type(pa)], aval_type(pa.update(dtype=part)))
+        parts.append(em.op1("stablehlo.pad", [v, p], [aval_type(xa.update(dtype=part)),
+                                                       aval_type(pa.update(dtype=part))],
+                            aval_type(out.update(dtype=part)), attrs))
+    return em.op1("stablehlo.complex", parts, [aval_type(out.update(dtype=part))] * 2,
+                  aval_type(out))
 
 
 def _slice(ctx: RuleContext, x: str, *, start_indices: Sequence[int],

@@ -6,3 +6,4 @@ indexing, slicing, linalg, bits, sort, control_flow, linear_solve, debug, collec
 """
 from . import elementwise, shape, reduce, indexing, slicing, linalg, bits, sort  # noqa: F401
 from . import control_flow, linear_solve, debug, collectives  # noqa: F401
+from . import fft  # noqa: F401,E402  (the fft family: above shape and elementwise; branch jnp-fft)
