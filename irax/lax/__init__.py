@@ -58,3 +58,10 @@ __all__ += ["associative_scan", "ConvDimensionNumbers", "conv", "conv_dimension_
 # lax.fft and FftType (issue #12, branch jnp-fft)
 from .fft import FftType, fft  # noqa: E402
 __all__ += ["FftType", "fft"]
+
+# ---------------------------------------------------------------------------
+# elementwise functions (issue #12, branch lax-elem)
+from .elementwise import (acos, asin, atan, atan2, ceil, cosh, eq, expm1, floor,  # noqa: E402
+                          ge, gt, le, log1p, lt, ne, tan)
+__all__ += ["acos", "asin", "atan", "atan2", "ceil", "cosh", "eq", "expm1", "floor", "ge",
+            "gt", "le", "log1p", "lt", "ne", "tan"]

@@ -1,0 +1,58 @@
+"""jax.lax elementwise functions built from irax.numpy (issue #12).
+
+lax is strict: unlike jnp it does not promote mixed dtypes. Python scalars are weak-typed
+and accepted; two arrays of different dtypes raise TypeError, as jax.lax does.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import numpy as jnp
+from ..tracer.core import get_aval
+
+
+def _check_same_dtype(name, *args):
+    # Python scalars are weak-typed: they take the dtype of the array operand.
+    dts = {np.dtype(get_aval(a).dtype) for a in args
+           if not isinstance(a, (bool, int, float, complex))}
+    if len(dts) > 1:
+        raise TypeError(f"lax.{name} requires arguments to have the same dtypes, got "
+                        + ", ".join(sorted(str(d) for d in dts)) + ".")
+
+
+def _unary(name, fn):
+    def f(x):
+        return fn(x)
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = f"Elementwise {name}, as jax.lax.{name}."
+    return f
+
+
+def _binary(name, fn):
+    def f(x, y):
+        _check_same_dtype(name, x, y)
+        return fn(x, y)
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = f"Elementwise {name}, as jax.lax.{name} (no dtype promotion)."
+    return f
+
+
+acos = _unary("acos", jnp.arccos)
+asin = _unary("asin", jnp.arcsin)
+atan = _unary("atan", jnp.arctan)
+cosh = _unary("cosh", jnp.cosh)
+expm1 = _unary("expm1", jnp.expm1)
+log1p = _unary("log1p", jnp.log1p)
+floor = _unary("floor", jnp.floor)
+ceil = _unary("ceil", jnp.ceil)
+tan = _unary("tan", jnp.tan)
+atan2 = _binary("atan2", jnp.arctan2)
+lt = _binary("lt", jnp.less)
+le = _binary("le", jnp.less_equal)
+gt = _binary("gt", jnp.greater)
+ge = _binary("ge", jnp.greater_equal)
+eq = _binary("eq", jnp.equal)
+ne = _binary("ne", jnp.not_equal)
+
+__all__ = ["acos", "asin", "atan", "cosh", "expm1", "log1p", "floor", "ceil", "tan",
+           "atan2", "lt", "le", "gt", "ge", "eq", "ne"]

@@ -1,0 +1,52 @@
+"""irax.lax elementwise functions vs NumPy values and JAX's strict-dtype errors."""
+import numpy as np
+import pytest
+
+import irax
+import irax.lax as lax
+
+X = np.array([-0.7, -0.2, 0.1, 0.5, 0.9], np.float32)
+Y = np.array([0.3, -0.8, 0.6, -0.1, 0.4], np.float32)
+
+UNARY = {"acos": np.arccos, "asin": np.arcsin, "atan": np.arctan, "cosh": np.cosh,
+         "expm1": np.expm1, "log1p": np.log1p, "floor": np.floor, "ceil": np.ceil,
+         "tan": np.tan}
+BINARY = {"atan2": np.arctan2, "lt": np.less, "le": np.less_equal, "gt": np.greater,
+          "ge": np.greater_equal, "eq": np.equal, "ne": np.not_equal}
+
+
+@pytest.mark.parametrize("name", sorted(UNARY))
+def test_unary_eager(name):
+    out = np.asarray(getattr(lax, name)(X))
+    np.testing.assert_allclose(out, UNARY[name](X), rtol=2e-6, atol=1e-6)
+    assert out.dtype == np.float32
+
+
+@pytest.mark.parametrize("name", sorted(BINARY))
+def test_binary_eager(name):
+    out = np.asarray(getattr(lax, name)(X, Y))
+    ref = BINARY[name](X, Y)
+    np.testing.assert_allclose(out, ref, rtol=2e-6, atol=1e-6)
+    assert out.dtype == ref.dtype
+
+
+@pytest.mark.parametrize("name", sorted(BINARY))
+def test_binary_mixed_dtypes_raise_type_error(name):
+    with pytest.raises(TypeError):
+        getattr(lax, name)(X, np.arange(5, dtype=np.int32))
+
+
+def test_binary_accepts_weak_python_scalar():
+    out = np.asarray(lax.lt(X, 0.2))
+    np.testing.assert_array_equal(out, X < 0.2)
+
+
+def test_all_in_one_jit():
+    def f(x, y):
+        return ({n: getattr(lax, n)(x) for n in UNARY},
+                {n: getattr(lax, n)(x, y) for n in BINARY})
+    u, b = irax.jit(f)(X, Y)
+    for n, ref in UNARY.items():
+        np.testing.assert_allclose(np.asarray(u[n]), ref(X), rtol=2e-6, atol=1e-6)
+    for n, ref in BINARY.items():
+        np.testing.assert_allclose(np.asarray(b[n]), ref(X, Y), rtol=2e-6, atol=1e-6)
