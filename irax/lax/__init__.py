@@ -65,3 +65,7 @@ from .elementwise import (acos, asin, atan, atan2, ceil, cosh, eq, expm1, floor,
                           ge, gt, le, log1p, lt, ne, tan)
 __all__ += ["acos", "asin", "atan", "atan2", "ceil", "cosh", "eq", "expm1", "floor", "ge",
             "gt", "le", "log1p", "lt", "ne", "tan"]
+from .elementwise import (asinh, atanh, bitwise_and, bitwise_not, bitwise_or,  # noqa: E402
+                          bitwise_xor, cbrt, exp2, is_finite, rem)
+__all__ += ["asinh", "atanh", "bitwise_and", "bitwise_not", "bitwise_or", "bitwise_xor",
+            "cbrt", "exp2", "is_finite", "rem"]

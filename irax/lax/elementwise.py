@@ -54,5 +54,18 @@ ge = _binary("ge", jnp.greater_equal)
 eq = _binary("eq", jnp.equal)
 ne = _binary("ne", jnp.not_equal)
 
-__all__ = ["acos", "asin", "atan", "cosh", "expm1", "log1p", "floor", "ceil", "tan",
+asinh = _unary("asinh", jnp.arcsinh)
+atanh = _unary("atanh", jnp.arctanh)
+cbrt = _unary("cbrt", jnp.cbrt)
+exp2 = _unary("exp2", jnp.exp2)
+is_finite = _unary("is_finite", jnp.isfinite)
+bitwise_not = _unary("bitwise_not", jnp.bitwise_not)
+rem = _binary("rem", jnp.fmod)  # C fmod: result has the sign of the dividend
+bitwise_and = _binary("bitwise_and", jnp.bitwise_and)
+bitwise_or = _binary("bitwise_or", jnp.bitwise_or)
+bitwise_xor = _binary("bitwise_xor", jnp.bitwise_xor)
+
+__all__ = ["asinh", "atanh", "cbrt", "exp2", "is_finite", "bitwise_not", "rem",
+           "bitwise_and", "bitwise_or", "bitwise_xor"]
+__all__ += ["acos", "asin", "atan", "cosh", "expm1", "log1p", "floor", "ceil", "tan",
            "atan2", "lt", "le", "gt", "ge", "eq", "ne"]

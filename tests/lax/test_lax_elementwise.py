@@ -10,16 +10,35 @@ Y = np.array([0.3, -0.8, 0.6, -0.1, 0.4], np.float32)
 
 UNARY = {"acos": np.arccos, "asin": np.arcsin, "atan": np.arctan, "cosh": np.cosh,
          "expm1": np.expm1, "log1p": np.log1p, "floor": np.floor, "ceil": np.ceil,
-         "tan": np.tan}
+         "tan": np.tan, "asinh": np.arcsinh, "atanh": np.arctanh, "cbrt": np.cbrt,
+         "exp2": np.exp2, "is_finite": np.isfinite}
 BINARY = {"atan2": np.arctan2, "lt": np.less, "le": np.less_equal, "gt": np.greater,
-          "ge": np.greater_equal, "eq": np.equal, "ne": np.not_equal}
+          "ge": np.greater_equal, "eq": np.equal, "ne": np.not_equal, "rem": np.fmod}
+I = np.array([-7, -2, 0, 5, 12], np.int32)
+J = np.array([3, 5, 6, -4, 10], np.int32)
+INT_BINARY = {"bitwise_and": np.bitwise_and, "bitwise_or": np.bitwise_or,
+              "bitwise_xor": np.bitwise_xor, "rem": np.fmod}
+
+
+@pytest.mark.parametrize("name", sorted(INT_BINARY))
+def test_int_binary_eager(name):
+    out = np.asarray(getattr(lax, name)(I, J))
+    ref = INT_BINARY[name](I, J)
+    np.testing.assert_array_equal(out, ref)
+    assert out.dtype == np.int32
+
+
+def test_bitwise_not():
+    out = np.asarray(lax.bitwise_not(I))
+    np.testing.assert_array_equal(out, np.invert(I))
+    assert out.dtype == np.int32
 
 
 @pytest.mark.parametrize("name", sorted(UNARY))
 def test_unary_eager(name):
     out = np.asarray(getattr(lax, name)(X))
     np.testing.assert_allclose(out, UNARY[name](X), rtol=2e-6, atol=1e-6)
-    assert out.dtype == np.float32
+    assert out.dtype == UNARY[name](X).dtype
 
 
 @pytest.mark.parametrize("name", sorted(BINARY))
