@@ -69,3 +69,5 @@ from .elementwise import (asinh, atanh, bitwise_and, bitwise_not, bitwise_or,  #
                           bitwise_xor, cbrt, exp2, is_finite, rem)
 __all__ += ["asinh", "atanh", "bitwise_and", "bitwise_not", "bitwise_or", "bitwise_xor",
             "cbrt", "exp2", "is_finite", "rem"]
+from .elementwise import RoundingMethod, acosh, pow, reciprocal, round  # noqa: E402,A004
+__all__ += ["RoundingMethod", "acosh", "pow", "reciprocal", "round"]

@@ -5,6 +5,8 @@ and accepted; two arrays of different dtypes raise TypeError, as jax.lax does.
 """
 from __future__ import annotations
 
+import enum
+
 import numpy as np
 
 from .. import numpy as jnp
@@ -69,3 +71,27 @@ __all__ = ["asinh", "atanh", "cbrt", "exp2", "is_finite", "bitwise_not", "rem",
            "bitwise_and", "bitwise_or", "bitwise_xor"]
 __all__ += ["acos", "asin", "atan", "cosh", "expm1", "log1p", "floor", "ceil", "tan",
            "atan2", "lt", "le", "gt", "ge", "eq", "ne"]
+
+
+acosh = _unary("acosh", jnp.arccosh)
+reciprocal = _unary("reciprocal", jnp.reciprocal)
+pow = _binary("pow", jnp.power)  # noqa: A001
+
+
+class RoundingMethod(enum.IntEnum):
+    """As jax.lax.RoundingMethod: how lax.round breaks ties."""
+    AWAY_FROM_ZERO = 0
+    TO_NEAREST_EVEN = 1
+
+
+def round(x, rounding_method=RoundingMethod.AWAY_FROM_ZERO):  # noqa: A001
+    """Elementwise round to integral value, as jax.lax.round."""
+    if RoundingMethod(rounding_method) == RoundingMethod.TO_NEAREST_EVEN:
+        return jnp.round(x)
+    # Ties away from zero: compare the fractional part with 0.5 exactly (x - trunc(x) is
+    # exact in floating point), rather than floor(|x| + 0.5), which misrounds 0.49999997.
+    t = jnp.trunc(x)
+    return jnp.where(jnp.abs(x - t) >= 0.5, t + jnp.sign(x), t)
+
+
+__all__ += ["acosh", "reciprocal", "pow", "RoundingMethod", "round"]

@@ -69,3 +69,25 @@ def test_all_in_one_jit():
         np.testing.assert_allclose(np.asarray(u[n]), ref(X), rtol=2e-6, atol=1e-6)
     for n, ref in BINARY.items():
         np.testing.assert_allclose(np.asarray(b[n]), ref(X, Y), rtol=2e-6, atol=1e-6)
+
+
+def test_acosh_reciprocal_pow():
+    z = np.array([1.0, 1.5, 3.0], np.float32)
+    np.testing.assert_allclose(np.asarray(lax.acosh(z)), np.arccosh(z), rtol=2e-6)
+    np.testing.assert_allclose(np.asarray(lax.reciprocal(z)), 1 / z, rtol=2e-6)
+    np.testing.assert_allclose(np.asarray(lax.pow(z, z)), z ** z, rtol=2e-6)
+
+
+def test_round_methods_match_jax_values():
+    x = np.array([0.5, 1.5, -2.5, 0.49999997, -0.7], np.float32)
+    # jax.lax.round outputs for these inputs
+    np.testing.assert_array_equal(np.asarray(lax.round(x)), [1.0, 2.0, -3.0, 0.0, -1.0])
+    np.testing.assert_array_equal(
+        np.asarray(lax.round(x, lax.RoundingMethod.TO_NEAREST_EVEN)), [0.0, 2.0, -2.0, 0.0, -1.0])
+
+
+def test_vmap_matches_python_loop():
+    xs = np.stack([X, Y])
+    out = np.asarray(irax.vmap(lambda a: lax.atan2(lax.expm1(a), lax.cosh(a)))(xs))
+    ref = np.stack([np.arctan2(np.expm1(r), np.cosh(r)) for r in xs])
+    np.testing.assert_allclose(out, ref, rtol=2e-6, atol=1e-6)
