@@ -91,3 +91,12 @@ def test_vmap_matches_python_loop():
     out = np.asarray(irax.vmap(lambda a: lax.atan2(lax.expm1(a), lax.cosh(a)))(xs))
     ref = np.stack([np.arctan2(np.expm1(r), np.cosh(r)) for r in xs])
     np.testing.assert_allclose(out, ref, rtol=2e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["acos", "asin", "atan", "cosh", "expm1", "log1p", "tan",
+                                  "asinh", "atanh", "exp2"])
+def test_unary_grad_vs_finite_differences(name):
+    from tests.finite_differences import central_fd
+    g = np.asarray(irax.grad(lambda a: getattr(lax, name)(a).sum())(X))
+    ref = central_fd(lambda a: UNARY[name](a).sum(), X)
+    np.testing.assert_allclose(g, ref, rtol=1e-4, atol=1e-5)
