@@ -71,3 +71,7 @@ __all__ += ["asinh", "atanh", "bitwise_and", "bitwise_not", "bitwise_or", "bitwi
             "cbrt", "exp2", "is_finite", "rem"]
 from .elementwise import RoundingMethod, acosh, pow, reciprocal, round  # noqa: E402,A004
 __all__ += ["RoundingMethod", "acosh", "pow", "reciprocal", "round"]
+from .elementwise import (bessel_i0e, bessel_i1e, betainc, digamma, erf_inv,  # noqa: E402
+                          erfc, igamma, igammac, lgamma, zeta)
+__all__ += ["bessel_i0e", "bessel_i1e", "betainc", "digamma", "erf_inv", "erfc", "igamma",
+            "igammac", "lgamma", "zeta"]

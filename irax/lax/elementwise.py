@@ -95,3 +95,33 @@ def round(x, rounding_method=RoundingMethod.AWAY_FROM_ZERO):  # noqa: A001
 
 
 __all__ += ["acosh", "reciprocal", "pow", "RoundingMethod", "round"]
+
+
+# Special functions: irax.scipy.special has them; imported on call because irax.scipy
+# itself builds on irax.lax (a module-level import would be a cycle).
+def _special(name, sname, nargs):
+    def f(*args):
+        if len(args) != nargs:
+            raise TypeError(f"lax.{name} takes {nargs} arguments, got {len(args)}")
+        if nargs > 1:
+            _check_same_dtype(name, *args)
+        from ..scipy import special
+        return getattr(special, sname)(*args)
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = f"Elementwise {name}, as jax.lax.{name}."
+    return f
+
+
+erfc = _special("erfc", "erfc", 1)
+erf_inv = _special("erf_inv", "erfinv", 1)
+lgamma = _special("lgamma", "gammaln", 1)
+digamma = _special("digamma", "digamma", 1)
+bessel_i0e = _special("bessel_i0e", "i0e", 1)
+bessel_i1e = _special("bessel_i1e", "i1e", 1)
+igamma = _special("igamma", "gammainc", 2)
+igammac = _special("igammac", "gammaincc", 2)
+zeta = _special("zeta", "zeta", 2)
+betainc = _special("betainc", "betainc", 3)
+
+__all__ += ["erfc", "erf_inv", "lgamma", "digamma", "bessel_i0e", "bessel_i1e", "igamma",
+            "igammac", "zeta", "betainc"]

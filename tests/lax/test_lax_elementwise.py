@@ -100,3 +100,21 @@ def test_unary_grad_vs_finite_differences(name):
     g = np.asarray(irax.grad(lambda a: getattr(lax, name)(a).sum())(X))
     ref = central_fd(lambda a: UNARY[name](a).sum(), X)
     np.testing.assert_allclose(g, ref, rtol=1e-4, atol=1e-5)
+
+
+def test_special_functions_vs_scipy():
+    import scipy.special as ss
+    p = np.array([0.5, 1.5, 2.5, 4.0], np.float32)
+    q = np.array([1.2, 0.7, 3.0, 2.0], np.float32)
+    u = np.array([-0.6, -0.1, 0.3, 0.8], np.float32)
+    h = np.array([0.1, 0.4, 0.6, 0.9], np.float32)
+    cases = [(lax.erfc(u), ss.erfc(u)), (lax.erf_inv(u), ss.erfinv(u)),
+             (lax.lgamma(p), ss.gammaln(p)), (lax.digamma(p), ss.digamma(p)),
+             (lax.bessel_i0e(u), ss.i0e(u)), (lax.bessel_i1e(u), ss.i1e(u)),
+             (lax.igamma(p, q), ss.gammainc(p, q)), (lax.igammac(p, q), ss.gammaincc(p, q)),
+             (lax.zeta(p + 1, q), ss.zeta(p + 1, q)), (lax.betainc(p, q, h), ss.betainc(p, q, h))]
+    for got, ref in cases:
+        np.testing.assert_allclose(np.asarray(got), ref, rtol=5e-5, atol=1e-6)
+        assert np.asarray(got).dtype == np.float32
+    with pytest.raises(TypeError):
+        lax.igamma(p, q.astype(np.float16))
