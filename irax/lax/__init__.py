@@ -75,3 +75,5 @@ from .elementwise import (bessel_i0e, bessel_i1e, betainc, digamma, erf_inv,  # 
                           erfc, igamma, igammac, lgamma, zeta)
 __all__ += ["bessel_i0e", "bessel_i1e", "betainc", "digamma", "erf_inv", "erfc", "igamma",
             "igammac", "lgamma", "zeta"]
+from .elementwise import (clz, population_count, shift_left,  # noqa: E402
+                          shift_right_arithmetic, shift_right_logical)

@@ -11,6 +11,7 @@ import numpy as np
 
 from .. import numpy as jnp
 from ..tracer.core import get_aval
+from ..tracer.prims import bits
 
 
 def _check_same_dtype(name, *args):
@@ -125,3 +126,44 @@ betainc = _special("betainc", "betainc", 3)
 
 __all__ += ["erfc", "erf_inv", "lgamma", "digamma", "bessel_i0e", "bessel_i1e", "igamma",
             "igammac", "zeta", "betainc"]
+
+
+# Bit operations: the integer primitives of irax/tracer/prims/bits.py, with lax's strict
+# dtypes (a Python int takes the array's dtype).
+def _bits_binary(name, prim_fn):
+    def f(x, y):
+        _check_same_dtype(name, x, y)
+        x, y = _int_operands(name, x, y)
+        return prim_fn(x, y)
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = f"Elementwise {name}, as jax.lax.{name} (integers, no dtype promotion)."
+    return f
+
+
+def _bits_unary(name, prim_fn):
+    def f(x):
+        (x,) = _int_operands(name, x)
+        return prim_fn(x)
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = f"Elementwise {name}, as jax.lax.{name} (integers)."
+    return f
+
+
+def _int_operands(name, *args):
+    arrays = [a for a in args if not isinstance(a, (bool, int))]
+    dtype = np.dtype(get_aval(arrays[0]).dtype) if arrays else np.dtype(np.int32)
+    if dtype.kind not in "iu":
+        raise TypeError(f"lax.{name} does not accept dtype {dtype}. Accepted dtypes are "
+                        "subtypes of integer.")
+    return jnp.broadcast_arrays(*(jnp.asarray(a, dtype) for a in args))
+
+
+shift_left = _bits_binary("shift_left", bits.shift_left)
+shift_right_logical = _bits_binary("shift_right_logical", bits.shift_right_logical)
+shift_right_arithmetic = _bits_binary("shift_right_arithmetic", bits.shift_right_arithmetic)
+population_count = _bits_unary("population_count", bits.population_count)
+clz = _bits_unary("clz", bits.clz)
+
+
+__all__ += ["shift_left", "shift_right_logical", "shift_right_arithmetic", "population_count",
+            "clz"]

@@ -118,3 +118,52 @@ def test_special_functions_vs_scipy():
         assert np.asarray(got).dtype == np.float32
     with pytest.raises(TypeError):
         lax.igamma(p, q.astype(np.float16))
+
+
+# --- bit operations: outputs of JAX 0.10.2 written as values ------------------------------
+BIT_X = np.array([1, -8, 7, 2**30], np.int32)
+BIT_Y = np.array([0, 1, 31, 33], np.int32)
+JAX_SHIFTS = {
+    "shift_left": ([1, -16, -2147483648, 0], [8, -64, 56, 0]),
+    "shift_right_logical": ([1, 2147483644, 0, 0], [0, 536870911, 0, 134217728]),
+    "shift_right_arithmetic": ([1, -4, 0, 0], [0, -1, 0, 134217728]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(JAX_SHIFTS))
+def test_shifts_match_jax_outputs(name):
+    fn = getattr(lax, name)
+    by_array, by_scalar = JAX_SHIFTS[name]
+    out = fn(BIT_X, BIT_Y)
+    assert np.asarray(out).dtype == np.int32
+    np.testing.assert_array_equal(out, np.array(by_array, np.int32))
+    np.testing.assert_array_equal(fn(BIT_X, 3), np.array(by_scalar, np.int32))
+    with pytest.raises(TypeError, match="same dtypes"):
+        fn(BIT_X, BIT_Y.astype(np.int8))
+    with pytest.raises(TypeError, match="integer"):
+        fn(np.float32(1), np.float32(2))
+
+
+def test_population_count_and_clz_against_python_ints():
+    x = np.array([0, 1, -1, -8, 7, 2**30, 12345, -(2**31)], np.int32)
+    as_unsigned = [int(v) & 0xFFFFFFFF for v in x]
+    np.testing.assert_array_equal(lax.population_count(x), [bin(v).count("1") for v in as_unsigned])
+    np.testing.assert_array_equal(lax.clz(x), [32 - v.bit_length() for v in as_unsigned])
+    u = np.array([0, 3, 255], np.uint8)
+    np.testing.assert_array_equal(lax.clz(u), [8, 6, 0])
+    assert np.asarray(lax.clz(u)).dtype == np.uint8
+    with pytest.raises(TypeError, match="integer"):
+        lax.clz(np.float32(1))
+
+
+def test_bit_operations_compiled_match_eager_values():
+    f = irax.jit(lambda x, y: (lax.shift_left(x, y), lax.shift_right_logical(x, y),
+                               lax.shift_right_arithmetic(x, y), lax.population_count(x),
+                               lax.clz(x)))
+    out = f(BIT_X, BIT_Y)
+    expected = [JAX_SHIFTS[n][0] for n in ("shift_left", "shift_right_logical",
+                                           "shift_right_arithmetic")]
+    expected += [[1, 29, 3, 1], [31, 0, 29, 1]]
+    for o, e in zip(out, expected):
+        np.testing.assert_array_equal(o, np.array(e, np.int32))
+
