@@ -77,3 +77,9 @@ __all__ += ["bessel_i0e", "bessel_i1e", "betainc", "digamma", "erf_inv", "erfc",
             "igammac", "lgamma", "zeta"]
 from .elementwise import (clz, population_count, shift_left,  # noqa: E402
                           shift_right_arithmetic, shift_right_logical)
+from .array_ops import (argmax, argmin, batch_matmul, bitcast_convert_type,  # noqa: E402
+                        broadcast, broadcasted_iota, collapse, cumlogsumexp, cummax, cummin,
+                        cumprod, dynamic_slice_in_dim, dynamic_update_index_in_dim,
+                        dynamic_update_slice_in_dim, full, full_like, index_in_dim,
+                        reduce_and, reduce_max, reduce_min, reduce_or, reduce_prod,
+                        select_n, sinh, slice_in_dim, square)
