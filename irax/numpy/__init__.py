@@ -325,6 +325,7 @@ from .sorting import (  # noqa: F401
 from . import linalg  # noqa: F401  (jnp.linalg: solve, cholesky, qr, det, ...)
 from ._core import _promote, _to_float  # noqa: F401  (irax.nn uses them)
 from . import methods as _methods  # noqa: F401  (registers x.sum(), x.T, x.at, ...)
+from .compat import *  # noqa: E402,F401,F403  (NumPy 2 aliases, windows, polyadd, vecdot, ...)
 from ._core import refuse_lists_in as _refuse_lists_in  # noqa: E402
 
 _refuse_lists_in(globals())   # jnp.sum([1, 2]) is a TypeError, as in jax.numpy

@@ -251,7 +251,8 @@ _NOT_ARRAY_ARGS = {  # no array arguments, or JAX converts lists itself
     "issubdtype", "linspace", "ones", "zeros", "tri", "shape", "ndim", "size", "getitem",
     "pad_1d_for_diag", "dtype", "finfo", "iinfo", "block", "iscomplexobj", "isrealobj",
     "array_equal", "array_equiv", "promote_types", "vectorize", "indices", "diag_indices",
-    "tril_indices", "triu_indices"}
+    "tril_indices", "triu_indices", "isscalar", "iterable", "logspace", "geomspace",
+    "hanning", "hamming", "blackman", "bartlett", "kaiser"}
 _TWO = (0, 1)
 _THREE = (0, 1, 2)
 _ARRAY_POSITIONS = {
