@@ -60,26 +60,8 @@ from .fft import FftType, fft  # noqa: E402
 __all__ += ["FftType", "fft"]
 
 # ---------------------------------------------------------------------------
-# elementwise functions (issue #12, branch lax-elem)
-from .elementwise import (acos, asin, atan, atan2, ceil, cosh, eq, expm1, floor,  # noqa: E402
-                          ge, gt, le, log1p, lt, ne, tan)
-__all__ += ["acos", "asin", "atan", "atan2", "ceil", "cosh", "eq", "expm1", "floor", "ge",
-            "gt", "le", "log1p", "lt", "ne", "tan"]
-from .elementwise import (asinh, atanh, bitwise_and, bitwise_not, bitwise_or,  # noqa: E402
-                          bitwise_xor, cbrt, exp2, is_finite, rem)
-__all__ += ["asinh", "atanh", "bitwise_and", "bitwise_not", "bitwise_or", "bitwise_xor",
-            "cbrt", "exp2", "is_finite", "rem"]
-from .elementwise import RoundingMethod, acosh, pow, reciprocal, round  # noqa: E402,A004
-__all__ += ["RoundingMethod", "acosh", "pow", "reciprocal", "round"]
-from .elementwise import (bessel_i0e, bessel_i1e, betainc, digamma, erf_inv,  # noqa: E402
-                          erfc, igamma, igammac, lgamma, zeta)
-__all__ += ["bessel_i0e", "bessel_i1e", "betainc", "digamma", "erf_inv", "erfc", "igamma",
-            "igammac", "lgamma", "zeta"]
-from .elementwise import (clz, population_count, shift_left,  # noqa: E402
-                          shift_right_arithmetic, shift_right_logical)
-from .array_ops import (argmax, argmin, batch_matmul, bitcast_convert_type,  # noqa: E402
-                        broadcast, broadcasted_iota, collapse, cumlogsumexp, cummax, cummin,
-                        cumprod, dynamic_slice_in_dim, dynamic_update_index_in_dim,
-                        dynamic_update_slice_in_dim, full, full_like, index_in_dim,
-                        reduce_and, reduce_max, reduce_min, reduce_or, reduce_prod,
-                        select_n, sinh, slice_in_dim, square)
+# elementwise functions and array helpers (issue #12); each module lists its names in __all__
+from . import array_ops as _array_ops, elementwise as _elementwise  # noqa: E402
+from .array_ops import *  # noqa: E402,F401,F403
+from .elementwise import *  # noqa: E402,F401,F403,A004
+__all__ += _elementwise.__all__ + _array_ops.__all__

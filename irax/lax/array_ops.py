@@ -11,6 +11,7 @@ import operator
 import numpy as np
 
 from .. import numpy as jnp
+from ..numpy import _core
 from ..tracer.core import get_aval
 from ..tracer.prims import bits
 from .associative_scan import associative_scan
@@ -50,19 +51,13 @@ def collapse(operand, start_dimension, stop_dimension=None):
     return jnp.reshape(operand, shape[:lo] + (size,) + shape[hi:])
 
 
-def _axis(operand, axis, name):
-    ndim = get_aval(operand).ndim
-    axis = operator.index(axis)
-    if not -ndim <= axis < ndim:
-        # AxisError is both the IndexError JAX raises here and NumPy's ValueError
-        raise np.exceptions.AxisError(f"{name}: axis {axis} is out of bounds for an array of "
-                                      f"rank {ndim}")
-    return axis % ndim
+def _axis(operand, axis):
+    return _core._axis(operator.index(axis), get_aval(operand).ndim)
 
 
 def slice_in_dim(operand, start_index, limit_index, stride=1, axis=0):
     operand = jnp.asarray(operand)
-    axis = _axis(operand, axis, "slice_in_dim")
+    axis = _axis(operand, axis)
     shape = get_aval(operand).shape
     r = range(shape[axis])[start_index:limit_index]  # Python's clipping of None/negative bounds
     start, limit = r.start, max(r.start, r.stop)
@@ -74,7 +69,7 @@ def slice_in_dim(operand, start_index, limit_index, stride=1, axis=0):
 
 def index_in_dim(operand, index, axis=0, keepdims=True):
     operand = jnp.asarray(operand)
-    axis = _axis(operand, axis, "index_in_dim")
+    axis = _axis(operand, axis)
     n = get_aval(operand).shape[axis]
     index = operator.index(index)
     if not -n <= index < n:
@@ -86,7 +81,7 @@ def index_in_dim(operand, index, axis=0, keepdims=True):
 
 def dynamic_slice_in_dim(operand, start_index, slice_size, axis=0):
     operand = jnp.asarray(operand)
-    axis = _axis(operand, axis, "dynamic_slice_in_dim")
+    axis = _axis(operand, axis)
     shape = get_aval(operand).shape
     starts = [start_index if d == axis else 0 for d in range(len(shape))]
     sizes = [slice_size if d == axis else n for d, n in enumerate(shape)]
@@ -95,14 +90,14 @@ def dynamic_slice_in_dim(operand, start_index, slice_size, axis=0):
 
 def dynamic_update_slice_in_dim(operand, update, start_index, axis):
     operand = jnp.asarray(operand)
-    axis = _axis(operand, axis, "dynamic_update_slice_in_dim")
+    axis = _axis(operand, axis)
     starts = [start_index if d == axis else 0 for d in range(get_aval(operand).ndim)]
     return dynamic_update_slice(operand, update, starts)
 
 
 def dynamic_update_index_in_dim(operand, update, index, axis):
     operand, update = jnp.asarray(operand), jnp.asarray(update)
-    axis = _axis(operand, axis, "dynamic_update_index_in_dim")
+    axis = _axis(operand, axis)
     if get_aval(update).ndim == get_aval(operand).ndim - 1:
         update = jnp.expand_dims(update, axis)
     return dynamic_update_slice_in_dim(operand, update, index, axis)
@@ -121,7 +116,8 @@ def reduce_min(operand, axes):
 
 
 def reduce_prod(operand, axes):
-    return jnp.prod(jnp.asarray(operand), axis=_axes(axes), dtype=get_aval(jnp.asarray(operand)).dtype)
+    operand = jnp.asarray(operand)
+    return jnp.prod(operand, axis=_axes(axes), dtype=get_aval(operand).dtype)
 
 
 def _bool_reduction(name, fn):
@@ -141,19 +137,19 @@ reduce_or = _bool_reduction("reduce_or", jnp.any)
 
 def argmax(operand, axis, index_dtype):
     operand = jnp.asarray(operand)
-    return jnp.argmax(operand, axis=_axis(operand, axis, "argmax")).astype(index_dtype)
+    return jnp.argmax(operand, axis=_axis(operand, axis)).astype(index_dtype)
 
 
 def argmin(operand, axis, index_dtype):
     operand = jnp.asarray(operand)
-    return jnp.argmin(operand, axis=_axis(operand, axis, "argmin")).astype(index_dtype)
+    return jnp.argmin(operand, axis=_axis(operand, axis)).astype(index_dtype)
 
 
 def _cumulative(name, combine):
     def f(operand, axis=0, reverse=False):
         operand = jnp.asarray(operand)
         return associative_scan(combine, operand, reverse=reverse,
-                                axis=_axis(operand, axis, name))
+                                axis=_axis(operand, axis))
     f.__name__ = f.__qualname__ = name
     f.__doc__ = f"Cumulative {name[3:]} along `axis`, as jax.lax.{name}."
     return f
@@ -183,14 +179,6 @@ def select_n(which, *cases):
     return out
 
 
-def sinh(x):
-    return jnp.sinh(x)
-
-
-def square(x):
-    return jnp.square(x)
-
-
 def batch_matmul(lhs, rhs, precision=None):
     lhs, rhs = jnp.asarray(lhs), jnp.asarray(rhs)
     if get_aval(lhs).ndim < 2 or get_aval(lhs).ndim != get_aval(rhs).ndim:
@@ -205,4 +193,4 @@ __all__ = ["full", "full_like", "broadcasted_iota", "broadcast", "collapse", "sl
            "index_in_dim", "dynamic_slice_in_dim", "dynamic_update_slice_in_dim",
            "dynamic_update_index_in_dim", "reduce_max", "reduce_min", "reduce_prod",
            "reduce_and", "reduce_or", "argmax", "argmin", "cumprod", "cummax", "cummin",
-           "cumlogsumexp", "select_n", "sinh", "square", "batch_matmul", "bitcast_convert_type"]
+           "cumlogsumexp", "select_n", "batch_matmul", "bitcast_convert_type"]

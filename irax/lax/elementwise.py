@@ -44,6 +44,8 @@ acos = _unary("acos", jnp.arccos)
 asin = _unary("asin", jnp.arcsin)
 atan = _unary("atan", jnp.arctan)
 cosh = _unary("cosh", jnp.cosh)
+sinh = _unary("sinh", jnp.sinh)
+square = _unary("square", jnp.square)
 expm1 = _unary("expm1", jnp.expm1)
 log1p = _unary("log1p", jnp.log1p)
 floor = _unary("floor", jnp.floor)
@@ -70,8 +72,8 @@ bitwise_xor = _binary("bitwise_xor", jnp.bitwise_xor)
 
 __all__ = ["asinh", "atanh", "cbrt", "exp2", "is_finite", "bitwise_not", "rem",
            "bitwise_and", "bitwise_or", "bitwise_xor"]
-__all__ += ["acos", "asin", "atan", "cosh", "expm1", "log1p", "floor", "ceil", "tan",
-           "atan2", "lt", "le", "gt", "ge", "eq", "ne"]
+__all__ += ["acos", "asin", "atan", "cosh", "sinh", "square", "expm1", "log1p", "floor", "ceil",
+            "tan", "atan2", "lt", "le", "gt", "ge", "eq", "ne"]
 
 
 acosh = _unary("acosh", jnp.arccosh)

@@ -162,7 +162,7 @@ def kaiser(M, beta):
 def rollaxis(a, axis, start=0):
     a = asarray(a)
     ndim = get_aval(a).ndim
-    axis = operator.index(axis) % ndim
+    axis = _core._axis(operator.index(axis), ndim)
     start = operator.index(start)
     start = start + ndim if start < 0 else start
     if not 0 <= start <= ndim:
@@ -176,7 +176,7 @@ def unstack(x, /, *, axis=0):
     x = asarray(x)
     if get_aval(x).ndim == 0:
         raise ValueError("Input array must be at least 1-d.")
-    axis = operator.index(axis) % get_aval(x).ndim
+    axis = _core._axis(operator.index(axis), get_aval(x).ndim)
     return tuple(shapes.squeeze(s, axis) for s in shapes.split(x, get_aval(x).shape[axis], axis))
 
 

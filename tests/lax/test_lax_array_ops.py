@@ -10,6 +10,7 @@ import pytest
 import irax
 import irax.lax as lax
 import irax.numpy as jnp
+from tests.jax_oracle import assert_like_jax
 from tests.finite_differences import central_fd
 
 X = (np.arange(24, dtype=np.float32).reshape(2, 3, 4) - 7) / 3
@@ -52,12 +53,6 @@ CASES = {
     "batch_matmul": lambda L, x: L.batch_matmul(x, L.transpose(x, (0, 2, 1))),
     "bitcast_convert_type": lambda L, x: L.bitcast_convert_type(x, np.int32),
 }
-
-
-def assert_like_jax(out, ref, name):
-    out, ref = np.asarray(out), np.asarray(ref)
-    assert out.dtype == ref.dtype and out.shape == ref.shape, (name, out.dtype, out.shape)
-    np.testing.assert_allclose(out, ref, rtol=2e-6, atol=1e-6, err_msg=name)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

@@ -6,6 +6,7 @@ import pytest
 
 import irax
 import irax.numpy as jnp
+from tests import jax_oracle
 
 X = np.linspace(-2, 2, 12, dtype=np.float32).reshape(3, 4)
 Z = (X + 1j * X[::-1]).astype(np.complex64)
@@ -72,9 +73,7 @@ EAGER_CASES = {
 
 
 def assert_like_jax(out, ref, name):
-    out, ref = np.asarray(out), np.asarray(ref)
-    assert out.dtype == ref.dtype and out.shape == ref.shape, (name, out.dtype, out.shape)
-    np.testing.assert_allclose(out, ref, rtol=2e-6, atol=2e-6, err_msg=name)
+    jax_oracle.assert_like_jax(out, ref, name, atol=2e-6)
 
 
 @pytest.mark.parametrize("name", sorted(ARRAY_CASES))
@@ -118,3 +117,7 @@ def test_bad_arguments_raise_like_jax():
         jnp.polyder(P, -1)
     with pytest.raises(ValueError, match="1-d"):
         jnp.unstack(np.float32(1))
+    with pytest.raises(ValueError, match="out of bounds"):
+        jnp.unstack(X, axis=2)
+    with pytest.raises(ValueError, match="out of bounds"):
+        jnp.rollaxis(X, 2)
