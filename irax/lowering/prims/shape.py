@@ -8,6 +8,7 @@ import numpy as np
 from ...tracer.core import ShapedArray
 from ...tracer.prims import shape as sh
 from ...tracer.prims import slicing
+from ...tracer.prims.elementwise import real_dtype
 from .. import hlo
 from ..emitter import aval_type, i64_array
 from ..context import RuleContext
@@ -36,23 +37,21 @@ def _concatenate(ctx: RuleContext, *xs: str, dimension: int) -> str:
 def _pad(ctx: RuleContext, x: str, padval: str, *,
          padding_config: Sequence[tuple[int, int, int]]) -> str:
     lo, hi, interior = zip(*padding_config) if padding_config else ((), (), ())
+    attrs = {"edge_padding_low": i64_array(lo), "edge_padding_high": i64_array(hi),
+             "interior_padding": i64_array(interior)}
     if ctx.avals_in[0].dtype.kind == "c":
-        return _pad_complex(ctx, x, padval, lo, hi, interior)
+        return _pad_complex(ctx, x, padval, attrs)
     return ctx.em.op1("stablehlo.pad", [x, padval], [aval_type(a) for a in ctx.avals_in],
-                      aval_type(ctx.avals_out[0]),
-                      {"edge_padding_low": i64_array(lo), "edge_padding_high": i64_array(hi),
-                       "interior_padding": i64_array(interior)})
+                      aval_type(ctx.avals_out[0]), attrs)
 
 
-def _pad_complex(ctx: RuleContext, x: str, padval: str, lo, hi, interior) -> str:
+def _pad_complex(ctx: RuleContext, x: str, padval: str, attrs: dict[str, str]) -> str:
     """IREE 3.13 crashes (segfault in TensorPadToTensorInsertSlice) on a stablehlo.pad of a
     complex tensor: pad the real and imaginary parts and put them back together."""
     em = ctx.em
     xa, pa = ctx.avals_in
     out = ctx.avals_out[0]
-    part = np.dtype(np.float32 if xa.dtype == np.complex64 else np.float64)
-    attrs = {"edge_padding_low": i64_array(lo), "edge_padding_high": i64_array(hi),
-             "interior_padding": i64_array(interior)}
+    part = real_dtype(xa.dtype)
     parts = []
     for op in ("stablehlo.real", "stablehlo.imag"):
         v = em.op1(op, [x], [aval_type(xa)], aval_type(xa.update(dtype=part)))
