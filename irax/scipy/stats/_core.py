@@ -8,7 +8,7 @@ import numpy as np
 
 from ... import numpy as jnp
 from ... import lax
-from ...numpy._core import check_arraylike
+from ...numpy._core import _axis, check_arraylike
 from ...tracer.core import get_aval
 from .._helpers import promote_inexact
 
@@ -26,12 +26,6 @@ def _check_nan_policy(name: str, nan_policy: str):
         raise NotImplementedError(f"In order to best JIT compile `{name}`, we cannot know "
                                   "whether `x` contains nans. Please check if nans exist in "
                                   f"`x` outside of the `{name}` function.")
-
-
-def _axis(axis: int, ndim: int) -> int:
-    if not -ndim <= axis < ndim:
-        raise ValueError(f"axis {axis} is out of bounds for array of dimension {ndim}")
-    return axis % ndim
 
 
 def _default_float():
