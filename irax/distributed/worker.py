@@ -72,6 +72,6 @@ class ShardWorker:
         return sorted(sys.modules)
 
     def info(self) -> dict[str, Any]:
-        """pid, device, loaded module keys and counters of this worker process."""
-        return {"pid": os.getpid(), "device": self.device, "modules": sorted(self._executables),
-                "loads": self.loads, "runs": self.runs}
+        """pid, CPU niceness, device, loaded module keys and counters of this worker process."""
+        return {"pid": os.getpid(), "niceness": os.nice(0), "device": self.device,
+                "modules": sorted(self._executables), "loads": self.loads, "runs": self.runs}

@@ -7,12 +7,14 @@ from __future__ import annotations
 import pytest
 import ray
 
+from irax.distributed.driver import start_local_cluster
+
 
 @pytest.fixture(scope="package")
 def ray_cluster():
     started = not ray.is_initialized()
     if started:
-        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+        start_local_cluster(num_cpus=2, log_to_driver=False)
     yield ray
     if started:
         ray.shutdown()

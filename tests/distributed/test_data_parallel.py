@@ -122,6 +122,11 @@ def test_workers_hold_only_the_runtime(mlp_step):
         assert not [m for m in names if m == forbidden or m.startswith(forbidden + ".")], forbidden
 
 
+def test_local_cluster_workers_run_at_normal_priority(mlp_step):
+    # Ray's default niceness 15 let any busy process on the machine starve the shards
+    assert [ray.get(w.info.remote(), timeout=TIMEOUT_S)["niceness"] for w in mlp_step.workers] == [0, 0]
+
+
 def test_module_and_broadcast_go_through_the_object_store_once(mlp_step):
     params, batch = make_params(seed=7), make_batch(16, seed=3)
     first = mlp_step(params, batch)
