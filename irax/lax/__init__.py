@@ -65,3 +65,23 @@ from . import array_ops as _array_ops, elementwise as _elementwise  # noqa: E402
 from .array_ops import *  # noqa: E402,F401,F403
 from .elementwise import *  # noqa: E402,F401,F403,A004
 __all__ += _elementwise.__all__ + _array_ops.__all__
+
+# gather / scatter with XLA dimension numbers (issue #12)
+from . import gather_scatter as _gather_scatter  # noqa: E402
+from .gather_scatter import *  # noqa: E402,F401,F403
+__all__ += _gather_scatter.__all__
+
+# dot with precision, general reduce, split/stack/tile and other lax helpers (issue #12);
+# more_ops.dot_general (precision=, preferred_element_type=) replaces ops' thin alias here
+from . import more_ops as _more_ops  # noqa: E402
+from .more_ops import *  # noqa: E402,F401,F403
+__all__ += [n for n in _more_ops.__all__ if n not in __all__]
+DotDimensionNumbers = tuple  # ((lhs_contracting, rhs_contracting), (lhs_batch, rhs_batch))
+PrecisionLike = object       # None, a str, a Precision, a pair of them, or a DotAlgorithmPreset
+ConvGeneralDilatedDimensionNumbers = ConvDimensionNumbers
+__all__ += ["DotDimensionNumbers", "PrecisionLike", "ConvGeneralDilatedDimensionNumbers"]
+
+# jax.lax's *_p names for the primitives irax shares with it (issue #12)
+from . import primitives as _primitives  # noqa: E402
+from .primitives import *  # noqa: E402,F401,F403
+__all__ += _primitives.__all__

@@ -84,9 +84,11 @@ def asarray(x: Any, dtype: Any = None) -> Any:
             return stacked if dt is None else ew.convert_element_type(stacked, dt, False)
         arr = np.asarray(x)
         weak = False
+    elif core.is_python_scalar(x) and dt is not None:
+        arr, weak = np.asarray(x, dtype=dt), False   # 2**32 - 1 as uint32 need not fit int32
     elif core.is_python_scalar(x):
         aval = get_aval(x)
-        arr, weak = np.asarray(x, dtype=aval.dtype), aval.weak_type and dt is None
+        arr, weak = np.asarray(x, dtype=aval.dtype), aval.weak_type
     elif isinstance(x, (np.ndarray, np.generic)):
         arr, weak = np.asarray(x), False
     elif hasattr(x, "__jax_array__"):

@@ -36,10 +36,10 @@ def ones(shape, dtype=None):
 
 def full(shape, fill_value, dtype=None):
     shape = _shape_tuple(shape)
-    fill = asarray(fill_value)
+    fill = asarray(fill_value, dtype)   # with dtype: 2**32 - 1 as uint32 need not fit int32
     fa = get_aval(fill)
     dt = _dt(dtype) or fa.dtype
-    fill = ew.convert_element_type(fill, dt, False)
+    fill = ew.convert_element_type(fill, dt, fa.weak_type and dtype is None)  # full((2,), 3) is weak, as JAX
     return sh.broadcast_to_rank_shape(fill, shape)
 
 

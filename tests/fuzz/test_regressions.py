@@ -46,6 +46,28 @@ def test_iree_sum_of_gathered_splat_constant():
     assert float(np.asarray(out)) == pytest.approx(2.8)
 
 
+# Found while porting jnp.cov(aweights=constant) (sci-signal branch): IREE 3.13 folds a
+# reduction of a unary op of a broadcast splat as if the array had one element
+# (jit: sum(-ones(4)) == -1). irax's lowering puts a barrier on reductions of values
+# computed from constants alone; the expected values are NumPy's.
+SPLAT_REDUCTIONS = {
+    "sum_neg_ones": (lambda x: jnp.sum(-jnp.ones(4)) + x, -3.0),
+    "sum_exp_zeros": (lambda x: jnp.sum(jnp.exp(jnp.zeros(4))) + x, 5.0),
+    "prod_neg_twos": (lambda x: jnp.prod(-jnp.full(3, 2.0)) + x, -7.0),
+    "mean_abs": (lambda x: jnp.mean(jnp.abs(-jnp.ones((2, 3)))) + x, 2.0),
+    "sum_axis1": (lambda x: jnp.sum(-jnp.ones((2, 3)), axis=1)[0] + x, -2.0),
+    "int_sum": (lambda x: jnp.sum(-jnp.ones(4, jnp.int32)) + x, -3.0),
+    "any_not": (lambda x: jnp.any(~jnp.zeros(4, bool)) + x, 2.0),
+}
+
+
+def test_reductions_of_constant_unary_splats_under_jit():
+    names = sorted(SPLAT_REDUCTIONS)
+    outs = irax.jit(lambda x: [SPLAT_REDUCTIONS[n][0](x) for n in names])(np.float32(1.0))
+    for n, out in zip(names, outs):
+        assert float(out) == SPLAT_REDUCTIONS[n][1], n
+
+
 def test_jit_grad_of_scatter_add_with_repeated_indices():
     # irax's gather lowering puts an optimization barrier on the operand: right answer
     # shrunk program: v0 = x0.at[m.asarray([0, 0, 0, 0])].add(x0); loss = sum(v0 * 0.7)
