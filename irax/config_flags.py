@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import importlib
 import platform
 import sys
 import types
@@ -231,8 +232,8 @@ def named_scope(name: str) -> Iterator[None]:
 
 def clear_caches() -> None:
     """Drop every jit cache (traced functions and compiled executables)."""
-    from . import jit as _jit_module
-    jit_mod = sys.modules["irax.jit"] if "irax.jit" in sys.modules else _jit_module
+    # the module, not `irax.jit` the function that the package attribute names
+    jit_mod = importlib.import_module("irax.jit")
     with jit_mod._caches_lock:
         jit_mod._caches_by_fun.clear()
     jit_mod._exe_cache.clear()
