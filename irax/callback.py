@@ -4,11 +4,15 @@
                            vmap_method="sequential")
 
 Works eagerly, under vmap (each `vmap_method` of JAX 0.10; None refuses under vmap with
-JAX's NotImplementedError) and inside custom_jvp / custom_vjp rules. Not differentiable
-(ValueError, as JAX). Under irax.jit the compile stops with a LoweringError naming the
-callback: host calls from irax-compiled code return no values (see
-irax/lowering/prims/callback.py). The callback receives irax Arrays, as JAX's receives
-jax Arrays; non-array leaves of the arguments are passed as they are.
+JAX's NotImplementedError), inside custom_jvp / custom_vjp rules, and inside irax.jit:
+compiled code calls back into Python through the `irax_host` module as
+irax.debug.callback does, and the results come back as new device buffers
+(irax/lowering/prims/callback.py, irax/runtime/host.py); inside loops it runs once per
+iteration. Not differentiable (ValueError, as JAX). The callback receives irax Arrays,
+as JAX's receives jax Arrays; non-array leaves of the arguments are passed as they are.
+A result of the wrong shape or dtype raises RuntimeError (eagerly and from compiled
+code). A module saved with irax.aot needs the Python function again at load time
+(`host_functions=`, as for debug.callback).
 """
 from __future__ import annotations
 

@@ -17,7 +17,6 @@ import irax
 import irax.numpy as jnp
 from irax import custom_derivatives as cd
 from irax import dtypes as idt
-from irax.lowering.rules import LoweringError
 
 S = irax.ShapeDtypeStruct
 
@@ -289,8 +288,9 @@ def test_pure_callback_inside_custom_jvp_is_differentiable():
                                 jnp.ones(2)), RuntimeError, "shape"),
     (lambda: irax.pure_callback(lambda x: np.ones(2, np.int32), S((2,), np.float32),
                                 jnp.ones(2)), RuntimeError, "dtype"),
-    (lambda: irax.jit(lambda x: irax.pure_callback(np.sin, S((2,), np.float32), x))(
-        jnp.ones(2)), LoweringError, "cannot run inside irax.jit"),
+    (lambda: irax.jit(lambda x: irax.pure_callback(lambda v: np.ones(3, np.float32),
+                                                   S((2,), np.float32), x))(jnp.ones(2)),
+     RuntimeError, "declares shape"),   # checked on the host, inside compiled code
 ])
 def test_pure_callback_errors(call, exc, match):
     with pytest.raises(exc, match=match):
@@ -298,11 +298,34 @@ def test_pure_callback_errors(call, exc, match):
 
 
 # ---------------------------------------------------------------------------
-# The one compiled module: linear_call's custom transpose and debug_nans under jit
+# The one compiled module: linear_call's custom transpose, pure_callback (pytree results,
+# inside a scan, under vmap), and debug_nans under jit
+
+HOST_CALLS = []
+
+
+def _host_stats(v):
+    HOST_CALLS.append(np.asarray(v).shape)
+    v = np.asarray(v)
+    return {"sum": v.sum(dtype=np.float32), "pos": v > 0}
+
+
+def _host_double(c):
+    HOST_CALLS.append(("double", float(c)))
+    return np.asarray(c) * 2
 
 
 def _compiled_body(x):
-    return {"lin_grad": irax.grad(_linear_call_loss)(x), "log": jnp.log(x)}
+    stats = irax.pure_callback(_host_stats, {"sum": S((), np.float32), "pos": S((2,), np.bool_)},
+                               x)
+    doubled, _ = irax.lax.scan(
+        lambda c, _: (irax.pure_callback(_host_double, S((), np.float32), c), None),
+        x[0], None, length=3)
+    rows = irax.vmap(lambda r: irax.pure_callback(
+        lambda v: np.asarray(v)[::-1] * 10, S((2,), np.float32), r, vmap_method="sequential"))(
+        jnp.stack([x, x + 1]))
+    return {"lin_grad": irax.grad(_linear_call_loss)(x), "log": jnp.log(x),
+            "stats": stats, "doubled": doubled, "rows": rows}
 
 
 def test_jit_module():
@@ -310,6 +333,10 @@ def test_jit_module():
     out = f(jnp.asarray([1.0, 2.0]))
     np.testing.assert_allclose(out["lin_grad"], [6.0, 6.0])
     np.testing.assert_allclose(out["log"], np.log([1.0, 2.0]), rtol=1e-6)
+    assert float(out["stats"]["sum"]) == 3.0 and out["stats"]["pos"].tolist() == [True, True]
+    assert float(out["doubled"]) == 8.0   # 1 -> 2 -> 4 -> 8, one host call per iteration
+    assert HOST_CALLS == [(2,), ("double", 1.0), ("double", 2.0), ("double", 4.0)]
+    np.testing.assert_allclose(out["rows"], [[20.0, 10.0], [30.0, 20.0]])
     bad = jnp.asarray([1.0, -2.0])
     assert np.isnan(np.asarray(f(bad)["log"])[1])   # flag off: NaN is a value
     with irax.debug_nans(True):

@@ -17,8 +17,8 @@ JAX's:
               results); "legacy_vectorized" passes unbatched operands unchanged; None
               raises NotImplementedError, as in JAX 0.10.
 
-Under irax.jit the lowering refuses it (irax/lowering/prims/callback.py): irax's host
-calls from compiled code return no values.
+Under irax.jit it lowers to a host call that returns tensors (irax/lowering/prims/
+callback.py, runtime/host.py).
 
 Layering: a primitive family after debug (uses shape's slice/squeeze/broadcast/concat).
 """
@@ -49,7 +49,13 @@ def _abstract(*avals: ShapedArray, callback: Callable[..., Any],
 
 def _impl(*values: Any, callback: Callable[..., Any], result_avals: tuple[ShapedArray, ...],
           vmap_method: str | None) -> list[Any]:
-    outs = list(callback(*values))
+    return checked_results(callback(*values), result_avals)
+
+
+def checked_results(outs: Any, result_avals: Sequence[ShapedArray]) -> list[np.ndarray]:
+    """The callback's results as NumPy arrays of the declared avals; RuntimeError for a
+    result of another shape or dtype (eagerly, and on the host under irax.jit)."""
+    outs = list(outs)
     if len(outs) != len(result_avals):
         raise RuntimeError(f"pure_callback: the callback returned {len(outs)} values, but "
                            f"result_shape_dtypes declares {len(result_avals)}")
