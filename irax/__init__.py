@@ -133,4 +133,5 @@ _LAZY.update({
         "host_id", "host_count", "host_ids", "named_call", "named_scope",
         "print_environment_info", "version")},
     "pure_callback": ("irax.callback", "pure_callback"),
+    "make_array_from_callback": ("irax.callback", "make_array_from_callback"),
 })

@@ -24,7 +24,7 @@ from . import tree_util
 from .tracer import core, dtypes
 from .tracer.prims.callback import VMAP_METHODS, pure_callback_p
 
-__all__ = ["pure_callback"]
+__all__ = ["make_array_from_callback", "pure_callback"]
 
 
 class _FlatCallback:
@@ -83,3 +83,17 @@ def pure_callback(callback: Callable[..., Any], result_shape_dtypes: Any, *args:
                                                                  out_tree),
                                 result_avals=tuple(flat_avals), vmap_method=vmap_method)
     return tree_util.tree_unflatten(out_tree, outs)
+
+
+def make_array_from_callback(shape: Any, sharding: Any, data_callback: Callable[..., Any],
+                             dtype: Any = None) -> core.Array:
+    """The array of `shape` that data_callback(index) gives for the whole-array index
+    (irax drives one device, so there is one shard; `sharding` is not used)."""
+    shape = tuple(int(d) for d in shape)
+    index = (slice(None, None, None),) * len(shape)
+    data = np.asarray(data_callback(index))
+    if data.shape != shape:
+        raise ValueError(f"Expected shard shape {shape} doesn't match the single device "
+                         f"array shape {data.shape}.")
+    dt = dtypes.canonicalize(data.dtype if dtype is None else np.dtype(dtype))
+    return core.Array(data.astype(dt, copy=False))

@@ -225,6 +225,22 @@ def test_version_float0_and_environment_info():
     assert "irax:" in info and f"numpy:  {np.__version__}" in info
 
 
+def test_make_array_from_callback():
+    seen = []
+
+    def data(index):
+        seen.append(index)
+        return np.arange(6.0).reshape(2, 3)[index]
+    out = irax.make_array_from_callback((2, 3), None, data)
+    assert seen == [(slice(None, None, None),) * 2]     # the whole array, as JAX's one shard
+    assert out.dtype == np.float32 and out.shape == (2, 3)   # float64 data canonicalized
+    np.testing.assert_array_equal(out, np.arange(6.0).reshape(2, 3))
+    assert irax.make_array_from_callback((2,), None, lambda i: np.arange(2),
+                                         dtype=np.int8).dtype == np.int8
+    with pytest.raises(ValueError, match="doesn't match"):
+        irax.make_array_from_callback((2, 3), None, lambda i: np.arange(4.0))
+
+
 # ---------------------------------------------------------------------------
 # pure_callback
 
