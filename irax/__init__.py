@@ -131,7 +131,8 @@ _LAZY.update({
         "numpy_rank_promotion", "numpy_dtype_promotion", "default_device", "clear_caches",
         "local_device_count", "process_index", "process_count", "process_indices",
         "host_id", "host_count", "host_ids", "named_call", "named_scope",
-        "print_environment_info", "version")},
+        "print_environment_info", "version", "threefry_partitionable", "default_prng_impl",
+        "enable_checks", "explain_cache_misses")},
     "pure_callback": ("irax.callback", "pure_callback"),
     "make_array_from_callback": ("irax.callback", "make_array_from_callback"),
 })

@@ -23,6 +23,9 @@ numeric-semantics flag is never ignored silently):
   numpy_dtype_promotion      'standard' only ('strict': NotImplementedError)
   default_device             accepted (irax's Arrays live on the host; compiled code runs
                              on irax.config.device)
+  threefry_partitionable     True only (irax's bits are JAX 0.10's default form)
+  default_prng_impl          'threefry2x32' only
+  enable_checks, explain_cache_misses   accepted (checking / logging; no numeric effect)
 """
 from __future__ import annotations
 
@@ -46,7 +49,9 @@ __all__ = ["clear_caches", "config", "debug_infs", "debug_nans", "default_device
            "default_matmul_precision", "enable_x64", "host_count", "host_id", "host_ids",
            "local_device_count", "log_compiles", "named_call", "named_scope",
            "numpy_dtype_promotion", "numpy_rank_promotion", "print_environment_info",
-           "process_count", "process_index", "process_indices", "version"]
+           "process_count", "process_index", "process_indices", "version",
+           "threefry_partitionable", "default_prng_impl", "enable_checks",
+           "explain_cache_misses"]
 
 
 class Flag:
@@ -131,6 +136,25 @@ numpy_rank_promotion = Flag("numpy_rank_promotion", "allow",
 numpy_dtype_promotion = Flag("numpy_dtype_promotion", "standard",
                              _enum("numpy_dtype_promotion", ("standard", "strict"),
                                    ("standard",)))
+
+
+# random bits: irax's threefry is JAX's partitionable form (the 0.10 default) only
+threefry_partitionable = Flag("threefry_partitionable", True, lambda v: _honour_only(
+    "threefry_partitionable", _bool("threefry_partitionable")(v), (True,)))
+default_prng_impl = Flag("default_prng_impl", "threefry2x32", _enum(
+    "default_prng_impl", ("threefry2x32", "threefry4x32", "rbg", "unsafe_rbg", "philox2x32",
+                          "philox4x32"),
+    ("threefry2x32",)))
+# checking / logging only: accepted (irax's own checks always run; it logs no cache misses)
+enable_checks = Flag("enable_checks", False, _bool("enable_checks"))
+explain_cache_misses = Flag("explain_cache_misses", False, _bool("explain_cache_misses"))
+
+
+def _honour_only(name: str, v: Any, honoured: tuple) -> Any:
+    if v not in honoured:
+        raise NotImplementedError(f"irax does not implement {name}={v!r} (supported: "
+                                  f"{', '.join(map(repr, honoured))})")
+    return v
 
 
 def _device(v: Any) -> Any:

@@ -175,6 +175,9 @@ def test_debug_flags_eager(flag, value):
     ("numpy_dtype_promotion", "bogus", ValueError),
     ("default_matmul_precision", "bogus", ValueError),
     ("debug_nans", "yes", ValueError),
+    ("threefry_partitionable", False, NotImplementedError),
+    ("default_prng_impl", "rbg", NotImplementedError),
+    ("default_prng_impl", "bogus", ValueError),
 ])
 def test_flags_refuse_what_irax_cannot_do(flag, value, exc):
     before = getattr(irax, flag).value
@@ -190,6 +193,8 @@ def test_flags_refuse_what_irax_cannot_do(flag, value, exc):
     ("numpy_rank_promotion", "allow"), ("numpy_dtype_promotion", "standard"),
     ("default_matmul_precision", "highest"), ("default_matmul_precision", "bfloat16"),
     ("default_matmul_precision", None), ("log_compiles", True), ("default_device", None),
+    ("threefry_partitionable", True), ("default_prng_impl", "threefry2x32"),
+    ("enable_checks", True), ("explain_cache_misses", True),
 ])
 def test_flags_accept_what_irax_does(flag, value):
     with getattr(irax, flag)(value):
