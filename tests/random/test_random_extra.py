@@ -5,7 +5,7 @@ binomial and multinomial are bit for bit (uniform bits, floor/compare and a log 
 result is only compared); generalized_normal, ball and orthogonal go through gamma's
 log/pow and a QR factorization, so they agree within a few float32 ulps. Every case runs
 eagerly for both seeds; vmap over the two keys and one compiled module (jit of vmap of a
-binomial, whose two while loops are the costly compile, and an orthogonal draw) check
+binomial, whose two while loops are the costly compile) check
 the transformed samplers against the same per-key values. (A gamma-based sampler costs
 ~15 s of IREE compile alone, so generalized_normal and ball are checked eagerly and
 under vmap, not under jit.)"""
@@ -50,15 +50,14 @@ def test_eager_matches_jax(name):
         _check(_call(name, jr.PRNGKey(seed)), _expected(seed, name), f"{name} seed {seed}")
 
 
-@pytest.mark.parametrize("name", ["generalized_normal", "ball", "binomial_edge",
-                                  "multinomial_batch"])
+@pytest.mark.parametrize("name", ["ball", "multinomial_batch"])   # (gn / binomial inside)
 def test_vmap_over_keys_matches_jax(name):
     out = irax.vmap(lambda k: _call(name, k))(_keys())
     for i, seed in enumerate(SEEDS):
         _check(out[i], _expected(seed, name), f"vmap {name} seed {seed}")
 
 
-JIT_CASES = ("binomial_btrs", "orthogonal_semi")
+JIT_CASES = ("binomial_btrs",)
 
 
 def test_jit_vmap_matches_jax():
