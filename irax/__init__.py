@@ -114,3 +114,25 @@ def device_get(x):
 
 def block_until_ready(x):
     return x
+
+
+# ---------------------------------------------------------------------------
+# branch toplevel: jax.dtypes / jax.custom_derivatives modules, config flags as context
+# managers, process queries, named_call/named_scope, pure_callback (irax/config_flags.py,
+# irax/callback.py). `config` moves to config_flags, which registers the jax_* options on
+# the same Config object (irax.tracer.dtypes.config).
+_LAZY.update({
+    "dtypes": ("irax.dtypes", None),
+    "custom_derivatives": ("irax.custom_derivatives", None),
+    "config": ("irax.config_flags", "config"),
+    "float0": ("irax.dtypes", "float0"),
+    **{name: ("irax.config_flags", name) for name in (
+        "enable_x64", "debug_nans", "debug_infs", "log_compiles", "default_matmul_precision",
+        "numpy_rank_promotion", "numpy_dtype_promotion", "default_device", "clear_caches",
+        "local_device_count", "process_index", "process_count", "process_indices",
+        "host_id", "host_count", "host_ids", "named_call", "named_scope",
+        "print_environment_info", "version", "threefry_partitionable", "default_prng_impl",
+        "enable_checks", "explain_cache_misses")},
+    "pure_callback": ("irax.callback", "pure_callback"),
+    "make_array_from_callback": ("irax.callback", "make_array_from_callback"),
+})

@@ -424,6 +424,13 @@ class JitFunction:
 
     # -- call
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        out = self._call(*args, **kwargs)
+        hook = core.jit_result_check
+        if hook is not None and type(core._state.trace) is EvalTrace:
+            hook(self._fun, self._name, out, args, kwargs)   # debug_nans / debug_infs
+        return out
+
+    def _call(self, *args: Any, **kwargs: Any) -> Any:
         if _flags.disable_jit:   # irax.disable_jit(): run the Python function as it is
             return self._fun(*args, **kwargs)
         if type(core._state.trace) is not EvalTrace:

@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent / "irax"
 
 USER_API = {"numpy", "lax", "random", "nn", "scipy", "optim", "test_util", "ad_checkpoint",
-            "debug"}
+            "debug", "dtypes", "custom_derivatives", "callback"}
 
 # layer -> the layers it may import (besides itself)
 ALLOWED: dict[str, set[str]] = {
@@ -41,11 +41,13 @@ ALLOWED: dict[str, set[str]] = {
     "lowering": {"tracer", "tree_util"},
     "user_api": {"tracer", "tree_util"},
     "jit": {"tracer", "lowering", "runtime", "tree_util"},
+    # JAX's top-level flags and queries; clear_caches empties jit's caches
+    "config_flags": {"tracer", "tree_util", "jit", "user_api"},
     "aot": {"tracer", "lowering", "runtime", "tree_util", "jit", "user_api", "root"},
     "distributed": {"tracer", "lowering", "runtime", "tree_util", "jit", "user_api", "aot",
                     "root"},
     "root": {"tracer", "lowering", "runtime", "tree_util", "jit", "user_api", "aot",
-             "distributed"},
+             "distributed", "config_flags"},
 }
 
 def _module_name(path: Path) -> str:

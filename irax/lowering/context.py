@@ -53,6 +53,7 @@ class HostImport:
     name: str
     avals: tuple[ShapedArray, ...]
     callback: Callable[..., Any]
+    results: tuple[ShapedArray, ...] = ()   # what it returns (pure_callback); () for debug
 
     @property
     def symbol(self) -> str:
@@ -64,7 +65,9 @@ class HostImport:
                 "avals": [[list(a.shape), a.dtype.name] for a in self.avals],
                 "label": getattr(self.callback, "host_label", None) or
                 _callable_name(self.callback),
-                "spec": spec}
+                "spec": spec,
+                **({"results": [[list(a.shape), a.dtype.name] for a in self.results]}
+                   if self.results else {})}
 
 
 def _callable_name(fn: Any) -> str:
@@ -131,18 +134,22 @@ class ModuleContext:
 
     # -- host imports
     def host_import(self, callback: Callable[..., Any],
-                    avals: Sequence[ShapedArray]) -> HostImport:
+                    avals: Sequence[ShapedArray],
+                    results: Sequence[ShapedArray] = ()) -> HostImport:
         """The import through which the module calls `callback` with values of `avals`
-        (one per callback object and signature; declared in the module the first time)."""
-        avals = tuple(avals)
-        key = (id(callback), tuple((a.shape, a.dtype) for a in avals))
+        (one per callback object and signature; declared in the module the first time),
+        returning values of `results` (none for a debug callback)."""
+        avals, results = tuple(avals), tuple(results)
+        key = (id(callback), tuple((a.shape, a.dtype) for a in avals),
+               tuple((a.shape, a.dtype) for a in results))
         hit = self._host_imports.get(key)
         if hit is not None:
             return hit
-        imp = HostImport(f"cb{len(self._host_imports)}", avals, callback)
+        imp = HostImport(f"cb{len(self._host_imports)}", avals, callback, results)
         self._host_imports[key] = imp   # holds the callback: its id() stays its own
-        self.note_avals(avals)
-        decl = f"  func.func private @{imp.symbol}({', '.join(map(aval_type, avals))})\n"
+        self.note_avals(avals + results)
+        ret = f" -> ({', '.join(map(aval_type, results))})" if results else ""
+        decl = f"  func.func private @{imp.symbol}({', '.join(map(aval_type, avals))}){ret}\n"
         self._reserved.add(imp.symbol)
         self.add_function(imp.symbol, decl, public=False, calls=set())
         return imp

@@ -36,3 +36,9 @@ __all__ = ["PRNGKey", "PRNGKeyArray", "key", "split", "fold_in", "key_data", "wr
            "beta", "dirichlet", "poisson", "cauchy", "chisquare", "clone",
            "double_sided_maxwell", "f", "geometric", "lognormal", "maxwell", "pareto",
            "rademacher", "rayleigh", "t", "triangular", "wald", "weibull_min"]
+
+# ---------------------------------------------------------------------------
+# branch toplevel: more of JAX's composed samplers (irax/random/_extra.py)
+from ._extra import ball, binomial, generalized_normal, multinomial, orthogonal  # noqa: E402
+
+__all__ += ["ball", "binomial", "generalized_normal", "multinomial", "orthogonal"]

@@ -38,7 +38,7 @@ from typing import Any
 import iree.runtime as rt
 import numpy as np
 
-from .arrays import DeviceArray, parse_dtype
+from .arrays import ELEMENT_TYPE, DeviceArray, parse_dtype
 from .treedef_json import unflatten_json
 
 HOST_MODULE = "irax_host"
@@ -63,10 +63,11 @@ class HostImport:
     avals: tuple[Aval, ...]
     label: str
     spec: dict[str, Any] | None
+    results: tuple[Aval, ...] = ()   # buffer views it returns (irax.pure_callback)
 
     @property
     def cconv(self) -> str:
-        return "0" + ("r" * len(self.avals) or "v") + "_v"
+        return "0" + ("r" * len(self.avals) or "v") + "_" + ("r" * len(self.results) or "v")
 
 
 def read_host_imports(reflections: Iterable[Mapping[str, str]]) -> dict[str, HostImport]:
@@ -79,8 +80,10 @@ def read_host_imports(reflections: Iterable[Mapping[str, str]]) -> dict[str, Hos
         for entry in json.loads(raw):
             avals = tuple((tuple(int(d) for d in shape), parse_dtype(dtype))
                           for shape, dtype in entry["avals"])
+            results = tuple((tuple(int(d) for d in shape), parse_dtype(dtype))
+                            for shape, dtype in entry.get("results", ()))
             found[entry["name"]] = HostImport(entry["name"], avals, entry.get("label") or "",
-                                              entry.get("spec"))
+                                              entry.get("spec"), results)
     return found
 
 
@@ -166,7 +169,8 @@ class HostModule:
         me = weakref.ref(self)
         iface = rt.PyModuleInterface(HOST_MODULE, lambda _iface: None)
         for name, imp in imports.items():
-            iface.export(name, imp.cconv, _entry(me, name, imp.avals, device, driver))
+            iface.export(name, imp.cconv, _entry(me, name, imp.avals, device, driver,
+                                                 imp.results))
         self.vm_module = iface.create()
 
     def record_error(self, err: BaseException) -> None:
@@ -180,19 +184,37 @@ class HostModule:
 
 
 def _entry(module: "weakref.ref[HostModule]", name: str, avals: tuple[Aval, ...],
-           device: rt.HalDevice, driver: str) -> Callable[..., None]:
-    """The export: VmRefs in, the host function called on NumPy arrays."""
-    def call(_state: Any, *refs: rt.VmRef) -> None:
+           device: rt.HalDevice, driver: str, results: tuple[Aval, ...] = ()
+           ) -> Callable[..., Any]:
+    """The export: VmRefs in, the host function called on NumPy arrays; a function with
+    `results` returns arrays, handed back as new buffer views (one ref, or a tuple)."""
+    def call(_state: Any, *refs: rt.VmRef) -> Any:
         host = module()
         if host is None:
             raise RuntimeError(f"{HOST_MODULE}.{name} called after its module was released")
         try:
-            host.functions[name](*[_to_numpy(r, aval, device, driver)
-                                   for r, aval in zip(refs, avals)])
+            outs = host.functions[name](*[_to_numpy(r, aval, device, driver)
+                                          for r, aval in zip(refs, avals)])
+            if not results:
+                return None
+            views = [_from_numpy(o, aval, device) for o, aval in zip(outs, results)]
+            return views[0] if len(views) == 1 else tuple(views)
         except BaseException as e:
             host.record_error(e)   # re-raised by the caller of invoke
             raise
     return call
+
+
+def _from_numpy(value: Any, aval: Aval, device: rt.HalDevice) -> rt.VmRef:
+    """A buffer view on `device` holding `value` as the declared shape and dtype."""
+    shape, dtype = aval
+    arr = np.asarray(value, dtype=dtype).reshape(shape)
+    if not arr.flags.c_contiguous:   # (np.ascontiguousarray would make a 0-d array 1-d)
+        arr = arr.copy(order="C")
+    view = device.allocator.allocate_buffer_copy(
+        memory_type=int(rt.MemoryType.DEVICE_LOCAL), allowed_usage=int(rt.BufferUsage.DEFAULT),
+        device=device, buffer=arr, element_type=ELEMENT_TYPE.get(arr.dtype))
+    return view.ref
 
 
 def _to_numpy(ref: rt.VmRef, aval: Aval, device: rt.HalDevice, driver: str) -> np.ndarray:

@@ -15,7 +15,7 @@ import contextlib
 import itertools
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -250,6 +250,13 @@ class Trace:
             t = t.parent
 
 
+# Called with (primitive, impl output) after each eager primitive when set; irax's
+# debug_nans / debug_infs flags (irax/config_flags.py) set it to raise FloatingPointError.
+eager_result_check: Callable[[Any, Any], None] | None = None
+# Called by a top-level irax.jit call with (fun, name, outputs, args, kwargs) when set.
+jit_result_check: Callable[..., None] | None = None
+
+
 class EvalTrace(Trace):
     """The bottom of every chain: runs NumPy impl rules on concrete values."""
 
@@ -263,6 +270,8 @@ class EvalTrace(Trace):
         weak = _eval_out_weak(prim, args, params)   # type-checks before running the impl
         with np.errstate(all="ignore"):   # inf/nan are values, as in JAX
             out = rule(*vals, **params)
+        if eager_result_check is not None:   # irax.debug_nans / debug_infs (config_flags)
+            eager_result_check(prim, out)
         if prim.multiple_results:
             return [wrap_result(o, w) for o, w in zip(out, weak)]
         return wrap_result(out, weak[0])

@@ -28,8 +28,22 @@ class Config:
             self.enable_x64 = bool(value)
         elif name in ("device", "jax_platform_name", "jax_platforms"):
             self.device = str(value)
+        elif name in self.options:
+            self.options[name].set(value)
         else:
-            raise ValueError(f"unknown irax config option {name!r}; known: enable_x64, device")
+            raise ValueError(f"unknown irax config option {name!r}; known: enable_x64, device"
+                             + "".join(f", {n}" for n in sorted(self.options)
+                                       if not n.startswith("jax_")))
+
+    # Options registered from above the tracer (irax/config_flags.py: debug_nans, ...):
+    # name -> an object with set(value) and a `value` attribute.
+    options: dict = {}
+
+    def __getattr__(self, name: str):
+        option = type(self).options.get(name)
+        if option is None:
+            raise AttributeError(f"irax config has no option {name!r}")
+        return option.value
 
     # JAX spelling: jax.config.jax_enable_x64
     @property

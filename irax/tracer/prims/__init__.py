@@ -7,3 +7,4 @@ indexing, slicing, linalg, bits, sort, control_flow, linear_solve, debug, collec
 from . import elementwise, shape, reduce, indexing, slicing, linalg, bits, sort  # noqa: F401
 from . import control_flow, linear_solve, debug, collectives  # noqa: F401
 from . import fft  # noqa: F401,E402  (the fft family: above shape and elementwise; branch jnp-fft)
+from . import callback  # noqa: F401,E402  (pure_callback: above debug; branch toplevel)

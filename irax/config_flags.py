@@ -1,0 +1,290 @@
+"""JAX's top-level configuration context managers and process/device queries.
+
+    with irax.enable_x64():              # as `with jax.enable_x64(True):`
+        ...
+    with irax.debug_nans(True):          # eager: FloatingPointError at the op making a NaN
+        irax.numpy.log(-1.0)
+    irax.config.update("jax_debug_nans", True)
+
+Each flag is a context manager (`flag(value)`) with a `.value`, and an option of
+`irax.config.update` under its `jax_` name. A flag irax cannot honour accepts only the
+values whose semantics irax has, and raises NotImplementedError for the others (a
+numeric-semantics flag is never ignored silently):
+
+  enable_x64                 honoured (64-bit types)
+  debug_nans / debug_infs    honoured: eagerly each primitive's result is checked; a
+                             top-level irax.jit call checks its outputs and, on a NaN/inf,
+                             re-runs the function op by op to name the primitive (as JAX;
+                             a NaN that compiled code makes and drops is not seen)
+  log_compiles               accepted; irax logs nothing (no numeric effect)
+  default_matmul_precision   every JAX value accepted: irax's dots run at full precision of
+                             their dtype, which every setting permits (as on JAX's CPU)
+  numpy_rank_promotion       'allow' only ('warn'/'raise': NotImplementedError)
+  numpy_dtype_promotion      'standard' only ('strict': NotImplementedError)
+  default_device             accepted (irax's Arrays live on the host; compiled code runs
+                             on irax.config.device)
+  threefry_partitionable     True only (irax's bits are JAX 0.10's default form)
+  default_prng_impl          'threefry2x32' only
+  enable_checks, explain_cache_misses   accepted (checking / logging; no numeric effect)
+"""
+from __future__ import annotations
+
+import contextlib
+import functools
+import importlib
+import platform
+import sys
+import types
+from typing import Any, Callable, Iterator
+
+import numpy as np
+
+from .tracer import core
+from .tracer import dtypes as _dtypes
+from .tracer.api_extra import devices
+
+config = _dtypes.config
+
+__all__ = ["clear_caches", "config", "debug_infs", "debug_nans", "default_device",
+           "default_matmul_precision", "enable_x64", "host_count", "host_id", "host_ids",
+           "local_device_count", "log_compiles", "named_call", "named_scope",
+           "numpy_dtype_promotion", "numpy_rank_promotion", "print_environment_info",
+           "process_count", "process_index", "process_indices", "version",
+           "threefry_partitionable", "default_prng_impl", "enable_checks",
+           "explain_cache_misses"]
+
+
+class Flag:
+    """A configuration flag: `flag.value`, `with flag(v):`, and config.update(name, v)."""
+
+    def __init__(self, name: str, default: Any, check: Callable[[Any], Any],
+                 getter: Callable[[], Any] | None = None,
+                 setter: Callable[[Any], None] | None = None) -> None:
+        self.name, self._check = name, check
+        self._value, self._getter, self._setter = default, getter, setter
+        config.options[name] = self
+        config.options["jax_" + name] = self
+
+    @property
+    def value(self) -> Any:
+        return self._getter() if self._getter else self._value
+
+    def set(self, value: Any) -> None:
+        value = self._check(value)
+        if self._setter:
+            self._setter(value)
+        else:
+            self._value = value
+        _update_eager_check()
+
+    @contextlib.contextmanager
+    def __call__(self, new_val: Any = True) -> Iterator[None]:
+        old = self.value
+        self.set(new_val)
+        try:
+            yield
+        finally:
+            self.set(old)
+
+    def __repr__(self) -> str:
+        return f"<irax flag {self.name}={self.value!r}>"
+
+
+def _bool(name: str) -> Callable[[Any], bool]:
+    def check(v: Any) -> bool:
+        if not isinstance(v, (bool, int, np.bool_)):
+            raise ValueError(f"{name}: expected a bool, got {v!r} of type {type(v)}")
+        return bool(v)
+    return check
+
+
+def _enum(name: str, known: tuple, honoured: tuple, allow_none: bool = False):
+    def check(v: Any) -> Any:
+        if v is None and allow_none:
+            return v
+        if v not in known:
+            extra = "None or " if allow_none else ""
+            raise ValueError(f"new enum value must be {extra}in {list(known)}, got {v!r} of "
+                             f"type {type(v)}.")
+        if v not in honoured:
+            raise NotImplementedError(f"irax does not implement {name}={v!r} (supported: "
+                                      f"{', '.join(map(repr, honoured))})")
+        return v
+    return check
+
+
+def _set_x64(v: bool) -> None:
+    config.enable_x64 = v
+
+
+enable_x64 = Flag("enable_x64", False, _bool("enable_x64"),
+                  getter=lambda: config.enable_x64, setter=_set_x64)
+debug_nans = Flag("debug_nans", False, _bool("debug_nans"))
+debug_infs = Flag("debug_infs", False, _bool("debug_infs"))
+log_compiles = Flag("log_compiles", False, _bool("log_compiles"))
+_PRECISIONS = ("default", "high", "highest", "bfloat16", "tensorfloat32", "float32",
+               "ANY_F8_ANY_F8_F32", "ANY_F8_ANY_F8_F32_FAST_ACCUM", "ANY_F8_ANY_F8_ANY",
+               "ANY_F8_ANY_F8_ANY_FAST_ACCUM", "F16_F16_F16", "F16_F16_F32", "BF16_BF16_BF16",
+               "BF16_BF16_F32", "BF16_BF16_F32_X3", "BF16_BF16_F32_X6", "BF16_BF16_F32_X9",
+               "TF32_TF32_F32", "TF32_TF32_F32_X3", "F32_F32_F32", "F64_F64_F64")
+default_matmul_precision = Flag(
+    "default_matmul_precision", None,
+    _enum("default_matmul_precision", _PRECISIONS, _PRECISIONS, allow_none=True))
+numpy_rank_promotion = Flag("numpy_rank_promotion", "allow",
+                            _enum("numpy_rank_promotion", ("allow", "warn", "raise"),
+                                  ("allow",)))
+numpy_dtype_promotion = Flag("numpy_dtype_promotion", "standard",
+                             _enum("numpy_dtype_promotion", ("standard", "strict"),
+                                   ("standard",)))
+
+
+# random bits: irax's threefry is JAX's partitionable form (the 0.10 default) only
+threefry_partitionable = Flag("threefry_partitionable", True, lambda v: _honour_only(
+    "threefry_partitionable", _bool("threefry_partitionable")(v), (True,)))
+default_prng_impl = Flag("default_prng_impl", "threefry2x32", _enum(
+    "default_prng_impl", ("threefry2x32", "threefry4x32", "rbg", "unsafe_rbg", "philox2x32",
+                          "philox4x32"),
+    ("threefry2x32",)))
+# checking / logging only: accepted (irax's own checks always run; it logs no cache misses)
+enable_checks = Flag("enable_checks", False, _bool("enable_checks"))
+explain_cache_misses = Flag("explain_cache_misses", False, _bool("explain_cache_misses"))
+
+
+def _honour_only(name: str, v: Any, honoured: tuple) -> Any:
+    if v not in honoured:
+        raise NotImplementedError(f"irax does not implement {name}={v!r} (supported: "
+                                  f"{', '.join(map(repr, honoured))})")
+    return v
+
+
+def _device(v: Any) -> Any:
+    from .tracer.api_extra import Device
+    if v is not None and not isinstance(v, (Device, str)):
+        raise ValueError(f"default_device: expected a Device, a platform name or None, got "
+                         f"{v!r}")
+    return v
+
+
+default_device = Flag("default_device", None, _device)
+
+
+# ---------------------------------------------------------------------------
+# debug_nans / debug_infs: a check after every eager primitive (core.eager_result_check)
+
+
+def _check_result(prim: Any, out: Any) -> None:
+    for o in (out if prim.multiple_results else [out]):
+        arr = np.asarray(o)
+        if arr.dtype.kind not in "fc":
+            continue
+        if debug_nans.value and np.isnan(arr).any():
+            raise FloatingPointError(f"invalid value (nan) encountered in {prim.name}")
+        if debug_infs.value and np.isinf(arr).any():
+            raise FloatingPointError(f"invalid value (inf) encountered in {prim.name}")
+
+
+def _check_jit_result(fun: Callable, name: str, out: Any, args: tuple, kwargs: dict) -> None:
+    """As JAX: a NaN/inf output of a compiled call re-runs the function op by op, so the
+    error names the primitive that made it; if that run is clean, name the function."""
+    from . import tree_util
+    from .tracer.api_extra import disable_jit
+    for leaf in tree_util.tree_leaves(out):
+        arr = np.asarray(leaf)
+        if arr.dtype.kind not in "fc":
+            continue
+        for kind, flag, test in (("nan", debug_nans, np.isnan), ("inf", debug_infs, np.isinf)):
+            if flag.value and test(arr).any():
+                with disable_jit():
+                    fun(*args, **kwargs)
+                raise FloatingPointError(f"invalid value ({kind}) encountered in jit({name})")
+
+
+def _update_eager_check() -> None:
+    on = debug_nans.value or debug_infs.value
+    core.eager_result_check = _check_result if on else None
+    core.jit_result_check = _check_jit_result if on else None
+
+
+# ---------------------------------------------------------------------------
+# Processes and devices: irax is one process driving one device
+
+
+def local_device_count(backend: str | None = None) -> int:
+    return len(devices(backend))
+
+
+def process_index(backend: str | None = None) -> int:
+    return 0
+
+
+def process_count(backend: str | None = None) -> int:
+    return 1
+
+
+def process_indices(backend: str | None = None) -> list[int]:
+    return [0]
+
+
+host_id, host_count, host_ids = process_index, process_count, process_indices
+
+
+# ---------------------------------------------------------------------------
+# Names and caches
+
+
+def named_call(fun: Callable, *, name: str | None = None) -> Callable:
+    """fun itself under a name (JAX names the staged call; irax's jaxprs inline it)."""
+    if not callable(fun):
+        raise TypeError(f"named_call: fun must be callable, got {type(fun)}")
+
+    @functools.wraps(fun)
+    def named(*args: Any, **kwargs: Any) -> Any:
+        return fun(*args, **kwargs)
+    if name is not None:
+        named.__name__ = name
+    return named
+
+
+@contextlib.contextmanager
+def named_scope(name: str) -> Iterator[None]:
+    """A name scope for the operations inside (JAX uses it for profiler names; irax's
+    modules carry no such names)."""
+    if not isinstance(name, str):
+        raise TypeError("named_scope name argument must be a string.")
+    yield
+
+
+def clear_caches() -> None:
+    """Drop every jit cache (traced functions and compiled executables)."""
+    # the module, not `irax.jit` the function that the package attribute names
+    jit_mod = importlib.import_module("irax.jit")
+    with jit_mod._caches_lock:
+        jit_mod._caches_by_fun.clear()
+    jit_mod._exe_cache.clear()
+
+
+version = types.ModuleType("irax.version", "irax's version (as jax.version).")
+version.__version__ = version._version = sys.modules["irax"].__version__
+
+
+def print_environment_info(return_string: bool = False) -> str | None:
+    """Versions of irax, its compiler and NumPy, and the devices (as JAX's)."""
+    try:
+        from importlib import metadata
+        iree = metadata.version("iree-base-compiler")
+    except Exception:   # the distribution name differs between IREE releases
+        iree = "unknown"
+    info = "\n".join([
+        f"irax:   {version.__version__}",
+        f"iree:   {iree}",
+        f"numpy:  {np.__version__}",
+        f"python: {sys.version}",
+        f"device info: {config.device}-{local_device_count()}, "
+        f"{local_device_count()} local devices",
+        f"process_count: {process_count()}",
+        f"platform: {platform.uname()}",
+    ]) + "\n"
+    if return_string:
+        return info
+    print(info)
+    return None
