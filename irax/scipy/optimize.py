@@ -39,6 +39,11 @@ class OptimizeResults(NamedTuple):
     nit: Any
 
 
+def _count(v: int):
+    """A counter or status code: the default integer (int64 under x64), as JAX's."""
+    return jnp.asarray(v, dtypes.default_int())
+
+
 def _select(pred, new: dict, old: dict) -> dict:
     """old with the entries that `new` names replaced where pred holds."""
     out = dict(old)
@@ -99,13 +104,13 @@ def _zoom(phi_dphi, too_high, flat_enough, lo: dict, hi: dict, g0, skip, small: 
     """Shrink the bracket [lo, hi] (each {'a', 'phi', 'dphi'}) until a step satisfies both
     Wolfe conditions; `skip` makes it run no iterations."""
     dt = get_aval(lo["a"]).dtype
-    s = dict(done=jnp.asarray(False), failed=jnp.asarray(False), j=jnp.asarray(0, np.int32),
+    s = dict(done=jnp.asarray(False), failed=jnp.asarray(False), j=_count(0),
              a_lo=lo["a"], phi_lo=lo["phi"], dphi_lo=lo["dphi"],
              a_hi=hi["a"], phi_hi=hi["phi"], dphi_hi=hi["dphi"],
              # the previous a_hi, third point of the cubic
              a_rec=(lo["a"] + hi["a"]) / 2.0, phi_rec=(lo["phi"] + hi["phi"]) / 2.0,
              a_star=jnp.asarray(1.0, dt), phi_star=lo["phi"], dphi_star=lo["dphi"],
-             g_star=g0, nfev=jnp.asarray(0, np.int32))
+             g_star=g0, nfev=_count(0))
 
     def cond(s):
         return ~s["done"] & ~skip & ~s["failed"]
@@ -166,9 +171,9 @@ def _line_search(fun, xk, pk, f0, g0, old_old_fval, maxiter: int, c1=1e-4, c2=0.
     def flat_enough(dphi):
         return jnp.abs(dphi) <= -c2 * dphi0
 
-    s = dict(done=jnp.asarray(False), failed=jnp.asarray(False), i=jnp.asarray(1, np.int32),
+    s = dict(done=jnp.asarray(False), failed=jnp.asarray(False), i=_count(1),
              a_prev=jnp.asarray(0.0, dt), phi_prev=f0, dphi_prev=dphi0,
-             nfev=jnp.asarray(0, np.int32), a_star=jnp.asarray(0.0, dt), phi_star=f0,
+             nfev=_count(0), a_star=jnp.asarray(0.0, dt), phi_star=f0,
              dphi_star=dphi0, g_star=g0)
 
     def cond(s):
@@ -219,9 +224,9 @@ def _minimize_bfgs(fun: Callable, x0, maxiter: int | None = None, norm=np.inf,
     f0, g0 = value_and_grad(fun)(x0)
     s = dict(converged=_norm(g0, norm) < gtol, failed=jnp.asarray(False),
              # every evaluation gives value and gradient: one counter serves nfev and njev
-             k=jnp.asarray(0, np.int32), nfev=jnp.asarray(1, np.int32), x=x0, f=f0, g=g0, H=jnp.eye(d, dtype=dt),
+             k=_count(0), nfev=_count(1), x=x0, f=f0, g=g0, H=jnp.eye(d, dtype=dt),
              # makes the first line search start at step 1 (SciPy's convention)
-             f_prev=f0 + _norm(g0, 2) / 2, ls_status=jnp.asarray(0, np.int32))
+             f_prev=f0 + _norm(g0, 2) / 2, ls_status=_count(0))
 
     def cond(s):
         return ~s["converged"] & ~s["failed"] & (s["k"] < maxiter)
@@ -239,7 +244,7 @@ def _minimize_bfgs(fun: Callable, x0, maxiter: int | None = None, norm=np.inf,
         return dict(converged=_norm(ls["g"], norm) < gtol, failed=ls["failed"],
                     k=s["k"] + 1, nfev=s["nfev"] + ls["nfev"],
                     x=s["x"] + step, f=ls["phi"], g=ls["g"], H=H, f_prev=s["f"],
-                    ls_status=ls["status"].astype(np.int32))
+                    ls_status=ls["status"].astype(dtypes.default_int()))
 
     s = _while(cond, body, s, "f")
     status = jnp.where(s["converged"], 0,

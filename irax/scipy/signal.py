@@ -8,7 +8,6 @@ fillvalue=0 (NotImplementedError otherwise), and integer inputs give floating re
 """
 from __future__ import annotations
 
-import math
 import warnings
 from typing import Sequence
 

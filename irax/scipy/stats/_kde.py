@@ -26,6 +26,17 @@ def _check_real(name: str, x):
                         f"{get_aval(x).dtype}")
 
 
+def _weighted_cov(x, w):
+    """np.cov(x, aweights=w) of a (d, n) dataset, always (d, d).
+
+    Written out rather than through jnp.cov: under irax.jit, jnp.cov with aweights that are
+    a trace-time constant (the default weights here) compiles to wrong values on IREE 3.13
+    (each piece alone compiles correctly); this form does not."""
+    total = jnp.sum(w)
+    centred = x - jnp.sum(x * w, axis=1, keepdims=True) / total
+    return (centred * w) @ centred.T / (total - jnp.sum(w * w) / total)
+
+
 @register_pytree_node_class
 class gaussian_kde:
     """Gaussian kernel density estimate of `dataset` (shape (n,) or (d, n))."""
@@ -64,7 +75,7 @@ class gaussian_kde:
         else:
             raise ValueError("`bw_method` should be 'scott', 'silverman', a scalar, or a "
                              "callable.")
-        data_cov = jnp.atleast_2d(jnp.cov(dataset, rowvar=1, bias=False, aweights=weights))
+        data_cov = _weighted_cov(dataset, weights)
         self.covariance = data_cov * factor ** 2
         self.inv_cov = jnp.linalg.inv(data_cov) / factor ** 2
 
