@@ -37,6 +37,8 @@ IMG = RNG.normal(size=(4, 5)).astype(np.float32)
 COORDS = [RNG.uniform(-2, 7, size=(3, 6)).astype(np.float32) for _ in range(2)]
 
 
+ZX = (X2 + 1j * X2[::-1]).astype(np.complex64)
+ZK = (K2 - 2j * K2[:, ::-1]).astype(np.complex64)
 CONV_PAIRS = [(X1, K1), (K1, X1), (X2, K2), (K2, X2)]
 MODES = ("full", "same", "valid")
 SPECTRA = [
@@ -82,6 +84,9 @@ def _jax_only_cases(sig_mod):
             if a.ndim == 2:
                 for name in ("convolve2d", "correlate2d"):
                     out[f"{name} {mode} {i}"] = getattr(sig_mod, name)(a, b, mode=mode)
+        # complex operands: which one is conjugated depends on which slides
+        out[f"complex correlate2d {mode}"] = sig_mod.correlate2d(ZK, ZX, mode=mode)
+        out[f"complex correlate {mode}"] = sig_mod.correlate(ZX[0], ZK[0], mode=mode)
     return out
 
 
@@ -144,6 +149,9 @@ def test_convolutions_like_jax_and_scipy(mode):
                             tag, np.float32, tol=1e-5)
             else:
                 _like_jax(out, jax_ref(f"{name} {mode} {i}"), tag)
+    for name, args in (("correlate2d", (ZK, ZX)), ("correlate", (ZX[0], ZK[0]))):
+        out = getattr(isignal, name)(*args, mode=mode)
+        _like_jax(out, jax_ref(f"complex {name} {mode}"), f"complex {name} {mode}", tol=1e-5)
     _like_scipy(isignal.convolve(X1, K1, mode=mode, method="fft"),
                 scipy.signal.convolve(X1.astype(float), K1.astype(float), mode), "fft",
                 np.float32, tol=1e-5)
@@ -501,6 +509,9 @@ def test_jit_module_like_jax():
             mc=indimage.map_coordinates(img, [c0, c1], 1, mode="reflect"),
             welch=isignal.welch(sig, nperseg=16)[1],
             stft=isignal.stft(sig, nperseg=16)[2],
+            istft=isignal.istft(isignal.stft(sig, nperseg=16)[2], nperseg=16)[1],
+            csd=isignal.csd(sig, sig[::-1], nperseg=16)[1],
+            detrend=isignal.detrend(sig, bp=[20]),
             res=res, logpdf=kde.logpdf(pts))
 
     out = irax.jit(run)(X1, K1, IMG, COORDS[0], COORDS[1], SIG, ROSEN_X0, D1, pts)
@@ -513,6 +524,10 @@ def test_jit_module_like_jax():
                 "mc", np.float32, 1e-5)
     _like_scipy(out["welch"], scipy.signal.welch(sig, nperseg=16)[1], "welch", np.float32)
     _like_scipy(out["stft"], scipy.signal.stft(sig, nperseg=16)[2], "stft", np.complex64)
+    _like_scipy(out["istft"], sig, "istft", np.float32)
+    _like_scipy(out["csd"], scipy.signal.csd(sig, sig[::-1], nperseg=16)[1], "csd",
+                np.complex64)
+    _like_scipy(out["detrend"], scipy.signal.detrend(sig, bp=[20]), "detrend", np.float32)
     # compiled float32 arithmetic may take a step more or less in Rosenbrock's valley
     _assert_result_like_jax(out["res"], "rosen", 2e-3, counts=False)
     _like_scipy(out["logpdf"], scipy.stats.gaussian_kde(D1.astype(float)).logpdf(pts),
