@@ -27,3 +27,7 @@ def __getattr__(name: str):
 
 def __dir__():
     return sorted(set(globals()) | set(_SUBMODULES))
+
+
+# --- signal, ndimage, optimize (jax.scipy.signal / .ndimage / .optimize), loaded lazily ---
+_SUBMODULES = _SUBMODULES + ("signal", "ndimage", "optimize")

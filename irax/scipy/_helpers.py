@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import numpy as jnp
+from ..tracer import dtypes
 from ..tracer.core import get_aval
 
 
@@ -69,3 +70,13 @@ def safe(pred, x, fallback):
     """x where pred holds, else a harmless fallback: the inner half of the double-`where`
     that keeps nan out of the gradient of the branch not taken."""
     return jnp.where(pred, x, fallback)
+
+
+def promote_dtypes_inexact(*args):
+    """The arguments as arrays of one inexact dtype (integers and bools become the default
+    float), their shapes untouched: JAX's promote_dtypes_inexact."""
+    arrays = [jnp.asarray(a) for a in args]
+    dt, _ = dtypes.result_type(*[(get_aval(a).dtype, get_aval(a).weak_type) for a in arrays])
+    if dt.kind not in "fc":
+        dt = dtypes.default_float()
+    return [a if get_aval(a).dtype == dt else a.astype(dt) for a in arrays]

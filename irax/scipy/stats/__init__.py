@@ -11,3 +11,8 @@ __all__ = ["bernoulli", "beta", "betabinom", "binom", "cauchy", "chi2", "dirichl
            "gamma", "gennorm", "geom", "gumbel_l", "gumbel_r", "laplace", "logistic", "mode",
            "multinomial", "multivariate_normal", "nbinom", "norm", "pareto", "poisson",
            "rankdata", "sem", "t", "truncnorm", "uniform", "vonmises", "wrapcauchy"]
+
+# --- gaussian_kde (jax.scipy.stats.gaussian_kde) ---
+from ._kde import gaussian_kde  # noqa: E402,F401
+
+__all__ += ["gaussian_kde"]
