@@ -19,7 +19,7 @@ from ..tracer import core, dtypes
 from ..tracer.core import Array, get_aval
 from ..tracer.prims import bits
 from . import _core, creation, elementwise as el, reductions as rd, shapes, indexing
-from . import arrayops, contractions, mathfuncs, polynomials, sorting
+from . import arrayops, contractions, mathfuncs, polynomials, sorting, statistics
 from ._core import asarray
 
 uint16 = _core._ScalarType(np.uint16)
@@ -52,6 +52,20 @@ def _same_dtype(*xs, inexact=False):
     """xs promoted to one dtype (not broadcast); with inexact, integers go to the default float."""
     xs = arrayops._promote_dtype_only(*xs)
     return [_core._to_float(x) for x in xs] if inexact else xs
+
+
+def _no_lists(*positions):
+    """As jax.numpy: a list or tuple where an array belongs is a TypeError (positions of the
+    array arguments; a slice `obj` is fine)."""
+    import functools
+
+    def wrap(f):
+        @functools.wraps(f)
+        def checked(*args, **kwargs):
+            _core.check_arraylike(f.__name__, *[args[i] for i in positions if i < len(args)])
+            return f(*args, **kwargs)
+        return checked
+    return wrap
 
 
 def _int_index(v):
@@ -88,20 +102,24 @@ def nonzero_sized(a, size=None, fill_value=None, fname="nonzero"):
     n = math.prod(shape)
     if n == 0:
         return tuple(creation.full((size,), f, idt) for f in fills)
-    mask = shapes.ravel(el.not_equal(a, 0))
-    slot = el.where(mask, rd.cumsum(mask.astype(idt)) - 1, size)   # the i-th nonzero -> slot i
-    flat = creation.full((size,), n, idt).at[slot].set(creation.arange(n, dtype=idt), mode="drop")
+    mask = shapes.ravel(el.not_equal(a, 0)).astype(idt)
+    # As JAX: count the positions by their running count of nonzeros; the running sum of those
+    # counts is the position of the (j+1)-th nonzero (n past the last). A scatter-add, not a
+    # scatter-set: on llvm-cpu a set-scatter whose dropped updates repeat one spare slot was
+    # seen to put an update in the wrong element inside a larger module.
+    per_count = statistics.bincount(rd.cumsum(mask), length=size)
+    flat = rd.cumsum(per_count).astype(idt)
     found = el.less(flat, n)
     coords = arrayops.unravel_index(el.minimum(flat, n - 1), shape)
     return tuple(el.where(found, c, asarray(f).astype(idt)) for c, f in zip(coords, fills))
 
 
+@_no_lists(0)
 def nonzero(a, *, size=None, fill_value=None):
-    if size is None and fill_value is None:
-        return el.nonzero(a)
     return nonzero_sized(a, size, fill_value, "nonzero")
 
 
+@_no_lists(0)
 def argwhere(a, *, size=None, fill_value=None):
     a = asarray(a)
     nz = nonzero_sized(shapes.atleast_1d(a), size, fill_value, "argwhere")
@@ -109,10 +127,12 @@ def argwhere(a, *, size=None, fill_value=None):
     return out[:, :0] if len(_shape(a)) == 0 else out
 
 
+@_no_lists(0)
 def flatnonzero(a, *, size=None, fill_value=None):
     return nonzero_sized(shapes.ravel(a), size, fill_value, "flatnonzero")[0]
 
 
+@_no_lists(0, 1)
 def compress(condition, a, axis=None, *, size=None, fill_value=0, out=None):
     if out is not None:
         raise NotImplementedError("The 'out' argument to jnp.compress is not supported.")
@@ -147,6 +167,7 @@ def compress(condition, a, axis=None, *, size=None, fill_value=0, out=None):
     return shapes.moveaxis(result, 0, axis)
 
 
+@_no_lists(0, 1)
 def extract(condition, arr, *, size=None, fill_value=0):
     return compress(shapes.ravel(condition), shapes.ravel(arr), size=size, fill_value=fill_value)
 
@@ -174,6 +195,7 @@ def _index_plan(arr, axis, what):
     return arr, axis, np.arange(_size(arr)).reshape(_shape(arr))
 
 
+@_no_lists(0, 1)
 def delete(arr, obj, axis=None, *, assume_unique_indices=False):
     arr, axis, ids = _index_plan(arr, axis, "delete")
     obj = _positions(obj, "delete")
@@ -186,6 +208,7 @@ def delete(arr, obj, axis=None, *, assume_unique_indices=False):
     return shapes.reshape(indexing.take(shapes.ravel(arr), _int_index(kept.ravel())), kept.shape)
 
 
+@_no_lists(0, 1, 2)
 def insert(arr, obj, values, axis=None):
     arr, axis, ids = _index_plan(arr, axis, "insert")
     obj = _positions(obj, "insert")
@@ -206,12 +229,14 @@ def insert(arr, obj, values, axis=None):
     return shapes.reshape(out, plan.shape)
 
 
+@_no_lists(0, 1)
 def append(arr, values, axis=None):
     if axis is None:
         return shapes.concatenate([shapes.ravel(arr), shapes.ravel(values)])
     return shapes.concatenate([asarray(arr), asarray(values)], axis=axis)
 
 
+@_no_lists(0)
 def resize(a, new_shape):
     a = asarray(a)
     new_shape = (new_shape,) if isinstance(new_shape, int) else tuple(new_shape)
@@ -224,6 +249,7 @@ def resize(a, new_shape):
     return shapes.reshape(shapes.tile(flat, reps)[:total], new_shape)
 
 
+@_no_lists(0)
 def trim_zeros(filt, trim="fb"):
     v = _concrete(filt, "Error arose in the `filt` argument of trim_zeros()")
     if v.ndim != 1:
@@ -248,6 +274,7 @@ def _tile_to(v, n):
     return shapes.tile(v, -(-n // _size(v)))[:n] if _size(v) != n else v
 
 
+@_no_lists(0)
 def choose(a, choices, out=None, mode="raise"):
     if out is not None:
         raise NotImplementedError("The 'out' argument to jnp.choose is not supported.")
@@ -272,6 +299,7 @@ def choose(a, choices, out=None, mode="raise"):
     return picked[0]
 
 
+@_no_lists(0, 1, 2)
 def place(arr, mask, vals, *, inplace=True):
     data, m, v = asarray(arr), asarray(mask), shapes.ravel(vals)
     if inplace:
@@ -282,12 +310,14 @@ def place(arr, mask, vals, *, inplace=True):
         raise ValueError("Cannot place values from an empty array")
     if _size(data) == 0:
         return data
-    n = _size(data)
-    (idx,) = nonzero_sized(shapes.ravel(m), n, n, "place")
-    v = _tile_to(v, n).astype(get_aval(data).dtype)
-    return shapes.reshape(shapes.ravel(data).at[idx].set(v, mode="drop"), _shape(data))
+    # the k-th masked element takes vals[k % len(vals)]: a gather by the running count
+    m = shapes.ravel(el.not_equal(m, 0))
+    k = rd.cumsum(m.astype(dtypes.default_int())) - 1
+    v = indexing.take(v.astype(get_aval(data).dtype), el.remainder(el.maximum(k, 0), _size(v)))
+    return shapes.reshape(el.where(m, v, shapes.ravel(data)), _shape(data))
 
 
+@_no_lists(0, 1, 2)
 def put(a, ind, v, mode=None, *, inplace=True):
     if inplace:
         _refuse_inplace("put")
@@ -307,6 +337,7 @@ def put(a, ind, v, mode=None, *, inplace=True):
     return a.at[arrayops.unravel_index(ind, _shape(a))].set(v)
 
 
+@_no_lists(0, 1)
 def fill_diagonal(a, val, wrap=False, *, inplace=True):
     if inplace:
         raise NotImplementedError("irax arrays are immutable, must use inplace=False")
@@ -328,6 +359,7 @@ def fill_diagonal(a, val, wrap=False, *, inplace=True):
 # functions of index grids and of spacing
 
 
+@_no_lists(1)
 def apply_over_axes(func, a, axes):
     a = asarray(a)
     for axis in ([axes] if isinstance(axes, int) else axes):
@@ -366,6 +398,7 @@ def _edge_diff(a, h, axis, n, edge_order, lower):
     return c[0] * s(n - 3, n - 2) + c[1] * s(n - 2, n - 1) + c[2] * s(n - 1, n)
 
 
+@_no_lists(0, 1, 2, 3)
 def gradient(f, *varargs, axis=None, edge_order=None):
     """Central differences inside, one-sided ones at the edges. edge_order=None or 1 is JAX's
     (first-order edges); edge_order=2 (second-order edges) is NumPy's, which JAX lacks."""
@@ -409,6 +442,7 @@ def gradient(f, *varargs, axis=None, edge_order=None):
     return outs[0] if len(outs) == 1 else outs
 
 
+@_no_lists(0)
 def unwrap(p, discont=None, axis=-1, period=2 * np.pi):
     p = asarray(p)
     if get_aval(p).dtype.kind == "c":
@@ -442,6 +476,7 @@ def unwrap(p, discont=None, axis=-1, period=2 * np.pi):
 # floating-point neighbours, polynomials, sorting, bits
 
 
+@_no_lists(0, 1)
 def nextafter(x1, x2, /):
     """The float after x1 toward x2, by stepping x1's bit pattern (as XLA's NextAfter)."""
     x, y = _core._promote_inexact(x1, x2)
@@ -461,6 +496,7 @@ def nextafter(x1, x2, /):
     return el.where(el.logical_or(el.isnan(x), el.isnan(y)), np.nan, out).astype(dt)
 
 
+@_no_lists(0)
 def spacing(x, /):
     (x,) = _core._promote_inexact(x)
     if get_aval(x).dtype.kind == "c":
@@ -469,6 +505,7 @@ def spacing(x, /):
     return nextafter(x, toward) - x
 
 
+@_no_lists(0)
 def poly(seq_of_zeros):
     seq = shapes.atleast_1d(seq_of_zeros)
     shp = _shape(seq)
@@ -485,6 +522,7 @@ def poly(seq_of_zeros):
     return a
 
 
+@_no_lists(0, 1)
 def polydiv(u, v, *, trim_leading_zeros=False):
     u, v = _same_dtype(u, v, inexact=True)
     m, n = _shape(u)[0] - 1, _shape(v)[0] - 1
@@ -502,6 +540,7 @@ def polydiv(u, v, *, trim_leading_zeros=False):
     return q, r
 
 
+@_no_lists(0)
 def sort_complex(a):
     a = sorting.sort(a)
     dt = get_aval(a).dtype
@@ -509,6 +548,7 @@ def sort_complex(a):
     return a.astype(dtypes.canonicalize(cdt))
 
 
+@_no_lists(0)
 def bitwise_count(x, /):
     x = asarray(x)
     if get_aval(x).dtype.kind == "b":
@@ -526,6 +566,7 @@ def _bit_weights(bitorder):
     return Array(w[::-1].copy() if bitorder == "big" else w)
 
 
+@_no_lists(0)
 def packbits(a, axis=None, bitorder="big"):
     arr = asarray(a)
     if get_aval(arr).dtype.kind not in "iub":
@@ -544,6 +585,7 @@ def packbits(a, axis=None, bitorder="big"):
     return shapes.swapaxes(packed, axis, -1)
 
 
+@_no_lists(0)
 def unpackbits(a, axis=None, count=None, bitorder="big"):
     arr = asarray(a)
     if get_aval(arr).dtype != np.uint8:
@@ -735,4 +777,4 @@ def from_dlpack(x, /, *, device=None, copy=None):
 __all__ = [n for n in dir() if not n.startswith("_") and n not in {
     "annotations", "builtins", "math", "operator", "np", "core", "dtypes", "Array", "get_aval",
     "bits", "creation", "el", "rd", "shapes", "indexing", "arrayops", "contractions",
-    "mathfuncs", "polynomials", "sorting", "asarray", "nonzero_sized"}]
+    "mathfuncs", "polynomials", "sorting", "statistics", "asarray", "nonzero_sized"}]

@@ -18,7 +18,7 @@ from ..tracer.core import get_aval
 from . import _core, creation, elementwise as el, reductions as rd, shapes, indexing
 from . import arrayops, mathfuncs, sorting, statistics
 from ._core import asarray
-from .extra_more import _concrete, _same_dtype, _int_index, ix_, nonzero_sized
+from .extra_more import _no_lists, _concrete, _same_dtype, _int_index, ix_, nonzero_sized
 
 
 def _flat_pair(ar1, ar2):
@@ -67,6 +67,7 @@ def _sorted_unique(a):
     return u, el.greater(counts, 0)
 
 
+@_no_lists(0, 1)
 def union1d(ar1, ar2, *, size=None, fill_value=None):
     a, b = _flat_pair(ar1, ar2)
     if size is None:
@@ -76,6 +77,7 @@ def union1d(ar1, ar2, *, size=None, fill_value=None):
     return sorting.unique(shapes.concatenate([a, b]), size=size, fill_value=fill_value)
 
 
+@_no_lists(0, 1)
 def setdiff1d(ar1, ar2, assume_unique=False, *, size=None, fill_value=None):
     a, b = shapes.ravel(asarray(ar1)), shapes.ravel(asarray(ar2))
     if size is None:
@@ -89,6 +91,7 @@ def setdiff1d(ar1, ar2, assume_unique=False, *, size=None, fill_value=None):
     return _first_size(u, keep, size, 0 if fill_value is None else fill_value)[0]
 
 
+@_no_lists(0, 1)
 def setxor1d(ar1, ar2, assume_unique=False, *, size=None, fill_value=None):
     a, b = _flat_pair(ar1, ar2)
     if size is None:
@@ -113,6 +116,7 @@ def _first_index(arr, vals):
     return rd.argmax(eq, axis=1)
 
 
+@_no_lists(0, 1)
 def intersect1d(ar1, ar2, assume_unique=False, return_indices=False, *, size=None,
                 fill_value=None):
     a, b = _flat_pair(ar1, ar2)
@@ -144,6 +148,7 @@ def intersect1d(ar1, ar2, assume_unique=False, return_indices=False, *, size=Non
 # histograms of several variables
 
 
+@_no_lists(0)
 def histogramdd(sample, bins=10, range=None, weights=None, density=None):  # noqa: A002
     sample = asarray(sample)
     if len(get_aval(sample).shape) == 1:
@@ -187,6 +192,7 @@ def histogramdd(sample, bins=10, range=None, weights=None, density=None):  # noq
     return hist, edges_by_dim
 
 
+@_no_lists(0, 1)
 def histogram2d(x, y, bins=10, range=None, weights=None, density=None):  # noqa: A002
     try:
         n = len(bins)
