@@ -18,6 +18,7 @@ import numpy as np
 from ..tracer import core, dtypes
 from ..tracer.core import Array, get_aval
 from ..tracer.prims import bits
+from ..tracer.prims import elementwise as ew
 from . import _core, creation, elementwise as el, reductions as rd, shapes, indexing
 from . import arrayops, contractions, mathfuncs, polynomials, sorting, statistics
 from ._core import asarray
@@ -493,7 +494,9 @@ def nextafter(x1, x2, /):
     step = el.where(el.equal(x, 0), tiny, step)
     out = bits.bitcast_convert_type(step, dt)
     out = el.where(el.equal(x, y), y, out)
-    return el.where(el.logical_or(el.isnan(x), el.isnan(y)), np.nan, out).astype(dt)
+    out = el.where(el.logical_or(el.isnan(x), el.isnan(y)), np.nan, out)
+    weak = get_aval(x).weak_type and get_aval(y).weak_type     # nextafter(1, 2) stays weak
+    return ew.convert_element_type(out, dt, weak)
 
 
 @_no_lists(0)
@@ -776,5 +779,5 @@ def from_dlpack(x, /, *, device=None, copy=None):
 
 __all__ = [n for n in dir() if not n.startswith("_") and n not in {
     "annotations", "builtins", "math", "operator", "np", "core", "dtypes", "Array", "get_aval",
-    "bits", "creation", "el", "rd", "shapes", "indexing", "arrayops", "contractions",
+    "bits", "ew", "creation", "el", "rd", "shapes", "indexing", "arrayops", "contractions",
     "mathfuncs", "polynomials", "sorting", "statistics", "asarray", "nonzero_sized"}]

@@ -218,6 +218,8 @@ def test_dtype_names_and_isdtype():
     assert jnp.uint16(3).dtype == np.uint16 and jnp.uint64(3).dtype == np.uint32  # x64 off
     assert jnp.uint == jnp.uint64 and jnp.object_ is np.object_
     assert issubclass(jnp.ComplexWarning, Warning)
+    # JAX's nextafter(1, 2): float32 with weak_type=True (it prints so)
+    assert repr(jnp.nextafter(1, 2)) == "Array(1.0000001, dtype=float32, weak_type=True)"
     for dt, kind in [(np.float32, "real floating"), (np.int32, ("integral", "bool")),
                      (np.uint16, "unsigned integer"), (np.complex64, "numeric"),
                      (np.bool_, "numeric"), (np.float32, np.float32), (jnp.int8, "integral"),
