@@ -20,7 +20,7 @@ from ..tracer.core import Array, get_aval
 from ..tracer.prims import bits
 from ..tracer.prims import elementwise as ew
 from . import _core, creation, elementwise as el, reductions as rd, shapes, indexing
-from . import arrayops, contractions, mathfuncs, polynomials, sorting, statistics
+from . import arrayops, mathfuncs, polynomials, sorting, statistics
 from ._core import asarray
 
 uint16 = _core._ScalarType(np.uint16)
@@ -103,7 +103,10 @@ def nonzero_sized(a, size=None, fill_value=None, fname="nonzero"):
     n = math.prod(shape)
     if n == 0:
         return tuple(creation.full((size,), f, idt) for f in fills)
-    mask = shapes.ravel(el.not_equal(a, 0)).astype(idt)
+    # a bool a is its own mask: bool -> int -> (!= 0) -> int chains were seen to miscompile
+    # on IREE's llvm-cpu (an i1 tensor taken for i32: a compile error or a wrong result)
+    nz = a if get_aval(a).dtype == np.bool_ else el.not_equal(a, 0)
+    mask = shapes.ravel(nz).astype(idt)
     # As JAX: count the positions by their running count of nonzeros; the running sum of those
     # counts is the position of the (j+1)-th nonzero (n past the last). A scatter-add, not a
     # scatter-set: on llvm-cpu a set-scatter whose dropped updates repeat one spare slot was
@@ -225,7 +228,8 @@ def insert(arr, obj, values, axis=None):
     from_arr = indexing.take(shapes.ravel(arr), _int_index(np.maximum(plan, 0).ravel()))
     if _size(values) == 0:
         return shapes.reshape(from_arr, plan.shape)
-    from_values = indexing.take(shapes.ravel(values), _int_index((-1 - np.minimum(plan, -1)).ravel()))
+    value_ids = (-1 - np.minimum(plan, -1)).ravel()
+    from_values = indexing.take(shapes.ravel(values), _int_index(value_ids))
     out = el.where(Array((plan >= 0).ravel()), from_arr, from_values)
     return shapes.reshape(out, plan.shape)
 
@@ -312,7 +316,7 @@ def place(arr, mask, vals, *, inplace=True):
     if _size(data) == 0:
         return data
     # the k-th masked element takes vals[k % len(vals)]: a gather by the running count
-    m = shapes.ravel(el.not_equal(m, 0))
+    m = shapes.ravel(m if get_aval(m).dtype == np.bool_ else el.not_equal(m, 0))
     k = rd.cumsum(m.astype(dtypes.default_int())) - 1
     v = indexing.take(v.astype(get_aval(data).dtype), el.remainder(el.maximum(k, 0), _size(v)))
     return shapes.reshape(el.where(m, v, shapes.ravel(data)), _shape(data))
@@ -779,5 +783,5 @@ def from_dlpack(x, /, *, device=None, copy=None):
 
 __all__ = [n for n in dir() if not n.startswith("_") and n not in {
     "annotations", "builtins", "math", "operator", "np", "core", "dtypes", "Array", "get_aval",
-    "bits", "ew", "creation", "el", "rd", "shapes", "indexing", "arrayops", "contractions",
+    "bits", "ew", "creation", "el", "rd", "shapes", "indexing", "arrayops",
     "mathfuncs", "polynomials", "sorting", "statistics", "asarray", "nonzero_sized"}]

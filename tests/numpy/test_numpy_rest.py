@@ -188,7 +188,8 @@ def test_one_compiled_module_matches_jax():
 def test_values_against_numpy():
     np.testing.assert_array_equal(jnp.insert(I, np.array([1, 1, 3]), np.array([7, 8, 9]), axis=1),
                                   np.insert(I, [1, 1, 3], [7, 8, 9], axis=1))
-    np.testing.assert_array_equal(jnp.delete(I, np.array([0, 2]), axis=0), np.delete(I, [0, 2], axis=0))
+    np.testing.assert_array_equal(jnp.delete(I, np.array([0, 2]), axis=0),
+                                  np.delete(I, [0, 2], axis=0))
     np.testing.assert_allclose(jnp.gradient(X, axis=1, edge_order=2),
                                np.gradient(X, axis=1, edge_order=2), rtol=1e-6)
     coords = np.array([0.0, 0.5, 2.0, 2.5], np.float32)
