@@ -213,8 +213,26 @@ def delete(arr, obj, axis=None, *, assume_unique_indices=False):
 
 
 @_no_lists(0, 1, 2)
+def _insert_at_traced(arr, k, values, axis):
+    """insert at a traced scalar position k (as JAX allows): lay out [values, arr] along the
+    axis statically, then gather each output position from it."""
+    if get_aval(k).dtype.kind not in "iu":
+        raise IndexError("arrays used as indices must be of integer (or boolean) type")
+    n = _shape(arr)[axis]
+    front = insert(arr, 0, values, axis)
+    m = _shape(front)[axis] - n
+    k = el.clip(k, -n, n)
+    k = el.where(el.less(k, 0), k + n, k)
+    p = creation.arange(n + m, dtype=get_aval(k).dtype)
+    src = el.where(el.less(p, k), p + m, el.where(el.less(p, k + m), p - k, p))
+    return indexing.take(front, src, axis=axis)
+
+
 def insert(arr, obj, values, axis=None):
     arr, axis, ids = _index_plan(arr, axis, "insert")
+    if (not isinstance(obj, slice) and core.concrete_or_none(obj) is None
+            and len(_shape(obj)) == 0):
+        return _insert_at_traced(arr, obj, values, axis)
     obj = _positions(obj, "insert")
     values = asarray(values).astype(get_aval(arr).dtype)
     if not isinstance(obj, slice):

@@ -29,6 +29,8 @@ ARRAY_CASES = {
     "insert_slice_rows": lambda M, x, i: M.insert(x, slice(0, 2), 9.0, axis=0),
     "insert_clipped": lambda M, x, i: M.insert(x[0], 9, -1.0),
     "insert_int_cast": lambda M, x, i: M.insert(i[0], 1, 2.7),
+    "insert_at_index_from_data": lambda M, x, i: M.insert(x, i[1, 0], x[:, 0] * 2, axis=1),
+    "insert_at_clipped_index": lambda M, x, i: M.insert(x[0], i[1, 0] * 5, -1.0),
     "delete": lambda M, x, i: M.delete(x, 1, axis=1),
     "delete_list": lambda M, x, i: M.delete(x, np.array([0, 5, 11])),
     "delete_slice": lambda M, x, i: M.delete(x, slice(None, None, 2), axis=1),
@@ -171,7 +173,8 @@ def test_eager_cases_match_jax(name):
 
 # One case of each function family, compiled together (IREE compile time grows with the
 # module: all ARRAY_CASES together cost over half a minute cold; eager covers every case).
-JIT_CASES = ["append", "insert_list", "delete_mask", "argwhere_size", "flatnonzero_size",
+JIT_CASES = ["append", "insert_list", "insert_at_index_from_data", "insert_at_clipped_index",
+             "delete_mask", "argwhere_size", "flatnonzero_size",
              "choose_wrap", "compress_size", "place", "put_wrap", "fill_diagonal",
              "apply_over_axes", "gradient_coords", "unwrap", "histogram2d_weights",
              "intersect1d_idx2", "union1d_fill", "ix_", "r_", "c_",
