@@ -236,10 +236,10 @@ def insert(arr, obj, values, axis=None):
     obj = _positions(obj, "insert")
     values = asarray(values).astype(get_aval(arr).dtype)
     if not isinstance(obj, slice):
-        if obj.dtype.kind not in "biu":
-            raise IndexError("arrays used as indices must be of integer (or boolean) type")
+        if obj.dtype.kind not in "iu":
+            raise ValueError(f"irax.numpy.insert(): index array must be integer typed; got {obj}")
         n = _shape(arr)[axis]
-        obj = np.clip(obj, -n, n) if obj.dtype.kind != "b" else obj    # JAX clips, NumPy raises
+        obj = np.clip(obj, -n, n)    # JAX clips, NumPy raises
     # NumPy lays out the result on positions: >= 0 from arr, -1-k from values' flat element k
     vids = -1 - np.arange(_size(values)).reshape(_shape(values))
     plan = np.insert(ids, obj, vids, axis)
