@@ -333,3 +333,9 @@ _refuse_lists_in(globals())   # jnp.sum([1, 2]) is a TypeError, as in jax.numpy
 # ---------------------------------------------------------------------------
 # jnp.fft (issue #12, branch jnp-fft)
 from . import fft  # noqa: E402,F401  (fft, ifft, rfft, irfft, fftn, fftfreq, fftshift, ...)
+
+# ---------------------------------------------------------------------------
+# the last jax.numpy names (issue #12, branch jnp-rest): insert/delete, argwhere, put/place,
+# gradient, r_/c_, nextafter, packbits, isdtype, printing and I/O, set ops, histogramdd, ...
+from .extra_more import *  # noqa: E402,F401,F403
+from .setops import *  # noqa: E402,F401,F403
