@@ -136,3 +136,6 @@ _LAZY.update({
     "pure_callback": ("irax.callback", "pure_callback"),
     "make_array_from_callback": ("irax.callback", "make_array_from_callback"),
 })
+
+# jax.errors and jax.typing
+_LAZY.update({"errors": ("irax.errors", None), "typing": ("irax.typing", None)})

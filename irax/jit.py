@@ -521,7 +521,7 @@ class JitFunction:
             closed = trace_to_jaxpr(flat, avals,
                                     f"irax.jit of {self._name} (staged, abstract values)")
         except core.ConcretizationTypeError as e:
-            raise core.ConcretizationTypeError(
+            raise type(e)(   # the same kind (TracerBoolConversionError, ...), with context
                 f"{e}\n\nThis happened while tracing the jit-compiled function "
                 f"'{self._name}'{_where(self._fun)}: its array arguments are abstract there. "
                 f"Mark arguments used in Python control flow as static, e.g. "

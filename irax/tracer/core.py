@@ -216,6 +216,20 @@ class ConcretizationTypeError(TypeError):
     pass
 
 
+# JAX's finer kinds (jax.errors); here all are ConcretizationTypeErrors, so code catching
+# either JAX's name or the general one works.
+class TracerBoolConversionError(ConcretizationTypeError):
+    pass
+
+
+class TracerIntegerConversionError(ConcretizationTypeError):
+    pass
+
+
+class TracerArrayConversionError(ConcretizationTypeError):
+    pass
+
+
 class UnexpectedTracerError(TypeError):
     """A tracer used where it does not belong (leaked, or passed as a static or
     non-differentiable argument). A TypeError, as JAX's is."""
@@ -366,10 +380,10 @@ class Tracer:
         """The concrete value behind this tracer, if any (eager transformations have one)."""
         return None
 
-    def _concrete(self, what: str) -> np.ndarray:
+    def _concrete(self, what: str, error: type = ConcretizationTypeError) -> np.ndarray:
         v = self.concrete_value()
         if v is None:
-            raise ConcretizationTypeError(
+            raise error(
                 f"Abstract tracer value encountered where concrete value is expected: {what} "
                 f"of a traced array with shape {self.aval.str_short()}.\n"
                 f"The value depends on a function argument traced by {self._trace_description()}, "
@@ -382,23 +396,23 @@ class Tracer:
         return type(self._trace).__name__
 
     def __bool__(self) -> bool:
-        return bool(self._concrete("bool()"))
+        return bool(self._concrete("bool()", TracerBoolConversionError))
 
     def __float__(self) -> float:
         return float(self._concrete("float()"))
 
     def __int__(self) -> int:
-        return int(self._concrete("int()"))
+        return int(self._concrete("int()", TracerIntegerConversionError))
 
     def __index__(self) -> int:
-        v = self._concrete("use as an index")
+        v = self._concrete("use as an index", TracerIntegerConversionError)
         return int(v)
 
     def __complex__(self) -> complex:
         return complex(self._concrete("complex()"))
 
     def __array__(self, dtype=None, copy=None):
-        v = self._concrete("conversion to a NumPy array (np.asarray)")
+        v = self._concrete("conversion to a NumPy array (np.asarray)", TracerArrayConversionError)
         return np.asarray(v, dtype=dtype)
 
     def __hash__(self):
