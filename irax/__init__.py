@@ -138,4 +138,5 @@ _LAZY.update({
 })
 
 # jax.errors and jax.typing
-_LAZY.update({"errors": ("irax.errors", None), "typing": ("irax.typing", None)})
+_LAZY.update({"errors": ("irax.errors", None), "typing": ("irax.typing", None),
+              "pmap": ("irax.pmapping", "pmap")})

@@ -436,8 +436,9 @@ class JitFunction:
         if type(core._state.trace) is not EvalTrace:
             return self._call_traced(args, kwargs)
         if not kwargs and not self._has_static:
-            # fast path: every argument is an array leaf -> key without pytree flattening
-            key = []
+            # fast path: every argument is an array leaf -> key without pytree flattening;
+            # x64 first: the same Python float or arange means another dtype under x64
+            key = [dtypes.config.enable_x64]
             vals = []   # what the executable takes, when no argument needs converting
             for x in args:
                 t = type(x)
@@ -466,7 +467,8 @@ class JitFunction:
             dyn, static_key = (args, kwargs), None
         leaves, tree = tree_util.tree_flatten(dyn)
         try:
-            key = (tree, static_key, tuple([_leaf_key(x) for x in leaves]))
+            key = (tree, static_key, tuple([_leaf_key(x) for x in leaves]),
+                   dtypes.config.enable_x64)
         except _TracerLeaf:   # a stray tracer of a finished trace: let the slow path explain
             return self._call_traced(args, kwargs)
         compiled = self._cache.get(key)
@@ -474,7 +476,7 @@ class JitFunction:
             compiled = self._compile_for(key, leaves, tree, static_key)
             if not kwargs and not self._has_static and tree == _flat_tree(len(args)):
                 compiled.executable   # loads it and resolves the invoker
-                self._flat_cache[key[2]] = (compiled, compiled.accepts_as_is(key[2]))
+                self._flat_cache[(key[3], *key[2])] = (compiled, compiled.accepts_as_is(key[2]))
         return compiled.call_flat(leaves)
 
     def _compile_for(self, key, leaves, tree, static_key) -> Compiled:

@@ -86,3 +86,15 @@ def test_pytree_aux_data_dict_works_under_jit_compared_by_equality():
     b = tree_util.tree_structure(Scaled(2.0, {"k": [1, 2]}))
     assert a == b and hash(a) == hash(b)
     assert a != tree_util.tree_structure(Scaled(1.0, {"k": [1, 3]}))
+
+
+def test_switching_x64_retraces_instead_of_reusing_the_32_bit_module(x64):
+    # JAX's cache key holds the x64 flag: a Python float and jnp.arange are 64-bit under it
+    f = jit(lambda x: x * 2 + jnp.arange(2))
+    irax.config.update("enable_x64", False)
+    assert f(1.0).dtype == np.float32
+    irax.config.update("enable_x64", True)
+    out = f(1.0)
+    assert out.dtype == np.float64 and np.asarray(out).tolist() == [2.0, 3.0]
+    irax.config.update("enable_x64", False)
+    assert f(1.0).dtype == np.float32

@@ -85,3 +85,7 @@ __all__ += ["DotDimensionNumbers", "PrecisionLike", "ConvGeneralDilatedDimension
 from . import primitives as _primitives  # noqa: E402
 from .primitives import *  # noqa: E402,F401,F403
 __all__ += _primitives.__all__
+
+# jax.lax.linalg (issue #12)
+from . import linalg  # noqa: E402
+__all__ += ["linalg"]

@@ -25,7 +25,7 @@ __all__ = ["Precision", "DotAlgorithm", "DotAlgorithmPreset", "dot", "dot_genera
            "reduce_xor", "split", "stack", "unstack", "tile", "broadcast_shapes",
            "broadcast_to_rank", "broadcast_like", "empty", "dtype", "optimization_barrier",
            "mulhi", "reduce_precision", "polygamma", "igamma_grad_a", "random_gamma_grad",
-           "shape_as_value", "with_sharding_constraint"]
+           "shape_as_value", "with_sharding_constraint", "nextafter"]
 
 
 class Precision(enum.Enum):
@@ -440,3 +440,10 @@ def random_gamma_grad(a, x, *, dtype=None):
     a, x = jnp.broadcast_arrays(jnp.asarray(a), jnp.asarray(x))
     density = jnp.exp((a - 1) * jnp.log(x) - x - special.gammaln(a))
     return -igamma_grad_a(a, x) / density
+
+
+def nextafter(x1, x2):
+    """The float after x1 toward x2, elementwise; lax does not promote mixed dtypes."""
+    from .elementwise import _check_same_dtype
+    _check_same_dtype("nextafter", x1, x2)
+    return jnp.nextafter(x1, x2)

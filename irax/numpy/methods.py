@@ -53,6 +53,18 @@ def _matmul(a, b):
     return matmul(a, b)
 
 
+def _without_out(fn):
+    """The method NumPy's own functions call (np.sum(x) is x.sum(axis, dtype, out=None)):
+    out=None is accepted, a buffer is not, as in JAX."""
+    def method(self, *args, out=None, **kwargs):
+        if out is not None:
+            raise NotImplementedError(f"The 'out' argument to jnp.{fn.__name__} is not supported.")
+        return fn(self, *args, **kwargs)
+    method.__name__ = method.__qualname__ = fn.__name__
+    method.__doc__ = fn.__doc__
+    return method
+
+
 _METHODS = {
     "__matmul__": _matmul, "__rmatmul__": _rev(_matmul),
     "__getitem__": getitem, "__setitem__": _setitem,
@@ -62,6 +74,9 @@ _METHODS = {
     "var": var, "std": std, "clip": clip, "cumsum": cumsum, "any": any, "all": all,
     "swapaxes": swapaxes, "round": round,
 }
+for _name in ("sum", "mean", "max", "min", "prod", "argmax", "argmin", "var", "std", "clip",
+              "cumsum", "any", "all", "round"):
+    _METHODS[_name] = _without_out(_METHODS[_name])
 
 
 for _cls in (Tracer, Array):

@@ -68,6 +68,25 @@ def test_reductions_of_constant_unary_splats_under_jit():
         assert float(out) == SPLAT_REDUCTIONS[n][1], n
 
 
+# Found porting scipy.optimize.minimize (sci-signal branch): IREE 3.13 aborts the whole
+# process (LLVM "out of memory", a segfault or a legalization failure) compiling a while
+# loop whose carry is recomputed from the other carries alone (a `done` flag) and read
+# after the loop. Expected values: x halves from 1 until below 0.01 (7 steps), the flag
+# records x < 0.03 at the last step.
+def _flag_loop(dtype):
+    def body(s):
+        return s[0] + 1, s[1] * 0.5, (s[1] < 0.03).astype(dtype)
+    return lambda x: irax.lax.while_loop(lambda s: s[1] >= 0.01, body, (0, x, jnp.zeros((), dtype)))
+
+
+def test_while_with_a_flag_computed_from_other_carries_compiles():
+    dtypes = (jnp.bool_, jnp.int8, jnp.int32, jnp.float32)
+    outs = irax.jit(lambda x: [_flag_loop(d)(x) for d in dtypes])(np.float32(1.0))
+    for d, (count, x, flag) in zip(dtypes, outs):
+        assert int(count) == 7 and float(x) == 0.0078125, d
+        assert np.asarray(flag).dtype == np.dtype(d) and bool(flag), d
+
+
 def test_jit_grad_of_scatter_add_with_repeated_indices():
     # irax's gather lowering puts an optimization barrier on the operand: right answer
     # shrunk program: v0 = x0.at[m.asarray([0, 0, 0, 0])].add(x0); loss = sum(v0 * 0.7)

@@ -132,3 +132,15 @@ def test_vmap_of_jitted_collectives():
 def test_unbound_name_is_a_name_error(call):
     with pytest.raises(NameError, match="unbound axis name: i"):
         call()
+
+
+def test_pmap_is_jit_of_a_named_vmap_with_jaxs_interface():
+    # JAX needs one device per element for pmap; irax maps any size on its one device.
+    x = np.arange(1.0, 5.0, dtype=np.float32)
+    got = irax.pmap(lambda v: v / irax.lax.psum(v, "i"), axis_name="i")(x)
+    np.testing.assert_allclose(np.asarray(got), x / x.sum(), rtol=1e-6)
+    g = irax.pmap(lambda v, n: v * n + irax.lax.axis_index("d"), "d", static_broadcasted_argnums=1)
+    np.testing.assert_allclose(np.asarray(g(np.ones((3, 2), np.float32), 2)),
+                               [[2, 2], [3, 3], [4, 4]])
+    np.testing.assert_allclose(np.asarray(irax.pmap(lambda v: v.sum(), in_axes=1)(np.ones((2, 3), np.float32))),
+                               [2, 2, 2])

@@ -121,3 +121,22 @@ def test_bad_arguments_raise_like_jax():
         jnp.unstack(X, axis=2)
     with pytest.raises(ValueError, match="out of bounds"):
         jnp.rollaxis(X, 2)
+
+
+def test_numpy_reductions_of_irax_arrays_call_the_methods():
+    # np.sum(x) calls x.sum(axis=None, dtype=None, out=None): it works as with JAX arrays
+    x = np.arange(6, dtype=np.float32).reshape(2, 3) - 2
+    a = jnp.asarray(x)
+    for fn in (np.sum, np.mean, np.max, np.min, np.prod, np.std, np.var, np.any, np.all):
+        got = fn(a, axis=1)
+        assert isinstance(got, irax.Array), fn.__name__
+        np.testing.assert_allclose(np.asarray(got), fn(x, axis=1), rtol=1e-6, err_msg=fn.__name__)
+    with pytest.raises(NotImplementedError, match="'out' argument"):
+        a.sum(out=np.zeros(3, np.float32))
+
+
+def test_python_ints_beyond_int32_with_an_explicit_unsigned_dtype():
+    for make in (lambda L: L.asarray(2 ** 32 - 1, L.uint32), lambda L: L.full((2,), 2 ** 32 - 1, L.uint32),
+                 lambda L: L.uint32(4294901760)):
+        jax_oracle.assert_like_jax(make(jnp), make(jjnp), "uint32 from a Python int")
+    assert jnp.full((2,), 3).weak_type and not jnp.full((2,), 3, jnp.int32).weak_type

@@ -551,7 +551,9 @@ def test_weak_types_default_mode():
     assert _dt(jnp.zeros(2)) == ("float32", False)
     assert _dt(jnp.eye(2)) == ("float32", False)
     assert _dt(jnp.linspace(0, 1, 3)) == ("float32", False)
-    assert _dt(jnp.full((2,), 3)) == ("int32", False)
+    assert _dt(jnp.full((2,), 3)) == ("int32", True)          # a Python fill: weak, as JAX 0.10
+    assert _dt(jnp.full((2,), 3, jnp.int32)) == ("int32", False)
+    assert _dt(jnp.full_like(jnp.ones(2), 3)) == ("float32", False)
     assert _dt(jnp.zeros_like(jnp.arange(2))) == ("int32", False)
     assert _dt(jnp.float32(1)) == ("float32", False)
     assert _dt(jnp.int32(2.7)) == ("int32", False) and int(jnp.int32(2.7)) == 2

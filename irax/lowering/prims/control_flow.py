@@ -13,7 +13,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ...tracer.core import ClosedJaxpr, ShapedArray
+from ...tracer.core import ClosedJaxpr, Literal, ShapedArray
 from ...tracer.prims import control_flow as cf
 from .. import hlo
 from ..context import RuleContext
@@ -25,6 +25,25 @@ _I32 = ShapedArray((), np.dtype(np.int32))
 _BOOL_T = tensor_type((), np.bool_)
 
 
+_BOOL_AVAL = ShapedArray((), np.dtype(np.bool_))
+
+
+def _carries_not_fed_by_themselves(body: ClosedJaxpr, nconsts: int) -> list[int]:
+    """Indices i of the carries whose new value (output i) does not depend on carry i."""
+    jaxpr = body.jaxpr
+    deps: dict = {v: {i} for i, v in enumerate(jaxpr.invars[nconsts:])}
+    for eqn in jaxpr.eqns:
+        used = set().union(*(deps.get(a, set()) for a in eqn.inputs if not _is_literal(a)))
+        for v in eqn.outputs:
+            deps[v] = used
+    return [i for i, v in enumerate(jaxpr.outvars)
+            if _is_literal(v) or i not in deps.get(v, set())]
+
+
+def _is_literal(a) -> bool:
+    return isinstance(a, Literal)
+
+
 def _while(ctx: RuleContext, *args: str, cond_jaxpr: ClosedJaxpr, body_jaxpr: ClosedJaxpr,
            cond_nconsts: int, body_nconsts: int) -> list[str]:
     cc = list(args[:cond_nconsts])
@@ -32,7 +51,25 @@ def _while(ctx: RuleContext, *args: str, cond_jaxpr: ClosedJaxpr, body_jaxpr: Cl
     carry = list(args[cond_nconsts + body_nconsts:])
     types = [aval_type(a) for a in ctx.avals_in[cond_nconsts + body_nconsts:]]
     cond_r = Region(types, [_BOOL_T], lambda em, xs: lower_subjaxpr(ctx, cond_jaxpr, cc + xs))
-    body_r = Region(types, types, lambda em, xs: lower_subjaxpr(ctx, body_jaxpr, bc + xs))
+
+    fresh = _carries_not_fed_by_themselves(body_jaxpr, body_nconsts)
+
+    def body(em, xs):
+        # IREE 3.13 aborts the process ("LLVM ERROR: out of memory", a segfault or a
+        # legalization failure) on a while whose carry is recomputed from the other carries
+        # alone (a `done` flag) and read after the loop. Such a carry goes out through
+        # select(opaque true, new, old): the same value, but fed by its old self.
+        outs = lower_subjaxpr(ctx, body_jaxpr, bc + xs)
+        if fresh:
+            true = em.op1("stablehlo.optimization_barrier", [hlo.full(em, True, np.bool_, ())],
+                          [_BOOL_T], _BOOL_T)
+            for i in fresh:
+                aval = ctx.avals_in[cond_nconsts + body_nconsts + i]
+                pred = hlo.broadcast_in_dim(em, true, _BOOL_AVAL, aval.shape, ())
+                outs[i] = em.op1("stablehlo.select", [pred, outs[i], xs[i]],
+                                 [tensor_type(aval.shape, np.bool_), types[i], types[i]], types[i])
+        return outs
+    body_r = Region(types, types, body)
     return ctx.em.op("stablehlo.while", carry, types, types, regions=[cond_r, body_r])
 
 

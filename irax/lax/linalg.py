@@ -1,0 +1,132 @@
+"""jax.lax.linalg: the matrix decompositions and solves under jax.lax's names and argument
+conventions (issue #12), built on irax.numpy.linalg's algorithms (loops of small ops that
+every IREE target compiles).
+
+Conventions that differ from jnp.linalg, as in JAX: eigh returns (vectors, values); qr and
+svd default to full matrices; lu returns (lu, pivots, permutation); triangular_solve solves
+x @ op(a) = b unless left_side=True.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import numpy as jnp
+from ..numpy import linalg as _la
+from ..tracer.core import get_aval
+
+__all__ = ["cholesky", "eigh", "lu", "lu_pivots_to_permutation", "qr", "svd",
+           "triangular_solve", "tridiagonal_solve"]
+
+
+def cholesky(x, *, symmetrize_input: bool = True):
+    """Lower Cholesky factor (nan where x is not positive definite, as JAX)."""
+    return _la.cholesky(x, symmetrize_input=symmetrize_input)
+
+
+def eigh(x, *, lower: bool = True, symmetrize_input: bool = True, sort_eigenvalues: bool = True,
+         subset_by_index=None):
+    """(eigenvectors, eigenvalues) of Hermitian matrices, eigenvalues ascending."""
+    if subset_by_index is not None:
+        raise NotImplementedError("lax.linalg.eigh: subset_by_index is not supported by irax")
+    if not sort_eigenvalues:
+        raise NotImplementedError("lax.linalg.eigh: irax always sorts the eigenvalues")
+    w, v = _la.eigh(x, UPLO="L" if lower else "U", symmetrize_input=symmetrize_input)
+    return v, w
+
+
+def qr(x, *, pivoting: bool = False, full_matrices: bool = True, use_magma=None):
+    """(q, r); full_matrices=True gives the complete q, as jax.lax.linalg.qr."""
+    del use_magma
+    if pivoting:
+        raise NotImplementedError("lax.linalg.qr: pivoting is not supported by irax")
+    return _la.qr(x, mode="complete" if full_matrices else "reduced")
+
+
+def svd(x, *, full_matrices: bool = True, compute_uv: bool = True, subset_by_index=None,
+        algorithm=None):
+    """(u, s, vh), or s alone when compute_uv=False."""
+    del algorithm
+    if subset_by_index is not None:
+        raise NotImplementedError("lax.linalg.svd: subset_by_index is not supported by irax")
+    out = _la.svd(x, full_matrices=full_matrices, compute_uv=compute_uv)
+    return tuple(out) if compute_uv else out
+
+
+def lu(x):
+    """(lu, pivots, permutation) with x[..., permutation, :] = L @ U: L unit lower (below
+    lu's diagonal), U upper; pivots in LAPACK's convention (int32)."""
+    x = jnp.asarray(x)
+    if get_aval(x).ndim < 2:
+        raise ValueError(f"Argument to LU decomposition must have ndims >= 2, got shape "
+                         f"{get_aval(x).shape}")
+    return _la._lu(_la._to_float(x))
+
+
+def lu_pivots_to_permutation(pivots, permutation_size: int):
+    """The permutation that LAPACK's row swaps `pivots` apply to range(permutation_size)."""
+    pivots = jnp.asarray(pivots)
+    if get_aval(pivots).dtype != np.int32:
+        raise TypeError(f"lu_pivots_to_permutation: pivots must be int32, got "
+                        f"{get_aval(pivots).dtype}")
+    if get_aval(pivots).shape[-1] > permutation_size:
+        raise ValueError(f"Output permutation size {permutation_size} has to exceed the "
+                         f"trailing dimension of the pivots {get_aval(pivots).shape[-1]}")
+    from ..scipy.linalg import _pivots_to_permutation   # irax.scipy builds on irax.lax
+    return _pivots_to_permutation(pivots, int(permutation_size))
+
+
+def triangular_solve(a, b, *, left_side: bool = False, lower: bool = False,
+                     transpose_a: bool = False, conjugate_a: bool = False,
+                     unit_diagonal: bool = False):
+    """x with op(a) @ x = b (left_side) or x @ op(a) = b, op transposing and/or conjugating
+    a; only a's `lower` (or upper) triangle is read."""
+    a = _la._square_matrix(a, "triangular_solve")
+    a, b = _la._promote_float(a, b)
+    if conjugate_a and get_aval(a).dtype.kind == "c":
+        a = jnp.conj(a)
+    if get_aval(b).ndim < 2:
+        raise TypeError(f"triangular_solve requires b to have at least 2 dimensions, got "
+                        f"shape {get_aval(b).shape}")
+    if left_side:   # op(a) x = b
+        if transpose_a:
+            a, lower = _la._mT(a), not lower
+        return _la._triangular_solve(a, b, lower=lower, unit_diagonal=unit_diagonal)
+    # x op(a) = b  <=>  op(a)^T x^T = b^T
+    if not transpose_a:
+        a, lower = _la._mT(a), not lower
+    x_t = _la._triangular_solve(a, _la._mT(b), lower=lower, unit_diagonal=unit_diagonal)
+    return _la._mT(x_t)
+
+
+def tridiagonal_solve(dl, d, du, b, *, perturb_singular: bool = False):
+    """x with A @ x = b for tridiagonal A (dl[i] = A[i, i-1], d[i] = A[i, i], du[i] =
+    A[i, i+1]; dl[0] and du[-1] are ignored), b (..., m, n): the Thomas algorithm, without
+    pivoting."""
+    if perturb_singular:
+        raise NotImplementedError("lax.linalg.tridiagonal_solve: perturb_singular is not "
+                                  "supported by irax")
+    dl, d, du, b = (jnp.asarray(v) for v in (dl, d, du, b))
+    m = get_aval(d).shape[-1]
+    if get_aval(b).ndim < 2 or get_aval(b).shape[-2] != m or not (
+            get_aval(dl).shape == get_aval(d).shape == get_aval(du).shape):
+        raise ValueError(f"tridiagonal_solve: dl, d, du must have the same shape (..., m) and "
+                         f"b shape (..., m, n); got {get_aval(dl).shape}, {get_aval(d).shape}, "
+                         f"{get_aval(du).shape}, {get_aval(b).shape}")
+    # forward sweep: c'[i] = du[i] / (d[i] - dl[i] c'[i-1]); b'[i] likewise
+    c_prev = b_prev = None
+    cs, bs = [], []
+    for i in range(m):
+        if i == 0:
+            denom = d[..., 0]
+            bi = b[..., 0, :]
+        else:
+            denom = d[..., i] - dl[..., i] * c_prev
+            bi = b[..., i, :] - dl[..., i][..., None] * b_prev
+        c_prev = du[..., i] / denom
+        b_prev = bi / denom[..., None]
+        cs.append(c_prev)
+        bs.append(b_prev)
+    xs = [bs[-1]]
+    for i in range(m - 2, -1, -1):
+        xs.append(bs[i] - cs[i][..., None] * xs[-1])
+    return jnp.stack(xs[::-1], axis=-2)
