@@ -71,7 +71,9 @@ def _poison(xs, rng):
     return out
 
 
-@fuzz_settings(ci_default=16, scale=0.3, shrink=SHRINK)
+# CI runs a handful of compiled programs (each is an IREE compile); the JAX-oracle fuzzer
+# (test_fuzz_vs_jax.py) and `make fuzz` carry the breadth
+@fuzz_settings(ci_default=8, scale=0.3, shrink=SHRINK)
 @given(PROGRAMS)
 def test_jit_matches_eager(program):
     f = program.fn(jnp, jnp.float32)
@@ -107,7 +109,7 @@ def test_jit_matches_eager(program):
         fp.tree_close(got[0], want[0], RTOL, ATOL, "jit vs eager with NaN/Inf inputs", program)
 
 
-@fuzz_settings(ci_default=8, scale=0.2, shrink=SHRINK)
+@fuzz_settings(ci_default=5, scale=0.2, shrink=SHRINK)
 @given(PROGRAMS)
 def test_grad_of_jit_matches_jit_of_grad(program):
     f = program.fn(jnp, jnp.float32)
