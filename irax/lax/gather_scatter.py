@@ -111,7 +111,13 @@ def _windows(name: str, operand_shape: tuple[int, ...], indices, index_map: tupl
                                     sizes, operand_batching_dims, indices_batching_dims, clamp)
         return _Windows(core.Array(flat.astype(kind)), None if fits is None else core.Array(fits),
                         batch_shape, window_shape)
-    indices = ew.convert_element_type(ix.as_index(indices), kind)
+    indices = ix.as_index(indices)
+    if get_aval(indices).dtype.itemsize > kind.itemsize:
+        # a 64-bit start beyond int32 is out of bounds all the same: cap it before narrowing
+        # so that it cannot wrap into range
+        info = np.iinfo(kind)
+        indices = ix.clamp_index(indices, int(info.min), int(info.max))
+    indices = ew.convert_element_type(indices, kind)
     flat = None
     fits = None
     for d, n in enumerate(operand_shape):

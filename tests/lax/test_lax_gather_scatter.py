@@ -205,3 +205,12 @@ def test_unknown_mode_is_a_value_error():
     with pytest.raises(ValueError, match="Unknown gather mode"):
         lax.gather(X2, IDX2, G(lax, offset_dims=(), collapsed_slice_dims=(0, 1),
                                start_index_map=(0, 1)), (1, 1), mode="wrap")
+
+
+def test_64_bit_starts_beyond_int32_stay_out_of_bounds(x64):
+    # 2**32 + 1 must not wrap to 1 when the flat indices are int32
+    idx = np.array([[2 ** 32 + 1, 0], [1, 0]], np.int64)
+    dn = dict(offset_dims=(), collapsed_slice_dims=(0, 1), start_index_map=(0, 1))
+    for f in (lambda i: lax.gather(X2, i, G(lax, **dn), (1, 1), mode="fill", fill_value=-7.0),
+              irax.jit(lambda i: lax.gather(X2, i, G(lax, **dn), (1, 1), mode="fill", fill_value=-7.0))):
+        np.testing.assert_array_equal(np.asarray(f(idx)), [-7.0, X2[1, 0]])
