@@ -21,6 +21,7 @@ from typing import Any, Callable
 import numpy as np
 
 from . import tree_util
+from .debug import _merge, _split   # array leaves are operands, the rest stay Python values
 from .tracer import core, dtypes
 from .tracer.prims.callback import VMAP_METHODS, pure_callback_p
 
@@ -36,11 +37,7 @@ class _FlatCallback:
         self.__name__ = getattr(fn, "__name__", type(fn).__name__)
 
     def __call__(self, *values: Any) -> list[Any]:
-        leaves, it = [], iter(values)
-        for i in range(len(values) + len(self.static)):
-            leaves.append(self.static[i] if i in self.static
-                          else core.Array(np.asarray(next(it))))
-        args, kwargs = tree_util.tree_unflatten(self.tree, leaves)
+        args, kwargs = _merge(self.tree, self.static, values)
         out = self.fn(*args, **kwargs)
         out_leaves, out_tree = tree_util.tree_flatten(out)
         if out_tree != self.out_tree:
@@ -72,13 +69,7 @@ def pure_callback(callback: Callable[..., Any], result_shape_dtypes: Any, *args:
         raise TypeError(f"pure_callback: callback must be callable, got {type(callback)}")
     result_avals = tree_util.tree_map(_result_aval, result_shape_dtypes)
     flat_avals, out_tree = tree_util.tree_flatten(result_avals)
-    leaves, tree = tree_util.tree_flatten((args, kwargs))
-    dynamic, static = [], {}
-    for i, leaf in enumerate(leaves):
-        if core.is_array_like(leaf) or hasattr(leaf, "__jax_array__"):
-            dynamic.append(leaf)
-        else:
-            static[i] = leaf
+    dynamic, static, tree = _split(args, kwargs)
     outs = pure_callback_p.bind(*dynamic, callback=_FlatCallback(callback, tree, static,
                                                                  out_tree),
                                 result_avals=tuple(flat_avals), vmap_method=vmap_method)

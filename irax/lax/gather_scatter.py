@@ -237,25 +237,28 @@ def gather(operand, start_indices, dimension_numbers, slice_sizes, *, unique_ind
     return sh.transpose(out, perm) if perm != sorted(perm) else out
 
 
-def _fill_outside(out, w: _Windows, oa, fill_value):
-    """out with fill_value in every element of a window that does not fit."""
+def _window_mask(w: _Windows):
+    """Bool mask of shape batch + window: True in every element of a window that fits (a
+    constant when the indices are known, so IREE has nothing to fold)."""
     shape = w.batch_shape + w.window_shape
     fits_now = ix._known(w.fits)
     if fits_now is not None:
-        if fits_now.all():
-            return out
-        mask = core.Array(np.broadcast_to(
+        return core.Array(np.broadcast_to(
             fits_now.reshape(w.batch_shape + (1,) * len(w.window_shape)), shape))
-    else:
-        mask = sh.broadcast_in_dim(w.fits, shape, tuple(range(len(w.batch_shape))))
-    return ew.select(mask, out, sh.full(shape, fill_value, oa.dtype, oa.weak_type))
+    return sh.broadcast_in_dim(w.fits, shape, tuple(range(len(w.batch_shape))))
 
 
-_COMBINE = {"scatter": "set", "scatter_add": "add", "scatter_mul": "mul",
-            "scatter_min": "min", "scatter_max": "max"}
+def _fill_outside(out, w: _Windows, oa, fill_value):
+    """out with fill_value in every element of a window that does not fit."""
+    mask = _window_mask(w)
+    known = ix._known(mask)
+    if known is not None and known.all():
+        return out
+    return ew.select(mask, out, sh.full(get_aval(mask).shape, fill_value, oa.dtype, oa.weak_type))
 
 
-def _scatter(name, operand, scatter_indices, updates, dimension_numbers, mode, unique_indices):
+def _scatter(name, combine, operand, scatter_indices, updates, dimension_numbers, mode,
+             unique_indices):
     operand, updates = jnp.asarray(operand), jnp.asarray(updates)
     scatter_indices = jnp.asarray(scatter_indices)
     oa, ua = get_aval(operand), get_aval(updates)
@@ -297,65 +300,43 @@ def _scatter(name, operand, scatter_indices, updates, dimension_numbers, mode, u
     w = _windows(name, oa.shape, scatter_indices, index_map, window_dims, tuple(sizes),
                  batching, tuple(dn.scatter_indices_batching_dims), clamp=clip)
     flat_idx = w.flat
-    fits_now = ix._known(w.fits) if w.fits is not None else None
-    if fits_now is not None:
-        full_shape = w.batch_shape + w.window_shape
-        mask = fits_now.reshape(w.batch_shape + (1,) * len(w.window_shape))
-        flat_idx = core.Array(np.where(mask, ix._known(flat_idx), -1).astype(get_aval(flat_idx).dtype))
-    elif w.fits is not None:
+    if w.fits is not None:
         # a window that does not fit is sent out of bounds whole, where the wrapper drops it
-        full_shape = w.batch_shape + w.window_shape
-        mask = sh.broadcast_in_dim(w.fits, full_shape, tuple(range(len(w.batch_shape))))
-        kind = get_aval(flat_idx).dtype
-        flat_idx = ew.select(mask, flat_idx, sh.full(full_shape, -1, kind))
+        mask, kind = _window_mask(w), get_aval(flat_idx).dtype
+        known_mask, known_idx = ix._known(mask), ix._known(flat_idx)
+        if known_mask is not None and known_idx is not None:
+            flat_idx = core.Array(np.where(known_mask, known_idx, -1).astype(kind))
+        else:
+            flat_idx = ew.select(mask, flat_idx, sh.full(get_aval(mask).shape, -1, kind))
     perm = update_batch + list(window_in_updates)
     upd = sh.transpose(updates, perm) if perm != sorted(perm) else updates
-    out = ix.scatter(sh.reshape(operand, (oa.size,)), flat_idx, upd, 0, _COMBINE[name],
+    out = ix.scatter(sh.reshape(operand, (oa.size,)), flat_idx, upd, 0, combine,
                      mode="clip" if clip else "drop", unique_indices=unique_indices)
     return sh.reshape(out, oa.shape)
 
 
-def scatter(operand, scatter_indices, updates, dimension_numbers, *, indices_are_sorted=False,
-            unique_indices=False, mode=None):
-    """XLA's scatter with replacement; with repeated indices one of the updates wins."""
-    del indices_are_sorted
-    return _scatter("scatter", operand, scatter_indices, updates, dimension_numbers, mode,
-                    unique_indices)
+def _scatter_function(name: str, combine: str, negate: bool = False, doc: str = ""):
+    """jax.lax.<name>: XLA's scatter combining the updates by `combine` ("set", "add",
+    "mul", "min", "max"); scatter_sub adds the negated updates."""
+    def fn(operand, scatter_indices, updates, dimension_numbers, *, indices_are_sorted=False,
+           unique_indices=False, mode=None):
+        del indices_are_sorted   # a hint only
+        if negate:
+            updates = jnp.negative(updates)
+        return _scatter(name, combine, operand, scatter_indices, updates, dimension_numbers,
+                        mode, unique_indices)
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = doc or f"XLA's scatter combining the updates by {combine}, as jax.lax.{name}."
+    return fn
 
 
-def scatter_add(operand, scatter_indices, updates, dimension_numbers, *,
-                indices_are_sorted=False, unique_indices=False, mode=None):
-    del indices_are_sorted
-    return _scatter("scatter_add", operand, scatter_indices, updates, dimension_numbers, mode,
-                    unique_indices)
-
-
-def scatter_sub(operand, scatter_indices, updates, dimension_numbers, *,
-                indices_are_sorted=False, unique_indices=False, mode=None):
-    del indices_are_sorted
-    return _scatter("scatter_add", operand, scatter_indices, jnp.negative(updates),
-                    dimension_numbers, mode, unique_indices)
-
-
-def scatter_mul(operand, scatter_indices, updates, dimension_numbers, *,
-                indices_are_sorted=False, unique_indices=False, mode=None):
-    del indices_are_sorted
-    return _scatter("scatter_mul", operand, scatter_indices, updates, dimension_numbers, mode,
-                    unique_indices)
-
-
-def scatter_min(operand, scatter_indices, updates, dimension_numbers, *,
-                indices_are_sorted=False, unique_indices=False, mode=None):
-    del indices_are_sorted
-    return _scatter("scatter_min", operand, scatter_indices, updates, dimension_numbers, mode,
-                    unique_indices)
-
-
-def scatter_max(operand, scatter_indices, updates, dimension_numbers, *,
-                indices_are_sorted=False, unique_indices=False, mode=None):
-    del indices_are_sorted
-    return _scatter("scatter_max", operand, scatter_indices, updates, dimension_numbers, mode,
-                    unique_indices)
+scatter = _scatter_function("scatter", "set", doc="XLA's scatter with replacement; with "
+                            "repeated indices one of the updates wins.")
+scatter_add = _scatter_function("scatter_add", "add")
+scatter_sub = _scatter_function("scatter_sub", "add", negate=True)
+scatter_mul = _scatter_function("scatter_mul", "mul")
+scatter_min = _scatter_function("scatter_min", "min")
+scatter_max = _scatter_function("scatter_max", "max")
 
 
 def index_take(src, idxs, axes):

@@ -8,6 +8,7 @@ DEFAULT, or one naming the operands' own type, is refused: irax cannot honour it
 from __future__ import annotations
 
 import enum
+import functools
 import operator
 from typing import Any, NamedTuple, Sequence
 
@@ -147,6 +148,7 @@ def dot(lhs, rhs, *, dimension_numbers=None, precision=None, preferred_element_t
 # reduce with any computation
 
 
+@functools.lru_cache(maxsize=None)
 def _monoids():
     """computation -> (reduction over axes, its identity) for the ones irax reduces directly."""
     from . import ops

@@ -33,15 +33,11 @@ def _carries_not_fed_by_themselves(body: ClosedJaxpr, nconsts: int) -> list[int]
     jaxpr = body.jaxpr
     deps: dict = {v: {i} for i, v in enumerate(jaxpr.invars[nconsts:])}
     for eqn in jaxpr.eqns:
-        used = set().union(*(deps.get(a, set()) for a in eqn.inputs if not _is_literal(a)))
+        used = set().union(*(deps.get(a, set()) for a in eqn.inputs if not isinstance(a, Literal)))
         for v in eqn.outputs:
             deps[v] = used
     return [i for i, v in enumerate(jaxpr.outvars)
-            if _is_literal(v) or i not in deps.get(v, set())]
-
-
-def _is_literal(a) -> bool:
-    return isinstance(a, Literal)
+            if isinstance(v, Literal) or i not in deps.get(v, set())]
 
 
 def _while(ctx: RuleContext, *args: str, cond_jaxpr: ClosedJaxpr, body_jaxpr: ClosedJaxpr,
