@@ -110,6 +110,9 @@ def _load(vmfb: bytes, key: str, device: str, in_avals, out_avals, host_function
     return exe
 
 
+# NumPy-backed Array arguments of at least this many bytes keep their uploaded copy.
+KEEP_UPLOAD_MIN_BYTES = 1 << 12
+
 # For device "cpu": a module whose matrix products (dot_general) reach this many FLOPs
 # runs on local-task (IREE's thread pool) instead of local-sync.
 # Measured on the 2-core dev machine (IREE 3.13, data tiling on), matmul + tanh, numpy
@@ -136,11 +139,28 @@ def _matmul_flops(jaxpr: core.Jaxpr) -> int:
     return total
 
 
+# "local-sync" / "local-task": every cpu module runs on that driver. Unset: the first
+# calls run on both and the faster is kept (runtime.executable.MeasuredInvoker), starting
+# from the guess below.
+CPU_DRIVER = os.environ.get("IRAX_CPU_DRIVER") or None
+
+
 def _pick_cpu_driver(exe, jaxpr: ClosedJaxpr) -> str | None:
     """None (the executable's own choice by bytes moved) unless the module is matmul-heavy."""
     if exe.device != "cpu":
         return None
+    if CPU_DRIVER is not None:
+        return CPU_DRIVER
     return "local-task" if _matmul_flops(jaxpr.jaxpr) >= CPU_TASK_FLOPS else None
+
+
+def _cpu_invoker(exe, jaxpr: ClosedJaxpr, on_choice: Callable[[Any], None]):
+    """The invoker a jit call starts with: measured between the CPU drivers unless forced."""
+    guess = _pick_cpu_driver(exe, jaxpr)
+    if exe.device != "cpu" or CPU_DRIVER is not None:
+        return exe.invoker("main", driver=guess)
+    from .runtime.executable import MeasuredInvoker
+    return MeasuredInvoker(exe, "main", guess or exe.driver_for("main"), on_choice)
 
 
 def _default_device() -> str:
@@ -277,6 +297,9 @@ class Compiled:
         self._invoker()
         return self._exe
 
+    def _chosen(self, invoker) -> None:   # MeasuredInvoker's verdict: the faster driver
+        self._invoke = invoker
+
     def _run_eager(self, values: Sequence[Any]) -> list[Any]:
         self._ran_eager = True
         outs = jit_tiers.run_eager(self.jaxpr, self._in_weak, values, self._job)
@@ -291,9 +314,25 @@ class Compiled:
                 return self._run_eager
             exe = _load(self._vmfb, self._key, self.device, self.jaxpr.in_avals,
                         self.out_avals, self._host_functions)
-            invoke = exe.invoker("main", driver=_pick_cpu_driver(exe, self.jaxpr))
+            invoke = _cpu_invoker(exe, self.jaxpr, self._chosen)
             self._exe, self._invoke = exe, invoke
         return invoke
+
+    def _uploaded(self, x: Array, v: np.ndarray) -> Any:
+        """What to pass for the NumPy-backed Array x (value v): the device copy it keeps,
+        made now if x is big and the driver settled (jnp.asarray'd parameters passed every
+        step are copied to the device once, not per call)."""
+        d = x._device_copy
+        if d is not None:
+            return d
+        upload = getattr(self._invoke, "upload", None)   # not while eager or measuring
+        if upload is None or v.nbytes < KEEP_UPLOAD_MIN_BYTES:
+            return v
+        d = upload(v)
+        if d is None:
+            return v
+        x._device_copy = d
+        return d
 
     def accepts_as_is(self, leaf_keys: Sequence[Any]) -> bool:
         """Can calls whose leaves have these signature keys (jit's (shape, dtype, tag)
@@ -315,8 +354,14 @@ class Compiled:
         """Run on flat argument leaves matching the signature (converted as needed)."""
         args = []
         for x, a in zip(leaves, self.in_avals):
-            if type(x) is Array and type(x._value) is not np.ndarray:
-                args.append(x._value)   # device-resident: passed as is
+            if type(x) is Array:
+                v = x._value
+                if type(v) is not np.ndarray:
+                    args.append(v)   # device-resident: passed as is
+                elif v.dtype == a.dtype:
+                    args.append(self._uploaded(x, v))
+                else:
+                    args.append(v.astype(a.dtype))
             else:
                 args.append(_to_runtime(x, a))
         if self._hoisted:
@@ -485,27 +530,30 @@ class JitFunction:
 
     # -- call
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        out = self._call(*args, **kwargs)
-        hook = core.jit_result_check
-        if hook is not None and type(core._state.trace) is EvalTrace:
-            hook(self._fun, self._name, out, args, kwargs)   # debug_nans / debug_infs
-        return out
-
-    def _call(self, *args: Any, **kwargs: Any) -> Any:
-        if _flags.disable_jit:   # irax.disable_jit(): run the Python function as it is
-            return self._fun(*args, **kwargs)
-        if type(core._state.trace) is not EvalTrace:
-            return self._call_traced(args, kwargs)
+        # The dispatch path: one frame down to Compiled.call_leaves for known signatures
+        # (a trivial call costs microseconds, each Python frame a noticeable part)
+        if type(core._state.trace) is not EvalTrace or _flags.disable_jit:
+            return self._call(args, kwargs)
         if not kwargs and not self._has_static:
             # fast path: every argument is an array leaf -> key without pytree flattening;
             # x64 first: the same Python float or arange means another dtype under x64
             key = [dtypes.config.enable_x64]
             vals = []   # what the executable takes, when no argument needs converting
+            upload = False   # a big NumPy-backed Array without its device copy yet
             for x in args:
                 t = type(x)
                 if t is Array:
                     v = x._value
-                    key.append((v.shape, v.dtype, x._weak_type))
+                    sig = x._signature
+                    if sig is None:   # an Array's shape, dtype and weak type never change
+                        sig = x._signature = (v.shape, v.dtype, x._weak_type)
+                    key.append(sig)
+                    if type(v) is np.ndarray:
+                        d = x._device_copy
+                        if d is not None:
+                            v = d
+                        elif v.nbytes >= KEEP_UPLOAD_MIN_BYTES:
+                            upload = True
                     vals.append(v)
                 elif t is np.ndarray:
                     key.append((x.shape, x.dtype, "np"))
@@ -520,8 +568,29 @@ class JitFunction:
                     compiled, as_is = entry
                     if as_is and len(vals) == len(args):
                         # signature known, every value already has the compiled dtype
-                        return compiled.call_leaves(vals)
-                    return compiled.call_flat(args)
+                        if upload:
+                            vals = [compiled._uploaded(x, v) if type(v) is np.ndarray
+                                    and type(x) is Array else v for x, v in zip(args, vals)]
+                        out = compiled.call_leaves(vals)
+                    else:
+                        out = compiled.call_flat(args)
+                    if core.jit_result_check is None:
+                        return out
+                    return self._checked(out, args, kwargs)
+        return self._call(args, kwargs)
+
+    def _checked(self, out: Any, args: tuple, kwargs: dict) -> Any:
+        hook = core.jit_result_check
+        if hook is not None and type(core._state.trace) is EvalTrace:
+            hook(self._fun, self._name, out, args, kwargs)   # debug_nans / debug_infs
+        return out
+
+    def _call(self, args: tuple, kwargs: dict) -> Any:
+        """Every call the dispatch path in __call__ does not finish itself."""
+        if _flags.disable_jit:   # irax.disable_jit(): run the Python function as it is
+            return self._fun(*args, **kwargs)
+        if type(core._state.trace) is not EvalTrace:
+            return self._call_traced(args, kwargs)
         if kwargs or self._has_static:
             dyn, static_key = self._split(args, kwargs)
         else:
@@ -539,7 +608,7 @@ class JitFunction:
                 if compiled.tier == "compiled":
                     compiled.executable   # loads it and resolves the invoker
                 self._flat_cache[(key[3], *key[2])] = (compiled, compiled.accepts_as_is(key[2]))
-        return compiled.call_flat(leaves)
+        return self._checked(compiled.call_flat(leaves), args, kwargs)
 
     def _compile_for(self, key, leaves, tree, static_key) -> Compiled:
         with self._lock:

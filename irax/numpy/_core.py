@@ -89,7 +89,9 @@ def asarray(x: Any, dtype: Any = None) -> Any:
     elif core.is_python_scalar(x):
         aval = get_aval(x)
         arr, weak = np.asarray(x, dtype=aval.dtype), aval.weak_type
-    elif isinstance(x, (np.ndarray, np.generic)):
+    elif isinstance(x, np.ndarray):   # copied, as JAX copies: later writes by the caller
+        arr, weak = np.array(x, copy=True), False   # must not change the irax array
+    elif isinstance(x, np.generic):
         arr, weak = np.asarray(x), False
     elif hasattr(x, "__jax_array__"):
         return asarray(x.__jax_array__(), dtype)

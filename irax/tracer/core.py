@@ -431,6 +431,13 @@ class Array:
 
     __array_priority__ = 1000
 
+    # A NumPy-backed array that compiled code has used keeps its uploaded copy here (and a
+    # fetched device array keeps its buffer), so passing the same Array to jit again does
+    # not copy it again. Sound because an Array's value never changes: jnp.asarray copies
+    # the caller's NumPy data, and np.asarray(Array) is read-only, as in JAX.
+    _device_copy: Any = None
+    _signature: Any = None   # (shape, dtype, weak_type), kept by jit's dispatch path
+
     def __init__(self, value: Any, weak_type: bool = False):
         self._value = value  # np.ndarray, or a runtime DeviceArray (fetched lazily)
         self._weak_type = weak_type
@@ -452,8 +459,9 @@ class Array:
     def numpy(self) -> np.ndarray:
         v = self._value
         if not isinstance(v, np.ndarray):
+            self._device_copy = v   # the buffer stays usable by the next compiled call
             v = np.asarray(v.to_numpy())
-            self._value = v  # keep the host copy; the device copy is no longer needed
+            self._value = v
         return v
 
     def device_buffer(self) -> Any:
@@ -461,7 +469,14 @@ class Array:
 
     def __array__(self, dtype=None, copy=None):
         v = self.numpy()
-        return v if dtype is None else v.astype(dtype)
+        if dtype is not None and np.dtype(dtype) != v.dtype:
+            return v.astype(dtype)
+        if copy:
+            return v.copy()
+        if v.flags.writeable:   # a read-only view, as JAX gives: the value never changes
+            v = v.view()
+            v.flags.writeable = False
+        return v
 
     def concrete_value(self) -> np.ndarray:
         return self.numpy()
