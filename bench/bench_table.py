@@ -1,6 +1,6 @@
 """Issue #14's table from one run: irax next to JAX (CPU) on the same workloads.
 
-    .venv/bin/python bench/bench_table.py [--rounds 3] [--jax /path/to/python-with-jax]
+    .venv/bin/python bench/bench_table.py [--rounds 3] [--quick] [--jax /path/to/python-with-jax]
 
 Every measurement runs in a fresh process, irax and JAX alternating, for `--rounds`
 paired rounds; the table shows medians and the irax/JAX ratio of the medians (lower is
@@ -238,7 +238,10 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--jax", default=None)
+    ap.add_argument("--quick", action="store_true", help="one round")
     opts = ap.parse_args()
+    if opts.quick:
+        opts.rounds = 1
     jax_py = find_jax_python(opts.jax)
     results: dict[str, dict[str, list[float]]] = {"irax": {}, "jax": {}}
 

@@ -23,6 +23,7 @@ HERE = Path(__file__).resolve().parent
 
 # script -> extra arguments (each must finish in a few minutes on a 2-core machine)
 SCRIPTS: dict[str, list[str]] = {
+    "bench_table.py": [],   # issue 14's table: fresh processes, paired rounds vs JAX
     "bench_jit.py": [],
     "bench_runtime.py": [],
     "bench_checkpoint.py": [],
@@ -48,7 +49,7 @@ def run_one(script: str, extra: list[str], quick: bool, jax_py: str | None) -> t
     cmd = [sys.executable, str(HERE / script), *extra]
     if quick and script != "bench_checkpoint.py":
         cmd.append("--quick")
-    if jax_py and script == "bench_jit.py":
+    if jax_py and script in ("bench_jit.py", "bench_table.py"):
         cmd += ["--jax", jax_py]
     env = {**os.environ, "IRAX_BENCH_JSON": out_path}
     print(f"\n===== {script} {' '.join(cmd[2:])}", flush=True)
