@@ -1,0 +1,323 @@
+"""The rest of jax.lax's user functions: ragged_dot / ragged_dot_general, approx_max_k /
+approx_min_k, rng_bit_generator / rng_uniform, platform_dependent, composite, and tokens
+(create_token, after_all).
+
+ragged_dot: the group sizes are values (they may be traced), so no shape depends on them:
+each row's group is a one-hot mask (start <= row < end, from the cumulative sizes) and one
+dot_general contracts the masked lhs with every group's kernel at once. That costs the
+number of groups times a dense matmul, and jit, grad and vmap come from dot_general.
+
+approx_max_k / approx_min_k return the exact top k (as JAX does on CPU and GPU).
+
+Layering: user API over .more_ops / .sorting / irax.numpy and the tracer.
+"""
+from __future__ import annotations
+
+import enum
+import itertools
+import operator
+from typing import Any, Callable, NamedTuple
+
+import numpy as np
+
+from .. import numpy as jnp
+from .. import tree_util
+from ..tracer import core, dtypes
+from ..tracer.api_extra import default_backend
+from ..tracer.prims import shape as sh
+from . import sorting
+from .more_ops import dot_general
+
+__all__ = ["RaggedDotDimensionNumbers", "ragged_dot", "ragged_dot_general", "approx_max_k",
+           "approx_min_k", "RandomAlgorithm", "rng_bit_generator", "rng_uniform",
+           "platform_dependent", "composite", "create_token", "after_all"]
+
+
+# ---------------------------------------------------------------------------
+# ragged_dot
+
+
+class RaggedDotDimensionNumbers(NamedTuple):
+    """dot_dimension_numbers ((lhs_contracting, rhs_contracting), (lhs_batch, rhs_batch)),
+    the lhs ragged dimension (one) and the rhs group dimension (none or one)."""
+    dot_dimension_numbers: tuple
+    lhs_ragged_dimensions: tuple
+    rhs_group_dimensions: tuple
+
+
+def _ints(v) -> tuple[int, ...]:
+    return tuple(operator.index(i) for i in v)
+
+
+def _canonical_dn(dn: Any) -> RaggedDotDimensionNumbers:
+    (lc, rc), (lb, rb) = dn.dot_dimension_numbers
+    return RaggedDotDimensionNumbers(((_ints(lc), _ints(rc)), (_ints(lb), _ints(rb))),
+                                     _ints(dn.lhs_ragged_dimensions),
+                                     _ints(dn.rhs_group_dimensions))
+
+
+def _group_mask(group_sizes, size: int, dtype) -> Any:
+    """(size, g) one-hot of each position's group: starts[j] <= p < ends[j] for the
+    cumulative group sizes (positions past the last group belong to none)."""
+    ends = jnp.cumsum(group_sizes)
+    starts = ends - group_sizes
+    p = jnp.arange(size, dtype=ends.dtype)[:, None]
+    return ((p >= starts[None, :]) & (p < ends[None, :])).astype(dtype)
+
+
+def ragged_dot_general(lhs, rhs, group_sizes, ragged_dot_dimension_numbers, precision=None,
+                       preferred_element_type=None, group_offset=None, out_sharding=None):
+    """Ragged matrix multiplication, as jax.lax.ragged_dot_general, in its three modes:
+    the lhs ragged dimension is non-contracting (rhs has a group dimension; result as
+    dot_general's), contracting (result gains a leading group dimension), or batch (the
+    plain dot_general). group_sizes is a 1-D integer array of the g group sizes."""
+    del out_sharding
+    if group_offset is not None:
+        raise NotImplementedError("ragged_dot_general: group_offset is not supported in irax")
+    lhs, rhs, group_sizes = jnp.asarray(lhs), jnp.asarray(rhs), jnp.asarray(group_sizes)
+    if group_sizes.dtype.kind not in "iu":
+        raise TypeError("ragged_dot_general requires that group_sizes.dtype is subtype of "
+                        "np.integer.")
+    if group_sizes.ndim != 1:
+        raise NotImplementedError("ragged_dot_general: irax takes group_sizes of shape (g,) "
+                                  f"only, got {group_sizes.shape}")
+    if lhs.dtype != rhs.dtype:   # JAX promotes mixed operands (float16 x float32 -> float32)
+        dtype = jnp.result_type(lhs.dtype, rhs.dtype)
+        lhs, rhs = lhs.astype(dtype), rhs.astype(dtype)
+    dn = _canonical_dn(ragged_dot_dimension_numbers)
+    (lc, rc), (lb, rb) = dn.dot_dimension_numbers
+    if len(dn.lhs_ragged_dimensions) != 1:
+        raise TypeError("ragged_dot_general expects exactly one lhs ragged dimension, got "
+                        f"{dn.lhs_ragged_dimensions}")
+    if len(dn.rhs_group_dimensions) > 1:
+        raise TypeError("ragged_dot_general expects at most one rhs group dimension, got "
+                        f"{dn.rhs_group_dimensions}")
+    r = dn.lhs_ragged_dimensions[0] % max(lhs.ndim, 1)
+    g = group_sizes.shape[0]
+    if r in lb:        # ragged batch dimension: every batch entry is computed
+        if dn.rhs_group_dimensions:
+            raise TypeError("ragged_dot_general: an rhs group dimension needs a ragged "
+                            "non-contracting lhs dimension")
+        return dot_general(lhs, rhs, ((lc, rc), (lb, rb)), precision, preferred_element_type)
+    mask_dtype = lhs.dtype
+    mask = _group_mask(group_sizes, lhs.shape[r], mask_dtype)        # (m_r, g)
+    # lhs with a trailing group axis, zero outside each group's rows
+    bshape = [1] * lhs.ndim
+    bshape[r] = lhs.shape[r]
+    masked = lhs[..., None] * mask.reshape(*bshape, g)
+    gax = lhs.ndim
+    if r in lc:        # ragged contracting dimension: one result per group, leading
+        if dn.rhs_group_dimensions:
+            raise TypeError("ragged_dot_general: an rhs group dimension needs a ragged "
+                            "non-contracting lhs dimension")
+        out = dot_general(masked, rhs, ((lc, rc), (lb, rb)), precision,
+                          preferred_element_type)
+        pos = len(lb) + (lhs.ndim - len(lb) - len(lc))   # after batch and lhs free dims
+        return jnp.moveaxis(out, pos, 0)
+    if not dn.rhs_group_dimensions:
+        raise TypeError("ragged_dot_general: a ragged non-contracting lhs dimension needs "
+                        "an rhs group dimension")
+    gd = dn.rhs_group_dimensions[0] % rhs.ndim
+    if rhs.shape[gd] != g:
+        raise TypeError(f"expected rhs group dimension size to be {g}, got {rhs.shape[gd]}.")
+    if gd in rc or gd in rb:
+        raise TypeError("ragged_dot_general: the rhs group dimension cannot be a contracting "
+                        "or batch dimension")
+    # contracting the group axis against the kernels' group dimension picks, for every
+    # row, the kernel of its own group (the mask is one-hot)
+    return dot_general(masked, rhs, ((lc + (gax,), rc + (gd,)), (lb, rb)), precision,
+                       preferred_element_type)
+
+
+def ragged_dot(lhs, rhs, group_sizes, precision=None, preferred_element_type=None,
+               group_offset=None, out_sharding=None):
+    """(m, k) x (g, k, n) -> (m, n): row block j of lhs (group_sizes[j] rows, in order)
+    times rhs[j]; rows past sum(group_sizes) are zero."""
+    lhs, rhs = jnp.asarray(lhs), jnp.asarray(rhs)
+    if lhs.ndim != 2 or rhs.ndim != 3:
+        raise TypeError(f"ragged_dot expects lhs of rank 2 and rhs of rank 3, got shapes "
+                        f"{lhs.shape} and {rhs.shape}")
+    if lhs.shape[1] != rhs.shape[1]:
+        raise TypeError("dot_general requires contracting dimensions to have the same shape, "
+                        f"got {(lhs.shape[1],)} and {(rhs.shape[1],)}.")
+    dn = RaggedDotDimensionNumbers((((1,), (1,)), ((), ())), (0,), (0,))
+    return ragged_dot_general(lhs, rhs, group_sizes, dn, precision, preferred_element_type,
+                              group_offset, out_sharding)
+
+
+# ---------------------------------------------------------------------------
+# approx_max_k / approx_min_k (exact)
+
+
+def _approx_args(operand, k, reduction_dimension, aggregate_to_topk):
+    x = jnp.asarray(operand)
+    if x.dtype.kind != "f":
+        raise ValueError("operand must be a floating type")
+    d = operator.index(reduction_dimension)
+    if not -x.ndim <= d < x.ndim:
+        raise IndexError(f"reduction_dimension {d} is out of range for an operand of rank "
+                         f"{x.ndim}")
+    d %= x.ndim
+    k = operator.index(k)
+    n = x.shape[d]
+    if k <= 0:
+        raise ValueError(f"k must be positive, got {k}")
+    if k > n:
+        raise ValueError(f"k must be smaller than the size of reduction_dim {n}, got {k}")
+    # without aggregation JAX's CPU fallback returns the whole sorted dimension
+    return x, (k if aggregate_to_topk else n), d
+
+
+def approx_max_k(operand, k, reduction_dimension=-1, recall_target=0.95,
+                 reduction_input_size_override=-1, aggregate_to_topk=True):
+    """(values, int32 indices) of the k largest along reduction_dimension: exact (recall 1),
+    NaN above inf as lax.top_k. recall_target and reduction_input_size_override are
+    accepted; with aggregate_to_topk=False the whole dimension comes back sorted."""
+    del recall_target, reduction_input_size_override
+    x, k, d = _approx_args(operand, k, reduction_dimension, aggregate_to_topk)
+    return list(sorting.top_k(x, k, axis=d))
+
+
+def approx_min_k(operand, k, reduction_dimension=-1, recall_target=0.95,
+                 reduction_input_size_override=-1, aggregate_to_topk=True):
+    """(values, int32 indices) of the k smallest along reduction_dimension, exact; NaNs
+    (of either sign) last, ties in index order."""
+    del recall_target, reduction_input_size_override
+    x, k, d = _approx_args(operand, k, reduction_dimension, aggregate_to_topk)
+    nan_last = jnp.where(jnp.isnan(x), jnp.asarray(np.nan, x.dtype), x)
+    positions = sh.iota(np.dtype(np.int32), x.shape, d)
+    _, values, indices = sorting.sort((nan_last, x, positions), d, num_keys=1)
+    start = [0] * x.ndim
+    return [sh.slice_(values, start, [k if i == d else s for i, s in enumerate(x.shape)]),
+            sh.slice_(indices, start, [k if i == d else s for i, s in enumerate(x.shape)])]
+
+
+# ---------------------------------------------------------------------------
+# random bits
+
+
+class RandomAlgorithm(enum.IntEnum):
+    """jax.lax.RandomAlgorithm. irax backs all three with threefry2x32: the shapes and
+    dtypes are XLA's, the bits are not XLA's Philox/ThreeFry streams."""
+    RNG_DEFAULT = 0
+    RNG_THREE_FRY = 1
+    RNG_PHILOX = 2
+
+    def __str__(self) -> str:
+        return self.name
+
+
+_BIT_DTYPES = {np.dtype(t) for t in (np.uint8, np.uint16, np.uint32, np.uint64)}
+
+
+def rng_bit_generator(key, shape, dtype=np.uint32, algorithm=RandomAlgorithm.RNG_DEFAULT, *,
+                      out_sharding=None):
+    """(new_key, bits): uint32[4] key in and out, random bits of an unsigned `dtype` and
+    `shape`. A pure function of the key. NOTE: the bits come from irax's threefry2x32
+    (the key's four words hashed to a threefry key), not from XLA's RngBitGenerator, so
+    they differ from JAX's values for the same key; shapes, dtypes and determinism match."""
+    del out_sharding
+    from ..random import _threefry   # noqa: PLC0415  (irax.random imports irax.lax)
+    RandomAlgorithm(int(algorithm))
+    dt = dtypes.canonicalize(np.dtype(dtype))
+    if np.dtype(dtype) not in _BIT_DTYPES:
+        raise TypeError(f"rng_bit_generator: unsupported dtype {np.dtype(dtype)}")
+    key = jnp.asarray(key)
+    if key.shape != (4,) or key.dtype != np.uint32:
+        raise TypeError(f"rng_bit_generator: key must be uint32[4], got "
+                        f"{key.dtype}{list(key.shape)}")
+    shape = tuple(operator.index(s) for s in shape)
+    # fold the 4 key words into one threefry key, then draw and derive the next key
+    h1, h2 = _threefry.threefry2x32(key[0], key[1], key[2:3], key[3:4])
+    base = jnp.concatenate([h1, h2])
+    draw_key = _threefry.fold_in(base, jnp.asarray(0, np.uint32))
+    new_key = _threefry.split(_threefry.fold_in(base, jnp.asarray(1, np.uint32)), (2,))
+    bits = _threefry.random_bits(draw_key, dt.itemsize * 8, shape)
+    return new_key.reshape(4), bits
+
+
+_rng_state = itertools.count()
+
+
+def rng_uniform(a, b, shape):
+    """Uniform values in [a, b) of a's dtype (float or integer scalars of one dtype). XLA's
+    rng_uniform is stateful; irax draws from a process-wide counter eagerly, and refuses
+    under a trace (a compiled module has no such state: use irax.random)."""
+    a, b = jnp.asarray(a), jnp.asarray(b)
+    if a.dtype != b.dtype:
+        raise ValueError(f"Arguments to rng_uniform must have identical dtypes, got {a.dtype} "
+                         f"and {b.dtype}.")
+    if a.shape != () or b.shape != ():
+        raise ValueError(f"Arguments to rng_uniform must be scalars; got shapes {a.shape} and "
+                         f"{b.shape}.")
+    if a.dtype.kind not in "fiu":
+        raise TypeError(f"rng_uniform: unsupported dtype {a.dtype}")
+    if isinstance(a, core.Tracer) or isinstance(b, core.Tracer):
+        raise NotImplementedError("rng_uniform is stateful and has no irax lowering under "
+                                  "jit/vmap/grad; use irax.random.uniform with a key")
+    from .. import random   # noqa: PLC0415  (irax.random imports irax.lax)
+    key = random.PRNGKey(next(_rng_state))
+    shape = tuple(operator.index(s) for s in shape)
+    if a.dtype.kind == "f":
+        return random.uniform(key, shape, a.dtype, a, b)
+    return random.randint(key, shape, a, b, a.dtype)
+
+
+# ---------------------------------------------------------------------------
+# platform_dependent, composite, tokens
+
+
+_PLATFORMS = {"cpu": "cpu", "llvm-cpu": "cpu", "local-task": "cpu", "local-sync": "cpu",
+              "vulkan": "vulkan", "vulkan-spirv": "vulkan", "cuda": "cuda", "rocm": "rocm",
+              "hip": "rocm", "metal": "metal", "tpu": "tpu"}
+
+
+def platform_dependent(*args: Any, default: Callable | None = None,
+                       **per_platform: Callable) -> Any:
+    """Calls the branch for the backend irax computes on (irax.default_backend(): "cpu",
+    "vulkan", "cuda", ...), else `default`; the choice is made when the function is traced,
+    as the module is compiled for that backend."""
+    if "gpu" in per_platform:
+        raise ValueError("Use 'cuda' or 'rocm' for lax.platform_dependent.")
+    backend = default_backend()
+    platform = _PLATFORMS.get(backend, backend)
+    branch = per_platform.get(platform, default)
+    if branch is None:
+        raise NotImplementedError(f"lax.platform_dependent has no branch for platform "
+                                  f"{platform!r} (branches: {sorted(per_platform)}) and no "
+                                  "default")
+    return branch(*args)
+
+
+def composite(decomposition: Callable, name: str, version: int = 0) -> Callable:
+    """A function that calls `decomposition` (jax.lax.composite's decorator). irax lowers the
+    decomposition itself; the name and version are kept on the function as attributes."""
+    def composite_fn(*args, **kwargs):
+        return decomposition(*args, **kwargs)
+    composite_fn.__name__ = getattr(decomposition, "__name__", "composite")
+    composite_fn.__doc__ = getattr(decomposition, "__doc__", None)
+    composite_fn.composite_name, composite_fn.composite_version = name, int(version)
+    return composite_fn
+
+
+class Token:
+    """An ordering token (jax.lax.create_token / after_all): irax orders effects by program
+    order, so a token carries no data."""
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "Token()"
+
+
+# a pytree without leaves: jit, vmap and scan carry it through and rebuild it
+tree_util.register_pytree_node(Token, lambda t: ((), None), lambda aux, children: Token())
+
+
+def create_token(_=None) -> Token:
+    return Token()
+
+
+def after_all(*operands) -> Token:
+    if not all(isinstance(t, Token) for t in operands):
+        raise TypeError("Arguments to after_all must be tokens")
+    return Token()
