@@ -26,11 +26,14 @@ from ..tracer import core, dtypes
 from ..tracer.api_extra import default_backend
 from ..tracer.prims import shape as sh
 from . import sorting
+from .control_flow import while_loop
+from .gather_scatter import scatter_add
 from .more_ops import dot_general
 
 __all__ = ["RaggedDotDimensionNumbers", "ragged_dot", "ragged_dot_general", "approx_max_k",
            "approx_min_k", "RandomAlgorithm", "rng_bit_generator", "rng_uniform",
-           "platform_dependent", "composite", "create_token", "after_all"]
+           "platform_dependent", "composite", "create_token", "after_all", "Tolerance",
+           "AccuracyMode", "scatter_apply", "stage"]
 
 
 # ---------------------------------------------------------------------------
@@ -321,3 +324,55 @@ def after_all(*operands) -> Token:
     if not all(isinstance(t, Token) for t in operands):
         raise TypeError("Arguments to after_all must be tokens")
     return Token()
+
+
+# ---------------------------------------------------------------------------
+# accuracy requests of unary functions (jax.lax.exp(x, accuracy=...)): the types only;
+# irax's unary functions have one implementation each
+
+
+class Tolerance:
+    """Tolerances for a unary function's implementation: (atol and rtol) or (atol and ulps)."""
+
+    def __init__(self, atol: float = 0.0, rtol: float = 0.0, ulps: int = 0):
+        if atol < 0.0 or rtol < 0.0 or ulps < 0:
+            raise ValueError("Tolerances must be non-negative.")
+        if atol == 0.0 and rtol == 0.0 and ulps == 0:
+            raise ValueError("At least one of atol, rtol, or ulps must be set.")
+        self.atol, self.rtol, self.ulps = atol, rtol, ulps
+
+
+class AccuracyMode(enum.Enum):
+    HIGHEST = 1
+    DEFAULT = 2
+
+
+# ---------------------------------------------------------------------------
+# scatter_apply, stage
+
+
+def scatter_apply(operand, scatter_indices, func, dimension_numbers, *, update_shape=(),
+                  indices_are_sorted=False, unique_indices=False, mode=None):
+    """operand with func applied at the scattered positions, once per time an index names a
+    position (duplicates apply it again), as jax.lax.scatter_apply. func must be
+    elementwise (JAX calls it on scalars); irax applies it to the whole operand and keeps
+    the result where the scatter reaches: a count of hits per position, then a loop of
+    `max count` masked applications."""
+    del indices_are_sorted
+    operand = jnp.asarray(operand)
+    ones = jnp.ones(tuple(update_shape), np.int32)
+    hits = scatter_add(jnp.zeros(operand.shape, np.int32), scatter_indices, ones,
+                       dimension_numbers, unique_indices=unique_indices, mode=mode)
+
+    def apply_once(r, times):
+        return jnp.where(hits > times, jnp.asarray(func(r), operand.dtype), r)
+    if unique_indices:
+        return apply_once(operand, 0)
+    _, out = while_loop(lambda c: c[0] < jnp.max(hits), lambda c: (c[0] + 1,
+                        apply_once(c[1], c[0])), (jnp.asarray(0, np.int32), operand))
+    return out
+
+
+def stage(x, /):
+    """x as an irax array of the current trace (the identity on values)."""
+    return jnp.asarray(x)
