@@ -33,7 +33,7 @@ from .more_ops import dot_general
 __all__ = ["RaggedDotDimensionNumbers", "ragged_dot", "ragged_dot_general", "approx_max_k",
            "approx_min_k", "RandomAlgorithm", "rng_bit_generator", "rng_uniform",
            "platform_dependent", "composite", "create_token", "after_all", "Tolerance",
-           "AccuracyMode", "scatter_apply", "stage"]
+           "AccuracyMode", "scatter_apply", "stage", "dce_sink"]
 
 
 # ---------------------------------------------------------------------------
@@ -277,9 +277,10 @@ _PLATFORMS = {"cpu": "cpu", "llvm-cpu": "cpu", "local-task": "cpu", "local-sync"
 
 def platform_dependent(*args: Any, default: Callable | None = None,
                        **per_platform: Callable) -> Any:
-    """Calls the branch for the backend irax computes on (irax.default_backend(): "cpu",
-    "vulkan", "cuda", ...), else `default`; the choice is made when the function is traced,
-    as the module is compiled for that backend."""
+    """Calls the branch for the backend irax computes on (irax.default_backend(), from
+    irax.config.device: "cpu", "vulkan", "cuda", ...), else `default`. The choice is made
+    when the function is traced (JAX makes it when lowering): a jit given an explicit
+    device= other than irax.config.device still takes the configured backend's branch."""
     if "gpu" in per_platform:
         raise ValueError("Use 'cuda' or 'rocm' for lax.platform_dependent.")
     backend = default_backend()
@@ -376,3 +377,9 @@ def scatter_apply(operand, scatter_indices, func, dimension_numbers, *, update_s
 def stage(x, /):
     """x as an irax array of the current trace (the identity on values)."""
     return jnp.asarray(x)
+
+
+def dce_sink(val, *, prevent_mlir_dce=False):
+    """Consumes a value and returns None, as jax.lax.dce_sink (a marker for JAX's dead-code
+    elimination; irax's tracer keeps no such marker)."""
+    del val, prevent_mlir_dce
