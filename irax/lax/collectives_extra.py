@@ -76,17 +76,14 @@ def all_to_all(x, axis_name, split_axis, concat_axis, *, axis_index_groups=None,
         v = jnp.asarray(v)
         s = _axis(split_axis, v.ndim, "all_to_all", "split_axis")
         size = v.shape[s]
-        if tiled:
-            if size % n:
-                raise ValueError(f"The size of all_to_all split_axis ({size}) has to be "
-                                 f"divisible by the size of the named axis {axis_name} ({n})")
-            c = _axis(concat_axis, v.ndim, "all_to_all", "concat_axis")
-        else:
-            if size != n:
-                raise ValueError("all_to_all requires the size of the mapped axis axis_name "
-                                 "to equal x.shape[split_axis], but they are "
-                                 f"{n} and {size} respectively.")
-            c = _axis(concat_axis, v.ndim, "all_to_all", "concat_axis")
+        if tiled and size % n:
+            raise ValueError(f"The size of all_to_all split_axis ({size}) has to be "
+                             f"divisible by the size of the named axis {axis_name} ({n})")
+        if not tiled and size != n:
+            raise ValueError("all_to_all requires the size of the mapped axis axis_name to "
+                             "equal x.shape[split_axis], but they are "
+                             f"{n} and {size} respectively.")
+        c = _axis(concat_axis, v.ndim, "all_to_all", "concat_axis")   # a result position
         every = all_gather(v, axis_name)          # (sender, *v.shape)
         k = axis_index(axis_name)
         if tiled:

@@ -39,6 +39,7 @@ def _collective_cases(L):
                                                             tiled=True),
         "all_to_all_0_1": lambda x: L.all_to_all(x, "i", 0, 1),
         "all_to_all_0_0": lambda x: L.all_to_all(x, "i", 0, 0),
+        "all_to_all_1_0": lambda x: L.all_to_all(x[:, :4], "i", 1, 0),
         "all_to_all_tiled_1_0": lambda x: L.all_to_all(x, "i", 1, 0, tiled=True),
         "all_to_all_tiled_0_1": lambda x: L.all_to_all(x, "i", 0, 1, tiled=True),
         "ppermute_cycle": lambda x: L.ppermute(x, "i", [(0, 1), (1, 2), (2, 3), (3, 0)]),
@@ -419,6 +420,9 @@ def _vm_x(f):
     (lambda: lax.platform_dependent(3, gpu=lambda v: v), ValueError),
     (lambda: lax.after_all(np.ones(2)), TypeError),
     (lambda: lax.Tolerance(), ValueError),
+    (lambda: lax.conv_general_permutations(("NHWC", "HWIO", "NHW")), TypeError),
+    (lambda: lax.conv_general_permutations(("NHWC", "HWIO", "NHWN")), TypeError),
+    (lambda: lax.conv_shape_tuple((1, 1, 4, 4), (1, 1, 2, 2), (1, 1), [(0, 0)]), TypeError),
     (lambda: lax.Tolerance(atol=-1.0), ValueError),
 ])
 def test_bad_input_raises_like_jax(call, err):
