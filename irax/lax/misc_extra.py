@@ -59,13 +59,22 @@ def _canonical_dn(dn: Any) -> RaggedDotDimensionNumbers:
                                      _ints(dn.rhs_group_dimensions))
 
 
-def _group_mask(group_sizes, size: int, dtype) -> Any:
-    """(size, g) one-hot of each position's group: starts[j] <= p < ends[j] for the
-    cumulative group sizes (positions past the last group belong to none)."""
-    ends = jnp.cumsum(group_sizes)
+def _masked_lhs(lhs, group_sizes, r: int, lb: tuple) -> Any:
+    """lhs with a trailing group axis: lhs[..., j] is lhs where the position along the
+    ragged dimension r lies in group j (starts[j] <= p < ends[j] for the cumulative
+    sizes; positions past the last group belong to none), else zero. group_sizes is (g,)
+    or (*batch sizes, g) with one row of sizes per batch entry (batch dims lb)."""
+    ends = jnp.cumsum(group_sizes, axis=-1)
     starts = ends - group_sizes
-    p = jnp.arange(size, dtype=ends.dtype)[:, None]
-    return ((p >= starts[None, :]) & (p < ends[None, :])).astype(dtype)
+    p = jnp.arange(lhs.shape[r], dtype=ends.dtype)[:, None]
+    mask = ((p >= starts[..., None, :]) & (p < ends[..., None, :])).astype(lhs.dtype)
+    # mask dims (*batch, r, g) go to lhs positions (*lb, r, last), in increasing order
+    targets = (*(lb if group_sizes.ndim > 1 else ()), r, lhs.ndim)
+    order = sorted(range(len(targets)), key=lambda i: targets[i])
+    mask = sh.broadcast_in_dim(sh.transpose(mask, tuple(order)),
+                               (*lhs.shape, group_sizes.shape[-1]),
+                               tuple(targets[i] for i in order))
+    return lhs[..., None] * mask
 
 
 def ragged_dot_general(lhs, rhs, group_sizes, ragged_dot_dimension_numbers, precision=None,
@@ -73,7 +82,8 @@ def ragged_dot_general(lhs, rhs, group_sizes, ragged_dot_dimension_numbers, prec
     """Ragged matrix multiplication, as jax.lax.ragged_dot_general, in its three modes:
     the lhs ragged dimension is non-contracting (rhs has a group dimension; result as
     dot_general's), contracting (result gains a leading group dimension), or batch (the
-    plain dot_general). group_sizes is a 1-D integer array of the g group sizes."""
+    plain dot_general). group_sizes holds the g group sizes: shape (g,), or one row per
+    batch entry (*batch, g) when the ragged dimension is not a batch dimension."""
     del out_sharding
     if group_offset is not None:
         raise NotImplementedError("ragged_dot_general: group_offset is not supported in irax")
@@ -81,9 +91,6 @@ def ragged_dot_general(lhs, rhs, group_sizes, ragged_dot_dimension_numbers, prec
     if group_sizes.dtype.kind not in "iu":
         raise TypeError("ragged_dot_general requires that group_sizes.dtype is subtype of "
                         "np.integer.")
-    if group_sizes.ndim != 1:
-        raise NotImplementedError("ragged_dot_general: irax takes group_sizes of shape (g,) "
-                                  f"only, got {group_sizes.shape}")
     if lhs.dtype != rhs.dtype:   # JAX promotes mixed operands (float16 x float32 -> float32)
         dtype = jnp.result_type(lhs.dtype, rhs.dtype)
         lhs, rhs = lhs.astype(dtype), rhs.astype(dtype)
@@ -96,19 +103,20 @@ def ragged_dot_general(lhs, rhs, group_sizes, ragged_dot_dimension_numbers, prec
         raise TypeError("ragged_dot_general expects at most one rhs group dimension, got "
                         f"{dn.rhs_group_dimensions}")
     r = dn.lhs_ragged_dimensions[0] % max(lhs.ndim, 1)
-    g = group_sizes.shape[0]
+    if group_sizes.ndim == 0:
+        raise TypeError("ragged_dot_general requires group_sizes of rank >= 1, got a scalar")
+    g = group_sizes.shape[-1]
+    batch_sizes = tuple(lhs.shape[d] for d in lb)
+    if group_sizes.ndim != 1 and (r in lb or group_sizes.shape[:-1] != batch_sizes):
+        raise NotImplementedError(
+            "ragged_dot_general: irax takes group_sizes of shape (g,) or, for a ragged "
+            f"non-batch dimension, (*batch sizes {batch_sizes}, g); got {group_sizes.shape}")
     if r in lb:        # ragged batch dimension: every batch entry is computed
         if dn.rhs_group_dimensions:
             raise TypeError("ragged_dot_general: an rhs group dimension needs a ragged "
                             "non-contracting lhs dimension")
         return dot_general(lhs, rhs, ((lc, rc), (lb, rb)), precision, preferred_element_type)
-    mask_dtype = lhs.dtype
-    mask = _group_mask(group_sizes, lhs.shape[r], mask_dtype)        # (m_r, g)
-    # lhs with a trailing group axis, zero outside each group's rows
-    bshape = [1] * lhs.ndim
-    bshape[r] = lhs.shape[r]
-    masked = lhs[..., None] * mask.reshape(*bshape, g)
-    gax = lhs.ndim
+    masked, gax = _masked_lhs(lhs, group_sizes, r, lb), lhs.ndim
     if r in lc:        # ragged contracting dimension: one result per group, leading
         if dn.rhs_group_dimensions:
             raise TypeError("ragged_dot_general: an rhs group dimension needs a ragged "

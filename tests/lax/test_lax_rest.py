@@ -235,8 +235,14 @@ def test_shape_helpers_match_jax(fn, args):
     ((2, 3, 5), (2, 5, 4), [3, 2], ((((2,), (1,)), ((0,), (0,))), (2,), ())),
     ((5, 1, 2), (5, 2, 3), [2, 2], ((((2,), (1,)), ((0,), (0,))), (0,), ())),
     ((7, 3), (3, 3, 4), [4, 3, 3], ((((1,), (1,)), ((), ())), (0,), (0,))),   # sums past m
+    ((2, 6, 3), (3, 2, 3, 4), [[1, 2, 3], [3, 0, 2]],
+     ((((2,), (2,)), ((0,), (1,))), (1,), (0,))),
+    ((2, 3, 5), (2, 5, 4), [[3, 2], [1, 4]], ((((2,), (1,)), ((0,), (0,))), (2,), ())),
+    ((3, 4, 2), (2, 5, 2, 3), [[1, 3], [4, 0]],     # contracting first, batch last
+     ((((0,), (3,)), ((2,), (2,))), (1,), (0,))),
 ], ids=["batched-noncontracting", "contracting", "batched-contracting", "batch",
-        "clamped-groups"])
+        "clamped-groups", "per-batch-sizes", "per-batch-sizes-contracting",
+        "permuted-dims"])
 def test_ragged_dot_general_modes_match_jax(lhs_shape, rhs_shape, gs, dn):
     a = RNG.normal(size=lhs_shape).astype(np.float32)
     b = RNG.normal(size=rhs_shape).astype(np.float32)
@@ -410,6 +416,7 @@ def _vm_x(f):
     (lambda: lax.ragged_dot(LHS, RHS, GS.astype(np.float32)), TypeError),
     (lambda: lax.ragged_dot(LHS, RHS, np.array([2, 5], np.int32)), TypeError),
     (lambda: lax.ragged_dot(LHS, RHS[:, :2], GS), TypeError),
+    (lambda: lax.ragged_dot(LHS, RHS, np.int32(7)), TypeError),
     (lambda: lax.approx_max_k(np.arange(5), 2), ValueError),
     (lambda: lax.approx_max_k(np.ones(5, np.float32), 6), ValueError),
     (lambda: lax.approx_min_k(np.ones(5, np.float32), 0), ValueError),
