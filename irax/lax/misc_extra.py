@@ -4,7 +4,8 @@ approx_min_k, rng_bit_generator / rng_uniform, platform_dependent, composite, an
 
 ragged_dot: the group sizes are values (they may be traced), so no shape depends on them:
 each row's group is a one-hot mask (start <= row < end, from the cumulative sizes) and one
-dot_general contracts the masked lhs with every group's kernel at once. That costs the
+dot_general contracts the masked lhs with every group's kernel at once (an inf or nan in
+rhs therefore reaches every row, where XLA's reaches only its own group's rows). That costs the
 number of groups times a dense matmul, and jit, grad and vmap come from dot_general.
 
 approx_max_k / approx_min_k return the exact top k (as JAX does on CPU and GPU).
@@ -67,14 +68,16 @@ def _masked_lhs(lhs, group_sizes, r: int, lb: tuple) -> Any:
     ends = jnp.cumsum(group_sizes, axis=-1)
     starts = ends - group_sizes
     p = jnp.arange(lhs.shape[r], dtype=ends.dtype)[:, None]
-    mask = ((p >= starts[..., None, :]) & (p < ends[..., None, :])).astype(lhs.dtype)
+    mask = (p >= starts[..., None, :]) & (p < ends[..., None, :])
     # mask dims (*batch, r, g) go to lhs positions (*lb, r, last), in increasing order
     targets = (*(lb if group_sizes.ndim > 1 else ()), r, lhs.ndim)
     order = sorted(range(len(targets)), key=lambda i: targets[i])
     mask = sh.broadcast_in_dim(sh.transpose(mask, tuple(order)),
                                (*lhs.shape, group_sizes.shape[-1]),
                                tuple(targets[i] for i in order))
-    return lhs[..., None] * mask
+    # a select, not a product: an inf in one group's rows must not become inf * 0 = nan
+    # in the other groups' slots
+    return jnp.where(mask, lhs[..., None], jnp.zeros((), lhs.dtype))
 
 
 def ragged_dot_general(lhs, rhs, group_sizes, ragged_dot_dimension_numbers, precision=None,

@@ -262,6 +262,12 @@ def test_ragged_dot_dtypes_match_jax(ldt, rdt, pet):
     assert_like_jax(got, want, f"{ldt} {rdt} {pet}", rtol=2e-3, atol=2e-3)
 
 
+def test_ragged_dot_keeps_an_inf_in_its_own_group():
+    a = LHS.copy()
+    a[0, 0] = np.inf                     # row 0 is group 0's
+    assert_like_jax(lax.ragged_dot(a, RHS, GS), jlax.ragged_dot(a, RHS, GS), "inf")
+
+
 def test_vmap_matches_python_loop():
     lhs = RNG.normal(size=(3, 7, 3)).astype(np.float32)
     sizes = np.array([[2, 3, 1], [0, 7, 0], [1, 1, 1]], np.int32)
