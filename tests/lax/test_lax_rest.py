@@ -193,6 +193,26 @@ def test_conv_ragged_approx_eager_match_jax():
         _assert_trees_like_jax(got[name], want[name], name)
 
 
+def test_unbatched_operands_match_jax():
+    # in_axes None: every example holds the same value (psum of it is n times it)
+    c = X[0]
+
+    def make(L, vmap):
+        return vmap(lambda x, v: (L.psum_scatter(v, "i"),
+                                  L.ppermute(v, "i", [(0, 1), (1, 2), (2, 3), (3, 0)])),
+                    in_axes=(0, None), axis_name="i")
+    _assert_trees_like_jax(make(lax, irax.vmap)(X, c), make(jlax, jax.vmap)(X, c),
+                           "unbatched")
+    # (JAX 0.10's vmap gives these two extra dimensions for an unbatched operand) example
+    # k receives row k of c from every sender
+    a2a, swapped = irax.vmap(lambda x, v: (lax.all_to_all(v, "i", 0, 1),
+                                           lax.pswapaxes(v, "i", 0)),
+                             in_axes=(0, None), axis_name="i")(X, c)
+    np.testing.assert_array_equal(np.asarray(a2a), np.broadcast_to(c[:, :, None], (4, 8, 4)))
+    np.testing.assert_array_equal(np.asarray(swapped),
+                                  np.broadcast_to(c[:, None, :], (4, 4, 8)))
+
+
 def test_nested_names_match_jax():
     # inner vmap "i" inside outer vmap "o": each collective names one of them
     x = RNG.normal(size=(2, 4, 4, 3)).astype(np.float32)
