@@ -300,6 +300,11 @@ def test_vmap_matches_python_loop():
         wv, wi = jlax.approx_max_k(rows[i], 4)
         np.testing.assert_array_equal(np.asarray(vals)[i], np.asarray(wv))
         np.testing.assert_array_equal(np.asarray(idx)[i], np.asarray(wi))
+    keys = np.arange(12, dtype=np.uint32).reshape(3, 4)
+    new_keys, bits = irax.vmap(lambda k: lax.rng_bit_generator(k, (5,), np.uint16))(keys)
+    for i in range(3):
+        for got, one in zip((new_keys, bits), lax.rng_bit_generator(keys[i], (5,), np.uint16)):
+            np.testing.assert_array_equal(np.asarray(got)[i], np.asarray(one))
     imgs = RNG.normal(size=(3, 1, 4, 4, 2)).astype(np.float32)
     got = irax.vmap(lambda im: lax.conv_general_dilated_patches(im, (2, 2), (1, 1), "VALID",
                                                                 dimension_numbers=DN))(imgs)
