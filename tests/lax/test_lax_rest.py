@@ -2,7 +2,7 @@
 conv patches / unshared conv / conv shape helpers, psum_scatter / all_to_all / ppermute /
 pshuffle / pswapaxes / pbroadcast over named vmap axes, ragged_dot(_general),
 approx_max_k / approx_min_k, rng_bit_generator / rng_uniform, platform_dependent,
-composite, tokens.
+composite, tokens, scatter_apply, stage, dce_sink, Tolerance / AccuracyMode, linear_solve_p.
 
 References: JAX 0.10 (jax.vmap with axis_name runs these collectives) for values, dtypes and
 shapes; NumPy loops for what JAX's vmap cannot run (partial ppermute, pbroadcast) and for
@@ -84,31 +84,18 @@ def _scatter_apply(L, v, idx):
     return L.scatter_apply(v[:10], idx, lambda e: e * 2 + 1, dn, update_shape=(4,))
 
 
-def _conv_and_misc(img, lhs, rhs, gs, v):
+def _conv_and_misc(L, img, lhs, rhs, gs, v):
+    """The non-collective jit cases, with the functions of L (irax.lax or jax.lax)."""
     w_local = v[: 5 * 3 * 18 * 4].reshape(5, 3, 18, 4)
     return {
-        "patches": lax.conv_general_dilated_patches(img, (2, 3), (1, 2), "SAME",
-                                                    dimension_numbers=DN),
-        "local": lax.conv_general_dilated_local(img, w_local, (1, 2), "SAME", (2, 3),
-                                                dimension_numbers=DN_LOCAL),
-        "ragged_dot": lax.ragged_dot(lhs, rhs, gs),
-        "approx_max_k": lax.approx_max_k(v[:24].reshape(4, 6), 3),
-        "approx_min_k": lax.approx_min_k(v[:24].reshape(4, 6), 2, reduction_dimension=0),
-        "scatter_apply": _scatter_apply(lax, v, SCATTER_IDX),
-    }
-
-
-def _jax_conv_and_misc(img, lhs, rhs, gs, v):
-    w_local = v[: 5 * 3 * 18 * 4].reshape(5, 3, 18, 4)
-    return {
-        "patches": jlax.conv_general_dilated_patches(img, (2, 3), (1, 2), "SAME",
-                                                     dimension_numbers=DN),
-        "local": jlax.conv_general_dilated_local(img, w_local, (1, 2), "SAME", (2, 3),
-                                                 dimension_numbers=DN_LOCAL),
-        "ragged_dot": jlax.ragged_dot(lhs, rhs, gs),
-        "approx_max_k": jlax.approx_max_k(v[:24].reshape(4, 6), 3),
-        "approx_min_k": jlax.approx_min_k(v[:24].reshape(4, 6), 2, reduction_dimension=0),
-        "scatter_apply": _scatter_apply(jlax, v, SCATTER_IDX),
+        "patches": L.conv_general_dilated_patches(img, (2, 3), (1, 2), "SAME",
+                                                  dimension_numbers=DN),
+        "local": L.conv_general_dilated_local(img, w_local, (1, 2), "SAME", (2, 3),
+                                              dimension_numbers=DN_LOCAL),
+        "ragged_dot": L.ragged_dot(lhs, rhs, gs),
+        "approx_max_k": L.approx_max_k(v[:24].reshape(4, 6), 3),
+        "approx_min_k": L.approx_min_k(v[:24].reshape(4, 6), 2, reduction_dimension=0),
+        "scatter_apply": _scatter_apply(L, v, SCATTER_IDX),
     }
 
 
@@ -125,7 +112,7 @@ def _all_cases(x, img, lhs, rhs, gs, v, key, token):
         lambda a: lax.ppermute(a, "i", [(0, 1), (1, 2), (2, 3), (3, 0)]), axis_name="i")(x)
     out["pmap_all_to_all_0_1"] = irax.pmap(lambda a: lax.all_to_all(a, "i", 0, 1),
                                            axis_name="i")(x)
-    out.update(_conv_and_misc(img, lhs, rhs, gs, v))
+    out.update(_conv_and_misc(lax, img, lhs, rhs, gs, v))
     out["rng_bit_generator"] = lax.rng_bit_generator(key, (3, 5), np.uint8)
     out["composite"] = _SCALE(v[:3], scale=4.0)
     out["token"] = lax.after_all(token, lax.create_token())
@@ -159,7 +146,7 @@ def _assert_module_like_jax(compiled):
     want = _jax_reference()
     want["pmap_ppermute"] = want["ppermute_cycle"]
     want["pmap_all_to_all_0_1"] = want["all_to_all_0_1"]
-    want.update(_jax_conv_and_misc(IMG, LHS, RHS, GS, V))
+    want.update(_conv_and_misc(jlax, IMG, LHS, RHS, GS, V))
     want["composite"] = V[:3] * 4.0
     assert isinstance(compiled["token"], type(lax.create_token()))
     for name, ref in want.items():
@@ -186,7 +173,8 @@ def _dilated_patches(L, img):
 
 
 def test_conv_ragged_approx_eager_match_jax():
-    got, want = _conv_and_misc(IMG, LHS, RHS, GS, V), _jax_conv_and_misc(IMG, LHS, RHS, GS, V)
+    got, want = (_conv_and_misc(lax, IMG, LHS, RHS, GS, V),
+                 _conv_and_misc(jlax, IMG, LHS, RHS, GS, V))
     got["patches_dilated"], want["patches_dilated"] = (_dilated_patches(lax, IMG),
                                                        _dilated_patches(jlax, IMG))
     for name in want:
