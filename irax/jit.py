@@ -23,11 +23,11 @@ import inspect
 import os
 import threading
 import weakref
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from . import tree_util
+from . import jit_tiers, tree_util
 from .tracer import core, dtypes, jit_call
 from .tracer.api_extra import flags as _flags
 from .tracer.core import Array, ClosedJaxpr, EvalTrace, ShapedArray, ShapeDtypeStruct, Tracer
@@ -74,12 +74,17 @@ def _lower(jaxpr: ClosedJaxpr, device: str) -> Any:
     return module.finish()
 
 
-def _compile(lowered: Any, device: str, jaxpr: ClosedJaxpr) -> tuple[bytes, str]:
-    """(module bytes, cache key) of a LoweredModule for `device`."""
-    from .runtime import cache, compiler, targets
-    flags = targets.compile_flags(
+def _compile_flags(lowered: Any, device: str, jaxpr: ClosedJaxpr) -> list[str]:
+    from .runtime import targets
+    return targets.compile_flags(
         targets.target_for_device(device), f64=lowered.uses_f64,
         data_tiling=_matmul_flops(jaxpr.jaxpr) >= DATA_TILING_MIN_FLOPS)
+
+
+def _compile(lowered: Any, device: str, jaxpr: ClosedJaxpr) -> tuple[bytes, str]:
+    """(module bytes, cache key) of a LoweredModule for `device`."""
+    from .runtime import cache, compiler
+    flags = _compile_flags(lowered, device, jaxpr)
     return compiler.compile_stablehlo(lowered.text, flags), cache.cache_key(lowered.text, flags)
 
 
@@ -115,16 +120,6 @@ def _load(vmfb: bytes, key: str, device: str, in_avals, out_avals, host_function
 CPU_TASK_FLOPS = int(os.environ.get("IRAX_CPU_TASK_FLOPS", 16 << 20))
 
 
-def _sub_jaxprs(params: dict[str, Any]) -> Iterator[core.Jaxpr]:
-    """The jaxprs among an equation's params (loop bodies, branches, called functions)."""
-    for p in params.values():
-        for q in (p if isinstance(p, (tuple, list)) else (p,)):
-            if isinstance(q, ClosedJaxpr):
-                yield q.jaxpr
-            elif isinstance(q, core.Jaxpr):
-                yield q
-
-
 def _matmul_flops(jaxpr: core.Jaxpr) -> int:
     """FLOPs of the matrix products (dot_general) in a jaxpr; a sub-jaxpr (loop body,
     branch, nested call) counts once."""
@@ -136,7 +131,7 @@ def _matmul_flops(jaxpr: core.Jaxpr) -> int:
             for d in lc:
                 k *= e.inputs[0].aval.shape[d]
             total += 2 * k * e.outputs[0].aval.size
-        for sub in _sub_jaxprs(e.params):
+        for sub in core.sub_jaxprs(e.params):
             total += _matmul_flops(sub)
     return total
 
@@ -203,13 +198,19 @@ class Compiled:
                                  `accepts_as_is`): no conversion, no checks in Python
     Each returns the output pytree of irax.Arrays (device-resident buffers)."""
 
-    def __init__(self, name: str, text: str, vmfb: bytes, key: str, device: str,
+    def __init__(self, name: str, text: str, vmfb: bytes | None, key: str | None, device: str,
                  jaxpr: ClosedJaxpr, hoisted: Sequence[Any], in_tree, out_tree,
-                 host_functions: dict[str, Callable[..., Any]] | None = None):
+                 host_functions: dict[str, Callable[..., Any]] | None = None,
+                 compile_job: jit_tiers.BackgroundCompile | None = None):
         self.name = name
         self._text = text
-        self.vmfb = vmfb
+        self._vmfb = vmfb
         self._key = key
+        # IREE compiling in the background (tiered execution): calls run the jaxpr
+        # eagerly until the module is ready (irax/jit_tiers.py)
+        self._job = compile_job
+        self._ran_eager = False
+        self._in_weak = [a.weak_type for a in jaxpr.in_avals]
         self.device = device
         self.jaxpr = jaxpr
         self.in_avals = list(jaxpr.in_avals)[len(hoisted):]
@@ -227,19 +228,68 @@ class Compiled:
         return self._text
 
     @property
+    def tier(self) -> str:
+        """"compiled" once IREE's module is ready, "eager" while calls run the jaxpr
+        eagerly (it is compiling in the background, or that compile failed)."""
+        if self._job is not None and not self._take_compiled():
+            return "eager"
+        return "compiled"
+
+    @property
+    def last_tier(self) -> str | None:
+        """The tier that ran the latest call ("eager" or "compiled"); None before any."""
+        if self._invoke is not None:
+            return "compiled"
+        return "eager" if self._ran_eager else None
+
+    def wait_compiled(self, timeout: float | None = None) -> bool:
+        """Block until a background compile has finished; True when the module is ready."""
+        if self._job is not None:
+            self._job.wait(timeout)
+        return self.tier == "compiled"
+
+    def _take_compiled(self) -> bool:
+        job = self._job
+        if job.ready():
+            self._vmfb, self._key = job.result
+            self._job = None
+            return True
+        job.failed()   # warns once, then the calls stay eager
+        return False
+
+    @property
+    def vmfb(self) -> bytes:
+        """The module bytes (waits for a background compile; raises its error)."""
+        if self._job is not None:
+            self._job.wait()
+            if not self._take_compiled():
+                raise self._job.error
+        return self._vmfb
+
+    @property
     def driver(self) -> str:
         """The IREE driver the calls run on ("local-sync", "local-task", "vulkan", ...)."""
-        return self._invoker().driver
+        return self.executable and self._invoke.driver
 
     @property
     def executable(self):
+        self.vmfb   # a background compile is waited for
         self._invoker()
         return self._exe
+
+    def _run_eager(self, values: Sequence[Any]) -> list[Any]:
+        self._ran_eager = True
+        outs = jit_tiers.run_eager(self.jaxpr, self._in_weak, values, self._job)
+        if outs is None:   # the module became ready during the eager loops: hand over
+            return self._invoker()(values)
+        return outs
 
     def _invoker(self):
         invoke = self._invoke
         if invoke is None:
-            exe = _load(self.vmfb, self._key, self.device, self.jaxpr.in_avals,
+            if self._job is not None and not self._take_compiled():
+                return self._run_eager
+            exe = _load(self._vmfb, self._key, self.device, self.jaxpr.in_avals,
                         self.out_avals, self._host_functions)
             invoke = exe.invoker("main", driver=_pick_cpu_driver(exe, self.jaxpr))
             self._exe, self._invoke = exe, invoke
@@ -302,11 +352,21 @@ class Lowered:
     def as_text(self) -> str:
         return self.module.text
 
-    def compile(self) -> Compiled:
-        vmfb, key = _compile(self.module, self.device, self.jaxpr)
+    def compile(self, *, tiered: bool = False) -> Compiled:
+        """The Compiled module. tiered=True: if IREE must really compile (no cache hit) and
+        the jaxpr is pure, compile in the background and run calls eagerly meanwhile."""
+        job = None
+        if tiered and jit_tiers.pure_jaxpr(self.jaxpr.jaxpr):
+            from .runtime import compiler
+            flags = _compile_flags(self.module, self.device, self.jaxpr)
+            if not compiler.is_cached(self.module.text, flags):
+                job = jit_tiers.BackgroundCompile(
+                    self.name, functools.partial(_compile, self.module, self.device,
+                                                 self.jaxpr))
+        vmfb, key = (None, None) if job else _compile(self.module, self.device, self.jaxpr)
         return Compiled(self.name, self.module.text, vmfb, key, self.device, self.jaxpr,
                         self._hoisted, self.in_tree, self.out_tree,
-                        _host_functions(self.module))
+                        _host_functions(self.module), job)
 
 
 # ---------------------------------------------------------------------------
@@ -343,7 +403,7 @@ def _caches_of(fun: Callable, config: tuple) -> _JitCaches:
 
 class JitFunction:
     def __init__(self, fun: Callable, static_argnums=(), static_argnames=(),
-                 device: str | None = None):
+                 device: str | None = None, tiered: bool | None = None):
         if not callable(fun):
             raise TypeError(f"jit expects a callable, got {type(fun).__name__}")
         functools.update_wrapper(self, fun)
@@ -373,6 +433,7 @@ class JitFunction:
         self._static_argnames = frozenset(names_set)
         self._has_static = bool(self._static_argnums or self._static_argnames)
         self._device = device
+        self._tiered = tiered   # None: irax.config's jit_tiered
         shared = _caches_of(fun, (self._static_argnums, self._static_argnames, device))
         self._cache: dict[Any, Compiled] = shared.compiled
         # all-leaf positional calls: leaf keys -> (compiled, its values pass as they are)
@@ -475,7 +536,8 @@ class JitFunction:
         if compiled is None:
             compiled = self._compile_for(key, leaves, tree, static_key)
             if not kwargs and not self._has_static and tree == _flat_tree(len(args)):
-                compiled.executable   # loads it and resolves the invoker
+                if compiled.tier == "compiled":
+                    compiled.executable   # loads it and resolves the invoker
                 self._flat_cache[(key[3], *key[2])] = (compiled, compiled.accepts_as_is(key[2]))
         return compiled.call_flat(leaves)
 
@@ -485,7 +547,7 @@ class JitFunction:
             if compiled is None:
                 avals = [_arg_aval(x) for x in leaves]
                 lowered = self._lower_avals(avals, tree, static_key)
-                compiled = lowered.compile()
+                compiled = lowered.compile(tiered=jit_tiers.tiering_enabled(self._tiered))
                 self._cache[key] = compiled
         return compiled
 
@@ -545,6 +607,23 @@ class JitFunction:
         dyn, static_key = self._split(args, kwargs)
         leaves, tree = tree_util.tree_flatten(dyn)
         return self._lower_avals([_arg_aval(x) for x in leaves], tree, static_key)
+
+    def _compiled_for(self, args: tuple, kwargs: dict) -> Compiled | None:
+        dyn, static_key = self._split(args, kwargs)
+        leaves, tree = tree_util.tree_flatten(dyn)
+        key = (tree, static_key, tuple([_leaf_key(x) for x in leaves]),
+               dtypes.config.enable_x64)
+        return self._cache.get(key)
+
+    def tier_of(self, *args: Any, **kwargs: Any) -> str | None:
+        """Which tier runs calls with these arguments' signature now: "compiled", "eager"
+        (IREE still compiling in the background), or None (not called yet)."""
+        compiled = self._compiled_for(args, kwargs)
+        return None if compiled is None else compiled.tier
+
+    def wait_compiled(self, timeout: float | None = None) -> bool:
+        """Block until every background compile of this function has finished."""
+        return all([c.wait_compiled(timeout) for c in list(self._cache.values())])
 
     def clear_cache(self) -> None:
         with self._lock:
@@ -699,17 +778,18 @@ jit_call.set_impl(_jit_call_impl)
 
 def jit(fun: Callable | None = None, *, static_argnums: int | Sequence[int] = (),
         static_argnames: str | Sequence[str] = (), device: str | None = None,
-        **unsupported: Any):
+        tiered: bool | None = None, **unsupported: Any):
     """Compile `fun` with IREE: traced once per signature, then dispatched directly.
 
     static_argnums / static_argnames: arguments that are Python values (hashable), part
     of the cache key, not traced. device: "cpu" (default: irax.config.device), "vulkan",
-    "cuda"; results stay on that device."""
+    "cuda"; results stay on that device. tiered: run first calls eagerly while IREE
+    compiles in the background (default: irax.config's jit_tiered; see irax/jit_tiers.py)."""
     if unsupported:
         raise TypeError(f"jit got unsupported keyword arguments: {sorted(unsupported)}")
     if device is not None:
         from .runtime import targets
         device = targets.resolve_device(device)
     if fun is None:
-        return lambda f: JitFunction(f, static_argnums, static_argnames, device)
-    return JitFunction(fun, static_argnums, static_argnames, device)
+        return lambda f: JitFunction(f, static_argnums, static_argnames, device, tiered)
+    return JitFunction(fun, static_argnums, static_argnames, device, tiered)

@@ -6,6 +6,10 @@ import os
 
 import pytest
 
+# jit tests test the compiled module: first calls wait for IREE instead of running on the
+# eager tier (tests/test_jit_tiers.py tests tiering itself). Subprocesses inherit this.
+os.environ.setdefault("IRAX_JIT_TIERED", "0")
+
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "vulkan: needs a Vulkan device (Mesa lavapipe on CPU "

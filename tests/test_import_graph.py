@@ -14,7 +14,8 @@ Layers (lowest first):
   lowering   : lowering + tracer (+ tree_util)
   user API   : numpy, lax, random, nn, scipy, optim, test_util, ad_checkpoint, debug: each other + tracer +
                tree_util
-  jit        : tracer, lowering, runtime, tree_util
+  jit_tiers  : tracer, tree_util (jit's eager tier and background compiles)
+  jit        : tracer, lowering, runtime, tree_util, jit_tiers
   aot, distributed, irax/__init__ (the lazy public namespace): anything
 
 A package's `__init__` importing its own submodules is part of that package, not an edge
@@ -40,7 +41,9 @@ ALLOWED: dict[str, set[str]] = {
     "runtime": {"tree_util"},
     "lowering": {"tracer", "tree_util"},
     "user_api": {"tracer", "tree_util"},
-    "jit": {"tracer", "lowering", "runtime", "tree_util"},
+    # tiered execution: the eager tier and the background compile thread (no IREE import)
+    "jit_tiers": {"tracer", "tree_util"},
+    "jit": {"tracer", "lowering", "runtime", "tree_util", "jit_tiers"},
     # JAX's top-level flags and queries; clear_caches empties jit's caches
     "config_flags": {"tracer", "tree_util", "jit", "user_api"},
     "pmapping": {"tracer", "tree_util", "jit", "user_api"},     # pmap as jit(vmap(f, axis_name))

@@ -39,10 +39,25 @@ def cache_dir() -> Path:
 def compiler_version() -> str:
     """IREE compiler version + revision: part of every cache key. (Imported when first
     needed: loading a saved module must not need iree.compiler.)"""
-    from iree.compiler import version as v
-
+    v = _compiler_version_module()
     rev = ",".join(f"{k}={h}" for k, h in sorted(getattr(v, "REVISIONS", {}).items()))
     return f"{v.VERSION}{getattr(v, 'PACKAGE_SUFFIX', '')}({rev})"
+
+
+def _compiler_version_module():
+    """iree.compiler's version.py, read without importing iree.compiler (whose __init__
+    loads the MLIR bindings: ~30 ms that a disk-cache hit does not need)."""
+    import importlib.util
+    import types
+    try:
+        spec = importlib.util.find_spec("iree.compiler")
+        path = Path(next(iter(spec.submodule_search_locations))) / "version.py"
+        module = types.ModuleType("_irax_iree_compiler_version")
+        exec(compile(path.read_text(), str(path), "exec"), module.__dict__)
+        return module
+    except (ImportError, AttributeError, StopIteration, OSError, TypeError):
+        from iree.compiler import version
+        return version
 
 
 def cache_key(text: str, flags: list[str]) -> str:

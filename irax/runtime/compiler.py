@@ -75,6 +75,17 @@ def compile_stablehlo(text: str, flags: list[str]) -> bytes:
         return data
 
 
+def is_cached(text: str, flags: list[str]) -> bool:
+    """Would compile_stablehlo(text, flags) return without compiling (memory or disk hit)?"""
+    key = cache.cache_key(text, flags)
+    if key in _memory:
+        return True
+    data = cache.get(key)   # a valid disk entry is kept in memory for that call
+    if data is not None:
+        _memory[key] = data
+    return data is not None
+
+
 def _enable_callback_diagnostics(dylib: Any, inv_p: Any, sink: list[str]) -> Any:
     """Route the invocation's diagnostics into `sink` (not the console)."""
     global _callback_api_ready

@@ -307,6 +307,10 @@ class _TraceState(threading.local):
     def __init__(self) -> None:
         self.trace: Trace = EvalTrace()
         self.eqn_context: str | None = None
+        # Set while a jit call runs on the eager tier (irax/jit_tiers.py): nested jit
+        # calls evaluate inline, and eager loops call loop_poll after each iteration.
+        self.eager_tier: bool = False
+        self.loop_poll: Callable[[], None] | None = None
 
 
 _state = _TraceState()
@@ -603,6 +607,16 @@ def eval_jaxpr(jaxpr: Jaxpr, consts: Sequence[Any], args: Sequence[Any]) -> list
 
 def eval_closed(closed: ClosedJaxpr, *args: Any) -> list[Any]:
     return eval_jaxpr(closed.jaxpr, closed.consts, args)
+
+
+def sub_jaxprs(params: dict[str, Any]) -> Iterator[Jaxpr]:
+    """The jaxprs among an equation's params (loop bodies, branches, called functions)."""
+    for p in params.values():
+        for q in (p if isinstance(p, (tuple, list)) else (p,)):
+            if isinstance(q, ClosedJaxpr):
+                yield q.jaxpr
+            elif isinstance(q, Jaxpr):
+                yield q
 
 
 # ---------------------------------------------------------------------------

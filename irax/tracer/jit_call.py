@@ -53,7 +53,9 @@ def set_impl(fn: Callable[..., list[Any]]) -> None:
 
 
 def _jit_call_impl(*args: Value, jaxpr: ClosedJaxpr, name: str, device: str) -> list[Value]:
-    if _impl_hook is None:   # no compiler layer loaded: interpret the body eagerly
+    # no compiler layer loaded, or an enclosing jit call running on the eager tier
+    # (irax/jit_tiers.py): interpret the body eagerly
+    if _impl_hook is None or core._state.eager_tier:
         with set_current_trace(core.EvalTrace()):
             return core.eval_jaxpr(jaxpr.jaxpr, jaxpr.consts, args)
     return _impl_hook(args, jaxpr=jaxpr, name=name, device=device)

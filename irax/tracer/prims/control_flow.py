@@ -205,8 +205,11 @@ def _while_abstract(*avals: ShapedArray, cond_jaxpr: ClosedJaxpr, body_jaxpr: Cl
 def _while_impl(*args: np.ndarray, cond_jaxpr: ClosedJaxpr, body_jaxpr: ClosedJaxpr,
                 cond_nconsts: int, body_nconsts: int) -> list[np.ndarray]:
     cc, bc, carry = _split(args, cond_nconsts, body_nconsts)
+    poll = core._state.loop_poll   # a jit call on the eager tier may hand over here
     while bool(_np(_eval(cond_jaxpr, [*cc, *carry])[0])):
         carry = _eval(body_jaxpr, [*bc, *carry])
+        if poll is not None:
+            poll()
     return [_np(c) for c in carry]
 
 
@@ -316,12 +319,15 @@ def _scan_impl(*args: np.ndarray, jaxpr: ClosedJaxpr, num_consts: int, num_carry
     consts, carry, xs = _split(args, num_consts, num_carry)
     ys_avals = jaxpr.out_avals[num_carry:]
     ys = [np.empty((length, *a.shape), a.dtype) for a in ys_avals]
+    poll = core._state.loop_poll   # a jit call on the eager tier may hand over here
     for step in range(length):
         i = length - 1 - step if reverse else step
         outs = _eval(jaxpr, [*consts, *carry, *[x[i] for x in xs]])
         carry = outs[:num_carry]
         for buf, y in zip(ys, outs[num_carry:]):
             buf[i] = _np(y)
+        if poll is not None:
+            poll()
     return [_np(c) for c in carry] + ys
 
 
