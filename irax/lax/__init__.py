@@ -89,3 +89,15 @@ __all__ += _primitives.__all__
 # jax.lax.linalg (issue #12)
 from . import linalg  # noqa: E402
 __all__ += ["linalg"]
+
+# ---------------------------------------------------------------------------
+# the rest of jax.lax (issue #12, branch lax-rest): conv helpers, more collectives over
+# named axes, ragged_dot, approx_max_k/min_k, rng_bit_generator, platform_dependent, ...
+from . import collectives_extra as _collectives_extra  # noqa: E402
+from . import conv_extra as _conv_extra, misc_extra as _misc_extra  # noqa: E402
+from .collectives_extra import *  # noqa: E402,F401,F403
+from .conv_extra import *  # noqa: E402,F401,F403
+from .misc_extra import *  # noqa: E402,F401,F403
+from ..tracer.prims.linear_solve import linear_solve_p  # noqa: E402
+__all__ += _collectives_extra.__all__ + _conv_extra.__all__ + _misc_extra.__all__
+__all__ += ["linear_solve_p"]
