@@ -97,6 +97,18 @@ def pid_of(worker):
     return ray.get(worker.info.remote(), timeout=TIMEOUT_S)["pid"]
 
 
+def wait_for_restart(worker, old_pid):
+    deadline = time.monotonic() + TIMEOUT_S
+    while time.monotonic() < deadline:
+        try:
+            if pid_of(worker) != old_pid:
+                return
+        except ray.exceptions.RayActorError:
+            pass  # the actor is between processes
+        time.sleep(0.05)
+    raise AssertionError(f"worker {worker} was not restarted within {TIMEOUT_S} s")
+
+
 def test_sgd_steps_equal_single_process_and_numpy(mlp_step):
     single = irax.jit(loss_and_grads)
     for n in (16, 13):  # even (8 + 8) and uneven (7 + 6) splits
@@ -147,6 +159,7 @@ def test_worker_killed_between_calls_is_restarted(mlp_step):
     victim = mlp_step.workers[0]
     old_pid = pid_of(victim)
     ray.kill(victim, no_restart=False)
+    wait_for_restart(victim, old_pid)  # ray.kill is asynchronous: a call sent now may still reach the old process
     for _ in range(3):  # no step lost: the trajectory continues exactly
         params = sgd(params, out[1])
         out = mlp_step(params, batch)
