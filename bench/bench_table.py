@@ -29,7 +29,7 @@ ROOT = HERE.parent
 # ---------------------------------------------------------------------------
 # Workloads (run inside the measuring process; `jx` is the framework module)
 
-def mlp_setup(jx):
+def mlp_setup(jx, **jit_options):
     import numpy as np
     jnp = jx.numpy
     rng = np.random.default_rng(0)
@@ -46,7 +46,7 @@ def mlp_setup(jx):
         w, b = params[-1]
         logits = h @ w + b
         return -jnp.mean(jnp.sum(jx.nn.log_softmax(logits) * y, axis=1))
-    return jx.jit(jx.value_and_grad(loss)), (params, x, y)
+    return jx.jit(jx.value_and_grad(loss), **jit_options), (params, x, y)
 
 
 def fixed_point_fns(jx):
@@ -178,6 +178,42 @@ def steady_rows(jx) -> dict[str, float]:
     return rows
 
 
+def vulkan_rows(jx) -> dict[str, float]:
+    """The steady workloads on irax's Vulkan target (Mesa lavapipe here; JAX has no Vulkan),
+    and a 100k-iteration while loop, whose per-iteration host round trip dominates there."""
+    import numpy as np
+    jnp = jx.numpy
+    rows = {}
+    step, args = mlp_setup(jx, device="vulkan")
+    _sync(jx, step(*args))
+    _compiled(step)
+    rows["vulkan: mlp value_and_grad step"] = _best(lambda: _sync(jx, step(*args)), 3, 5)
+    newton_sqrt = fixed_point_fns(jx)
+    a = jnp.asarray(np.linspace(0.5, 100.0, 1 << 20).astype(np.float32))
+    f = jx.jit(jx.vmap(newton_sqrt), device="vulkan")
+    _sync(jx, f(a))
+    _compiled(f)
+    rows["vulkan: jit(vmap(newton_sqrt)) 1M"] = _best(lambda: _sync(jx, f(a)), 1, 3)
+    lg = jx.jit(jx.vmap(jx.grad(log1pexp_fn(jx))), device="vulkan")
+    x4 = jnp.asarray(np.linspace(-5, 5, 1 << 22).astype(np.float32))
+    _sync(jx, lg(x4))
+    _compiled(lg)
+    rows["vulkan: jit(vmap(grad(log1pexp))) 4M"] = _best(lambda: _sync(jx, lg(x4)), 3, 5)
+    tiny = jx.jit(lambda x, y: x * y + 1.0, device="vulkan")
+    t4 = tiny(jnp.ones(4), jnp.ones(4))
+    _sync(jx, tiny(t4, t4))
+    _compiled(tiny)
+    rows["vulkan: dispatch of a trivial jitted function"] = _best(lambda: tiny(t4, t4), 200, 5)
+    loop = jx.jit(lambda x, n: jx.lax.fori_loop(0, n, lambda i, c: c * 0.999 + 1.0, x),
+                  device="vulkan")
+    v4 = jnp.ones(4)
+    _sync(jx, loop(v4, 10))
+    _compiled(loop)
+    rows["vulkan: fori_loop of 100k iterations"] = _best(lambda: _sync(jx, loop(v4, 100_000)),
+                                                         1, 1)
+    return rows
+
+
 def first_call_row(jx, process_start: float) -> dict[str, float]:
     """Seconds of the MLP step's first call (trace + compile or tier + run) in this process,
     and of everything before it (import + building the arguments)."""
@@ -203,10 +239,7 @@ if {fw!r} == "jax":
     import jax as jx
 else:
     import irax as jx
-if {what!r} == "first_call_row":
-    rows = bench_table.first_call_row(jx, t0)
-else:
-    rows = bench_table.steady_rows(jx)
+rows = getattr(bench_table, {what!r})(*((jx, t0) if {what!r} == "first_call_row" else (jx,)))
 print("ROWS " + json.dumps(rows))
 """
 
@@ -239,6 +272,8 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--jax", default=None)
     ap.add_argument("--quick", action="store_true", help="one round")
+    ap.add_argument("--no-vulkan", dest="vulkan", action="store_false",
+                    help="skip the lavapipe rows (they need Mesa's Vulkan driver)")
     opts = ap.parse_args()
     if opts.quick:
         opts.rounds = 1
@@ -258,6 +293,8 @@ def main() -> None:
                 {"first call": "mlp first call, new process, warm cache",
                  "import + setup": "-"})
             add("irax", run_child(sys.executable, "irax", "steady_rows", cache))
+            if opts.vulkan:
+                add("irax", run_child(sys.executable, "irax", "vulkan_rows", cache))
         if jax_py:
             add("jax", run_child(jax_py, "jax", "first_call_row", None),
                 {"first call": "mlp first call, empty cache"})
@@ -271,7 +308,10 @@ def main() -> None:
              "mlp first call, new process, warm cache", "jit(vmap(newton_sqrt)) 1M",
              "jit(vmap(grad(newton_sqrt))) 1M", "jit(vmap(grad(log1pexp))) 4M",
              "dispatch of a trivial jitted function", "make_jaxpr of 15k equations",
-             "hvp 1M", "import + setup"]
+             "hvp 1M", "import + setup", "vulkan: mlp value_and_grad step",
+             "vulkan: jit(vmap(newton_sqrt)) 1M", "vulkan: jit(vmap(grad(log1pexp))) 4M",
+             "vulkan: dispatch of a trivial jitted function",
+             "vulkan: fori_loop of 100k iterations"]
     print(f"\n{'workload (median of %d rounds)' % opts.rounds:48} {'irax':>11} {'JAX':>11} "
           f"{'irax/JAX':>9}")
     summary = []

@@ -162,3 +162,41 @@ def test_vulkan_float64_arithmetic_and_trig_work_exp_raises_clearly():
     np.testing.assert_allclose(np.asarray(got[0]), np.sin(x), rtol=1e-14, atol=1e-300)
     np.testing.assert_allclose(np.asarray(got[1]), np.arctan2(x, 2.0), rtol=1e-14)
     np.testing.assert_allclose(np.asarray(got[2]), np.sqrt(np.abs(x)) * x + 1.0, rtol=1e-15)
+
+
+@vulkan
+def test_vulkan_while_loops_take_guarded_steps_and_stop_exactly():
+    """Small Vulkan loop bodies run several guarded steps per host round trip: trip counts
+    that are not multiples of that, a stop decided by the carries, mixed carry dtypes and a
+    body holding a nested loop (not unrolled) all end where a Python loop ends."""
+    def loops(x, n, limit):
+        counted = irax.lax.fori_loop(0, n, lambda i, c: c * 0.999 + i.astype(jnp.float32), x)
+
+        def body(s):
+            v, k, parity = s
+            return v * 1.5 + 0.25, k + 1, parity ^ 1
+        stopped = irax.lax.while_loop(lambda s: (s[0][0] < limit) & (s[1] < 100), body,
+                                      (x, jnp.int32(0), jnp.int32(0)))
+
+        def nested_body(i, c):
+            return irax.lax.fori_loop(0, 3, lambda j, d: d + 1.0, c) * 0.5
+        nested = irax.lax.fori_loop(0, n, nested_body, x[:2])
+        return counted, stopped, nested
+
+    f = jit(loops, device="vulkan")
+    x0 = np.array([1.0, 2.0, 3.0], np.float32)
+    for n, limit in [(0, 0.5), (1, 1.0), (7, 2.0), (8, 50.0), (9, 1e3), (13, 1e6), (100, 1e30)]:
+        counted, stopped, nested = f(jnp.asarray(x0), jnp.int32(n), jnp.float32(limit))
+        want_c = x0.copy()
+        for i in range(n):
+            want_c = want_c * np.float32(0.999) + np.float32(i)
+        v, k = x0.copy(), 0
+        while v[0] < limit and k < 100:
+            v, k = v * np.float32(1.5) + np.float32(0.25), k + 1
+        want_n = x0[:2].copy()
+        for _ in range(n):
+            want_n = (want_n + 3.0) * 0.5
+        np.testing.assert_allclose(np.asarray(counted), want_c, rtol=1e-5, err_msg=f"n={n}")
+        np.testing.assert_allclose(np.asarray(stopped[0]), v, rtol=1e-5, err_msg=f"limit={limit}")
+        assert int(stopped[1]) == k and int(stopped[2]) == k % 2, (limit, k)
+        np.testing.assert_allclose(np.asarray(nested), want_n, rtol=1e-5)

@@ -13,7 +13,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ...tracer.core import ClosedJaxpr, Literal, ShapedArray
+from ...tracer.core import ClosedJaxpr, Literal, ShapedArray, sub_jaxprs
 from ...tracer.prims import control_flow as cf
 from .. import hlo
 from ..context import RuleContext
@@ -40,30 +40,61 @@ def _carries_not_fed_by_themselves(body: ClosedJaxpr, nconsts: int) -> list[int]
             if isinstance(v, Literal) or i not in deps.get(v, set())]
 
 
+# On Vulkan every iteration of a while loop is a round trip to the host (the predicate is
+# read back before the next submit): ~60-100 us on an idle 2-core machine with lavapipe,
+# milliseconds when the cores are busy. A small body is therefore lowered as several
+# guarded steps per iteration, each step taken only if the condition still holds, which
+# divides the round trips by that factor; the result is the same loop.
+_VULKAN_UNROLL = ((16, 8), (64, 4))   # (most body equations, steps per iteration)
+_HOST_EFFECTS = frozenset({"debug_callback", "pure_callback", "io_callback"})
+
+
+def _guarded_steps(ctx: RuleContext, cond_jaxpr: ClosedJaxpr, body_jaxpr: ClosedJaxpr) -> int:
+    if ctx.target != "vulkan":
+        return 1
+    eqns = cond_jaxpr.jaxpr.eqns + body_jaxpr.jaxpr.eqns
+    if any(e.primitive.name in _HOST_EFFECTS or next(sub_jaxprs(e.params), None) is not None
+           for e in eqns):
+        return 1   # nested loops would multiply; a callback must run once per iteration
+    n = len(body_jaxpr.jaxpr.eqns)
+    return next((steps for most, steps in _VULKAN_UNROLL if n <= most), 1)
+
+
 def _while(ctx: RuleContext, *args: str, cond_jaxpr: ClosedJaxpr, body_jaxpr: ClosedJaxpr,
            cond_nconsts: int, body_nconsts: int) -> list[str]:
     cc = list(args[:cond_nconsts])
     bc = list(args[cond_nconsts:cond_nconsts + body_nconsts])
     carry = list(args[cond_nconsts + body_nconsts:])
-    types = [aval_type(a) for a in ctx.avals_in[cond_nconsts + body_nconsts:]]
+    carry_avals = ctx.avals_in[cond_nconsts + body_nconsts:]
+    types = [aval_type(a) for a in carry_avals]
     cond_r = Region(types, [_BOOL_T], lambda em, xs: lower_subjaxpr(ctx, cond_jaxpr, cc + xs))
 
     fresh = _carries_not_fed_by_themselves(body_jaxpr, body_nconsts)
+    steps = _guarded_steps(ctx, cond_jaxpr, body_jaxpr)
+
+    def select(em, pred, new, old, which):
+        out = list(old)
+        for i in which:
+            aval, t = carry_avals[i], types[i]
+            p = hlo.broadcast_in_dim(em, pred, _BOOL_AVAL, aval.shape, ())
+            out[i] = em.op1("stablehlo.select", [p, new[i], old[i]],
+                            [tensor_type(aval.shape, np.bool_), t, t], t)
+        return out
 
     def body(em, xs):
-        # IREE 3.13 aborts the process ("LLVM ERROR: out of memory", a segfault or a
-        # legalization failure) on a while whose carry is recomputed from the other carries
-        # alone (a `done` flag) and read after the loop. Such a carry goes out through
-        # select(opaque true, new, old): the same value, but fed by its old self.
-        outs = lower_subjaxpr(ctx, body_jaxpr, bc + xs)
+        outs = lower_subjaxpr(ctx, body_jaxpr, bc + xs)   # the condition held on entry
+        for _ in range(steps - 1):
+            go = lower_subjaxpr(ctx, cond_jaxpr, cc + outs)[0]
+            outs = select(em, go, lower_subjaxpr(ctx, body_jaxpr, bc + outs), outs,
+                          range(len(outs)))
         if fresh:
+            # IREE 3.13 aborts the process ("LLVM ERROR: out of memory", a segfault or a
+            # legalization failure) on a while whose carry is recomputed from the other
+            # carries alone (a `done` flag) and read after the loop. Such a carry goes out
+            # through select(opaque true, new, old): the same value, but fed by its old self.
             true = em.op1("stablehlo.optimization_barrier", [hlo.full(em, True, np.bool_, ())],
                           [_BOOL_T], _BOOL_T)
-            for i in fresh:
-                aval = ctx.avals_in[cond_nconsts + body_nconsts + i]
-                pred = hlo.broadcast_in_dim(em, true, _BOOL_AVAL, aval.shape, ())
-                outs[i] = em.op1("stablehlo.select", [pred, outs[i], xs[i]],
-                                 [tensor_type(aval.shape, np.bool_), types[i], types[i]], types[i])
+            outs = select(em, true, outs, xs, fresh)
         return outs
     body_r = Region(types, types, body)
     return ctx.em.op("stablehlo.while", carry, types, types, regions=[cond_r, body_r])
