@@ -129,6 +129,8 @@ class Emitter:
         self._count = 0
         self._blocks: list[list[str]] = [[]]
         self._const_cache: list[dict] = [{}]
+        # values that are strided slices, possibly transposed or reversed (see shape._rev)
+        self.strided_views: set[str] = set()
 
     # -- names and lines
     def fresh(self, hint: str = "") -> str:

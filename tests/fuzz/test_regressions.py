@@ -222,3 +222,16 @@ def test_loop_and_cumsum_sharing_an_input_compile():
     got = irax.jit(f)(x)
     np.testing.assert_allclose(np.asarray(got[0]), np.cumsum(y), rtol=1e-6)
     np.testing.assert_allclose(float(got[1]), want.sum(), rtol=1e-6)
+
+
+# Found by the api-ops helper (a DCT reordering): IREE 3.13 cannot lower on llvm-cpu a
+# reverse applied to a strided slice, directly or through a transpose or another reverse
+# ("LLVM Translation failed for operation: builtin.unrealized_conversion_cast").
+def test_reverse_of_a_strided_slice_compiles():
+    x = np.arange(24, dtype=np.float32).reshape(4, 6)
+    cases = [lambda x: jnp.flip(x[:, 1::2]), lambda x: jnp.flip(x[:, 1::2].T, 0),
+             lambda x: jnp.flip(jnp.flip(x[:, ::3], 1), 0), lambda x: x[1::2][::-1, ::-1],
+             lambda x: jnp.flip(x[1::2], 1) * 2.0]
+    outs = irax.jit(lambda x: [f(x) for f in cases])(x)
+    for i, (f, out) in enumerate(zip(cases, outs)):
+        np.testing.assert_array_equal(np.asarray(out), f(x), err_msg=f"case {i}")

@@ -73,7 +73,7 @@ def _while(ctx: RuleContext, *args: str, cond_jaxpr: ClosedJaxpr, body_jaxpr: Cl
     steps = _guarded_steps(ctx, cond_jaxpr, body_jaxpr)
 
     def select(em, pred, new, old, which):
-        out = list(old)
+        out = list(new)
         for i in which:
             aval, t = carry_avals[i], types[i]
             p = hlo.broadcast_in_dim(em, pred, _BOOL_AVAL, aval.shape, ())

@@ -25,8 +25,11 @@ def _reshape(ctx: RuleContext, x: str, **params: Any) -> str:
 
 
 def _transpose(ctx: RuleContext, x: str, *, permutation: Sequence[int]) -> str:
-    return ctx.em.op1("stablehlo.transpose", [x], [aval_type(ctx.avals_in[0])],
-                      aval_type(ctx.avals_out[0]), {"permutation": i64_array(permutation)})
+    y = ctx.em.op1("stablehlo.transpose", [x], [aval_type(ctx.avals_in[0])],
+                   aval_type(ctx.avals_out[0]), {"permutation": i64_array(permutation)})
+    if x in ctx.em.strided_views:
+        ctx.em.strided_views.add(y)
+    return y
 
 
 def _concatenate(ctx: RuleContext, *xs: str, dimension: int) -> str:
@@ -66,11 +69,14 @@ def _pad_complex(ctx: RuleContext, x: str, padval: str, attrs: dict[str, str]) -
 def _slice(ctx: RuleContext, x: str, *, start_indices: Sequence[int],
            limit_indices: Sequence[int], strides: Sequence[int] | None = None) -> str:
     strides = strides or (1,) * len(start_indices)
-    return ctx.em.op1("stablehlo.slice", [x], [aval_type(ctx.avals_in[0])],
-                      aval_type(ctx.avals_out[0]),
-                      {"start_indices": i64_array(start_indices),
-                       "limit_indices": i64_array(limit_indices),
-                       "strides": i64_array(strides)})
+    y = ctx.em.op1("stablehlo.slice", [x], [aval_type(ctx.avals_in[0])],
+                   aval_type(ctx.avals_out[0]),
+                   {"start_indices": i64_array(start_indices),
+                    "limit_indices": i64_array(limit_indices),
+                    "strides": i64_array(strides)})
+    if any(s > 1 for s in strides):
+        ctx.em.strided_views.add(y)
+    return y
 
 
 def _rev(ctx: RuleContext, x: str, *, dimensions: Sequence[int]) -> str:
@@ -85,6 +91,11 @@ def _rev(ctx: RuleContext, x: str, *, dimensions: Sequence[int]) -> str:
         y = ctx.em.op1("stablehlo.reverse", [y], [aval_type(signed)], aval_type(signed),
                        {"dimensions": i64_array(dimensions)})
         return ctx.em.op1("stablehlo.bitcast_convert", [y], [aval_type(signed)], aval_type(a))
+    if x in ctx.em.strided_views:
+        # IREE 3.13 folds a reverse of a strided slice (also through transposes or another
+        # reverse) into one view it cannot lower on llvm-cpu ("LLVM Translation failed for
+        # operation: builtin.unrealized_conversion_cast"): materialise the slice first
+        x = ctx.em.op1("stablehlo.optimization_barrier", [x], [aval_type(a)], aval_type(a))
     return ctx.em.op1("stablehlo.reverse", [x], [aval_type(a)],
                       aval_type(ctx.avals_out[0]), {"dimensions": i64_array(dimensions)})
 
