@@ -256,6 +256,14 @@ def _to_leaves(xs, what: str, rule: str, allow_zeros: bool = False):
 # custom_jvp
 
 
+def forward_attr(self, name: str) -> Any:
+    """Attributes the decorator object lacks come from the function it wraps (as JAX's
+    custom_api_util.forward_attr): custom_vjp(custom_vmap(f)).def_vmap works."""
+    if name == "fun":   # not set yet (copy/pickle): no recursion
+        raise AttributeError(name)
+    return getattr(self.fun, name)
+
+
 class custom_jvp:
     """Set up a JAX-transformable function for a custom JVP rule definition."""
 
@@ -266,6 +274,8 @@ class custom_jvp:
         self.nondiff_argnums = nondiff_positions(fun, nondiff_argnums, nondiff_argnames)
         self.jvp: Callable | None = None
         self.symbolic_zeros = False
+
+    __getattr__ = forward_attr
 
     def defjvp(self, jvp: Callable, symbolic_zeros: bool = False) -> Callable:
         """With symbolic_zeros=True the rule gets a SymbolicZero for each tangent known to
@@ -381,6 +391,8 @@ class custom_vjp:
         self.jvp: Callable | None = None
         self.symbolic_zeros = False
         self.optimize_remat = False
+
+    __getattr__ = forward_attr
 
     def defvjp(self, fwd: Callable, bwd: Callable, symbolic_zeros: bool = False,
                optimize_remat: bool = False) -> None:

@@ -31,7 +31,7 @@ from . import core
 from .ad_util import instantiate_all
 from .batching import batch_rules, vmap_flat
 from .core import ClosedJaxpr, Primitive, ShapedArray, get_aval, set_current_trace
-from .custom import resolve_kwargs
+from .custom import forward_attr, resolve_kwargs
 from .jvp import jvp_flat, jvp_rules
 from .partial_eval import is_linearizing, trace_const_free
 from .rules import BDim, Tangent, Value
@@ -55,6 +55,8 @@ class custom_vmap:
         functools.update_wrapper(self, fun)
         self.fun = fun
         self.vmap_rule: Callable[..., tuple[Any, Any]] | None = None
+
+    __getattr__ = forward_attr
 
     def def_vmap(self, vmap_rule: Callable[..., tuple[Any, Any]]
                  ) -> Callable[..., tuple[Any, Any]]:
