@@ -14,10 +14,11 @@ equation's rules (all in the block at the end):
   * batching: the user's rule, on the batched arguments (moved to axis 0);
   * jvp (forward mode): as JAX, a custom_vmap_call of the jvp of the body whose rule is
     the jvp of the user's rule (so vmap of jvp and jvp of vmap both differentiate the rule);
-  * jvp under reverse mode (grad, vjp, linearize): the primal is the custom_vmap_call
-    itself, the tangent that of the body. JAX refuses reverse mode here ("Linearization
-    failed to produce known values"); irax differentiates the function, so grad(f) works,
-    and vmap(grad(f)) batches the derivative of the body by the ordinary rules.
+  * jvp under reverse mode (grad, vjp, linearize): the jvp of the body, inlined. JAX
+    refuses reverse mode here ("Linearization failed to produce known values"); irax
+    differentiates the function, so grad(f) works, and vmap(grad(f)) batches the body and
+    its derivative by the ordinary rules (the custom rule is not used there; the body is
+    computed once, so its side effects, e.g. debug.print, happen once).
 
 Layering: beside custom.py, above the transformations (registers rules in their tables).
 """
@@ -188,9 +189,7 @@ def _jvp_of_rule(rule: FlatRule, n: int) -> FlatRule:
 def _jvp(primals: Sequence[Value], tangents: Sequence[Tangent], *, call: ClosedJaxpr,
          rule: FlatRule) -> tuple[list[Value], list[Tangent]]:
     if is_linearizing(tangents):   # reverse mode: see the module docstring
-        out = custom_vmap_call.bind(*primals, call=call, rule=rule)
-        _, t_out = jvp_flat(_body(call), primals, tangents)
-        return out, t_out
+        return jvp_flat(_body(call), primals, tangents)
     n = len(primals)
     avals = [get_aval(p) for p in primals]
 
