@@ -29,7 +29,7 @@ from typing import Any, Callable, Sequence
 
 from .. import tree_util
 from . import core
-from .ad_util import instantiate_all
+from .ad_util import Zero, instantiate_all, is_differentiable, tangent_aval
 from .batching import batch_rules, vmap_flat
 from .core import ClosedJaxpr, Primitive, ShapedArray, get_aval, set_current_trace
 from .custom import forward_attr, resolve_kwargs
@@ -172,7 +172,7 @@ def _jvp_of_rule(rule: FlatRule, n: int) -> FlatRule:
             return outs
 
         def jvp_of_it(*ps_ts):
-            p_out, t_out = jvp_flat(rule_on_primals, ps_ts[:n], ps_ts[n:])
+            p_out, t_out = jvp_flat(rule_on_primals, ps_ts[:n], _diff_tangents(ps_ts, n))
             return [*p_out, *instantiate_all(t_out)]
         outs, dims = vmap_flat(jvp_of_it, list(args), extra, axis_size)
         m = len(outs) // 2
@@ -186,6 +186,13 @@ def _jvp_of_rule(rule: FlatRule, n: int) -> FlatRule:
     return jvp_rule
 
 
+def _diff_tangents(ps_ts: Sequence[Value], n: int) -> list[Tangent]:
+    """The tangents of [*primals, *tangents], with a symbolic Zero for each integer or
+    boolean primal (the call passes a placeholder tangent there, as JAX passes float0)."""
+    return [t if is_differentiable(get_aval(p)) else Zero(tangent_aval(get_aval(p)))
+            for p, t in zip(ps_ts[:n], ps_ts[n:])]
+
+
 def _jvp(primals: Sequence[Value], tangents: Sequence[Tangent], *, call: ClosedJaxpr,
          rule: FlatRule) -> tuple[list[Value], list[Tangent]]:
     if is_linearizing(tangents):   # reverse mode: see the module docstring
@@ -194,14 +201,17 @@ def _jvp(primals: Sequence[Value], tangents: Sequence[Tangent], *, call: ClosedJ
     avals = [get_aval(p) for p in primals]
 
     def jvp_body(*ps_ts):
-        p_out, t_out = jvp_flat(_body(call), ps_ts[:n], ps_ts[n:])
+        p_out, t_out = jvp_flat(_body(call), ps_ts[:n], _diff_tangents(ps_ts, n))
         return [*p_out, *instantiate_all(t_out)]
     jvp_call, consts = trace_const_free(jvp_body, [*avals, *avals], parent=core.EvalTrace())
     assert not consts   # the body is const-free
     outs = custom_vmap_call.bind(*primals, *instantiate_all(tangents), call=jvp_call,
                                  rule=_jvp_of_rule(rule, n))
     m = len(outs) // 2
-    return outs[:m], outs[m:]
+    # integer/boolean outputs have no tangent (their slot carries zeros): symbolic Zero
+    t_out = [t if is_differentiable(get_aval(o)) else Zero(tangent_aval(get_aval(o)))
+             for o, t in zip(outs[:m], outs[m:])]
+    return outs[:m], t_out
 
 
 core.abstract_eval_rules[custom_vmap_call] = _abstract

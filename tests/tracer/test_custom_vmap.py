@@ -237,3 +237,25 @@ def test_closing_over_a_batched_value():
         jax.vmap(theirs)(np.arange(3.0), np.ones(3))
     with pytest.raises(NotImplementedError, match="closes over a value that is batched"):
         irax.vmap(ours)(np.arange(3.0), np.ones(3))
+
+
+def test_jvp_with_an_integer_argument():
+    def make(api):
+        np_ = api.numpy
+
+        @api.custom_batching.custom_vmap
+        def f(x, n):
+            return x * n, n + 1
+
+        @f.def_vmap
+        def rule(axis_size, in_batched, xs, ns):
+            return (xs * ns * 10, ns + 1), (True, in_batched[1])
+        x, n = np_.ones(3), np_.arange(3)
+        (p, q), (t, _) = api.vmap(lambda a, b: api.jvp(lambda a: f(a, b), (a,), (1.0,)))(x, n)
+        (p2, _), (t2, _) = api.jvp(lambda a: f(a, 3), (2.0,), (1.0,))
+        return [np.asarray(v) for v in (p, q, t, p2, t2)]
+    ours, theirs = make(irax), make(jax)
+    want = [10.0 * np.arange(3), np.arange(1, 4), 10.0 * np.arange(3), 6.0, 3.0]
+    for o, t, w in zip(ours, theirs, want):
+        np.testing.assert_allclose(o, w)
+        np.testing.assert_allclose(o, t)
