@@ -10,6 +10,12 @@ decides (see Trace.process_custom_jvp_call / process_custom_vjp_call):
 Reverse mode of a custom_jvp function needs nothing special: the rule's tangent
 computation is staged by partial evaluation and transposed like any other linear code.
 
+Symbolic zeros: the flat rules built here (jvp, fwd, bwd) are handed the internal Zero
+tangents/cotangents as they are and decide themselves: instantiate them, or (a rule
+defined with symbolic_zeros=True, as in JAX) pass them to the user as SymbolicZero, and
+give fwd CustomVJPPrimal(value, perturbed) leaves (`perturbed` from the tangents' Zero-ness,
+passed as fwd(*xs, perturbed=...)). SymbolicZero outputs of a rule become Zero again.
+
 Layering: above the transformations and the primitive families (it registers the jvp of
 custom_vjp functions in jvp.custom_vjp_rules and the rules of its `custom_lin` primitive);
 below api. The transformations never import this module.
