@@ -124,6 +124,7 @@ def block_until_ready(x):
 _LAZY.update({
     "dtypes": ("irax.dtypes", None),
     "custom_derivatives": ("irax.custom_derivatives", None),
+    "custom_batching": ("irax.custom_batching", None),
     "config": ("irax.config_flags", "config"),
     "float0": ("irax.dtypes", "float0"),
     **{name: ("irax.config_flags", name) for name in (

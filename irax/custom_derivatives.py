@@ -8,17 +8,17 @@ this module adds the small helpers JAX keeps here:
     zero_from_primal(tree)           # zero tangents (float0 for integer/bool leaves)
     custom_vjp_primal_tree_values    # CustomVJPPrimal records -> their values
 
-Not here: `symbolic_zeros=True` for defjvp/defvjp (irax refuses it with a clear
-NotImplementedError, so SymbolicZero and CustomVJPPrimal exist for code that names them,
-and zero_from_primal(..., symbolic_zeros=True) builds SymbolicZero records), and
-`remat_opt_p` (JAX's internal primitive of custom_vjp(optimize_remat=True)).
+    SymbolicZero, CustomVJPPrimal    # what rules defined with symbolic_zeros=True see
+                                     # (irax.tracer.custom defines them)
+
+Not here: `remat_opt_p` (JAX's internal primitive of custom_vjp(optimize_remat=True);
+irax accepts optimize_remat=True and ignores it).
 linear_call is built on custom_vjp, not as JAX's own primitive: grad/vjp/vmap/jit use
 fun_transpose as JAX's do (residual arguments get zero cotangents), but forward mode
 (jvp) raises custom_vjp's TypeError, and grad of grad differentiates fun_transpose.
 """
 from __future__ import annotations
 
-import dataclasses
 from typing import Any, Callable
 
 import numpy as np
@@ -28,39 +28,14 @@ from .dtypes import float0
 from .tracer import core
 from .tracer.ad_util import zeros_like_aval
 from .tracer.api_extra import closure_convert, custom_gradient
-from .tracer.custom import custom_jvp, custom_vjp
+from .tracer.custom import (CustomVJPPrimal, SymbolicZero, custom_jvp, custom_vjp,
+                           user_tangent_aval)
 from .tracer.custom import custom_jvp_call as custom_jvp_call_p
 from .tracer.custom import custom_vjp_call as custom_vjp_call_p
 
 __all__ = ["CustomVJPPrimal", "SymbolicZero", "closure_convert", "custom_gradient",
            "custom_jvp", "custom_jvp_call_p", "custom_vjp", "custom_vjp_call_p",
            "custom_vjp_primal_tree_values", "linear_call", "zero_from_primal"]
-
-
-class SymbolicZero:
-    """A zero tangent known to be zero, described by its abstract value (shape, dtype)."""
-
-    def __init__(self, aval: Any) -> None:
-        self.aval = aval
-
-    def __repr__(self) -> str:
-        return "SymbolicZero"
-
-    def __getattr__(self, name: str) -> Any:
-        if name == "aval":   # not set yet (copy/pickle): no recursion through self.aval
-            raise AttributeError(name)
-        return getattr(self.aval, name)
-
-    @staticmethod
-    def from_primal_value(val: Any) -> "SymbolicZero":
-        return SymbolicZero(_tangent_aval(val))
-
-
-@dataclasses.dataclass
-class CustomVJPPrimal:
-    """A primal argument of a custom_vjp forward rule with whether it is perturbed."""
-    value: Any
-    perturbed: bool
 
 
 def custom_vjp_primal_tree_values(tree: Any) -> Any:
@@ -72,18 +47,10 @@ def custom_vjp_primal_tree_values(tree: Any) -> Any:
     return tree_util.tree_map(value, tree)
 
 
-def _tangent_aval(x: Any) -> core.ShapedArray:
-    """The aval of x's tangent: float0 for integer and boolean values, as in JAX."""
-    aval = core.get_aval(x)
-    if np.issubdtype(aval.dtype, np.inexact):
-        return core.ShapedArray(aval.shape, aval.dtype, aval.weak_type)
-    return core.ShapedArray(aval.shape, float0)
-
-
 def zero_from_primal(val: Any, symbolic_zeros: bool = False) -> Any:
     """Zero tangents for the pytree `val` (SymbolicZero records if symbolic_zeros)."""
     def zero(x: Any) -> Any:
-        t = _tangent_aval(x)
+        t = user_tangent_aval(core.get_aval(x))
         if symbolic_zeros:
             return SymbolicZero(t)
         if t.dtype == float0:

@@ -188,14 +188,16 @@ def test_custom_vjp_with_a_none_leaf_in_its_input():
     assert float(ours()) == float(theirs()) == 2.0
 
 
-def test_ignored_parameters_are_refused_by_name():
+def test_symbolic_zeros_with_optimize_remat_is_refused_as_in_jax():
+    # (symbolic_zeros itself is implemented: tests/tracer/test_symbolic_zeros.py)
     f = irax.custom_vjp(lambda x: x)
-    with pytest.raises(NotImplementedError, match="symbolic_zeros"):
-        f.defvjp(lambda x: (x, None), lambda r, c: (c,), symbolic_zeros=True)
-    g = irax.custom_jvp(lambda x: x)
-    with pytest.raises(NotImplementedError, match="symbolic_zeros"):
-        g.defjvp(lambda p, t: (p[0], t[0]), symbolic_zeros=True)
-    # (vmap's axis_name is implemented: tests/lax/test_named_axes.py)
+    with pytest.raises(NotImplementedError, match="symbolic zeros"):
+        f.defvjp(lambda x: (x, None), lambda r, c: (c,), symbolic_zeros=True,
+                 optimize_remat=True)
+    fj = jax.custom_vjp(lambda x: x)
+    with pytest.raises(NotImplementedError, match="symbolic zeros"):
+        fj.defvjp(lambda x: (x, None), lambda r, c: (c,), symbolic_zeros=True,
+                  optimize_remat=True)
     # the defaults stay accepted
     f.defvjp(lambda x: (x, None), lambda r, c: (c,), symbolic_zeros=False)
     assert float(irax.grad(f)(1.0)) == 1.0

@@ -12,6 +12,7 @@ Layers inside (each imports only those before it):
                        registers its rules)
   array_methods        Tracer/Array arithmetic operators
   custom, jit_call     custom_jvp/custom_vjp; the staged call of a compiled function
+  custom_vmap          custom_vmap and its custom_vmap_call primitive (above custom)
   remat                checkpoint (remat) with its policies, checkpoint_name
   api                  grad, vjp, jvp, vmap, jacfwd, ... (irax/__init__ exports them)
   api_extra            eval_shape, linear_transpose, custom_gradient, closure_convert,

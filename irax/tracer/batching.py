@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any, Callable, Sequence
 
 from . import ad_util, core
-from .ad_util import instantiate, instantiate_all
+from .ad_util import instantiate_all
 from .core import Primitive, ShapedArray, Trace, Tracer, get_aval, set_current_trace
 from .rules import BatchRule, BDim, Value
 
@@ -219,41 +219,81 @@ def _batched(fun: Callable, axis_size: int) -> Callable:
     return batched_fun
 
 
-def _split_outputs(fun: Callable, axis_size: int, n_in: int | None = None):
+def _split_outputs(fun: Callable, axis_size: int):
     """vmap a rule returning a pair of lists: one vmapped call, the pair split again."""
     def run(args):
         nout = []
 
         def both(*a):
-            first, second = fun(*a) if n_in is None else fun(list(a[:n_in]), list(a[n_in:]))
+            first, second = fun(*a)
             nout.append(len(first))
-            return [*first, *(second if n_in is None else map(instantiate, second))]
+            return [*first, *second]
         outs = vmap_out0(both, args, axis_size)
         return outs[:nout[0]], outs[nout[0]:]
     return run
 
 
-def _batched_jvp_rule(jvp: Callable, n: int, axis_size: int) -> Callable:
-    """A flat jvp rule (primals, tangents) -> (outs, tangent outs), vmapped at axis 0."""
-    run = _split_outputs(jvp, axis_size, n)
+def _unbatched_zero(z: ad_util.Zero) -> ad_util.Zero:
+    a = z.aval
+    return ad_util.Zero(ShapedArray(a.shape[1:], a.dtype, a.weak_type))
 
+
+def _batched_zero(z: ad_util.Zero, axis_size: int) -> ad_util.Zero:
+    a = z.aval
+    return ad_util.Zero(ShapedArray((axis_size, *a.shape), a.dtype, a.weak_type))
+
+
+def _batched_jvp_rule(jvp: Callable, n: int, axis_size: int) -> Callable:
+    """A flat jvp rule (primals, tangents) -> (outs, tangent outs), vmapped at axis 0.
+    Symbolic Zero tangents stay symbolic: they pass into the rule (unbatched) and come
+    out of it as Zero (the rule may see them as SymbolicZero)."""
     def batched_jvp(primals, tangents):
-        return run([*primals, *tangents])
+        in_zero = [isinstance(t, ad_util.Zero) for t in tangents]
+        inner_zeros = [_unbatched_zero(t) if z else None for t, z in zip(tangents, in_zero)]
+        shape: list[list[bool]] = []   # [primal count], then which tangent outs are Zero
+
+        def both(*a):
+            nz = iter(a[n:])
+            ts = [zero if z else next(nz) for zero, z in zip(inner_zeros, in_zero)]
+            outs, touts = jvp(list(a[:n]), ts)
+            out_zero = [isinstance(t, ad_util.Zero) for t in touts]
+            shape[:] = [[len(outs)], out_zero]
+            return [*outs, *[t for t in touts if not isinstance(t, ad_util.Zero)]]
+        res = vmap_out0(both, [*primals, *[t for t, z in zip(tangents, in_zero) if not z]],
+                        axis_size)
+        (n_out,), out_zero = shape
+        outs, nz_touts = res[:n_out], iter(res[n_out:])
+        touts_inner = iter(out_zero)
+        touts = []
+        for o, z in zip(outs, touts_inner):
+            touts.append(ad_util.Zero(ad_util.tangent_aval(get_aval(o))) if z else next(nz_touts))
+        return outs, touts
     batched_jvp.__name__ = getattr(jvp, "__name__", "jvp")
     return batched_jvp
 
 
 def _batched_fwd(fwd: Callable, axis_size: int) -> Callable:
-    run = _split_outputs(fwd, axis_size)
-
-    def batched_fwd(*xs):
-        return run(xs)
+    def batched_fwd(*xs, **kw):   # kw: the perturbed flags of a symbolic_zeros fwd rule
+        return _split_outputs(lambda *a: fwd(*a, **kw), axis_size)(xs)
     return batched_fwd
+
+
+def vmap_bwd(bwd: Callable, res: Sequence[Any], cts: Sequence[Any], axis_size: int
+             ) -> list[Any]:
+    """A flat bwd rule (res, cts) -> input cotangents, vmapped at axis 0 (all batched). Zero
+    cotangents stay symbolic (unbatched inside the rule); the results are arrays."""
+    nres = len(res)
+    ct_zero = [isinstance(c, ad_util.Zero) for c in cts]
+    inner = [_unbatched_zero(c) if z else None for c, z in zip(cts, ct_zero)]
+
+    def run(*a):
+        nz = iter(a[nres:])
+        cs = [zero if z else next(nz) for zero, z in zip(inner, ct_zero)]
+        return instantiate_all(bwd(list(a[:nres]), cs))
+    return vmap_out0(run, [*res, *[c for c, z in zip(cts, ct_zero) if not z]], axis_size)
 
 
 def _batched_bwd(bwd: Callable, axis_size: int) -> Callable:
     def batched_bwd(res, cts):
-        nres = len(res)
-        return vmap_out0(lambda *a: instantiate_all(bwd(list(a[:nres]), list(a[nres:]))),
-                         [*res, *instantiate_all(cts)], axis_size)
+        return vmap_bwd(bwd, res, cts, axis_size)
     return batched_bwd

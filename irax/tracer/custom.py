@@ -10,20 +10,29 @@ decides (see Trace.process_custom_jvp_call / process_custom_vjp_call):
 Reverse mode of a custom_jvp function needs nothing special: the rule's tangent
 computation is staged by partial evaluation and transposed like any other linear code.
 
+Symbolic zeros: the flat rules built here (jvp, fwd, bwd) are handed the internal Zero
+tangents/cotangents as they are and decide themselves: instantiate them, or (a rule
+defined with symbolic_zeros=True, as in JAX) pass them to the user as SymbolicZero, and
+give fwd CustomVJPPrimal(value, perturbed) leaves (`perturbed` from the tangents' Zero-ness,
+passed as fwd(*xs, perturbed=...)). SymbolicZero outputs of a rule become Zero again.
+
 Layering: above the transformations and the primitive families (it registers the jvp of
 custom_vjp functions in jvp.custom_vjp_rules and the rules of its `custom_lin` primitive);
 below api. The transformations never import this module.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 from typing import Any, Callable, Sequence
 
+import numpy as np
+
 from .. import tree_util
 from . import core
 from .ad_util import Zero, instantiate_all, tangent_aval, zeros_like_aval
-from .batching import batch_rules, bdim_to_front, vmap_flat
+from .batching import batch_rules, bdim_to_front, vmap_bwd
 from .core import Primitive, ShapedArray, Tracer, get_aval
 from .jvp import JVPTrace, JVPTracer, custom_vjp_rules, jvp_rules
 from .prims.elementwise import convert_element_type
@@ -79,6 +88,56 @@ custom_vjp_call = CustomCallPrimitive("custom_vjp_call", _eval_custom_vjp_call)
 custom_lin = Primitive("custom_lin", multiple_results=True)
 
 FORWARD_MODE_ERROR = "can't apply forward-mode autodiff (jvp) to a custom_vjp function."
+
+
+# ---------------------------------------------------------------------------
+# What rules defined with symbolic_zeros=True see (irax.custom_derivatives exports these)
+
+FLOAT0 = np.dtype([("float0", np.void, 0)])   # equal to irax.dtypes.float0 (defined above us)
+
+
+class SymbolicZero:
+    """A zero tangent (or cotangent) known to be zero, described by its abstract value
+    (shape, dtype; float0 for integer and boolean values). Attribute lookups go to the aval."""
+
+    def __init__(self, aval: Any) -> None:
+        self.aval = aval
+
+    def __repr__(self) -> str:
+        return "SymbolicZero"
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "aval":   # not set yet (copy/pickle): no recursion through self.aval
+            raise AttributeError(name)
+        return getattr(self.aval, name)
+
+    @staticmethod
+    def from_primal_value(val: Any) -> "SymbolicZero":
+        return SymbolicZero(user_tangent_aval(get_aval(val)))
+
+
+@dataclasses.dataclass
+class CustomVJPPrimal:
+    """A primal argument of a custom_vjp forward rule with whether it is perturbed."""
+    value: Any
+    perturbed: bool
+
+
+def user_tangent_aval(aval: ShapedArray) -> ShapedArray:
+    """The aval of a tangent as JAX shows it to rules: float0 for integer/bool values
+    (irax's internal Zero keeps the primal dtype)."""
+    if np.issubdtype(aval.dtype, np.inexact):
+        return ShapedArray(aval.shape, aval.dtype, aval.weak_type)
+    return ShapedArray(aval.shape, FLOAT0)
+
+
+def _rule_tangents(tangents: Sequence[Tangent], symbolic: bool) -> list[Any]:
+    """Internal tangents (arrays or Zero) as a rule receives them: a Zero becomes a
+    SymbolicZero when the rule was defined with symbolic_zeros=True, else an array."""
+    if symbolic:
+        return [SymbolicZero(user_tangent_aval(t.aval)) if isinstance(t, Zero) else t
+                for t in tangents]
+    return instantiate_all(tangents)
 
 
 # ---------------------------------------------------------------------------
@@ -172,16 +231,27 @@ def _stop_gradient_leaves(x):
     return tree_util.tree_map(one, x)
 
 
-def _refuse_symbolic_zeros(symbolic_zeros: bool, what: str) -> None:
-    if symbolic_zeros:
-        raise NotImplementedError(f"{what}(..., symbolic_zeros=True) is not implemented in "
-                                  "irax: rules always receive instantiated (array) zero "
-                                  "tangents and cotangents. Leave symbolic_zeros=False.")
+def nondiff_positions(fun: Callable, nondiff_argnums: Sequence[int],
+                      nondiff_argnames: str | Sequence[str]) -> tuple[int, ...]:
+    """nondiff_argnums together with the positions of the parameters nondiff_argnames
+    names, sorted (as JAX: names of keyword-only or unknown parameters are ignored)."""
+    nums = {int(i) for i in nondiff_argnums}
+    if nondiff_argnames:
+        names = (nondiff_argnames,) if isinstance(nondiff_argnames, str) else \
+            tuple(nondiff_argnames)
+        params = inspect.signature(fun).parameters.values()
+        nums.update(i for i, p in enumerate(params)
+                    if p.kind is p.POSITIONAL_OR_KEYWORD and p.name in names)
+    return tuple(sorted(nums))
 
 
-def _to_leaves(xs, what: str, rule: str):
+def _to_leaves(xs, what: str, rule: str, allow_zeros: bool = False):
+    """Flatten a rule's pytree output; its leaves must be arrays (or SymbolicZero records,
+    where allow_zeros: the tangents and cotangents a rule returns)."""
     leaves, tree = tree_util.tree_flatten(xs)
     for leaf in leaves:
+        if allow_zeros and type(leaf) is SymbolicZero:
+            continue
         if not core.is_array_like(leaf):
             raise TypeError(f"{rule}: {what} contains a non-array leaf {leaf!r} of type "
                             f"{type(leaf).__name__}")
@@ -192,18 +262,32 @@ def _to_leaves(xs, what: str, rule: str):
 # custom_jvp
 
 
+def forward_attr(self, name: str) -> Any:
+    """Attributes the decorator object lacks come from the function it wraps (as JAX's
+    custom_api_util.forward_attr): custom_vjp(custom_vmap(f)).def_vmap works."""
+    if name == "fun":   # not set yet (copy/pickle): no recursion
+        raise AttributeError(name)
+    return getattr(self.fun, name)
+
+
 class custom_jvp:
     """Set up a JAX-transformable function for a custom JVP rule definition."""
 
-    def __init__(self, fun: Callable, nondiff_argnums: Sequence[int] = ()):
+    def __init__(self, fun: Callable, nondiff_argnums: Sequence[int] = (),
+                 nondiff_argnames: Sequence[str] = ()):
         functools.update_wrapper(self, fun)
         self.fun = fun
-        self.nondiff_argnums = tuple(nondiff_argnums)
+        self.nondiff_argnums = nondiff_positions(fun, nondiff_argnums, nondiff_argnames)
         self.jvp: Callable | None = None
+        self.symbolic_zeros = False
+
+    __getattr__ = forward_attr
 
     def defjvp(self, jvp: Callable, symbolic_zeros: bool = False) -> Callable:
-        _refuse_symbolic_zeros(symbolic_zeros, "custom_jvp.defjvp")
+        """With symbolic_zeros=True the rule gets a SymbolicZero for each tangent known to
+        be zero (an input that is not differentiated), instead of an array of zeros."""
         self.jvp = jvp
+        self.symbolic_zeros = bool(symbolic_zeros)
         return jvp
 
     def defjvps(self, *jvps: Callable | None) -> None:
@@ -244,7 +328,7 @@ class custom_jvp:
         leaves, in_tree = _to_leaves(tuple(diff), "the differentiable arguments", name)
         store = _Store()
         fun, rule = self.fun, self.jvp
-        nums = self.nondiff_argnums
+        nums, symbolic = self.nondiff_argnums, self.symbolic_zeros
 
         def flat_fun(*xs):
             full = _merge(nums, nondiff, tree_util.tree_unflatten(in_tree, xs))
@@ -252,9 +336,10 @@ class custom_jvp:
             _record_fun_out(store, out_leaves, out_tree)
             return out_leaves
 
-        def flat_jvp(primal_leaves, tangent_leaves):
+        def flat_jvp(primal_leaves, tangent_leaves):   # tangents: arrays or Zero
             primals = tree_util.tree_unflatten(in_tree, primal_leaves)
-            tangents = tree_util.tree_unflatten(in_tree, tangent_leaves)
+            tangents = tree_util.tree_unflatten(in_tree,
+                                                _rule_tangents(tangent_leaves, symbolic))
             with core.eqn_context(f"custom_jvp rule {_name(rule)} of {name}"):
                 result = rule(*nondiff, tuple(primals), tuple(tangents))
             return _check_jvp_result(result, _name(rule), store, name)
@@ -271,13 +356,17 @@ def _check_jvp_result(result, rule_name: str, store: _Store, fun_name: str):
     primal_out, tangent_out = result
     p_leaves, p_tree = _to_leaves(primal_out, "the primal output", rule_name)
     _check_rule_primal_out(store, p_leaves, p_tree, rule_name, fun_name, "Custom JVP")
-    t_leaves, t_tree = _to_leaves(tangent_out, "the tangent output", rule_name)
+    t_leaves, t_tree = _to_leaves(tangent_out, "the tangent output", rule_name,
+                                  allow_zeros=True)
     if p_tree != t_tree:
         raise TypeError(f"Custom JVP rule {rule_name} must produce primal and tangent outputs "
                         f"with equal container (pytree) structures, but got {p_tree} and "
                         f"{t_tree} respectively.")
     for i, (p, t) in enumerate(zip(p_leaves, t_leaves)):
-        pa, ta = get_aval(p), get_aval(t)
+        pa = get_aval(p)
+        ta = t.aval if type(t) is SymbolicZero else get_aval(t)
+        if type(t) is SymbolicZero:   # a returned symbolic zero is an internal Zero again
+            t_leaves[i] = Zero(tangent_aval(pa))
         if pa.shape != ta.shape or (pa.dtype != ta.dtype and pa.dtype.kind in "fc"):
             raise TypeError(
                 f"Custom JVP rule {rule_name} must produce primal and tangent outputs with "
@@ -298,17 +387,31 @@ class custom_vjp:
     Beyond JAX: `f.defjvp(rule)` may be given as well; forward mode then uses it
     (jvp, jacfwd, hessian) instead of raising."""
 
-    def __init__(self, fun: Callable, nondiff_argnums: Sequence[int] = ()):
+    def __init__(self, fun: Callable, nondiff_argnums: Sequence[int] = (),
+                 nondiff_argnames: Sequence[str] = ()):
         functools.update_wrapper(self, fun)
         self.fun = fun
-        self.nondiff_argnums = tuple(nondiff_argnums)
+        self.nondiff_argnums = nondiff_positions(fun, nondiff_argnums, nondiff_argnames)
         self.fwd: Callable | None = None
         self.bwd: Callable | None = None
         self.jvp: Callable | None = None
+        self.symbolic_zeros = False
+        self.optimize_remat = False
 
-    def defvjp(self, fwd: Callable, bwd: Callable, symbolic_zeros: bool = False) -> None:
-        _refuse_symbolic_zeros(symbolic_zeros, "custom_vjp.defvjp")
+    __getattr__ = forward_attr
+
+    def defvjp(self, fwd: Callable, bwd: Callable, symbolic_zeros: bool = False,
+               optimize_remat: bool = False) -> None:
+        """With symbolic_zeros=True, fwd gets a CustomVJPPrimal(value, perturbed) in place of
+        each leaf of the differentiable arguments, and bwd a SymbolicZero for each output
+        cotangent known to be zero. (optimize_remat is accepted and has no effect here: it
+        is an optimization of JAX's remat, not a change of values.)"""
+        if symbolic_zeros and optimize_remat:
+            raise NotImplementedError(
+                "remat optimization for custom_vjp does not support symbolic zeros")
         self.fwd, self.bwd = fwd, bwd
+        self.symbolic_zeros = bool(symbolic_zeros)
+        self.optimize_remat = bool(optimize_remat)
 
     def defjvp(self, jvp: Callable) -> Callable:
         self.jvp = jvp
@@ -340,7 +443,7 @@ class custom_vjp:
         in_avals = [get_aval(x) for x in leaves]
         store = _Store()
         fun, fwd, bwd, jvp = self.fun, self.fwd, self.bwd, self.jvp
-        nums = self.nondiff_argnums
+        nums, symbolic = self.nondiff_argnums, self.symbolic_zeros
 
         def flat_fun(*xs):
             full = _merge(nums, nondiff, tree_util.tree_unflatten(in_tree, xs))
@@ -348,7 +451,11 @@ class custom_vjp:
             _record_fun_out(store, out_leaves, out_tree)
             return out_leaves
 
-        def flat_fwd(*xs):
+        def flat_fwd(*xs, perturbed=None):
+            # perturbed: per argument leaf, whether its tangent is nonzero (None: all are)
+            if symbolic:
+                flags = [True] * len(xs) if perturbed is None else perturbed
+                xs = [CustomVJPPrimal(x, bool(p)) for x, p in zip(xs, flags)]
             full = _merge(nums, nondiff, tree_util.tree_unflatten(in_tree, xs))
             result = fwd(*full)
             if not (isinstance(result, (tuple, list)) and len(result) == 2):
@@ -364,9 +471,9 @@ class custom_vjp:
             res_leaves, store.res_tree = _to_leaves(res, "the residuals", _name(fwd))
             return out_leaves, res_leaves
 
-        def flat_bwd(res_leaves, ct_leaves):
+        def flat_bwd(res_leaves, ct_leaves):   # cotangents: arrays or Zero
             res = tree_util.tree_unflatten(store.res_tree, res_leaves)
-            cts = tree_util.tree_unflatten(store.out_tree, ct_leaves)
+            cts = tree_util.tree_unflatten(store.out_tree, _rule_tangents(ct_leaves, symbolic))
             result = bwd(*nondiff, res, cts)
             return _check_bwd_result(result, _name(bwd), name, in_tree, in_avals)
 
@@ -407,6 +514,15 @@ def _check_bwd_result(result, bwd_name: str, fun_name: str, in_tree, in_avals):
         for leaf in per_leaf:
             aval = next(avals)
             if leaf is None:
+                leaves.append(Zero(tangent_aval(aval)))
+                continue
+            if type(leaf) is SymbolicZero:
+                if leaf.aval.shape != aval.shape:
+                    raise ValueError(
+                        f"Custom VJP bwd rule {bwd_name} for function {fun_name} produced a "
+                        f"SymbolicZero of shape {leaf.aval.shape} for argument {argnum}, but "
+                        f"the argument has shape {aval.shape}. Consider returning None "
+                        "there instead of a SymbolicZero.")
                 leaves.append(Zero(tangent_aval(aval)))
                 continue
             la = get_aval(leaf)
@@ -456,7 +572,7 @@ def custom_vjp_jvp(fun: Callable, fwd: Callable, bwd: Callable, primals: Sequenc
     jvp_rule = getattr(fwd, "jvp_rule", None)
     if jvp_rule is not None and not reverse:   # forward mode with a user jvp rule
         return jvp_rule(list(primals), instantiate_all(tangents))
-    out, res = fwd(*primals)
+    out, res = fwd(*primals, perturbed=[not isinstance(t, Zero) for t in tangents])
     tangents = instantiate_all(tangents)
     out_avals = tuple(tangent_aval(get_aval(o)) for o in out)
     tangent_out = custom_lin.bind(*res, *tangents, num_res=len(res), bwd=bwd,
@@ -480,7 +596,8 @@ def _custom_lin_jvp(primals: Sequence[Value], tangents: Sequence[Tangent], **par
 def _custom_lin_transpose(cts: Sequence[Tangent], *args: Value, num_res: int, bwd: Callable,
                           out_avals: tuple[ShapedArray, ...]) -> list[Value | None]:
     res = args[:num_res]
-    cts = [zeros_like_aval(a) if isinstance(c, Zero) else c for c, a in zip(cts, out_avals)]
+    # bwd takes Zero cotangents: it instantiates them, or shows them to a symbolic_zeros rule
+    cts = [Zero(a) if isinstance(c, Zero) or c is None else c for c, a in zip(cts, out_avals)]
     cts_in = bwd(list(res), cts)
     return [None] * num_res + list(cts_in)
 
@@ -492,10 +609,7 @@ def _custom_lin_batch(axis_size: int, vals: Sequence[Value], dims: Sequence[BDim
     vals = [bdim_to_front(v, d, axis_size) for v, d in zip(vals, dims)]
 
     def batched_bwd(res, cts):
-        outs, out_dims = vmap_flat(lambda *a: instantiate_all(bwd(list(a[:num_res]),
-                                                                  list(a[num_res:]))),
-                                   [*res, *cts], [0] * (len(res) + len(cts)), axis_size)
-        return [bdim_to_front(o, d, axis_size) for o, d in zip(outs, out_dims)]
+        return vmap_bwd(bwd, res, cts, axis_size)
     batched_avals = tuple(ShapedArray((axis_size, *a.shape), a.dtype, a.weak_type)
                           for a in out_avals)
     outs = custom_lin.bind(*vals, num_res=num_res, bwd=batched_bwd, out_avals=batched_avals)

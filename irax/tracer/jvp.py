@@ -2,7 +2,8 @@
 
 Layering: a transformation; imports core, ad_util and rules only. The primitive families
 register their jvp rules here. custom_jvp functions are handled here directly (the user's
-rule runs on instantiated tangents); custom_vjp functions through the rule that
+rule runs on the tangents, Zero included: tracer/custom.py's wrapper instantiates them or
+passes them on as SymbolicZero); custom_vjp functions through the rule that
 tracer/custom.py registers in `custom_vjp_rules` (its fwd pass and a `custom_lin` map).
 """
 from __future__ import annotations
@@ -131,8 +132,10 @@ class JVPTrace(Trace):
         if all(isinstance(t, Zero) for t in tangents):
             with set_current_trace(self.parent):
                 return self.parent.process_custom_jvp_call(prim, fun, jvp, primals)
-        with set_current_trace(self.parent):   # the user's rule sees zero tangents as arrays
-            primal_out, tangent_out = jvp(list(primals), [instantiate(t) for t in tangents])
+        # the rule gets the symbolic Zero tangents: it instantiates them, or shows them to a
+        # rule defined with symbolic_zeros=True; it may return Zero tangents too
+        with set_current_trace(self.parent):
+            primal_out, tangent_out = jvp(list(primals), list(tangents))
         return [self.wrap(p, t) for p, t in zip(primal_out, tangent_out)]
 
     def process_custom_vjp_call(self, prim, fun, fwd, bwd, args, out_trees):

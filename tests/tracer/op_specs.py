@@ -522,7 +522,8 @@ def _composite_specs():
 
 
 def _transform_specs():
-    """Call-like primitives: checkpoint (remat) and checkpoint_name, custom_linear_solve;
+    """Call-like primitives: checkpoint (remat) and checkpoint_name, custom_linear_solve,
+    custom_vmap (its rule computes the function batched);
     debug_callback (a no-op callback: what it prints is tests/test_debug.py's business)."""
     import irax
     from irax import lax
@@ -538,7 +539,16 @@ def _transform_specs():
         irax.debug.callback(lambda *args, **kwargs: None, x, scale=y)
         return jnp.sin(x) * y
     policy = irax.checkpoint_policies.save_only_these_names("z")
+
+    @irax.custom_batching.custom_vmap
+    def sin_times(x, y):
+        return jnp.sin(x) * y
+
+    @sin_times.def_vmap
+    def _sin_times_rule(axis_size, in_batched, xs, ys):   # broadcasting does the batching
+        return jnp.sin(xs) * ys, True
     return [
+        _ew("custom_vmap", sin_times, lambda x, y: np.sin(x) * y, S(2, 3), S(2, 3)),
         _ew("checkpoint", irax.checkpoint(layer),
             lambda x, w: np.tanh(x @ w) * x, S(3, 3), S(3, 3)),
         _ew("checkpoint_names_policy", irax.checkpoint(layer, policy=policy),

@@ -2,6 +2,8 @@
 
   custom_jvp_call / custom_vjp_call  the primal body, inlined (the derivative rules were
                                      already used by the transformations)
+  custom_vmap_call                   the function's body, inlined (its rule was already used
+                                     by vmap)
   custom_lin                         a forward-mode use of a custom_vjp function: an error
   jit_call (a nested irax.jit)       a call of a private function, written once per module
                                      for each staged jaxpr (as JAX lowers a nested pjit)
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...tracer import custom, jit_call, remat
+from ...tracer import custom, custom_vmap, jit_call, remat
 from ...tracer.prims import linear_solve
 from ...tracer.core import ClosedJaxpr
 from ..context import RuleContext
@@ -29,6 +31,11 @@ from ..rules import register_lowering
 def _inline_call(ctx: RuleContext, *args: str, call_jaxpr: ClosedJaxpr,
                  **params: Any) -> list[str]:
     return lower_subjaxpr(ctx, call_jaxpr, args)
+
+
+def _custom_vmap_call(ctx: RuleContext, *args: str, call: ClosedJaxpr,
+                      **params: Any) -> list[str]:
+    return lower_subjaxpr(ctx, call, args)
 
 
 def _custom_lin(ctx: RuleContext, *args: str, **params: Any) -> list[str]:
@@ -68,6 +75,7 @@ def _linear_solve(ctx: RuleContext, *args: str, const_lengths: tuple[int, ...], 
 register_lowering(custom.custom_jvp_call, _inline_call)
 register_lowering(custom.custom_vjp_call, _inline_call)
 register_lowering(custom.custom_lin, _custom_lin)
+register_lowering(custom_vmap.custom_vmap_call, _custom_vmap_call)
 register_lowering(jit_call.jit_call_p, _jit_call)
 register_lowering(remat.remat_p, _remat)
 register_lowering(remat.name_p, _name)
