@@ -68,9 +68,11 @@ def ravel_pytree(pytree: Any) -> tuple[Any, Callable[[Any], Any]]:
     to_dtype = dtypes.result_type(*[(dt, False) for dt in from_dtypes])[0]
     sizes = tuple(a.size for a in avals)
     shapes = tuple(a.shape for a in avals)
+    if all(dt == to_dtype for dt in from_dtypes):
+        # one dtype: flat is weak when every leaf is (all Python scalars), as in JAX; unravel
+        # neither checks nor casts (it keeps flat's dtype)
+        flat = jnp.concatenate([leaf.reshape((a.size,)) for leaf, a in zip(leaves, avals)])
+        return flat, _Unravel(treedef, sizes, shapes, None, to_dtype)
     flat = jnp.concatenate([ew.convert_element_type(leaf.reshape((a.size,)), to_dtype)
                             for leaf, a in zip(leaves, avals)])
-    if all(dt == to_dtype for dt in from_dtypes):
-        # one dtype: unravel neither checks nor casts (it keeps flat's dtype, as JAX)
-        return flat, _Unravel(treedef, sizes, shapes, None, to_dtype)
     return flat, _Unravel(treedef, sizes, shapes, from_dtypes, to_dtype)

@@ -355,3 +355,37 @@ def test_jit_module_like_jax():
                 r = rows[np.argmax(DATA[rows, c])]
                 want[r, c] = 2 * seg_max[s, c]
     np.testing.assert_allclose(np.asarray(out["g_seg"]), want, rtol=1e-6)
+
+
+# ---------------------------------------------------------------------------
+# the modules as a JAX user meets them
+
+
+PUBLIC = {"ops": ["segment_max", "segment_min", "segment_prod", "segment_sum"],
+          "image": ["ResizeMethod", "resize", "scale_and_translate"],
+          "flatten_util": ["ravel_pytree"]}
+
+
+@pytest.mark.parametrize("module", sorted(PUBLIC))
+def test_public_names_like_jax(module):
+    import importlib
+    ours, theirs = getattr(irax, module), importlib.import_module(f"jax.{module}")
+    assert sorted(n for n in dir(theirs) if not n.startswith("_")) == PUBLIC[module]
+    assert sorted(n for n in dir(ours) if not n.startswith("_") and n in PUBLIC[module]) == \
+        PUBLIC[module]
+    assert module in dir(irax)
+
+
+def test_reprs_print_what_jax_prints():
+    """The strings are JAX 0.10's reprs of the same calls (Python-scalar leaves stay weak)."""
+    flat, unravel = ravel_pytree([1.0, 2.0])
+    assert repr(flat) == "Array([1., 2.], dtype=float32, weak_type=True)"
+    assert repr(unravel(flat)) == ("[Array(1., dtype=float32, weak_type=True), "
+                                   "Array(2., dtype=float32, weak_type=True)]")
+    flat, unravel = ravel_pytree({"a": 1, "b": 2.0})
+    assert repr(flat) == "Array([1., 2.], dtype=float32)"
+    assert repr(unravel(flat)) == "{'a': Array(1, dtype=int32), 'b': Array(2., dtype=float32)}"
+    assert repr(iops.segment_sum(np.arange(5), np.array([0, 0, 1, 1, 2]))) == \
+        "Array([1, 5, 4], dtype=int32)"
+    assert repr(iops.segment_prod(np.arange(6), np.array([0, 0, 1, 1, 2, 2]))) == \
+        "Array([ 0,  6, 20], dtype=int32)"

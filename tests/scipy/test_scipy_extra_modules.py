@@ -253,3 +253,16 @@ def test_jit_module_like_scipy():
     code, dist = scipy.cluster.vq.vq(OBS.astype(float), BOOK.astype(float))
     np.testing.assert_array_equal(np.asarray(out["vq"][0]), code)
     _close(out["vq"][1], dist, "vq")
+
+
+def test_public_names_like_jax():
+    import importlib
+    import jax.scipy
+    for module in ("fft", "integrate", "interpolate", "cluster", "cluster.vq"):
+        theirs = importlib.import_module(f"jax.scipy.{module}")
+        ours = importlib.import_module(f"irax.scipy.{module}")
+        names = [n for n in dir(theirs) if not n.startswith("_")]
+        assert names and all(hasattr(ours, n) for n in names), module
+    for module in ("fft", "integrate", "interpolate", "cluster"):
+        assert module in dir(irax.scipy)
+    assert irax.scipy.cluster.vq.vq is ivq.vq
