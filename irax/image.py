@@ -10,7 +10,8 @@ lies outside the input gets no weight (zero), as in JAX. These are JAX's convent
 differ from PIL's and SciPy's (e.g. JAX antialiases by default and has no align_corners).
 
 Built from irax.numpy, so jit, grad (through the image and through scale / translation)
-and vmap come from the primitives.
+and vmap come from the primitives. `precision` is accepted for JAX's signature; the
+contractions run at the image dtype's full precision (JAX's default, Precision.HIGHEST).
 """
 from __future__ import annotations
 

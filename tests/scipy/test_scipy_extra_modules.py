@@ -257,7 +257,6 @@ def test_jit_module_like_scipy():
 
 def test_public_names_like_jax():
     import importlib
-    import jax.scipy
     for module in ("fft", "integrate", "interpolate", "cluster", "cluster.vq"):
         theirs = importlib.import_module(f"jax.scipy.{module}")
         ours = importlib.import_module(f"irax.scipy.{module}")
