@@ -328,7 +328,8 @@ def test_jit_module_like_jax():
             st=iimage.scale_and_translate(img, (6, 4, 2), (0, 1), scale, shift, "cubic"),
             g_resize=irax.grad(
                 lambda x: inp.sum(iimage.resize(x, (7, 3, 2), "linear") * cot))(img),
-            g_seg=irax.grad(lambda d: inp.sum(iops.segment_max(d, ids, 5, 3) ** 2))(data))
+            g_seg=irax.grad(lambda d: inp.sum(
+                iops.segment_max(d, ids, 5, bucket_size=3) ** 2))(data))
         return out
 
     out = irax.jit(run)(*ARGS, params)
