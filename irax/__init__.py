@@ -141,3 +141,7 @@ _LAZY.update({
 # jax.errors and jax.typing
 _LAZY.update({"errors": ("irax.errors", None), "typing": ("irax.typing", None),
               "pmap": ("irax.pmapping", "pmap")})
+
+# jax.ops, jax.image, jax.flatten_util
+_LAZY.update({"ops": ("irax.ops", None), "image": ("irax.image", None),
+              "flatten_util": ("irax.flatten_util", None)})

@@ -12,7 +12,8 @@ Layers (lowest first):
   tracer     : tracer + tree_util
   runtime    : runtime (+ tree_util)
   lowering   : lowering + tracer (+ tree_util)
-  user API   : numpy, lax, random, nn, scipy, optim, test_util, ad_checkpoint, debug: each other + tracer +
+  user API   : numpy, lax, random, nn, scipy, optim, test_util, ad_checkpoint, debug, ops,
+               image, flatten_util, ...: each other + tracer +
                tree_util
   jit_tiers  : tracer, tree_util (jit's eager tier and background compiles)
   jit        : tracer, lowering, runtime, tree_util, jit_tiers
@@ -32,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent / "irax"
 
 USER_API = {"numpy", "lax", "random", "nn", "scipy", "optim", "test_util", "ad_checkpoint",
             "debug", "dtypes", "custom_derivatives", "custom_batching", "callback", "errors",
-            "typing"}
+            "typing", "ops", "image", "flatten_util"}
 
 # layer -> the layers it may import (besides itself)
 ALLOWED: dict[str, set[str]] = {

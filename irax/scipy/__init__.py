@@ -31,3 +31,7 @@ def __dir__():
 
 # --- signal, ndimage, optimize (jax.scipy.signal / .ndimage / .optimize), loaded lazily ---
 _SUBMODULES = _SUBMODULES + ("signal", "ndimage", "optimize")
+
+# --- fft, integrate, interpolate, cluster (jax.scipy.fft / .integrate / .interpolate /
+# .cluster), loaded lazily ---
+_SUBMODULES = _SUBMODULES + ("fft", "integrate", "interpolate", "cluster")
