@@ -66,6 +66,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "optim": ("irax.optim", None),
     "aot": ("irax.aot", None),
     "runtime": ("irax.runtime", None),
+    "experimental": ("irax.experimental", None),
 }
 
 # Public functions that share their name with the submodule defining them

@@ -31,7 +31,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent / "irax"
 
 USER_API = {"numpy", "lax", "random", "nn", "scipy", "optim", "test_util", "ad_checkpoint",
-            "debug", "dtypes", "custom_derivatives", "callback", "errors", "typing"}
+            "debug", "dtypes", "custom_derivatives", "callback", "errors", "typing",
+            "experimental"}
 
 # layer -> the layers it may import (besides itself)
 ALLOWED: dict[str, set[str]] = {
