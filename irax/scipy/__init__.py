@@ -31,3 +31,6 @@ def __dir__():
 
 # --- signal, ndimage, optimize (jax.scipy.signal / .ndimage / .optimize), loaded lazily ---
 _SUBMODULES = _SUBMODULES + ("signal", "ndimage", "optimize")
+
+# --- sparse (jax.scipy.sparse: the Krylov solvers of sparse.linalg) ---
+_SUBMODULES = _SUBMODULES + ("sparse",)
