@@ -141,3 +141,13 @@ _LAZY.update({
 # jax.errors and jax.typing
 _LAZY.update({"errors": ("irax.errors", None), "typing": ("irax.typing", None),
               "pmap": ("irax.pmapping", "pmap")})
+
+# jax.sharding on one device (irax/sharding.py, irax/tracer/sharding.py)
+_LAZY.update({
+    "sharding": ("irax.sharding", None),
+    "NamedSharding": ("irax.sharding", "NamedSharding"),
+    "make_mesh": ("irax.sharding", "make_mesh"),
+    "set_mesh": ("irax.sharding", "set_mesh"),
+    "P": ("irax.sharding", "P"),
+    "reshard": ("irax.sharding", "reshard"),
+})
