@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent / "irax"
 
 USER_API = {"numpy", "lax", "random", "nn", "scipy", "optim", "test_util", "ad_checkpoint",
             "debug", "dtypes", "custom_derivatives", "callback", "errors", "typing",
-            "experimental", "sharding"}
+            "experimental", "sharding", "debugger"}
 
 # layer -> the layers it may import (besides itself)
 ALLOWED: dict[str, set[str]] = {

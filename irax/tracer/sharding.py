@@ -551,6 +551,11 @@ def make_single_device_sharding(device: Any) -> SingleDeviceSharding:
     return SingleDeviceSharding(device)
 
 
+def default_devices_sharding() -> SingleDeviceSharding:
+    """The sharding of every uncommitted irax Array: the whole array on the device."""
+    return SingleDeviceSharding(_default_device())
+
+
 _EMPTY_MESH = Mesh(np.empty((), dtype=object), ())
 
 
@@ -590,7 +595,7 @@ def with_sharding(x: Array, sharding: Sharding | None) -> Array:
 def register_array_sharding() -> None:
     def sharding(self: Array) -> Sharding:
         s = getattr(self, "_sharding", None)
-        return s if s is not None else SingleDeviceSharding(_default_device())
+        return s if s is not None else default_devices_sharding()
 
     def devices(self: Array) -> set:
         return sharding(self).device_set
