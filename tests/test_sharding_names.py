@@ -83,6 +83,9 @@ def test_sharded_arrays_run_through_jit_and_grad():
         return (y ** 2).sum()
 
     np.testing.assert_allclose(float(f(x)), 4.0 * 14.0)
+    s = irax.NamedSharding(m, irax.P("batch"))
+    g = irax.jit(lambda v: v * 3.0, in_shardings=s, out_shardings=s)   # JAX's arguments
+    np.testing.assert_allclose(np.asarray(g(x)), 3.0 * np.arange(4.0))
     np.testing.assert_allclose(np.asarray(irax.grad(f)(x)), 8.0 * np.arange(4.0))
     np.testing.assert_array_equal(
         np.asarray(irax.sharding.auto_axes(lambda v: v + 1)(x, out_sharding=irax.P())),
