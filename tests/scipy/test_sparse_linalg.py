@@ -136,3 +136,15 @@ def test_bad_input_raises_like_jax():
     with pytest.raises(ValueError, match="invalid solve_method"):
         isl.gmres(jnp.eye(3), b, solve_method="qr")
     assert irax.scipy.sparse.linalg.cg is isl.cg
+
+
+@pytest.mark.parametrize("name", sorted(SOLVERS))
+def test_complex_hermitian_system(name):
+    solve, _ = SOLVERS[name]
+    rng = np.random.default_rng(1)
+    Q = rng.normal(size=(4, 4)) + 1j * rng.normal(size=(4, 4))
+    A = (Q @ Q.conj().T + 4 * np.eye(4)).astype(np.complex64)    # Hermitian positive definite
+    b = (rng.normal(size=4) + 1j * rng.normal(size=4)).astype(np.complex64)
+    x, _ = solve(jnp.asarray(A), jnp.asarray(b))
+    assert x.dtype == np.complex64
+    np.testing.assert_allclose(np.asarray(x), np.linalg.solve(A, b), rtol=1e-4, atol=1e-5)
