@@ -100,9 +100,10 @@ def test_jit_and_vmap():
     A32, G32 = SPD.astype(np.float32), GEN.astype(np.float32)
     bs = np.stack([B, -2 * B + 1]).astype(np.float32)
 
+    # bicgstab is left to the eager tests: its operations are cg's (compile time)
     @irax.jit
     def run(A, G, b):
-        return (isl.cg(A, b)[0], isl.bicgstab(G, b)[0], isl.gmres(G, b)[0],
+        return (isl.cg(A, b)[0], isl.gmres(G, b)[0],
                 irax.grad(lambda b: isl.cg(A, b)[0].sum())(b))
 
     # a separate module: with both gmres variants in one module IREE's runtime fails
@@ -110,9 +111,9 @@ def test_jit_and_vmap():
     run_incremental = irax.jit(lambda G, b: isl.gmres(G, b, solve_method="incremental")[0])
 
     for b in bs:      # the second call reuses the modules
-        cg, bi, gb, g = run(A32, G32, b)
+        cg, gb, g = run(A32, G32, b)
         gi = run_incremental(G32, b)
-        for x, M in ((cg, SPD), (bi, GEN), (gb, GEN), (gi, GEN)):
+        for x, M in ((cg, SPD), (gb, GEN), (gi, GEN)):
             np.testing.assert_allclose(np.asarray(x), np.linalg.solve(M, b), rtol=1e-4,
                                        atol=1e-5)
         np.testing.assert_allclose(np.asarray(g), np.linalg.solve(SPD, np.ones(N)),
