@@ -38,7 +38,7 @@ import numpy as np
 from . import tree_util
 from .tracer import core
 from .tracer.prims.debug import debug_callback
-from .tracer.sharding import Sharding, SingleDeviceSharding, default_devices_sharding
+from .tracer.sharding import Sharding, default_devices_sharding
 from .debugger import breakpoint  # noqa: F401
 
 __all__ = ["callback", "print", "log", "DebugEffect", "OrderedDebugEffect",

@@ -13,39 +13,52 @@ import irax.numpy as inp
 
 
 def _program(jax, jnp):
+    """Values, reprs and errors of a one-device sharding program, as strings."""
     out = []
     P = jax.P
-    from_sh = jax.sharding
-    m = jax.make_mesh((1,), ('x',))
-    out += [repr(m), str(m), m.shape, m.axis_names, m.size, m.shape_tuple, m.axis_sizes, m.axis_types, m.empty]
-    out += [repr(P('x', None)), repr(P()), repr(P(('x','y'))), repr(P(['x'])), repr(P(None)), repr(P('x', unreduced={'y'})), len(P('x', None)), tuple(P('x', None)), P('x') == P('x'), P('x') == ('x',), P('x') + ('y',) , P('a', 'b').index('b')]
-    s = from_sh.NamedSharding(m, P('x'))
-    out += [repr(s), s.spec, s.mesh is m, s.device_set, s.num_devices, s.is_fully_replicated, s.is_fully_addressable, s.memory_kind, s.shard_shape((4,)), s.devices_indices_map((4,))]
+    sh = jax.sharding
+    m = jax.make_mesh((1,), ("x",))
+    out += [repr(m), str(m), m.shape, m.axis_names, m.size, m.shape_tuple, m.axis_sizes,
+            m.axis_types, m.empty]
+    out += [repr(P("x", None)), repr(P()), repr(P(("x", "y"))), repr(P(["x"])),
+            repr(P(None)), repr(P("x", unreduced={"y"})), len(P("x", None)),
+            tuple(P("x", None)), P("x") == P("x"), P("x") == ("x",), P("x") + ("y",),
+            P("a", "b").index("b")]
+    s = sh.NamedSharding(m, P("x"))
+    out += [repr(s), s.spec, s.mesh is m, s.device_set, s.num_devices, s.is_fully_replicated,
+            s.is_fully_addressable, s.memory_kind, s.shard_shape((4,)),
+            s.devices_indices_map((4,))]
     x = jax.device_put(jnp.arange(4.), s)
     out += [repr(x.sharding), x.sharding == s, x.committed, x.is_fully_replicated, str(x)]
     y = jnp.arange(3.)
     out += [repr(y.sharding), y.devices(), y.sharding.device_set, y.committed]
-    d = from_sh.SingleDeviceSharding(jax.devices()[0])
+    d = sh.SingleDeviceSharding(jax.devices()[0])
     out += [repr(d), d == y.sharding, d.shard_shape((4, 3)), hash(d) == hash(y.sharding)]
     out += [repr(jax.device_put(jnp.ones(2), jax.devices()[0]).sharding)]
-    m2 = from_sh.Mesh(np.array(jax.devices()), ('a',))
-    out += [repr(m2), repr(m2.abstract_mesh), repr(from_sh.get_abstract_mesh()), str(from_sh.get_mesh())]
+    m2 = sh.Mesh(np.array(jax.devices()), ("a",))
+    out += [repr(m2), repr(m2.abstract_mesh), repr(sh.get_abstract_mesh()), str(sh.get_mesh())]
     with jax.set_mesh(m):
-        out += [repr(from_sh.get_mesh()), repr(from_sh.get_abstract_mesh()), repr(jax.device_put(jnp.ones(2), P('x')).sharding)]
-        out += [np.asarray(jax.jit(lambda v: jax.lax.with_sharding_constraint(v * 2, P(None)))(jnp.ones(2)))]
-    out += [repr(from_sh.AxisType.Explicit), str(from_sh.AxisType.Auto), repr(jax.make_mesh((1, 1), ('a', 'b'), axis_types=(from_sh.AxisType.Auto,) * 2))]
-    out += [repr(jax.reshard(jnp.ones(2), s).sharding), repr(jax.lax.with_sharding_constraint(jnp.ones(2), from_sh.NamedSharding(m2, P('a'))).sharding)]
-    out += [repr(from_sh.AbstractMesh((2,), ('x',)))]
+        out += [repr(sh.get_mesh()), repr(sh.get_abstract_mesh()),
+                repr(jax.device_put(jnp.ones(2), P("x")).sharding)]
+        f = jax.jit(lambda v: jax.lax.with_sharding_constraint(v * 2, P(None)))
+        out += [np.asarray(f(jnp.ones(2)))]
+    out += [repr(sh.AxisType.Explicit), str(sh.AxisType.Auto),
+            repr(jax.make_mesh((1, 1), ("a", "b"), axis_types=(sh.AxisType.Auto,) * 2))]
+    out += [repr(jax.reshard(jnp.ones(2), s).sharding),
+            repr(jax.lax.with_sharding_constraint(jnp.ones(2),
+                                                  sh.NamedSharding(m2, P("a"))).sharding)]
+    out += [repr(sh.AbstractMesh((2,), ("x",)))]
     errs = []
-    for f in [lambda: jax.make_mesh((2,), ('x',)), lambda: from_sh.NamedSharding(m, P('y')),
-              lambda: from_sh.Mesh(np.array(jax.devices()), ('x', 'y')),
-              lambda: jax.device_put(jnp.ones(2), P('x')),
-              lambda: jax.lax.with_sharding_constraint(jnp.ones(2), P('x')),
+    for f in [lambda: jax.make_mesh((2,), ("x",)), lambda: sh.NamedSharding(m, P("y")),
+              lambda: sh.Mesh(np.array(jax.devices()), ("x", "y")),
+              lambda: jax.device_put(jnp.ones(2), P("x")),
+              lambda: jax.lax.with_sharding_constraint(jnp.ones(2), P("x")),
               lambda: jax.lax.with_sharding_constraint(jnp.ones(2), s)]:
         try:
-            f(); errs.append(None)
-        except Exception as e:
-            errs.append((type(e).__name__, str(e).replace('jax.', '').replace('irax.', '')))
+            f()
+            errs.append(None)
+        except Exception as e:   # the library's own error type and message (names aside)
+            errs.append((type(e).__name__, str(e).replace("jax.", "").replace("irax.", "")))
     return out, errs
 
 

@@ -24,7 +24,8 @@ from . import dtypes
 from .core import Array
 
 __all__ = ["Device", "devices", "default_backend", "Sharding", "SingleDeviceSharding",
-           "NamedSharding", "PartitionSpec", "P", "Mesh", "AbstractMesh", "AbstractDevice", "AxisType", "set_mesh", "get_mesh",
+           "NamedSharding", "PartitionSpec", "P", "Mesh", "AbstractMesh", "AbstractDevice",
+           "AxisType", "set_mesh", "get_mesh",
            "get_abstract_mesh", "use_abstract_mesh", "make_mesh",
            "make_single_device_sharding", "register_array_sharding"]
 

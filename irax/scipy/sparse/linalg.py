@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import functools
 import operator
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 
