@@ -66,6 +66,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "optim": ("irax.optim", None),
     "aot": ("irax.aot", None),
     "runtime": ("irax.runtime", None),
+    "experimental": ("irax.experimental", None),
 }
 
 # Public functions that share their name with the submodule defining them
@@ -145,3 +146,13 @@ _LAZY.update({"errors": ("irax.errors", None), "typing": ("irax.typing", None),
 # jax.ops, jax.image, jax.flatten_util
 _LAZY.update({"ops": ("irax.ops", None), "image": ("irax.image", None),
               "flatten_util": ("irax.flatten_util", None)})
+
+# jax.sharding on one device (irax/sharding.py, irax/tracer/sharding.py)
+_LAZY.update({
+    "sharding": ("irax.sharding", None),
+    "NamedSharding": ("irax.sharding", "NamedSharding"),
+    "make_mesh": ("irax.sharding", "make_mesh"),
+    "set_mesh": ("irax.sharding", "set_mesh"),
+    "P": ("irax.sharding", "P"),
+    "reshard": ("irax.sharding", "reshard"),
+})

@@ -23,22 +23,34 @@ module calling `debug.callback` needs the Python function again at load time
 """
 from __future__ import annotations
 
+import copy
+import functools
+import importlib.util
 import json
+import logging
+import os
 import string
 import sys
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from . import tree_util
 from .tracer import core
 from .tracer.prims.debug import debug_callback
+from .tracer.sharding import Sharding, default_devices_sharding
+from .debugger import breakpoint  # noqa: F401
 
-__all__ = ["print", "callback"]
+__all__ = ["callback", "print", "log", "DebugEffect", "OrderedDebugEffect",
+           "visualize_array_sharding", "inspect_array_sharding", "visualize_sharding",
+           "breakpoint"]
+
+logger = logging.getLogger(__name__)
 
 
 def print(fmt: str | None = None, *args: Any, ordered: bool = False, partitioned: bool = False,
-          skip_format_check: bool = False, **kwargs: Any) -> Callable[..., None] | None:
+          skip_format_check: bool = False, _use_logging: bool = False,
+          **kwargs: Any) -> Callable[..., None] | None:
     """Print `fmt.format(*args, **kwargs)` when the program runs (jax.debug.print).
 
     Pass values as arguments, not through an f-string: formatting waits for the values.
@@ -55,7 +67,8 @@ def print(fmt: str | None = None, *args: Any, ordered: bool = False, partitioned
             _, field, *_ = next(iter(string.Formatter().parse(fmt)))
             placeholders = field is not None
         dynamic, static, tree = _split(args, kwargs)
-        printer = _Printer(fmt, tree, static, np.get_printoptions(), placeholders)
+        printer = _Printer(fmt, tree, static, np.get_printoptions(), placeholders,
+                           _logging_record() if _use_logging else None)
         debug_callback(printer, *dynamic, ordered=ordered)
 
     if fmt is not None:
@@ -128,12 +141,14 @@ class _Printer:
     or static values cannot be written as JSON."""
 
     def __init__(self, fmt: str, tree: Any, static: dict[int, Any], printoptions: dict,
-                 placeholders: bool) -> None:
+                 placeholders: bool, record: logging.LogRecord | None = None) -> None:
         self.fmt, self.tree, self.static = fmt, tree, static
         self.printoptions, self.placeholders = dict(printoptions), placeholders
-        self.host_label = f"irax.debug.print({fmt!r})"
+        self.record = record
+        self.host_label = f"irax.debug.{'log' if record else 'print'}({fmt!r})"
         self.__name__ = "debug_print"
-        self.host_spec = self._spec()
+        # a saved module rebuilds prints only; a log needs its Python logging record
+        self.host_spec = None if record is not None else self._spec()
 
     def __call__(self, *values: np.ndarray) -> None:
         args, kwargs = _merge(self.tree, self.static, values)
@@ -142,7 +157,12 @@ class _Printer:
                 msg = self.fmt.format(*args, **kwargs)
             else:
                 msg = " ".join([self.fmt, *(str(a) for a in args)])
-        sys.stdout.write(msg + "\n")
+        if self.record is not None:
+            record = copy.copy(self.record)
+            record.msg = msg
+            logger.handle(record)
+        else:
+            sys.stdout.write(msg + "\n")
 
     def _spec(self) -> dict[str, Any] | None:
         try:
@@ -198,3 +218,167 @@ class _FormatChecker(string.Formatter):
 
 
 _FORMAT_CHECKER = _FormatChecker()
+
+
+# ---------------------------------------------------------------------------
+# debug.log: debug.print through Python's logging (INFO, on the "irax.debug" logger)
+
+log = functools.partial(print, _use_logging=True)
+log.__doc__ = ("Log `fmt.format(*args, **kwargs)` at INFO level on the 'irax.debug' logger "
+               "when the program runs (jax.debug.log); the record names the caller's file "
+               "and line.")
+
+_IRAX_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def _logging_record() -> logging.LogRecord:
+    """An INFO record carrying the file and line of the user code calling debug.log."""
+    frame = sys._getframe(1)
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(
+            _IRAX_DIR):
+        frame = frame.f_back
+    file_name, line_no = ("(unknown file)", 0) if frame is None else \
+        (frame.f_code.co_filename, frame.f_lineno)
+    return logger.makeRecord(logger.name, logging.INFO, file_name, line_no, "", (), None)
+
+
+# ---------------------------------------------------------------------------
+# Effects: JAX's effect types of debug callbacks (irax's jaxprs keep program order
+# without effect annotations; the classes exist for code that names them)
+
+
+class DebugEffect:
+    """The effect of an unordered debug callback."""
+    __str__ = lambda self: "Debug"  # noqa: E731
+
+
+class OrderedDebugEffect:
+    """The effect of an ordered debug callback."""
+    __str__ = lambda self: "OrderedDebug"  # noqa: E731
+
+
+debug_effect = DebugEffect()
+ordered_debug_effect = OrderedDebugEffect()
+
+
+# ---------------------------------------------------------------------------
+# Shardings
+
+
+def inspect_array_sharding(value: Any, *, callback: Callable[[Sharding], None]) -> None:
+    """Call callback(sharding) for each array leaf of value (jax.debug's): at once for
+    concrete arrays; for traced ones once, while tracing (JAX calls it when the jitted
+    function compiles), with the single device's sharding."""
+    def inspect_one(x: Any) -> None:
+        if isinstance(x, core.Array):
+            callback(x.sharding)
+        else:
+            callback(default_devices_sharding())
+    tree_util.tree_map(inspect_one, value)
+
+
+def visualize_array_sharding(arr: Any, **kwargs: Any) -> None:
+    """Draw arr's sharding (needs `rich`): see visualize_sharding."""
+    inspect_array_sharding(arr, callback=lambda s: visualize_sharding(arr.shape, s, **kwargs))
+
+
+def visualize_sharding(shape: Sequence[int], sharding: Sharding, *, use_color: bool = True,
+                       scale: float = 1., min_width: int = 9, max_width: int = 80,
+                       color_map: Any = None) -> None:
+    """Draw which device holds which block of an array of `shape` (1 or 2 dimensions) as
+    a table of boxes, with `rich` as JAX does."""
+    if importlib.util.find_spec("rich") is None:
+        raise ValueError("`visualize_sharding` requires `rich` to be installed.")
+    import rich.align
+    import rich.box
+    import rich.console
+    import rich.padding
+    import rich.style
+    import rich.table
+
+    shape = tuple(shape)
+    if not 1 <= len(shape) <= 2:
+        raise ValueError("`visualize_sharding` only works for shapes with 1 and 2 dimensions.")
+    console = rich.console.Console(width=max_width)
+    use_color = use_color and console.color_system is not None
+    if use_color and not color_map:
+        try:
+            import matplotlib as mpl
+            color_map = mpl.colormaps["tab20b"]
+        except ModuleNotFoundError:
+            use_color = False
+    base_height = int(10 * scale)
+    base_width = int(base_height * (shape[1] if len(shape) == 2 else 1) / shape[0])
+    kind = next(iter(sharding.device_set)).platform.upper()
+
+    # the blocks, keyed by (row, column) of the block grid: their devices and extent
+    blocks: dict[tuple[int, int], set[int]] = {}
+    heights: dict[tuple[int, int], float | None] = {}
+    widths: dict[tuple[int, int], float] = {}
+    for dev, index in sharding.devices_indices_map(shape).items():
+        spans = [_span(s, n) for s, n in zip(index, shape)]
+        if len(shape) == 2:
+            (r0, r1), (c0, c1) = spans
+            key = (_block(r0, r1, shape[0]), _block(c0, c1, shape[1]))
+            heights[key], widths[key] = (r1 - r0) / shape[0], (c1 - c0) / shape[1]
+        else:
+            (c0, c1), = spans
+            key = (0, _block(c0, c1, shape[0]))
+            heights[key], widths[key] = None, (c1 - c0) / shape[0]
+        blocks.setdefault(key, set()).add(dev.id)
+    rows = max(k[0] for k in blocks) + 1
+    cols = max(k[1] for k in blocks) + 1
+    colors = _color_cycle(color_map, rows, cols) if use_color else None
+    table = rich.table.Table(show_header=False, show_lines=not use_color, padding=0,
+                             highlight=not use_color, pad_edge=False,
+                             box=None if use_color else rich.box.SQUARE)
+    for i in range(rows):
+        cells = []
+        for j in range(cols):
+            label = f"{kind} " + ",".join(str(d) for d in sorted(blocks[i, j]))
+            width = min(max(int(widths[i, j] * base_width * 2.5), min_width), max_width)
+            height = 1 if heights[i, j] is None else int(heights[i, j] * base_height)
+            left, extra = divmod(width - len(label) - 2, 2)
+            top, extra_v = divmod(height - 2, 2)
+            pad = [top, left + extra, top + extra_v, left]
+            color = text_color = None
+            if colors is not None:
+                color = _hex(next(colors)[:3])
+                text_color = _text_color(color)
+                pad = [p + 1 for p in pad]
+            cells.append(rich.padding.Padding(
+                rich.align.Align(label, "center", vertical="middle"),
+                tuple(max(p, 0) for p in pad),
+                style=rich.style.Style(bgcolor=color, color=text_color)))
+        table.add_row(*cells)
+    console.print(table, end="\n\n")
+
+
+def _span(index: Any, n: int) -> tuple[int, int]:
+    if isinstance(index, int):
+        return index, index + 1
+    start, stop, _ = index.indices(n)
+    return start, stop
+
+
+def _block(start: int, stop: int, n: int) -> int:
+    size = stop - start
+    return 0 if size == 0 else start // size
+
+
+def _color_cycle(color_map: Any, rows: int, cols: int):
+    n = rows * cols
+    values = np.linspace(0, 1, n)
+    idx = 0
+    for _ in range(n):
+        yield color_map(values[idx])
+        idx = (idx + n // 2 + bool(n % 2 == 0)) % n
+
+
+def _hex(rgb: Sequence[float]) -> str:
+    return "#" + "".join(f"{int(c * 255):02X}" for c in rgb)
+
+
+def _text_color(color: str) -> str:
+    r, g, b = (int(color[i:i + 2], 16) for i in (1, 3, 5))
+    return "#000000" if r * 0.299 + g * 0.587 + b * 0.114 > 186 else "#ffffff"

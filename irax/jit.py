@@ -847,13 +847,16 @@ jit_call.set_impl(_jit_call_impl)
 
 def jit(fun: Callable | None = None, *, static_argnums: int | Sequence[int] = (),
         static_argnames: str | Sequence[str] = (), device: str | None = None,
-        tiered: bool | None = None, **unsupported: Any):
+        tiered: bool | None = None, in_shardings: Any = None, out_shardings: Any = None,
+        **unsupported: Any):
     """Compile `fun` with IREE: traced once per signature, then dispatched directly.
 
     static_argnums / static_argnames: arguments that are Python values (hashable), part
     of the cache key, not traced. device: "cpu" (default: irax.config.device), "vulkan",
     "cuda"; results stay on that device. tiered: run first calls eagerly while IREE
-    compiles in the background (default: irax.config's jit_tiered; see irax/jit_tiers.py)."""
+    compiles in the background (default: irax.config's jit_tiered; see irax/jit_tiers.py).
+    in_shardings / out_shardings are accepted and not used: irax runs on one device."""
+    del in_shardings, out_shardings
     if unsupported:
         raise TypeError(f"jit got unsupported keyword arguments: {sorted(unsupported)}")
     if device is not None:

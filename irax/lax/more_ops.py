@@ -330,9 +330,25 @@ def optimization_barrier(operand, /):
 
 
 def with_sharding_constraint(x, shardings):
-    """x unchanged: irax runs each jitted program on one device."""
-    del shardings
-    return x
+    """x unchanged: irax runs each jitted program on one device. Concrete arrays report
+    the given sharding (a Sharding, or a PartitionSpec under irax.set_mesh), as in JAX."""
+    from ..sharding import AxisType, NamedSharding, PartitionSpec, get_mesh, reshard
+    specs = tree_util.tree_leaves(shardings, is_leaf=lambda s: isinstance(s, PartitionSpec))
+    for s in specs:
+        if isinstance(s, NamedSharding):
+            types = dict(zip(s.mesh.axis_names, s.mesh.axis_types))
+            if any(types[a] == AxisType.Explicit for a in s.spec._axis_names()):
+                raise ValueError(
+                    "The spec of NamedSharding passed to with_sharding_constraint can only "
+                    f"refer to Auto axes of the mesh. Got spec={s.spec} and "
+                    f"mesh={s.mesh.abstract_mesh}. You probably meant to use `reshard` API?")
+    if get_mesh().empty and any(isinstance(s, PartitionSpec) for s in specs):
+        raise RuntimeError(
+            "with_sharding_constraint requires a non-empty mesh in context if you are "
+            "passing `PartitionSpec`s to shardings. You can define a context mesh via "
+            "`irax.set_mesh(mesh)`. Alternatively, provide `Sharding`s to shardings and then "
+            "the mesh context manager is not required.")
+    return reshard(x, shardings)
 
 
 # ---------------------------------------------------------------------------

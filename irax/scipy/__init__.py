@@ -35,3 +35,6 @@ _SUBMODULES = _SUBMODULES + ("signal", "ndimage", "optimize")
 # --- fft, integrate, interpolate, cluster (jax.scipy.fft / .integrate / .interpolate /
 # .cluster), loaded lazily ---
 _SUBMODULES = _SUBMODULES + ("fft", "integrate", "interpolate", "cluster")
+
+# --- sparse (jax.scipy.sparse: the Krylov solvers of sparse.linalg) ---
+_SUBMODULES = _SUBMODULES + ("sparse",)

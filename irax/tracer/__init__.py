@@ -23,5 +23,7 @@ registers the arithmetic operators of Tracer and Array.
 """
 from . import core, dtypes, prims  # noqa: F401
 from .array_methods import register_array_methods
+from .sharding import register_array_sharding
 
 register_array_methods()
+register_array_sharding()     # x.sharding, x.devices(), x.committed

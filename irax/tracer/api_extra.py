@@ -24,6 +24,7 @@ from .ad_util import instantiate, tangent_aval
 from .api import VjpFunction, _as_array, _cast_ct, _fname
 from .core import (EvalTrace, ShapedArray, ShapeDtypeStruct, Trace, Tracer, get_aval,
                    set_current_trace)
+from . import sharding as _sh
 from .custom import custom_vjp
 from .partial_eval import trace_const_free, trace_to_jaxpr
 from .transpose import backward_pass
@@ -285,34 +286,9 @@ def ensure_compile_time_eval() -> Iterator[None]:
 # Devices
 
 
-class Device:
-    """A device irax computes on (as jax.Device: platform, id, device_kind)."""
-
-    def __init__(self, platform: str, id: int = 0):
-        self.platform = platform
-        self.id = id
-        self.device_kind = platform
-        self.process_index = 0
-
-    def __repr__(self) -> str:
-        return f"{self.platform.capitalize()}Device(id={self.id})"
-
-    def __eq__(self, other) -> bool:
-        return isinstance(other, Device) and (self.platform, self.id) == (other.platform,
-                                                                          other.id)
-
-    def __hash__(self) -> int:
-        return hash((self.platform, self.id))
-
-
-def default_backend() -> str:
-    """The platform irax computes on by default (irax.config.device: "cpu" unless set)."""
-    return dtypes.config.device.split(":")[0]
-
-
-def devices(backend: str | None = None) -> list[Device]:
-    """The devices of `backend` (default: default_backend()); irax drives one of each."""
-    return [Device(backend or default_backend(), 0)]
+# Device, devices and default_backend live in irax/tracer/sharding.py (the shardings
+# name them); they are re-exported here, where irax/__init__ finds them.
+Device, devices, default_backend = _sh.Device, _sh.devices, _sh.default_backend
 
 
 def local_devices(process_index: int | None = None, backend: str | None = None
@@ -327,11 +303,23 @@ def device_count(backend: str | None = None) -> int:
 def device_put(x: Any, device: Any = None, *, src: Any = None, donate: bool = False,
                may_alias: bool | None = None) -> Any:
     """x as irax Arrays (a pytree of them). irax's Arrays live on the host until a
-    compiled function moves them: the device argument is accepted and not used."""
-    def put(v):
+    compiled function moves them; `device` (a Device, a Sharding, a PartitionSpec under
+    irax.set_mesh, or a pytree prefix of them) is what the results' `.sharding` reports."""
+    PartitionSpec, Sharding = _sh.PartitionSpec, _sh.Sharding
+    as_sharding, with_sharding = _sh.as_sharding, _sh.with_sharding
+
+    def put(v, dev):
         if isinstance(v, Tracer):
             return v
         if not core.is_array_like(v):
             raise TypeError(f"device_put: {v!r} of type {type(v).__name__} is not an array")
-        return _as_array(v)
-    return tree_util.tree_map(put, x)
+        return with_sharding(_as_array(v), as_sharding(dev, "device_put"))
+
+    is_target = lambda d: d is None or isinstance(d, (Sharding, PartitionSpec)) or \
+        (hasattr(d, "platform") and hasattr(d, "id"))  # noqa: E731
+    if is_target(device):
+        return tree_util.tree_map(lambda v: put(v, device), x)
+    leaves, tree = tree_util.tree_flatten(x)
+    targets = tree_util.tree_leaves(tree_util.tree_broadcast(device, x, is_leaf=is_target),
+                                    is_leaf=is_target)
+    return tree_util.tree_unflatten(tree, [put(v, d) for v, d in zip(leaves, targets)])

@@ -1,0 +1,23 @@
+"""irax.experimental: the parts of jax.experimental that JAX programs use.
+
+    from irax.experimental.ode import odeint
+
+Submodules load on first access.
+"""
+from __future__ import annotations
+
+import importlib
+
+_SUBMODULES = ("ode",)
+
+
+def __getattr__(name: str):
+    if name in _SUBMODULES:
+        module = importlib.import_module(f"{__name__}.{name}")
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'irax.experimental' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_SUBMODULES))
