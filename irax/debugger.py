@@ -118,99 +118,87 @@ def breakpoint(*, backend: str | None = None, filter_frames: bool = True,
 
 
 class CliDebugger(cmd.Cmd):
-    """JAX's text debugger: the commands of pdb that make sense without stepping."""
+    """The `(jdb)` prompt: pdb's inspection commands (no stepping: the program is not
+    paused between operations, only at the breakpoint). Every line goes through `onecmd`,
+    which looks its first word up in `_COMMANDS`; anything else is an expression."""
     prompt = "(jdb) "
+    intro = "Entering jdb:"
 
     def __init__(self, frames: list[Frame], stdin: IO[str] | None = None,
                  stdout: IO[str] | None = None, completekey: str = "tab") -> None:
         super().__init__(stdin=stdin, stdout=stdout, completekey=completekey)
         self.use_rawinput = stdin is None
         self.frames, self.frame_index = frames, 0
-        self.intro = "Entering jdb:"
 
-    def evaluate(self, expr: str) -> Any:
-        return eval(expr, {}, dict(self.frames[self.frame_index].locals))
-
-    def _print(self, text: str) -> None:
+    def _say(self, text: str) -> None:
         print(text, file=self.stdout)
 
-    def _error(self) -> None:
-        exc = sys.exc_info()[:2]
-        self._print("*** " + traceback.format_exception_only(*exc)[-1].strip())
-
-    def default(self, line: str) -> None:
-        self.do_p(line)
-
-    def do_p(self, arg: str) -> None:
-        """p expression: print the value of an expression"""
+    def _show(self, expr: str, render=repr) -> None:
         try:
-            self._print(repr(self.evaluate(arg)))
+            value = eval(expr, {}, dict(self.frames[self.frame_index].locals))
+            self._say(render(value))
         except Exception:
-            self._error()
+            kind, err = sys.exc_info()[:2]
+            self._say("*** " + traceback.format_exception_only(kind, err)[-1].strip())
 
-    def do_pp(self, arg: str) -> None:
-        """pp expression: pretty-print the value of an expression"""
-        try:
-            self._print(pprint.pformat(self.evaluate(arg)))
-        except Exception:
-            self._error()
-
-    def print_context(self, num_lines: int = 2) -> None:
+    def _context(self, around: int) -> None:
         f = self.frames[self.frame_index]
-        out = [f"> {f.filename}({f.lineno})"]
+        shown = [f"> {f.filename}({f.lineno})"]
         if f.offset is not None:
-            for i, line in enumerate(f.source):
-                if f.offset - 1 - num_lines <= i <= f.offset + num_lines:
-                    out.append(("->  " if i == f.offset else "    ") + line)
-        self._print("\n".join(out))
+            first, last = f.offset - 1 - around, f.offset + around
+            shown += [("->  " if i == f.offset else "    ") + text
+                      for i, text in enumerate(f.source) if first <= i <= last]
+        self._say("\n".join(shown))
 
-    def do_up(self, arg: str) -> None:
-        """u(p): move up a stack frame"""
-        if self.frame_index == len(self.frames) - 1:
-            self._print("At topmost frame.")
+    def _move(self, step: int) -> None:
+        target = self.frame_index + step
+        if 0 <= target < len(self.frames):
+            self.frame_index = target
         else:
-            self.frame_index += 1
-        self.print_context()
-    do_u = do_up
+            self._say("At topmost frame." if step > 0 else "At bottommost frame.")
+        self._context(2)
 
-    def do_down(self, arg: str) -> None:
-        """d(own): move down a stack frame"""
-        if self.frame_index == 0:
-            self._print("At bottommost frame.")
-        else:
-            self.frame_index -= 1
-        self.print_context()
-    do_d = do_down
+    def _stack(self) -> None:
+        shown = ["Traceback:"]
+        for f in reversed(self.frames):
+            shown.append(f'  File "{f.filename}", line {f.lineno}')
+            shown.append("    <no source>" if f.offset is None
+                         else "    " + f.source[f.offset].strip())
+        self._say("\n".join(shown))
 
-    def do_list(self, arg: str) -> None:
-        """l(ist): the source around the current line"""
-        self.print_context(num_lines=5)
-    do_l = do_list
-
-    def do_where(self, arg: str) -> None:
-        """w(here): the stack, most recent frame last ('bt' too)"""
-        out = ["Traceback:"]
-        for f in self.frames[::-1]:
-            out.append(f'  File "{f.filename}", line {f.lineno}')
-            out.append("    <no source>" if f.offset is None
-                       else f"    {f.source[f.offset].strip()}")
-        self._print("\n".join(out))
-    do_w = do_bt = do_where
-
-    def do_continue(self, arg: str) -> bool:
-        """c(ont(inue)): continue the program"""
-        return True
-    do_c = do_cont = do_continue
-
-    def do_quit(self, arg: str) -> None:
-        """q(uit), exit: end the program"""
-        sys.exit(0)
-    do_q = do_EOF = do_exit = do_quit
+    def onecmd(self, line: str) -> bool:
+        if not line.strip():
+            return self.emptyline()   # cmd.Cmd's: repeats the last command, as in pdb
+        self.lastcmd = line
+        word, _, rest = line.strip().partition(" ")
+        if line == "EOF":
+            word = "q"
+        action = _COMMANDS.get(word)
+        if action is None:
+            self._show(line.strip())
+            return False
+        return bool(action(self, rest.strip()))
 
     def run(self) -> None:
         while True:
             try:
                 self.cmdloop()
-                break
+                return
             except KeyboardInterrupt:
                 print("--KeyboardInterrupt--", file=sys.stdout)
+
+
+def _quit(debugger: CliDebugger, arg: str) -> None:
+    sys.exit(0)   # as JAX's: q ends the program
+
+
+_COMMANDS = {
+    **dict.fromkeys(("p",), lambda d, arg: d._show(arg)),
+    **dict.fromkeys(("pp",), lambda d, arg: d._show(arg, pprint.pformat)),
+    **dict.fromkeys(("u", "up"), lambda d, arg: d._move(+1)),
+    **dict.fromkeys(("d", "down"), lambda d, arg: d._move(-1)),
+    **dict.fromkeys(("l", "list"), lambda d, arg: d._context(5)),
+    **dict.fromkeys(("w", "where", "bt"), lambda d, arg: d._stack()),
+    **dict.fromkeys(("c", "cont", "continue"), lambda d, arg: True),
+    **dict.fromkeys(("q", "quit", "exit"), _quit),
+}
