@@ -21,8 +21,10 @@ diagnostics: the program keeps its correct values.
 """
 from __future__ import annotations
 
+import atexit
 import os
 import threading
+import time
 import warnings
 from typing import Any, Callable, Sequence
 
@@ -74,9 +76,27 @@ def pure_jaxpr(jaxpr: core.Jaxpr) -> bool:
 _compile_slots = threading.BoundedSemaphore(max(1, (os.cpu_count() or 2) // 2))
 
 
+# At exit the interpreter waits this long, in all, for compiles still running. A daemon
+# thread alive at finalization keeps the runtime's objects from being freed (IREE's
+# nanobind bindings then print a page of "leaked instance" lines), and a finished compile
+# lands in the disk cache, so the next run of the script starts warm.
+EXIT_WAIT_S = 120.0
+_running: set["BackgroundCompile"] = set()
+_running_lock = threading.Lock()
+
+
+@atexit.register
+def _wait_for_running_compiles() -> None:
+    deadline = time.monotonic() + EXIT_WAIT_S
+    with _running_lock:
+        jobs = list(_running)
+    for job in jobs:
+        job.wait(max(0.0, deadline - time.monotonic()))
+
+
 class BackgroundCompile:
-    """`compile_fn()` -> (vmfb, key) running in a daemon thread (a process may exit while
-    it compiles: nothing waits for it, and the disk cache is written atomically)."""
+    """`compile_fn()` -> (vmfb, key) running in a daemon thread (the disk cache is written
+    atomically; at exit the process waits for it, at most EXIT_WAIT_S)."""
 
     def __init__(self, name: str, compile_fn: Callable[[], tuple[bytes, str]]) -> None:
         self.name = name
@@ -84,6 +104,8 @@ class BackgroundCompile:
         self.result: tuple[bytes, str] | None = None
         self.error: BaseException | None = None
         self._warned = False
+        with _running_lock:
+            _running.add(self)
         thread = threading.Thread(target=self._run, args=(compile_fn,),
                                   name=f"irax-compile-{name}", daemon=True)
         thread.start()
@@ -96,6 +118,8 @@ class BackgroundCompile:
             self.error = e
         finally:
             self._done.set()
+            with _running_lock:
+                _running.discard(self)
 
     def ready(self) -> bool:
         """True when the module is compiled (False while compiling or after a failure)."""
