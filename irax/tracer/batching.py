@@ -15,7 +15,8 @@ from typing import Any, Callable, Sequence
 
 from . import ad_util, core
 from .ad_util import instantiate_all
-from .core import Primitive, ShapedArray, Trace, Tracer, get_aval, set_current_trace
+from .core import (Primitive, ShapedArray, Trace, Tracer, get_aval, set_current_trace,
+                   type_string)
 from .rules import BatchRule, BDim, Value
 
 batch_rules: dict[Primitive, BatchRule] = {}
@@ -73,6 +74,10 @@ class BatchTracer(Tracer):
 
     def _trace_description(self) -> str:
         return "vmap (a batched value has one value per example)"
+
+    def __repr__(self) -> str:   # as JAX's
+        return (f"VmapTracer(aval={type_string(self.aval)}, "
+                f"batched={type_string(get_aval(self.val))})")
 
 
 class BatchTrace(Trace):

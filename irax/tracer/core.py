@@ -423,7 +423,13 @@ class Tracer:
         raise TypeError(f"unhashable type: {type(self).__name__}")
 
     def __repr__(self) -> str:
-        return f"Traced<{self.aval.str_short()}>with<{type(self._trace).__name__}>"
+        return f"{type(self).__name__}({type_string(self.aval)})"
+
+
+def type_string(aval: ShapedArray) -> str:
+    """An aval as JAX's tracers and typeof print it: `~float32[2,3]` (~: weakly typed)."""
+    dims = ",".join(map(str, aval.shape))
+    return f"{'~' if aval.weak_type else ''}{np.dtype(aval.dtype).name}[{dims}]"
 
 
 class Array:

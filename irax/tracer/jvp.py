@@ -96,6 +96,12 @@ class JVPTracer(Tracer):
     def _trace_description(self) -> str:
         return "jvp/grad (through a non-concrete primal)"
 
+    def __repr__(self) -> str:   # as JAX's: reverse mode stages its tangents
+        if isinstance(self.tangent, core.Tracer) and not isinstance(self.tangent, JVPTracer):
+            return f"GradTracer(primal={self.primal}, typeof(tangent)=" \
+                   f"{core.get_aval(self.tangent).str_short()})"
+        return f"JVPTracer(primal={self.primal}, tangent={self.tangent})"
+
 
 class JVPTrace(Trace):
     def __init__(self, parent: Trace):

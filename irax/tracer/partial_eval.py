@@ -41,6 +41,9 @@ class StagedTracer(Tracer):
     def _trace_description(self) -> str:
         return self._trace.description
 
+    def __repr__(self) -> str:   # as JAX's tracers under jit / make_jaxpr
+        return f"JitTracer({core.type_string(self.aval)})"
+
 
 class StagingTrace(Trace):
     description = "irax.jit / make_jaxpr (staged, abstract values only)"

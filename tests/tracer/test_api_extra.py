@@ -173,3 +173,25 @@ def test_vjp_pullback_is_a_pytree():
                                rtol=1e-6)
     with pytest.raises(ValueError, match="structure"):   # JAX: ValueError
         pullback((np.ones(2, np.float32),))
+
+
+def test_tracer_reprs_read_as_jax_0_10_prints_them():
+    import irax.numpy as jnp
+    seen = []
+
+    def show(x):
+        seen.append(repr(x))
+        return x
+    irax.jit(show)(1.0)
+    irax.jit(show)(jnp.ones((2, 3)))
+    irax.vmap(show)(jnp.ones((2, 3)))
+    irax.grad(lambda x: show(x) * 1.0)(1.0)
+    irax.jvp(show, (1.0,), (1.0,))
+    irax.make_jaxpr(show)(1)
+    irax.vmap(irax.grad(lambda x: show(x) * 1.0))(jnp.ones(2))
+    assert seen == [   # what JAX 0.10.2 prints for the same program
+        "JitTracer(~float32[])", "JitTracer(float32[2,3])",
+        "VmapTracer(aval=float32[3], batched=float32[2,3])",
+        "GradTracer(primal=1.0, typeof(tangent)=f32[])", "JVPTracer(primal=1.0, tangent=1.0)",
+        "JitTracer(~int32[])",
+        "GradTracer(primal=VmapTracer(aval=float32[], batched=float32[2]), typeof(tangent)=f32[])"]
