@@ -23,9 +23,9 @@ import numpy as np
 from . import tree_util
 from .debug import _merge, _split   # array leaves are operands, the rest stay Python values
 from .tracer import core, dtypes
-from .tracer.prims.callback import VMAP_METHODS, pure_callback_p
+from .tracer.prims.callback import VMAP_METHODS, io_callback_p, pure_callback_p
 
-__all__ = ["make_array_from_callback", "pure_callback"]
+__all__ = ["io_callback", "make_array_from_callback", "pure_callback"]
 
 
 class _FlatCallback:
@@ -73,6 +73,23 @@ def pure_callback(callback: Callable[..., Any], result_shape_dtypes: Any, *args:
     outs = pure_callback_p.bind(*dynamic, callback=_FlatCallback(callback, tree, static,
                                                                  out_tree),
                                 result_avals=tuple(flat_avals), vmap_method=vmap_method)
+    return tree_util.tree_unflatten(out_tree, outs)
+
+
+def io_callback(callback: Callable[..., Any], result_shape_dtypes: Any, *args: Any,
+                sharding: Any = None, ordered: bool = False, **kwargs: Any) -> Any:
+    """callback(*args, **kwargs) for its side effects, with results shaped as
+    result_shape_dtypes (None or () for none): as jax.experimental.io_callback, it runs
+    once per execution, also under jit when its results are unused; ordered=True keeps
+    the calls in program order and refuses vmap; not differentiable."""
+    if not callable(callback):
+        raise TypeError(f"io_callback: callback must be callable, got {type(callback)}")
+    result_avals = tree_util.tree_map(_result_aval, result_shape_dtypes)
+    flat_avals, out_tree = tree_util.tree_flatten(result_avals)
+    dynamic, static, tree = _split(args, kwargs)
+    outs = io_callback_p.bind(*dynamic, callback=_FlatCallback(callback, tree, static,
+                                                               out_tree),
+                              result_avals=tuple(flat_avals), ordered=bool(ordered))
     return tree_util.tree_unflatten(out_tree, outs)
 
 

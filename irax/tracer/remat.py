@@ -260,11 +260,12 @@ def _body(jaxpr: ClosedJaxpr) -> Callable[..., list[Any]]:
 
 def _dce(jaxpr: Jaxpr, outvars: Sequence[Any]) -> Jaxpr:
     """`jaxpr` computing only `outvars`. An equation without outputs exists for its effect
-    (a debug callback) and is kept."""
+    (a debug callback) and is kept, as is an io_callback."""
     live = {v for v in outvars if isinstance(v, Var)}
     kept = []
     for e in reversed(jaxpr.eqns):
-        if not e.outputs or any(v in live for v in e.outputs):
+        if not e.outputs or e.primitive.name == "io_callback" or \
+                any(v in live for v in e.outputs):
             kept.append(e)
             live.update(a for a in e.inputs if isinstance(a, Var))
     return Jaxpr(list(jaxpr.constvars), list(jaxpr.invars), kept[::-1], list(outvars))

@@ -36,7 +36,7 @@ class _HostPureCallback:
 
 
 def _pure_callback(ctx: RuleContext, *operands: str, callback: Callable[..., Any],
-                   result_avals: tuple, vmap_method: Any) -> list[str]:
+                   result_avals: tuple, **params: Any) -> list[str]:
     imp = ctx.module.host_import(_HostPureCallback(callback, result_avals), ctx.avals_in,
                                  results=result_avals)
     ctx.calls.add(imp.symbol)
@@ -48,3 +48,6 @@ def _pure_callback(ctx: RuleContext, *operands: str, callback: Callable[..., Any
 # Registration
 
 register_lowering(cb.pure_callback_p, _pure_callback)
+# an io_callback is the same host call: IREE keeps a call of an imported function even
+# when its results are unused
+register_lowering(cb.io_callback_p, _pure_callback)

@@ -130,9 +130,51 @@ def _batch(axis_size: int, vals: Sequence[Value], dims: Sequence[BDim], *,
 
 
 # ---------------------------------------------------------------------------
+# io_callback: the same host call, for a function with side effects (JAX's io_callback).
+# It runs exactly once per execution: nothing may drop it for an unused result, the eager
+# tier leaves it to the compiled module (irax/jit_tiers.py), and vmap calls it once per
+# example (an ordered one refuses vmap, as in JAX).
+
+io_callback_p = Primitive("io_callback", multiple_results=True)
+
+
+def _io_abstract(*avals: ShapedArray, callback: Callable[..., Any],
+                 result_avals: tuple[ShapedArray, ...], ordered: bool) -> list[ShapedArray]:
+    return list(result_avals)
+
+
+def _io_impl(*values: Any, callback: Callable[..., Any], result_avals: tuple[ShapedArray, ...],
+             ordered: bool) -> list[Any]:
+    return checked_results(callback(*values), result_avals)
+
+
+def _io_jvp(primals: Sequence[Value], tangents: Sequence[Tangent], **params: Any):
+    raise ValueError("IO callbacks do not support JVP.")
+
+
+def _io_batch(axis_size: int, vals: Sequence[Value], dims: Sequence[BDim], *,
+              callback: Callable[..., Any], result_avals: tuple[ShapedArray, ...],
+              ordered: bool) -> tuple[list[Value], list[BDim]]:
+    if ordered:
+        raise ValueError("Cannot `vmap` ordered IO callback.")
+    vals = [_front(v, d) for v, d in zip(vals, dims)]
+    per = [io_callback_p.bind(*[v if d is None else _element(v, i) for v, d in zip(vals, dims)],
+                              callback=callback, result_avals=result_avals, ordered=ordered)
+           for i in range(axis_size)]
+    outs = [sh.concatenate([sh.expand_dims(p[j], (0,)) for p in per], 0)
+            for j in range(len(result_avals))]
+    return outs, [0] * len(outs)
+
+
+# ---------------------------------------------------------------------------
 # Registration
 
 core.abstract_eval_rules[pure_callback_p] = _abstract
 core.impl_rules[pure_callback_p] = _impl
 jvp_rules[pure_callback_p] = _jvp
 batch_rules[pure_callback_p] = _batch
+
+core.abstract_eval_rules[io_callback_p] = _io_abstract
+core.impl_rules[io_callback_p] = _io_impl
+jvp_rules[io_callback_p] = _io_jvp
+batch_rules[io_callback_p] = _io_batch
