@@ -504,3 +504,61 @@ def test_grad_of_jit_uses_bwd_even_when_a_jvp_rule_exists():
     np.testing.assert_allclose(float(grad(irax.jit(f))(1.)), 100 * np.cos(1.), rtol=1e-6)
     _, t = jvp(irax.jit(f), (1.,), (1.,))
     np.testing.assert_allclose(float(t), np.cos(1.), rtol=1e-6)
+
+
+def test_rules_closing_over_an_enclosing_vmaps_values():
+    """JAX's custom_api_test closure cases (issues 3822, 8783): a custom_jvp/custom_vjp
+    function and its rules close over a value batched by an enclosing vmap while its own
+    arguments are not batched. Expected values are analytic (JAX gives the same)."""
+    def outer(y):
+        @irax.custom_jvp
+        def g(x):
+            return x * y
+        g.defjvp(lambda p, t: (g(p[0]), t[0] * y))
+        return g(2.0)
+    ys = jnp.arange(3.0)
+    np.testing.assert_allclose(irax.vmap(outer)(ys), [0.0, 2.0, 4.0])
+    np.testing.assert_allclose(irax.vmap(irax.jit(outer))(ys), [0.0, 2.0, 4.0])
+    grads = irax.vmap(irax.grad(lambda z, y: outer(y) * z))(jnp.ones(3), ys)
+    np.testing.assert_allclose(grads, [0.0, 2.0, 4.0])
+
+    def h(z):   # the rule closes over the vmap's x; z is a jvp tracer, not batched
+        def f(x):
+            @irax.custom_jvp
+            def g(y):
+                return x * y
+
+            @g.defjvp
+            def g_jvp(primals, tangents):
+                return x * primals[0], x * tangents[0]
+            return g(z)
+        return irax.vmap(f)(jnp.arange(3.0))
+    p, t = irax.jvp(h, (jnp.float32(1.0),), (jnp.float32(2.0),))
+    np.testing.assert_allclose(p, [0.0, 1.0, 2.0])
+    np.testing.assert_allclose(t, [0.0, 2.0, 4.0])
+
+    def vj(y):
+        @irax.custom_vjp
+        def g(x):
+            return x * y
+        g.defvjp(lambda x: (x * y, None), lambda r, ct: (ct * y,))
+        return irax.grad(g)(2.0) + g(1.0)
+    np.testing.assert_allclose(irax.vmap(vj)(ys), [0.0, 2.0, 4.0])
+
+    def sample(key):   # issue 3822: the function closes over a batched PRNG key
+        @irax.custom_jvp
+        def f(alpha):
+            return irax.random.gamma(key, alpha, shape=[])
+
+        @f.defjvp
+        def f_jvp(primal, tangent):
+            s = f(primal[0])
+            return s, irax.lax.random_gamma_grad(primal[0], s) * tangent[0]
+        return f(2.0)
+    keys = irax.random.split(irax.random.key(1), 3)
+    np.testing.assert_allclose(irax.vmap(sample)(keys), [sample(k) for k in keys], rtol=1e-6)
+
+
+def test_lax_iota_takes_a_size_as_jax():
+    np.testing.assert_array_equal(irax.lax.iota(jnp.int32, 4), np.arange(4, dtype=np.int32))
+    assert irax.lax.iota(jnp.float32, 3).dtype == np.float32

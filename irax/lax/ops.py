@@ -31,7 +31,16 @@ expand_dims = sh.expand_dims
 concatenate = sh.concatenate
 pad = sh.pad
 rev = sh.rev
-iota = sh.iota
+
+
+def iota(dtype, size):
+    """[0, 1, ..., size - 1] of `dtype` (jax.lax.iota; broadcasted_iota for more axes)."""
+    size = int(size)
+    if size < 0:
+        raise ValueError(f"iota: size must be nonnegative, got {size}")
+    return sh.iota(dtype, (size,), 0)
+
+
 dot_general = la.dot_general
 reduce_sum = rd.reduce_sum
 cumsum = rd.cumsum

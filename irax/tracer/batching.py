@@ -11,6 +11,7 @@ parent trace as a new custom call.
 """
 from __future__ import annotations
 
+import functools
 from typing import Any, Callable, Sequence
 
 from . import ad_util, core
@@ -81,13 +82,17 @@ class BatchTracer(Tracer):
 
 
 class BatchTrace(Trace):
-    def __init__(self, parent: Trace, axis_size: int, axis_name: Any = None):
+    def __init__(self, parent: Trace, axis_size: int, axis_name: Any = None,
+                 tag: object | None = None):
         self.parent = parent
         self.axis_size = axis_size
         self.axis_name = axis_name
+        # One tag per vmap. A custom rule batched by this vmap runs under a BatchTrace of
+        # its own with the same tag, so the rule may close over this vmap's values.
+        self.tag = object() if tag is None else tag
 
     def to_pair(self, x: Any) -> tuple[Any, int | None]:
-        if isinstance(x, BatchTracer) and x._trace is self:
+        if isinstance(x, BatchTracer) and (x._trace is self or x._trace.tag is self.tag):
             return x.val, x.bdim
         if isinstance(x, Tracer):
             core.check_not_leaked(x, self)
@@ -118,33 +123,71 @@ class BatchTrace(Trace):
             return [self.wrap(o, d) for o, d in zip(out, out_dims)]
         return self.wrap(out, out_dims)
 
+    def _unbatched_call(self, dims: Sequence[BDim], fun: Callable) -> bool:
+        """No argument is batched and the user's function and rules close over no value
+        of this vmap: the call happens as it is in the parent trace."""
+        return all(d is None for d in dims) and not _closes_over(
+            getattr(fun, "user_functions", ()), self.tag)
+
     def process_custom_jvp_call(self, prim, fun, jvp, args, symbolic_zeros=False):
         vals, dims = core.unzip2(self.to_pair(x) for x in args)
-        if all(d is None for d in dims):
+        if self._unbatched_call(dims, fun):
             with set_current_trace(self.parent):
                 return self.parent.process_custom_jvp_call(prim, fun, jvp, vals)
-        n = self.axis_size
+        n, tag = self.axis_size, self.tag
         with set_current_trace(self.parent):
             vals = [bdim_to_front(v, d, n) for v, d in zip(vals, dims)]
             outs = self.parent.process_custom_jvp_call(
-                prim, _batched(fun, n), _batched_jvp_rule(jvp, len(vals), n), vals)
+                prim, _batched(fun, n, tag), _batched_jvp_rule(jvp, len(vals), n, tag), vals)
         return [self.wrap(o, 0) for o in outs]
 
     def process_custom_vjp_call(self, prim, fun, fwd, bwd, args, out_trees):
         vals, dims = core.unzip2(self.to_pair(x) for x in args)
-        if all(d is None for d in dims):
+        if self._unbatched_call(dims, fun):
             with set_current_trace(self.parent):
                 return self.parent.process_custom_vjp_call(prim, fun, fwd, bwd, vals, out_trees)
-        n = self.axis_size
+        n, tag = self.axis_size, self.tag
         with set_current_trace(self.parent):
             vals = [bdim_to_front(v, d, n) for v, d in zip(vals, dims)]
-            b_fwd, b_bwd = _batched_fwd(fwd, n), _batched_bwd(bwd, n)
+            b_fwd, b_bwd = _batched_fwd(fwd, n, tag), _batched_bwd(bwd, n, tag)
             jvp_rule = getattr(fwd, "jvp_rule", None)
             b_fwd.jvp_rule = (None if jvp_rule is None else
-                              _batched_jvp_rule(jvp_rule, len(vals), n))
-            outs = self.parent.process_custom_vjp_call(prim, _batched(fun, n), b_fwd, b_bwd,
-                                                       vals, out_trees)
+                              _batched_jvp_rule(jvp_rule, len(vals), n, tag))
+            outs = self.parent.process_custom_vjp_call(prim, _batched(fun, n, tag), b_fwd,
+                                                       b_bwd, vals, out_trees)
         return [self.wrap(o, 0) for o in outs]
+
+
+def _closes_over(functions: Sequence[Callable], tag: object, depth: int = 3) -> bool:
+    """Whether the closures of `functions` (and of the functions and partials they hold,
+    `depth` levels down) hold a value batched by the vmap with this tag."""
+    from .. import tree_util
+    for fn in functions:
+        if isinstance(fn, functools.partial):
+            held = [*fn.args, *fn.keywords.values(), fn.func]
+        else:
+            held = [c.cell_contents for c in (getattr(fn, "__closure__", None) or ())
+                    if _filled(c)]
+        for value in held:
+            try:
+                leaves = tree_util.tree_leaves(value)
+            except Exception:   # not a pytree of any kind: nothing batched inside
+                leaves = [value]
+            for leaf in leaves:
+                if isinstance(leaf, BatchTracer) and leaf._trace.tag is tag:
+                    return True
+                if depth and callable(leaf) and not isinstance(leaf, type) and \
+                        _closes_over([leaf], tag, depth - 1):
+                    return True
+    return False
+
+
+def _filled(cell) -> bool:
+    try:
+        cell.cell_contents
+    except ValueError:   # a free variable not assigned yet
+        return False
+    return True
 
 
 # ---------------------------------------------------------------------------
@@ -187,12 +230,13 @@ def defbroadcasting(prim: Primitive) -> None:
 
 
 def vmap_flat(fun: Callable[..., Sequence[Any]], args: Sequence[Any], in_dims: Sequence[int | None],
-              axis_size: int, axis_name: Any = None) -> tuple[list[Any], list[int | None]]:
+              axis_size: int, axis_name: Any = None, tag: object | None = None
+              ) -> tuple[list[Any], list[int | None]]:
     """Run `fun` batched; args have their batch axis at in_dims (None = unbatched).
     Returns outputs with their batch dim (0 or None). `axis_name` names the batch axis
-    for the collectives inside `fun`."""
+    for the collectives inside `fun`; `tag` that of the vmap whose custom rule this batches."""
     parent = core.current_trace()
-    trace = BatchTrace(parent, axis_size, axis_name)
+    trace = BatchTrace(parent, axis_size, axis_name, tag)
     with set_current_trace(parent):
         ins = [trace.wrap(move_axis(a, d, 0) if d is not None else a, None if d is None else 0)
                for a, d in zip(args, in_dims)]
@@ -207,10 +251,10 @@ def vmap_flat(fun: Callable[..., Sequence[Any]], args: Sequence[Any], in_dims: S
     return core.unzip2(trace.to_pair(o) for o in outs)
 
 
-def vmap_out0(fun: Callable[..., Sequence[Any]], args: Sequence[Any], axis_size: int
-              ) -> list[Any]:
+def vmap_out0(fun: Callable[..., Sequence[Any]], args: Sequence[Any], axis_size: int,
+              tag: object | None = None) -> list[Any]:
     """vmap_flat with every input and every output batched at axis 0."""
-    outs, dims = vmap_flat(fun, args, [0] * len(args), axis_size)
+    outs, dims = vmap_flat(fun, args, [0] * len(args), axis_size, tag=tag)
     return [bdim_to_front(o, d, axis_size) for o, d in zip(outs, dims)]
 
 
@@ -218,13 +262,13 @@ def vmap_out0(fun: Callable[..., Sequence[Any]], args: Sequence[Any], axis_size:
 # vmap of custom rules: batch the function and its rules, all at axis 0
 
 
-def _batched(fun: Callable, axis_size: int) -> Callable:
+def _batched(fun: Callable, axis_size: int, tag: object) -> Callable:
     def batched_fun(*xs):
-        return vmap_out0(fun, xs, axis_size)
+        return vmap_out0(fun, xs, axis_size, tag)
     return batched_fun
 
 
-def _split_outputs(fun: Callable, axis_size: int):
+def _split_outputs(fun: Callable, axis_size: int, tag: object):
     """vmap a rule returning a pair of lists: one vmapped call, the pair split again."""
     def run(args):
         nout = []
@@ -233,7 +277,7 @@ def _split_outputs(fun: Callable, axis_size: int):
             first, second = fun(*a)
             nout.append(len(first))
             return [*first, *second]
-        outs = vmap_out0(both, args, axis_size)
+        outs = vmap_out0(both, args, axis_size, tag)
         return outs[:nout[0]], outs[nout[0]:]
     return run
 
@@ -248,7 +292,7 @@ def _batched_zero(z: ad_util.Zero, axis_size: int) -> ad_util.Zero:
     return ad_util.Zero(ShapedArray((axis_size, *a.shape), a.dtype, a.weak_type))
 
 
-def _batched_jvp_rule(jvp: Callable, n: int, axis_size: int) -> Callable:
+def _batched_jvp_rule(jvp: Callable, n: int, axis_size: int, tag: object) -> Callable:
     """A flat jvp rule (primals, tangents) -> (outs, tangent outs), vmapped at axis 0.
     Symbolic Zero tangents stay symbolic: they pass into the rule (unbatched) and come
     out of it as Zero (the rule may see them as SymbolicZero)."""
@@ -265,7 +309,7 @@ def _batched_jvp_rule(jvp: Callable, n: int, axis_size: int) -> Callable:
             shape[:] = [[len(outs)], out_zero]
             return [*outs, *[t for t in touts if not isinstance(t, ad_util.Zero)]]
         res = vmap_out0(both, [*primals, *[t for t, z in zip(tangents, in_zero) if not z]],
-                        axis_size)
+                        axis_size, tag)
         (n_out,), out_zero = shape
         outs, nz_touts = res[:n_out], iter(res[n_out:])
         touts_inner = iter(out_zero)
@@ -277,14 +321,14 @@ def _batched_jvp_rule(jvp: Callable, n: int, axis_size: int) -> Callable:
     return batched_jvp
 
 
-def _batched_fwd(fwd: Callable, axis_size: int) -> Callable:
+def _batched_fwd(fwd: Callable, axis_size: int, tag: object) -> Callable:
     def batched_fwd(*xs, **kw):   # kw: the perturbed flags of a symbolic_zeros fwd rule
-        return _split_outputs(lambda *a: fwd(*a, **kw), axis_size)(xs)
+        return _split_outputs(lambda *a: fwd(*a, **kw), axis_size, tag)(xs)
     return batched_fwd
 
 
-def vmap_bwd(bwd: Callable, res: Sequence[Any], cts: Sequence[Any], axis_size: int
-             ) -> list[Any]:
+def vmap_bwd(bwd: Callable, res: Sequence[Any], cts: Sequence[Any], axis_size: int,
+             tag: object | None = None) -> list[Any]:
     """A flat bwd rule (res, cts) -> input cotangents, vmapped at axis 0 (all batched). Zero
     cotangents stay symbolic (unbatched inside the rule); the results are arrays."""
     nres = len(res)
@@ -295,10 +339,10 @@ def vmap_bwd(bwd: Callable, res: Sequence[Any], cts: Sequence[Any], axis_size: i
         nz = iter(a[nres:])
         cs = [zero if z else next(nz) for zero, z in zip(inner, ct_zero)]
         return instantiate_all(bwd(list(a[:nres]), cs))
-    return vmap_out0(run, [*res, *[c for c, z in zip(cts, ct_zero) if not z]], axis_size)
+    return vmap_out0(run, [*res, *[c for c, z in zip(cts, ct_zero) if not z]], axis_size, tag)
 
 
-def _batched_bwd(bwd: Callable, axis_size: int) -> Callable:
+def _batched_bwd(bwd: Callable, axis_size: int, tag: object) -> Callable:
     def batched_bwd(res, cts):
-        return vmap_bwd(bwd, res, cts, axis_size)
+        return vmap_bwd(bwd, res, cts, axis_size, tag)
     return batched_bwd

@@ -61,6 +61,7 @@ def _eval_custom_jvp_call(*args, call_jaxpr, jvp_fn, num_consts):
     def fun(*ys):
         return core.eval_jaxpr(call_jaxpr.jaxpr, [], [*consts, *ys])
     fun.__name__ = "custom_jvp_body"
+    fun.user_functions = (fun,)   # its consts may be batched (vmap of a staged call)
     return core.current_trace().process_custom_jvp_call(custom_jvp_call, fun, jvp_fn, xs)
 
 
@@ -70,6 +71,7 @@ def _eval_custom_vjp_call(*args, call_jaxpr, fwd_fn, bwd_fn, num_consts, out_tre
 
     def fun(*ys):
         return core.eval_jaxpr(call_jaxpr.jaxpr, [], [*consts, *ys])
+    fun.user_functions = (fun,)
     return core.current_trace().process_custom_vjp_call(custom_vjp_call, fun, fwd_fn, bwd_fn,
                                                         xs, out_trees)
 
@@ -345,6 +347,7 @@ class custom_jvp:
             return _check_jvp_result(result, _name(rule), store, name)
         flat_jvp.__name__ = _name(rule)
         flat_fun.__name__ = name
+        flat_fun.user_functions = (fun, rule)   # what vmap searches for closed-over values
         out = trace.process_custom_jvp_call(custom_jvp_call, flat_fun, flat_jvp, leaves)
         return tree_util.tree_unflatten(store.out_tree, out)
 
@@ -485,6 +488,7 @@ class custom_vjp:
             return _check_jvp_result(result, _name(jvp), store, name)
 
         flat_fun.__name__, flat_fwd.__name__, flat_bwd.__name__ = name, _name(fwd), _name(bwd)
+        flat_fun.user_functions = tuple(f for f in (fun, fwd, bwd, jvp) if f is not None)
         flat_fwd.jvp_rule = flat_jvp if jvp is not None else None
         out = trace.process_custom_vjp_call(custom_vjp_call, flat_fun, flat_fwd, flat_bwd,
                                             leaves, store)
