@@ -533,9 +533,18 @@ class Array:
 
     def __repr__(self) -> str:
         v = self.numpy()
-        body = np.array2string(v, separator=", ", prefix="Array(")
-        extra = ", weak_type=True" if self._weak_type else ""
-        return f"Array({body}, dtype={v.dtype.name}{extra})"
+        dtype_text = f"dtype={v.dtype.name}" + (", weak_type=True" if self._weak_type else "")
+        width = np.get_printoptions()["linewidth"]
+        if v.size == 0:
+            body = f"[], shape={v.shape}"
+        else:
+            body = np.array2string(v, separator=", ", prefix="Array(", suffix=",",
+                                   max_line_width=width)
+        # as JAX's repr: a dtype that would run past the last line's width is not wrapped
+        # but set off by the prefix's width of spaces
+        last_line = len(body) - body.rfind("\n") + 1
+        gap = " " * len("Array(") if last_line + len(dtype_text) + 2 > width else " "
+        return f"Array({body},{gap}{dtype_text})"
 
     def tolist(self):
         return self.numpy().tolist()
