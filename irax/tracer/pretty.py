@@ -179,10 +179,9 @@ class PpContext:
 
 
 def literal_text(lit: Any) -> str:
-    x = lit.value[()]
-    if isinstance(x, (np.floating, np.complexfloating)):
-        return str(x)    # the shortest text at its dtype: `0.1`, not 0.10000000149011612
-    return str(x.item())
+    # the value at its dtype, as a Python number: JAX prints a float32 0.1 as
+    # 0.10000000149011612 too
+    return str(np.asarray(lit.value).item())
 
 
 # primitive -> rule(eqn, ctx) -> (printed name, [(param, value), ...]): how an equation
