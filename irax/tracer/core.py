@@ -86,7 +86,7 @@ class Eqn:
     # JAX's names (jax.extend.core.JaxprEqn)
     invars = property(lambda self: self.inputs)
     outvars = property(lambda self: self.outputs)
-    effects: frozenset = frozenset()   # irax tracks no effects (not a dataclass field)
+    effects = frozenset()   # irax tracks no effects (unannotated: not a dataclass field)
 
     def replace(self, **changes: Any) -> "Eqn":
         """A copy with some fields changed; JAX's names (invars=, outvars=) work too."""
@@ -106,7 +106,7 @@ class Jaxpr:
     eqns: list[Eqn]
     outvars: list[Atom]
 
-    effects: frozenset = frozenset()   # irax tracks no effects (not a dataclass field)
+    effects = frozenset()   # irax tracks no effects (unannotated: not a dataclass field)
 
     @property
     def in_avals(self) -> list[ShapedArray]:

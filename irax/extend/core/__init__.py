@@ -22,7 +22,10 @@ from ...dtypes import float0
 from . import primitives
 
 no_effects: frozenset = frozenset()
-array_types: set[type] = {np.ndarray, *np.sctypeDict.values(), Array}
+# the concrete array types a primitive's impl may be handed
+array_types: set[type] = {np.ndarray, Array, np.bool_, np.int8, np.int16, np.int32, np.int64,
+                          np.uint8, np.uint16, np.uint32, np.uint64, np.float16, np.float32,
+                          np.float64, np.complex64, np.complex128}
 
 
 def gensym(suffix: str = "") -> Callable[[ShapedArray], Var]:
