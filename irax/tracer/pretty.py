@@ -263,12 +263,6 @@ def _pp_eqn(eqn: Any, ctx: PpContext) -> Doc:
 def _pp_jaxpr(jaxpr: Any, ctx: PpContext) -> Doc:
     if ctx.is_shared(jaxpr):
         return text(ctx.shared[id(jaxpr)])
-    used = {a for e in jaxpr.eqns for a in e.inputs if _is_var(a)}
-    used |= {a for a in jaxpr.outvars if _is_var(a)}
-    for e in jaxpr.eqns:   # a binder nothing reads prints as `_`
-        for v in e.outputs:
-            if v not in used:
-                ctx.names.setdefault(v, "_")
     consts = _pp_atoms(jaxpr.constvars, ctx, types=True)
     ins = _pp_atoms(jaxpr.invars, ctx, types=True)
     eqns = join(Break("; "), [_pp_eqn(e, ctx) for e in jaxpr.eqns])
@@ -317,6 +311,11 @@ def eqn_text(eqn: Any) -> str:
 
 def pp_jaxpr(jaxpr: Any, width: int = 80) -> str:
     ctx = PpContext()
+    # a binder of the printed jaxpr that nothing reads shows as `_` (not in the jaxprs
+    # nested in it: JAX marks only the top level)
+    used = {a for e in jaxpr.eqns for a in e.inputs if _is_var(a)}
+    used |= {a for a in jaxpr.outvars if _is_var(a)}
+    ctx.names.update((v, "_") for e in jaxpr.eqns for v in e.outputs if v not in used)
     shared = _shared_jaxprs(jaxpr)
     ctx.shared.update((id(j), name) for name, j in shared)
     docs = []

@@ -175,6 +175,11 @@ def inner(x):
     return jnp.sin(x) * x
 
 
+def inner_unused(x):
+    jnp.sin(x)          # traced, never read
+    return x * x
+
+
 def big(x):
     for _ in range(6):
         x = jnp.sin(x) * x
@@ -255,6 +260,23 @@ PRINT_CASES = {
     ] a
     d:f32[] = add b a
   in (d,) }"""),
+    "only_top_level_binders_drop": (
+        lambda: irax.make_jaxpr(lambda x: irax.jit(inner_unused)(x) + x)(1.0), """\
+{ lambda ; a:f32[]. let
+    b:f32[] = jit[
+      name=inner_unused
+      jaxpr={ lambda ; a:f32[]. let c:f32[] = sin a; b:f32[] = mul a a in (b,) }
+    ] a
+    d:f32[] = add b a
+  in (d,) }"""),
+    "dropped_result_names_the_body_outvar": (
+        lambda: irax.make_jaxpr(lambda x: (irax.jit(inner_unused)(x), x)[1])(1.0), """\
+{ lambda ; a:f32[]. let
+    _:f32[] = jit[
+      name=inner_unused
+      jaxpr={ lambda ; a:f32[]. let b:f32[] = sin a; _:f32[] = mul a a in (_,) }
+    ] a
+  in (a,) }"""),
     "jit_twice_is_shared": (
         lambda: irax.make_jaxpr(
             lambda x: irax.jit(inner)(x) * irax.jit(inner)(x + 1.0))(1.0), """\
