@@ -196,6 +196,17 @@ class Primitive:
     def bind(self, *args: Any, **params: Any) -> Any:
         return bind(self, *args, **params)
 
+    # jax.extend.core.Primitive's way to give a new primitive its core rules
+    def def_impl(self, impl: ImplRule) -> ImplRule:
+        """impl(*values, **params): the eager evaluation, on NumPy values (returns arrays)."""
+        impl_rules[self] = impl
+        return impl
+
+    def def_abstract_eval(self, rule: AbstractEvalRule) -> AbstractEvalRule:
+        """rule(*avals, **params) -> the output aval (a list when multiple_results)."""
+        abstract_eval_rules[self] = rule
+        return rule
+
     def __repr__(self) -> str:
         return self.name
 

@@ -380,3 +380,26 @@ def test_array_repr_as_jax():
         # a weakly typed result whose dtype would overrun the line: set off, not wrapped
         assert repr((jnp.arange(5) + 1.) / 7 * 15.5849) == \
             repr((jnp_ref.arange(5) + 1.) / 7 * 15.5849)
+
+
+def test_new_primitive_through_def_impl_and_def_abstract_eval():
+    """jax.extend.core.Primitive's way to add a primitive (JAX's "How primitives work"):
+    eager values from the NumPy impl, the aval from the abstract rule, in jaxprs by name."""
+    multiply_add_p = core.Primitive("multiply_add")
+
+    @multiply_add_p.def_impl
+    def _impl(x, y, z):
+        return np.add(np.multiply(x, y), z)
+
+    @multiply_add_p.def_abstract_eval
+    def _abstract(x, y, z):
+        return x
+
+    x = np.array([1.0, -2.0, 3.5], np.float32)
+    out = multiply_add_p.bind(x, 2.0, x)
+    assert isinstance(out, irax.Array) and out.dtype == np.float32
+    np.testing.assert_array_equal(np.asarray(out), x * 2.0 + x)
+    closed = irax.make_jaxpr(lambda a, b: multiply_add_p.bind(a, b, a))(x, x)
+    assert str(closed) == \
+        "{ lambda ; a:f32[3] b:f32[3]. let c:f32[3] = multiply_add a b a in (c,) }"
+    np.testing.assert_array_equal(np.asarray(eval_jaxpr(closed.jaxpr, [], x, x)[0]), x * x + x)
