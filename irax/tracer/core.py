@@ -87,6 +87,8 @@ class Eqn:
     invars = property(lambda self: self.inputs)
     outvars = property(lambda self: self.outputs)
     effects = frozenset()   # irax tracks no effects (unannotated: not a dataclass field)
+    source_info = None      # JAX's are read (and passed on) by interpreters; irax has none
+    ctx = None
 
     def replace(self, **changes: Any) -> "Eqn":
         """A copy with some fields changed; JAX's names (invars=, outvars=) work too."""
