@@ -91,9 +91,11 @@ class Eqn:
     ctx = None
 
     def replace(self, **changes: Any) -> "Eqn":
-        """A copy with some fields changed; JAX's names (invars=, outvars=) work too."""
+        """A copy with some fields changed; JAX's names (invars=, outvars=) work too, and
+        JAX's effects= / source_info= / ctx= are accepted and dropped (irax has none)."""
         renamed = {"invars": "inputs", "outvars": "outputs"}
-        return dataclasses.replace(self, **{renamed.get(k, k): v for k, v in changes.items()})
+        return dataclasses.replace(self, **{renamed.get(k, k): v for k, v in changes.items()
+                                            if k not in ("effects", "source_info", "ctx")})
 
     def __str__(self) -> str:
         return pp.eqn_text(self)
