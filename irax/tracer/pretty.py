@@ -147,12 +147,12 @@ class PpContext:
         self.names: dict[Any, str] = {}
         self._count = 0
         self.shared: dict[int, str] = {}    # id(jaxpr) -> its name (printed once, at the top)
+        self.shared_names: set[str] = set()  # never given to a var
 
     def name(self, v: Any) -> str:
         n = self.names.get(v)
         if n is None:
-            taken = set(self.shared.values())
-            while n is None or n in taken:
+            while n is None or n in self.shared_names:
                 n = _alpha_name(self._count)
                 self._count += 1
             self.names[v] = n
@@ -191,7 +191,8 @@ pp_eqn_rules: dict[Any, Callable[[Any, PpContext], tuple[str, list]]] = {}
 
 def visible_params(eqn: Any) -> list[tuple[str, Any]]:
     """The params a printed equation shows, sorted (irax-internal `_` ones left out)."""
-    return sorted((k, v) for k, v in eqn.params.items() if not k.startswith("_"))
+    return sorted(((k, v) for k, v in eqn.params.items() if not k.startswith("_")),
+                  key=lambda kv: kv[0])
 
 
 # core's IR classes, told apart by their fields: a Literal has `val`, a Var has `id`, a
@@ -261,13 +262,18 @@ def _pp_eqn(eqn: Any, ctx: PpContext) -> Doc:
 
 
 def _pp_jaxpr(jaxpr: Any, ctx: PpContext) -> Doc:
+    """A jaxpr in full, or the name of a shared one (printed at the top)."""
     if ctx.is_shared(jaxpr):
         return text(ctx.shared[id(jaxpr)])
+    return _pp_jaxpr_body(jaxpr, ctx)
+
+
+def _pp_jaxpr_body(jaxpr: Any, ctx: PpContext) -> Doc:
     consts = _pp_atoms(jaxpr.constvars, ctx, types=True)
     ins = _pp_atoms(jaxpr.invars, ctx, types=True)
     eqns = join(Break("; "), [_pp_eqn(e, ctx) for e in jaxpr.eqns])
     outs = concat([text("("), _pp_atoms(jaxpr.outvars, ctx, sep=","),
-                      text(",)" if len(jaxpr.outvars) == 1 else ")")])
+                   text(",)" if len(jaxpr.outvars) == 1 else ")")])
     return Group(Nest(2, concat([
         text("{ lambda "), consts, text("; "), ins, text(". let"),
         Nest(2, Break() + eqns), Break(), text("in "), outs])) + text(" }"))
@@ -318,11 +324,8 @@ def pp_jaxpr(jaxpr: Any, width: int = 80) -> str:
     ctx.names.update((v, "_") for e in jaxpr.eqns for v in e.outputs if v not in used)
     shared = _shared_jaxprs(jaxpr)
     ctx.shared.update((id(j), name) for name, j in shared)
-    docs = []
-    for name, j in shared:
-        del ctx.shared[id(j)]          # its own body is printed in full here
-        body = _pp_jaxpr(j, ctx)
-        ctx.shared[id(j)] = name
-        docs.append(concat([text(f"let {name} = "), body, text(" in"), Break()]))
+    ctx.shared_names.update(name for name, _ in shared)
+    docs = [concat([text(f"let {name} = "), _pp_jaxpr_body(j, ctx), text(" in"), Break()])
+            for name, j in shared]
     docs.append(_pp_jaxpr(jaxpr, ctx))
     return concat(docs).format(width)

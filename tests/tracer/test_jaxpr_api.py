@@ -180,6 +180,10 @@ def inner_unused(x):
     return x * x
 
 
+def b(x):
+    return jnp.sin(x) * x
+
+
 def big(x):
     for _ in range(6):
         x = jnp.sin(x) * x
@@ -287,6 +291,15 @@ let inner = { lambda ; a:f32[]. let b:f32[] = sin a; c:f32[] = mul b a in (c,) }
     g:f32[] = jit[name=inner jaxpr=inner] f
     h:f32[] = mul e g
   in (h,) }"""),
+    "shared_name_is_no_var_name": (
+        lambda: irax.make_jaxpr(lambda x: irax.jit(b)(x) * irax.jit(b)(x + 1.0))(1.0), """\
+let b = { lambda ; a:f32[]. let c:f32[] = sin a; d:f32[] = mul c a in (d,) } in
+{ lambda ; e:f32[]. let
+    f:f32[] = jit[name=b jaxpr=b] e
+    g:f32[] = add e 1.0:f32[]
+    h:f32[] = jit[name=b jaxpr=b] g
+    i:f32[] = mul f h
+  in (i,) }"""),
     "big_jit_body_is_shared": (
         lambda: irax.make_jaxpr(lambda x: irax.jit(big)(x) + 1.0)(1.0), """\
 let big = { lambda ; a:f32[]. let
