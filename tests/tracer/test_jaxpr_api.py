@@ -395,10 +395,20 @@ def test_array_repr_as_jax():
             repr((jnp_ref.arange(5) + 1.) / 7 * 15.5849)
 
 
-def test_new_primitive_through_def_impl_and_def_abstract_eval():
+@pytest.fixture
+def multiply_add_p():
+    """A new primitive, taken out of irax's rule tables again afterwards (the rule coverage
+    test checks every registered primitive for its transformation rules)."""
+    from irax.tracer import core as tracer_core
+    prim = core.Primitive("multiply_add")
+    yield prim
+    tracer_core.impl_rules.pop(prim, None)
+    tracer_core.abstract_eval_rules.pop(prim, None)
+
+
+def test_new_primitive_through_def_impl_and_def_abstract_eval(multiply_add_p):
     """jax.extend.core.Primitive's way to add a primitive (JAX's "How primitives work"):
     eager values from the NumPy impl, the aval from the abstract rule, in jaxprs by name."""
-    multiply_add_p = core.Primitive("multiply_add")
 
     @multiply_add_p.def_impl
     def _impl(x, y, z):
