@@ -67,6 +67,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "aot": ("irax.aot", None),
     "runtime": ("irax.runtime", None),
     "experimental": ("irax.experimental", None),
+    "extend": ("irax.extend", None),
 }
 
 # Public functions that share their name with the submodule defining them

@@ -786,7 +786,7 @@ def _unwrap_static(s: _Static) -> Any:
 def _arg_aval(x: Any) -> ShapedArray:
     """The aval a dynamic argument is traced and compiled with."""
     if isinstance(x, ShapeDtypeStruct):
-        return ShapedArray(tuple(x.shape), dtypes.canonicalize(x.dtype), False)
+        return ShapedArray(tuple(x.shape), dtypes.canonicalize(x.dtype), x.weak_type)
     if isinstance(x, (Tracer, Array)):
         return x.aval
     if not core.is_array_like(x):

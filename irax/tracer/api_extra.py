@@ -34,7 +34,7 @@ def _leaf_aval(x: Any, what: str) -> ShapedArray:
     """The aval of an argument leaf: an array, a scalar, or a ShapeDtypeStruct (anything
     with .shape and .dtype)."""
     if isinstance(x, ShapeDtypeStruct):
-        return ShapedArray(tuple(x.shape), dtypes.canonicalize(x.dtype), False)
+        return ShapedArray(tuple(x.shape), dtypes.canonicalize(x.dtype), x.weak_type)
     if core.is_array_like(x) or hasattr(x, "__jax_array__"):
         return get_aval(x)
     if hasattr(x, "shape") and hasattr(x, "dtype"):
@@ -71,7 +71,8 @@ def eval_shape(fun: Callable, *args: Any, **kwargs: Any) -> Any:
     computed by tracing only (no arithmetic runs). Arguments may be ShapeDtypeStructs."""
     closed, _, _, out_tree = _trace_pytree_fun(fun, args, kwargs, "eval_shape")
     return tree_util.tree_unflatten(
-        out_tree, [ShapeDtypeStruct(a.shape, a.dtype) for a in closed.out_avals])
+        out_tree, [ShapeDtypeStruct(a.shape, a.dtype, weak_type=a.weak_type)
+                   for a in closed.out_avals])
 
 
 def typeof(x: Any) -> ShapedArray:

@@ -45,21 +45,63 @@ def same_type(a: ShapedArray, b: ShapedArray) -> bool:
 
 
 class ShapeDtypeStruct:
-    """An abstract argument: a shape and a dtype, no data (irax.ShapeDtypeStruct)."""
+    """An abstract argument: a shape, a dtype and a weak-type flag, no data
+    (irax.ShapeDtypeStruct). `sharding` is kept as given (irax runs on one device)."""
 
-    def __init__(self, shape, dtype):
+    def __init__(self, shape, dtype, *, sharding=None, weak_type: bool = False):
+        if dtype is None:
+            raise ValueError("ShapeDtypeStruct: dtype must be specified.")
         self.shape = tuple(shape)
         try:
             self.dtype = np.dtype(dtype)  # "float32", np.float32, np.dtype
         except TypeError:
             self.dtype = np.dtype(dtype.dtype)  # an array (or anything with a .dtype)
+        self.sharding = sharding
+        self.weak_type = bool(weak_type)
+
+    @classmethod
+    def like(cls, x) -> "ShapeDtypeStruct":
+        """The struct of x (an array, a tracer, a Python or NumPy scalar, or another
+        struct), its weak type included: like(1.0) is a weakly typed float32[]."""
+        if isinstance(x, ShapeDtypeStruct):
+            return cls(x.shape, x.dtype, sharding=x.sharding, weak_type=x.weak_type)
+        aval = getattr(x, "aval", None)
+        if not isinstance(aval, ShapedArray):
+            if isinstance(x, (bool, int, float, complex)) and not isinstance(x, np.generic):
+                aval = ShapedArray((), dtypes.python_scalar_dtype(x), not isinstance(x, bool))
+            elif isinstance(x, (np.ndarray, np.generic)):
+                aval = ShapedArray(tuple(x.shape), dtypes.canonicalize(x.dtype), False)
+            else:
+                raise TypeError(f"Argument {x!r} of type {type(x)} is not a valid JAX type")
+        return cls(aval.shape, aval.dtype, weak_type=aval.weak_type)
+
+    size = property(lambda self: int(np.prod(self.shape, dtype=np.int64)))
+    ndim = property(lambda self: len(self.shape))
+
+    def __len__(self) -> int:
+        if not self.shape:
+            raise TypeError("len() of unsized object")
+        return self.shape[0]
+
+    def update(self, **changes) -> "ShapeDtypeStruct":
+        """A copy with some of shape / dtype / sharding / weak_type changed."""
+        fields = dict(shape=self.shape, dtype=self.dtype, sharding=self.sharding,
+                      weak_type=self.weak_type)
+        fields.update(changes)
+        return ShapeDtypeStruct(fields.pop("shape"), fields.pop("dtype"), **fields)
 
     def __repr__(self) -> str:
-        return f"ShapeDtypeStruct(shape={self.shape}, dtype={self.dtype.name})"
+        sharding = f", sharding={self.sharding}" if self.sharding is not None else ""
+        weak = f", weak_type={self.weak_type}" if self.weak_type else ""
+        return f"ShapeDtypeStruct(shape={self.shape}, dtype={self.dtype.name}{sharding}{weak})"
+
+    __str__ = __repr__
+
+    def _key(self) -> tuple:
+        return (self.shape, self.dtype, self.weak_type)
 
     def __eq__(self, other) -> bool:
-        return isinstance(other, ShapeDtypeStruct) and (self.shape, self.dtype) == \
-            (other.shape, other.dtype)
+        return isinstance(other, ShapeDtypeStruct) and self._key() == other._key()
 
     def __hash__(self) -> int:
-        return hash((self.shape, self.dtype))
+        return hash(self._key())

@@ -1,7 +1,7 @@
 """The IR (avals, Var, Literal, Eqn, Jaxpr), primitives, and the stackless trace machinery.
 
-Layering: the bottom of irax/tracer (with dtypes and rules). It imports nothing of irax
-but those two; every other tracer module builds on it.
+Layering: the bottom of irax/tracer (with dtypes, rules and pretty, the jaxpr printer). It
+imports nothing of irax but those; every other tracer module builds on it.
 
 Design (autodidax2 / today's JAX): there is one *current trace*; every trace knows its
 parent. `bind` hands a primitive application to the current trace; a transformation's
@@ -11,8 +11,11 @@ tracers of the trace at hand are "foreign": each trace lifts them in its own way
 """
 from __future__ import annotations
 
+import collections
 import contextlib
+import dataclasses
 import itertools
+import re
 import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Sequence
@@ -20,11 +23,21 @@ from typing import Any, Callable, Iterator, Sequence
 import numpy as np
 
 from . import dtypes
+from . import pretty as pp
 from .avals import ShapeDtypeStruct, ShapedArray, same_type  # noqa: F401  (core's names too)
 from .rules import AbstractEvalRule, ImplRule
 
 # ---------------------------------------------------------------------------
 # The IR
+#
+# Besides irax's own field names (eqn.inputs / outputs, literal.value), the classes answer
+# to JAX's (eqn.invars / outvars, literal.val, closed.literals, ...), so interpreters
+# written against jax.extend.core run on irax's jaxprs unchanged.
+
+
+def _long_type(aval: ShapedArray) -> str:
+    """`float32[5,10]`: how JAX's Var repr writes an aval (long dtype name, no weak mark)."""
+    return f"{np.dtype(aval.dtype).name}[{','.join(map(str, aval.shape))}]"
 
 
 class Var:
@@ -34,32 +47,60 @@ class Var:
         self.aval = aval
         self.id = next(Var._ids)
 
-    def __repr__(self) -> str:
-        return f"Var({self.id}:{self.aval.str_short()})"
+    def __repr__(self) -> str:   # as JAX writes it: Var(id=140...):float32[5]
+        return f"Var(id={id(self)}):{_long_type(self.aval)}"
 
 
 class Literal:
-    """A 0-d constant written inline in the IR (e.g. the `1.0` in `add 1.0 b`)."""
+    """A 0-d constant written inline in the IR (e.g. the `1.0` in `add 1.0:f32[] b`)."""
 
     def __init__(self, value: Any, aval: ShapedArray):
-        self.value = value          # a 0-d NumPy array (what lowering writes inline)
+        self.value = np.asarray(value, dtype=aval.dtype)  # 0-d; what lowering writes inline
         self.aval = aval
-        self.array = Array(np.asarray(value), aval.weak_type)  # what evaluation reads
+        self.array = Array(self.value, aval.weak_type)      # what evaluation reads
+
+    @property
+    def val(self) -> "Array":
+        """JAX's name for the value: what an interpreter binds (an irax Array, so the
+        literal's weak type comes along)."""
+        return self.array
 
     def __repr__(self) -> str:
-        return f"Literal({self.value})"
+        v = self.value.item()
+        if self.aval.weak_type and type(v) is int:   # JAX wraps Python ints in a TypedInt
+            return f"Literal(TypedInt({v}, dtype={self.aval.dtype.name}))"
+        return f"Literal({pp.literal_text(self)})"
 
 
 Atom = Var | Literal
 
 
-@dataclass
+@dataclass(repr=False)
 class Eqn:
     primitive: "Primitive"
     inputs: list[Atom]
     outputs: list[Var]
     params: dict[str, Any]
     context: str | None = None   # e.g. "custom_jvp rule f_jvp": named in transpose errors
+
+    # JAX's names (jax.extend.core.JaxprEqn)
+    invars = property(lambda self: self.inputs)
+    outvars = property(lambda self: self.outputs)
+    effects = frozenset()   # irax tracks no effects (unannotated: not a dataclass field)
+    source_info = None      # JAX's are read (and passed on) by interpreters; irax has none
+    ctx = None
+
+    def replace(self, **changes: Any) -> "Eqn":
+        """A copy with some fields changed; JAX's names (invars=, outvars=) work too, and
+        JAX's effects= / source_info= / ctx= are accepted and dropped (irax has none)."""
+        renamed = {"invars": "inputs", "outvars": "outputs"}
+        return dataclasses.replace(self, **{renamed.get(k, k): v for k, v in changes.items()
+                                            if k not in ("effects", "source_info", "ctx")})
+
+    def __str__(self) -> str:
+        return pp.eqn_text(self)
+
+    __repr__ = __str__
 
 
 @dataclass
@@ -69,6 +110,8 @@ class Jaxpr:
     eqns: list[Eqn]
     outvars: list[Atom]
 
+    effects = frozenset()   # irax tracks no effects (unannotated: not a dataclass field)
+
     @property
     def in_avals(self) -> list[ShapedArray]:
         return [v.aval for v in self.invars]
@@ -77,14 +120,33 @@ class Jaxpr:
     def out_avals(self) -> list[ShapedArray]:
         return [v.aval for v in self.outvars]
 
+    def replace(self, **changes: Any) -> "Jaxpr":
+        return dataclasses.replace(self, **changes)
+
+    def pretty_print(self, **_settings: Any) -> str:
+        return pp.pp_jaxpr(self)
+
     def __str__(self) -> str:
-        return pp_jaxpr(self)
+        return pp.pp_jaxpr(self)
+
+    __repr__ = __str__
+
+    def _repr_pretty_(self, p, cycle) -> None:
+        p.text(str(self))
 
 
 @dataclass
 class ClosedJaxpr:
     jaxpr: Jaxpr
     consts: list[Any] = field(default_factory=list)
+
+    # JAX's names: `literals` is JAX 0.10's name for the consts; the rest read the jaxpr
+    literals = property(lambda self: self.consts)
+    constvars = property(lambda self: self.jaxpr.constvars)
+    invars = property(lambda self: self.jaxpr.invars)
+    outvars = property(lambda self: self.jaxpr.outvars)
+    eqns = property(lambda self: self.jaxpr.eqns)
+    effects = property(lambda self: self.jaxpr.effects)
 
     @property
     def in_avals(self) -> list[ShapedArray]:
@@ -94,8 +156,18 @@ class ClosedJaxpr:
     def out_avals(self) -> list[ShapedArray]:
         return self.jaxpr.out_avals
 
+    def replace(self, *, jaxpr: Jaxpr | None = None, consts: Any = None) -> "ClosedJaxpr":
+        return ClosedJaxpr(self.jaxpr if jaxpr is None else jaxpr,
+                           list(self.consts if consts is None else consts))
+
+    def map_jaxpr(self, f: Callable[[Jaxpr], Jaxpr]) -> "ClosedJaxpr":
+        return ClosedJaxpr(f(self.jaxpr), self.consts)
+
+    def pretty_print(self, **_settings: Any) -> str:
+        return pp.pp_jaxpr(self.jaxpr)
+
     def __str__(self) -> str:
-        return pp_jaxpr(self.jaxpr)
+        return pp.pp_jaxpr(self.jaxpr)
 
     def __repr__(self) -> str:
         return str(self)
@@ -103,69 +175,6 @@ class ClosedJaxpr:
     # notebooks show `make_jaxpr(...)` results through _repr_pretty_ / repr
     def _repr_pretty_(self, p, cycle) -> None:
         p.text(str(self))
-
-
-# ---------------------------------------------------------------------------
-# Pretty printing (reads like JAX: `{ lambda ; a:f32[]. let b:f32[] = exp a in (b,) }`)
-
-
-def _var_names() -> Iterator[str]:
-    for n in itertools.count(1):
-        for letters in itertools.product("abcdefghijklmnopqrstuvwxyz", repeat=n):
-            yield "".join(letters)
-
-
-def _fmt_literal(lit: Literal) -> str:
-    v = np.asarray(lit.value).item()
-    if isinstance(v, bool):
-        return str(v)
-    if isinstance(v, float):
-        return repr(float(np.asarray(lit.value, dtype=lit.aval.dtype)))
-    return str(v)
-
-
-def _fmt_param(v: Any) -> str:
-    if isinstance(v, ClosedJaxpr):
-        v = v.jaxpr
-    if isinstance(v, Jaxpr):
-        return pp_jaxpr(v, indent=4)
-    if isinstance(v, np.dtype):
-        return v.name
-    if callable(v):
-        return getattr(v, "__name__", type(v).__name__)
-    return str(v)
-
-
-def pp_jaxpr(jaxpr: Jaxpr, indent: int = 0) -> str:
-    names: dict[Var, str] = {}
-    gen = _var_names()
-
-    def name(a: Atom) -> str:
-        if isinstance(a, Literal):
-            return _fmt_literal(a)
-        if a not in names:
-            names[a] = next(gen)
-        return names[a]
-
-    def binder(v: Var, used: set) -> str:
-        return f"{'_' if v not in used else name(v)}:{v.aval.str_short()}"
-
-    used = {a for e in jaxpr.eqns for a in e.inputs if isinstance(a, Var)}
-    used |= {a for a in jaxpr.outvars if isinstance(a, Var)}
-    consts = " ".join(f"{name(v)}:{v.aval.str_short()}" for v in jaxpr.constvars)
-    ins = " ".join(f"{name(v)}:{v.aval.str_short()}" for v in jaxpr.invars)
-    pad = " " * indent
-    lines = [f"{{ lambda {consts}; {ins}. let"]
-    for e in jaxpr.eqns:
-        outs = " ".join(binder(v, used) for v in e.outputs)
-        params = " ".join(f"{k}={_fmt_param(v)}" for k, v in sorted(e.params.items())
-                          if not k.startswith("_"))
-        params = f"[{params}]" if params else ""
-        args = " ".join(name(a) for a in e.inputs)
-        lines.append(f"{pad}    {outs} = {e.primitive.name}{params} {args}".rstrip())
-    outs = ", ".join(name(a) for a in jaxpr.outvars)
-    lines.append(f"{pad}  in ({outs}{',' if len(jaxpr.outvars) == 1 else ''}) }}")
-    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------------------
@@ -190,6 +199,17 @@ class Primitive:
 
     def bind(self, *args: Any, **params: Any) -> Any:
         return bind(self, *args, **params)
+
+    # jax.extend.core.Primitive's way to give a new primitive its core rules
+    def def_impl(self, impl: ImplRule) -> ImplRule:
+        """impl(*values, **params): the eager evaluation, on NumPy values (returns arrays)."""
+        impl_rules[self] = impl
+        return impl
+
+    def def_abstract_eval(self, rule: AbstractEvalRule) -> AbstractEvalRule:
+        """rule(*avals, **params) -> the output aval (a list when multiple_results)."""
+        abstract_eval_rules[self] = rule
+        return rule
 
     def __repr__(self) -> str:
         return self.name
@@ -528,9 +548,18 @@ class Array:
 
     def __repr__(self) -> str:
         v = self.numpy()
-        body = np.array2string(v, separator=", ", prefix="Array(")
-        extra = ", weak_type=True" if self._weak_type else ""
-        return f"Array({body}, dtype={v.dtype.name}{extra})"
+        dtype_text = f"dtype={v.dtype.name}" + (", weak_type=True" if self._weak_type else "")
+        width = np.get_printoptions()["linewidth"]
+        if v.size == 0:
+            body = f"[], shape={v.shape}"
+        else:
+            body = np.array2string(v, separator=", ", prefix="Array(", suffix=",",
+                                   max_line_width=width)
+        # as JAX's repr: a dtype that would run past the last line's width is not wrapped
+        # but set off by the prefix's width of spaces
+        last_line = len(body) - body.rfind("\n") + 1
+        gap = " " * len("Array(") if last_line + len(dtype_text) + 2 > width else " "
+        return f"Array({body},{gap}{dtype_text})"
 
     def tolist(self):
         return self.numpy().tolist()

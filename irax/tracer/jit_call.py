@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
-from . import core
+from . import core, pretty
 from .ad_util import Zero, instantiate
 from .batching import batch_rules, named_batch_rules, vmap_flat
 from .core import ClosedJaxpr, Jaxpr, Primitive, ShapedArray, set_current_trace
@@ -244,11 +244,24 @@ def get_aval_batched(aval: ShapedArray, bdim: int | None, axis_size: int) -> Sha
 # ---------------------------------------------------------------------------
 # Registration
 
+def _jit_call_pp(eqn, ctx):
+    # printed as JAX prints its jit equations: `jit[name=f jaxpr={ lambda ; a:f32[]. ...`,
+    # the body's binders named after the caller's operands and results; the device is
+    # irax's own (JAX's jaxprs show none)
+    body = eqn.params["jaxpr"].jaxpr
+    if not ctx.is_shared(body):
+        ctx.suggest_names(body.invars, eqn.inputs)
+        ctx.suggest_names(body.outvars, eqn.outputs)
+    rest = [(k, v) for k, v in pretty.visible_params(eqn) if k not in ("name", "device")]
+    return "jit", [("name", eqn.params["name"])] + rest
+
+
 core.abstract_eval_rules[jit_call_p] = _jit_call_abstract
 core.impl_rules[jit_call_p] = _jit_call_impl
 jvp_rules[jit_call_p] = _jit_call_jvp
 partial_eval_rules[jit_call_p] = _jit_call_partial_eval
 transpose_rules[jit_call_p] = _jit_call_transpose
+pretty.pp_eqn_rules[jit_call_p] = _jit_call_pp
 batch_rules[jit_call_p] = _jit_call_batch
 # a staged function whose collectives name the vmap's axis (vmap(jit(f), axis_name=...))
 named_batch_rules[jit_call_p] = (

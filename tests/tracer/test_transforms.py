@@ -323,11 +323,12 @@ def test_jvp_of_vmap_and_vmap_of_jvp():
 # ---------------------------------------------------------------------------
 # make_jaxpr, the printer and the type checker
 
+# JAX 0.10's text for make_jaxpr(grad(log1pexp))(100.)
 SEED_JAXPR = """{ lambda ; a:f32[]. let
     b:f32[] = exp a
-    c:f32[] = add 1.0 b
+    c:f32[] = add 1.0:f32[] b
     _:f32[] = log c
-    d:f32[] = div 1.0 c
+    d:f32[] = div 1.0:f32[] c
     e:f32[] = mul d b
   in (e,) }"""
 

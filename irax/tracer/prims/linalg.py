@@ -8,7 +8,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .. import core
+from .. import core, pretty
 from ..batching import batch_rules, move_axis
 from ..core import Primitive, ShapedArray, get_aval
 from ..jvp import defjvp
@@ -136,3 +136,18 @@ defjvp(dot_general_p,
        lambda t, x, y, **p: dot_general_p.bind(x, t, **p))
 transpose_rules[dot_general_p] = _dot_general_transpose
 batch_rules[dot_general_p] = _dot_general_batch
+
+
+def _dot_general_pp(eqn, ctx):
+    # as JAX prints it: None-valued params left out, the dimension numbers as lists
+    params = []
+    for k, v in pretty.visible_params(eqn):
+        if k == "dimension_numbers":
+            (lc, rc), (lb, rb) = v
+            v = ((list(lc), list(rc)), (list(lb), list(rb)))
+        if v is not None:
+            params.append((k, v))
+    return eqn.primitive.name, params
+
+
+pretty.pp_eqn_rules[dot_general_p] = _dot_general_pp

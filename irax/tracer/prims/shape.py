@@ -11,7 +11,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .. import ad_util, core
+from .. import ad_util, core, pretty
 from ..ad_util import Zero, instantiate
 from ..batching import batch_rules, bdim_to_front
 from ..core import Primitive, ShapedArray, get_aval
@@ -365,6 +365,17 @@ core.impl_rules[broadcast_in_dim_p] = _broadcast_in_dim_impl
 deflinear(broadcast_in_dim_p)
 transpose_rules[broadcast_in_dim_p] = _broadcast_in_dim_transpose
 batch_rules[broadcast_in_dim_p] = _broadcast_in_dim_batch
+
+
+def _broadcast_in_dim_pp(eqn, ctx):
+    # printed as JAX prints it: the binder's type shows the shape, and a scalar operand's
+    # empty broadcast_dimensions are left out
+    params = [(k, v) for k, v in pretty.visible_params(eqn)
+              if k != "shape" and (k != "broadcast_dimensions" or v)]
+    return eqn.primitive.name, params
+
+
+pretty.pp_eqn_rules[broadcast_in_dim_p] = _broadcast_in_dim_pp
 
 core.abstract_eval_rules[reshape_p] = _reshape_abstract
 core.impl_rules[reshape_p] = lambda x, *, new_sizes: x.reshape(new_sizes).copy()
