@@ -1,7 +1,7 @@
 """The IR (avals, Var, Literal, Eqn, Jaxpr), primitives, and the stackless trace machinery.
 
-Layering: the bottom of irax/tracer (with dtypes and rules). It imports nothing of irax
-but those two; every other tracer module builds on it.
+Layering: the bottom of irax/tracer (with dtypes, rules and source_info). It imports nothing
+of irax but those; every other tracer module builds on it.
 
 Design (autodidax2 / today's JAX): there is one *current trace*; every trace knows its
 parent. `bind` hands a primitive application to the current trace; a transformation's
@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
-from . import dtypes
+from . import dtypes, source_info
 from .avals import ShapeDtypeStruct, ShapedArray, same_type  # noqa: F401  (core's names too)
 from .rules import AbstractEvalRule, ImplRule
 
@@ -60,6 +60,7 @@ class Eqn:
     outputs: list[Var]
     params: dict[str, Any]
     context: str | None = None   # e.g. "custom_jvp rule f_jvp": named in transpose errors
+    source_info: Any = None      # the user's frame that staged it (tracer/source_info.py)
 
 
 @dataclass
@@ -618,11 +619,21 @@ def eval_jaxpr(jaxpr: Jaxpr, consts: Sequence[Any], args: Sequence[Any]) -> list
         raise TypeError(f"jaxpr expects {len(jaxpr.invars)} arguments, got {len(args)}")
     env.update(zip(jaxpr.constvars, consts))
     env.update(zip(jaxpr.invars, args))
-    for eqn in jaxpr.eqns:
-        outs = eqn.primitive.bind(*[read(a) for a in eqn.inputs], **eqn.params)
-        if not eqn.primitive.multiple_results:
-            outs = [outs]
-        env.update(zip(eqn.outputs, outs))
+    # while source info is recorded, what an equation stages (under jvp, partial
+    # evaluation, ...) comes from where the equation did
+    track = source_info.is_recording()
+    outer_src = source_info.get_override()
+    try:
+        for eqn in jaxpr.eqns:
+            if track:
+                source_info.set_override(eqn.source_info or outer_src)
+            outs = eqn.primitive.bind(*[read(a) for a in eqn.inputs], **eqn.params)
+            if not eqn.primitive.multiple_results:
+                outs = [outs]
+            env.update(zip(eqn.outputs, outs))
+    finally:
+        if track:
+            source_info.set_override(outer_src)
     return [read(a) for a in jaxpr.outvars]
 
 
