@@ -166,7 +166,11 @@ def vjp(fun: Callable, *primals: Any, has_aux: bool = False):
 
 def _cast_ct(ct, aval):
     ca = get_aval(ct)
-    if ca.dtype != aval.dtype or ca.weak_type != aval.weak_type:
+    # JAX's transpose rules give a real argument's cotangent the argument's weak type; a
+    # complex one keeps the type the rules built (the transpose of real/imag is a typed
+    # complex: grad(f)(3. + 4j) is complex64, not weak)
+    weak_differs = ca.weak_type != aval.weak_type and np.dtype(aval.dtype).kind != "c"
+    if ca.dtype != aval.dtype or weak_differs:
         if is_differentiable(aval):
             ct = convert_element_type(ct, aval.dtype, aval.weak_type)
     return _as_array(ct)

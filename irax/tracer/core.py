@@ -528,10 +528,19 @@ class Array:
         return str(self.numpy())
 
     def __repr__(self) -> str:
+        # laid out as JAX's: when the dtype does not fit after the last line, JAX pads the
+        # gap with len("Array(") spaces (on the same line) instead of one
         v = self.numpy()
-        body = np.array2string(v, separator=", ", prefix="Array(")
-        extra = ", weak_type=True" if self._weak_type else ""
-        return f"Array({body}, dtype={v.dtype.name}{extra})"
+        tail = f"dtype={v.dtype.name}" + (", weak_type=True)" if self._weak_type else ")")
+        if v.size == 0:
+            body = f"[], shape={v.shape}"
+        else:
+            width = np.get_printoptions()["linewidth"]
+            body = np.array2string(v, separator=", ", prefix="Array(", suffix=",",
+                                   max_line_width=width)
+            if len(body) - body.rfind("\n") + 1 + len(tail) + 1 > width:
+                return f"Array({body},      {tail}"
+        return f"Array({body}, {tail}"
 
     def tolist(self):
         return self.numpy().tolist()
