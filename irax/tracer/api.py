@@ -326,8 +326,9 @@ def _jacobian_setup(fun, args, argnums, has_aux: bool, check_input: Callable):
     nums = _check_argnums(argnums, len(args), _fname(fun))
     dargs = args[nums[0]] if isinstance(argnums, int) else tuple(args[i] for i in nums)
     in_leaves, in_tree = tree_util.tree_flatten(dargs)
-    for x in in_leaves:
-        check_input(get_aval(x))
+    # checked by a tree_map, as JAX does: that rebuilds the argument's pytree types with
+    # None leaves, so a type whose constructor refuses None fails as under JAX
+    tree_util.tree_map(lambda x: check_input(get_aval(x)), dargs)
 
     def f_in(*leaves):
         d = tree_util.tree_unflatten(in_tree, leaves)
