@@ -293,3 +293,30 @@ def test_io_callback():
         io_callback(lambda: said.append("hello"), None)
         return x * 3.0
     assert float(irax.grad(f)(1.0)) == 3.0 and said == ["hello"]
+
+
+def test_unused_pure_callback_is_dropped_under_jit_io_callback_is_not():
+    # external-callbacks.md: JAX's dead-code elimination drops a pure callback whose result
+    # is unused (it does not run); an io_callback is an effect and runs
+    calls = []
+
+    def host(tag):
+        def fn():
+            calls.append(tag)
+            return np.int32(0)
+        return fn
+
+    @irax.jit
+    def f(x):
+        irax.pure_callback(host("pure, unused"), np.int32(0))
+        used = irax.pure_callback(host("pure, used"), np.int32(0))
+        io_callback(host("io, unused"), np.int32(0))
+        return x + used
+    assert float(f(1.0)) == 1.0
+    assert sorted(calls) == ["io, unused", "pure, used"]
+    # grad still refuses an unused one (it transforms the traced equations, as JAX does)
+    def g(x):
+        irax.pure_callback(lambda x: x, irax.ShapeDtypeStruct((), np.float32), x)
+        return x
+    with pytest.raises(ValueError, match="Pure callbacks do not support JVP"):
+        irax.grad(irax.jit(g))(1.0)
