@@ -13,8 +13,6 @@ as JAX's receives jax Arrays; non-array leaves of the arguments are passed as th
 A result of the wrong shape or dtype raises RuntimeError (eagerly and from compiled
 code). A module saved with irax.aot needs the Python function again at load time
 (`host_functions=`, as for debug.callback).
-
-io_callback (jax.experimental.io_callback) is the same host call marked as an effect.
 """
 from __future__ import annotations
 
@@ -27,17 +25,15 @@ from .debug import _merge, _split   # array leaves are operands, the rest stay P
 from .tracer import core, dtypes
 from .tracer.prims.callback import VMAP_METHODS, pure_callback_p
 
-__all__ = ["io_callback", "make_array_from_callback", "pure_callback"]
+__all__ = ["make_array_from_callback", "pure_callback"]
 
 
 class _FlatCallback:
-    """The flat host function: NumPy operands -> the leaves of callback(*args, **kwargs).
-    `io` / `ordered` mark an io_callback (the primitive's jvp and vmap rules read them)."""
+    """The flat host function: NumPy operands -> the leaves of callback(*args, **kwargs)."""
 
     def __init__(self, fn: Callable[..., Any], tree: Any, static: dict[int, Any],
-                 out_tree: Any, io: bool = False, ordered: bool = False) -> None:
+                 out_tree: Any) -> None:
         self.fn, self.tree, self.static, self.out_tree = fn, tree, static, out_tree
-        self.io, self.ordered = io, ordered
         self.__name__ = getattr(fn, "__name__", type(fn).__name__)
 
     def __call__(self, *values: Any) -> list[Any]:
@@ -77,24 +73,6 @@ def pure_callback(callback: Callable[..., Any], result_shape_dtypes: Any, *args:
     outs = pure_callback_p.bind(*dynamic, callback=_FlatCallback(callback, tree, static,
                                                                  out_tree),
                                 result_avals=tuple(flat_avals), vmap_method=vmap_method)
-    return tree_util.tree_unflatten(out_tree, outs)
-
-
-def io_callback(callback: Callable[..., Any], result_shape_dtypes: Any, *args: Any,
-                sharding: Any = None, ordered: bool = False, **kwargs: Any) -> Any:
-    """jax.experimental.io_callback: callback(*args, **kwargs) for its effects on the host
-    (printing, a host RNG), with results shaped as result_shape_dtypes (None: no result).
-    As pure_callback, except: not differentiable ("IO callbacks do not support JVP."),
-    under vmap called once per element, and with `ordered=True` not vmappable (JAX's
-    ValueError). irax runs host calls in program order whether or not `ordered`."""
-    if not callable(callback):
-        raise TypeError(f"io_callback: callback must be callable, got {type(callback)}")
-    result_avals = tree_util.tree_map(_result_aval, result_shape_dtypes)
-    flat_avals, out_tree = tree_util.tree_flatten(result_avals)
-    dynamic, static, tree = _split(args, kwargs)
-    fn = _FlatCallback(callback, tree, static, out_tree, io=True, ordered=bool(ordered))
-    outs = pure_callback_p.bind(*dynamic, callback=fn, result_avals=tuple(flat_avals),
-                                vmap_method="sequential")
     return tree_util.tree_unflatten(out_tree, outs)
 
 

@@ -1,7 +1,6 @@
 """irax.experimental: the parts of jax.experimental that JAX programs use.
 
     from irax.experimental.ode import odeint
-    from irax.experimental import io_callback
 
 Submodules load on first access.
 """
@@ -13,10 +12,6 @@ _SUBMODULES = ("ode",)
 
 
 def __getattr__(name: str):
-    if name == "io_callback":   # jax.experimental.io_callback
-        from ..callback import io_callback
-        globals()[name] = io_callback
-        return io_callback
     if name in _SUBMODULES:
         module = importlib.import_module(f"{__name__}.{name}")
         globals()[name] = module
@@ -25,4 +20,4 @@ def __getattr__(name: str):
 
 
 def __dir__():
-    return sorted(set(globals()) | set(_SUBMODULES) | {"io_callback"})
+    return sorted(set(globals()) | set(_SUBMODULES))

@@ -17,9 +17,6 @@ JAX's:
               results); "legacy_vectorized" passes unbatched operands unchanged; None
               raises NotImplementedError, as in JAX 0.10.
 
-irax.experimental.io_callback binds it too, with a callback marked `io` (and `ordered`):
-its jvp and vmap refusals are worded as JAX's for io callbacks.
-
 Under irax.jit it lowers to a host call that returns tensors (irax/lowering/prims/
 callback.py, runtime/host.py).
 
@@ -78,8 +75,6 @@ def checked_results(outs: Any, result_avals: Sequence[ShapedArray]) -> list[np.n
 
 
 def _jvp(primals: Sequence[Value], tangents: Sequence[Tangent], **params: Any):
-    if getattr(params["callback"], "io", False):   # an io_callback (irax/callback.py)
-        raise ValueError("IO callbacks do not support JVP.")
     raise ValueError("Pure callbacks do not support JVP. Please use `jax.custom_jvp` to use "
                      "callbacks while taking gradients.")
 
@@ -104,8 +99,6 @@ def _batched(aval: ShapedArray, n: int) -> ShapedArray:
 def _batch(axis_size: int, vals: Sequence[Value], dims: Sequence[BDim], *,
            callback: Callable[..., Any], result_avals: tuple[ShapedArray, ...],
            vmap_method: str | None) -> tuple[list[Value], list[BDim]]:
-    if getattr(callback, "ordered", False):   # an ordered io_callback (irax/callback.py)
-        raise ValueError("Cannot `vmap` ordered IO callback.")
     vals = [_front(v, d) for v, d in zip(vals, dims)]
     params = dict(callback=callback, vmap_method=vmap_method)
     batched_avals = tuple(_batched(a, axis_size) for a in result_avals)
