@@ -15,8 +15,18 @@ class JAXIndexError(IndexError):
     pass
 
 
-class NonConcreteBooleanIndexError(JAXIndexError, ConcretizationTypeError):
-    """A boolean mask index of traced values (irax raises ConcretizationTypeError for it)."""
+class NonConcreteBooleanIndexError(JAXIndexError):
+    """A boolean mask index of traced values (`x[x > 0]` under jit or vmap): the result's
+    shape would depend on the data. An IndexError, not a ConcretizationTypeError, as in
+    JAX. Built from the mask's abstract value, it words its message as JAX's."""
+
+    def __init__(self, mask_aval):
+        if isinstance(mask_aval, str):
+            super().__init__(mask_aval)
+            return
+        super().__init__(f"Array boolean indices must be concrete; got {mask_aval.str_short()}"
+                         "\n\nSee https://docs.jax.dev/en/latest/errors.html"
+                         "#jax.errors.NonConcreteBooleanIndexError")
 
 
 class KeyReuseError(RuntimeError):

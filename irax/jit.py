@@ -666,7 +666,9 @@ class JitFunction:
 
     def _lower_avals(self, avals, tree, static_key) -> Lowered:
         traced = self._trace(avals, tree, static_key)
-        jaxpr, hoisted = _hoist_consts(traced.closed)
+        # after tracing (a transformation of this function still sees every equation:
+        # grad refuses a pure_callback even if unused, as JAX does), before both tiers
+        jaxpr, hoisted = _hoist_consts(_without_dead_pure_callbacks(traced.closed))
         device = self.device
         return Lowered(self._name, _lower(jaxpr, device), jaxpr, hoisted, tree,
                        traced.out_tree, device)
@@ -702,6 +704,24 @@ class JitFunction:
 
     def _cache_size(self) -> int:
         return len(self._cache)
+
+
+def _without_dead_pure_callbacks(closed: ClosedJaxpr) -> ClosedJaxpr:
+    """The jaxpr without the pure_callback equations whose results nothing uses: a pure
+    function's unused call is dropped, as JAX's dead-code elimination drops it (so the
+    callback does not run). io_callbacks (marked `io`) are effects and stay."""
+    j = closed.jaxpr
+    live = {v for v in j.outvars if isinstance(v, core.Var)}
+    kept: list = []
+    for e in reversed(j.eqns):
+        if (e.primitive.name == "pure_callback" and not getattr(e.params["callback"], "io", False)
+                and not any(v in live for v in e.outputs)):
+            continue
+        kept.append(e)
+        live.update(a for a in e.inputs if isinstance(a, core.Var))
+    if len(kept) == len(j.eqns):
+        return closed
+    return ClosedJaxpr(core.Jaxpr(j.constvars, j.invars, kept[::-1], j.outvars), closed.consts)
 
 
 class _Traced:

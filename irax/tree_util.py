@@ -11,9 +11,12 @@ DictKey (a dict key), GetAttrKey (a namedtuple or dataclass field), FlattenedInd
 i-th child of a type registered without keys), or whatever keys a type registered with
 `register_pytree_with_keys` gives. `keystr` prints a path as `['w'][0].bias`.
 
-Where irax differs from JAX 0.10, it follows optree: collections.deque and C struct
-sequences (time.struct_time) are nodes rather than leaves, and a dict whose keys do not
-sort (1 and "a") flattens in a fixed order instead of raising.
+Rebuilding a tree (unflatten, tree_map, ...) makes its dicts and defaultdicts with their
+keys in sorted order, as JAX does (optree would restore the insertion order), and a dict
+whose keys do not sort (1 and "a") raises JAX's ValueError there. Where irax differs from
+JAX 0.10, it follows optree: collections.deque and C struct sequences (time.struct_time)
+are nodes rather than leaves, and flattening alone (tree_leaves) of a dict whose keys do
+not sort gives a fixed order instead of raising.
 """
 from __future__ import annotations
 
@@ -144,10 +147,11 @@ class PyTreeDef:
     and hash equal, so a treedef can be part of a cache key; a registered type's aux data
     is compared by equality and need not be hashable (a dict of settings, say)."""
 
-    __slots__ = ("_spec",)
+    __slots__ = ("_spec", "_sorted")
 
     def __init__(self, spec: optree.PyTreeSpec):
         self._spec = spec
+        self._sorted: optree.PyTreeSpec | None = None   # _sorted_keys(spec), when needed
 
     @property
     def kind(self) -> str:
@@ -190,8 +194,10 @@ class PyTreeDef:
         return data
 
     def unflatten(self, leaves: Iterable[Any]) -> Any:
+        if self._sorted is None:
+            self._sorted = _sorted_keys(self._spec)
         try:
-            return self._spec.unflatten(leaves)
+            return self._sorted.unflatten(leaves)
         except ValueError as e:
             raise ValueError(str(e).replace("PyTreeSpec", "PyTreeDef")) from None
 
@@ -213,14 +219,80 @@ class PyTreeDef:
         return hash(self._spec)
 
     def __repr__(self) -> str:
-        text = repr(self._spec)
-        suffix = f", namespace={_NAMESPACE!r})"
-        if text.endswith(suffix):
-            text = text[:-len(suffix)] + ")"
-        return "PyTreeDef" + text[len("PyTreeSpec"):].replace("CustomTreeNode(", "CustomNode(")
+        return f"PyTreeDef({_spec_text(self._spec)})"
 
     def __reduce__(self):
         return PyTreeDef, (self._spec,)
+
+
+_KEY_SORT_ERROR = "Comparator raised exception while sorting pytree dictionary keys."
+
+
+def _sorted_dict_node(node: optree.PyTreeSpec) -> optree.PyTreeSpec:
+    kind = node.kind
+    if kind != _Kind.DICT and kind != _Kind.DEFAULTDICT:
+        return node
+    keys = node.entries()
+    try:
+        sorted(keys)
+    except TypeError:
+        raise ValueError(_KEY_SORT_ERROR) from None
+    children = {k: optree.treespec_leaf(namespace=_NAMESPACE) for k in keys}
+    if kind == _Kind.DICT:
+        return optree.treespec_dict(children, namespace=_NAMESPACE)
+    _, (factory, _) = node.walk([None] * node.num_leaves, f_node=lambda t, d, _: (t, d))
+    return optree.treespec_defaultdict(factory, children, namespace=_NAMESPACE)
+
+
+def _sort_transform(spec: optree.PyTreeSpec) -> optree.PyTreeSpec:
+    if spec.kind == _Kind.LEAF:
+        return spec
+    return spec.transform(f_node=_sorted_dict_node)
+
+
+_sort_cached = functools.lru_cache(maxsize=1024)(_sort_transform)
+
+
+def _sorted_keys(spec: optree.PyTreeSpec) -> optree.PyTreeSpec:
+    """spec, its dicts rebuilt with their keys in sorted order. optree's specs remember the
+    insertion order but compare equal either way, so one cache entry serves all orders."""
+    try:
+        return _sort_cached(spec)
+    except TypeError:   # a registered type's aux data is not hashable
+        return _sort_transform(spec)
+
+
+def _spec_text(spec: optree.PyTreeSpec) -> str:
+    """A structure as JAX 0.10 prints it: `*` a leaf, Python syntax for None, tuples, lists
+    and dicts, `CustomNode(name[node data], [children])` for every other node (namedtuples
+    and OrderedDicts included)."""
+    kind = spec.kind
+    if kind == _Kind.LEAF:
+        return "*"
+    if kind == _Kind.NONE:
+        return "None"
+    kids = [_spec_text(c) for c in spec.children()]
+    if kind == _Kind.TUPLE:
+        return f"({kids[0]},)" if len(kids) == 1 else f"({', '.join(kids)})"
+    if kind == _Kind.LIST:
+        return f"[{', '.join(kids)}]"
+    if kind == _Kind.DICT:
+        return "{" + ", ".join(f"{k!r}: {c}" for k, c in zip(spec.entries(), kids)) + "}"
+    if kind == _Kind.DEQUE:   # a node in irax (a leaf in JAX): written as optree does
+        return f"deque([{', '.join(kids)}])"
+    top = spec.one_level()
+    typ, data = top.walk([None] * top.num_leaves, f_node=lambda t, d, _: (t, d))
+    if kind == _Kind.NAMEDTUPLE:
+        head = f"namedtuple[{typ.__name__}]"
+    elif kind == _Kind.ORDEREDDICT:
+        head = f"OrderedDict[{tuple(data)!r}]"
+    elif kind == _Kind.DEFAULTDICT:
+        head = f"defaultdict[{(data[0], tuple(data[1]))!r}]"
+    elif kind == _Kind.STRUCTSEQUENCE:
+        head = f"{typ.__name__}[None]"
+    else:
+        head = f"{typ.__name__}[{data!r}]"
+    return f"CustomNode({head}, [{', '.join(kids)}])"
 
 
 def _is_namedtuple(x: Any) -> bool:
@@ -254,12 +326,12 @@ def tree_map(f: Callable[..., Any], tree: Any, *rest: Any,
              is_leaf: Callable[[Any], bool] | None = None) -> Any:
     """f applied leaf by leaf. Each tree of `rest` has `tree`'s structure, or one that `tree`
     is a prefix of: f then gets its whole subtree where `tree` has a leaf."""
-    if not rest:
-        return optree.tree_map(f, tree, is_leaf=is_leaf, none_is_leaf=False, namespace=_NAMESPACE)
     leaves, spec = optree.tree_flatten(tree, is_leaf, none_is_leaf=False, namespace=_NAMESPACE)
+    if not rest:
+        return _sorted_keys(spec).unflatten(map(f, leaves))
     columns = [leaves] + [_flatten_up_to(spec, tree, r, i, is_leaf, "tree_map")
                           for i, r in enumerate(rest, 2)]
-    return spec.unflatten(map(f, *columns))
+    return _sorted_keys(spec).unflatten(map(f, *columns))
 
 
 def _flatten_up_to(spec: optree.PyTreeSpec, tree: Any, other: Any, which: int,

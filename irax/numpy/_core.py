@@ -95,6 +95,8 @@ def asarray(x: Any, dtype: Any = None) -> Any:
         arr, weak = np.asarray(x), False
     elif hasattr(x, "__jax_array__"):
         return asarray(x.__jax_array__(), dtype)
+    elif x is None:   # a ValueError (not a TypeError), as in JAX
+        raise ValueError("None is not a valid value for jnp.array")
     else:
         raise TypeError(f"irax.numpy cannot convert {type(x).__name__} to an array: {x!r}")
     if arr.dtype == object:

@@ -245,8 +245,8 @@ def nonzero(a):
     v = core.concrete_or_none(a)
     if v is None:
         raise core.ConcretizationTypeError(
-            "irax.numpy.nonzero (and where with one argument, and boolean-mask indexing) needs "
-            "a concrete value: its output shape depends on the data. Under jit use "
+            "irax.numpy.where with one argument (nonzero) needs a concrete value: its "
+            "output shape depends on the data. Under jit use "
             "irax.numpy.where(cond, x, y) with three arguments.")
     return tuple(Array(np.asarray(i, dtype=dtypes.default_int())) for i in np.nonzero(v))
 

@@ -12,6 +12,8 @@ import builtins
 
 import numpy as np
 
+from ..errors import NonConcreteBooleanIndexError
+from ..tracer import core
 from ..tracer.core import Array, Tracer, get_aval
 from ..tracer.prims import elementwise as ew
 from ..tracer.prims import indexing as ix
@@ -147,6 +149,8 @@ def _expand(x, idx) -> list:
         if isinstance(i, (list, np.ndarray)) or (_is_array(i) and get_aval(i).dtype == np.bool_):
             arr = i if _is_array(i) else asarray(i)
             if get_aval(arr).dtype == np.bool_:
+                if _is_array(arr) and core.concrete_or_none(arr) is None:
+                    raise NonConcreteBooleanIndexError(get_aval(arr))
                 out.extend(nonzero(arr))
                 continue
             out.append(arr)

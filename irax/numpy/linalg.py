@@ -26,7 +26,7 @@ from ._core import _broadcast_shapes, _to_float, asarray, broadcast_to
 from .arrayops import cross  # noqa: F401  (jnp.linalg.cross, as NumPy 2)
 from .contractions import matmul, outer, tensordot  # noqa: F401  (also in jnp.linalg)
 from .creation import eye, zeros
-from .elementwise import abs, equal, log, power, sign, sqrt, square, where
+from .elementwise import abs, conj, equal, log, power, real, sign, sqrt, square, where
 from .reductions import argmax, sum
 from .reductions import max as _amax
 from .reductions import min as _amin
@@ -66,11 +66,13 @@ def _mT(x):
 # ---------------------------------------------------------------- cholesky, triangular solve
 
 def cholesky(a, *, upper: bool = False, symmetrize_input: bool = True):
-    """Lower (or upper) Cholesky factor of symmetric positive definite matrices (..., n, n),
-    column by column. Like JAX, a matrix that is not positive definite gives nan."""
+    """Lower (or upper) Cholesky factor of Hermitian (real: symmetric) positive definite
+    matrices (..., n, n), column by column: a = L @ L^H. Like JAX, a matrix that is not
+    positive definite gives nan."""
     a = _square_matrix(a, "cholesky")
+    cplx = np.dtype(get_aval(a).dtype).kind == "c"
     if symmetrize_input:
-        a = (a + _mT(a)) / 2
+        a = (a + conj(_mT(a))) / 2
     n = get_aval(a).shape[-1]
     rows = np.arange(n)
     cols = []
@@ -78,8 +80,9 @@ def cholesky(a, *, upper: bool = False, symmetrize_input: bool = True):
         col = a[..., :, j]
         if cols:
             done = stack(cols, axis=-1)                              # (..., n, j)
-            col = col - sum(done * done[..., j:j + 1, :], axis=-1)
-        d = sqrt(col[..., j])
+            col = col - sum(done * conj(done[..., j:j + 1, :]), axis=-1)
+        # the diagonal is real: a negative pivot gives nan (not an imaginary root)
+        d = sqrt(real(col[..., j])).astype(col.dtype) if cplx else sqrt(col[..., j])
         below = where(rows > j, col / d[..., None], 0)
         cols.append(where(rows == j, d[..., None], below))
     low = stack(cols, axis=-1)

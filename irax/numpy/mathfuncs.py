@@ -34,7 +34,8 @@ def _promote_inexact(*xs):
 
 def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan: bool = False):
     a, b = _promote_inexact(a, b)
-    dt = get_aval(a).dtype
+    # the tolerances bound |a - b|, a real number also for complex inputs
+    dt = ew.real_dtype(get_aval(a).dtype)
     rtol = asarray(rtol, dt)
     atol = asarray(atol, dt)
     within = ew.le_p.bind(*_promote(abs(a - b), atol + rtol * abs(b)))

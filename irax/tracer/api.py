@@ -166,7 +166,11 @@ def vjp(fun: Callable, *primals: Any, has_aux: bool = False):
 
 def _cast_ct(ct, aval):
     ca = get_aval(ct)
-    if ca.dtype != aval.dtype or ca.weak_type != aval.weak_type:
+    # JAX's transpose rules give a real argument's cotangent the argument's weak type; a
+    # complex one keeps the type the rules built (the transpose of real/imag is a typed
+    # complex: grad(f)(3. + 4j) is complex64, not weak)
+    weak_differs = ca.weak_type != aval.weak_type and np.dtype(aval.dtype).kind != "c"
+    if ca.dtype != aval.dtype or weak_differs:
         if is_differentiable(aval):
             ct = convert_element_type(ct, aval.dtype, aval.weak_type)
     return _as_array(ct)
@@ -322,8 +326,9 @@ def _jacobian_setup(fun, args, argnums, has_aux: bool, check_input: Callable):
     nums = _check_argnums(argnums, len(args), _fname(fun))
     dargs = args[nums[0]] if isinstance(argnums, int) else tuple(args[i] for i in nums)
     in_leaves, in_tree = tree_util.tree_flatten(dargs)
-    for x in in_leaves:
-        check_input(get_aval(x))
+    # checked by a tree_map, as JAX does: that rebuilds the argument's pytree types with
+    # None leaves, so a type whose constructor refuses None fails as under JAX
+    tree_util.tree_map(lambda x: check_input(get_aval(x)), dargs)
 
     def f_in(*leaves):
         d = tree_util.tree_unflatten(in_tree, leaves)

@@ -1,7 +1,7 @@
 """The IR (avals, Var, Literal, Eqn, Jaxpr), primitives, and the stackless trace machinery.
 
-Layering: the bottom of irax/tracer (with dtypes, rules and pretty, the jaxpr printer). It
-imports nothing of irax but those; every other tracer module builds on it.
+Layering: the bottom of irax/tracer (with dtypes, rules, source_info and pretty, the jaxpr
+printer). It imports nothing of irax but those; every other tracer module builds on it.
 
 Design (autodidax2 / today's JAX): there is one *current trace*; every trace knows its
 parent. `bind` hands a primitive application to the current trace; a transformation's
@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
-from . import dtypes
+from . import dtypes, source_info
 from . import pretty as pp
 from .avals import ShapeDtypeStruct, ShapedArray, same_type  # noqa: F401  (core's names too)
 from .rules import AbstractEvalRule, ImplRule
@@ -82,20 +82,20 @@ class Eqn:
     outputs: list[Var]
     params: dict[str, Any]
     context: str | None = None   # e.g. "custom_jvp rule f_jvp": named in transpose errors
+    source_info: Any = None      # the user's frame that staged it (tracer/source_info.py)
 
     # JAX's names (jax.extend.core.JaxprEqn)
     invars = property(lambda self: self.inputs)
     outvars = property(lambda self: self.outputs)
     effects = frozenset()   # irax tracks no effects (unannotated: not a dataclass field)
-    source_info = None      # JAX's are read (and passed on) by interpreters; irax has none
     ctx = None
 
     def replace(self, **changes: Any) -> "Eqn":
         """A copy with some fields changed; JAX's names (invars=, outvars=) work too, and
-        JAX's effects= / source_info= / ctx= are accepted and dropped (irax has none)."""
+        JAX's effects= / ctx= are accepted and dropped (irax has none)."""
         renamed = {"invars": "inputs", "outvars": "outputs"}
         return dataclasses.replace(self, **{renamed.get(k, k): v for k, v in changes.items()
-                                            if k not in ("effects", "source_info", "ctx")})
+                                            if k not in ("effects", "ctx")})
 
     def __str__(self) -> str:
         return pp.eqn_text(self)
@@ -647,11 +647,21 @@ def eval_jaxpr(jaxpr: Jaxpr, consts: Sequence[Any], args: Sequence[Any]) -> list
         raise TypeError(f"jaxpr expects {len(jaxpr.invars)} arguments, got {len(args)}")
     env.update(zip(jaxpr.constvars, consts))
     env.update(zip(jaxpr.invars, args))
-    for eqn in jaxpr.eqns:
-        outs = eqn.primitive.bind(*[read(a) for a in eqn.inputs], **eqn.params)
-        if not eqn.primitive.multiple_results:
-            outs = [outs]
-        env.update(zip(eqn.outputs, outs))
+    # while source info is recorded, what an equation stages (under jvp, partial
+    # evaluation, ...) comes from where the equation did
+    track = source_info.is_recording()
+    outer_src = source_info.get_override()
+    try:
+        for eqn in jaxpr.eqns:
+            if track:
+                source_info.set_override(eqn.source_info or outer_src)
+            outs = eqn.primitive.bind(*[read(a) for a in eqn.inputs], **eqn.params)
+            if not eqn.primitive.multiple_results:
+                outs = [outs]
+            env.update(zip(eqn.outputs, outs))
+    finally:
+        if track:
+            source_info.set_override(outer_src)
     return [read(a) for a in jaxpr.outvars]
 
 

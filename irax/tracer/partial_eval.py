@@ -19,7 +19,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from . import core
+from . import core, source_info
 from .ad_util import Zero, is_differentiable, tangent_aval
 from .core import (Atom, ClosedJaxpr, Eqn, Jaxpr, Literal, Primitive, ShapedArray, Trace,
                    Tracer, Var, get_aval, set_current_trace)
@@ -94,7 +94,8 @@ class StagingTrace(Trace):
     def add_eqn(self, prim: Primitive, atoms: list[Atom], params: dict,
                 out_avals: Sequence[ShapedArray]) -> list[StagedTracer]:
         outs = [Var(a) for a in out_avals]
-        self.eqns.append(Eqn(prim, atoms, outs, params, core.current_eqn_context()))
+        self.eqns.append(Eqn(prim, atoms, outs, params, core.current_eqn_context(),
+                             source_info.current()))
         return [StagedTracer(self, v) for v in outs]
 
     def process_primitive(self, prim, args, params):

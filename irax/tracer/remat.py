@@ -41,7 +41,7 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 
 from .. import tree_util
-from . import core
+from . import core, source_info
 from .ad_util import Zero, instantiate, tangent_aval
 from .batching import batch_rules, vmap_flat
 from .core import (Array, ClosedJaxpr, Eqn, Jaxpr, Literal, Primitive, ShapedArray, Tracer,
@@ -278,7 +278,7 @@ def _rename(eqn: Eqn, env: dict) -> Eqn:
     for v in eqn.outputs:
         env[v] = Var(v.aval)
         outs.append(env[v])
-    return Eqn(eqn.primitive, ins, outs, eqn.params, eqn.context)
+    return Eqn(eqn.primitive, ins, outs, eqn.params, eqn.context, eqn.source_info)
 
 
 def _policy_saveable(policy: Callable[..., bool], eqn: Eqn) -> bool:
@@ -403,7 +403,8 @@ def _remat_partial_eval(trace: PartialEvalTrace, args: Sequence[Value], params: 
     env.update((v, v) for v in unknown.invars)
     for e in unknown.eqns:
         ins = [a if isinstance(a, Literal) else env.get(a, a) for a in e.inputs]
-        body_eqns.append(Eqn(e.primitive, ins, e.outputs, e.params, e.context))
+        body_eqns.append(Eqn(e.primitive, ins, e.outputs, e.params, e.context,
+                             e.source_info))
         env.update((v, v) for v in e.outputs)
     body_out = [a if isinstance(a, Literal) else env[a] for a in unknown.outvars]
     body = ClosedJaxpr(Jaxpr([], body_invars + list(unknown.invars), body_eqns, body_out), [])
@@ -486,10 +487,39 @@ batch_rules[name_p] = _name_batch
 # What reverse mode stores (jax.ad_checkpoint.saved_residuals)
 
 
+def _arg_names(f: Callable, args: tuple, kwargs: dict) -> list[str] | None:
+    """The name of each array leaf of (args, kwargs), as JAX's debug info writes it: the
+    parameter the value binds to in f's signature followed by its key path (`W1`,
+    `params[0]`, `kwargs['a']`); None when the names do not line up with the leaves."""
+    import inspect
+    try:
+        sig: inspect.Signature | None = inspect.signature(f)
+        bound = sig.bind(*args, **kwargs)
+    except (TypeError, ValueError):
+        sig = bound = None
+    if sig is not None and bound is not None:
+        var_kw = next((p.name for p in sig.parameters.values()
+                       if p.kind is inspect.Parameter.VAR_KEYWORD), None)
+        # leaves are ordered as tree_flatten((args, kwargs)) orders them: the positional
+        # arguments, then the keyword ones sorted by keyword
+        groups = [(n, v) for n, v in bound.arguments.items() if n not in kwargs and n != var_kw]
+        groups += [(k if k in bound.arguments else f"{var_kw}['{k}']", kwargs[k])
+                   for k in sorted(kwargs)]
+    else:
+        groups = [("args", args)] + [(f"kwargs['{k}']", kwargs[k]) for k in sorted(kwargs)]
+    return [name + tree_util.keystr(path) for name, value in groups
+            for path, _ in tree_util.tree_flatten_with_path(value)[0]]
+
+
 def saved_residuals(f: Callable, *args: Any, **kwargs: Any) -> list[tuple[ShapedArray, str]]:
-    """The values vjp(f, *args) stores for its backward pass: (aval, where it comes from)."""
+    """The values vjp(f, *args) stores for its backward pass: (aval, where it comes from),
+    listed as JAX lists them: literals, constants, arguments, then the equations that
+    produce the others, in program order, each value once."""
     from .api import vjp   # api is above this module (imported when first needed)
     leaves, in_tree = tree_util.tree_flatten((args, kwargs))
+    names = _arg_names(f, args, kwargs)
+    if names is not None and len(names) != len(leaves):
+        names = None
 
     def f_flat(*xs):
         a, k = tree_util.tree_unflatten(in_tree, xs)
@@ -502,25 +532,30 @@ def saved_residuals(f: Callable, *args: Any, **kwargs: Any) -> list[tuple[Shaped
         res = tree_util.tree_leaves(pullback)
         store["n"] = len(res)
         return [*out_leaves, *res]
-    closed = trace_to_jaxpr(with_residuals, [get_aval(x) for x in leaves],
-                            parent=core.EvalTrace())
+    with source_info.recording():
+        closed = trace_to_jaxpr(with_residuals, [get_aval(x) for x in leaves],
+                                parent=core.EvalTrace())
     j = closed.jaxpr
     res_atoms = j.outvars[len(j.outvars) - store["n"]:]
-    producer = {v: e for e in j.eqns for v in e.outputs}
-    result = []
-    for a in res_atoms:
-        if isinstance(a, Literal):
-            result.append((a.aval, "from a literal"))
-        elif a in j.invars:
-            result.append((a.aval, f"from the argument at flattened index {j.invars.index(a)}"))
-        elif a in j.constvars:
-            result.append((a.aval, "from a constant"))
-        else:
-            e = producer[a]
+    res_vars = {a for a in res_atoms if isinstance(a, Var)}
+    result = [(a.aval, "from a literal") for a in res_atoms if isinstance(a, Literal)]
+    result += [(v.aval, "from a constant") for v in j.constvars if v in res_vars]
+    for i, v in enumerate(j.invars):
+        if v in res_vars:
+            where = names[i] if names is not None else f"at flattened index {i}"
+            result.append((v.aval, f"from the argument {where}"))
+    for e in j.eqns:
+        for v in e.outputs:
+            if v not in res_vars:
+                continue
+            src = source_info.summarize(e.source_info)
             if e.primitive is name_p:
-                result.append((a.aval, f"named '{e.params['name']}'"))
+                result.append((v.aval, f"named '{e.params['name']}' from {src}"))
+            elif e.primitive.name == "jit_call":
+                result.append((v.aval, f"output of jitted function '{e.params['name']}' "
+                                       f"from {src}"))
             else:
-                result.append((a.aval, f"output of {e.primitive.name}"))
+                result.append((v.aval, f"output of {e.primitive.name} from {src}"))
     return result
 
 

@@ -125,7 +125,8 @@ def test_every_policy_gives_the_true_gradient(name, x64):
 
 
 def _sources(res):
-    return [src for _, src in res]
+    # what a value is, without where in the source it was computed ("... from file:line")
+    return [src.split(" from ")[0] for _, src in res]
 
 
 def test_policies_decide_what_is_saved():
@@ -136,8 +137,7 @@ def test_policies_decide_what_is_saved():
         return _sources(saved_residuals(irax.checkpoint(_net, policy=policy), x, w))
     plain = _sources(saved_residuals(_net, x, w))
     # nothing saveable: the arguments only, everything else recomputed
-    assert set(saved(None)) <= {"from the argument at flattened index 0",
-                                "from the argument at flattened index 1"}
+    assert set(saved(None)) <= {"from the argument x", "from the argument w"}
     assert saved(P.nothing_saveable) == saved(None)
     # everything saveable: as without checkpoint
     assert sorted(saved(P.everything_saveable)) == sorted(plain)
@@ -306,7 +306,7 @@ def test_closure_over_outer_traced_value_and_nesting():
     u = np.cos(x)
     want = 2 * np.sin(u) * u * (np.cos(u) * u + np.sin(u)) * -np.sin(x)
     np.testing.assert_allclose(float(irax.grad(outer)(x)), want, rtol=1e-6)
-    assert _sources(saved_residuals(outer, x)) == ["from the argument at flattened index 0"]
+    assert _sources(saved_residuals(outer, x)) == ["from the argument x"]
 
 
 def test_jvp_linearize_vmap():

@@ -458,12 +458,19 @@ def _select_transpose(ct: Tangent, pred: Value, a: Value, b: Value) -> list[Tang
 
 # The complex transposes are transposes, not adjoints (no conjugation), as in JAX: so
 # vjp(f)(1.0) of a real-valued f of complex z gives conj(df/dz) in JAX's convention.
+def _strong_zero(ct: Value) -> Value:
+    # the other part of the complex cotangent is a typed (not weak) zero, as in JAX: so
+    # grad(f)(3. + 4j) of a real-valued f is a complex64 array, not a weak one
+    a = core.get_aval(ct)
+    return ad_util.full(a.shape, 0, a.dtype, False)
+
+
 def _real_transpose(ct: Tangent, x: Value) -> list[Tangent | None]:
-    return [complex_(ct, full_like_scalar(ct, 0))]
+    return [complex_(ct, _strong_zero(ct))]
 
 
 def _imag_transpose(ct: Tangent, x: Value) -> list[Tangent | None]:
-    return [complex_(full_like_scalar(ct, 0), neg(ct))]
+    return [complex_(_strong_zero(ct), neg(ct))]
 
 
 def _complex_transpose(ct: Tangent, x: Value, y: Value) -> list[Tangent | None]:
