@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import numpy as jnp
 from .. import tree_util
-from ..tracer import core
+from ..tracer import core, dtypes
 from ..tracer.api import jvp as api_jvp, vjp as api_vjp
 from ..tracer.core import ShapedArray, get_aval
 from ..tracer.custom import custom_vjp
@@ -37,9 +37,14 @@ def _stage_carry_fun(flat: Callable, extra_in_avals: Sequence[ShapedArray],
     carry types. Weakly typed carries that come back strongly typed are made strong (as JAX
     does). Returns (closed, consts, carry_avals)."""
     carry_avals = list(carry_avals)
-    for _ in range(2):
+    for _ in range(3):
         closed, consts = trace_const_free(flat, carry_avals + list(extra_in_avals))
         outs = closed.out_avals[:len(carry_avals)]
+        # a weakly typed init (a Python scalar) takes the type the body gives it, as in JAX
+        promoted = [_promote_weak(c, o) for c, o in zip(carry_avals, outs)]
+        if promoted != carry_avals:
+            carry_avals = promoted
+            continue
         for i, (c, o) in enumerate(zip(carry_avals, outs)):
             if c.shape != o.shape or c.dtype != o.dtype:
                 raise TypeError(
@@ -53,6 +58,13 @@ def _stage_carry_fun(flat: Callable, extra_in_avals: Sequence[ShapedArray],
             break
         carry_avals = new
     return closed, consts, carry_avals
+
+
+def _promote_weak(c: ShapedArray, o: ShapedArray) -> ShapedArray:
+    if not c.weak_type or c.shape != o.shape or c.dtype == o.dtype:
+        return c
+    dt, weak = dtypes.result_type((c.dtype, True), (o.dtype, o.weak_type))
+    return c.update(dtype=dt, weak_type=weak)
 
 
 def while_loop(cond_fun: Callable, body_fun: Callable, init_val: Any, *,
@@ -118,9 +130,10 @@ def _check_fori_bounds(lower, upper) -> None:
                     f"{la.dtype.name} and {ua.dtype.name}")
 
 
-def fori_loop(lower, upper, body_fun: Callable, init_val: Any) -> Any:
+def fori_loop(lower, upper, body_fun: Callable, init_val: Any, *,
+              unroll: int | bool | None = None) -> Any:
     """body_fun(i, val) for i in [lower, upper). Static int bounds give a scan (reverse
-    differentiable); traced bounds a while_loop (forward mode only)."""
+    differentiable; `unroll` as scan's); traced bounds a while_loop (forward mode only)."""
     _check_fori_bounds(lower, upper)
     if _is_static_int(lower) and _is_static_int(upper):
         lo, hi = int(np.asarray(lower)), int(np.asarray(upper))
@@ -129,8 +142,12 @@ def fori_loop(lower, upper, body_fun: Callable, init_val: Any) -> Any:
         def step(carry, _):
             i, x = carry
             return (i + 1, body_fun(i, x)), None
-        (_, out), _ = scan(step, (i0, init_val), None, length=max(hi - lo, 0))
+        (_, out), _ = scan(step, (i0, init_val), None, length=max(hi - lo, 0),
+                           unroll=1 if unroll is None else unroll)
         return out
+    if unroll is not None and unroll is not False and unroll != 1:
+        raise ValueError("Can only use `unroll` in `fori_loop` if the loop bounds are "
+                         "statically known.")
     lower, upper = jnp.asarray(lower), jnp.asarray(upper)
     dt = np.result_type(get_aval(lower).dtype, get_aval(upper).dtype)
     lower = coerce(lower, get_aval(lower).update(dtype=dt))

@@ -90,5 +90,33 @@ def test_while_weak_carry_promoted():
 
 
 def test_while_carry_type_error():
+    # a strongly typed init must come back with its own type (a Python 0 would be
+    # promoted to the body's float, as JAX returns 3.0 for it)
     with pytest.raises(TypeError, match="same type"):
-        lax.while_loop(lambda c: c < 3, lambda c: c + 0.5, 0)
+        lax.while_loop(lambda c: c < 3, lambda c: c + 0.5, jnp.int32(0))
+    out = lax.while_loop(lambda c: c < 3, lambda c: c + 0.5, 0)
+    assert out.dtype == np.float32 and float(out) == 3.0
+
+
+def test_weakly_typed_inits_take_the_bodys_dtype_as_jax():
+    """A Python-scalar init adopts the dtype its body returns (JAX 0.10's dtypes below)."""
+    lax = irax.lax
+    assert lax.fori_loop(0, 3, lambda i, c: c + jnp.int8(1), 0).dtype == np.int8
+    assert lax.fori_loop(0, 3, lambda i, c: c + jnp.float16(1), 0).dtype == np.float16
+    assert lax.fori_loop(0, 3, lambda i, c: c + jnp.int8(1), 0.0).dtype == np.float32
+    out = lax.while_loop(lambda c: c < 3, lambda c: c + jnp.uint8(1), 0)
+    assert out.dtype == np.uint8 and int(out) == 3
+    carry, _ = lax.scan(lambda c, x: (c + x, None), 0, jnp.arange(4, dtype=jnp.int16))
+    assert carry.dtype == np.int16 and int(carry) == 6
+    f = irax.jit(lambda n: lax.fori_loop(0, n, lambda i, c: c + jnp.int8(2), 0))
+    assert f(5).dtype == np.int8 and int(f(5)) == 10
+
+
+def test_fori_loop_unroll_as_jax():
+    lax = irax.lax
+    for unroll in (None, 1, 2, 3, True, False):
+        assert int(lax.fori_loop(0, 5, lambda i, c: c + i, 0, unroll=unroll)) == 10
+    g = irax.grad(lambda x: lax.fori_loop(0, 4, lambda i, c: c * x, 1.0, unroll=2))
+    assert float(g(2.0)) == 4 * 2.0 ** 3
+    with pytest.raises(ValueError, match="statically known"):
+        irax.jit(lambda n: lax.fori_loop(0, n, lambda i, c: c + i, 0, unroll=2))(5)
