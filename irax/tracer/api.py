@@ -126,7 +126,7 @@ def linearize(fun: Callable, *primals: Any, has_aux: bool = False):
     _check_leaves(p_leaves, "linearize primals")
     store, aux = _OutStore(), []
     flat = _flat_fun(fun, p_tree, store, has_aux, aux)
-    out, linear, nonzero = linearize_flat(flat, p_leaves)
+    out, linear, nonzero = linearize_flat(flat, p_leaves, forward_only=True)
     out_tree = store.tree
     out_avals = [tangent_aval(get_aval(o)) for o in out]
 

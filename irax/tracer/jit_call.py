@@ -138,13 +138,14 @@ def _jit_call_jvp(primals: Sequence[Value], tangents: Sequence[Tangent], *, jaxp
 # Partial evaluation
 
 
-def partial_eval_jaxpr(closed: ClosedJaxpr, unknowns: Sequence[bool]
+def partial_eval_jaxpr(closed: ClosedJaxpr, unknowns: Sequence[bool], forward_only: bool = False
                        ) -> tuple[SplitJaxpr, ClosedJaxpr]:
     """Split `closed` by which inputs are unknown (partial_eval.split_jaxpr), with the
     unknown part closure-converted: unknown(*residuals, *unknown_inputs) -> unknown outputs.
     Traced under a fresh EvalTrace: the body sees only its own arguments."""
     with set_current_trace(core.EvalTrace()):
-        split = split_jaxpr(closed, unknowns, [False] * len(closed.out_avals))
+        split = split_jaxpr(closed, unknowns, [False] * len(closed.out_avals),
+                            forward_only=forward_only)
     uj = split.unknown
     return split, ClosedJaxpr(Jaxpr([], uj.constvars + uj.invars, uj.eqns, uj.outvars), [])
 
@@ -153,8 +154,9 @@ def _jit_call_partial_eval(trace: PartialEvalTrace, args: Sequence[Value], param
                            ) -> list[Value]:
     jaxpr, name, device = params["jaxpr"], params["name"], params["device"]
     unknowns = tuple(trace.is_mine(x) for x in args)
-    split, unknown = _memo.get(jaxpr, lambda: partial_eval_jaxpr(jaxpr, unknowns),
-                               (("pe", unknowns), config.enable_x64))
+    forward = trace.forward_only
+    split, unknown = _memo.get(jaxpr, lambda: partial_eval_jaxpr(jaxpr, unknowns, forward),
+                               (("pe", unknowns, forward), config.enable_x64))
     known_args = [x for x, u in zip(args, unknowns) if not u]
     with set_current_trace(trace.parent):
         known_outs = bind_staged(split.known, split.known_consts, known_args, name, device)

@@ -168,6 +168,9 @@ partial_eval_rules: dict[Primitive, PartialEvalRule] = {}
 
 class PartialEvalTrace(StagingTrace):
     description = "linearize (a value that depends on a tangent)"
+    # True under irax.linearize, whose linear map only runs forward: a while loop may then
+    # be staged whole (vjp, grad and jacrev transpose the map and refuse it)
+    forward_only = False
 
     def is_linearizing(self, tangents: Sequence[Any]) -> bool:
         return self.linearizing or any(self.is_mine(x) for x in tangents)
@@ -204,12 +207,14 @@ class SplitJaxpr:
 
 
 def split_jaxpr(closed: ClosedJaxpr, unknowns: Sequence[bool], instantiate: Sequence[bool],
-                forwardable: Callable[[int], bool] = lambda i: False) -> SplitJaxpr:
+                forwardable: Callable[[int], bool] = lambda i: False,
+                forward_only: bool | None = None) -> SplitJaxpr:
     """Partial evaluation of a jaxpr: known inputs are staged into a known jaxpr (by the
     staging parent of a PartialEvalTrace), unknown ones into the unknown jaxpr. A residual
     that is just known input i is reported as ('in', i) when forwardable(i)."""
     known = StagingTrace(core.current_trace())
     pe = PartialEvalTrace(known)
+    pe.forward_only = _enclosing_forward_only() if forward_only is None else forward_only
     args = [pe.new_arg(a) if uk else known.new_arg(a)
             for a, uk in zip(closed.in_avals, unknowns)]
     with set_current_trace(pe):
@@ -238,8 +243,15 @@ def split_jaxpr(closed: ClosedJaxpr, unknowns: Sequence[bool], instantiate: Sequ
     return res
 
 
-def linearize_flat(fun: Callable[..., Sequence[Any]], primals: Sequence[Any]
-                   ) -> tuple[list[Any], ClosedJaxpr, list[bool]]:
+def _enclosing_forward_only() -> bool:
+    trace = core.current_trace()
+    while trace is not None and not isinstance(trace, PartialEvalTrace):
+        trace = getattr(trace, "parent", None)
+    return trace is not None and trace.forward_only
+
+
+def linearize_flat(fun: Callable[..., Sequence[Any]], primals: Sequence[Any],
+                   forward_only: bool = False) -> tuple[list[Any], ClosedJaxpr, list[bool]]:
     """Primal outputs now, plus the linear map from input to output tangents as a Jaxpr.
 
     Returns (primal_outs, linear_jaxpr, out_nonzero): the jaxpr's inputs are the input
@@ -247,6 +259,7 @@ def linearize_flat(fun: Callable[..., Sequence[Any]], primals: Sequence[Any]
     the residuals."""
     parent = core.current_trace()
     pe = PartialEvalTrace(parent)
+    pe.forward_only = forward_only
     avals = [get_aval(p) for p in primals]
     tangent_args = [pe.new_arg(tangent_aval(a)) for a in avals]
     jvp_trace = JVPTrace(pe)

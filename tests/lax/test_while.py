@@ -120,3 +120,26 @@ def test_fori_loop_unroll_as_jax():
     assert float(g(2.0)) == 4 * 2.0 ** 3
     with pytest.raises(ValueError, match="statically known"):
         irax.jit(lambda n: lax.fori_loop(0, n, lambda i, c: c + i, 0, unroll=2))(5)
+
+
+def test_linearize_through_a_while_loop_runs_forward_and_reverse_mode_still_refuses():
+    """As JAX: linearize stages the loop whole for its tangents (forward only)."""
+    def f(x):
+        return lax.while_loop(lambda c: c[0] < 3, lambda c: (c[0] + 1, jnp.sin(c[1]) * x),
+                              (0, x))[1]
+
+    def f64(x):   # the same loop in float64 NumPy, for central differences
+        c = x
+        for _ in range(3):
+            c = np.sin(c) * x
+        return c
+    for fun in (f, irax.jit(f)):
+        y, f_lin = irax.linearize(fun, 2.0)
+        np.testing.assert_allclose(float(y), f64(2.0), rtol=1e-6)
+        np.testing.assert_allclose(float(f_lin(1.0)), central_fd(f64, 2.0), rtol=1e-4)
+        np.testing.assert_allclose(float(f_lin(3.0)), 3 * central_fd(f64, 2.0), rtol=1e-4)
+    jitted = irax.jit(lambda x: irax.linearize(f, x)[1](1.0))
+    np.testing.assert_allclose(float(jitted(2.0)), central_fd(f64, 2.0), rtol=1e-4)
+    for fun in (f, irax.jit(f)):
+        with pytest.raises(ValueError, match="Reverse-mode differentiation"):
+            irax.grad(fun)(2.0)

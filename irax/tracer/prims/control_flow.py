@@ -19,14 +19,15 @@ fixed_point, checkpointed_while_loop) live in irax/lax, above the tracer.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, NoReturn, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from .. import core
 from ..ad_util import Zero, add_tangents, instantiate, tangent_aval, zeros_like_aval
 from ..batching import batch_rules, bdim_to_front, move_axis, vmap_flat
-from ..core import ClosedJaxpr, Jaxpr, Primitive, ShapedArray, Var, get_aval, set_current_trace
+from ..core import (ClosedJaxpr, Jaxpr, Literal, Primitive, ShapedArray, Var, get_aval,
+                    set_current_trace)
 from ..jvp import jvp_flat, jvp_rules
 from ..partial_eval import (PartialEvalTrace, StagingTrace, is_linearizing, partial_eval_rules,
                             split_jaxpr, trace_const_free)
@@ -41,7 +42,7 @@ scan_p = Primitive("scan", multiple_results=True)
 cond_p = Primitive("cond", multiple_results=True)
 
 WHILE_REVERSE_ERROR = (
-    "Reverse-mode differentiation (grad, vjp, linearize) of irax.lax.while_loop is not "
+    "Reverse-mode differentiation (grad, vjp, jacrev) of irax.lax.while_loop is not "
     "supported: the number of iterations is only known at run time, so the residuals of every "
     "iteration cannot be stored ahead of time. Alternatives: irax.lax.fori_loop with static "
     "Python int bounds (it becomes a scan), irax.lax.scan, a custom_vjp rule, "
@@ -238,8 +239,46 @@ def _while_jvp(primals: Sequence[Value], tangents: Sequence[Tangent], *, cond_ja
     return p_out, t_out
 
 
-def _while_partial_eval(trace: PartialEvalTrace, args: Sequence[Value], params: dict) -> NoReturn:
-    raise ValueError(WHILE_REVERSE_ERROR)   # JAX raises ValueError here too
+def _while_partial_eval(trace: PartialEvalTrace, args: Sequence[Value], params: dict
+                        ) -> list[Value]:
+    """Reverse mode refuses a while loop (JAX raises ValueError too). irax.linearize runs
+    its linear map forward only: the carries that depend on no unknown are computed now,
+    by the loop run on zeros in place of the unknowns (they cannot change those carries),
+    and the loop is staged whole for the others, recomputing the known part (as JAX)."""
+    if not trace.forward_only:
+        raise ValueError(WHILE_REVERSE_ERROR)
+    nc, nb = params["cond_nconsts"], params["body_nconsts"]
+    unknown = [trace.is_mine(x) for x in args]
+    cond_uk, body_uk, car_uk = unknown[:nc], unknown[nc:nc + nb], unknown[nc + nb:]
+    body_deps = _output_dependencies(params["body_jaxpr"].jaxpr)
+    while True:
+        new = [u or any((body_uk + car_uk)[j] for j in deps)
+               for u, deps in zip(car_uk, body_deps)]
+        if new == car_uk:
+            break
+        car_uk = new
+    (pred_deps,) = _output_dependencies(params["cond_jaxpr"].jaxpr)
+    if any((cond_uk + car_uk)[j] for j in pred_deps):
+        car_uk = [True] * len(car_uk)
+    staged = StagingTrace.process_primitive(trace, while_p, args, params)
+    if all(car_uk):
+        return staged
+    stand_ins = [full(get_aval(x).shape, 0, get_aval(x).dtype) if uk else x
+                 for x, uk in zip(args, unknown)]
+    with set_current_trace(trace.parent):
+        known = while_p.bind(*stand_ins, **params)
+    return [s if uk else k for s, k, uk in zip(staged, known, car_uk)]
+
+
+def _output_dependencies(jaxpr: Jaxpr) -> list[set[int]]:
+    """For each output of `jaxpr`, the positions of the inputs it depends on."""
+    deps: dict = {v: {i} for i, v in enumerate(jaxpr.invars)}
+    for eqn in jaxpr.eqns:
+        used = set().union(*(deps.get(a, set()) for a in eqn.inputs
+                             if not isinstance(a, Literal)))
+        for v in eqn.outputs:
+            deps[v] = used
+    return [set() if isinstance(v, Literal) else deps.get(v, set()) for v in jaxpr.outvars]
 
 
 def _while_batch(axis_size: int, vals: Sequence[Value], dims: Sequence[BDim], *,
