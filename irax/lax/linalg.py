@@ -14,8 +14,9 @@ from .. import numpy as jnp
 from ..numpy import linalg as _la
 from ..tracer.core import get_aval
 
-__all__ = ["cholesky", "eigh", "lu", "lu_pivots_to_permutation", "qr", "svd",
-           "triangular_solve", "tridiagonal_solve"]
+__all__ = ["cholesky", "eig", "eigh", "hessenberg", "householder_product", "lu",
+           "lu_pivots_to_permutation", "qr", "schur", "svd", "triangular_solve",
+           "tridiagonal_solve"]
 
 
 def cholesky(x, *, symmetrize_input: bool = True):
@@ -130,3 +131,66 @@ def tridiagonal_solve(dl, d, du, b, *, perturb_singular: bool = False):
     for i in range(m - 2, -1, -1):
         xs.append(bs[i] - cs[i][..., None] * xs[-1])
     return jnp.stack(xs[::-1], axis=-2)
+
+
+def eig(x, *, compute_left_eigenvectors: bool = True, compute_right_eigenvectors: bool = True,
+        enable_eigvec_derivs: bool = False, implementation=None, use_magma=None):
+    """[w, vl, vr] (as asked for) of general square matrices: vl[:, j]^H x = w_j vl[:, j]^H,
+    x vr[:, j] = w_j vr[:, j]; each vector of unit 2-norm with its largest entry real.
+    Eigenvector derivatives are refused, as JAX without enable_eigvec_derivs."""
+    del implementation, use_magma
+    x = _la._square_matrix(x, "eig")
+    if not (compute_left_eigenvectors or compute_right_eigenvectors):
+        return [_la.eigvals(x)]
+    if enable_eigvec_derivs:
+        raise NotImplementedError("lax.linalg.eig: enable_eigvec_derivs=True is not "
+                                  "supported by irax")
+    w, vr = _la.eig(x)
+    out = [w]
+    if compute_left_eigenvectors:
+        from ..numpy import _eig
+        # the rows of vr^-1 are left eigenvectors: y_j^H x = w_j y_j^H
+        vl = jnp.conj(_la._mT(_la.inv(vr)))
+        out.append(_eig.batched(_eig.normalize_columns, vl, 1))
+    if compute_right_eigenvectors:
+        out.append(vr)
+    return out
+
+
+def schur(x, *, compute_schur_vectors: bool = True, sort_eig_vals: bool = False,
+          select_callable=None):
+    """(T, Q) with x = Q T Q^H (T quasi-triangular for real x), or T alone."""
+    if sort_eig_vals or select_callable is not None:
+        raise NotImplementedError("lax.linalg.schur: sorting the eigenvalues is not "
+                                  "supported by irax")
+    from ..scipy._schur import schur as _schur
+    t, q = _schur(x, output="real")
+    return (t, q) if compute_schur_vectors else t
+
+
+def hessenberg(a):
+    """(a, taus) in LAPACK's packed form: the Hessenberg matrix on and above the first
+    subdiagonal, reflector j's entries below it in column j (its entry j+1 is an implied
+    1), H_j = I - taus[j] v_j v_j^H (real taus: irax's complex reflectors are Hermitian)."""
+    from ..numpy import _eig
+    a = _la._square_matrix(a, "hessenberg")
+    return _eig.batched(_eig.hessenberg_packed, a, 2)
+
+
+def householder_product(a, taus):
+    """H_0 H_1 ... H_{k-1} (its first n columns), H_i = I - taus[i] v_i v_i^H with v_i
+    zero above row i, 1 at row i and a[i+1:, i] below."""
+    a, taus = _la._promote_float(a, taus)
+    m, n = get_aval(a).shape[-2:]
+    k = get_aval(taus).shape[-1]
+    if k > min(m, n) or m < n:
+        raise ValueError(f"householder_product: need m >= n >= k; got a {get_aval(a).shape} "
+                         f"and taus {get_aval(taus).shape}")
+    rows = np.arange(m)
+    q = jnp.broadcast_to(jnp.eye(m, dtype=get_aval(a).dtype), get_aval(a).shape[:-2] + (m, m))
+    for i in reversed(range(k)):
+        v = jnp.where(rows > i, a[..., :, i], jnp.where(rows == i, 1, 0).astype(
+            get_aval(a).dtype))
+        t = taus[..., i][..., None, None]
+        q = q - t * v[..., :, None] * jnp.matmul(jnp.conj(v)[..., None, :], q)
+    return q[..., :, :n]

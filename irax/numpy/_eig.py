@@ -318,3 +318,32 @@ def eigvals_one(a):
     n = get_aval(t).shape[-1]
     return _jnp().sum(_jnp().where(np.eye(n, dtype=bool), t, 0), axis=1)
 
+
+
+def hessenberg_packed(a):
+    """LAPACK's gehrd layout of hessenberg(a): (packed, taus), reflector j scaled so that
+    its entry j+1 is 1."""
+    jnp, lax = _jnp(), _lax()
+    n = get_aval(a).shape[-1]
+    dt = get_aval(a).dtype
+    rows = np.arange(n)
+    if n <= 1:
+        return a, jnp.zeros((max(n - 1, 0),), dt)
+
+    def step(j, st):
+        h, packed_v, taus = st
+        x = jnp.where(rows > j, _column(h, j), 0)
+        v, tau = _reflector(x, j + 1)
+        tail = jnp.sum(jnp.where(rows > j + 1, jnp.abs(x), 0))
+        tau = jnp.where(tail > 0, tau, 0)
+        h = _reflect_both(h, v, tau)
+        lead = jnp.sum(jnp.where(rows == j + 1, v, 0))
+        safe = jnp.where(tau == 0, 1, lead)
+        vs = jnp.where(tau == 0, 0, v / safe)
+        packed_v = jnp.where(rows[None, :] == j, vs[:, None], packed_v)
+        taus = jnp.where(np.arange(n - 1) == j, tau * jnp.real(lead * jnp.conj(lead)), taus)
+        return h, packed_v, taus
+    init = (a, jnp.zeros((n, n), dt), jnp.zeros((n - 1,), dt))
+    h, pv, taus = lax.fori_loop(0, n - 2, step, init) if n > 2 else init
+    packed = jnp.where(rows[:, None] > rows[None, :] + 1, pv, h)
+    return packed, taus
