@@ -99,6 +99,27 @@ def _column(h, j):
     return jnp.sum(jnp.where(np.arange(n)[None, :] == j, h, 0), axis=1)
 
 
+def rotate_rows(x, p, q, m):
+    """Rows p, q of x replaced by M @ [x_p; x_q], M = ((m00, m01), (m10, m11)) given flat
+    (elementwise updates: a full embedded-rotation matmul here miscompiled on llvm-cpu)."""
+    jnp = _jnp()
+    rows = np.arange(get_aval(x).shape[0])[:, None]
+    xp = jnp.sum(jnp.where(rows == p, x, 0), axis=0)
+    xq = jnp.sum(jnp.where(rows == q, x, 0), axis=0)
+    x = jnp.where(rows == p, (m[0] * xp + m[1] * xq)[None, :], x)
+    return jnp.where(rows == q, (m[2] * xp + m[3] * xq)[None, :], x)
+
+
+def rotate_cols(x, p, q, m):
+    """Columns p, q of x replaced by [x_p, x_q] @ M."""
+    jnp = _jnp()
+    cols = np.arange(get_aval(x).shape[1])[None, :]
+    xp = jnp.sum(jnp.where(cols == p, x, 0), axis=1)
+    xq = jnp.sum(jnp.where(cols == q, x, 0), axis=1)
+    x = jnp.where(cols == p, (m[0] * xp + m[2] * xq)[:, None], x)
+    return jnp.where(cols == q, (m[1] * xp + m[3] * xq)[:, None], x)
+
+
 def hessenberg(a):
     """(h, q) with a = q h q^H, h upper Hessenberg, q unitary (Householder, LAPACK's sign
     convention: h[j+1, j] = -phase(a[j+1, j]) * norm)."""
@@ -191,15 +212,12 @@ def schur(a, max_sweeps_per_n: int = 40):
         cs, sn, tri = _rotation_2x2(a_, b_, c_, d_, dt)
         cs = jnp.where(tri, cs, 1).astype(dt)
         sn = jnp.where(tri, sn, 0).astype(dt)
-        at_p, at_q = rows == p, rows == hi
-        g = (jnp.where(diag_mask & ~at_p[:, None] & ~at_q[:, None], 1, 0).astype(dt)
-             + jnp.where(at_p[:, None] & at_p[None, :], cs, 0)
-             + jnp.where(at_q[:, None] & at_q[None, :], jnp.conj(cs), 0)
-             + jnp.where(at_q[:, None] & at_p[None, :], sn, 0)
-             + jnp.where(at_p[:, None] & at_q[None, :], -jnp.conj(sn), 0))
-        h = jnp.conj(g).T @ h @ g
-        h = jnp.where(tri & at_q[:, None] & at_p[None, :], 0, h)
-        return h, z @ g, hi - 2
+        # G = [[cs, -conj(sn)], [sn, conj(cs)]] on rows/columns p, hi: h <- G^H h G
+        g = (cs, -jnp.conj(sn), sn, jnp.conj(cs))
+        gh = (jnp.conj(cs), jnp.conj(sn), -sn, cs)
+        h = rotate_cols(rotate_rows(h, p, hi, gh), p, hi, g)
+        h = jnp.where(tri & (rows[:, None] == hi) & (rows[None, :] == p), 0, h)
+        return h, rotate_cols(z, p, hi, g), hi - 2
 
     def sweep(args):
         h, z, hi, l, its = args

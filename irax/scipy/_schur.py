@@ -59,17 +59,12 @@ def _rsf2csf_one(t, z):
         rr = jnp.where(act, rr, 1)
         cs = jnp.where(act, mu / rr.astype(dt), 1).astype(dt)
         sn = jnp.where(act, c / rr.astype(dt), 0).astype(dt)
-        at_p, at_q = rows == m - 1, rows == m
-        # G = [[conj(cs), sn], [-sn, cs]] on rows/columns m-1, m
-        g = (jnp.where(_eye_mask(n) & ~at_p[:, None] & ~at_q[:, None], 1, 0).astype(dt)
-             + jnp.where(at_p[:, None] & at_p[None, :], jnp.conj(cs), 0)
-             + jnp.where(at_q[:, None] & at_q[None, :], cs, 0)
-             + jnp.where(at_p[:, None] & at_q[None, :], sn, 0)
-             + jnp.where(at_q[:, None] & at_p[None, :], -sn, 0))
-        gh = jnp.conj(g).T
-        t = g @ t @ gh
-        t = jnp.where(at_q[:, None] & at_p[None, :], 0, t)
-        return t, z @ gh
+        # G = [[conj(cs), sn], [-sn, cs]] on rows/columns m-1, m: t <- G t G^H, z <- z G^H
+        g = (jnp.conj(cs), sn, -sn, cs)
+        gh = (cs, -jnp.conj(sn), jnp.conj(sn), jnp.conj(cs))
+        t = _eig.rotate_cols(_eig.rotate_rows(t, m - 1, m, g), m - 1, m, gh)
+        t = jnp.where((rows[:, None] == m) & (rows[None, :] == m - 1), 0, t)
+        return t, _eig.rotate_cols(z, m - 1, m, gh)
     t, z = _cf.fori_loop(0, n - 1, step, (t, z))
     return jnp.where(rows[:, None] > rows[None, :], 0, t), z
 
