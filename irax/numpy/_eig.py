@@ -262,8 +262,14 @@ def schur(a, max_sweeps_per_n: int = 40):
         l = jnp.max(jnp.where(split, rows, 0)).astype(np.int32)
         h = jnp.where(sub_mask & (rows[:, None] == l), 0, h)
         case = jnp.where(l == hi, 0, jnp.where(l == hi - 1, 1, 2)).astype(np.int32)
-        h1, z1, hi1 = lax.cond(case == 0, deflate_one, deflate_two, (h, z, hi, l))
-        h2, z2, hi2 = lax.cond(case == 2, sweep, lambda t: t[:3], (h, z, hi, l, its))
+        # every branch computed and one selected, rather than lax.cond: IREE's llvm-cpu
+        # runtime failed (command-buffer binding OUT_OF_RANGE) on modules combining the
+        # results of two such loops when the loop body held conditionals
+        h0, z0, hi0 = deflate_one((h, z, hi, l))
+        ht, zt, hit = deflate_two((h, z, hi, l))
+        one = case == 0
+        h1, z1, hi1 = jnp.where(one, h0, ht), jnp.where(one, z0, zt), jnp.where(one, hi0, hit)
+        h2, z2, hi2 = sweep((h, z, hi, l, its))
         go = case == 2
         h = jnp.where(go, h2, h1)
         z = jnp.where(go, z2, z1)
