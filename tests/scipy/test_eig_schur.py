@@ -16,7 +16,7 @@ from irax.scipy import linalg as la
 RNG = np.random.default_rng(12)
 _Q6 = np.linalg.qr(RNG.normal(size=(6, 6)))[0]
 MATS = {
-    "random8": RNG.normal(size=(8, 8)),
+    "random6": RNG.normal(size=(6, 6)),
     "complex5": RNG.normal(size=(5, 5)) + 1j * RNG.normal(size=(5, 5)),
     "repeated": _Q6 @ np.diag([1.0, 1.0, 1.0, 2.0, 2.0, -1.0]) @ _Q6.T,
     "rotation": np.array([[0.0, -1.0], [1.0, 0.0]]),          # +-i
@@ -89,7 +89,7 @@ def test_batched_eig_hessenberg_and_lax_names(x64):
         _match(np.asarray(w[idx]), np.linalg.eigvals(a[idx]), 1e-10)
     np.testing.assert_allclose(np.einsum("...ij,...jk->...ik", a, np.asarray(v)),
                                np.asarray(v) * np.asarray(w)[..., None, :], atol=1e-12)
-    m = MATS["random8"]
+    m = MATS["random6"]
     h, q = la.hessenberg(m, calc_q=True)
     want_h, want_q = sl.hessenberg(m, calc_q=True)        # the same reflectors as LAPACK's
     np.testing.assert_allclose(np.asarray(h), want_h, atol=1e-12)
@@ -98,7 +98,7 @@ def test_batched_eig_hessenberg_and_lax_names(x64):
     packed, taus = lax.linalg.hessenberg(m)
     (lp, ltau), _ = sl.lapack.dgehrd(m)[:2], None
     np.testing.assert_allclose(np.asarray(packed), lp, atol=1e-12)
-    np.testing.assert_allclose(np.asarray(taus), ltau[:7], atol=1e-12)
+    np.testing.assert_allclose(np.asarray(taus), ltau[:5], atol=1e-12)
     qp = lax.linalg.householder_product(packed[1:, :-1], taus[:-1])
     np.testing.assert_allclose(np.asarray(qp), want_q[1:, 1:], atol=1e-12)
     w, vl, vr = lax.linalg.eig(m)
@@ -128,7 +128,7 @@ def test_roots(x64):
 
 
 def test_matrix_functions(x64):
-    a = MATS["random8"] + 4 * np.eye(8)
+    a = MATS["random6"] + 4 * np.eye(6)
     s = np.asarray(la.sqrtm(a))
     np.testing.assert_allclose(s, sl.sqrtm(a), atol=1e-10)
     np.testing.assert_allclose(s @ s, a, atol=1e-10)
@@ -136,19 +136,19 @@ def test_matrix_functions(x64):
     np.testing.assert_allclose(np.asarray(la.sqrtm(c)), sl.sqrtm(c), atol=1e-10)
     f = np.asarray(la.funm(a, jnp.exp))
     np.testing.assert_allclose(f, sl.expm(a), rtol=1e-8, atol=1e-8)
-    g, err = la.funm(MATS["random8"], lambda x: jnp.sin(x) + 2 * jnp.cos(x), disp=False)
-    np.testing.assert_allclose(np.asarray(g), sl.funm(MATS["random8"],
+    g, err = la.funm(MATS["random6"], lambda x: jnp.sin(x) + 2 * jnp.cos(x), disp=False)
+    np.testing.assert_allclose(np.asarray(g), sl.funm(MATS["random6"],
                                                        lambda x: np.sin(x) + 2 * np.cos(x)),
                                atol=1e-9)
     assert 0 < float(err) <= 1
     b = RNG.normal(size=(3, 3)) - 5 * np.eye(3)
-    cc = RNG.normal(size=(8, 3))
+    cc = RNG.normal(size=(6, 3))
     x = np.asarray(la.solve_sylvester(a, b, cc))
     np.testing.assert_allclose(x, sl.solve_sylvester(a, b, cc), atol=1e-10)
     assert x.dtype == np.float64
-    e = RNG.normal(size=(8, 8))
-    ea, lfr = la.expm_frechet(MATS["random8"] / 3, e)
-    want_ea, want_l = sl.expm_frechet(MATS["random8"] / 3, e)
+    e = RNG.normal(size=(6, 6))
+    ea, lfr = la.expm_frechet(MATS["random6"] / 3, e)
+    want_ea, want_l = sl.expm_frechet(MATS["random6"] / 3, e)
     np.testing.assert_allclose(np.asarray(ea), want_ea, rtol=1e-10, atol=1e-10)
     np.testing.assert_allclose(np.asarray(lfr), want_l, rtol=1e-9, atol=1e-9)
     m = RNG.normal(size=(5, 3))
@@ -171,7 +171,7 @@ def test_matrix_functions(x64):
 
 
 def test_eigvals_grad_against_central_differences(x64):
-    a = MATS["random8"][:4, :4]
+    a = MATS["random6"][:4, :4]
 
     def f(x):
         w = jnp.linalg.eigvals(x)
@@ -195,7 +195,7 @@ def test_eigvals_grad_against_central_differences(x64):
 def test_one_compiled_module_float32():
     """eig, eigvals, schur (real and complex) and sqrtm in ONE compiled float32 module
     (tiered=False: the compiled module itself runs, not the eager tier)."""
-    a = (MATS["random8"][:5, :5] + 3 * np.eye(5)).astype(np.float32)
+    a = (MATS["random6"][:5, :5] + 3 * np.eye(5)).astype(np.float32)
     c = MATS["complex5"][:4, :4].astype(np.complex64)
 
     def f(a, c):
