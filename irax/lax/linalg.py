@@ -16,7 +16,7 @@ from ..tracer.core import get_aval
 
 __all__ = ["cholesky", "eig", "eigh", "hessenberg", "householder_product", "lu",
            "lu_pivots_to_permutation", "qr", "schur", "svd", "triangular_solve",
-           "tridiagonal_solve"]
+           "tridiagonal", "tridiagonal_solve"]
 
 
 def cholesky(x, *, symmetrize_input: bool = True):
@@ -194,3 +194,26 @@ def householder_product(a, taus):
         t = taus[..., i][..., None, None]
         q = q - t * v[..., :, None] * jnp.matmul(jnp.conj(v)[..., None, :], q)
     return q[..., :, :n]
+
+
+def tridiagonal(a, *, lower: bool = True):
+    """(a, d, e, taus) as LAPACK's sytrd with uplo='L' for real symmetric a (only its lower
+    triangle is read): q^T a q = tridiagonal(d, e), the reflectors below the first
+    subdiagonal of the returned a (the upper triangle is a's, as LAPACK leaves it)."""
+    from ..numpy import _eig
+    a = _la._square_matrix(a, "tridiagonal")
+    if not lower:
+        raise NotImplementedError("lax.linalg.tridiagonal: lower=False is not supported by "
+                                  "irax")
+    if get_aval(a).dtype.kind == "c":
+        raise NotImplementedError("lax.linalg.tridiagonal: complex (Hermitian) input is not "
+                                  "supported by irax")
+    n = get_aval(a).shape[-1]
+    low = np.tril(np.ones((n, n), bool))
+    half = jnp.where(low, a, 0)
+    sym = half + _la._mT(jnp.where(np.eye(n, dtype=bool), 0, half))
+    packed, taus = _eig.batched(_eig.hessenberg_packed, sym, 2)
+    d = _la._diagonal(packed)
+    e = jnp.stack([packed[..., i + 1, i] for i in range(n - 1)], axis=-1) if n > 1 else \
+        jnp.zeros(get_aval(a).shape[:-2] + (0,), get_aval(a).dtype)
+    return jnp.where(low, packed, a), d, e, taus

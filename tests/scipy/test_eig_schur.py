@@ -101,6 +101,10 @@ def test_batched_eig_hessenberg_and_lax_names(x64):
     np.testing.assert_allclose(np.asarray(taus), ltau[:5], atol=1e-12)
     qp = lax.linalg.householder_product(packed[1:, :-1], taus[:-1])
     np.testing.assert_allclose(np.asarray(qp), want_q[1:, 1:], atol=1e-12)
+    # LAPACK's sytrd (lower): the same reflectors, d, e and taus
+    got = lax.linalg.tridiagonal(m)
+    for g, want in zip(got, sl.lapack.dsytrd(m, lower=1)[:4]):
+        np.testing.assert_allclose(np.asarray(g), want, atol=1e-12)
     w, vl, vr = lax.linalg.eig(m)
     wn, vln, vrn = sl.eig(m, left=True, right=True)
     _match(np.asarray(w), wn, 1e-10)
