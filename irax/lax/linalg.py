@@ -13,6 +13,7 @@ import numpy as np
 from .. import numpy as jnp
 from ..numpy import linalg as _la
 from ..tracer.core import get_aval
+from ..tracer.custom import custom_jvp
 
 __all__ = ["cholesky", "eig", "eigh", "hessenberg", "householder_product", "lu",
            "lu_pivots_to_permutation", "qr", "schur", "svd", "triangular_solve",
@@ -142,19 +143,53 @@ def eig(x, *, compute_left_eigenvectors: bool = True, compute_right_eigenvectors
     x = _la._square_matrix(x, "eig")
     if not (compute_left_eigenvectors or compute_right_eigenvectors):
         return [_la.eigvals(x)]
-    if enable_eigvec_derivs:
-        raise NotImplementedError("lax.linalg.eig: enable_eigvec_derivs=True is not "
-                                  "supported by irax")
+    w, vl, vr = (_eig_differentiable if enable_eigvec_derivs else _eig_all)(x)
+    return [w] + ([vl] if compute_left_eigenvectors else []) + (
+        [vr] if compute_right_eigenvectors else [])
+
+
+def _eig_all(x):
+    from ..numpy import _eig
     w, vr = _la.eig(x)
-    out = [w]
-    if compute_left_eigenvectors:
-        from ..numpy import _eig
-        # the rows of vr^-1 are left eigenvectors: y_j^H x = w_j y_j^H
-        vl = jnp.conj(_la._mT(_la.inv(vr)))
-        out.append(_eig.batched(_eig.normalize_columns, vl, 1))
-    if compute_right_eigenvectors:
-        out.append(vr)
-    return out
+    # the rows of vr^-1 are left eigenvectors: y_j^H x = w_j y_j^H
+    vl = jnp.conj(_la._mT(_la.inv(vr)))
+    return w, _eig.batched(_eig.normalize_columns, vl, 1), vr
+
+
+def _eigvec_tangent(w, v, da):
+    """(dw, dv) for simple eigenvalues: with P = v^-1 da v, dw = diag(P) and dv_j = u_j +
+    c_j v_j, u = v (F * P), F_ij = 1 / (w_j - w_i) off the diagonal; c_j keeps v_j's
+    normalisation (unit norm: Re c_j = -Re(v_j^H u_j); real largest entry v_kj:
+    Im c_j = -Im(u_kj) / v_kj)."""
+    n = get_aval(w).shape[-1]
+    off = ~np.eye(n, dtype=bool)
+    gap = w[..., None, :] - w[..., :, None]
+    f = jnp.where(off, 1 / jnp.where(off, gap, 1), 0)
+    p = _la.solve(v, jnp.matmul(da, v))
+    dw = _la._diagonal(p)
+    u = jnp.matmul(v, f * p)
+    big = jnp.argmax(jnp.abs(v), axis=-2)
+    at_k = np.arange(n)[:, None] == big[..., None, :]
+    u_k = jnp.sum(jnp.where(at_k, u, 0), axis=-2)
+    v_k = jnp.real(jnp.sum(jnp.where(at_k, v, 0), axis=-2))
+    c = -jnp.real(jnp.sum(jnp.conj(v) * u, axis=-2)) - 1j * (jnp.imag(u_k) / v_k)
+    return dw, u + v * c.astype(get_aval(v).dtype)[..., None, :]
+
+
+@custom_jvp
+def _eig_differentiable(x):
+    return _eig_all(x)
+
+
+@_eig_differentiable.defjvp
+def _eig_differentiable_jvp(primals, tangents):
+    (x,), (dx,) = primals, tangents
+    w, vl, vr = _eig_differentiable(x)
+    dx = dx.astype(get_aval(vr).dtype)
+    dw, dvr = _eigvec_tangent(w, vr, dx)
+    # left eigenvectors are right eigenvectors of x^H, for the eigenvalues conj(w)
+    _, dvl = _eigvec_tangent(jnp.conj(w), vl, jnp.conj(_la._mT(dx)))
+    return (w, vl, vr), (dw, dvl, dvr)
 
 
 def schur(x, *, compute_schur_vectors: bool = True, sort_eig_vals: bool = False,

@@ -331,6 +331,8 @@ def eig_one(a):
     """(w, v) of one square matrix through the complex Schur form."""
     jnp = _jnp()
     a = a.astype(complex_dtype(get_aval(a).dtype))
+    if get_aval(a).shape[-1] == 0:
+        return jnp.zeros((0,), get_aval(a).dtype), a
     t, z, _ = schur(a)
     x, w = triangular_eigenvectors(t)
     return w, normalize_columns(z @ x)

@@ -217,6 +217,13 @@ def test_one_compiled_module_float32():
     np.testing.assert_allclose(s, sl.sqrtm(a.astype(np.float64)), atol=1e-4)
 
 
+def test_empty_shapes_like_jax():
+    for shape, wshape in (((0, 0), (0,)), ((1, 1), (1,)), ((3, 0, 0), (3, 0))):
+        w, v = jnp.linalg.eig(np.ones(shape, np.float32))
+        assert w.shape == wshape and v.shape == shape and w.dtype == np.complex64
+    np.testing.assert_allclose(np.asarray(jnp.linalg.eig(np.array([[4.0]]))[0]), [4.0])
+
+
 def test_errors():
     with pytest.raises(ValueError, match="square"):
         jnp.linalg.eig(np.ones((2, 3)))
@@ -228,3 +235,23 @@ def test_errors():
         la.eigh_tridiagonal(np.ones(3), np.ones(2), select="v", select_range=(0, 1))
     with pytest.raises(ValueError, match="rank-1"):
         jnp.roots(np.ones((2, 2)))
+
+
+def test_eigvec_derivatives_like_jax(x64):
+    """With enable_eigvec_derivs=True, the derivative of a function of w, vl and vr (phase
+    sensitive: Re^3, Im^3) equals JAX's (the same LAPACK normalisation is differentiated)."""
+    jax = pytest.importorskip("jax")
+    a = np.random.default_rng(4).normal(size=(4, 4))
+
+    def make(np_, eig):
+        def f(x):
+            w, vl, vr = eig(x, enable_eigvec_derivs=True)
+            return (np_.sum(np_.real(vr) ** 3) + np_.sum(np_.imag(vr) ** 3)
+                    + np_.sum(np_.abs(vl[1:]) ** 3) + np_.sum(np_.real(w) * np_.imag(w)))
+        return f
+    with jax.enable_x64(True):
+        want = np.asarray(jax.grad(make(jax.numpy, jax.lax.linalg.eig))(a))
+        want_val = float(make(jax.numpy, jax.lax.linalg.eig)(a))
+    f = make(jnp, lax.linalg.eig)
+    np.testing.assert_allclose(float(f(a)), want_val, rtol=1e-10)
+    np.testing.assert_allclose(np.asarray(irax.grad(f)(a)), want, atol=1e-9)
