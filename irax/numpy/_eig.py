@@ -291,7 +291,7 @@ def complex_dtype(dt):
 
 
 def triangular_eigenvectors(t):
-    """Right eigenvectors x (columns) of upper triangular t, x[k, k] = 1 and x[i, k] = 0 for
+    """Right eigenvectors x (columns, unnormalised) of upper triangular t, x[i, k] = 0 for
     i > k, by back-substitution; near-equal eigenvalues are separated by LAPACK's smin."""
     jnp, lax = _jnp(), _lax()
     n = get_aval(t).shape[-1]
@@ -311,7 +311,11 @@ def triangular_eigenvectors(t):
         smin = jnp.maximum(eps * _cabs1(lam), smlnum).astype(dt)
         denom = jnp.where(_cabs1(denom) < jnp.real(smin), smin, denom)
         xi = -num / denom
-        return jnp.where((rows[:, None] == i) & (rows[None, :] > i), xi[None, :], x)
+        x = jnp.where((rows[:, None] == i) & (rows[None, :] > i), xi[None, :], x)
+        # each column is an eigenvector up to scale: keep its largest entry at 1 so that
+        # divisions by smin (repeated eigenvalues) cannot overflow
+        big = jnp.max(_cabs1(x), axis=0)
+        return x / jnp.where(big > 0, big, 1).astype(dt)[None, :]
     return lax.fori_loop(0, n, step, x0), lam
 
 
@@ -333,16 +337,20 @@ def eig_one(a):
     a = a.astype(complex_dtype(get_aval(a).dtype))
     if get_aval(a).shape[-1] == 0:
         return jnp.zeros((0,), get_aval(a).dtype), a
-    t, z, _ = schur(a)
+    t, z, ok = schur(a)
     x, w = triangular_eigenvectors(t)
-    return w, normalize_columns(z @ x)
+    v = normalize_columns(z @ x)
+    # an iteration that did not converge gives nan, as JAX does where LAPACK reports failure
+    return jnp.where(ok, w, np.nan).astype(get_aval(w).dtype), \
+        jnp.where(ok, v, np.nan).astype(get_aval(v).dtype)
 
 
 def eigvals_one(a):
     a = _jnp().asarray(a).astype(complex_dtype(get_aval(a).dtype))
-    t, _, _ = schur(a)
+    t, _, ok = schur(a)
     n = get_aval(t).shape[-1]
-    return _jnp().sum(_jnp().where(np.eye(n, dtype=bool), t, 0), axis=1)
+    w = _jnp().sum(_jnp().where(np.eye(n, dtype=bool), t, 0), axis=1)
+    return _jnp().where(ok, w, np.nan).astype(get_aval(w).dtype)
 
 
 

@@ -23,6 +23,8 @@ MATS = {
     "jordan": np.array([[2.0, 1, 0, 0], [0, 2, 1, 0], [0, 0, 2, 0], [0, 0, 0, 3]]),
     "cyclic": np.roll(np.eye(5), 1, axis=0),                    # roots of unity
     "zero": np.zeros((3, 3)),
+    # a 10-fold eigenvalue: back-substitution divides by smin ~ eps at every row
+    "triu_ones": np.triu(RNG.normal(size=(10, 10)), 1) + np.eye(10),
     "one": np.array([[4.0]]),
 }
 
