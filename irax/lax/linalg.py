@@ -148,12 +148,19 @@ def eig(x, *, compute_left_eigenvectors: bool = True, compute_right_eigenvectors
         [vr] if compute_right_eigenvectors else [])
 
 
+@custom_jvp
 def _eig_all(x):
     from ..numpy import _eig
-    w, vr = _la.eig(x)
-    # the rows of vr^-1 are left eigenvectors: y_j^H x = w_j y_j^H
-    vl = jnp.conj(_la._mT(_la.inv(vr)))
-    return w, _eig.batched(_eig.normalize_columns, vl, 1), vr
+    return _eig.batched(_eig.eig_left_right_one, x, 3)
+
+
+@_eig_all.defjvp
+def _eig_all_jvp(primals, tangents):
+    raise NotImplementedError(
+        "Derivatives of non-symmetric eigenvectors are only valid under assumptions on the "
+        "input that JAX cannot check (see the enable_eigvec_derivs argument to "
+        "jax.lax.linalg.eig). Pass enable_eigvec_derivs=True to jax.lax.linalg.eig to opt "
+        "in. See https://github.com/jax-ml/jax/issues/2748 for discussion.")
 
 
 def _eigvec_tangent(w, v, da):
@@ -178,7 +185,8 @@ def _eigvec_tangent(w, v, da):
 
 @custom_jvp
 def _eig_differentiable(x):
-    return _eig_all(x)
+    from ..numpy import _eig
+    return _eig.batched(_eig.eig_left_right_one, x, 3)
 
 
 @_eig_differentiable.defjvp

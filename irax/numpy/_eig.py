@@ -345,6 +345,27 @@ def eig_one(a):
         jnp.where(ok, v, np.nan).astype(get_aval(v).dtype)
 
 
+def eig_left_right_one(a):
+    """(w, vl, vr) of one square matrix: vl[:, j]^H a = w_j vl[:, j]^H. The left vectors
+    come from the same Schur form (t^H y = conj(w) y, solved as the upper triangular
+    problem of t^H with rows and columns reversed), so both sets follow w's order."""
+    jnp = _jnp()
+    a = a.astype(complex_dtype(get_aval(a).dtype))
+    n = get_aval(a).shape[-1]
+    if n == 0:
+        return jnp.zeros((0,), get_aval(a).dtype), a, a
+    t, z, ok = schur(a)
+    x, w = triangular_eigenvectors(t)
+    flip = np.arange(n)[::-1]
+    y, _ = triangular_eigenvectors(jnp.conj(t).T[flip][:, flip])
+    y = y[flip][:, flip]
+    vr, vl = normalize_columns(z @ x), normalize_columns(z @ y)
+
+    def bad(v):
+        return jnp.where(ok, v, np.nan).astype(get_aval(v).dtype)
+    return bad(w), bad(vl), bad(vr)
+
+
 def eigvals_one(a):
     a = _jnp().asarray(a).astype(complex_dtype(get_aval(a).dtype))
     t, _, ok = schur(a)

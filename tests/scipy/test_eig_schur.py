@@ -69,6 +69,12 @@ def test_eig_and_schur_float64(name, x64):
     lead = v[big, np.arange(len(w))]
     np.testing.assert_allclose(lead.imag, 0, atol=1e-14)
     assert np.all(lead.real > 0)
+    w2, vl, vr = (np.asarray(o) for o in lax.linalg.eig(a))
+    np.testing.assert_array_equal(w2, w)
+    np.testing.assert_array_equal(vr, v)
+    np.testing.assert_allclose(vl.conj().T @ a, w[:, None] * vl.conj().T,
+                               atol=1e-12 * max(1, np.abs(a).max()))
+    np.testing.assert_allclose(np.linalg.norm(vl, axis=0), 1, rtol=1e-12)
     for output in ("real", "complex"):
         t, z = la.schur(a, output=output)
         t, z = np.asarray(t), np.asarray(z)
