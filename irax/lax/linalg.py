@@ -140,7 +140,8 @@ def eig(x, *, compute_left_eigenvectors: bool = True, compute_right_eigenvectors
     x vr[:, j] = w_j vr[:, j]; each vector of unit 2-norm with its largest entry real.
     Eigenvector derivatives are refused, as JAX without enable_eigvec_derivs."""
     del implementation, use_magma
-    x = _la._square_matrix(x, "eig")
+    from ..numpy._eig import check_square
+    x = check_square(x, "eig")
     if not (compute_left_eigenvectors or compute_right_eigenvectors):
         return [_la.eigvals(x)]
     w, vl, vr = (_eig_differentiable if enable_eigvec_derivs else _eig_all)(x)
@@ -216,7 +217,7 @@ def hessenberg(a):
     subdiagonal, reflector j's entries below it in column j (its entry j+1 is an implied
     1), H_j = I - taus[j] v_j v_j^H (real taus: irax's complex reflectors are Hermitian)."""
     from ..numpy import _eig
-    a = _la._square_matrix(a, "hessenberg")
+    a = _eig.check_square(a, "hessenberg")
     return _eig.batched(_eig.hessenberg_packed, a, 2)
 
 

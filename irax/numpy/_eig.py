@@ -402,3 +402,16 @@ def hessenberg_packed(a):
     h, pv, taus = lax.fori_loop(0, n - 2, step, init) if n > 2 else init
     packed = jnp.where(rows[:, None] > rows[None, :] + 1, pv, h)
     return packed, taus
+
+
+def check_square(a, name: str):
+    """a as a float/complex array of square matrices, with JAX's errors otherwise."""
+    from ._core import _to_float
+    a = _to_float(_jnp().asarray(a))
+    shape = get_aval(a).shape
+    if len(shape) < 2:
+        raise TypeError(f"Input 0 to {name} must have rank at least 2, but got "
+                        f"shape={shape}")
+    if shape[-1] != shape[-2]:
+        raise ValueError(f"The input to {name} must be a square matrix. Got shape {shape}.")
+    return a

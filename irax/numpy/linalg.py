@@ -668,12 +668,13 @@ def eig(a):
     complex64 for 32-bit input and complex128 for 64-bit input, as JAX; each vector has unit
     2-norm and its largest-modulus entry real (LAPACK's geev). Derivatives of the
     eigenvectors are not supported (as JAX)."""
-    a = _square_matrix(a, "eig")
-    w, v = _eig(a)
+    from ._eig import check_square
+    w, v = _eig(check_square(a, "eig"))
     return EigResult(w, v)
 
 
 def eigvals(a):
     """Eigenvalues of general square matrices (complex, as JAX); differentiable for simple
     eigenvalues."""
-    return _eigvals(_square_matrix(a, "eigvals"))
+    from ._eig import check_square
+    return _eigvals(check_square(a, "eig"))

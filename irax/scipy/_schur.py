@@ -29,10 +29,11 @@ def _diag(x):
 def schur(a, output: str = "real"):
     """(T, Z) with a = Z T Z^H: T quasi upper triangular (output='real', real input: 2x2
     blocks for complex-conjugate pairs) or upper triangular (output='complex')."""
-    if output not in ("real", "complex", "r", "c"):
-        raise ValueError("argument must be 'real', or 'complex'")
-    a = _la._square_matrix(a, "schur")
-    if output[0] == "c":
+    if output not in ("real", "complex"):
+        raise ValueError(f"Expected 'output' to be either 'real' or 'complex', got "
+                         f"output={output!r}.")
+    a = _eig.check_square(a, "schur")
+    if output == "complex":
         a = a.astype(_cdt(get_aval(a).dtype))
     return _eig.batched(lambda m: _eig.schur(m)[:2], a, 2)
 
@@ -87,7 +88,7 @@ def rsf2csf(T, Z, check_finite: bool = True):
 def hessenberg(a, *, calc_q: bool = False, overwrite_a: bool = False,
                check_finite: bool = True):
     """Upper Hessenberg h = q^H a q (Householder, LAPACK's signs); (h, q) with calc_q."""
-    a = _la._square_matrix(a, "hessenberg")
+    a = _eig.check_square(a, "hessenberg")
     h, q = _eig.batched(_eig.hessenberg, a, 2)
     return (h, q) if calc_q else h
 
@@ -116,7 +117,7 @@ def sqrtm(A, blocksize: int = 1):
     """Principal square root through the complex Schur form (complex result, as JAX)."""
     if blocksize > 1:
         raise NotImplementedError("Blocked version is not implemented yet.")
-    a = _la._square_matrix(A, "sqrtm")
+    a = _eig.check_square(A, "schur")
     return _eig.batched(_sqrtm_one, a, 1)
 
 

@@ -233,9 +233,16 @@ def test_empty_shapes_like_jax():
 
 
 def test_errors():
-    with pytest.raises(ValueError, match="square"):
+    # JAX's types and messages
+    with pytest.raises(ValueError, match=r"The input to eig must be a square matrix. Got "
+                                         r"shape \(2, 3\)"):
         jnp.linalg.eig(np.ones((2, 3)))
-    with pytest.raises(ValueError):
+    with pytest.raises(TypeError, match=r"Input 0 to eig must have rank at least 2"):
+        jnp.linalg.eigvals(np.ones(3))
+    with pytest.raises(ValueError, match="The input to schur must be a square matrix"):
+        la.sqrtm(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="Expected 'output' to be either 'real' or "
+                                         "'complex', got output='bogus'"):
         la.schur(np.eye(2), output="bogus")
     with pytest.raises(ValueError, match="Incompatible shapes"):
         la.solve_sylvester(np.eye(2), np.eye(3), np.ones((3, 3)))
