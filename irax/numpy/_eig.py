@@ -146,7 +146,8 @@ def hessenberg(a):
 def _rotation_2x2(a, b, c, d, dt):
     """(cs, sn, triangularize) for the 2x2 block [[a, b], [c, d]]: the unitary G =
     [[cs, -conj(sn)], [sn, conj(cs)]] makes G^H B G upper triangular when triangularize
-    (always for complex blocks; for real ones only when both eigenvalues are real)."""
+    (always for complex blocks; for real ones only when both eigenvalues are real); also
+    the eigenvalue lam that G moves to the top and the discriminant."""
     jnp = _jnp()
     complex_ = np.dtype(dt).kind == "c"
     p = (a - d) / 2
@@ -173,7 +174,7 @@ def _rotation_2x2(a, b, c, d, dt):
     tiny = nrm == 0
     cs = jnp.where(tiny, 1, e1 / jnp.where(tiny, 1, nrm).astype(dt))
     sn = jnp.where(tiny, 0, e2 / jnp.where(tiny, 1, nrm).astype(dt))
-    return cs.astype(dt), sn.astype(dt), real_ok & ~(c == 0)
+    return cs.astype(dt), sn.astype(dt), real_ok & ~(c == 0), lam, disc
 
 
 def schur(a, max_sweeps_per_n: int = 40):
@@ -209,7 +210,7 @@ def schur(a, max_sweeps_per_n: int = 40):
         p = hi - 1
         a_, b_ = entry(h, p, p), entry(h, p, hi)
         c_, d_ = entry(h, hi, p), entry(h, hi, hi)
-        cs, sn, tri = _rotation_2x2(a_, b_, c_, d_, dt)
+        cs, sn, tri, lam, disc = _rotation_2x2(a_, b_, c_, d_, dt)
         cs = jnp.where(tri, cs, 1).astype(dt)
         sn = jnp.where(tri, sn, 0).astype(dt)
         # G = [[cs, -conj(sn)], [sn, conj(cs)]] on rows/columns p, hi: h <- G^H h G
@@ -217,6 +218,14 @@ def schur(a, max_sweeps_per_n: int = 40):
         gh = (jnp.conj(cs), jnp.conj(sn), -sn, cs)
         h = rotate_cols(rotate_rows(h, p, hi, gh), p, hi, g)
         h = jnp.where(tri & (rows[:, None] == hi) & (rows[None, :] == p), 0, h)
+        if dt.kind == "c":
+            # a real block (a real input matrix) with complex eigenvalues: its pair is
+            # exactly conjugate, +imag first, as LAPACK returns them
+            blk = jnp.stack([a_, b_, c_, d_])
+            pair = jnp.all(jnp.imag(blk) == 0) & (jnp.real(disc) < 0)
+            at_pp = (rows[:, None] == p) & (rows[None, :] == p)
+            at_qq = (rows[:, None] == hi) & (rows[None, :] == hi)
+            h = jnp.where(pair & at_pp, lam, jnp.where(pair & at_qq, jnp.conj(lam), h))
         return h, rotate_cols(z, p, hi, g), hi - 2
 
     def sweep(args):
@@ -328,18 +337,38 @@ def normalize_columns(v):
     n = get_aval(v).shape[0]
     big = jnp.argmax(mag2, axis=0)
     pick = jnp.sum(jnp.where(np.arange(n)[:, None] == big[None, :], v, 0), axis=0)
-    return v * jnp.conj(_phase(pick))[None, :]
+    v = v * jnp.conj(_phase(pick))[None, :]
+    # that entry exactly real, as zgeev sets it
+    at_big = np.arange(n)[:, None] == big[None, :]
+    return jnp.where(at_big, jnp.real(v).astype(get_aval(v).dtype), v)
+
+
+def _conjugate_partners(w, v):
+    """For a real matrix: the vector of the second eigenvalue of each conjugate pair (the
+    pairs sit next to each other, +imag first) set to the exact conjugate of the first's,
+    as LAPACK's geev returns them."""
+    jnp = _jnp()
+    n = get_aval(w).shape[0]
+    if n < 2:
+        return v
+    w_prev = jnp.concatenate([w[:1], w[:-1]])
+    second = (np.arange(n) > 0) & (jnp.imag(w_prev) > 0) & (w == jnp.conj(w_prev))
+    v_prev = jnp.concatenate([v[:, :1], v[:, :-1]], axis=1)
+    return jnp.where(second[None, :], jnp.conj(v_prev), v)
 
 
 def eig_one(a):
     """(w, v) of one square matrix through the complex Schur form."""
     jnp = _jnp()
+    real_input = get_aval(a).dtype.kind != "c"
     a = a.astype(complex_dtype(get_aval(a).dtype))
     if get_aval(a).shape[-1] == 0:
         return jnp.zeros((0,), get_aval(a).dtype), a
     t, z, ok = schur(a)
     x, w = triangular_eigenvectors(t)
     v = normalize_columns(z @ x)
+    if real_input:
+        v = _conjugate_partners(w, v)
     # an iteration that did not converge gives nan, as JAX does where LAPACK reports failure
     return jnp.where(ok, w, np.nan).astype(get_aval(w).dtype), \
         jnp.where(ok, v, np.nan).astype(get_aval(v).dtype)
@@ -350,6 +379,7 @@ def eig_left_right_one(a):
     come from the same Schur form (t^H y = conj(w) y, solved as the upper triangular
     problem of t^H with rows and columns reversed), so both sets follow w's order."""
     jnp = _jnp()
+    real_input = get_aval(a).dtype.kind != "c"
     a = a.astype(complex_dtype(get_aval(a).dtype))
     n = get_aval(a).shape[-1]
     if n == 0:
@@ -360,6 +390,8 @@ def eig_left_right_one(a):
     y, _ = triangular_eigenvectors(jnp.conj(t).T[flip][:, flip])
     y = y[flip][:, flip]
     vr, vl = normalize_columns(z @ x), normalize_columns(z @ y)
+    if real_input:
+        vr, vl = _conjugate_partners(w, vr), _conjugate_partners(w, vl)
 
     def bad(v):
         return jnp.where(ok, v, np.nan).astype(get_aval(v).dtype)
