@@ -176,7 +176,7 @@ def _eigvec_tangent(w, v, da):
     p = _la.solve(v, jnp.matmul(da, v))
     dw = _la._diagonal(p)
     u = jnp.matmul(v, f * p)
-    big = jnp.argmax(jnp.abs(v), axis=-2)
+    big = jnp.argmax(jnp.real(v * jnp.conj(v)), axis=-2)
     at_k = np.arange(n)[:, None] == big[..., None, :]
     u_k = jnp.sum(jnp.where(at_k, u, 0), axis=-2)
     v_k = jnp.real(jnp.sum(jnp.where(at_k, v, 0), axis=-2))

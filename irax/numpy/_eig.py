@@ -48,6 +48,15 @@ def batched(f, x, n_out: int):
     return tuple(jnp.reshape(o, lead + get_aval(o).shape[1:]) for o in outs)
 
 
+def eye_like(x):
+    """The identity of x's shape and dtype, computed from x (x * 0 plus a mask) rather than
+    a constant: a complex128 constant as a loop's initial carry crashed IREE's compiler
+    (SIGFPE, taking the process with it)."""
+    jnp = _jnp()
+    n = get_aval(x).shape[-1]
+    return jnp.where(np.eye(n, dtype=bool), 1, x * 0).astype(get_aval(x).dtype)
+
+
 def _cabs1(x):
     """|re| + |im| (LAPACK's cheap modulus for convergence tests)."""
     jnp = _jnp()
@@ -56,12 +65,39 @@ def _cabs1(x):
     return jnp.abs(x)
 
 
+def cabs(z):
+    """|z| from real operations (no overflow: scaled by max(|re|, |im|))."""
+    jnp = _jnp()
+    if get_aval(z).dtype.kind != "c":
+        return jnp.abs(z)
+    x, y = jnp.abs(jnp.real(z)), jnp.abs(jnp.imag(z))
+    m = jnp.maximum(x, y)
+    safe = jnp.where(m == 0, 1, m)
+    return m * jnp.sqrt(jnp.square(x / safe) + jnp.square(y / safe))
+
+
+def csqrt(z):
+    """The principal square root from real operations: IREE's own expansion of a complex
+    sqrt calls atan2/sin/cos, which its llvm-cpu target cannot link in float64."""
+    jnp = _jnp()
+    if get_aval(z).dtype.kind != "c":
+        return jnp.sqrt(z)
+    x, y = jnp.real(z), jnp.imag(z)
+    s = jnp.sqrt((cabs(z) + jnp.abs(x)) / 2)                  # sqrt of the larger part
+    safe = jnp.where(s == 0, 1, s)
+    other = jnp.where(s == 0, 0, jnp.abs(y) / (2 * safe))
+    re = jnp.where(x >= 0, s, other)
+    im = jnp.where(x >= 0, jnp.where(s == 0, 0, y / (2 * safe)), jnp.where(y < 0, -s, s))
+    dt = get_aval(z).dtype
+    return re.astype(dt) + im.astype(dt) * np.asarray(1j, dt)
+
+
 def _phase(x):
     """x / |x| (1 where x is 0): the sign a Householder reflector takes from its pivot."""
     jnp = _jnp()
     if get_aval(x).dtype.kind != "c":
         return jnp.where(x < 0, -1, 1).astype(get_aval(x).dtype)
-    r = jnp.abs(x)
+    r = cabs(x)
     return jnp.where(r == 0, 1, x / jnp.where(r == 0, 1, r).astype(get_aval(x).dtype))
 
 
@@ -126,7 +162,7 @@ def hessenberg(a):
     jnp, lax = _jnp(), _lax()
     n = get_aval(a).shape[-1]
     rows = np.arange(n)
-    q0 = jnp.eye(n, dtype=get_aval(a).dtype)
+    q0 = eye_like(a)
     if n <= 2:
         return a, q0
 
@@ -135,7 +171,7 @@ def hessenberg(a):
         x = jnp.where(rows > j, _column(h, j), 0)
         v, tau = _reflector(x, j + 1)
         # nothing to do where the column is already zero below the subdiagonal
-        tail = jnp.sum(jnp.where(rows > j + 1, jnp.abs(x), 0))
+        tail = jnp.sum(jnp.where(rows > j + 1, _cabs1(x), 0))
         tau = jnp.where(tail > 0, tau, 0)
         return _reflect_both(h, v, tau), _reflect_right(q, v, tau)
     h, q = lax.fori_loop(0, n - 2, step, (a, q0))
@@ -153,7 +189,7 @@ def _rotation_2x2(a, b, c, d, dt):
     p = (a - d) / 2
     disc = p * p + b * c
     if complex_:
-        r = jnp.sqrt(disc)
+        r = csqrt(disc)
         # the root of larger modulus for p + r avoids cancellation
         r = jnp.where(jnp.real(jnp.conj(p) * r) < 0, -r, r)
         lam = d + p + r
@@ -309,7 +345,7 @@ def triangular_eigenvectors(t):
     lam = jnp.sum(jnp.where(rows[:, None] == rows[None, :], t, 0), axis=1)
     eps = np.finfo(dt).eps
     smlnum = np.finfo(dt).tiny * (n / eps)
-    x0 = jnp.eye(n, dtype=dt)
+    x0 = eye_like(t)
 
     def step(r, x):
         i = n - 1 - r
@@ -421,7 +457,7 @@ def hessenberg_packed(a):
         h, packed_v, taus = st
         x = jnp.where(rows > j, _column(h, j), 0)
         v, tau = _reflector(x, j + 1)
-        tail = jnp.sum(jnp.where(rows > j + 1, jnp.abs(x), 0))
+        tail = jnp.sum(jnp.where(rows > j + 1, _cabs1(x), 0))
         tau = jnp.where(tail > 0, tau, 0)
         h = _reflect_both(h, v, tau)
         lead = jnp.sum(jnp.where(rows == j + 1, v, 0))
@@ -430,7 +466,8 @@ def hessenberg_packed(a):
         packed_v = jnp.where(rows[None, :] == j, vs[:, None], packed_v)
         taus = jnp.where(np.arange(n - 1) == j, tau * jnp.real(lead * jnp.conj(lead)), taus)
         return h, packed_v, taus
-    init = (a, jnp.zeros((n, n), dt), jnp.zeros((n - 1,), dt))
+    # zeros derived from a, not constants: IREE cannot splat a complex128 constant (i128)
+    init = (a, a * 0, a[0, 1:] * 0)
     h, pv, taus = lax.fori_loop(0, n - 2, step, init) if n > 2 else init
     packed = jnp.where(rows[:, None] > rows[None, :] + 1, pv, h)
     return packed, taus

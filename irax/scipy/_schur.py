@@ -52,10 +52,10 @@ def _rsf2csf_one(t, z):
         m = n - 1 - r
         a, b = entry(t, m - 1, m - 1), entry(t, m - 1, m)
         c, d = entry(t, m, m - 1), entry(t, m, m)
-        act = jnp.abs(c) > eps * (jnp.abs(a) + jnp.abs(d))
+        act = _eig.cabs(c) > eps * (_eig.cabs(a) + _eig.cabs(d))
         # an eigenvalue of the 2x2 block, relative to d
         p = (a - d) / 2
-        mu = p + jnp.sqrt(p * p + b * c)
+        mu = p + _eig.csqrt(p * p + b * c)
         rr = jnp.sqrt(jnp.real(mu * jnp.conj(mu)) + jnp.real(c * jnp.conj(c)))
         rr = jnp.where(act, rr, 1)
         cs = jnp.where(act, mu / rr.astype(dt), 1).astype(dt)
@@ -105,8 +105,8 @@ def _by_superdiagonals(n, init, entry_fn):
 def _sqrtm_one(a):
     t, z, _ = _eig.schur(a.astype(_cdt(get_aval(a).dtype)))
     n = get_aval(t).shape[-1]
-    r0 = jnp.where(_eye_mask(n), jnp.sqrt(t), 0)
-    rd = jnp.sqrt(_diag(t))
+    r0 = jnp.where(_eye_mask(n), _eig.csqrt(t), 0)
+    rd = _eig.csqrt(_diag(t))
     denom = rd[:, None] + rd[None, :]
     # R_ij (R_ii + R_jj) = T_ij - sum_{i<k<j} R_ik R_kj, the sum being (R R)_ij while R_ij = 0
     r = _by_superdiagonals(n, r0, lambda r: (t - r @ r) / denom)
@@ -142,11 +142,11 @@ def funm(A, func, disp: bool = True):
     if disp:
         return out
     tol = np.finfo(dt).eps
-    upper = jnp.abs(gap)
+    upper = _eig.cabs(gap)
     minden = jnp.min(jnp.where(_eye_mask(n) | (np.arange(n)[:, None] > np.arange(n)[None, :]),
                                np.inf, upper)) if n > 1 else jnp.asarray(np.inf)
     minden = jnp.where(minden == 0, tol, minden)
-    tnorm = jnp.max(jnp.sum(jnp.abs(jnp.triu(t, 1)), axis=0))
+    tnorm = jnp.max(jnp.sum(_eig.cabs(jnp.triu(t, 1)), axis=0))
     err = jnp.where(jnp.any(jnp.isinf(out)), np.inf,
                     jnp.minimum(1, jnp.maximum(tol, (tol / minden) * tnorm)))
     return out, err
@@ -195,11 +195,13 @@ def _sylvester_one(a, b, c, tol):
         fij = jnp.sum(jnp.where(at, f, 0))
         den = jnp.sum(jnp.where(ri == i, r_diag, 0)) + jnp.sum(jnp.where(ci == j, s_diag, 0))
         return jnp.where(at, (fij - known) / den, y)
-    y = _cf.fori_loop(0, m * n, step, jnp.zeros((m, n), cdt))
+    # the carry starts from f * 0, not a constant: IREE cannot splat a complex128 constant
+    # (an i128) into a loop's initial buffer
+    y = _cf.fori_loop(0, m * n, step, f * 0)
     x = u @ y @ jnp.conj(v).T
     if get_aval(c).dtype.kind != "c":
         x = jnp.real(x)
-    near = jnp.any(jnp.abs(_diag(r)[:, None] + _diag(s)[None, :]) < tol)
+    near = jnp.any(_eig.cabs(_diag(r)[:, None] + _diag(s)[None, :]) < tol)
     return jnp.where(near, np.nan, x).astype(get_aval(x).dtype)
 
 

@@ -231,6 +231,15 @@ def test_one_compiled_module_float32():
     np.testing.assert_allclose(s, sl.sqrtm(a.astype(np.float64)), atol=1e-4)
 
 
+def test_compiled_float64(x64):
+    """complex128 loops compiled (IREE crashed on complex128 constants as loop carries)."""
+    a = MATS["random6"][:5, :5]
+    w, v = (np.asarray(o) for o in irax.jit(jnp.linalg.eig, tiered=False)(a))
+    assert w.dtype == np.complex128
+    _match(w, np.linalg.eigvals(a), 1e-10)
+    np.testing.assert_allclose(a @ v, v * w, atol=1e-12)
+
+
 def test_empty_shapes_like_jax():
     for shape, wshape in (((0, 0), (0,)), ((1, 1), (1,)), ((3, 0, 0), (3, 0))):
         w, v = jnp.linalg.eig(np.ones(shape, np.float32))
