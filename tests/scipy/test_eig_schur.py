@@ -179,6 +179,10 @@ def test_matrix_functions(x64):
     w = la.eigh_tridiagonal(d, off, eigvals_only=True)
     np.testing.assert_allclose(np.asarray(w), sl.eigh_tridiagonal(d, off, eigvals_only=True),
                                atol=1e-10)
+    wv, vv = (np.asarray(o) for o in la.eigh_tridiagonal(d, off))
+    tri = np.diag(d) + np.diag(off, 1) + np.diag(off, -1)
+    np.testing.assert_allclose(tri @ vv, vv * wv, atol=1e-10)
+    np.testing.assert_allclose(wv, np.asarray(w), atol=1e-12)
     w2 = la.eigh_tridiagonal(d, off, eigvals_only=True, select="i", select_range=(1, 3))
     np.testing.assert_allclose(np.asarray(w2), np.asarray(w)[1:4], atol=1e-12)
     for mode, cm in (("right", RNG.normal(size=(2, 5))), ("left", RNG.normal(size=(3, 4)))):
