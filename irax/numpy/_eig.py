@@ -9,7 +9,10 @@ whole n x n matrix through masks and one-hot vectors (no dynamic slicing, so no 
 windows at the matrix edge): a reflector supported on rows k..k+2 is a length-n vector
 that is zero elsewhere, applied as two rank-1 updates, O(n^2) per step.
 
-The functions here take one matrix; `batched` maps them over leading axes with vmap.
+Each loop iteration computes the three possible steps (deflate one eigenvalue, deflate a
+2x2 block, run a double-shift sweep) and selects one: lax.cond there made IREE's llvm-cpu
+runtime fail on modules combining two such loops. The functions here take one matrix;
+`batched` maps them over leading axes with vmap.
 This module does not import irax.numpy.linalg (which imports it).
 """
 from __future__ import annotations
@@ -228,7 +231,6 @@ def schur(a, max_sweeps_per_n: int = 40):
     diag_mask = rows[:, None] == rows[None, :]
     eps = np.finfo(dt).eps
     tiny = np.finfo(dt).tiny / eps
-    real_dt = np.finfo(dt).dtype
 
     def cond(state):
         _, _, hi, _, total = state
@@ -327,7 +329,6 @@ def schur(a, max_sweeps_per_n: int = 40):
     h, z, hi, _, _ = lax.while_loop(cond, body, state)
     keep = rows[:, None] <= rows[None, :] + (0 if dt.kind == "c" else 1)
     h = jnp.where(keep, h, 0)
-    del real_dt
     return h, z, hi < 0
 
 
