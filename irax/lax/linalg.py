@@ -13,9 +13,11 @@ import numpy as np
 from .. import numpy as jnp
 from ..numpy import linalg as _la
 from ..tracer.core import get_aval
+from ..tracer.custom import custom_jvp
 
-__all__ = ["cholesky", "eigh", "lu", "lu_pivots_to_permutation", "qr", "svd",
-           "triangular_solve", "tridiagonal_solve"]
+__all__ = ["cholesky", "eig", "eigh", "hessenberg", "householder_product", "lu",
+           "lu_pivots_to_permutation", "qr", "schur", "svd", "triangular_solve",
+           "tridiagonal", "tridiagonal_solve"]
 
 
 def cholesky(x, *, symmetrize_input: bool = True):
@@ -130,3 +132,132 @@ def tridiagonal_solve(dl, d, du, b, *, perturb_singular: bool = False):
     for i in range(m - 2, -1, -1):
         xs.append(bs[i] - cs[i][..., None] * xs[-1])
     return jnp.stack(xs[::-1], axis=-2)
+
+
+def eig(x, *, compute_left_eigenvectors: bool = True, compute_right_eigenvectors: bool = True,
+        enable_eigvec_derivs: bool = False, implementation=None, use_magma=None):
+    """[w, vl, vr] (as asked for) of general square matrices: vl[:, j]^H x = w_j vl[:, j]^H,
+    x vr[:, j] = w_j vr[:, j]; each vector of unit 2-norm with its largest entry real.
+    Eigenvector derivatives are refused, as JAX without enable_eigvec_derivs."""
+    del implementation, use_magma
+    from ..numpy._eig import check_square
+    x = check_square(x, "eig")
+    if not (compute_left_eigenvectors or compute_right_eigenvectors):
+        return [_la.eigvals(x)]
+    w, vl, vr = (_eig_differentiable if enable_eigvec_derivs else _eig_all)(x)
+    return [w] + ([vl] if compute_left_eigenvectors else []) + (
+        [vr] if compute_right_eigenvectors else [])
+
+
+@custom_jvp
+def _eig_all(x):
+    from ..numpy import _eig
+    return _eig.batched(_eig.eig_left_right_one, x, 3)
+
+
+@_eig_all.defjvp
+def _eig_all_jvp(primals, tangents):
+    raise NotImplementedError(
+        "Derivatives of non-symmetric eigenvectors are only valid under assumptions on the "
+        "input that JAX cannot check (see the enable_eigvec_derivs argument to "
+        "jax.lax.linalg.eig). Pass enable_eigvec_derivs=True to jax.lax.linalg.eig to opt "
+        "in. See https://github.com/jax-ml/jax/issues/2748 for discussion.")
+
+
+def _eigvec_tangent(w, v, da):
+    """(dw, dv) for simple eigenvalues: with P = v^-1 da v, dw = diag(P) and dv_j = u_j +
+    c_j v_j, u = v (F * P), F_ij = 1 / (w_j - w_i) off the diagonal; c_j keeps v_j's
+    normalisation (unit norm: Re c_j = -Re(v_j^H u_j); real largest entry v_kj:
+    Im c_j = -Im(u_kj) / v_kj)."""
+    n = get_aval(w).shape[-1]
+    off = ~np.eye(n, dtype=bool)
+    gap = w[..., None, :] - w[..., :, None]
+    f = jnp.where(off, 1 / jnp.where(off, gap, 1), 0)
+    p = _la.solve(v, jnp.matmul(da, v))
+    dw = _la._diagonal(p)
+    u = jnp.matmul(v, f * p)
+    big = jnp.argmax(jnp.real(v * jnp.conj(v)), axis=-2)
+    at_k = np.arange(n)[:, None] == big[..., None, :]
+    u_k = jnp.sum(jnp.where(at_k, u, 0), axis=-2)
+    v_k = jnp.real(jnp.sum(jnp.where(at_k, v, 0), axis=-2))
+    c = -jnp.real(jnp.sum(jnp.conj(v) * u, axis=-2)) - 1j * (jnp.imag(u_k) / v_k)
+    return dw, u + v * c.astype(get_aval(v).dtype)[..., None, :]
+
+
+@custom_jvp
+def _eig_differentiable(x):
+    from ..numpy import _eig
+    return _eig.batched(_eig.eig_left_right_one, x, 3)
+
+
+@_eig_differentiable.defjvp
+def _eig_differentiable_jvp(primals, tangents):
+    (x,), (dx,) = primals, tangents
+    w, vl, vr = _eig_differentiable(x)
+    dx = dx.astype(get_aval(vr).dtype)
+    dw, dvr = _eigvec_tangent(w, vr, dx)
+    # left eigenvectors are right eigenvectors of x^H, for the eigenvalues conj(w)
+    _, dvl = _eigvec_tangent(jnp.conj(w), vl, jnp.conj(_la._mT(dx)))
+    return (w, vl, vr), (dw, dvl, dvr)
+
+
+def schur(x, *, compute_schur_vectors: bool = True, sort_eig_vals: bool = False,
+          select_callable=None):
+    """(T, Q) with x = Q T Q^H (T quasi-triangular for real x), or T alone."""
+    if sort_eig_vals or select_callable is not None:
+        raise NotImplementedError("lax.linalg.schur: sorting the eigenvalues is not "
+                                  "supported by irax")
+    from ..scipy._schur import schur as _schur
+    t, q = _schur(x, output="real")
+    return (t, q) if compute_schur_vectors else t
+
+
+def hessenberg(a):
+    """(a, taus) in LAPACK's packed form: the Hessenberg matrix on and above the first
+    subdiagonal, reflector j's entries below it in column j (its entry j+1 is an implied
+    1), H_j = I - taus[j] v_j v_j^H (real taus: irax's complex reflectors are Hermitian)."""
+    from ..numpy import _eig
+    a = _eig.check_square(a, "hessenberg")
+    return _eig.batched(_eig.hessenberg_packed, a, 2)
+
+
+def householder_product(a, taus):
+    """H_0 H_1 ... H_{k-1} (its first n columns), H_i = I - taus[i] v_i v_i^H with v_i
+    zero above row i, 1 at row i and a[i+1:, i] below."""
+    a, taus = _la._promote_float(a, taus)
+    m, n = get_aval(a).shape[-2:]
+    k = get_aval(taus).shape[-1]
+    if k > min(m, n) or m < n:
+        raise ValueError(f"householder_product: need m >= n >= k; got a {get_aval(a).shape} "
+                         f"and taus {get_aval(taus).shape}")
+    rows = np.arange(m)
+    q = jnp.broadcast_to(jnp.eye(m, dtype=get_aval(a).dtype), get_aval(a).shape[:-2] + (m, m))
+    for i in reversed(range(k)):
+        v = jnp.where(rows > i, a[..., :, i], jnp.where(rows == i, 1, 0).astype(
+            get_aval(a).dtype))
+        t = taus[..., i][..., None, None]
+        q = q - t * v[..., :, None] * jnp.matmul(jnp.conj(v)[..., None, :], q)
+    return q[..., :, :n]
+
+
+def tridiagonal(a, *, lower: bool = True):
+    """(a, d, e, taus) as LAPACK's sytrd with uplo='L' for real symmetric a (only its lower
+    triangle is read): q^T a q = tridiagonal(d, e), the reflectors below the first
+    subdiagonal of the returned a (the upper triangle is a's, as LAPACK leaves it)."""
+    from ..numpy import _eig
+    a = _la._square_matrix(a, "tridiagonal")
+    if not lower:
+        raise NotImplementedError("lax.linalg.tridiagonal: lower=False is not supported by "
+                                  "irax")
+    if get_aval(a).dtype.kind == "c":
+        raise NotImplementedError("lax.linalg.tridiagonal: complex (Hermitian) input is not "
+                                  "supported by irax")
+    n = get_aval(a).shape[-1]
+    low = np.tril(np.ones((n, n), bool))
+    half = jnp.where(low, a, 0)
+    sym = half + _la._mT(jnp.where(np.eye(n, dtype=bool), 0, half))
+    packed, taus = _eig.batched(_eig.hessenberg_packed, sym, 2)
+    d = _la._diagonal(packed)
+    e = jnp.stack([packed[..., i + 1, i] for i in range(n - 1)], axis=-1) if n > 1 else \
+        jnp.zeros(get_aval(a).shape[:-2] + (0,), get_aval(a).dtype)
+    return jnp.where(low, packed, a), d, e, taus

@@ -323,6 +323,7 @@ from .sorting import (  # noqa: F401
     unique_values,
 )
 from . import linalg  # noqa: F401  (jnp.linalg: solve, cholesky, qr, det, ...)
+from ._roots import roots  # noqa: F401
 from ._core import _promote, _to_float  # noqa: F401  (irax.nn uses them)
 from . import methods as _methods  # noqa: F401  (registers x.sum(), x.T, x.at, ...)
 from .compat import *  # noqa: E402,F401,F403  (NumPy 2 aliases, windows, polyadd, vecdot, ...)

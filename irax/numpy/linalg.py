@@ -623,3 +623,61 @@ def tensorsolve(a, b, axes=None):
         raise ValueError(f"tensorsolve: shapes {a_shape} and {b_shape} do not form a square "
                          f"system")
     return solve(a.reshape(rows, cols), b.reshape(rows)).reshape(x_shape)
+
+
+# ---------------------------------------------------------------- eig (non-symmetric)
+
+class EigResult(NamedTuple):
+    eigenvalues: object
+    eigenvectors: object
+
+
+def _eig_vectors(a):
+    from . import _eig
+    return _eig.batched(_eig.eig_one, a, 2)
+
+
+@custom_jvp
+def _eig(a):
+    return _eig_vectors(a)
+
+
+@_eig.defjvp
+def _eig_jvp(primals, tangents):
+    raise NotImplementedError(
+        "Derivatives of non-symmetric eigenvectors are only valid under assumptions on the "
+        "input that JAX cannot check (see the enable_eigvec_derivs argument to "
+        "jax.lax.linalg.eig). Pass enable_eigvec_derivs=True to jax.lax.linalg.eig to opt "
+        "in. See https://github.com/jax-ml/jax/issues/2748 for discussion.")
+
+
+@custom_jvp
+def _eigvals(a):
+    from . import _eig
+    return _eig.batched(_eig.eigvals_one, a, 1)
+
+
+@_eigvals.defjvp
+def _eigvals_jvp(primals, tangents):
+    # first-order perturbation of simple eigenvalues: dw_j = (V^-1 dA V)_jj
+    (a,), (da,) = primals, tangents
+    w, v = _eig_vectors(a)
+    da = da.astype(get_aval(v).dtype)
+    return w, sum(solve(v, da) * _mT(v), axis=-1)
+
+
+def eig(a):
+    """Eigenvalues and right eigenvectors (columns) of general square matrices (..., n, n),
+    complex64 for 32-bit input and complex128 for 64-bit input, as JAX; each vector has unit
+    2-norm and its largest-modulus entry real (LAPACK's geev). Derivatives of the
+    eigenvectors are not supported (as JAX)."""
+    from ._eig import check_square
+    w, v = _eig(check_square(a, "eig"))
+    return EigResult(w, v)
+
+
+def eigvals(a):
+    """Eigenvalues of general square matrices (complex, as JAX); differentiable for simple
+    eigenvalues."""
+    from ._eig import check_square
+    return _eigvals(check_square(a, "eig"))

@@ -195,8 +195,32 @@ def expm(A, *, upper_triangular: bool = False, max_squarings: int = _MAX_SQUARIN
     return r
 
 
+def expm_frechet(A, E, *, method=None, compute_expm: bool = True):
+    """(expm(A), L(A, E)) with L the Frechet derivative of expm at A in direction E, read off
+    expm([[A, E], [0, A]]) = [[expm(A), L], [0, expm(A)]]."""
+    if method not in (None, "SPS", "blockEnlarge"):
+        raise ValueError(f"Unknown implementation {method}")
+    a, e = _la._promote_float(A, E)
+    if get_aval(a).ndim != 2 or get_aval(a).shape[0] != get_aval(a).shape[1]:
+        raise ValueError("expected A to be a square matrix")
+    if get_aval(e).shape != get_aval(a).shape:
+        raise ValueError("expected A and E to be the same shape")
+    n = get_aval(a).shape[0]
+    zero = jnp.zeros((n, n), get_aval(a).dtype)
+    big = jnp.concatenate([jnp.concatenate([a, e], axis=1),
+                           jnp.concatenate([zero, a], axis=1)], axis=0)
+    m = expm(big)
+    ea, l_ = m[:n, :n], m[:n, n:]
+    return (ea, l_) if compute_expm else l_
+
+
 # ---------------------------------------------------------------------------
 # Special-matrix constructors (issue 12), kept in their own module
 from .linalg_special_matrices import (  # noqa: E402,F401
     block_diag, circulant, companion, convolution_matrix, dft, fiedler, fiedler_companion,
     hadamard, hankel, helmert, hilbert, invhilbert, invpascal, leslie, pascal, toeplitz)
+
+# Schur-based functions and the other issue-12 additions, in their own module
+from ._schur import (  # noqa: E402,F401
+    eigh_tridiagonal, funm, hessenberg, polar, qr_multiply, rsf2csf, schur,
+    solve_sylvester, sqrtm)
