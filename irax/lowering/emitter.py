@@ -178,6 +178,13 @@ class Emitter:
         dt = np.dtype(dtype)
         shape = tuple(int(s) for s in shape)
         arr = np.asarray(value)
+        if dt == np.complex128 and shape:
+            # IREE 3.13 cannot splat complex128 (see c128_math.py); a scalar stays whole
+            # (split, it breaks IREE's stream lowering as a reduction's initial value)
+            parts = [self.constant(np.real(arr), np.float64, shape),
+                     self.constant(np.imag(arr), np.float64, shape)]
+            part_t = tensor_type(shape, np.float64)
+            return self.op1("stablehlo.complex", parts, [part_t, part_t], tensor_type(shape, dt))
         small = arr.size <= 1
         key = (arr.astype(dt).tobytes(), dt, shape) if small else None
         if key is not None:

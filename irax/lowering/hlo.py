@@ -53,6 +53,12 @@ def broadcast_in_dim(em: Emitter, x: str, aval: ShapedArray, shape: Sequence[int
                      dims: Sequence[int]) -> str:
     if tuple(aval.shape) == tuple(shape) and tuple(dims) == tuple(range(len(shape))):
         return x
+    if aval.dtype == np.complex128:   # IREE 3.13 cannot splat complex128 (c128_math.py)
+        part = aval.update(dtype=np.float64)
+        re, im = (broadcast_in_dim(em, unary(em, op, x, aval, part), part, shape, dims)
+                  for op in ("real", "imag"))
+        out = part.update(shape=tuple(shape))
+        return binary(em, "complex", re, im, out, out.update(dtype=np.complex128))
     return em.op1("stablehlo.broadcast_in_dim", [x], [aval_type(aval)],
                   tensor_type(shape, aval.dtype),
                   {"broadcast_dimensions": i64_array(dims)})

@@ -8,7 +8,7 @@ import numpy as np
 
 from ...tracer.core import ShapedArray
 from ...tracer.prims import elementwise as ew
-from .. import f64_math, hlo
+from .. import c128_math, f64_math, hlo
 from ..context import RuleContext
 from ..emitter import aval_type
 from ..rules import LoweringRule, register_capability, register_lowering
@@ -287,5 +287,9 @@ register_lowering(ew.stop_gradient_p, _identity)
 
 for _p in _F64_FORMULAS:
     register_capability(_p, dtypes=_F64, decompose=f64_math.rule(_p.name))
+for _p in (ew.exp_p, ew.log_p, ew.sqrt_p, ew.sin_p, ew.cos_p, ew.tan_p, ew.tanh_p, ew.sinh_p,
+           ew.cosh_p, ew.expm1_p, ew.log1p_p, ew.pow_p, ew.asinh_p, ew.asin_p, ew.atanh_p,
+           ew.atan_p):
+    register_capability(_p, dtypes=[np.complex128], decompose=c128_math.rule(_p.name))
 for _p, _what in _VULKAN_NO_F64.items():
     register_capability(_p, dtypes=_F64, target="vulkan", refuse=_vulkan_f64_message(_what))
