@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import mpmath
 import numpy as np
-import pytest
 
 import irax
 import irax.numpy as jnp
@@ -21,15 +20,6 @@ FUNCS = sorted(MPMATH)
 # the real and imaginary axes, both signs, tiny and large parts, the unit circle
 _RE = np.array([0.0, 1e-12, -1e-12, 0.3, -0.7, 1.0, -2.5, 4.0, 20.0, -20.0])
 Z = (_RE[:, None] + 1j * _RE[None, :]).ravel()
-
-
-@pytest.fixture
-def x64():
-    irax.config.update("enable_x64", True)
-    try:
-        yield
-    finally:
-        irax.config.update("enable_x64", False)
 
 
 def _reference(name, z):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pytest
 
 import irax
 import irax.numpy as jnp
@@ -42,15 +41,6 @@ def _inputs():
     kinds = {"x": x, "unit": unit, "big": big, "ge1": 1 + np.abs(x),
              "gtm1": np.concatenate([np.abs(x), unit, [-1.0, 1e300]])}
     return {k: np.concatenate([v, special]) for k, v in kinds.items()}
-
-
-@pytest.fixture
-def x64():
-    irax.config.update("enable_x64", True)
-    try:
-        yield
-    finally:
-        irax.config.update("enable_x64", False)
 
 
 def _check(name, got, want, x, rtol=1e-13):
