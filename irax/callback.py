@@ -65,14 +65,21 @@ def pure_callback(callback: Callable[..., Any], result_shape_dtypes: Any, *args:
     if vmap_method not in VMAP_METHODS:
         raise ValueError(f"vmap_method must be on of the allowed methods "
                          f"{list(VMAP_METHODS)}, but got: {vmap_method}")
+    return _bind_callback(pure_callback_p, "pure_callback", callback, result_shape_dtypes,
+                          args, kwargs, vmap_method=vmap_method)
+
+
+def _bind_callback(prim: Any, what: str, callback: Callable[..., Any], result_shape_dtypes: Any,
+                   args: tuple, kwargs: dict, **params: Any) -> Any:
+    """Bind a host-callback primitive: array leaves of the arguments are its operands,
+    results come back shaped as result_shape_dtypes."""
     if not callable(callback):
-        raise TypeError(f"pure_callback: callback must be callable, got {type(callback)}")
+        raise TypeError(f"{what}: callback must be callable, got {type(callback)}")
     result_avals = tree_util.tree_map(_result_aval, result_shape_dtypes)
     flat_avals, out_tree = tree_util.tree_flatten(result_avals)
     dynamic, static, tree = _split(args, kwargs)
-    outs = pure_callback_p.bind(*dynamic, callback=_FlatCallback(callback, tree, static,
-                                                                 out_tree),
-                                result_avals=tuple(flat_avals), vmap_method=vmap_method)
+    outs = prim.bind(*dynamic, callback=_FlatCallback(callback, tree, static, out_tree),
+                     result_avals=tuple(flat_avals), **params)
     return tree_util.tree_unflatten(out_tree, outs)
 
 
@@ -82,15 +89,8 @@ def io_callback(callback: Callable[..., Any], result_shape_dtypes: Any, *args: A
     result_shape_dtypes (None or () for none): as jax.experimental.io_callback, it runs
     once per execution, also under jit when its results are unused; ordered=True keeps
     the calls in program order and refuses vmap; not differentiable."""
-    if not callable(callback):
-        raise TypeError(f"io_callback: callback must be callable, got {type(callback)}")
-    result_avals = tree_util.tree_map(_result_aval, result_shape_dtypes)
-    flat_avals, out_tree = tree_util.tree_flatten(result_avals)
-    dynamic, static, tree = _split(args, kwargs)
-    outs = io_callback_p.bind(*dynamic, callback=_FlatCallback(callback, tree, static,
-                                                               out_tree),
-                              result_avals=tuple(flat_avals), ordered=bool(ordered))
-    return tree_util.tree_unflatten(out_tree, outs)
+    return _bind_callback(io_callback_p, "io_callback", callback, result_shape_dtypes, args,
+                          kwargs, ordered=bool(ordered))
 
 
 def make_array_from_callback(shape: Any, sharding: Any, data_callback: Callable[..., Any],
