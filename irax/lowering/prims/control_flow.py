@@ -13,7 +13,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ...tracer.core import ClosedJaxpr, Literal, ShapedArray, sub_jaxprs
+from ...tracer.core import ClosedJaxpr, ShapedArray, sub_jaxprs
 from ...tracer.prims import control_flow as cf
 from .. import hlo
 from ..context import RuleContext
@@ -30,14 +30,8 @@ _BOOL_AVAL = ShapedArray((), np.dtype(np.bool_))
 
 def _carries_not_fed_by_themselves(body: ClosedJaxpr, nconsts: int) -> list[int]:
     """Indices i of the carries whose new value (output i) does not depend on carry i."""
-    jaxpr = body.jaxpr
-    deps: dict = {v: {i} for i, v in enumerate(jaxpr.invars[nconsts:])}
-    for eqn in jaxpr.eqns:
-        used = set().union(*(deps.get(a, set()) for a in eqn.inputs if not isinstance(a, Literal)))
-        for v in eqn.outputs:
-            deps[v] = used
-    return [i for i, v in enumerate(jaxpr.outvars)
-            if isinstance(v, Literal) or i not in deps.get(v, set())]
+    deps = cf.output_dependencies(body.jaxpr)
+    return [i for i, d in enumerate(deps) if nconsts + i not in d]
 
 
 # On Vulkan every iteration of a while loop is a round trip to the host (the predicate is

@@ -250,14 +250,14 @@ def _while_partial_eval(trace: PartialEvalTrace, args: Sequence[Value], params: 
     nc, nb = params["cond_nconsts"], params["body_nconsts"]
     unknown = [trace.is_mine(x) for x in args]
     cond_uk, body_uk, car_uk = unknown[:nc], unknown[nc:nc + nb], unknown[nc + nb:]
-    body_deps = _output_dependencies(params["body_jaxpr"].jaxpr)
+    body_deps = output_dependencies(params["body_jaxpr"].jaxpr)
     while True:
         new = [u or any((body_uk + car_uk)[j] for j in deps)
                for u, deps in zip(car_uk, body_deps)]
         if new == car_uk:
             break
         car_uk = new
-    (pred_deps,) = _output_dependencies(params["cond_jaxpr"].jaxpr)
+    (pred_deps,) = output_dependencies(params["cond_jaxpr"].jaxpr)
     if any((cond_uk + car_uk)[j] for j in pred_deps):
         car_uk = [True] * len(car_uk)
     staged = StagingTrace.process_primitive(trace, while_p, args, params)
@@ -270,7 +270,7 @@ def _while_partial_eval(trace: PartialEvalTrace, args: Sequence[Value], params: 
     return [s if uk else k for s, k, uk in zip(staged, known, car_uk)]
 
 
-def _output_dependencies(jaxpr: Jaxpr) -> list[set[int]]:
+def output_dependencies(jaxpr: Jaxpr) -> list[set[int]]:
     """For each output of `jaxpr`, the positions of the inputs it depends on."""
     deps: dict = {v: {i} for i, v in enumerate(jaxpr.invars)}
     for eqn in jaxpr.eqns:
