@@ -19,13 +19,11 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..tracer import dtypes
 from ..tracer.core import ClosedJaxpr, ShapedArray
-from ..tracer.partial_eval import trace_to_jaxpr
 from ..tracer.prims import elementwise as ew
 from . import hlo
 from .context import RuleContext
-from .lower import call_helper
+from .f64_math import call_formula, trace_formula
 
 _C128 = np.dtype(np.complex128)
 
@@ -219,23 +217,15 @@ IMPLS: dict[str, Callable] = {
 
 @functools.lru_cache(maxsize=256)
 def _trace(name: str, shape: tuple[int, ...], nargs: int) -> ClosedJaxpr:
-    aval = ShapedArray(shape, _C128)
-    saved = dtypes.config.enable_x64
-    dtypes.config.enable_x64 = True   # complex128 parts stay float64 while tracing
-    try:
-        return trace_to_jaxpr(lambda *a: [IMPLS[name](*a)], [aval] * nargs,
-                              f"complex128 {name}")
-    finally:
-        dtypes.config.enable_x64 = saved
+    return trace_formula(lambda *a: [IMPLS[name](*a)], [ShapedArray(shape, _C128)] * nargs,
+                         f"complex128 {name}")
 
 
 def rule(name: str) -> Callable[..., str]:
     """A lowering rule computing the complex128 function `name` by its formula here."""
     def lower(ctx: RuleContext, *operands: str, **params: Any) -> str:
-        shape = tuple(ctx.avals_in[0].shape)
         operands = tuple(_as_complex128(ctx, x, a) for x, a in zip(operands, ctx.avals_in))
-        dims = "x".join(map(str, shape)) or "scalar"
-        return call_helper(ctx, ("c128_math", name, shape), _trace(name, shape, len(operands)),
-                           operands, f"c128_{name}_{dims}")[0]
+        closed = _trace(name, tuple(ctx.avals_in[0].shape), len(operands))
+        return call_formula(ctx, "c128", name, closed, operands)
     lower.__name__ = f"c128_{name}"
     return lower

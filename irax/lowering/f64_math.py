@@ -419,27 +419,38 @@ IMPLS: dict[str, Callable] = {
 }
 
 
-@functools.lru_cache(maxsize=512)
-def _trace(name: str, shape: tuple[int, ...], nargs: int) -> ClosedJaxpr:
-    fn = IMPLS[name]
-    aval = ShapedArray(shape, _F64)
+def trace_formula(fn: Callable, avals: list[ShapedArray], label: str) -> ClosedJaxpr:
+    """The jaxpr of a formula over the tracer's primitives, traced with 64-bit types on
+    (its float64 constants stay float64)."""
     saved = dtypes.config.enable_x64
-    dtypes.config.enable_x64 = True   # float64 constants stay float64 while tracing
+    dtypes.config.enable_x64 = True
     try:
-        return trace_to_jaxpr(lambda *a: [fn(*map(_V, a)).t], [aval] * nargs,
-                              f"float64 {name}")
+        return trace_to_jaxpr(fn, avals, label)
     finally:
         dtypes.config.enable_x64 = saved
 
 
-def lower_f64(ctx: RuleContext, name: str, *operands: str) -> str:
-    """Emit the float64 `name` of `operands` (SSA names of equal-shape f64 tensors): a call
-    of the module's helper function for (name, shape), written the first time."""
+def call_formula(ctx: RuleContext, prefix: str, name: str, closed: ClosedJaxpr,
+                 operands: tuple[str, ...]) -> str:
+    """A call of the module's helper function `<prefix>_<name>_<shape>` computing
+    `closed`, written the first time it is asked for."""
     shape = tuple(ctx.avals_in[0].shape)
-    closed = _trace(name, shape, len(operands))
     dims = "x".join(map(str, shape)) or "scalar"
-    return call_helper(ctx, ("f64_math", name, shape), closed, operands,
-                       f"f64_{name}_{dims}")[0]
+    return call_helper(ctx, (prefix, name, shape), closed, operands,
+                       f"{prefix}_{name}_{dims}")[0]
+
+
+@functools.lru_cache(maxsize=512)
+def _trace(name: str, shape: tuple[int, ...], nargs: int) -> ClosedJaxpr:
+    fn = IMPLS[name]
+    return trace_formula(lambda *a: [fn(*map(_V, a)).t], [ShapedArray(shape, _F64)] * nargs,
+                         f"float64 {name}")
+
+
+def lower_f64(ctx: RuleContext, name: str, *operands: str) -> str:
+    """Emit the float64 `name` of `operands` (SSA names of equal-shape f64 tensors)."""
+    closed = _trace(name, tuple(ctx.avals_in[0].shape), len(operands))
+    return call_formula(ctx, "f64", name, closed, operands)
 
 
 def rule(name: str) -> Callable[..., str]:
