@@ -26,12 +26,19 @@ numeric-semantics flag is never ignored silently):
   threefry_partitionable     True only (irax's bits are JAX 0.10's default form)
   default_prng_impl          'threefry2x32' only
   enable_checks, explain_cache_misses   accepted (checking / logging; no numeric effect)
+  compilation_cache_dir, enable_compilation_cache, persistent_cache_min_compile_time_secs,
+  persistent_cache_min_entry_size_bytes, compilation_cache_max_size
+                             honoured by irax's disk cache of compiled modules (it is on by
+                             default, in $IRAX_CACHE_DIR or ~/.cache/irax, and keeps every
+                             module: min_compile_time_secs defaults to 0, not JAX's 1 s)
+  persistent_cache_enable_xla_caches, compilation_cache_expect_pgle   accepted (XLA only)
 """
 from __future__ import annotations
 
 import contextlib
 import functools
 import importlib
+import os
 import platform
 import sys
 import types
@@ -148,6 +155,52 @@ default_prng_impl = Flag("default_prng_impl", "threefry2x32", _enum(
 # checking / logging only: accepted (irax's own checks always run; it logs no cache misses)
 enable_checks = Flag("enable_checks", False, _bool("enable_checks"))
 explain_cache_misses = Flag("explain_cache_misses", False, _bool("explain_cache_misses"))
+
+
+# The persistent compilation cache (irax.runtime.cache keeps the values)
+def _cache_setting(key: str, check: Callable[[Any], Any]) -> dict:
+    from .runtime import cache
+
+    def setter(v: Any) -> None:
+        cache.settings[key] = v
+    return dict(check=check, getter=lambda: cache.settings[key], setter=setter)
+
+
+def _optional_path(name: str) -> Callable[[Any], Any]:
+    def check(v: Any) -> Any:
+        if v is not None and not isinstance(v, (str, os.PathLike)):
+            raise ValueError(f"{name}: expected a path or None, got {v!r} of type {type(v)}")
+        return None if v is None else os.fspath(v)
+    return check
+
+
+def _number(name: str, kind: type) -> Callable[[Any], Any]:
+    def check(v: Any) -> Any:
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.number)) \
+                or (kind is int and not float(v).is_integer()):
+            raise ValueError(f"{name}: expected {kind.__name__}, got {v!r} of type {type(v)}")
+        return kind(v)
+    return check
+
+
+compilation_cache_dir = Flag("compilation_cache_dir", None, **_cache_setting(
+    "dir", _optional_path("compilation_cache_dir")))
+enable_compilation_cache = Flag("enable_compilation_cache", True, **_cache_setting(
+    "enabled", _bool("enable_compilation_cache")))
+persistent_cache_min_compile_time_secs = Flag(
+    "persistent_cache_min_compile_time_secs", 0.0, **_cache_setting(
+        "min_compile_time_secs", _number("persistent_cache_min_compile_time_secs", float)))
+persistent_cache_min_entry_size_bytes = Flag(
+    "persistent_cache_min_entry_size_bytes", 0, **_cache_setting(
+        "min_entry_size_bytes", _number("persistent_cache_min_entry_size_bytes", int)))
+compilation_cache_max_size = Flag("compilation_cache_max_size", -1, **_cache_setting(
+    "max_size", _number("compilation_cache_max_size", int)))
+# XLA's own caches and PGLE profiles have no IREE counterpart: accepted, no effect
+persistent_cache_enable_xla_caches = Flag(
+    "persistent_cache_enable_xla_caches", "xla_gpu_per_fusion_autotune_cache_dir",
+    lambda v: v)
+compilation_cache_expect_pgle = Flag("compilation_cache_expect_pgle", False,
+                                     _bool("compilation_cache_expect_pgle"))
 
 
 def _honour_only(name: str, v: Any, honoured: tuple) -> Any:

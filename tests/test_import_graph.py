@@ -48,7 +48,7 @@ ALLOWED: dict[str, set[str]] = {
     "jit_tiers": {"tracer", "tree_util"},
     "jit": {"tracer", "lowering", "runtime", "tree_util", "jit_tiers"},
     # JAX's top-level flags and queries; clear_caches empties jit's caches
-    "config_flags": {"tracer", "tree_util", "jit", "user_api"},
+    "config_flags": {"tracer", "tree_util", "runtime", "jit", "user_api"},
     "pmapping": {"tracer", "tree_util", "jit", "user_api"},     # pmap as jit(vmap(f, axis_name))
     "aot": {"tracer", "lowering", "runtime", "tree_util", "jit", "user_api", "root"},
     "distributed": {"tracer", "lowering", "runtime", "tree_util", "jit", "user_api", "aot",

@@ -2,6 +2,7 @@
 
     from irax.experimental.ode import odeint
     from irax.experimental import io_callback
+    from irax.experimental.compilation_cache import compilation_cache as cc
 
 Submodules load on first access.
 """
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 
-_SUBMODULES = ("ode",)
+_SUBMODULES = ("ode", "compilation_cache")
 
 
 def __getattr__(name: str):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import ctypes
 import hashlib
 import threading
+import time
 from typing import Any
 
 from . import cache
@@ -66,11 +67,12 @@ def compile_stablehlo(text: str, flags: list[str]) -> bytes:
             return hit
         data = cache.get(key)
         if data is None:
+            started = time.perf_counter()
             if any(f.split("=", 1)[0] in _GLOBAL_ONLY_FLAGS for f in flags):
                 data = _compile_subprocess(text, flags, key)
             else:
                 data = _compile_in_process(text, flags, key)
-            cache.put(key, data)
+            cache.put(key, data, compile_secs=time.perf_counter() - started)
         _memory[key] = data
         return data
 
