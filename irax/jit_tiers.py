@@ -59,7 +59,7 @@ def tiering_enabled(per_function: bool | None) -> bool:
 
 # Primitives whose eager and compiled runs are observably different events (a print, a
 # user callback with effects): a jaxpr holding one always waits for its module.
-_EFFECTFUL = frozenset({"debug_callback", "io_callback"})
+_EFFECTFUL = frozenset({"debug_callback", "io_callback", "check"})
 
 
 def pure_jaxpr(jaxpr: core.Jaxpr) -> bool:

@@ -1,7 +1,7 @@
 """irax.experimental: the parts of jax.experimental that JAX programs use.
 
     from irax.experimental.ode import odeint
-    from irax.experimental import io_callback
+    from irax.experimental import io_callback, checkify
     from irax.experimental.compilation_cache import compilation_cache as cc
 
 Submodules load on first access.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 
-_SUBMODULES = ("ode", "compilation_cache")
+_SUBMODULES = ("ode", "compilation_cache", "checkify")
 
 
 def __getattr__(name: str):

@@ -75,9 +75,10 @@ def test_op_table_exercises_every_lowering_rule():
     # tested elsewhere in this file: custom rules, jit_call, the forward-mode error, and
     # the collectives, whose only lowering is the unbound-name error; pure_callback (not
     # differentiable, so outside the op table; tests/test_toplevel_names.py compiles it, and
-    # tests/test_io_callback.py its effectful twin io_callback)
+    # tests/test_io_callback.py its effectful twin io_callback); checkify's check, whose
+    # lowering is the functionalization error (tests/test_checkify.py)
     elsewhere = {"custom_jvp_call", "custom_vjp_call", "custom_lin", "jit_call", *COLLECTIVES,
-                 "pure_callback", "io_callback"}
+                 "pure_callback", "io_callback", "check"}
     unexercised = sorted(p.name for p in lowering_rules
                          if p.name not in seen | elsewhere | CONTROL_FLOW)
     assert not unexercised, f"lowering rules no op spec exercises: {unexercised}"

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from ...tracer.prims import debug
+from ...tracer.prims import checks, debug
 from ..context import RuleContext
 from ..emitter import aval_type
 from ..rules import register_lowering
@@ -36,3 +36,15 @@ def _debug_callback(ctx: RuleContext, *operands: str, callback: Callable[..., An
 # Registration
 
 register_lowering(debug.debug_callback_p, _debug_callback)
+
+
+# checkify's check (irax/tracer/prims/checks.py): it raises on the host eagerly; a staged
+# one must have been functionalized by checkify.checkify, as in JAX, unless it is a
+# debug_check (dropped when not checkified)
+def _check(ctx: RuleContext, *args: str, err_tree: Any, debug: bool) -> list[str]:
+    if debug:
+        return []
+    raise ValueError(checks.FUNCTIONALIZATION_ERROR)
+
+
+register_lowering(checks.check_p, _check)

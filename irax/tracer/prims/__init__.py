@@ -8,3 +8,4 @@ from . import elementwise, shape, reduce, indexing, slicing, linalg, bits, sort 
 from . import control_flow, linear_solve, debug, collectives  # noqa: F401
 from . import fft  # noqa: F401,E402  (the fft family: above shape and elementwise; branch jnp-fft)
 from . import callback  # noqa: F401,E402  (pure_callback: above debug; branch toplevel)
+from . import checks  # noqa: F401,E402  (checkify's check: above batching; branch experimental)
