@@ -68,6 +68,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "runtime": ("irax.runtime", None),
     "experimental": ("irax.experimental", None),
     "extend": ("irax.extend", None),
+    "interpreters": ("irax.interpreters", None),
 }
 
 # Public functions that share their name with the submodule defining them

@@ -49,12 +49,14 @@ ALLOWED: dict[str, set[str]] = {
     "jit": {"tracer", "lowering", "runtime", "tree_util", "jit_tiers"},
     # JAX's top-level flags and queries; clear_caches empties jit's caches
     "config_flags": {"tracer", "tree_util", "runtime", "jit", "user_api"},
-    "pmapping": {"tracer", "tree_util", "jit", "user_api"},     # pmap as jit(vmap(f, axis_name))
+    "pmapping": {"tracer", "tree_util", "jit", "user_api"},
+    # JAX's rule tables for user primitives: the tracer's tables and lowering's
+    "interpreters": {"tracer", "lowering", "tree_util", "user_api"},     # pmap as jit(vmap(f, axis_name))
     "aot": {"tracer", "lowering", "runtime", "tree_util", "jit", "user_api", "root"},
     "distributed": {"tracer", "lowering", "runtime", "tree_util", "jit", "user_api", "aot",
                     "root"},
     "root": {"tracer", "lowering", "runtime", "tree_util", "jit", "user_api", "aot",
-             "distributed", "config_flags"},
+             "distributed", "config_flags", "interpreters"},
 }
 
 def _module_name(path: Path) -> str:

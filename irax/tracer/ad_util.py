@@ -26,6 +26,12 @@ class Zero:
     def __init__(self, aval: ShapedArray):
         self.aval = aval
 
+    @staticmethod
+    def from_primal_value(value: Any) -> "Zero":
+        """The zero tangent of `value` (JAX's constructor of that name)."""
+        from .core import get_aval
+        return Zero(tangent_aval(get_aval(value)))
+
     def __repr__(self) -> str:
         return f"Zero({self.aval.str_short()})"
 

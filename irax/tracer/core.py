@@ -301,9 +301,13 @@ class EvalTrace(Trace):
         if prim.impl_takes_arrays:   # takes the arguments as they are (e.g. device-resident)
             return rule(*args, **params)
         vals = [to_numpy_value(x, prim) for x in args]
-        weak = _eval_out_weak(prim, args, params)   # type-checks before running the impl
+        # type-checks before running the impl; a user's primitive (irax.extend.core) may
+        # have only its impl, which is all eager evaluation needs (as in JAX)
+        weak = _eval_out_weak(prim, args, params) if prim in abstract_eval_rules else None
         with np.errstate(all="ignore"):   # inf/nan are values, as in JAX
             out = rule(*vals, **params)
+        if weak is None:
+            weak = [False] * (len(out) if prim.multiple_results else 1)
         if eager_result_check is not None:   # irax.debug_nans / debug_infs (config_flags)
             eager_result_check(prim, out)
         if prim.multiple_results:
