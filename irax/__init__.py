@@ -157,3 +157,18 @@ _LAZY.update({
     "P": ("irax.sharding", "P"),
     "reshard": ("irax.sharding", "reshard"),
 })
+
+# jax.export, jax.stages, jax.profiler, jax.shard_map (irax/export.py, irax/stages.py,
+# irax/profiler.py, irax/shard_map.py)
+_LAZY.update({
+    "export": ("irax.export", None),
+    "stages": ("irax.stages", None),
+    "profiler": ("irax.profiler", None),
+    "shard_map": ("irax.shard_map", "shard_map"),
+    "smap": ("irax.shard_map", "smap"),
+})
+
+# the names registered above that share their submodule's name (irax.shard_map)
+_SHADOWED_BY_SUBMODULE = frozenset(
+    name for name, (mod, attr) in _LAZY.items() if attr is not None and mod == f"{__name__}.{name}"
+)

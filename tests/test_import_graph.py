@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent / "irax"
 USER_API = {"numpy", "lax", "random", "nn", "scipy", "optim", "test_util", "ad_checkpoint",
             "debug", "dtypes", "custom_derivatives", "custom_batching", "callback", "errors",
             "typing", "ops", "image", "flatten_util", "experimental", "sharding", "debugger",
-            "extend", "_src"}
+            "extend", "_src", "shard_map", "dlpack"}
 
 # layer -> the layers it may import (besides itself)
 ALLOWED: dict[str, set[str]] = {
@@ -46,15 +46,21 @@ ALLOWED: dict[str, set[str]] = {
     "user_api": {"tracer", "tree_util"},
     # tiered execution: the eager tier and the background compile thread (no IREE import)
     "jit_tiers": {"tracer", "tree_util"},
-    "jit": {"tracer", "lowering", "runtime", "tree_util", "jit_tiers"},
+    # jit's stage classes derive from irax.stages'; profiler records jit's spans
+    "stages": {"tracer", "tree_util"},
+    "profiler": {"tracer", "tree_util"},
+    "jit": {"tracer", "lowering", "runtime", "tree_util", "jit_tiers", "stages", "profiler"},
     # JAX's top-level flags and queries; clear_caches empties jit's caches
     "config_flags": {"tracer", "tree_util", "jit", "user_api"},
     "pmapping": {"tracer", "tree_util", "jit", "user_api"},     # pmap as jit(vmap(f, axis_name))
     "aot": {"tracer", "lowering", "runtime", "tree_util", "jit", "user_api", "root"},
     "distributed": {"tracer", "lowering", "runtime", "tree_util", "jit", "user_api", "aot",
                     "root"},
+    # irax.export (jax.export): jit's lowering + the AOT exporter's tracing and trees
+    "export": {"tracer", "lowering", "runtime", "tree_util", "jit", "user_api", "aot",
+               "stages", "profiler"},
     "root": {"tracer", "lowering", "runtime", "tree_util", "jit", "user_api", "aot",
-             "distributed", "config_flags"},
+             "distributed", "config_flags", "stages", "profiler", "export"},
 }
 
 def _module_name(path: Path) -> str:
