@@ -160,8 +160,9 @@ class Compiled(Stage):
 
     @staticmethod
     def _shardings(avals, tree) -> Any:
-        from .tracer.sharding import make_single_device_sharding
-        return tree_util.tree_unflatten(tree, [make_single_device_sharding() for _ in avals])
+        from .tracer.sharding import devices, make_single_device_sharding
+        s = make_single_device_sharding(devices()[0])
+        return tree_util.tree_unflatten(tree, [s for _ in avals])
 
     def runtime_executable(self) -> Any:
         return self.executable
