@@ -166,6 +166,14 @@ _LAZY.update({
     "profiler": ("irax.profiler", None),
     "shard_map": ("irax.shard_map", "shard_map"),
     "smap": ("irax.shard_map", "smap"),
+    "dlpack": ("irax.dlpack", None),
+    **{name: ("irax.config_flags", name) for name in (
+        "no_tracing", "no_execution", "check_tracer_leaks", "checking_leaks",
+        "transfer_guard", "transfer_guard_host_to_device", "transfer_guard_device_to_device",
+        "transfer_guard_device_to_host", "debug_key_reuse", "legacy_prng_key",
+        "enable_custom_prng", "softmax_custom_jvp", "allow_f16_reductions", "live_arrays",
+        "effects_barrier", "copy_to_host_async", "make_array_from_single_device_arrays",
+        "make_array_from_process_local_data")},
 })
 
 # the names registered above that share their submodule's name (irax.shard_map)

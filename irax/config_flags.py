@@ -201,8 +201,19 @@ def _check_jit_result(fun: Callable, name: str, out: Any, args: tuple, kwargs: d
 
 def _update_eager_check() -> None:
     on = debug_nans.value or debug_infs.value
-    core.eager_result_check = _check_result if on else None
-    core.jit_result_check = _check_jit_result if on else None
+    off = not globals().get("_no_execution_on", False)
+    core.eager_result_check = (_check_result if on else None) if off else _refuse_eager
+    core.jit_result_check = (_check_jit_result if on else None) if off else _refuse_jit
+
+
+def _refuse_eager(prim: Any, out: Any) -> None:
+    raise RuntimeError(f"irax tried to execute {prim.name}, but the no_execution config "
+                       "option is set")
+
+
+def _refuse_jit(fun: Callable, name: str, out: Any, args: tuple, kwargs: dict) -> None:
+    raise RuntimeError(f"irax tried to execute function jit({name}), but the no_execution "
+                       "config option is set")
 
 
 # ---------------------------------------------------------------------------
@@ -288,3 +299,131 @@ def print_environment_info(return_string: bool = False) -> str | None:
         return info
     print(info)
     return None
+
+
+# ---------------------------------------------------------------------------
+# More of JAX's flags (irax/toplevel names of branch export)
+#   no_tracing       honoured: irax.jit raises RuntimeError instead of tracing (a cache
+#                    miss); calls already traced run
+#   no_execution     honoured: an eager primitive or a jit call raises RuntimeError (the
+#                    check runs on the result, so the computation itself has run)
+#   check_tracer_leaks / checking_leaks   accepted: irax reports a leaked tracer where it
+#                    is used (UnexpectedTracerError), not where it leaks
+#   transfer_guard*  'allow' / 'log' / 'log_explicit' accepted (irax logs no transfers);
+#                    'disallow*': NotImplementedError
+#   debug_key_reuse  False only (True: NotImplementedError; irax does not track key use)
+#   legacy_prng_key  'allow' / 'warn' / 'error' accepted (irax's raw uint32 keys work as
+#                    JAX's legacy keys; no warning or error is given)
+#   enable_custom_prng, softmax_custom_jvp, allow_f16_reductions: accepted (the same
+#                    numbers either way on irax: softmax's derivative is one formula, f16
+#                    reductions accumulate in f32 on IREE)
+
+
+def _set_no_tracing(v: bool) -> None:
+    from .tracer.api_extra import flags
+    flags.no_tracing = v
+
+
+def _get_no_tracing() -> bool:
+    from .tracer.api_extra import flags
+    return flags.no_tracing
+
+
+def _set_no_execution(v: bool) -> None:
+    globals()["_no_execution_on"] = v
+
+
+no_tracing = Flag("no_tracing", False, _bool("no_tracing"), getter=_get_no_tracing,
+                  setter=_set_no_tracing)
+no_execution = Flag("no_execution", False, _bool("no_execution"),
+                    getter=lambda: globals().get("_no_execution_on", False),
+                    setter=_set_no_execution)
+check_tracer_leaks = Flag("check_tracer_leaks", False, _bool("check_tracer_leaks"))
+checking_leaks = functools.partial(check_tracer_leaks, True)
+_GUARDS = ("allow", "log", "disallow", "log_explicit", "disallow_explicit")
+_GUARDS_OK = ("allow", "log", "log_explicit")
+transfer_guard_host_to_device = Flag("transfer_guard_host_to_device", None, _enum(
+    "transfer_guard_host_to_device", _GUARDS, _GUARDS_OK, allow_none=True))
+transfer_guard_device_to_device = Flag("transfer_guard_device_to_device", None, _enum(
+    "transfer_guard_device_to_device", _GUARDS, _GUARDS_OK, allow_none=True))
+transfer_guard_device_to_host = Flag("transfer_guard_device_to_host", None, _enum(
+    "transfer_guard_device_to_host", _GUARDS, _GUARDS_OK, allow_none=True))
+
+
+@contextlib.contextmanager
+def transfer_guard(new_val: str) -> Iterator[None]:
+    """All three transfer guards at once (as jax.transfer_guard)."""
+    with contextlib.ExitStack() as stack:
+        for g in (transfer_guard_host_to_device, transfer_guard_device_to_device,
+                  transfer_guard_device_to_host):
+            stack.enter_context(g(new_val))
+        yield
+
+
+debug_key_reuse = Flag("debug_key_reuse", False, lambda v: _honour_only(
+    "debug_key_reuse", _bool("debug_key_reuse")(v), (False,)))
+legacy_prng_key = Flag("legacy_prng_key", "allow", _enum(
+    "legacy_prng_key", ("allow", "warn", "error"), ("allow", "warn", "error")))
+enable_custom_prng = Flag("enable_custom_prng", False, _bool("enable_custom_prng"))
+softmax_custom_jvp = Flag("softmax_custom_jvp", False, _bool("softmax_custom_jvp"))
+allow_f16_reductions = Flag("allow_f16_reductions", True, _bool("allow_f16_reductions"))
+
+
+def live_arrays(platform: str | None = None) -> list:
+    """Every irax.Array alive in the process (found by the garbage collector's walk)."""
+    import gc
+    from .tracer.core import Array
+    return [o for o in gc.get_objects() if type(o) is Array]
+
+
+def effects_barrier() -> None:
+    """Wait for irax's background work: compiles running in the background (tiered jit).
+    Callbacks run synchronously within each call, so nothing else is pending."""
+    from . import jit_tiers
+    with jit_tiers._running_lock:
+        jobs = list(jit_tiers._running)
+    for job in jobs:
+        job.wait()
+
+
+def copy_to_host_async(x: Any) -> Any:
+    """Start copying x's leaves to the host; irax copies synchronously. Returns x."""
+    from . import tree_util
+    from .tracer.core import Array
+    for leaf in tree_util.tree_leaves(x):
+        if isinstance(leaf, Array):
+            leaf.numpy()
+    return x
+
+
+def make_array_from_single_device_arrays(shape: Any, sharding: Any, arrays: Any, *,
+                                         dtype: Any = None) -> Any:
+    """The global array of `shape` from one array per device: one device here, so
+    `arrays` is one array of the whole shape."""
+    from .tracer.api_extra import device_put
+    arrays = list(arrays)
+    shape = tuple(shape)
+    if len(arrays) != 1:
+        raise ValueError(f"irax has one device: make_array_from_single_device_arrays takes "
+                         f"one array, got {len(arrays)}")
+    a = arrays[0]
+    if tuple(a.shape) != shape:
+        raise ValueError(f"make_array_from_single_device_arrays: the array of shape "
+                         f"{tuple(a.shape)} is not the whole of shape {shape} (one device)")
+    if dtype is not None and np.dtype(dtype) != np.dtype(a.dtype):
+        raise ValueError(f"make_array_from_single_device_arrays: dtype {np.dtype(dtype)} does "
+                         f"not match the arrays' {np.dtype(a.dtype)}")
+    return device_put(a, sharding)
+
+
+def make_array_from_process_local_data(sharding: Any, local_data: Any,
+                                       global_shape: Any = None) -> Any:
+    """The global array from this process's data: one process, so the data is global."""
+    from .tracer.api_extra import device_put
+    data = np.asarray(local_data)
+    if global_shape is not None and tuple(global_shape) != data.shape:
+        raise ValueError(f"make_array_from_process_local_data: with one process the local "
+                         f"data (shape {data.shape}) is the whole array; got "
+                         f"global_shape={tuple(global_shape)}")
+    from .numpy import asarray
+    return device_put(asarray(data), sharding)

@@ -651,6 +651,9 @@ class JitFunction(stages.Wrapped):
         hit = self._traced.get(key)
         if hit is not None:
             return hit
+        if _flags.no_tracing:
+            raise RuntimeError(f"re-tracing function {self._name}{_where(self._fun)} for "
+                               "`jit`, but 'no_tracing' is set")
         store: dict[str, Any] = {}
         fun = self._fun
 
