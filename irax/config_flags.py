@@ -379,11 +379,8 @@ def live_arrays(platform: str | None = None) -> list:
 def effects_barrier() -> None:
     """Wait for irax's background work: compiles running in the background (tiered jit).
     Callbacks run synchronously within each call, so nothing else is pending."""
-    from . import jit_tiers
-    with jit_tiers._running_lock:
-        jobs = list(jit_tiers._running)
-    for job in jobs:
-        job.wait()
+    from .jit_tiers import wait_for_background_compiles
+    wait_for_background_compiles()
 
 
 def copy_to_host_async(x: Any) -> Any:

@@ -16,7 +16,10 @@ Layers (lowest first):
                image, flatten_util, ...: each other + tracer +
                tree_util
   jit_tiers  : tracer, tree_util (jit's eager tier and background compiles)
-  jit        : tracer, lowering, runtime, tree_util, jit_tiers
+  stages     : tracer, tree_util (the base classes of jit's stages: irax.stages)
+  profiler   : tracer, tree_util (the trace recorder jit reports its spans to)
+  jit        : tracer, lowering, runtime, tree_util, jit_tiers, stages, profiler
+  export     : jit + aot + user API (irax.export: jit's lowering, aot's tree specs)
   aot, distributed, irax/__init__ (the lazy public namespace): anything
 
 A package's `__init__` importing its own submodules is part of that package, not an edge
@@ -51,7 +54,7 @@ ALLOWED: dict[str, set[str]] = {
     "profiler": {"tracer", "tree_util"},
     "jit": {"tracer", "lowering", "runtime", "tree_util", "jit_tiers", "stages", "profiler"},
     # JAX's top-level flags and queries; clear_caches empties jit's caches
-    "config_flags": {"tracer", "tree_util", "jit", "user_api"},
+    "config_flags": {"tracer", "tree_util", "jit", "jit_tiers", "user_api"},
     "pmapping": {"tracer", "tree_util", "jit", "user_api"},     # pmap as jit(vmap(f, axis_name))
     "aot": {"tracer", "lowering", "runtime", "tree_util", "jit", "user_api", "root"},
     "distributed": {"tracer", "lowering", "runtime", "tree_util", "jit", "user_api", "aot",
