@@ -19,9 +19,13 @@ from __future__ import annotations
 import functools
 from typing import Any, Callable
 
+import numpy as np
+
 from . import tree_util
 from .tracer.api import vmap
-from .tracer.sharding import AbstractMesh, Mesh, PartitionSpec, get_abstract_mesh
+from .tracer.core import Array
+from .tracer.sharding import (AbstractMesh, AxisType, Mesh, NamedSharding, PartitionSpec,
+                              get_abstract_mesh, with_sharding)
 
 __all__ = ["shard_map", "smap"]
 
@@ -48,11 +52,6 @@ def _spec_names(p: PartitionSpec) -> list[str]:
 
 
 def _check_specs(kind: str, specs: Any, axis_names: frozenset) -> None:
-    if kind == "in" and specs is None:
-        raise TypeError("shard_map in_specs argument must be a pytree of "
-                        "`jax.sharding.PartitionSpec` instances, but it was None.\n"
-                        "Instead of `in_specs=None`, did you mean `in_specs=P()`, "
-                        "where `P = jax.sharding.PartitionSpec`?")
     paths = tree_util.tree_flatten_with_path(specs, is_leaf=_is_spec_leaf)[0]
     bad = [(k, x) for k, x in paths if not isinstance(x, PartitionSpec)
            and not (kind == "in" and x is None)]
@@ -140,18 +139,70 @@ def shard_map(f: Callable | None = None, /, *, out_specs: Any, in_specs: Any = I
         if not manual <= frozenset(m.axis_names):
             raise ValueError(f"jax.shard_map requires axis_names={set(manual)} to be a subset "
                              f"of mesh.axis_names={set(m.axis_names)}")
-        if in_specs is Infer:   # one device: every argument is replicated
-            specs_in = PartitionSpec()
-        else:
-            _check_specs("in", in_specs, manual)
-            specs_in = in_specs
-        _check_specs("out", out_specs, manual)
+        types = dict(zip(m.axis_names, m.axis_types))
+        explicit = all(types[a] == AxisType.Explicit for a in manual)
         leaves, tree = tree_util.tree_flatten(args)
-        flat_in = _broadcast(specs_in, args, "in_specs", fname)
+        if in_specs is Infer:
+            if not explicit:
+                raise TypeError("shard_map in_specs argument must be a pytree of "
+                                "`jax.sharding.PartitionSpec` instances, but it was `None` "
+                                f"when axis_names={set(manual)} are of type "
+                                f"{', '.join(str(types[a]) for a in manual)}")
+            # Explicit axes: each argument's own sharding (unknown under a trace: P())
+            flat_in = [_arg_spec(x) or PartitionSpec() for x in leaves]
+        else:   # a None spec: the argument is passed to f as it is (not mapped)
+            if in_specs is not None:
+                _check_specs("in", in_specs, manual)
+            flat_in = _broadcast(in_specs, args, "in_specs", fname)
+            if explicit and manual == frozenset(m.axis_names):
+                _check_explicit(flat_in, leaves)
+        _check_specs("out", out_specs, manual)
         _rank_check("in", fname, flat_in, leaves)
         names = [n for n in m.axis_names if n in manual]
-        return _run(f, fname, names, args, tree, leaves, flat_in, out_specs, check_vma)
+        out = _run(f, fname, names, args, tree, leaves, flat_in, out_specs, check_vma)
+        if explicit and isinstance(m, Mesh):   # results carry their out_specs' sharding
+            out_l, out_t = tree_util.tree_flatten(out)
+            specs = _broadcast(out_specs, out, "out_specs", fname)
+            out = tree_util.tree_unflatten(out_t, [
+                with_sharding(x, NamedSharding(m, p)) if type(x) is Array else x
+                for x, p in zip(out_l, specs)])
+        return out
     return wrapped
+
+
+def _arg_spec(x: Any) -> PartitionSpec | None:
+    """The PartitionSpec an argument carries: its NamedSharding's, P() for other concrete
+    values, None for a tracer (irax's avals do not carry shardings)."""
+    if isinstance(x, Array):
+        s = getattr(x, "_sharding", None)
+        return s.spec if isinstance(s, NamedSharding) else PartitionSpec()
+    if hasattr(x, "aval"):
+        return None
+    return PartitionSpec()
+
+
+def _normalized(p: PartitionSpec, ndim: int) -> tuple:
+    parts = tuple(p.partitions) + (None,) * max(0, ndim - len(p.partitions))
+    return tuple(e[0] if isinstance(e, tuple) and len(e) == 1 else e for e in parts)
+
+
+def _check_explicit(flat_in: list, leaves: list) -> None:
+    """With Explicit mesh axes the in_specs must be the arguments' own shardings (JAX's
+    check: shard_map does not reshard)."""
+    for p, x in zip(flat_in, leaves):
+        if not isinstance(p, PartitionSpec):
+            continue
+        have = _arg_spec(x)
+        nd = len(np.shape(x)) if have is not None else 0
+        if have is not None and _normalized(p, nd) != _normalized(have, nd):
+            raise ValueError(
+                f"in_specs passed to shard_map: {PartitionSpec(*_normalized(p, nd))} does not "
+                f"match the specs of the input: {PartitionSpec(*_normalized(have, nd))} for "
+                f"arg: {np.dtype(x.dtype).name}{list(np.shape(x))}. `in_specs` is an "
+                "optional argument so you can omit specifying it and shard_map will infer "
+                "the in_specs from the arguments. If you want to reshard your inputs, you "
+                "can use `jax.reshard` on the arguments and then pass those args to "
+                "shard_map.")
 
 
 def _run(f, fname, names, args, tree, leaves, flat_in, out_specs, check_vma):
