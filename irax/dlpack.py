@@ -32,9 +32,13 @@ def from_dlpack(external_array: Any, device: Any = None, copy: bool | None = Non
     if copy is False:
         raise ValueError("irax.dlpack.from_dlpack: copy=False is not possible; irax Arrays "
                          "own their (immutable) values")
+    if not (hasattr(external_array, "__dlpack__")
+            and hasattr(external_array, "__dlpack_device__")):
+        raise TypeError("The array passed to from_dlpack must have __dlpack__ and "
+                        "__dlpack_device__ methods.")
     try:
         v = np.from_dlpack(external_array)
-    except (TypeError, RuntimeError, BufferError) as e:
+    except (TypeError, RuntimeError, BufferError, AttributeError) as e:
         raise TypeError(f"irax.dlpack.from_dlpack: cannot import {type(external_array).__name__}"
                         f" through DLPack on the host: {e}") from None
     if not is_supported_dtype(v.dtype):

@@ -83,7 +83,8 @@ class Stage:
     def cost_analysis(self) -> dict[str, float]:
         """Estimated costs, keyed as XLA's CPU cost analysis: "flops" (a dot_general
         counts 2 per multiply-add, an elementwise op one per output element; a loop body
-        counts once), "transcendentals" and "bytes accessed" (arguments and results)."""
+        counts once), "transcendentals" (exp, tanh, ...: not in "flops", as XLA counts
+        them) and "bytes accessed" (of the arguments and results only)."""
         flops, trans = _costs(self.jaxpr.jaxpr)
         nbytes = sum(_nbytes(a) for a in list(self.jaxpr.in_avals) + list(self.jaxpr.out_avals))
         return {"flops": float(flops), "transcendentals": float(trans),
@@ -215,8 +216,7 @@ def _costs(jaxpr: Any) -> tuple[int, int]:
             flops += 2 * out * k
         elif name.startswith("reduce_") or name in ("argmax", "argmin", "cumsum"):
             flops += int(math.prod(e.inputs[0].aval.shape))
-        elif name in _TRANSCENDENTAL:
-            flops += out
+        elif name in _TRANSCENDENTAL:   # counted apart, as XLA's analysis does
             trans += out
         elif name not in _FREE:
             flops += out

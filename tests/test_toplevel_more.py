@@ -1,0 +1,163 @@
+"""More of JAX's top-level names: irax.stages (jit's stages as jax.stages), the config
+flags no_tracing / no_execution / transfer guards / PRNG and numerics flags,
+live_arrays, effects_barrier, copy_to_host_async, make_array_from_*, irax.dlpack.
+
+JAX 0.10 is the oracle for the structures (trees, out_info, args_info), the flags'
+defaults, the error types and DLPack interchange; values are NumPy's or analytic."""
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp_ref
+import numpy as np
+import pytest
+
+import irax
+import irax.numpy as jnp
+from irax import stages
+
+X = np.linspace(-1, 1, 6, dtype=np.float32).reshape(2, 3)
+Y = np.linspace(0, 2, 12, dtype=np.float32).reshape(3, 4)
+
+
+def _fn(np_):
+    return lambda x, y: {"o": np_.tanh(x @ y) + 1.0}
+
+
+def test_stages_like_jax():
+    f, fj = irax.jit(_fn(jnp)), jax.jit(_fn(jnp_ref))
+    assert isinstance(f, stages.Wrapped)
+    traced, traced_j = f.trace(X, Y), fj.trace(X, Y)
+    lowered = f.lower(X, Y)
+    compiled = lowered.compile()
+    assert isinstance(traced, stages.Traced)
+    assert isinstance(lowered, stages.Lowered) and isinstance(compiled, stages.Compiled)
+    lowered_j = traced_j.lower()
+    for mine, theirs in ((traced, traced_j), (lowered, lowered_j),
+                         (compiled, lowered_j.compile())):
+        assert str(mine.in_tree) == str(theirs.in_tree)
+        info, info_j = mine.out_info["o"], theirs.out_info["o"]
+        assert (info.shape, info.dtype) == (info_j.shape, info_j.dtype)
+        args, args_j = irax.tree_util.tree_leaves(mine.args_info), \
+            jax.tree_util.tree_leaves(theirs.args_info)
+        assert [(a.shape, a.dtype, a.donated) for a in args] == \
+            [(a.shape, a.dtype, a.donated) for a in args_j]
+    assert traced.fun_name == traced_j.fun_name == "<lambda>"
+    assert [e.primitive.name for e in traced.jaxpr.eqns][0] == "dot_general"
+    want = np.tanh(X @ Y) + 1
+    np.testing.assert_allclose(traced(X, Y)["o"], want, rtol=1e-5)
+    np.testing.assert_allclose(compiled(X, Y)["o"], want, rtol=1e-5)
+    assert "stablehlo.dot_general" in lowered.as_text()
+    assert lowered.compiler_ir("stablehlo") == lowered.as_text()
+    # costs: 2*M*N*K flops for the product, M*N for the add; tanh is a transcendental
+    cost = lowered.cost_analysis()
+    assert cost["flops"] == 2 * 2 * 4 * 3 + 2 * 4
+    assert cost["transcendentals"] == 8 == lowered_j.cost_analysis()["transcendentals"]
+    assert compiled.cost_analysis() == cost
+    assert cost["bytes accessed"] == (6 + 12 + 8) * 4
+    shard = compiled.input_shardings[0][0]
+    assert isinstance(shard, irax.sharding.SingleDeviceSharding)
+    with pytest.raises(ValueError, match="StableHLO only"):
+        lowered.compiler_ir("hlo")
+
+
+def test_no_tracing_and_no_execution_like_jax():
+    for lib in (irax, jax):
+        f = lib.jit(lambda x: x * 2)
+        f(1.0)
+        with lib.no_tracing(True):
+            assert float(f(2.0)) == 4.0          # traced before: runs
+            with pytest.raises(RuntimeError, match="no_tracing"):
+                f(np.ones(3, np.float32))        # a new signature would trace
+        with lib.no_execution(True):
+            with pytest.raises(RuntimeError, match="no_execution"):
+                f(3.0)
+            with pytest.raises(RuntimeError, match="no_execution"):
+                lib.numpy.ones(3) + 1
+            assert "add" in str(lib.make_jaxpr(lambda x: x + 1)(1.0))   # tracing is fine
+        assert float(f(5.0)) == 10.0
+
+
+FLAGS = ["check_tracer_leaks", "debug_key_reuse", "enable_custom_prng", "softmax_custom_jvp",
+         "allow_f16_reductions", "transfer_guard_host_to_device",
+         "transfer_guard_device_to_host", "transfer_guard_device_to_device", "no_tracing",
+         "no_execution"]
+
+
+@pytest.mark.parametrize("name", FLAGS)
+def test_flag_defaults_like_jax(name):
+    assert getattr(irax, name).value == getattr(jax, name).value
+
+
+@pytest.mark.parametrize("name, value", [
+    ("legacy_prng_key", "bogus"), ("transfer_guard_host_to_device", "bogus"),
+    ("transfer_guard_device_to_device", "never")])
+def test_flag_values_refused_like_jax(name, value):
+    with pytest.raises(Exception) as ref:
+        with getattr(jax, name)(value):
+            pass
+    with pytest.raises(type(ref.value)):
+        with getattr(irax, name)(value):
+            pass
+
+
+def test_flags_as_context_managers():
+    with irax.checking_leaks():
+        assert irax.check_tracer_leaks.value is True
+    assert irax.check_tracer_leaks.value is False
+    with irax.transfer_guard("log"):
+        assert irax.transfer_guard_device_to_host.value == "log"
+    assert irax.transfer_guard_device_to_host.value is None
+    for v in ("allow", "warn", "error"):
+        with irax.legacy_prng_key(v):
+            assert irax.legacy_prng_key.value == v
+    with pytest.raises(NotImplementedError, match="disallow"):
+        with irax.transfer_guard("disallow"):
+            pass
+    with pytest.raises(NotImplementedError, match="debug_key_reuse"):
+        irax.config.update("jax_debug_key_reuse", True)
+    irax.config.update("jax_softmax_custom_jvp", True)
+    assert irax.softmax_custom_jvp.value is True
+    irax.config.update("jax_softmax_custom_jvp", False)
+
+
+def test_arrays_and_transfers():
+    x = jnp.arange(4.0)
+    assert any(a is x for a in irax.live_arrays())
+    assert irax.copy_to_host_async(x) is x
+    assert x.copy_to_host_async() is None and jnp_ref.ones(2).copy_to_host_async() is None
+    s = irax.sharding.SingleDeviceSharding(irax.devices()[0])
+    a = irax.make_array_from_single_device_arrays((4,), s, [x])
+    b = irax.make_array_from_process_local_data(s, np.arange(4.0, dtype=np.float32))
+    np.testing.assert_array_equal(a, [0, 1, 2, 3])
+    np.testing.assert_array_equal(b, [0, 1, 2, 3])
+    assert a.sharding == s and b.shape == (4,)
+    with pytest.raises(ValueError, match="one array"):
+        irax.make_array_from_single_device_arrays((4,), s, [x, x])
+    with pytest.raises(ValueError, match="whole"):
+        irax.make_array_from_single_device_arrays((8,), s, [x])
+    with pytest.raises(ValueError, match="global_shape"):
+        irax.make_array_from_process_local_data(s, np.arange(4.0), (8,))
+
+
+def test_effects_barrier_waits_for_background_compiles():
+    # a constant no other test uses: IREE really compiles (no disk-cache hit)
+    c = float(np.random.default_rng().integers(1 << 20))
+    f = irax.jit(lambda v: jnp.sin(v) * c, tiered=True)
+    v = np.ones(3, np.float32)
+    np.testing.assert_allclose(f(v), np.sin(v) * c, rtol=1e-6)
+    irax.effects_barrier()
+    assert f.tier_of(v) == "compiled"
+
+
+def test_dlpack_interchange():
+    src = np.arange(6, dtype=np.int32).reshape(2, 3)
+    got = irax.dlpack.from_dlpack(src)
+    assert isinstance(got, irax.Array) and got.dtype == np.int32
+    np.testing.assert_array_equal(got, src)
+    x = jnp.linspace(0, 1, 5)
+    np.testing.assert_array_equal(np.from_dlpack(x), np.asarray(x))
+    np.testing.assert_array_equal(jax.dlpack.from_dlpack(x), np.asarray(x))   # JAX reads it
+    for dt in (np.float16, np.bool_, np.complex64, np.int64):
+        assert irax.dlpack.is_supported_dtype(dt) == jax.dlpack.is_supported_dtype(dt)
+    with pytest.raises(TypeError, match="__dlpack__"):
+        irax.dlpack.from_dlpack([1, 2, 3])
