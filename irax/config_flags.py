@@ -367,6 +367,17 @@ legacy_prng_key = Flag("legacy_prng_key", "allow", _enum(
 enable_custom_prng = Flag("enable_custom_prng", False, _bool("enable_custom_prng"))
 softmax_custom_jvp = Flag("softmax_custom_jvp", False, _bool("softmax_custom_jvp"))
 allow_f16_reductions = Flag("allow_f16_reductions", True, _bool("allow_f16_reductions"))
+# accepted, no effect on irax: thread / garbage-collection guards (irax checks neither),
+# mesh-type and jax2tf options (irax has size-1 meshes only, no jax2tf), auto_pcast
+thread_guard = Flag("thread_guard", False, _bool("thread_guard"))
+array_garbage_collection_guard = Flag("array_garbage_collection_guard", None, _enum(
+    "array_garbage_collection_guard", ("allow", "log", "fatal"), ("allow", "log", "fatal"),
+    allow_none=True))
+remove_size_one_mesh_axis_from_type = Flag("remove_size_one_mesh_axis_from_type", False,
+                                           _bool("remove_size_one_mesh_axis_from_type"))
+jax2tf_associative_scan_reductions = Flag("jax2tf_associative_scan_reductions", False,
+                                          _bool("jax2tf_associative_scan_reductions"))
+auto_pcast = Flag("auto_pcast", True, _bool("auto_pcast"))
 
 
 def live_arrays(platform: str | None = None) -> list:

@@ -80,7 +80,9 @@ def test_no_tracing_and_no_execution_like_jax():
 FLAGS = ["check_tracer_leaks", "debug_key_reuse", "enable_custom_prng", "softmax_custom_jvp",
          "allow_f16_reductions", "transfer_guard_host_to_device",
          "transfer_guard_device_to_host", "transfer_guard_device_to_device", "no_tracing",
-         "no_execution"]
+         "no_execution", "thread_guard", "array_garbage_collection_guard",
+         "remove_size_one_mesh_axis_from_type", "jax2tf_associative_scan_reductions",
+         "auto_pcast"]
 
 
 @pytest.mark.parametrize("name", FLAGS)
@@ -161,3 +163,35 @@ def test_dlpack_interchange():
         assert irax.dlpack.is_supported_dtype(dt) == jax.dlpack.is_supported_dtype(dt)
     with pytest.raises(TypeError, match="__dlpack__"):
         irax.dlpack.from_dlpack([1, 2, 3])
+
+
+def test_fwd_and_bwd_like_jax():
+    W = Y
+    ct = np.ones((2, 4), np.float32)
+    fwd, bwd = irax.fwd_and_bwd(lambda x, w: jnp.tanh(x @ w), argnums=(0, 1))
+    fwd_j, bwd_j = jax.fwd_and_bwd(lambda x, w: jnp_ref.tanh(x @ w), argnums=(0, 1))
+    for step in range(2):   # one compiled bwd serves both steps
+        y, res = fwd(X, W * step)
+        gx, gw = bwd(res, ct)
+        yj, resj = fwd_j(X, W * step)
+        gxj, gwj = bwd_j(resj, ct)
+        np.testing.assert_allclose(y, yj, rtol=1e-5)
+        np.testing.assert_allclose(gx, gxj, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(gw, gwj, rtol=1e-5, atol=1e-6)
+    assert fwd._cache_size() == bwd._cache_size() == 1
+    # analytic: d/dW sum(tanh(x W) * ct) = x^T (ct * (1 - tanh^2))
+    t = np.tanh(X @ W)
+    np.testing.assert_allclose(gw, X.T @ (ct * (1 - t * t)), rtol=1e-5)
+    fwd1, bwd1 = irax.fwd_and_bwd(lambda x, w: jnp.sum(x @ w), argnums=1, jitted=False)
+    _, res = fwd1(X, W)
+    np.testing.assert_allclose(bwd1(res, np.float32(1)), np.broadcast_to(X.sum(0)[:, None],
+                                                                        W.shape), rtol=1e-6)
+
+
+def test_shards_like_jax():
+    x, xj = jnp.arange(3.0), jnp_ref.arange(3.0)
+    (s,), (sj,) = x.addressable_shards, xj.addressable_shards
+    assert isinstance(s, irax.Shard)
+    assert s.index == sj.index and s.replica_id == sj.replica_id == 0
+    np.testing.assert_array_equal(s.data, sj.data)
+    assert s.device == x.device and len(x.global_shards) == 1
