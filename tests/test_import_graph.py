@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent / "irax"
 USER_API = {"numpy", "lax", "random", "nn", "scipy", "optim", "test_util", "ad_checkpoint",
             "debug", "dtypes", "custom_derivatives", "custom_batching", "callback", "errors",
             "typing", "ops", "image", "flatten_util", "experimental", "sharding", "debugger",
-            "extend", "_src", "shard_map", "dlpack"}
+            "extend", "_src", "shard_map", "dlpack", "core"}
 
 # layer -> the layers it may import (besides itself)
 ALLOWED: dict[str, set[str]] = {

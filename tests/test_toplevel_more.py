@@ -195,3 +195,16 @@ def test_shards_like_jax():
     assert s.index == sj.index and s.replica_id == sj.replica_id == 0
     np.testing.assert_array_equal(s.data, sj.data)
     assert s.device == x.device and len(x.global_shards) == 1
+
+
+def test_core_names_like_jax():
+    assert sorted(n for n in dir(jax.core) if not n.startswith("_")) == \
+        sorted(irax.core.__all__)
+    closed = irax.make_jaxpr(lambda a, b: jnp.sin(a) * b)(1.0, 2.0)
+    got = irax.core.eval_jaxpr(closed.jaxpr, closed.consts, 0.5, 3.0)
+    np.testing.assert_allclose(got[0], np.sin(0.5) * 3.0, rtol=1e-6)
+    seen = []
+    irax.grad(lambda v: seen.append(isinstance(v, irax.core.Tracer)) or v * 2)(1.0)
+    assert seen == [True]
+    assert isinstance(irax.typeof(X), irax.core.AbstractValue)
+    assert irax.core.max_dim(2, 5) == jax.core.max_dim(2, 5) == 5
