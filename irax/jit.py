@@ -83,7 +83,8 @@ def _compile_flags(lowered: Any, device: str, jaxpr: ClosedJaxpr) -> list[str]:
         data_tiling=_matmul_flops(jaxpr.jaxpr) >= DATA_TILING_MIN_FLOPS)
 
 
-def _compile(lowered: Any, device: str, jaxpr: ClosedJaxpr, name: str = "main") -> tuple[bytes, str]:
+def _compile(lowered: Any, device: str, jaxpr: ClosedJaxpr,
+             name: str = "main") -> tuple[bytes, str]:
     """(module bytes, cache key) of a LoweredModule for `device`."""
     from .runtime import cache, compiler
     flags = _compile_flags(lowered, device, jaxpr)
@@ -251,9 +252,6 @@ class Compiled(stages.Compiled):
     def as_text(self) -> str:
         return self._text
 
-    def _arg_avals(self) -> list:
-        return self.in_avals
-
     @property
     def tier(self) -> str:
         """"compiled" once IREE's module is ready, "eager" while calls run the jaxpr
@@ -407,9 +405,6 @@ class Lowered(stages.Lowered):
 
     def as_text(self, dialect: str | None = None, *, debug_info: bool = False) -> str:
         return self.module.text
-
-    def _arg_avals(self) -> list:
-        return list(self.jaxpr.in_avals)[len(self._hoisted):]
 
     def compile(self, compiler_options: Any = None, *, tiered: bool = False) -> Compiled:
         """The Compiled module. tiered=True: if IREE must really compile (no cache hit) and

@@ -135,7 +135,11 @@ class Traced(Stage):
 
 
 class Lowered(Stage):
-    """A function lowered to a StableHLO module (irax.jit.Lowered)."""
+    """A function lowered to a StableHLO module (irax.jit.Lowered: its jaxpr's leading
+    inputs are the `_hoisted` constants, then the argument leaves)."""
+
+    def _arg_avals(self) -> list[ShapedArray]:
+        return list(self.jaxpr.in_avals)[len(self._hoisted):]
 
     def compiler_ir(self, dialect: str | None = None) -> str:
         """The module's text: irax keeps StableHLO as text (JAX returns an ir.Module)."""
@@ -149,7 +153,11 @@ class Lowered(Stage):
 
 
 class Compiled(Stage):
-    """A compiled module for one signature (irax.jit.Compiled)."""
+    """A compiled module for one signature (irax.jit.Compiled: `in_avals` is the flat
+    list of its argument leaves' avals)."""
+
+    def _arg_avals(self) -> list[ShapedArray]:
+        return list(self.in_avals)
 
     @property
     def input_shardings(self) -> Any:
