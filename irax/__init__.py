@@ -168,6 +168,7 @@ _LAZY.update({
     "smap": ("irax.shard_map", "smap"),
     "dlpack": ("irax.dlpack", None),
     "core": ("irax.core", None),
+    "monitoring": ("irax.monitoring", None),
     **{name: ("irax.config_flags", name) for name in (
         "no_tracing", "no_execution", "check_tracer_leaks", "checking_leaks",
         "transfer_guard", "transfer_guard_host_to_device", "transfer_guard_device_to_device",

@@ -28,6 +28,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from . import jit_tiers, stages, tree_util
+from . import monitoring as _monitoring
 from .profiler import _state as _profiling, span as _span
 from .tracer import core, dtypes, jit_call
 from .tracer.api_extra import flags as _flags
@@ -68,7 +69,7 @@ def _lower(jaxpr: ClosedJaxpr, device: str, name: str = "main") -> Any:
     from .runtime import targets
     module = ModuleContext(targets.target_for_device(device), "jit_main")
     try:
-        with _span(f"lower {name}", "jit"):
+        with _span(f"lower {name}", "jit", _monitoring.JAXPR_TO_MLIR_MODULE_EVENT, name):
             lower_jaxpr_to_fun(module, "main", jaxpr)
     except UnsupportedOnTarget as e:
         from .runtime.compiler import CompileError
@@ -88,7 +89,7 @@ def _compile(lowered: Any, device: str, jaxpr: ClosedJaxpr,
     """(module bytes, cache key) of a LoweredModule for `device`."""
     from .runtime import cache, compiler
     flags = _compile_flags(lowered, device, jaxpr)
-    with _span(f"compile {name}", "jit", device=device):
+    with _span(f"compile {name}", "jit", _monitoring.BACKEND_COMPILE_EVENT, name, device=device):
         vmfb = compiler.compile_stablehlo(lowered.text, flags)
     return vmfb, cache.cache_key(lowered.text, flags)
 

@@ -15,7 +15,8 @@ for asynchronous drivers may be before the device finishes).
 device_memory_profile() describes the live irax.Arrays as a gzipped pprof protocol buffer
 (one sample per shape and dtype: count and bytes), as `pprof` reads it.
 
-This module imports only the tracer, so irax.jit records its spans through it.
+This module imports only the tracer and irax.monitoring, so irax.jit records its spans
+through it (and reports its compile durations to irax.monitoring's listeners).
 """
 from __future__ import annotations
 
@@ -31,9 +32,11 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+from . import monitoring
+
 __all__ = ["trace", "start_trace", "stop_trace", "TraceAnnotation", "StepTraceAnnotation",
            "annotate_function", "device_memory_profile", "save_device_memory_profile",
-           "start_server", "stop_server", "ProfileOptions"]
+           "start_server", "stop_server", "register_subprocess", "ProfileOptions"]
 
 
 class _State:
@@ -64,16 +67,25 @@ def _record(name: str, start_us: float, end_us: float, cat: str, args: dict | No
 
 
 @contextlib.contextmanager
-def span(name: str, cat: str = "irax", **args: Any):
-    """Record a span while a trace runs (irax.jit's stages use it); nothing otherwise."""
-    if not _state.active:
+def span(name: str, cat: str = "irax", event: str | None = None, fun_name: str | None = None,
+         **args: Any):
+    """Record a span while a trace runs (irax.jit's stages use it); with `event`, also
+    report its duration to irax.monitoring's listeners (with fun_name=)."""
+    report = event is not None and monitoring.listening()
+    if not (_state.active or report):
         yield
         return
-    start = _now_us()
+    start, wall = _now_us(), time.time()
     try:
         yield
     finally:
-        _record(name, start, _now_us(), cat, args)
+        end = _now_us()
+        if _state.active:
+            _record(name, start, end, cat, args)
+        if report:
+            kw = {} if fun_name is None else {"fun_name": fun_name}
+            monitoring.record_event_duration_secs(event, (end - start) / 1e6, **kw)
+            monitoring.record_event_time_span(event, wall, wall + (end - start) / 1e6, **kw)
 
 
 class ProfileOptions:
@@ -192,6 +204,12 @@ def start_server(port: int) -> Any:
 
 def stop_server() -> None:
     raise RuntimeError("No profiler server is running (irax.profiler has none).")
+
+
+def register_subprocess(pid: int, port: int) -> Callable[[], None]:
+    raise NotImplementedError(
+        "irax.profiler.register_subprocess: irax has no profiler servers to connect; each "
+        "process records its own trace with irax.profiler.trace(log_dir)")
 
 
 # ---------------------------------------------------------------------------

@@ -17,8 +17,9 @@ Layers (lowest first):
                tree_util
   jit_tiers  : tracer, tree_util (jit's eager tier and background compiles)
   stages     : tracer, tree_util (the base classes of jit's stages: irax.stages)
-  profiler   : tracer, tree_util (the trace recorder jit reports its spans to)
-  jit        : tracer, lowering, runtime, tree_util, jit_tiers, stages, profiler
+  monitoring : nothing of irax (jax.monitoring's listeners)
+  profiler   : tracer, tree_util, monitoring (the trace recorder jit reports its spans to)
+  jit        : tracer, lowering, runtime, tree_util, jit_tiers, stages, profiler, monitoring
   export     : jit + aot + user API (irax.export: jit's lowering, aot's tree specs)
   aot, distributed, irax/__init__ (the lazy public namespace): anything
 
@@ -51,8 +52,10 @@ ALLOWED: dict[str, set[str]] = {
     "jit_tiers": {"tracer", "tree_util"},
     # jit's stage classes derive from irax.stages'; profiler records jit's spans
     "stages": {"tracer", "tree_util"},
-    "profiler": {"tracer", "tree_util"},
-    "jit": {"tracer", "lowering", "runtime", "tree_util", "jit_tiers", "stages", "profiler"},
+    "monitoring": set(),
+    "profiler": {"tracer", "tree_util", "monitoring"},
+    "jit": {"tracer", "lowering", "runtime", "tree_util", "jit_tiers", "stages", "profiler",
+            "monitoring"},
     # JAX's top-level flags and queries; clear_caches empties jit's caches
     "config_flags": {"tracer", "tree_util", "jit", "jit_tiers", "user_api"},
     "pmapping": {"tracer", "tree_util", "jit", "user_api"},     # pmap as jit(vmap(f, axis_name))
@@ -63,7 +66,7 @@ ALLOWED: dict[str, set[str]] = {
     "export": {"tracer", "lowering", "runtime", "tree_util", "jit", "user_api", "aot",
                "stages", "profiler"},
     "root": {"tracer", "lowering", "runtime", "tree_util", "jit", "user_api", "aot",
-             "distributed", "config_flags", "stages", "profiler", "export"},
+             "distributed", "config_flags", "stages", "profiler", "export", "monitoring"},
 }
 
 def _module_name(path: Path) -> str:

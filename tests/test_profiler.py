@@ -134,3 +134,43 @@ def test_device_memory_profile_is_pprof_of_live_arrays(tmp_path):
     assert samples["float32[7, 3]"][0] >= 2
     assert samples["int32[5]"][1] % 20 == 0
     del keep
+
+
+def test_monitoring_reports_jit_compile_events_as_jax_names_them():
+    import jax
+    import jax.numpy as jnp_ref
+
+    def listen(mon):
+        got = []
+        mon.register_event_duration_secs_listener(
+            lambda event, secs, **kw: got.append((event, secs, kw.get("fun_name"))))
+        return got
+
+    got_j = listen(jax.monitoring)
+    jax.jit(lambda v: jnp_ref.cos(v) * 3.0)(np.ones(2, np.float32))
+    jax.monitoring.clear_event_listeners()
+    got = listen(irax.monitoring)
+    spans = []
+    irax.monitoring.register_event_time_span_listener(
+        lambda event, t0, t1, **kw: spans.append((event, t1 - t0)))
+
+    def my_fn(v):
+        return jnp.cos(v) * 3.0
+    try:
+        irax.jit(my_fn, tiered=False)(np.ones(2, np.float32))
+    finally:
+        irax.monitoring.clear_event_listeners()
+    events = {e for e, _, _ in got}
+    assert events == {"/jax/core/compile/jaxpr_to_mlir_module_duration",
+                      "/jax/core/compile/backend_compile_duration"}
+    assert events <= {e for e, _, _ in got_j}
+    assert all(secs > 0 and name == "my_fn" for _, secs, name in got)
+    assert sorted(e for e, _ in spans) == sorted(events)
+    irax.monitoring.record_event("/my/event")   # no listener left: nothing happens
+    with pytest.raises(AssertionError):
+        irax.monitoring.unregister_event_listener(print)
+    seen = []
+    irax.monitoring.register_scalar_listener(lambda e, v, **kw: seen.append((e, v, kw)))
+    irax.monitoring.record_scalar("/my/scalar", 2.5, unit="x")
+    irax.monitoring.clear_event_listeners()
+    assert seen == [("/my/scalar", 2.5, {"unit": "x"})]
