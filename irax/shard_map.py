@@ -22,12 +22,13 @@ from typing import Any, Callable
 import numpy as np
 
 from . import tree_util
+from .numpy import expand_dims, reshape
 from .tracer.api import vmap
 from .tracer.core import Array
 from .tracer.sharding import (AbstractMesh, AxisType, Mesh, NamedSharding, PartitionSpec,
                               get_abstract_mesh, with_sharding)
 
-__all__ = ["shard_map", "smap"]
+__all__ = ["shard_map", "smap", "DuplicateSpecError"]
 
 
 class _Infer:
@@ -36,6 +37,10 @@ class _Infer:
 
 
 Infer = _Infer()   # in_specs not given: inferred from the arguments' shardings
+
+
+class DuplicateSpecError(Exception):
+    """A PartitionSpec names one mesh axis twice (JAX's error type for it)."""
 
 
 def _is_spec_leaf(x: Any) -> bool:
@@ -67,9 +72,12 @@ def _check_specs(kind: str, specs: Any, axis_names: frozenset) -> None:
             names = _spec_names(p)
             msgs += [f"  {kind}_specs{tree_util.keystr(k)} refers to {n!r}"
                      for n in names if n not in axis_names]
-            if len(set(names)) != len(names):
-                raise ValueError(f"shard_map {kind}_specs{tree_util.keystr(k)} is {p}: a mesh "
-                                 "axis may appear only once in a PartitionSpec")
+            dup = sorted({n for n in names if names.count(n) > 1})
+            if dup:
+                raise DuplicateSpecError(
+                    "A single NamedSharding spec specification can map every mesh axis to at "
+                    f"most one positional dimension, but {p} has duplicate entries for "
+                    f"{', '.join(f'`{n}`' for n in dup)}")
     if msgs:
         raise ValueError(f"shard_map {kind}_specs argument must refer to an axis marked as "
                          f"manual ({set(axis_names)}), but:\n\n" + "\n\n".join(msgs)
@@ -208,16 +216,11 @@ def _check_explicit(flat_in: list, leaves: list) -> None:
 def _run(f, fname, names, args, tree, leaves, flat_in, out_specs, check_vma):
     dyn = [i for i, p in enumerate(flat_in) if p is not None]   # None: passed as it is
     dyn_specs = [set(_spec_names(flat_in[i])) for i in dyn]
-    out_tree_box: list = []
-
     def inner(*xs):
         full = list(leaves)
         for i, x in zip(dyn, xs):
             full[i] = x
-        out = f(*tree_util.tree_unflatten(tree, full))
-        out_leaves, out_tree = tree_util.tree_flatten(out)
-        out_tree_box[:] = [out, out_tree]
-        return out
+        return f(*tree_util.tree_unflatten(tree, full))
 
     def out_axes_for(name):
         if not check_vma:
@@ -234,10 +237,14 @@ def _run(f, fname, names, args, tree, leaves, flat_in, out_specs, check_vma):
     for i, s in zip(dyn, dyn_specs):
         x = leaves[i]
         k = sum(n in s for n in names)
-        xs.append(x[(None,) * k] if k else x)   # one size-1 mapped dim per named axis
+        xs.append(expand_dims(x, tuple(range(k))) if k else x)   # a size-1 dim per axis
     try:
         out = fun(*xs)
     except ValueError as e:
+        if "tree prefix" in str(e):   # vmap's out_axes (the out_specs) vs f's outputs
+            raise ValueError(
+                f"shard_map applied to the function '{fname}': out_specs {out_specs!r} is not "
+                f"a pytree prefix of its outputs ({e})") from None
         if "out_axes is None" not in str(e):
             raise
         raise ValueError(
@@ -246,11 +253,11 @@ def _run(f, fname, names, args, tree, leaves, flat_in, out_specs, check_vma):
             "along a mesh axis its out_spec leaves out. Apply lax.psum / pmean / all_gather "
             "over that axis, name the axis in out_specs, or pass check_vma=False.") from None
     out_leaves, out_tree = tree_util.tree_flatten(out)
-    flat_out = _broadcast(out_specs, out_tree_box[0], "out_specs", fname)
+    flat_out = _broadcast(out_specs, out, "out_specs", fname)
     result = []
     for x, p in zip(out_leaves, flat_out):
         k = len(names) if not check_vma else sum(n in _spec_names(p) for n in names)
-        x = x.reshape(x.shape[k:]) if k else x
+        x = reshape(x, x.shape[k:]) if k else x
         result.append(x)
     _rank_check("out", fname, flat_out, result)
     return tree_util.tree_unflatten(out_tree, result)

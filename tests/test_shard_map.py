@@ -116,14 +116,30 @@ def test_check_vma_and_spec_errors_like_jax(data):
             lambda: sm(lambda v: v, in_specs=("x",), out_specs=P_())(a),
             # an output spec longer than the output's rank
             lambda: sm(lambda v: v.sum(), in_specs=P_("x"), out_specs=P_("x"))(a),
+            # out_specs not a prefix of the outputs; not a spec at all
+            lambda: sm(lambda v: (v, v), in_specs=P_("x"), out_specs=(P_("x"),))(a),
+            lambda: sm(lambda v: v, in_specs=P_("x"), out_specs="x")(a),
+            # one mesh axis twice in a spec (DuplicateSpecError)
+            lambda: sm(lambda v: v, in_specs=P_("x", "x"), out_specs=P_("x"))(a),
+            # not a function; not a mesh; axis_names not a set
+            lambda: lib.shard_map(3, mesh=None, in_specs=P_("x"), out_specs=P_("x")),
+            lambda: lib.shard_map(lambda v: v, mesh=3, in_specs=P_("x"), out_specs=P_())(a),
+            lambda: sm(lambda v: v, in_specs=P_("x"), out_specs=P_("x"), axis_names=["x"])(a),
+            # in_specs left out over Auto axes: nothing to infer them from
+            lambda: sm(lambda v: v, out_specs=P_("x"))(a),
         ]
     mine_all = cases(irax, P, irax.make_mesh, I_AUTO[:1])
     theirs_all = cases(jax, JP, jax.make_mesh, J_AUTO[:1])
     for i, (mine, theirs) in enumerate(zip(mine_all, theirs_all)):
         with pytest.raises(Exception) as ref:
             theirs()
-        with pytest.raises(type(ref.value)):
+        with pytest.raises(Exception) as got:
             mine()
+        assert type(got.value).__name__ == type(ref.value).__name__, (i, got.value, ref.value)
+    # a None spec passes its argument as it is (a Python value here)
+    np.testing.assert_allclose(irax.shard_map(lambda v, k: v * k, mesh=irax.make_mesh(
+        (1,), ("x",), axis_types=I_AUTO[:1]), in_specs=(P("x"), None), out_specs=P("x"))(a, 3),
+        3 * a)
     # in_specs=None: every argument passed as it is
     mesh1 = irax.make_mesh((1,), ("x",), axis_types=I_AUTO[:1])
     np.testing.assert_allclose(irax.shard_map(lambda v: v + 1, mesh=mesh1, in_specs=None,
