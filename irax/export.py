@@ -39,6 +39,7 @@ import numpy as np
 
 from . import tree_util
 from .aot.export import ExportError, _tree_json
+from .profiler import span
 from .runtime import treedef_json
 from .tracer import dtypes
 from .tracer.core import Array, ShapedArray, ShapeDtypeStruct, Tracer
@@ -201,6 +202,7 @@ class Exported:
         self._get_vjp = get_vjp
         self._vjp: Exported | None = None
         self._exe: dict[str, Any] = {}   # device -> runtime Executable
+        self._by_device: dict[str, tuple[bytes, dict]] = {}   # device -> (vmfb, its meta)
         self._call_flat: Callable | None = None
 
     # JAX's attributes that are fixed on irax's one device
@@ -220,6 +222,13 @@ class Exported:
 
     @property
     def out_shardings_hlo(self) -> tuple:
+        return (None,) * len(self.out_avals)
+
+    def in_shardings_jax(self, mesh: Any) -> tuple:
+        """The inputs' shardings on `mesh`: unspecified (None) on irax's one device."""
+        return (None,) * len(self.in_avals)
+
+    def out_shardings_jax(self, mesh: Any) -> tuple:
         return (None,) * len(self.out_avals)
 
     @property
@@ -301,13 +310,21 @@ class Exported:
         """(module bytes, how they were compiled): the carried vmfb if it was compiled
         with the same flags, compiler and host CPU, else IREE compiles the text now."""
         from .runtime import cache, compiler
+        hit = self._by_device.get(device)
+        if hit is not None:
+            return hit
         meta = {"flags": self._flags(device), "compiler": cache.compiler_version(),
                 "host": _host_id()}
+        data = None
         if self._vmfb is not None:
-            data, had = self._vmfb
+            carried, had = self._vmfb
             if all(had.get(k) == v for k, v in meta.items()):
-                return data, meta
-        return compiler.compile_stablehlo(self._text, meta["flags"]), meta
+                data = carried
+        if data is None:
+            with span(f"compile exported {self.fun_name}", "export"):
+                data = compiler.compile_stablehlo(self._text, meta["flags"])
+        self._by_device[device] = (data, meta)
+        return data, meta
 
     def _executable(self, device: str) -> Any:
         exe = self._exe.get(device)
@@ -321,7 +338,6 @@ class Exported:
 
     def _run(self, leaves: Sequence[Any]) -> list[Any]:
         """Run the module on concrete leaves; results as irax Arrays."""
-        from .profiler import span
         exe = self._executable(self._device())
         args = []
         for x, a in zip(leaves, self.in_avals):
