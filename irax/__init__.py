@@ -179,6 +179,7 @@ _LAZY.update({
         "array_garbage_collection_guard", "remove_size_one_mesh_axis_from_type",
         "jax2tf_associative_scan_reductions", "auto_pcast")},
     "Shard": ("irax.tracer.sharding", "Shard"),
+    "ds": ("irax.numpy.indexing", "ds"),
 })
 
 

@@ -208,3 +208,26 @@ def test_core_names_like_jax():
     assert seen == [True]
     assert isinstance(irax.typeof(X), irax.core.AbstractValue)
     assert irax.core.max_dim(2, 5) == jax.core.max_dim(2, 5) == 5
+
+
+def _ds_cases(m, x, y, i):
+    return [x[m.ds(i, 3)], x[m.ds(i, 3, 2)], x[m.ds(i - 9, 3)], x[m.ds(i - 12, 3, 2)],
+            y[m.ds(i - 7, 2), m.ds(i - 6, 2)], y[np.array([0, 2]), m.ds(i - 7, 2)],
+            y[:, m.ds(i, 2)][None], x[m.ds(2, 4)], x[m.ds(3)], x[m.ds(None)]]
+
+
+def test_ds_like_jax():
+    x = np.arange(10, dtype=np.int32)
+    y = np.arange(12, dtype=np.float32).reshape(3, 4)
+    want = jax.jit(lambda x, y, i: _ds_cases(jax, x, y, i))(x, y, 8)
+    got = irax.jit(lambda x, y, i: _ds_cases(irax, x, y, i))(x, y, 8)
+    eager = _ds_cases(irax, jnp.asarray(x), jnp.asarray(y), 8)
+    for g, e, w in zip(got, eager, want):
+        np.testing.assert_array_equal(g, w)
+        np.testing.assert_array_equal(e, w)
+    assert repr(irax.ds(1, 2)) == repr(jax.ds(1, 2)) == "Slice(start=1, size=2, stride=1)"
+    assert irax.ds(None) == slice(None)
+    g = irax.grad(lambda v, i: jnp.sum(v[irax.ds(i, 2)] ** 2))(np.arange(4.0), 1)
+    np.testing.assert_allclose(g, [0, 2, 4, 0])
+    with pytest.raises(ValueError, match="Non-static stride"):
+        irax.ds(1, 2, np.int32(1))
