@@ -16,7 +16,8 @@ numeric-semantics flag is never ignored silently):
                              top-level irax.jit call checks its outputs and, on a NaN/inf,
                              re-runs the function op by op to name the primitive (as JAX;
                              a NaN that compiled code makes and drops is not seen)
-  log_compiles               accepted; irax logs nothing (no numeric effect)
+  log_compiles               honoured: irax.jit's lowering and IREE compile times are
+                             logged (WARNING, logger "irax.jit") in JAX's words
   default_matmul_precision   every JAX value accepted: irax's dots run at full precision of
                              their dtype, which every setting permits (as on JAX's CPU)
   numpy_rank_promotion       'allow' only ('warn'/'raise': NotImplementedError)
@@ -32,6 +33,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import importlib
+import logging
 import platform
 import sys
 import types
@@ -39,6 +41,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
+from . import monitoring
 from .tracer import core
 from .tracer import dtypes as _dtypes
 from .tracer.api_extra import devices
@@ -121,7 +124,33 @@ enable_x64 = Flag("enable_x64", False, _bool("enable_x64"),
                   getter=lambda: config.enable_x64, setter=_set_x64)
 debug_nans = Flag("debug_nans", False, _bool("debug_nans"))
 debug_infs = Flag("debug_infs", False, _bool("debug_infs"))
-log_compiles = Flag("log_compiles", False, _bool("log_compiles"))
+
+
+# JAX's log lines for irax.jit's compile events (irax.monitoring); "XLA" is IREE here
+_COMPILE_LOG = {monitoring.JAXPR_TO_MLIR_MODULE_EVENT: "jaxpr to MLIR module conversion",
+                monitoring.BACKEND_COMPILE_EVENT: "XLA compilation of"}
+
+
+def _log_compile(event: str, secs: float, fun_name: str = "?", **_: Any) -> None:
+    what = _COMPILE_LOG.get(event)
+    if what is not None:
+        logging.getLogger("irax.jit").warning(
+            f"Finished {what} jit({fun_name}) in {secs:.9f} sec")
+
+
+def _set_log_compiles(v: bool) -> None:
+    if v and not _log_compiles_on():
+        monitoring.register_event_duration_secs_listener(_log_compile)
+    elif not v and _log_compiles_on():
+        monitoring.unregister_event_duration_listener(_log_compile)
+
+
+def _log_compiles_on() -> bool:
+    return _log_compile in monitoring._duration
+
+
+log_compiles = Flag("log_compiles", False, _bool("log_compiles"), getter=_log_compiles_on,
+                    setter=_set_log_compiles)
 _PRECISIONS = ("default", "high", "highest", "bfloat16", "tensorfloat32", "float32",
                "ANY_F8_ANY_F8_F32", "ANY_F8_ANY_F8_F32_FAST_ACCUM", "ANY_F8_ANY_F8_ANY",
                "ANY_F8_ANY_F8_ANY_FAST_ACCUM", "F16_F16_F16", "F16_F16_F32", "BF16_BF16_BF16",

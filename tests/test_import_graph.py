@@ -57,7 +57,7 @@ ALLOWED: dict[str, set[str]] = {
     "jit": {"tracer", "lowering", "runtime", "tree_util", "jit_tiers", "stages", "profiler",
             "monitoring"},
     # JAX's top-level flags and queries; clear_caches empties jit's caches
-    "config_flags": {"tracer", "tree_util", "jit", "jit_tiers", "user_api"},
+    "config_flags": {"tracer", "tree_util", "jit", "jit_tiers", "user_api", "monitoring"},
     "pmapping": {"tracer", "tree_util", "jit", "user_api"},     # pmap as jit(vmap(f, axis_name))
     "aot": {"tracer", "lowering", "runtime", "tree_util", "jit", "user_api", "root"},
     "distributed": {"tracer", "lowering", "runtime", "tree_util", "jit", "user_api", "aot",

@@ -174,3 +174,20 @@ def test_monitoring_reports_jit_compile_events_as_jax_names_them():
     irax.monitoring.record_scalar("/my/scalar", 2.5, unit="x")
     irax.monitoring.clear_event_listeners()
     assert seen == [("/my/scalar", 2.5, {"unit": "x"})]
+
+
+def test_log_compiles_logs_in_jaxs_words(caplog):
+    import logging
+
+    def logged_fn(v):
+        return v * 7.0 + 1.0
+    with caplog.at_level(logging.WARNING, logger="irax.jit"):
+        with irax.log_compiles(True):
+            assert irax.log_compiles.value
+            irax.jit(logged_fn, tiered=False)(np.ones(2, np.float32))
+        irax.jit(lambda v: v * 8.0, tiered=False)(np.ones(2, np.float32))   # not logged
+    assert not irax.log_compiles.value
+    lines = [r.getMessage() for r in caplog.records if r.name == "irax.jit"]
+    assert [ln.rsplit(" in ", 1)[0] for ln in lines] == [
+        "Finished jaxpr to MLIR module conversion jit(logged_fn)",
+        "Finished XLA compilation of jit(logged_fn)"]
