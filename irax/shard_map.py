@@ -19,12 +19,10 @@ from __future__ import annotations
 import functools
 from typing import Any, Callable
 
-import numpy as np
-
 from . import tree_util
 from .numpy import expand_dims, reshape
 from .tracer.api import vmap
-from .tracer.core import Array
+from .tracer.core import Array, get_aval
 from .tracer.sharding import (AbstractMesh, AxisType, Mesh, NamedSharding, PartitionSpec,
                               get_abstract_mesh, with_sharding)
 
@@ -115,11 +113,12 @@ def _broadcast(specs: Any, tree: Any, what: str, fname: str) -> list[Any]:
 
 def _rank_check(kind: str, fname: str, specs: list, leaves: list) -> None:
     for i, (p, x) in enumerate(zip(specs, leaves)):
-        if isinstance(p, PartitionSpec) and len(p.partitions) > x.ndim:
+        a = get_aval(x) if p is not None else None
+        if isinstance(p, PartitionSpec) and len(p.partitions) > a.ndim:
             where = "argument" if kind == "in" else "output"
             raise ValueError(
                 f"shard_map applied to the function '{fname}' was given {where} leaf {i} of "
-                f"shape {tuple(x.shape)} (rank {x.ndim}), but its {kind}_specs entry {p} has "
+                f"shape {a.shape} (rank {a.ndim}), but its {kind}_specs entry {p} has "
                 f"length {len(p.partitions)}: a spec's length must be at most the rank")
 
 
@@ -162,10 +161,10 @@ def shard_map(f: Callable | None = None, /, *, out_specs: Any, in_specs: Any = I
             if in_specs is not None:
                 _check_specs("in", in_specs, manual)
             flat_in = _broadcast(in_specs, args, "in_specs", fname)
+            _rank_check("in", fname, flat_in, leaves)
             if explicit and manual == frozenset(m.axis_names):
                 _check_explicit(flat_in, leaves)
         _check_specs("out", out_specs, manual)
-        _rank_check("in", fname, flat_in, leaves)
         names = [n for n in m.axis_names if n in manual]
         out = _run(f, fname, names, args, tree, leaves, flat_in, out_specs, check_vma)
         if explicit and isinstance(m, Mesh):   # results carry their out_specs' sharding
@@ -201,12 +200,13 @@ def _check_explicit(flat_in: list, leaves: list) -> None:
         if not isinstance(p, PartitionSpec):
             continue
         have = _arg_spec(x)
-        nd = len(np.shape(x)) if have is not None else 0
+        a = get_aval(x)
+        nd = a.ndim
         if have is not None and _normalized(p, nd) != _normalized(have, nd):
             raise ValueError(
                 f"in_specs passed to shard_map: {PartitionSpec(*_normalized(p, nd))} does not "
                 f"match the specs of the input: {PartitionSpec(*_normalized(have, nd))} for "
-                f"arg: {np.dtype(x.dtype).name}{list(np.shape(x))}. `in_specs` is an "
+                f"arg: {a.str_short()}. `in_specs` is an "
                 "optional argument so you can omit specifying it and shard_map will infer "
                 "the in_specs from the arguments. If you want to reshard your inputs, you "
                 "can use `jax.reshard` on the arguments and then pass those args to "
