@@ -158,3 +158,61 @@ _LAZY.update({
     "P": ("irax.sharding", "P"),
     "reshard": ("irax.sharding", "reshard"),
 })
+
+# jax.export, jax.stages, jax.profiler, jax.shard_map (irax/export.py, irax/stages.py,
+# irax/profiler.py, irax/shard_map.py)
+_LAZY.update({
+    "export": ("irax.export", None),
+    "stages": ("irax.stages", None),
+    "profiler": ("irax.profiler", None),
+    "shard_map": ("irax.shard_map", "shard_map"),
+    "smap": ("irax.shard_map", "smap"),
+    "dlpack": ("irax.dlpack", None),
+    "core": ("irax.core", None),
+    "monitoring": ("irax.monitoring", None),
+    **{name: ("irax.config_flags", name) for name in (
+        "no_tracing", "no_execution", "check_tracer_leaks", "checking_leaks",
+        "transfer_guard", "transfer_guard_host_to_device", "transfer_guard_device_to_device",
+        "transfer_guard_device_to_host", "debug_key_reuse", "legacy_prng_key",
+        "enable_custom_prng", "softmax_custom_jvp", "allow_f16_reductions", "live_arrays",
+        "effects_barrier", "copy_to_host_async", "make_array_from_single_device_arrays",
+        "make_array_from_process_local_data", "thread_guard",
+        "array_garbage_collection_guard", "remove_size_one_mesh_axis_from_type",
+        "jax2tf_associative_scan_reductions", "auto_pcast")},
+    "Shard": ("irax.tracer.sharding", "Shard"),
+    "ds": ("irax.numpy.indexing", "ds"),
+})
+
+
+def fwd_and_bwd(fun, argnums=0, has_aux: bool = False, jitted: bool = True):
+    """(fwd, bwd) as jax.fwd_and_bwd: fwd(*args) is irax.vjp of fun in the `argnums`
+    arguments, (out, residuals[, aux]); bwd(residuals, cotangent) their cotangents (one
+    for an int argnums, a tuple for a sequence). Both jitted by default: the residuals
+    are a pytree of arrays, so one compiled bwd serves every step."""
+    from .tracer.api import vjp
+    if not callable(fun):
+        raise TypeError(f"Expected a callable value, got {fun!r}")
+    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+
+    def fwd(*args):
+        def partial_fun(*dyn):
+            full = list(args)
+            for i, d in zip(nums, dyn):
+                full[i] = d
+            return fun(*full)
+        return vjp(partial_fun, *[args[i] for i in nums], has_aux=has_aux)
+
+    def bwd(f_vjp, outgrad):
+        g = f_vjp(outgrad)
+        return g[0] if isinstance(argnums, int) else g
+
+    if jitted:
+        from .jit import jit
+        return jit(fwd), jit(bwd)
+    return fwd, bwd
+
+
+# the names registered above that share their submodule's name (irax.shard_map)
+_SHADOWED_BY_SUBMODULE = frozenset(
+    name for name, (mod, attr) in _LAZY.items() if attr is not None and mod == f"{__name__}.{name}"
+)

@@ -16,7 +16,8 @@ numeric-semantics flag is never ignored silently):
                              top-level irax.jit call checks its outputs and, on a NaN/inf,
                              re-runs the function op by op to name the primitive (as JAX;
                              a NaN that compiled code makes and drops is not seen)
-  log_compiles               accepted; irax logs nothing (no numeric effect)
+  log_compiles               honoured: irax.jit's lowering and IREE compile times are
+                             logged (WARNING, logger "irax.jit") in JAX's words
   default_matmul_precision   every JAX value accepted: irax's dots run at full precision of
                              their dtype, which every setting permits (as on JAX's CPU)
   numpy_rank_promotion       'allow' only ('warn'/'raise': NotImplementedError)
@@ -38,6 +39,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import importlib
+import logging
 import os
 import platform
 import sys
@@ -46,6 +48,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
+from . import monitoring
 from .tracer import core
 from .tracer import dtypes as _dtypes
 from .tracer.api_extra import devices
@@ -128,7 +131,33 @@ enable_x64 = Flag("enable_x64", False, _bool("enable_x64"),
                   getter=lambda: config.enable_x64, setter=_set_x64)
 debug_nans = Flag("debug_nans", False, _bool("debug_nans"))
 debug_infs = Flag("debug_infs", False, _bool("debug_infs"))
-log_compiles = Flag("log_compiles", False, _bool("log_compiles"))
+
+
+# JAX's log lines for irax.jit's compile events (irax.monitoring); "XLA" is IREE here
+_COMPILE_LOG = {monitoring.JAXPR_TO_MLIR_MODULE_EVENT: "jaxpr to MLIR module conversion",
+                monitoring.BACKEND_COMPILE_EVENT: "XLA compilation of"}
+
+
+def _log_compile(event: str, secs: float, fun_name: str = "?", **_: Any) -> None:
+    what = _COMPILE_LOG.get(event)
+    if what is not None:
+        logging.getLogger("irax.jit").warning(
+            f"Finished {what} jit({fun_name}) in {secs:.9f} sec")
+
+
+def _set_log_compiles(v: bool) -> None:
+    if v and not _log_compiles_on():
+        monitoring.register_event_duration_secs_listener(_log_compile)
+    elif not v and _log_compiles_on():
+        monitoring.unregister_event_duration_listener(_log_compile)
+
+
+def _log_compiles_on() -> bool:
+    return _log_compile in monitoring._duration
+
+
+log_compiles = Flag("log_compiles", False, _bool("log_compiles"), getter=_log_compiles_on,
+                    setter=_set_log_compiles)
 _PRECISIONS = ("default", "high", "highest", "bfloat16", "tensorfloat32", "float32",
                "ANY_F8_ANY_F8_F32", "ANY_F8_ANY_F8_F32_FAST_ACCUM", "ANY_F8_ANY_F8_ANY",
                "ANY_F8_ANY_F8_ANY_FAST_ACCUM", "F16_F16_F16", "F16_F16_F32", "BF16_BF16_BF16",
@@ -254,8 +283,19 @@ def _check_jit_result(fun: Callable, name: str, out: Any, args: tuple, kwargs: d
 
 def _update_eager_check() -> None:
     on = debug_nans.value or debug_infs.value
-    core.eager_result_check = _check_result if on else None
-    core.jit_result_check = _check_jit_result if on else None
+    off = not globals().get("_no_execution_on", False)
+    core.eager_result_check = (_check_result if on else None) if off else _refuse_eager
+    core.jit_result_check = (_check_jit_result if on else None) if off else _refuse_jit
+
+
+def _refuse_eager(prim: Any, out: Any) -> None:
+    raise RuntimeError(f"irax tried to execute {prim.name}, but the no_execution config "
+                       "option is set")
+
+
+def _refuse_jit(fun: Callable, name: str, out: Any, args: tuple, kwargs: dict) -> None:
+    raise RuntimeError(f"irax tried to execute function jit({name}), but the no_execution "
+                       "config option is set")
 
 
 # ---------------------------------------------------------------------------
@@ -341,3 +381,139 @@ def print_environment_info(return_string: bool = False) -> str | None:
         return info
     print(info)
     return None
+
+
+# ---------------------------------------------------------------------------
+# More of JAX's flags (irax/toplevel names of branch export)
+#   no_tracing       honoured: irax.jit raises RuntimeError instead of tracing (a cache
+#                    miss); calls already traced run
+#   no_execution     honoured: an eager primitive or a jit call raises RuntimeError (the
+#                    check runs on the result, so the computation itself has run)
+#   check_tracer_leaks / checking_leaks   accepted: irax reports a leaked tracer where it
+#                    is used (UnexpectedTracerError), not where it leaks
+#   transfer_guard*  'allow' / 'log' / 'log_explicit' accepted (irax logs no transfers);
+#                    'disallow*': NotImplementedError
+#   debug_key_reuse  False only (True: NotImplementedError; irax does not track key use)
+#   legacy_prng_key  'allow' / 'warn' / 'error' accepted (irax's raw uint32 keys work as
+#                    JAX's legacy keys; no warning or error is given)
+#   enable_custom_prng, softmax_custom_jvp, allow_f16_reductions: accepted (the same
+#                    numbers either way on irax: softmax's derivative is one formula, f16
+#                    reductions accumulate in f32 on IREE)
+
+
+def _set_no_tracing(v: bool) -> None:
+    from .tracer.api_extra import flags
+    flags.no_tracing = v
+
+
+def _get_no_tracing() -> bool:
+    from .tracer.api_extra import flags
+    return flags.no_tracing
+
+
+def _set_no_execution(v: bool) -> None:
+    globals()["_no_execution_on"] = v
+
+
+no_tracing = Flag("no_tracing", False, _bool("no_tracing"), getter=_get_no_tracing,
+                  setter=_set_no_tracing)
+no_execution = Flag("no_execution", False, _bool("no_execution"),
+                    getter=lambda: globals().get("_no_execution_on", False),
+                    setter=_set_no_execution)
+check_tracer_leaks = Flag("check_tracer_leaks", False, _bool("check_tracer_leaks"))
+checking_leaks = functools.partial(check_tracer_leaks, True)
+_GUARDS = ("allow", "log", "disallow", "log_explicit", "disallow_explicit")
+_GUARDS_OK = ("allow", "log", "log_explicit")
+transfer_guard_host_to_device = Flag("transfer_guard_host_to_device", None, _enum(
+    "transfer_guard_host_to_device", _GUARDS, _GUARDS_OK, allow_none=True))
+transfer_guard_device_to_device = Flag("transfer_guard_device_to_device", None, _enum(
+    "transfer_guard_device_to_device", _GUARDS, _GUARDS_OK, allow_none=True))
+transfer_guard_device_to_host = Flag("transfer_guard_device_to_host", None, _enum(
+    "transfer_guard_device_to_host", _GUARDS, _GUARDS_OK, allow_none=True))
+
+
+@contextlib.contextmanager
+def transfer_guard(new_val: str) -> Iterator[None]:
+    """All three transfer guards at once (as jax.transfer_guard)."""
+    with contextlib.ExitStack() as stack:
+        for g in (transfer_guard_host_to_device, transfer_guard_device_to_device,
+                  transfer_guard_device_to_host):
+            stack.enter_context(g(new_val))
+        yield
+
+
+debug_key_reuse = Flag("debug_key_reuse", False, lambda v: _honour_only(
+    "debug_key_reuse", _bool("debug_key_reuse")(v), (False,)))
+legacy_prng_key = Flag("legacy_prng_key", "allow", _enum(
+    "legacy_prng_key", ("allow", "warn", "error"), ("allow", "warn", "error")))
+enable_custom_prng = Flag("enable_custom_prng", False, _bool("enable_custom_prng"))
+softmax_custom_jvp = Flag("softmax_custom_jvp", False, _bool("softmax_custom_jvp"))
+allow_f16_reductions = Flag("allow_f16_reductions", True, _bool("allow_f16_reductions"))
+# accepted, no effect on irax: thread / garbage-collection guards (irax checks neither),
+# mesh-type and jax2tf options (irax has size-1 meshes only, no jax2tf), auto_pcast
+thread_guard = Flag("thread_guard", False, _bool("thread_guard"))
+array_garbage_collection_guard = Flag("array_garbage_collection_guard", None, _enum(
+    "array_garbage_collection_guard", ("allow", "log", "fatal"), ("allow", "log", "fatal"),
+    allow_none=True))
+remove_size_one_mesh_axis_from_type = Flag("remove_size_one_mesh_axis_from_type", False,
+                                           _bool("remove_size_one_mesh_axis_from_type"))
+jax2tf_associative_scan_reductions = Flag("jax2tf_associative_scan_reductions", False,
+                                          _bool("jax2tf_associative_scan_reductions"))
+auto_pcast = Flag("auto_pcast", True, _bool("auto_pcast"))
+
+
+def live_arrays(platform: str | None = None) -> list:
+    """Every irax.Array alive in the process (found by the garbage collector's walk)."""
+    import gc
+    from .tracer.core import Array
+    return [o for o in gc.get_objects() if type(o) is Array]
+
+
+def effects_barrier() -> None:
+    """Wait for irax's background work: compiles running in the background (tiered jit).
+    Callbacks run synchronously within each call, so nothing else is pending."""
+    from .jit_tiers import wait_for_background_compiles
+    wait_for_background_compiles()
+
+
+def copy_to_host_async(x: Any) -> Any:
+    """Start copying x's leaves to the host; irax copies synchronously. Returns x."""
+    from . import tree_util
+    from .tracer.core import Array
+    for leaf in tree_util.tree_leaves(x):
+        if isinstance(leaf, Array):
+            leaf.numpy()
+    return x
+
+
+def make_array_from_single_device_arrays(shape: Any, sharding: Any, arrays: Any, *,
+                                         dtype: Any = None) -> Any:
+    """The global array of `shape` from one array per device: one device here, so
+    `arrays` is one array of the whole shape."""
+    from .tracer.api_extra import device_put
+    arrays = list(arrays)
+    shape = tuple(shape)
+    if len(arrays) != 1:
+        raise ValueError(f"irax has one device: make_array_from_single_device_arrays takes "
+                         f"one array, got {len(arrays)}")
+    a = arrays[0]
+    if tuple(a.shape) != shape:
+        raise ValueError(f"make_array_from_single_device_arrays: the array of shape "
+                         f"{tuple(a.shape)} is not the whole of shape {shape} (one device)")
+    if dtype is not None and np.dtype(dtype) != np.dtype(a.dtype):
+        raise ValueError(f"make_array_from_single_device_arrays: dtype {np.dtype(dtype)} does "
+                         f"not match the arrays' {np.dtype(a.dtype)}")
+    return device_put(a, sharding)
+
+
+def make_array_from_process_local_data(sharding: Any, local_data: Any,
+                                       global_shape: Any = None) -> Any:
+    """The global array from this process's data: one process, so the data is global."""
+    from .tracer.api_extra import device_put
+    data = np.asarray(local_data)
+    if global_shape is not None and tuple(global_shape) != data.shape:
+        raise ValueError(f"make_array_from_process_local_data: with one process the local "
+                         f"data (shape {data.shape}) is the whole array; got "
+                         f"global_shape={tuple(global_shape)}")
+    from .numpy import asarray
+    return device_put(asarray(data), sharding)

@@ -27,7 +27,9 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from . import jit_tiers, tree_util
+from . import jit_tiers, stages, tree_util
+from . import monitoring as _monitoring
+from .profiler import _state as _profiling, span as _span
 from .tracer import core, dtypes, jit_call
 from .tracer.api_extra import flags as _flags
 from .tracer.core import Array, ClosedJaxpr, EvalTrace, ShapedArray, ShapeDtypeStruct, Tracer
@@ -60,14 +62,15 @@ _exe_lock = threading.Lock()
 DATA_TILING_MIN_FLOPS = 1 << 20
 
 
-def _lower(jaxpr: ClosedJaxpr, device: str) -> Any:
+def _lower(jaxpr: ClosedJaxpr, device: str, name: str = "main") -> Any:
     """The one-entry module (`@main`) computing `jaxpr`, lowered for `device`'s target. A
     target's refusal (capability table) is reported as IREE's would be: a CompileError."""
     from .lowering import ModuleContext, UnsupportedOnTarget, lower_jaxpr_to_fun
     from .runtime import targets
     module = ModuleContext(targets.target_for_device(device), "jit_main")
     try:
-        lower_jaxpr_to_fun(module, "main", jaxpr)
+        with _span(f"lower {name}", "jit", _monitoring.JAXPR_TO_MLIR_MODULE_EVENT, name):
+            lower_jaxpr_to_fun(module, "main", jaxpr)
     except UnsupportedOnTarget as e:
         from .runtime.compiler import CompileError
         raise CompileError(str(e), str(e), None) from None
@@ -81,11 +84,14 @@ def _compile_flags(lowered: Any, device: str, jaxpr: ClosedJaxpr) -> list[str]:
         data_tiling=_matmul_flops(jaxpr.jaxpr) >= DATA_TILING_MIN_FLOPS)
 
 
-def _compile(lowered: Any, device: str, jaxpr: ClosedJaxpr) -> tuple[bytes, str]:
+def _compile(lowered: Any, device: str, jaxpr: ClosedJaxpr,
+             name: str = "main") -> tuple[bytes, str]:
     """(module bytes, cache key) of a LoweredModule for `device`."""
     from .runtime import cache, compiler
     flags = _compile_flags(lowered, device, jaxpr)
-    return compiler.compile_stablehlo(lowered.text, flags), cache.cache_key(lowered.text, flags)
+    with _span(f"compile {name}", "jit", _monitoring.BACKEND_COMPILE_EVENT, name, device=device):
+        vmfb = compiler.compile_stablehlo(lowered.text, flags)
+    return vmfb, cache.cache_key(lowered.text, flags)
 
 
 def _load(vmfb: bytes, key: str, device: str, in_avals, out_avals, host_functions=None):
@@ -208,7 +214,7 @@ class _TracerLeaf(Exception):
 # Compiled: one signature's executable + how to call it
 
 
-class Compiled:
+class Compiled(stages.Compiled):
     """A compiled function for one signature. Call it with the same pytree of arrays.
 
     The call paths, from checked to fastest:
@@ -344,7 +350,11 @@ class Compiled:
     def call_leaves(self, values: Sequence[Any]) -> Any:
         """Run on `values` exactly as the executable takes them: numpy arrays of the
         compiled dtypes or device buffers (the Invoker still checks them)."""
-        outs = (self._invoke or self._invoker())(values)
+        if _profiling.active:
+            with _span(f"execute {self.name}", "jit"):
+                outs = (self._invoke or self._invoker())(values)
+        else:
+            outs = (self._invoke or self._invoker())(values)
         if self._single:
             return Array(outs[0], self._out_weak[0])
         return tree_util.tree_unflatten(
@@ -381,7 +391,7 @@ class Compiled:
         return self.call_flat(leaves)
 
 
-class Lowered:
+class Lowered(stages.Lowered):
     """The StableHLO module of a function for one signature."""
 
     def __init__(self, name: str, module: Any, jaxpr: ClosedJaxpr, hoisted: list, in_tree,
@@ -394,10 +404,10 @@ class Lowered:
         self.out_tree = out_tree
         self.device = device
 
-    def as_text(self) -> str:
+    def as_text(self, dialect: str | None = None, *, debug_info: bool = False) -> str:
         return self.module.text
 
-    def compile(self, *, tiered: bool = False) -> Compiled:
+    def compile(self, compiler_options: Any = None, *, tiered: bool = False) -> Compiled:
         """The Compiled module. tiered=True: if IREE must really compile (no cache hit) and
         the jaxpr is pure, compile in the background and run calls eagerly meanwhile."""
         job = None
@@ -407,8 +417,9 @@ class Lowered:
             if not compiler.is_cached(self.module.text, flags):
                 job = jit_tiers.BackgroundCompile(
                     self.name, functools.partial(_compile, self.module, self.device,
-                                                 self.jaxpr))
-        vmfb, key = (None, None) if job else _compile(self.module, self.device, self.jaxpr)
+                                                 self.jaxpr, self.name))
+        vmfb, key = (None, None) if job else _compile(self.module, self.device, self.jaxpr,
+                                                       self.name)
         return Compiled(self.name, self.module.text, vmfb, key, self.device, self.jaxpr,
                         self._hoisted, self.in_tree, self.out_tree,
                         _host_functions(self.module), job)
@@ -446,7 +457,7 @@ def _caches_of(fun: Callable, config: tuple) -> _JitCaches:
         return caches
 
 
-class JitFunction:
+class JitFunction(stages.Wrapped):
     def __init__(self, fun: Callable, static_argnums=(), static_argnames=(),
                  device: str | None = None, tiered: bool | None = None):
         if not callable(fun):
@@ -636,6 +647,9 @@ class JitFunction:
         hit = self._traced.get(key)
         if hit is not None:
             return hit
+        if _flags.no_tracing:
+            raise RuntimeError(f"re-tracing function {self._name}{_where(self._fun)} for "
+                               "`jit`, but 'no_tracing' is set")
         store: dict[str, Any] = {}
         fun = self._fun
 
@@ -670,14 +684,15 @@ class JitFunction:
         # grad refuses a pure_callback even if unused, as JAX does), before both tiers
         jaxpr, hoisted = _hoist_consts(_without_dead_pure_callbacks(traced.closed))
         device = self.device
-        return Lowered(self._name, _lower(jaxpr, device), jaxpr, hoisted, tree,
+        return Lowered(self._name, _lower(jaxpr, device, self._name), jaxpr, hoisted, tree,
                        traced.out_tree, device)
 
     def lower(self, *args: Any, **kwargs: Any) -> Lowered:
         """Lower for these arguments (arrays, scalars or irax.ShapeDtypeStruct)."""
-        dyn, static_key = self._split(args, kwargs)
-        leaves, tree = tree_util.tree_flatten(dyn)
-        return self._lower_avals([_arg_aval(x) for x in leaves], tree, static_key)
+        return self.trace(*args, **kwargs).lower()
+
+    def _arg_aval(self, x: Any) -> ShapedArray:   # stages.Wrapped.trace's avals
+        return _arg_aval(x)
 
     def _compiled_for(self, args: tuple, kwargs: dict) -> Compiled | None:
         dyn, static_key = self._split(args, kwargs)
@@ -845,8 +860,8 @@ def _jit_call_impl(args, *, jaxpr: ClosedJaxpr, name: str, device: str):
 
 
 def _compile_jaxpr(jaxpr: ClosedJaxpr, name: str, device: str) -> Compiled:
-    lowered = _lower(jaxpr, device)
-    vmfb, key = _compile(lowered, device, jaxpr)
+    lowered = _lower(jaxpr, device, name)
+    vmfb, key = _compile(lowered, device, jaxpr, name)
     tree = tree_util.tree_structure(tuple(range(len(jaxpr.in_avals))))
     out_tree = tree_util.tree_structure(list(range(len(jaxpr.out_avals))))
     return Compiled(name, lowered.text, vmfb, key, device, jaxpr, [], tree, out_tree,

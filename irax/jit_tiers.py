@@ -85,13 +85,19 @@ _running: set["BackgroundCompile"] = set()
 _running_lock = threading.Lock()
 
 
-@atexit.register
-def _wait_for_running_compiles() -> None:
-    deadline = time.monotonic() + EXIT_WAIT_S
+def wait_for_background_compiles(timeout: float | None = None) -> None:
+    """Wait for the compiles running in the background now (at most `timeout` seconds in
+    all; irax.effects_barrier waits for them all)."""
+    deadline = None if timeout is None else time.monotonic() + timeout
     with _running_lock:
         jobs = list(_running)
     for job in jobs:
-        job.wait(max(0.0, deadline - time.monotonic()))
+        job.wait(None if deadline is None else max(0.0, deadline - time.monotonic()))
+
+
+@atexit.register
+def _wait_for_running_compiles() -> None:
+    wait_for_background_compiles(EXIT_WAIT_S)
 
 
 class BackgroundCompile:

@@ -16,7 +16,11 @@ Layers (lowest first):
                image, flatten_util, ...: each other + tracer +
                tree_util
   jit_tiers  : tracer, tree_util (jit's eager tier and background compiles)
-  jit        : tracer, lowering, runtime, tree_util, jit_tiers
+  stages     : tracer, tree_util (the base classes of jit's stages: irax.stages)
+  monitoring : nothing of irax (jax.monitoring's listeners)
+  profiler   : tracer, tree_util, monitoring (the trace recorder jit reports its spans to)
+  jit        : tracer, lowering, runtime, tree_util, jit_tiers, stages, profiler, monitoring
+  export     : jit + aot + user API (irax.export: jit's lowering, aot's tree specs)
   aot, distributed, irax/__init__ (the lazy public namespace): anything
 
 A package's `__init__` importing its own submodules is part of that package, not an edge
@@ -34,7 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent / "irax"
 USER_API = {"numpy", "lax", "random", "nn", "scipy", "optim", "test_util", "ad_checkpoint",
             "debug", "dtypes", "custom_derivatives", "custom_batching", "callback", "errors",
             "typing", "ops", "image", "flatten_util", "experimental", "sharding", "debugger",
-            "extend", "_src"}
+            "extend", "_src", "shard_map", "dlpack", "core"}
 
 # layer -> the layers it may import (besides itself)
 ALLOWED: dict[str, set[str]] = {
@@ -46,17 +50,27 @@ ALLOWED: dict[str, set[str]] = {
     "user_api": {"tracer", "tree_util"},
     # tiered execution: the eager tier and the background compile thread (no IREE import)
     "jit_tiers": {"tracer", "tree_util"},
-    "jit": {"tracer", "lowering", "runtime", "tree_util", "jit_tiers"},
+    # jit's stage classes derive from irax.stages'; profiler records jit's spans
+    "stages": {"tracer", "tree_util"},
+    "monitoring": set(),
+    "profiler": {"tracer", "tree_util", "monitoring"},
+    "jit": {"tracer", "lowering", "runtime", "tree_util", "jit_tiers", "stages", "profiler",
+            "monitoring"},
     # JAX's top-level flags and queries; clear_caches empties jit's caches
-    "config_flags": {"tracer", "tree_util", "runtime", "jit", "user_api"},
-    "pmapping": {"tracer", "tree_util", "jit", "user_api"},
+    "config_flags": {"tracer", "tree_util", "runtime", "jit", "jit_tiers", "user_api",
+                     "monitoring"},
+    "pmapping": {"tracer", "tree_util", "jit", "user_api"},     # pmap as jit(vmap(f, axis_name))
     # JAX's rule tables for user primitives: the tracer's tables and lowering's
-    "interpreters": {"tracer", "lowering", "tree_util", "user_api"},     # pmap as jit(vmap(f, axis_name))
+    "interpreters": {"tracer", "lowering", "tree_util", "user_api"},
     "aot": {"tracer", "lowering", "runtime", "tree_util", "jit", "user_api", "root"},
     "distributed": {"tracer", "lowering", "runtime", "tree_util", "jit", "user_api", "aot",
                     "root"},
+    # irax.export (jax.export): jit's lowering + the AOT exporter's tracing and trees
+    "export": {"tracer", "lowering", "runtime", "tree_util", "jit", "user_api", "aot",
+               "stages", "profiler"},
     "root": {"tracer", "lowering", "runtime", "tree_util", "jit", "user_api", "aot",
-             "distributed", "config_flags", "interpreters"},
+             "distributed", "config_flags", "stages", "profiler", "export", "monitoring",
+             "interpreters"},
 }
 
 def _module_name(path: Path) -> str:

@@ -9,6 +9,7 @@ compiled program reads outside the array.
 from __future__ import annotations
 
 import builtins
+from typing import Any
 
 import numpy as np
 
@@ -18,6 +19,7 @@ from ..tracer.core import Array, Tracer, get_aval
 from ..tracer.prims import elementwise as ew
 from ..tracer.prims import indexing as ix
 from ..tracer.prims import shape as sh
+from ..tracer.prims import slicing as sl
 from ._core import _axes, _static, asarray
 from .elementwise import nonzero
 from .shapes import _promote_shapes_only, ravel
@@ -175,10 +177,61 @@ def _expand(x, idx) -> list:
     return out + fill
 
 
+class Slice:
+    """`size` elements from `start`, `stride` apart (jax.ds / jax.numpy's dynamic slice):
+    `start` may be traced, `size` and `stride` are static. As in JAX, a unit-stride window
+    (a negative start wrapped once) is clamped to lie in bounds (lax.dynamic_slice), a
+    strided one clamps each index."""
+
+    __slots__ = ("start", "size", "stride")
+
+    def __init__(self, start: Any, size: int, stride: int = 1) -> None:
+        if stride < 0:
+            raise ValueError("`stride` must be >= 0.")
+        self.start, self.size, self.stride = start, size, stride
+
+    def __repr__(self) -> str:
+        return f"Slice(start={self.start}, size={self.size}, stride={self.stride})"
+
+
+def ds(start: Any, size: Any = None, stride: int | None = None) -> slice | Slice:
+    """jax.ds: ds(None) is `:`, ds(j) is `:j`, ds(i, n) is `i:i+n` with i possibly traced,
+    ds(i, n, k) takes every k-th of n elements from i."""
+    if start is None:
+        return slice(None)
+    if stride is None:
+        stride = 1
+    if not isinstance(stride, int):
+        raise ValueError("Non-static stride in `dslice`")
+    if size is None:
+        start, size = 0, start
+    return Slice(start, size, stride)
+
+
+def _dynamic_slice_axis(x, axis: int, s: Slice):
+    xa = get_aval(x)
+    size = _static(s.size, "the size of a dynamic slice (ds)") if _is_array(s.size) else s.size
+    if not _is_int_index(size) or size < 0:
+        raise TypeError(f"a dynamic slice needs a static non-negative int size, got {size!r}")
+    start = _int_array(s.start) if _is_int_index(s.start) else s.start
+    if get_aval(start).shape != () or get_aval(start).dtype.kind not in "iu":
+        raise TypeError(f"a dynamic slice start must be an integer scalar, got {s.start!r}")
+    start = ew.convert_element_type(start, np.dtype(np.int32))
+    if s.stride == 1:   # a negative start counts from the end once (as x[i]), as in JAX
+        start = _wrapped(start, xa.shape[axis], True)
+        zero = _int_array(0)
+        starts = [start if d == axis else zero for d in range(xa.ndim)]
+        sizes = tuple(size if d == axis else n for d, n in enumerate(xa.shape))
+        return sl.dynamic_slice_p.bind(x, *starts, slice_sizes=sizes)
+    steps = Array(np.arange(size, dtype=np.int32) * np.int32(s.stride))
+    idx = ew.add(sh.broadcast_in_dim(start, (size,), ()), steps)
+    return ix.gather(x, idx, axis, "clip")
+
+
 def _kind(i) -> str:
     if i is None:
         return "none"
-    if isinstance(i, slice):
+    if isinstance(i, (slice, Slice)):
         return "slice"
     if _is_int_index(i):
         return "adv"
@@ -231,7 +284,9 @@ def _one_by_one(x, tagged, mode, fill_value, wrap):
     return out
 
 
-def _slice_axis(x, axis, s: slice):
+def _slice_axis(x, axis, s: slice | Slice):
+    if isinstance(s, Slice):
+        return _dynamic_slice_axis(x, axis, s)
     xa = get_aval(x)
     n = xa.shape[axis]
     start, stop, step = (_static(v, "slicing") if isinstance(v, (Tracer, Array)) else v

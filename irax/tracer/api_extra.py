@@ -220,6 +220,7 @@ def closure_convert(fun: Callable, *example_args: Any) -> tuple[Callable, list[A
 
 class _Flags(threading.local):
     disable_jit = False
+    no_tracing = False   # irax.no_tracing: irax.jit refuses to trace (config_flags)
 
 
 flags = _Flags()

@@ -574,6 +574,15 @@ class Array:
     def block_until_ready(self) -> "Array":
         return self
 
+    def copy_to_host_async(self) -> None:
+        self.numpy()   # irax copies synchronously; later reads find the host copy
+
+    def __dlpack__(self, *, stream: Any = None, **kwargs: Any) -> Any:
+        return self.numpy().__dlpack__(**kwargs)   # the host copy (NumPy's DLPack)
+
+    def __dlpack_device__(self) -> tuple:
+        return self.numpy().__dlpack_device__()
+
 
 def wrap_result(value: Any, weak_type: bool = False) -> Array:
     if isinstance(value, np.ndarray) or hasattr(value, "to_numpy"):

@@ -611,3 +611,31 @@ def register_array_sharding() -> None:
     Array.committed = property(lambda self: getattr(self, "_sharding", None) is not None)
     Array.is_fully_replicated = property(lambda self: True)
     Array.is_fully_addressable = property(lambda self: True)
+
+    def shards(self: Array) -> list:   # one device: one shard, the whole array
+        return [Shard(device(self), sharding(self), self.shape, self)]
+    Array.addressable_shards = property(shards)
+    Array.global_shards = property(shards)
+
+
+class Shard:
+    """One shard of an Array (as jax.Shard): on irax's one device, the whole array."""
+
+    def __init__(self, device: Any, sharding: Sharding, global_shape: Any,
+                 data: Any = None) -> None:
+        self.device = device
+        self._sharding = sharding
+        self._global_shape = tuple(global_shape)
+        self.data = data
+
+    @property
+    def index(self) -> tuple:
+        return (slice(None),) * len(self._global_shape)
+
+    @property
+    def replica_id(self) -> int:
+        return 0
+
+    def __repr__(self) -> str:
+        return (f"Shard(device={self.device!r}, index={self.index}, replica_id=0, "
+                f"data={self.data})")
