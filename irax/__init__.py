@@ -84,9 +84,17 @@ def __getattr__(name: str) -> Any:
     except KeyError:
         raise AttributeError(f"module 'irax' has no attribute {name!r}") from None
     module = importlib.import_module(module_name)
+    _hook_array_methods()
     value = module if attr is None else getattr(module, attr)
     globals()[name] = value  # later accesses skip __getattr__
     return value
+
+
+def _hook_array_methods() -> None:
+    """Once the tracer is loaded, let its arrays import irax.numpy for their methods."""
+    core = sys.modules.get("irax.tracer.core")
+    if core is not None and "irax.numpy" not in sys.modules and core.array_methods_loader is None:
+        core.array_methods_loader = lambda: importlib.import_module("irax.numpy")
 
 
 def __dir__() -> list[str]:

@@ -376,8 +376,50 @@ def bind(prim: Primitive, *args: Any, **params: Any) -> Any:
 # ---------------------------------------------------------------------------
 # Tracers and concrete arrays
 
+# irax/__init__.py sets this to a function importing irax.numpy: its array methods
+# (x.reshape, x[i], x @ y, x.sum(), ...) are installed on import, and a program that only
+# ever imported irax (irax.jit(f)(np_array).reshape(...)) still expects them.
+array_methods_loader: Callable[[], Any] | None = None
 
-class Tracer:
+
+def load_array_methods() -> bool:
+    """Run the loader once; True if it ran now."""
+    global array_methods_loader
+    loader, array_methods_loader = array_methods_loader, None
+    if loader is None:
+        return False
+    loader()
+    return True
+
+
+class _LoadsArrayMethods:
+    """Until irax.numpy is imported, a missing public attribute or one of its operators
+    imports it and retries."""
+
+    def __getattr__(self, name: str) -> Any:
+        if not name.startswith("_") and load_array_methods():
+            return getattr(self, name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def __getitem__(self, idx: Any) -> Any:
+        if load_array_methods():
+            return self[idx]
+        raise TypeError(f"{type(self).__name__!r} object is not subscriptable")
+
+    def __setitem__(self, idx: Any, value: Any) -> None:
+        if load_array_methods():
+            self[idx] = value
+            return
+        raise TypeError(f"{type(self).__name__!r} object does not support item assignment")
+
+    def __matmul__(self, other: Any) -> Any:
+        return self @ other if load_array_methods() else NotImplemented
+
+    def __rmatmul__(self, other: Any) -> Any:
+        return other @ self if load_array_methods() else NotImplemented
+
+
+class Tracer(_LoadsArrayMethods):
     """Base of every traced value. Its arithmetic operators are registered by
     tracer/array_methods.py (irax.numpy adds its array methods, x.sum(), x.at, on top)."""
 
@@ -456,7 +498,7 @@ def type_string(aval: ShapedArray) -> str:
     return f"{'~' if aval.weak_type else ''}{np.dtype(aval.dtype).name}[{dims}]"
 
 
-class Array:
+class Array(_LoadsArrayMethods):
     """A concrete irax array: NumPy-backed, or device-resident after a compiled call."""
 
     __array_priority__ = 1000
