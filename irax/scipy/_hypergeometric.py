@@ -26,7 +26,7 @@ import numpy as np
 
 from .. import numpy as jnp
 from ..lax.control_flow import fori_loop
-from ._gamma_fns import lgamma
+from ._gamma_fns import gammaln as lgamma   # its derivative is digamma, also at 1, 2
 from ._helpers import is_f64, promote_inexact
 
 __all__ = ["hyp1f1", "hyp2f1"]
@@ -42,15 +42,16 @@ def _gamma_sign(v):
     return jnp.where((v > 0) | ~odd, 1.0, -1.0)
 
 
-def _rgamma(v):
-    """1 / Gamma(v), 0 at the poles."""
-    pole = _is_nonpos_int(v)
-    vs = jnp.where(pole, 0.5, v)
-    return jnp.where(pole, 0.0, _gamma_sign(vs) * jnp.exp(-lgamma(vs)))
-
-
-def _gamma(v):
-    return _gamma_sign(v) * jnp.exp(lgamma(v))
+def _gamma_parts(*vals):
+    """(Gamma(v), 1 / Gamma(v)) for each v, from one stacked log-gamma evaluation (one
+    copy of its formula in the jaxpr, not one per call); 1 / Gamma is 0 at the poles."""
+    stacked = jnp.stack(jnp.broadcast_arrays(*vals))
+    pole = _is_nonpos_int(stacked)
+    safe = jnp.where(pole, 0.5, stacked)
+    sign, lg = _gamma_sign(safe), lgamma(safe)
+    gam = jnp.where(pole, np.inf, sign * jnp.exp(lg))
+    rgam = jnp.where(pole, 0.0, sign * jnp.exp(-lg))
+    return list(gam), list(rgam)
 
 
 def _series(ratio, x, n: int):
@@ -105,12 +106,15 @@ def _hyp2f1_series(a, b, c, z, n: int):
 
 def _connection(a, b, c, w, n: int):
     """2F1(a, b; c; 1 - w) from two series in w (Abramowitz & Stegun 15.3.6; c - a - b not
-    an integer)."""
+    an integer). The two series run as one scan over stacked parameters (one loop to
+    compile, not two)."""
     d = c - a - b
-    first = _gamma(c) * _gamma(d) * _rgamma(c - a) * _rgamma(c - b) * \
-        _hyp2f1_series(a, b, 1 - d, w, n)
-    second = _gamma(c) * _gamma(-d) * _rgamma(a) * _rgamma(b) * w ** d * \
-        _hyp2f1_series(c - a, c - b, 1 + d, w, n)
+    (g_c, g_d, g_md, _, _, _, _), (_, _, _, r_ca, r_cb, r_a, r_b) = _gamma_parts(
+        c, d, -d, c - a, c - b, a, b)
+    series = _hyp2f1_series(jnp.stack([a, c - a]), jnp.stack([b, c - b]),
+                            jnp.stack([1 - d, 1 + d]), jnp.stack([w, w]), n)
+    first = g_c * g_d * r_ca * r_cb * series[0]
+    second = g_c * g_md * r_a * r_b * w ** d * series[1]
     return first + second
 
 
@@ -129,11 +133,12 @@ def _hyp2f1_unit(a, b, c, z, f64: bool):
     near_int = jnp.abs(d - jnp.round(d)) < eps / 2
     c_far = jnp.where(near_int, c + 0.25, c)
     c_near = jnp.where(near_int, c, a + b + jnp.round(d))   # the unused branch: still safe
-    far = _connection(a, b, c_far, w, n_near)
-    pair = [_connection(a, b, c_near + h, w, n_near) + _connection(a, b, c_near - h, w, n_near)
-            for h in (eps, 2 * eps)]
-    near = (4 * pair[0] - pair[1]) / 6
-    return jnp.where(direct, plain, jnp.where(near_int, near, far))
+    # the five evaluations as one stacked call
+    cs = jnp.stack([c_far, c_near + eps, c_near - eps, c_near + 2 * eps, c_near - 2 * eps])
+    stack5 = [jnp.broadcast_to(v, cs.shape) for v in (a, b, w)]
+    vals = _connection(stack5[0], stack5[1], cs, stack5[2], n_near)
+    near = (4 * (vals[1] + vals[2]) - (vals[3] + vals[4])) / 6
+    return jnp.where(direct, plain, jnp.where(near_int, near, vals[0]))
 
 
 def _hyp2f1_value(a, b, c, x):
@@ -152,7 +157,8 @@ def _hyp2f1_value(a, b, c, x):
     # JAX's edge values, the later ones taking precedence as its select order does
     d = c - a - b
     ds = jnp.where(d > 0, d, 1.0)
-    gauss = _gamma(c) * _gamma(ds) * _rgamma(c - a) * _rgamma(c - b)
+    (g_c, g_d, _, _), (_, _, r_ca, r_cb) = _gamma_parts(c, ds, c - a, c - b)
+    gauss = g_c * g_d * r_ca * r_cb
     at_one = jnp.where(d > 0, gauss, np.inf)
     out = jnp.where(x == 1, at_one, jnp.where(x > 1, np.inf, out))
     out = jnp.where(below & (a == c), (1 - xs) ** (-b), out)
