@@ -612,9 +612,10 @@ def _clamp_abstract(lo: ShapedArray, x: ShapedArray, hi: ShapedArray) -> ShapedA
     for name, bound in (("min", lo), ("max", hi)):
         if bound.shape not in ((), x.shape):
             raise TypeError(f"clamp requires {name}.shape == operand.shape or {name}.shape "
-                            f"== (), got {bound.shape} and {x.shape}.")
+                            f"== (), got {name}.shape={bound.shape}, "
+                            f"operand.shape={x.shape}.")
         if bound.dtype != x.dtype:
-            raise TypeError(f"clamp requires arguments to have the same dtypes, got "
+            raise TypeError(f"lax.clamp requires arguments to have the same dtypes, got "
                             f"{lo.dtype.name}, {x.dtype.name}, {hi.dtype.name}.")
     return ShapedArray(x.shape, x.dtype, x.weak_type)
 
