@@ -16,12 +16,12 @@ from ..tracer.core import get_aval
 from ..tracer.custom import custom_jvp
 from . import linalg_extra as _extra
 from .linalg_extra import (EigImplementation, EighImplementation, SvdAlgorithm,  # noqa: F401
-                           check_enum, cholesky_update, ormqr, qdwh, symmetric_product)
+                           check_enum, cholesky_update, qdwh, symmetric_product)
 
 __all__ = ["cholesky", "eig", "eigh", "hessenberg", "householder_product", "lu",
            "lu_pivots_to_permutation", "qr", "schur", "svd", "triangular_solve",
            "tridiagonal", "tridiagonal_solve"]
-__all__ += _extra.__all__
+__all__ += _extra.__all__ + ["ormqr"]
 
 
 def cholesky(x, *, symmetrize_input: bool = True):
@@ -244,6 +244,26 @@ def householder_product(a, taus):
         t = taus[..., i][..., None, None]
         q = q - t * v[..., :, None] * jnp.matmul(jnp.conj(v)[..., None, :], q)
     return q[..., :, :n]
+
+
+def ormqr(a, taus, c, *, left: bool = True, transpose: bool = False):
+    """Q @ c, Q^H @ c (transpose), c @ Q or c @ Q^H (left=False), Q = H_0 ... H_(k-1)
+    from the reflectors below a's diagonal (LAPACK's geqrf layout) and taus."""
+    a, taus, c = _la._promote_float(a, taus, c)
+    m, n = get_aval(a).shape[-2:]
+    k = get_aval(taus).shape[-1]
+    if k > min(m, n):
+        raise ValueError(f"ormqr: need k <= min(m, n); got a {get_aval(a).shape} and taus "
+                         f"{get_aval(taus).shape}")
+    # Q is m x m: only the k reflector columns matter, so pad a with zero columns
+    a_k = a[..., :, :k]
+    if k < m:
+        a_k = jnp.concatenate([a_k, jnp.zeros(get_aval(a).shape[:-2] + (m, m - k),
+                                              get_aval(a).dtype)], axis=-1)
+    q = householder_product(a_k, taus)
+    if transpose:
+        q = jnp.conj(_la._mT(q))
+    return jnp.matmul(q, c) if left else jnp.matmul(c, q)
 
 
 def tridiagonal(a, *, lower: bool = True):

@@ -1,4 +1,4 @@
-"""The rest of jax.lax.linalg (issue #12): cholesky_update, symmetric_product, ormqr, qdwh
+"""The rest of jax.lax.linalg (issue #12): cholesky_update, symmetric_product, qdwh
 and the algorithm enums, composed from irax.numpy (so eager, jit and vmap apply).
 
 The enums are accepted where JAX takes them (eig(implementation=), eigh(implementation=),
@@ -20,7 +20,7 @@ from ..tracer.core import get_aval
 from .control_flow import while_loop
 
 __all__ = ["EigImplementation", "EighImplementation", "SvdAlgorithm", "cholesky_update",
-           "ormqr", "qdwh", "symmetric_product"]
+           "qdwh", "symmetric_product"]   # (ormqr lives in linalg.py, by householder_product)
 
 
 class EigImplementation(enum.Enum):
@@ -85,27 +85,6 @@ def symmetric_product(a_matrix, c_matrix, *, alpha: float = 1.0, beta: float = 0
         low = jnp.where(np.tril(np.ones((n, n), bool)), out, 0)
         out = low + _la._mT(jnp.where(np.eye(n, dtype=bool), 0, low))
     return out
-
-
-def ormqr(a, taus, c, *, left: bool = True, transpose: bool = False):
-    """Q @ c, Q^H @ c (transpose), c @ Q or c @ Q^H (left=False), Q = H_0 ... H_(k-1)
-    from the reflectors below a's diagonal (LAPACK's geqrf layout) and taus."""
-    from .linalg import householder_product
-    a, taus, c = _la._promote_float(a, taus, c)
-    m, n = get_aval(a).shape[-2:]
-    k = get_aval(taus).shape[-1]
-    if k > min(m, n):
-        raise ValueError(f"ormqr: need k <= min(m, n); got a {get_aval(a).shape} and taus "
-                         f"{get_aval(taus).shape}")
-    # Q is m x m: only the k reflector columns matter, so pad a with zero columns
-    a_k = a[..., :, :k]
-    if k < m:
-        a_k = jnp.concatenate([a_k, jnp.zeros(get_aval(a).shape[:-2] + (m, m - k),
-                                              get_aval(a).dtype)], axis=-1)
-    q = householder_product(a_k, taus)
-    if transpose:
-        q = _ct(q)
-    return jnp.matmul(q, c) if left else jnp.matmul(c, q)
 
 
 def _qdwh_schedule(eps: float, max_iterations: int):
