@@ -114,3 +114,28 @@ def test_clamp_errors_are_jax_errors():
         lax.clamp(jnp.zeros(2), jnp.ones(3), 1.0)
     with pytest.raises(TypeError, match="same dtypes"):
         lax.clamp(jnp.zeros((), jnp.int32), jnp.ones(3), 1.0)
+
+
+def test_scaled_dot_and_pcast():
+    # the non-_p names of jax.lax that mean something on one device
+    r = np.random.default_rng(3)
+    lhs, rhs = r.normal(size=(2, 3, 8)).astype(np.float32), r.normal(size=(2, 8, 4)).astype(
+        np.float32)
+    ls, rs = r.uniform(1, 2, (2, 3, 2)).astype(np.float32), r.uniform(1, 2, (2, 2, 4)).astype(
+        np.float32)
+    got = lax.scaled_dot(lhs, rhs, lhs_scale=ls, rhs_scale=rs)
+    want = jax.lax.scaled_dot(lhs, rhs, lhs_scale=ls, rhs_scale=rs)
+    assert got.dtype == want.dtype and got.shape == want.shape   # bfloat16, as JAX
+    ref = np.einsum("bik,bkj->bij", lhs * np.repeat(ls, 4, -1), rhs * np.repeat(rs, 4, 1))
+    np.testing.assert_allclose(np.asarray(got, np.float32), ref, rtol=1e-2, atol=6e-2)
+    got = lax.scaled_dot(lhs[0], rhs[0], preferred_element_type=np.float32)
+    np.testing.assert_allclose(np.asarray(got), lhs[0] @ rhs[0], rtol=1e-5, atol=1e-5)
+    with pytest.raises(TypeError, match="0-rank and 1-rank"):
+        lax.scaled_dot(lhs[0, 0], rhs[0, :, 0])
+    # pcast only retypes over shard_map axes: the value is unchanged
+    v = np.arange(3.0, dtype=np.float32)
+    np.testing.assert_array_equal(np.asarray(lax.pcast(v, "i", to="varying")), v)
+    with pytest.raises(ValueError, match="`to`"):
+        lax.pcast(v, "i", to="sideways")
+    with pytest.raises(TypeError):
+        lax.pcast(v, {"i"}, to="varying")
