@@ -16,7 +16,9 @@ import math
 import numpy as np
 
 from .. import numpy as jnp
+from ..tracer.core import get_aval
 from ..tracer.custom import custom_jvp
+from ..tracer.prims import elementwise as ew
 from ._helpers import horner, promote_inexact
 
 __all__ = ["fresnel", "sici"]
@@ -107,13 +109,18 @@ def _sici_jvp(primals, tangents):
     return out, (jnp.where(x == 0, 1.0, jnp.sin(safe) / safe) * t, jnp.cos(x) / x * t)
 
 
+def _strong(x):
+    # JAX's results are not weakly typed even for a Python scalar argument
+    return ew.convert_element_type(x, get_aval(x).dtype, weak_type=False)
+
+
 def sici(x):
     """(Si(x), Ci(x)): the integrals of sin(t) / t from 0 and of (cos(t) - 1) / t (plus
     gamma + log x)."""
     x = jnp.asarray(x)
     if x.dtype.kind == "c":
         raise ValueError(f"Argument `x` to sici must be real-valued. Got dtype {x.dtype}.")
-    return _sici(promote_inexact("sici", x))
+    return _sici(_strong(promote_inexact("sici", x)))
 
 
 # ---------------------------------------------------------------------------
@@ -200,4 +207,4 @@ def fresnel(x):
     x = jnp.asarray(x)
     if x.dtype.kind == "c":
         raise NotImplementedError("Support for complex-valued inputs is not implemented yet.")
-    return _fresnel(promote_inexact("fresnel", x))
+    return _fresnel(_strong(promote_inexact("fresnel", x)))

@@ -238,3 +238,15 @@ def test_errors_are_jax_types():
         sp.sph_harm_y(jnp.asarray([1]), jnp.asarray([0]), 0.5, 0.1, diff_n=1)
     with pytest.raises(irax.errors.ConcretizationTypeError):
         irax.jit(lambda n: sp.sph_harm_y(n, n, 0.5, 0.1))(jnp.asarray([1]))
+
+
+def test_python_scalar_results_are_typed_as_jax():
+    import jax.scipy.special as jsp
+    calls = {"hyp1f1": lambda m: m.hyp1f1(1, 2, 3.0), "hyp2f1": lambda m: m.hyp2f1(1, 2, 3, 0.5),
+             "owens_t": lambda m: m.owens_t(1.0, 2.0), "sici": lambda m: m.sici(2.0)[1],
+             "fresnel": lambda m: m.fresnel(2.0)[0], "bessel_jn": lambda m: m.bessel_jn(2.0, v=1),
+             "wofz": lambda m: m.wofz(2.0)}
+    for name, call in calls.items():
+        ours, theirs = call(sp), call(jsp)
+        assert (np.asarray(ours).dtype, np.shape(ours), "weak_type=True" in repr(ours)) == (
+            np.asarray(theirs).dtype, np.shape(theirs), "weak_type=True" in repr(theirs)), name
