@@ -155,7 +155,7 @@ def qdwh(x, *, is_hermitian: bool = False, max_iterations: int | None = None,
         return k + 1, new, jnp.linalg.norm(new - v) > tol
 
     num_iters, u, changed = while_loop(
-        cond, body, (jnp.asarray(len(schedule), dtype=jnp.int32), u, changed))
+        cond, body, (jnp.asarray(len(schedule)), u, changed))   # weak int32, as JAX
     u = 1.5 * u - 0.5 * jnp.matmul(u, jnp.matmul(_ct(u), u))   # one Newton-Schulz polish
     h = jnp.matmul(_ct(u), x)
     return u, (h + _ct(h)) / 2, num_iters, jnp.logical_not(changed)

@@ -44,6 +44,7 @@ def test_values_float64_match_jax_and_numpy(x64):
     np.testing.assert_allclose(u, ju, atol=1e-12)
     np.testing.assert_allclose(h, jh, atol=1e-12)
     assert (int(n_iter), bool(ok)) == (int(jn), bool(jok))
+    assert repr(n_iter) == repr(jn)   # a weak int32, as JAX
     u, h = np.asarray(u), np.asarray(h)
     np.testing.assert_allclose(u @ h, X, atol=1e-13)
     np.testing.assert_allclose(u.T @ u, np.eye(3), atol=1e-14)
@@ -76,6 +77,7 @@ def test_one_compiled_module_float32():
     np.testing.assert_allclose(np.asarray(u), np.asarray(ju), atol=2e-5)
     np.testing.assert_allclose(np.asarray(p), np.asarray(jp), atol=2e-5)
     assert (int(n_iter), bool(ok)) == (int(jn), bool(jok))
+    assert repr(n_iter) == repr(jn)   # a weak int32, as JAX
 
 
 def test_vmap_matches_a_loop():
