@@ -81,10 +81,10 @@ def _hyp1f1_value(a, b, x):
     asym = _series(lambda k: (b - a2 + k) * (1 - a2 + k) / ((k + 1) * yl), yl, 40 if f64 else 20)
     a_safe = jnp.where(terminating, 0.5, a2)
     log_scale = lgamma(b) - lgamma(a_safe) + yl + (a_safe - b) * jnp.log(yl)
-    far = _gamma_sign(b) * _gamma_sign(a_safe) * jnp.exp(log_scale) * asym
-    out = jnp.where(near, series, far)
-    # the e^x of Kummer's transformation (added to the exponent when it would overflow)
-    out = jnp.where(neg, jnp.exp(x) * out, out)
+    # Kummer's e^x joins the exponent here (e^y alone would overflow for large y)
+    kummer = jnp.where(neg & ~near, x, 0.0)
+    far = _gamma_sign(b) * _gamma_sign(a_safe) * jnp.exp(log_scale + kummer) * asym
+    out = jnp.where(near, jnp.where(neg, jnp.exp(x) * series, series), far)
     # JAX's conventions: 1F1(0; b; x) = 1, 1F1(a; a; x) = e^x, 1F1(a; 0; x) = inf
     out = jnp.where((b == 0) & (a != 0), np.inf, out)
     out = jnp.where((a == b) & (a != 0), jnp.exp(x), out)
