@@ -66,3 +66,43 @@ def auto_axes(fun: Callable | None = None, *, axes: Any = None,
 def explicit_axes(fun: Callable | None = None, *, axes: Any = None,
                   in_sharding: Any = None) -> Callable:
     return _mode_switch(fun)
+
+
+class ManualAxisType:
+    """How a value varies over the manual (shard_map) mesh axes: the axes it varies over,
+    and those it is unreduced / reduced over (disjoint from `varying`). Equal field sets
+    give the same object, as JAX interns them."""
+    __slots__ = ("varying", "unreduced", "reduced", "__weakref__")
+    _interned: dict = {}
+
+    def __new__(cls, *, varying=frozenset(), unreduced=frozenset(), reduced=frozenset()):
+        varying, unreduced, reduced = (frozenset(varying), frozenset(unreduced),
+                                       frozenset(reduced))
+        for name, other in (("unreduced", unreduced), ("reduced", reduced)):
+            if varying & other:
+                raise ValueError(f"varying and {name} cannot have common mesh axes. Got "
+                                 f"varying={varying} and {name}={other}")
+        key = (varying, unreduced, reduced)
+        obj = cls._interned.get(key)
+        if obj is None:
+            obj = object.__new__(cls)
+            for slot, value in zip(("varying", "unreduced", "reduced"), key):
+                object.__setattr__(obj, slot, value)
+            cls._interned[key] = obj
+        return obj
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"ManualAxisType is immutable (cannot set {name})")
+
+    def update(self, **kwargs):
+        fields = {"varying": self.varying, "unreduced": self.unreduced,
+                  "reduced": self.reduced}
+        fields.update(kwargs)
+        return ManualAxisType(**fields)
+
+    def __repr__(self) -> str:
+        return (f"ManualAxisType(varying={self.varying}, unreduced={self.unreduced}, "
+                f"reduced={self.reduced})")
+
+
+__all__ += ["ManualAxisType"]

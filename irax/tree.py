@@ -2,6 +2,8 @@
 (`irax.tree.map(f, params)` is `irax.tree_util.tree_map(f, params)`)."""
 from __future__ import annotations
 
+import dataclasses
+
 from .tree_util import (
     tree_all as all,
     tree_broadcast as broadcast,
@@ -18,5 +20,14 @@ from .tree_util import (
     tree_unflatten as unflatten,
 )
 
-__all__ = ["all", "broadcast", "flatten", "flatten_with_path", "leaves", "leaves_with_path", "map",
+
+
+def static(**kwargs):
+    """dataclasses.field(**kwargs) marked static (metadata {"static": True}): a field that
+    tree_util.register_dataclass makes aux data, not a child."""
+    kwargs["metadata"] = {**(kwargs.get("metadata") or {}), "static": True}
+    return dataclasses.field(**kwargs)
+
+
+__all__ = ["static", "all", "broadcast", "flatten", "flatten_with_path", "leaves", "leaves_with_path", "map",
            "map_with_path", "reduce", "reduce_associative", "structure", "transpose", "unflatten"]

@@ -723,3 +723,48 @@ class Partial(functools.partial):
 
 register_pytree_node(Partial, lambda p: ((p.args, p.keywords), p.func),
                      lambda func, children: Partial(func, *children[0], **children[1]))
+
+
+# ---------------------------------------------------------------------------
+# default_registry: the registry object jax.tree_util's functions consult
+
+
+class _DefaultRegistry:
+    """jax.tree_util.default_registry: the pytree registry as an object, its methods the
+    module functions (irax keeps one registry, so registering here is registering
+    everywhere)."""
+
+    def flatten(self, tree, leaf_predicate=None):
+        return tree_flatten(tree, leaf_predicate)
+
+    def flatten_with_path(self, tree, leaf_predicate=None):
+        return tree_flatten_with_path(tree, leaf_predicate)
+
+    def flatten_one_level(self, tree):
+        children, meta = flatten_one_level(tree)
+        return tuple(children), meta
+
+    def flatten_one_level_with_keys(self, tree):
+        pairs, meta = flatten_one_level_with_keys(tree)
+        return tuple(tuple(p) for p in pairs), meta
+
+    def is_node(self, tree) -> bool:
+        # JAX's registry answers for instances of registered types: tuples and dicts are
+        # built in (not registry entries there), as here
+        return False if isinstance(tree, (tuple, list, dict)) or tree is None else (
+            is_tree_node(type(tree)))
+
+    def register_node(self, type, to_iterable, from_iterable, to_iterable_with_keys=None):
+        if to_iterable_with_keys is None:
+            register_pytree_node(type, to_iterable, from_iterable)
+        else:
+            register_pytree_with_keys(type, to_iterable_with_keys, from_iterable, to_iterable)
+
+    def register_dataclass_node(self, type, data_fields, meta_fields, /):
+        register_dataclass(type, data_fields, meta_fields)
+
+    def __repr__(self) -> str:
+        return "<irax.tree_util.default_registry>"
+
+
+default_registry = _DefaultRegistry()

@@ -150,3 +150,23 @@ def pbroadcast(x, axis_name, source):
         raise ValueError(f"pbroadcast source {source} is out of range for an axis of size {n}")
     return tree_util.tree_map(
         lambda v: all_gather(jnp.asarray(v), axis_name)[source], x)
+
+
+_PCAST_TO = ("varying", "unreduced", "reduced")
+
+
+def pcast(x, axis_name, *, to: str):
+    """x unchanged: JAX's pcast changes only the type-level record of how a value varies
+    over shard_map's manual axes, which irax (one device, no shard_map types) does not
+    keep. The arguments are checked as JAX checks them."""
+    if isinstance(axis_name, (set, frozenset)):
+        raise TypeError(f"axis_name={axis_name!r} must be a tuple or a str. Got {axis_name}")
+    if not axis_name:
+        return x
+    if to not in _PCAST_TO:
+        raise ValueError("Got unexpected `to` value. Allowed `to` values are: "
+                         f"{set(_PCAST_TO)}")
+    return x
+
+
+__all__ += ["pcast"]

@@ -12,6 +12,7 @@ import numpy as np
 from .. import numpy as jnp
 from ..tracer.core import get_aval
 from ..tracer.prims import bits
+from ..tracer.prims import elementwise as ew
 
 
 def _check_same_dtype(name, *args):
@@ -45,7 +46,7 @@ asin = _unary("asin", jnp.arcsin)
 atan = _unary("atan", jnp.arctan)
 cosh = _unary("cosh", jnp.cosh)
 sinh = _unary("sinh", jnp.sinh)
-square = _unary("square", jnp.square)
+square = _unary("square", lambda x: ew.square_p.bind(jnp.asarray(x)))
 expm1 = _unary("expm1", jnp.expm1)
 log1p = _unary("log1p", jnp.log1p)
 floor = _unary("floor", jnp.floor)

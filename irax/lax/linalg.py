@@ -14,10 +14,14 @@ from .. import numpy as jnp
 from ..numpy import linalg as _la
 from ..tracer.core import get_aval
 from ..tracer.custom import custom_jvp
+from . import linalg_extra as _extra
+from .linalg_extra import (EigImplementation, EighImplementation, SvdAlgorithm,  # noqa: F401
+                           check_enum, cholesky_update, qdwh, symmetric_product)
 
 __all__ = ["cholesky", "eig", "eigh", "hessenberg", "householder_product", "lu",
            "lu_pivots_to_permutation", "qr", "schur", "svd", "triangular_solve",
            "tridiagonal", "tridiagonal_solve"]
+__all__ += _extra.__all__ + ["ormqr"]
 
 
 def cholesky(x, *, symmetrize_input: bool = True):
@@ -26,8 +30,9 @@ def cholesky(x, *, symmetrize_input: bool = True):
 
 
 def eigh(x, *, lower: bool = True, symmetrize_input: bool = True, sort_eigenvalues: bool = True,
-         subset_by_index=None):
+         subset_by_index=None, implementation=None):
     """(eigenvectors, eigenvalues) of Hermitian matrices, eigenvalues ascending."""
+    check_enum(implementation, EighImplementation, "eigh implementation")
     if subset_by_index is not None:
         raise NotImplementedError("lax.linalg.eigh: subset_by_index is not supported by irax")
     if not sort_eigenvalues:
@@ -47,7 +52,7 @@ def qr(x, *, pivoting: bool = False, full_matrices: bool = True, use_magma=None)
 def svd(x, *, full_matrices: bool = True, compute_uv: bool = True, subset_by_index=None,
         algorithm=None):
     """(u, s, vh), or s alone when compute_uv=False."""
-    del algorithm
+    check_enum(algorithm, SvdAlgorithm, "svd algorithm")
     if subset_by_index is not None:
         raise NotImplementedError("lax.linalg.svd: subset_by_index is not supported by irax")
     out = _la.svd(x, full_matrices=full_matrices, compute_uv=compute_uv)
@@ -139,7 +144,8 @@ def eig(x, *, compute_left_eigenvectors: bool = True, compute_right_eigenvectors
     """[w, vl, vr] (as asked for) of general square matrices: vl[:, j]^H x = w_j vl[:, j]^H,
     x vr[:, j] = w_j vr[:, j]; each vector of unit 2-norm with its largest entry real.
     Eigenvector derivatives are refused, as JAX without enable_eigvec_derivs."""
-    del implementation, use_magma
+    del use_magma
+    check_enum(implementation, EigImplementation, "eig implementation")
     from ..numpy._eig import check_square
     x = check_square(x, "eig")
     if not (compute_left_eigenvectors or compute_right_eigenvectors):
@@ -238,6 +244,26 @@ def householder_product(a, taus):
         t = taus[..., i][..., None, None]
         q = q - t * v[..., :, None] * jnp.matmul(jnp.conj(v)[..., None, :], q)
     return q[..., :, :n]
+
+
+def ormqr(a, taus, c, *, left: bool = True, transpose: bool = False):
+    """Q @ c, Q^H @ c (transpose), c @ Q or c @ Q^H (left=False), Q = H_0 ... H_(k-1)
+    from the reflectors below a's diagonal (LAPACK's geqrf layout) and taus."""
+    a, taus, c = _la._promote_float(a, taus, c)
+    m, n = get_aval(a).shape[-2:]
+    k = get_aval(taus).shape[-1]
+    if k > min(m, n):
+        raise ValueError(f"ormqr: need k <= min(m, n); got a {get_aval(a).shape} and taus "
+                         f"{get_aval(taus).shape}")
+    # Q is m x m: only the k reflector columns matter, so pad a with zero columns
+    a_k = a[..., :, :k]
+    if k < m:
+        a_k = jnp.concatenate([a_k, jnp.zeros(get_aval(a).shape[:-2] + (m, m - k),
+                                              get_aval(a).dtype)], axis=-1)
+    q = householder_product(a_k, taus)
+    if transpose:
+        q = jnp.conj(_la._mT(q))
+    return jnp.matmul(q, c) if left else jnp.matmul(c, q)
 
 
 def tridiagonal(a, *, lower: bool = True):

@@ -394,3 +394,45 @@ def dce_sink(val, *, prevent_mlir_dce=False):
     """Consumes a value and returns None, as jax.lax.dce_sink (a marker for JAX's dead-code
     elimination; irax's tracer keeps no such marker)."""
     del val, prevent_mlir_dce
+
+
+def _expand_scale(scale, operand, contracting):
+    """The block scale repeated along the contracting axes up to the operand's shape (each
+    scale entry covers operand_size // scale_size consecutive entries: a subchannel)."""
+    for ax in contracting:
+        size, blocks = operand.shape[ax], scale.shape[ax]
+        if blocks == 0 or size % blocks:
+            raise TypeError(f"scaled_dot: the contracting dimension {ax} of size {size} is not "
+                            f"a multiple of its scale's size {blocks}")
+        scale = jnp.repeat(scale, size // blocks, axis=ax)
+    if scale.shape != operand.shape:
+        raise TypeError(f"scaled_dot: scale shape {scale.shape} does not match the operand "
+                        f"shape {operand.shape} outside the contracting dimensions")
+    return scale
+
+
+def scaled_dot(lhs, rhs, *, lhs_scale=None, rhs_scale=None, dimension_numbers=None,
+               preferred_element_type=None):
+    """(lhs * lhs_scale) @ (rhs * rhs_scale) as dot_general, the block scales broadcast
+    over their subchannels; accumulated in float32, returned as preferred_element_type
+    (bfloat16 by default, as JAX). Not differentiable in JAX; here it is a composition."""
+    lhs, rhs = jnp.asarray(lhs), jnp.asarray(rhs)
+    if dimension_numbers is None:
+        if lhs.ndim < 2:
+            raise TypeError("scaled_dot does not support 0-rank and 1-rank operands.")
+        n = lhs.ndim
+        dimension_numbers = (((n - 1,), (n - 2,)), (tuple(range(n - 2)), tuple(range(n - 2))))
+    (lc, rc), _ = dimension_numbers
+    import ml_dtypes   # bfloat16's NumPy type (a dependency of iree.runtime)
+    out_dtype = np.dtype(ml_dtypes.bfloat16 if preferred_element_type is None
+                         else preferred_element_type)
+    lhs, rhs = lhs.astype(np.float32), rhs.astype(np.float32)
+    if lhs_scale is not None:
+        lhs = lhs * _expand_scale(jnp.asarray(lhs_scale).astype(np.float32), lhs, lc)
+    if rhs_scale is not None:
+        rhs = rhs * _expand_scale(jnp.asarray(rhs_scale).astype(np.float32), rhs, rc)
+    out = dot_general(lhs, rhs, dimension_numbers, preferred_element_type=np.float32)
+    return out.astype(out_dtype)
+
+
+__all__ += ["scaled_dot"]

@@ -146,8 +146,14 @@ def min(x, y):  # noqa: A001
     return jnp.minimum(x, y)
 
 
-def clamp(lo, x, hi):
-    return jnp.clip(x, lo, hi)
+def clamp(min, x, max):  # noqa: A002  (jax.lax's parameter names)
+    """min(max(x, min), max) as one `clamp` primitive (min and max scalars or x-shaped)."""
+    x = jnp.asarray(x)
+    dt = get_aval(x).dtype
+    # Python scalars are weak: they take x's dtype; arrays must match it (as jax.lax)
+    lo, hi = [jnp.asarray(b, dt) if isinstance(b, (bool, int, float)) else jnp.asarray(b)
+              for b in (min, max)]
+    return ew.clamp_p.bind(lo, x, hi)
 
 
 def logistic(x):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import math
 from collections.abc import Sequence
+from typing import Protocol
 
 import numpy as np
 
@@ -167,3 +168,24 @@ def orthogonal(scale=1.0, column_axis: int = -1, dtype=None):
         return jnp.asarray(scale, dtype) * q
     return init
 
+
+
+def delta_orthogonal(scale=1.0, column_axis: int = -1, dtype=None):
+    """Delta orthogonal convolution kernels (Xiao et al. 2018): zero except the spatial
+    centre, which holds an orthogonal (in, out) matrix; 3D, 4D or 5D shapes, in <= out."""
+    def init(key, shape, dtype=dtype):
+        shape, dtype = _shape(shape), _dtype(dtype)
+        if len(shape) not in (3, 4, 5):
+            raise ValueError("Delta orthogonal initializer requires a 3D, 4D or 5D shape.")
+        if shape[-1] < shape[-2]:
+            raise ValueError("`fan_in` must be less or equal than `fan_out`. ")
+        centre = tuple((k - 1) // 2 for k in shape[:-2])
+        matrix = orthogonal(scale, column_axis, dtype)(key, shape[-2:])
+        return jnp.zeros(shape, dtype).at[centre].set(matrix)
+    return init
+
+
+class Initializer(Protocol):
+    """The type of what the builders above return: init(key, shape, dtype) -> array."""
+    def __call__(self, key, shape, dtype=None, out_sharding=None):
+        raise NotImplementedError

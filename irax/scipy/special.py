@@ -432,3 +432,9 @@ def i1(x):
 # ---------------------------------------------------------------------------
 # More special functions (issue 12), kept in their own module
 from ._special_more import dawsn, exp1, expi, expn, spence  # noqa: E402,F401
+# sici, fresnel, hyp1f1, hyp2f1, bessel_jn, owens_t, sph_harm_y, wofz (issue 12)
+from ._hypergeometric import hyp1f1, hyp2f1  # noqa: E402,F401
+from ._sici_fresnel import fresnel, sici  # noqa: E402,F401
+from ._special_extra import bessel_jn, owens_t, sph_harm_y, wofz  # noqa: E402,F401
+
+__all__ += ["bessel_jn", "fresnel", "hyp1f1", "hyp2f1", "owens_t", "sici", "sph_harm_y", "wofz"]

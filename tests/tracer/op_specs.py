@@ -24,7 +24,7 @@ from typing import Any, Callable
 import numpy as np
 
 import irax.numpy as jnp
-from irax import nn
+from irax import lax, nn
 
 FLOAT_KINDS = ("float", "nonzero")
 
@@ -168,6 +168,12 @@ def _binary_specs():
     b.append(_ew("clip", lambda x: jnp.clip(x, -1.0, 1.0), lambda x: np.clip(x, -1, 1), S(2, 3)))
     b.append(_ew("clip_arrays", jnp.clip, np.clip, S(4), S(4, low=-3, high=-1),
                  S(4, low=1, high=3)))
+    # lax.clamp binds its own `clamp` primitive (scalar or operand-shaped bounds)
+    b.append(_ew("lax_clamp", lambda x: lax.clamp(-1.0, x, 1.0), lambda x: np.clip(x, -1, 1),
+                 S(2, 3)))
+    b.append(_ew("lax_clamp_arrays", lax.clamp, lambda lo, x, hi: np.minimum(np.maximum(x, lo),
+                                                                            hi),
+                 S(4, low=-2, high=0), S(4, low=-3, high=3), S(4, low=0.5, high=2)))
     b.append(_ew("where", jnp.where, np.where, S(2, 3, kind="bool"), S(2, 3), S(2, 3)))
     b.append(_ew("where_bcast", jnp.where, np.where, S(3, kind="bool"), S(2, 3), S()))
     b.append(_ew("where_scalar_branch", lambda c, x: jnp.where(c, x, 0.0),

@@ -208,6 +208,14 @@ def _int_div_rem(op: str) -> LoweringRule:
     return rule
 
 
+def _clamp(ctx: RuleContext, lo: str, x: str, hi: str) -> str:
+    # min(max(x, lo), hi) with scalar bounds broadcast (JAX's clamp, NaN x stays NaN)
+    a = ctx.avals_in[1]
+    lo, hi = [v if b.shape == a.shape else hlo.broadcast_in_dim(ctx.em, v, b, a.shape, ())
+              for v, b in ((lo, ctx.avals_in[0]), (hi, ctx.avals_in[2]))]
+    return hlo.binary(ctx.em, "minimum", hlo.binary(ctx.em, "maximum", x, lo, a), hi, a)
+
+
 def _select(ctx: RuleContext, pred: str, a: str, b: str) -> str:
     return hlo.select(ctx.em, pred, a, b, ctx.avals_out[0])
 
@@ -282,6 +290,9 @@ for _p, _d in {ew.eq_p: "EQ", ew.ne_p: "NE", ew.lt_p: "LT", ew.le_p: "LE", ew.gt
                ew.ge_p: "GE"}.items():
     register_lowering(_p, _compare(_d))
 register_lowering(ew.select_p, _select)
+register_lowering(ew.square_p, lambda ctx, x: hlo.binary(ctx.em, "multiply", x, x,
+                                                         ctx.avals_in[0]))
+register_lowering(ew.clamp_p, _clamp)
 register_lowering(ew.convert_element_type_p, _convert)
 register_lowering(ew.stop_gradient_p, _identity)
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import ad_util, core
 from ..ad_util import Zero, instantiate
-from ..batching import defbroadcasting, defvectorized
+from ..batching import batch_rules, bdim_to_front, defbroadcasting, defvectorized
 from ..core import Primitive, ShapedArray
 from ..jvp import defjvp, defjvp_with_output, deflinear, defzero, jvp_rules
 from ..rules import Tangent, Value
@@ -594,5 +594,73 @@ for _p in list(_BINARY_IMPL) + [eq_p, ne_p, lt_p, le_p, gt_p, ge_p, select_p, co
 
 UNARY_PRIMITIVES = list(_UNARY_IMPL) + [is_finite_p, real_p, imag_p]
 BINARY_PRIMITIVES = list(_BINARY_IMPL) + [eq_p, ne_p, lt_p, le_p, gt_p, ge_p, complex_p]
+
+# ---------------------------------------------------------------------------
+# square and clamp: their own primitives (not integer_pow / max+min), so jaxprs read as
+# JAX's (`square a`, `clamp 0.0 a 1.0`) for interpreters that match on lax.square_p etc.
+
+square_p = _elementwise("square", NUM)
+core.impl_rules[square_p] = _at_input_dtype(np.square)
+defjvp(square_p, lambda t, x: mul(t, mul(full_like_scalar(x, 2), x)))
+defvectorized(square_p)
+
+clamp_p = Primitive("clamp")   # clamp(lo, x, hi); lo and hi are scalars or x-shaped
+
+
+def _clamp_abstract(lo: ShapedArray, x: ShapedArray, hi: ShapedArray) -> ShapedArray:
+    _check_kinds("clamp", "fiu", [x])
+    for name, bound in (("min", lo), ("max", hi)):
+        if bound.shape not in ((), x.shape):
+            raise TypeError(f"clamp requires {name}.shape == operand.shape or {name}.shape "
+                            f"== (), got {name}.shape={bound.shape}, "
+                            f"operand.shape={x.shape}.")
+        if bound.dtype != x.dtype:
+            raise TypeError(f"lax.clamp requires arguments to have the same dtypes, got "
+                            f"{lo.dtype.name}, {x.dtype.name}, {hi.dtype.name}.")
+    return ShapedArray(x.shape, x.dtype, x.weak_type)
+
+
+def _full_shape(v: Value, shape) -> Value:
+    a = core.get_aval(v)
+    return v if a.shape == tuple(shape) else ad_util.broadcast_in_dim(v, shape, ())
+
+
+def _clamp_jvp(primals: Sequence[Value], tangents: Sequence[Tangent]) -> tuple[Value, Tangent]:
+    # as JAX: x's tangent passes strictly inside (lo, hi); lo's where lo > x (and lo < hi),
+    # hi's where hi < x
+    lo, x, hi = primals
+    out = clamp_p.bind(lo, x, hi)
+    shape = core.get_aval(x).shape
+    lo_f, hi_f = _full_shape(lo, shape), _full_shape(hi, shape)
+    zero = full_like_scalar(x, 0)
+    t_out: Tangent = Zero(core.get_aval(out))
+    masks = (lambda: and_p.bind(gt(lo_f, x), lt(lo_f, hi_f)),
+             lambda: and_p.bind(gt(x, lo_f), lt(x, hi_f)), lambda: lt(hi_f, x))
+    for t, mask in zip(tangents, masks):
+        if not isinstance(t, Zero):   # only the masks a tangent needs enter the jaxpr
+            term = select(mask(), _full_shape(t, shape), zero)
+            t_out = term if isinstance(t_out, Zero) else add(t_out, term)
+    return out, t_out
+
+
+def _clamp_batch(axis_size: int, vals: Sequence[Value], dims: Sequence[int | None]):
+    lo, x, hi = vals
+    if dims[0] is None and dims[2] is None and core.get_aval(lo).shape == () \
+            and core.get_aval(hi).shape == ():   # scalar bounds stay scalars, as in JAX
+        return clamp_p.bind(lo, bdim_to_front(x, dims[1], axis_size), hi), 0
+    x = bdim_to_front(x, dims[1], axis_size)
+    shape = core.get_aval(x).shape
+    bounds = []
+    for v, d in ((lo, dims[0]), (hi, dims[2])):
+        if d is None:
+            v = _full_shape(v, shape[1:])
+        bounds.append(bdim_to_front(v, d, axis_size))
+    return clamp_p.bind(bounds[0], x, bounds[1]), 0
+
+
+core.abstract_eval_rules[clamp_p] = _clamp_abstract
+core.impl_rules[clamp_p] = lambda lo, x, hi: np.minimum(np.maximum(x, lo), hi).astype(x.dtype)
+jvp_rules[clamp_p] = _clamp_jvp
+batch_rules[clamp_p] = _clamp_batch
 
 ad_util.provide(add=add)
