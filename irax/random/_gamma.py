@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import numpy as jnp
+from ..custom_derivatives import SymbolicZero, custom_jvp
+from ..scipy._gamma_fns import igamma_parts
 from ..tracer.api import vmap
 from ..tracer.core import get_aval
 from ..tracer.prims import elementwise as ew
@@ -77,8 +79,52 @@ def _gamma(data, a, shape, dtype, log_space):
     if count == 0:
         return jnp.zeros(shape, dtype)
     keys = _keys.split_data(data, count)
-    samples = vmap(lambda k, al: _gamma_one(k, al, log_space))(keys, jnp.reshape(a, (count,)))
-    return jnp.reshape(samples, shape)
+    draw = _log_gamma_draws if log_space else _gamma_draws
+    return jnp.reshape(draw(keys, jnp.reshape(a, (count,))), shape)
+
+
+# The draws' derivative in alpha is the implicit one (as JAX's): a sample z keeps its
+# quantile P(alpha, z) = u fixed, so dz/dalpha = -(dP/dalpha) / (dP/dz), where dP/dz is
+# the density z^(alpha-1) e^-z / Gamma(alpha). The rejection loop is not differentiated.
+@custom_jvp
+def _gamma_draws(keys, alpha):
+    return vmap(lambda k, al: _gamma_one(k, al, False))(keys, alpha)
+
+
+@custom_jvp
+def _log_gamma_draws(keys, alpha):
+    return vmap(lambda k, al: _gamma_one(k, al, True))(keys, alpha)
+
+
+def _log_density_and_dp(alpha, z):
+    """log of the Gamma(alpha) density at z, and dP(alpha, z)/dalpha."""
+    _, _, dp = igamma_parts(alpha, z, with_grad=True)
+    safe_z = jnp.where(z > 0, z, 1.0)
+    return (alpha - 1) * jnp.log(safe_z) - safe_z - lgamma(alpha), dp
+
+
+@_gamma_draws.defjvp
+def _gamma_draws_jvp(primals, tangents):
+    keys, alpha = primals
+    z = _gamma_draws(keys, alpha)
+    log_pdf, dp = _log_density_and_dp(alpha, z)
+    dz = jnp.where(z > 0, -dp / jnp.exp(log_pdf), 0.0)
+    return z, dz * _tangent(tangents[1], alpha)
+
+
+@_log_gamma_draws.defjvp
+def _log_gamma_draws_jvp(primals, tangents):
+    keys, alpha = primals
+    log_z = _log_gamma_draws(keys, alpha)
+    z = jnp.exp(log_z)
+    log_pdf, dp = _log_density_and_dp(alpha, z)
+    # d(log z) = dz / z, and density * z = exp(log_pdf + log z)
+    dlog_z = jnp.where(z > 0, -dp / jnp.exp(log_pdf + log_z), 0.0)
+    return log_z, dlog_z * _tangent(tangents[1], alpha)
+
+
+def _tangent(t, like):
+    return jnp.zeros_like(like) if isinstance(t, SymbolicZero) else t
 
 
 def gamma(key, a, shape=None, dtype=None):
