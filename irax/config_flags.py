@@ -158,6 +158,55 @@ def _log_compiles_on() -> bool:
 
 log_compiles = Flag("log_compiles", False, _bool("log_compiles"), getter=_log_compiles_on,
                     setter=_set_log_compiles)
+
+
+# JAX's logging options, for irax's loggers ("irax", "irax.jit", ...; a "jax" prefix in a
+# module name means irax's): a level for all of them, or DEBUG for some, to stderr
+_LEVELS = ("NOTSET", "DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_log_handler = logging.StreamHandler(sys.stderr)
+_log_handler.setFormatter(logging.Formatter("%(levelname)s:%(asctime)s:%(name)s:%(lineno)s: "
+                                            "%(message)s"))
+_logging_state: dict[str, Any] = {"level": None, "debug": ""}
+
+
+def _irax_logger_name(name: str) -> str:
+    return "irax" + name[3:] if name == "jax" or name.startswith("jax.") else name
+
+
+def _set_logging_level(v: Any) -> None:
+    root = logging.getLogger("irax")
+    root.removeHandler(_log_handler)
+    root.setLevel(logging.NOTSET)
+    _logging_state["level"] = v
+    if v is not None:
+        root.setLevel(getattr(logging, v))
+        if v != "NOTSET":
+            root.addHandler(_log_handler)
+
+
+def _set_debug_log_modules(v: Any) -> None:
+    for name in filter(None, _logging_state["debug"].split(",")):
+        logger = logging.getLogger(_irax_logger_name(name.strip()))
+        logger.removeHandler(_log_handler)
+        logger.setLevel(logging.NOTSET)
+    _logging_state["debug"] = v or ""
+    for name in filter(None, (v or "").split(",")):
+        logger = logging.getLogger(_irax_logger_name(name.strip()))
+        logger.addHandler(_log_handler)
+        logger.setLevel(logging.DEBUG)
+
+
+def _check_debug_modules(v: Any) -> str:
+    if v is not None and not isinstance(v, str):
+        raise ValueError(f"debug_log_modules: expected a comma-separated string, got {v!r}")
+    return v or ""
+
+
+logging_level = Flag("logging_level", None, _enum("logging_level", _LEVELS, _LEVELS,
+                                                  allow_none=True),
+                     getter=lambda: _logging_state["level"], setter=_set_logging_level)
+debug_log_modules = Flag("debug_log_modules", "", _check_debug_modules,
+                         getter=lambda: _logging_state["debug"], setter=_set_debug_log_modules)
 _PRECISIONS = ("default", "high", "highest", "bfloat16", "tensorfloat32", "float32",
                "ANY_F8_ANY_F8_F32", "ANY_F8_ANY_F8_F32_FAST_ACCUM", "ANY_F8_ANY_F8_ANY",
                "ANY_F8_ANY_F8_ANY_FAST_ACCUM", "F16_F16_F16", "F16_F16_F32", "BF16_BF16_BF16",
