@@ -340,3 +340,8 @@ from . import fft  # noqa: E402,F401  (fft, ifft, rfft, irfft, fftn, fftfreq, ff
 # gradient, r_/c_, nextafter, packbits, isdtype, printing and I/O, set ops, histogramdd, ...
 from .extra_more import *  # noqa: E402,F401,F403
 from .setops import *  # noqa: E402,F401,F403
+
+# ---------------------------------------------------------------------------
+# low-precision dtypes (issue #12, branch s22-dtypes): bfloat16, float8_e4m3fn, ..., int4, uint4
+from . import _core as _dtype_names  # noqa: E402
+globals().update({_n: getattr(_dtype_names, _n) for _n in _dtype_names.LOW_PRECISION_NAMES})

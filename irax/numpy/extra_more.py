@@ -633,10 +633,13 @@ def unpackbits(a, axis=None, count=None, bitorder="big"):
 
 _DTYPE_KINDS = {
     "bool": {np.dtype(np.bool_)},
-    "signed integer": {np.dtype(t) for t in (np.int8, np.int16, np.int32, np.int64)},
-    "unsigned integer": {np.dtype(t) for t in (np.uint8, np.uint16, np.uint32, np.uint64)},
+    "signed integer": {np.dtype(t) for t in (np.int8, np.int16, np.int32, np.int64)}
+    | set(dtypes.SMALL_SIGNED),
+    "unsigned integer": {np.dtype(t) for t in (np.uint8, np.uint16, np.uint32, np.uint64)}
+    | set(dtypes.SMALL_UNSIGNED),
     "integral": set(),
-    "real floating": {np.dtype(t) for t in (np.float16, np.float32, np.float64)},
+    "real floating": {np.dtype(t) for t in (np.float16, np.float32, np.float64)}
+    | set(dtypes.CUSTOM_FLOATS),
     "complex floating": {np.dtype(np.complex64), np.dtype(np.complex128)},
 }
 _DTYPE_KINDS["integral"] |= _DTYPE_KINDS["signed integer"] | _DTYPE_KINDS["unsigned integer"]
