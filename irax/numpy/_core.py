@@ -176,7 +176,7 @@ def broadcast_shapes(*shapes):
 
 def _to_float(x):
     a = get_aval(x)
-    if a.dtype.kind in "fc":
+    if dtypes.kind(a.dtype) in "fc":
         return x
     return ew.convert_element_type(asarray(x), dtypes.default_float(), a.weak_type)
 

@@ -17,9 +17,9 @@ from .elementwise import maximum, minimum, not_equal, sqrt, square, subtract, tr
 def _accumulation_dtype(dt: np.dtype) -> np.dtype:
     """sum and prod of bools and narrow integers accumulate in the default integer (unsigned
     stay unsigned), as in JAX: jnp.sum of int8 is int32, of uint8 uint32 (64-bit under x64)."""
-    if dt == np.bool_ or dt.kind == "i":
+    if dt == np.bool_ or dtypes.kind(dt) == "i":
         wide = np.dtype(dtypes.default_int())
-    elif dt.kind == "u":
+    elif dtypes.kind(dt) == "u":
         wide = np.dtype(np.uint64 if dtypes.config.enable_x64 else np.uint32)
     else:
         return dt
@@ -78,12 +78,12 @@ def _extremum(prim, combine, name, a, axis, keepdims, initial, where):
     else:
         if not axes:
             out = a
-        elif av.dtype.kind == "c":
+        elif dtypes.kind(av.dtype) == "c":
             out = _complex_extremum(prim, a, axes)
         else:
             out = prim.bind(a, axes=axes)
         if init is not None:
-            if av.dtype.kind == "c":
+            if dtypes.kind(av.dtype) == "c":
                 combine = maximum if prim is rd.reduce_max_p else minimum
             out = combine(out, sh.broadcast_to_rank_shape(init, out_shape))
     return _keep(out, av.shape, axes, keepdims)
@@ -137,7 +137,7 @@ def mean(a, axis=None, dtype=None, keepdims: bool = False, where=None):
     av = get_aval(a)
     axes = _axes(axis, av.ndim)
     n = int(np.prod([av.shape[i] for i in axes], dtype=np.int64))
-    if av.dtype.kind in "fc":
+    if dtypes.kind(av.dtype) in "fc":
         a_f = a
     else:
         a_f = ew.convert_element_type(a, _dt(dtype) or dtypes.default_float(), False)
@@ -166,7 +166,7 @@ def std(a, axis=None, dtype=None, ddof: int = 0, keepdims: bool = False):
 def _arg(prim, a, axis, keepdims):
     a = asarray(a)
     av = get_aval(a)
-    if av.dtype.kind == "c":   # as jax.numpy: complex values have no order to take an arg of
+    if dtypes.kind(av.dtype) == "c":   # as jax.numpy: complex values have no order to take an arg of
         raise TypeError(f"{prim.name} does not accept dtype {av.dtype.name}: argmax / argmin "
                         "need real values (take the real part or the modulus first)")
     if axis is None:
