@@ -36,14 +36,13 @@ HOST_REFLECTION_KEY = "irax_host"
 _WIDE_FLOATS = (np.dtype(np.float64), np.dtype(np.complex128))
 
 # ml_dtypes' types each target compiles and runs with correct values (measured with IREE
-# 3.13: tests/numpy/test_low_precision_dtypes.py). The others (float8_e4m3b11fnuz, e3m4,
-# e4m3, float6/float4: no HAL element type; float8_e8m0fnu: wrong values; the sub-byte
-# integers: packed buffers irax does not write) are refused with a message naming them.
-_NATIVE_LOW_PRECISION = {
-    "llvm-cpu": {"bfloat16", "float8_e4m3fn", "float8_e5m2", "float8_e4m3fnuz",
-                 "float8_e5m2fnuz"},
-    "vulkan": set(),
-}
+# 3.13 on llvm-cpu and on Vulkan/lavapipe: tests/numpy/test_low_precision_dtypes.py). The
+# others (float8_e4m3b11fnuz, e3m4, e4m3, float6, float4: IREE has no HAL element type;
+# float8_e8m0fnu: wrong values; the sub-byte integers: IREE's buffers are packed, irax's
+# host arrays are not) are refused with a message naming them.
+_RUNS_LOW_PRECISION = frozenset({"bfloat16", "float8_e4m3fn", "float8_e5m2", "float8_e4m3fnuz",
+                                  "float8_e5m2fnuz"})
+_NATIVE_LOW_PRECISION = {"llvm-cpu": _RUNS_LOW_PRECISION, "vulkan": _RUNS_LOW_PRECISION}
 
 
 def check_target_dtypes(target: str, avals: Iterable[ShapedArray]) -> None:

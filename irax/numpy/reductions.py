@@ -26,6 +26,25 @@ def _accumulation_dtype(dt: np.dtype) -> np.dtype:
     return wide if dt == np.bool_ or dt.itemsize < wide.itemsize else dt
 
 
+_HALVES = tuple(np.dtype(d) for d in ("float16", dtypes.bfloat16) if d is not None)
+
+
+def _upcast_halves(fun):
+    """sum, prod, mean, var of float16 / bfloat16 (no dtype= given) compute in float32 and
+    round the result back once, as jax.numpy does."""
+    def wrapper(a, axis=None, dtype=None, *args, **kwargs):
+        a = asarray(a)
+        av = get_aval(a)
+        if dtype is not None or av.dtype not in _HALVES:
+            return fun(a, axis, dtype, *args, **kwargs)
+        out = fun(ew.convert_element_type(a, np.dtype(np.float32), av.weak_type), axis, None,
+                  *args, **kwargs)
+        return ew.convert_element_type(out, av.dtype, av.weak_type)
+    wrapper.__name__, wrapper.__doc__ = fun.__name__, fun.__doc__
+    return wrapper
+
+
+@_upcast_halves
 def sum(a, axis=None, dtype=None, keepdims: bool = False, where=None):
     a = asarray(a)
     av = get_aval(a)
@@ -42,6 +61,7 @@ def _where_mask(a, mask, fill):
     return where(mask, a, full_like(a, fill))
 
 
+@_upcast_halves
 def prod(a, axis=None, dtype=None, keepdims: bool = False):
     a = asarray(a)
     av = get_aval(a)
@@ -132,6 +152,7 @@ def any(a, axis=None, keepdims: bool = False):
     return _keep(out, av.shape, axes, keepdims)
 
 
+@_upcast_halves
 def mean(a, axis=None, dtype=None, keepdims: bool = False, where=None):
     a = asarray(a)
     av = get_aval(a)
@@ -149,6 +170,7 @@ def mean(a, axis=None, dtype=None, keepdims: bool = False, where=None):
     return ew.div(s, ew.full_like_scalar(s, n))
 
 
+@_upcast_halves
 def var(a, axis=None, dtype=None, ddof: int = 0, keepdims: bool = False):
     a = _to_float(asarray(a))
     av = get_aval(a)

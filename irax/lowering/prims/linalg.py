@@ -3,6 +3,9 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+import numpy as np
+
+from ...tracer import dtypes
 from ...tracer.core import ShapedArray
 from ...tracer.prims import linalg as la
 from .. import hlo
@@ -30,6 +33,23 @@ def _dot_general(ctx: RuleContext, x: str, y: str, *, dimension_numbers: Dimensi
     (lc, rc), (lb, rb) = dimension_numbers
     x, y, xa, ya = _operands(ctx, x, y)
     return _emit(ctx.em, x, y, xa, ya, ctx.avals_out[0], lc, rc, lb, rb)
+
+
+def _in_float32(rule):
+    """A bfloat16 / float8 product accumulates in float32 and is rounded once (as XLA on
+    CPU computes it, so the values are JAX's); IREE would otherwise accumulate narrow."""
+    def wrapped(ctx: RuleContext, x: str, y: str, **params: Any) -> str:
+        out = ctx.avals_out[0]
+        if not dtypes.is_custom(out.dtype):
+            return rule(ctx, x, y, **params)
+        f32 = np.dtype(np.float32)
+        xa, ya = ctx.avals_in
+        x, y = hlo.convert(ctx.em, x, xa, f32), hlo.convert(ctx.em, y, ya, f32)
+        wide = RuleContext(ctx, [xa.update(dtype=f32), ya.update(dtype=f32)],
+                           [out.update(dtype=f32)], ctx.eqn)
+        z = rule(wide, x, y, **{**params, "preferred_element_type": None})
+        return hlo.convert(ctx.em, z, out.update(dtype=f32), out.dtype)
+    return wrapped
 
 
 def _dot_general_vulkan(ctx: RuleContext, x: str, y: str, *,
@@ -84,5 +104,5 @@ def _vulkan_long_contraction(ctx: RuleContext, x: str, y: str, xa: ShapedArray,
 # ---------------------------------------------------------------------------
 # Registration
 
-register_lowering(la.dot_general_p, _dot_general)
-register_lowering(la.dot_general_p, _dot_general_vulkan, target="vulkan")
+register_lowering(la.dot_general_p, _in_float32(_dot_general))
+register_lowering(la.dot_general_p, _in_float32(_dot_general_vulkan), target="vulkan")
