@@ -345,3 +345,4 @@ from .setops import *  # noqa: E402,F401,F403
 # low-precision dtypes (issue #12, branch s22-dtypes): bfloat16, float8_e4m3fn, ..., int4, uint4
 from . import _core as _dtype_names  # noqa: E402
 globals().update({_n: getattr(_dtype_names, _n) for _n in _dtype_names.LOW_PRECISION_NAMES})
+from .ufuncs import frompyfunc, ufunc  # noqa: E402,F401  (jnp.ufunc, jnp.frompyfunc)
