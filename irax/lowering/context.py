@@ -22,7 +22,7 @@ from typing import Any, Callable, Hashable, Iterable, Sequence
 
 import numpy as np
 
-from ..tracer import core, dtypes
+from ..tracer import core
 from ..tracer.core import ShapedArray
 from .emitter import Emitter, aval_type
 
@@ -34,32 +34,6 @@ HOST_REFLECTION_KEY = "irax_host"
 
 # Element types that need `--iree-input-demote-f64-to-f32=false` to survive compilation.
 _WIDE_FLOATS = (np.dtype(np.float64), np.dtype(np.complex128))
-
-# ml_dtypes' types each target compiles and runs with correct values (measured with IREE
-# 3.13 on llvm-cpu and on Vulkan/lavapipe: tests/numpy/test_low_precision_dtypes.py). The
-# others (float8_e4m3b11fnuz, e3m4, e4m3, float6, float4: IREE has no HAL element type;
-# float8_e8m0fnu: wrong values; the sub-byte integers: IREE's buffers are packed, irax's
-# host arrays are not) are refused with a message naming them.
-_RUNS_LOW_PRECISION = frozenset({"bfloat16", "float8_e4m3fn", "float8_e5m2", "float8_e4m3fnuz",
-                                  "float8_e5m2fnuz"})
-_NATIVE_LOW_PRECISION = {"llvm-cpu": _RUNS_LOW_PRECISION, "vulkan": _RUNS_LOW_PRECISION}
-
-
-def check_target_dtypes(target: str, avals: Iterable[ShapedArray]) -> None:
-    """Refuse (UnsupportedOnTarget) a value of an ml_dtypes type the target cannot run."""
-    allowed = _NATIVE_LOW_PRECISION.get(target, _NATIVE_LOW_PRECISION["llvm-cpu"])
-    for a in avals:
-        dt = getattr(a, "dtype", None)
-        if isinstance(dt, np.dtype) and dt.kind == "V" and dtypes.is_custom(dt) and \
-                dt.name not in allowed:
-            from .rules import UnsupportedOnTarget
-            ok = ", ".join(sorted(allowed)) or "none of them"
-            raise UnsupportedOnTarget(
-                f"dtype {dt.name} is not supported by irax.jit on target {target!r} (IREE "
-                f"cannot compile or run it there; of the low-precision types it runs: {ok}). "
-                "Convert to a supported type first, e.g. x.astype('float32'), or compute "
-                "eagerly (outside jit).")
-
 
 @dataclass
 class _Function:
@@ -127,8 +101,6 @@ class ModuleContext:
 
     # -- facts
     def note_avals(self, avals: Iterable[ShapedArray]) -> None:
-        avals = list(avals)
-        check_target_dtypes(self.target, avals)
         if not self.uses_f64:
             self.uses_f64 = any(a.dtype in _WIDE_FLOATS for a in avals)
 
