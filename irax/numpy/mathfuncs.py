@@ -5,6 +5,7 @@ piecewise, the Bessel function i0, and dtype queries (result_type, promote_types
 Built from the primitives of the sections before it; nothing here adds a primitive."""
 from __future__ import annotations
 
+import builtins
 import math
 import numpy as np
 
@@ -390,7 +391,11 @@ def result_type(*args):
 
 
 def promote_types(a, b):
-    return dtypes.result_type((_as_dtype(a), False), (_as_dtype(b), False))[0]
+    """JAX's jnp.promote_types: the least upper bound in its lattice; the Python types int,
+    float, complex count as weak (promote_types('float16', float) is float16)."""
+    def node(d):
+        return d if builtins.any(d is t for t in (int, float, complex)) else _as_dtype(d)
+    return np.dtype(dtypes.least_upper_bound(node(a), node(b)))
 
 
 can_cast = np.can_cast

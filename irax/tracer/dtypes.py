@@ -195,7 +195,7 @@ def _small_kind_name(nodes) -> str | None:
     return None
 
 
-def _least_upper_bound(*nodes):
+def least_upper_bound(*nodes):
     """The lowest type above all `nodes` (dtypes or the weak Python types)."""
     ubs = _UBS[config.enable_x64]
     nodes = set(nodes)
@@ -238,7 +238,7 @@ def _of_node(node) -> np.dtype:
 def promote_types(a, b) -> np.dtype:
     """JAX's promotion of two strong dtypes (the least upper bound in its lattice):
     int32 + float16 -> float16, bfloat16 + float16 -> float32, uint64 + int64 -> float."""
-    return _of_node(_least_upper_bound(np.dtype(a), np.dtype(b)))
+    return _of_node(least_upper_bound(np.dtype(a), np.dtype(b)))
 
 
 def result_type(*typed: tuple[np.dtype, bool]) -> tuple[np.dtype, bool]:
@@ -253,9 +253,9 @@ def result_type(*typed: tuple[np.dtype, bool]) -> tuple[np.dtype, bool]:
         return canonicalize(dts[0]), False
     if all(weaks):
         # all weak: promote the strong counterparts, the result stays weak
-        out = _of_node(_least_upper_bound(*dts))
+        out = _of_node(least_upper_bound(*dts))
         return out, out != bool_
-    node = _least_upper_bound(*(_node(d, w) for d, w in zip(dts, weaks)))
+    node = least_upper_bound(*(_node(d, w) for d, w in zip(dts, weaks)))
     out = _of_node(node)
     return out, out != bool_ and any(node is t for t in _WEAK)
 

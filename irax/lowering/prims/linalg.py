@@ -11,7 +11,7 @@ from ...tracer.prims import linalg as la
 from .. import hlo
 from ..context import RuleContext
 from ..emitter import Emitter, aval_type, i64_array, int_list
-from ..rules import register_lowering
+from ..rules import register_capability, register_lowering
 
 
 def _operands(ctx: RuleContext, x: str, y: str) -> tuple[str, str, ShapedArray, ShapedArray]:
@@ -106,3 +106,11 @@ def _vulkan_long_contraction(ctx: RuleContext, x: str, y: str, xa: ShapedArray,
 
 register_lowering(la.dot_general_p, _in_float32(_dot_general))
 register_lowering(la.dot_general_p, _in_float32(_dot_general_vulkan), target="vulkan")
+# IREE 3.13's SPIR-V code generation fails on a contraction reading bfloat16 / float8
+# operands ("failed to legalize operation 'vector.bitcast'"), with or without the float32
+# widening above: refuse it by name instead of showing that error.
+register_capability(la.dot_general_p, dtypes=dtypes.CUSTOM_FLOATS, target="vulkan",
+                    refuse="a bfloat16 / float8 matrix product (dot_general) cannot be "
+                    "compiled for Vulkan: IREE 3.13's SPIR-V backend fails on contractions of "
+                    "these types. Convert the operands with .astype('float32') outside the "
+                    "jitted function, or use device='cpu'.")

@@ -43,7 +43,7 @@ def _pad(ctx: RuleContext, x: str, padval: str, *,
     lo, hi, interior = zip(*padding_config) if padding_config else ((), (), ())
     attrs = {"edge_padding_low": i64_array(lo), "edge_padding_high": i64_array(hi),
              "interior_padding": i64_array(interior)}
-    if ctx.avals_in[0].dtypes.kind(dtype) == "c":
+    if dtypes.kind(ctx.avals_in[0].dtype) == "c":
         return _pad_complex(ctx, x, padval, attrs)
     return ctx.em.op1("stablehlo.pad", [x, padval], [aval_type(a) for a in ctx.avals_in],
                       aval_type(ctx.avals_out[0]), attrs)
