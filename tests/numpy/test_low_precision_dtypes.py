@@ -180,6 +180,8 @@ def _bf16_ops(m):
             "mean1": m.mean(a, axis=1), "var": m.var(a), "prod": m.prod(a[:3, :3]),
             "amax": m.max(a), "int_scalar": a + 1, "where": m.where(a > 0, a, b),
             "to_f32": a.astype(m.float32) * 3.0,
+            "astype_chain": ((a.astype(m.float32) + 1.5).astype(m.bfloat16).astype(m.float32)
+                             * 0.1).astype(m.bfloat16),
         }
     return f
 
@@ -200,7 +202,7 @@ def _bf16_reference(a, b):
         "mean": r(a.astype(np.float64).sum() / n), "mean1": r(a.astype(np.float64).mean(1)),
         "var": r(a.astype(np.float64).var()), "prod": r(np.prod(a[:3, :3].astype(np.float64))),
         "amax": a.max(), "int_scalar": r(a + 1), "where": np.where(a > 0, a, b),
-        "to_f32": a * np.float32(3.0),
+        "to_f32": a * np.float32(3.0), "astype_chain": r(r(a + c15) * np.float32(0.1)),
     }
 
 

@@ -24,6 +24,13 @@ from ..rules import LoweringRule, register_capability, rule_for
 _F32 = np.dtype(np.float32)
 
 
+def _to_bf16_precision(em: Any, z: str, aval: Any) -> str:
+    """z (float32 / float64) rounded to the nearest bfloat16 value, in its own type."""
+    t = aval_type(aval)
+    return em.op1("stablehlo.reduce_precision", [z], [t], t,
+                  {"exponent_bits": "8 : i32", "mantissa_bits": "7 : i32"})
+
+
 def _via_f32(prim: Primitive) -> LoweringRule:
     def rule(ctx: RuleContext, *args: str, **params: Any) -> str:
         em = ctx.em
@@ -31,11 +38,18 @@ def _via_f32(prim: Primitive) -> LoweringRule:
         outs = [a.update(dtype=_F32) for a in ctx.avals_out]
         wide = [hlo.convert(em, x, a, w.dtype) for x, a, w in zip(args, ctx.avals_in, ins)]
         z = rule_for(prim, ctx.target)(RuleContext(ctx, ins, outs, ctx.eqn), *wide, **params)
-        t = aval_type(outs[0])
-        z = em.op1("stablehlo.reduce_precision", [z], [t], t,
-                   {"exponent_bits": "8 : i32", "mantissa_bits": "7 : i32"})
+        z = _to_bf16_precision(em, z, outs[0])
         return hlo.convert(em, z, outs[0], ctx.avals_out[0].dtype)
     return rule
+
+
+def _convert(ctx: RuleContext, x: str, *, new_dtype: Any, weak_type: bool = False) -> str:
+    """x.astype(bfloat16) of a float32 / float64 value: rounded first (IREE would drop a
+    float32 -> bfloat16 -> float32 round trip inside a fused chain)."""
+    if np.dtype(new_dtype) == dtypes.bfloat16:
+        x = _to_bf16_precision(ctx.em, x, ctx.avals_in[0])
+    return rule_for(ew.convert_element_type_p, ctx.target)(ctx, x, new_dtype=new_dtype,
+                                                           weak_type=weak_type)
 
 
 # The ops whose float32 result may need rounding (exact ones: neg, abs, floor, max, ...,
@@ -49,3 +63,5 @@ ROUNDED = (ew.add_p, ew.sub_p, ew.mul_p, ew.div_p, ew.rem_p, ew.pow_p, ew.intege
 if dtypes.bfloat16 is not None:
     for _p in ROUNDED:
         register_capability(_p, dtypes=[dtypes.bfloat16], decompose=_via_f32(_p))
+    register_capability(ew.convert_element_type_p, dtypes=[np.float32, np.float64],
+                        decompose=_convert)
