@@ -198,16 +198,17 @@ def _small_kind_name(nodes) -> str | None:
 def least_upper_bound(*nodes):
     """The lowest type above all `nodes` (dtypes or the weak Python types)."""
     ubs = _UBS[config.enable_x64]
-    nodes = set(nodes)
-    for n in nodes:
+    order = list(dict.fromkeys(nodes))   # distinct, in the callers' order (for the message)
+    nodes = set(order)
+    for n in order:
         if n not in ubs:
             raise ValueError(f"dtype={n!r} is not a valid dtype for JAX type promotion.")
     common = set.intersection(*(ubs[n] for n in nodes))
     least = (common & nodes) or {c for c in common if common <= ubs[c]}
     if len(least) == 1:
         return least.pop()
-    names = tuple(str(getattr(n, "__name__", n)) for n in nodes)
-    small = _small_kind_name(nodes)
+    names = tuple(str(getattr(n, "__name__", n)) for n in order)
+    small = _small_kind_name(order)
     hint = (f" To avoid unintended promotion, {small} do not support implicit promotion. "
             "If you'd like your inputs to be promoted to another type, you can do so "
             "explicitly using e.g. x.astype('float32')") if small else \

@@ -377,3 +377,11 @@ def test_bfloat16_and_float8_on_vulkan(bf16_inputs):
     # a bfloat16 matrix product: IREE's SPIR-V backend cannot; refused by name
     with pytest.raises(CompileError, match="bfloat16 / float8 matrix product"):
         irax.jit(lambda a, b: a @ b, device="vulkan")(jnp.asarray(a), jnp.asarray(b))
+
+
+def test_random_bfloat16_draws_match_jax():
+    for name in ("uniform", "normal"):
+        ours = getattr(irax.random, name)(irax.random.PRNGKey(1), (64,), dtype=jnp.bfloat16)
+        ref = getattr(jax.random, name)(jax.random.PRNGKey(1), (64,), dtype=jjnp.bfloat16)
+        assert ours.dtype == BF16
+        np.testing.assert_array_equal(_f32(ours), _f32(ref), err_msg=name)
