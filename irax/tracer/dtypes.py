@@ -4,6 +4,8 @@ Layering: the bottom of irax/tracer; imports nothing of irax.
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 bool_ = np.dtype(np.bool_)
@@ -187,9 +189,8 @@ _WEAK = (int, float, complex)
 
 def _small_kind_name(nodes) -> str | None:
     for n in nodes:
-        if n in SMALL_FLOATS:
-            bits = np.dtype(n).name[5]
-            return f"{bits}-bit floats" if bits in "468" else "8-bit floats"
+        if n in SMALL_FLOATS:   # float8_e4m3fn -> "8-bit floats"
+            return f"{np.dtype(n).name[5]}-bit floats"
         if n in SMALL_SIGNED or n in SMALL_UNSIGNED:
             return "1-bit, 2-bit and 4-bit integers"
     return None
@@ -197,7 +198,12 @@ def _small_kind_name(nodes) -> str | None:
 
 def least_upper_bound(*nodes):
     """The lowest type above all `nodes` (dtypes or the weak Python types)."""
-    ubs = _UBS[config.enable_x64]
+    return _least_upper_bound(config.enable_x64, nodes)
+
+
+@functools.lru_cache(maxsize=1024)   # every binary operation asks: keep it cheap
+def _least_upper_bound(x64: bool, nodes: tuple):
+    ubs = _UBS[x64]
     order = list(dict.fromkeys(nodes))   # distinct, in the callers' order (for the message)
     nodes = set(order)
     for n in order:

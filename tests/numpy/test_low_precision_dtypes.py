@@ -385,3 +385,22 @@ def test_random_bfloat16_draws_match_jax():
         ref = getattr(jax.random, name)(jax.random.PRNGKey(1), (64,), dtype=jjnp.bfloat16)
         assert ours.dtype == BF16
         np.testing.assert_array_equal(_f32(ours), _f32(ref), err_msg=name)
+
+
+def test_promotion_under_x64_like_jax(x64):
+    names = PROMO_NAMES + ["uint64", "int64", "float64", "complex128"]
+    dts = [_dt(n) for n in names] + [int, float, complex]
+    prev = jax.config.jax_enable_x64
+    jax.config.update("jax_enable_x64", True)
+    try:
+        bad = []
+        for a, b in itertools.product(dts, dts):
+            got = _outcome(lambda: jnp.promote_types(a, b))
+            want = _outcome(lambda: jjnp.promote_types(a, b))
+            got_r = _outcome(lambda: idt.result_type(a, b, return_weak_type_flag=True))
+            want_r = _outcome(lambda: jax.dtypes.result_type(a, b, return_weak_type_flag=True))
+            if (got, got_r) != (want, want_r):
+                bad.append((a, b, got, want, got_r, want_r))
+    finally:
+        jax.config.update("jax_enable_x64", prev)
+    assert not bad, bad[:10]
