@@ -569,7 +569,8 @@ def polydiv(u, v, *, trim_leading_zeros=False):
 def sort_complex(a):
     a = sorting.sort(a)
     dt = get_aval(a).dtype
-    cdt = dt if dtypes.kind(dt) == "c" else np.dtype(np.complex128 if dt == np.float64 else np.complex64)
+    cdt = dt if dtypes.kind(dt) == "c" else \
+        np.dtype(np.complex128 if dt == np.float64 else np.complex64)
     return a.astype(dtypes.canonicalize(cdt))
 
 

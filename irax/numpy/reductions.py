@@ -188,7 +188,8 @@ def std(a, axis=None, dtype=None, ddof: int = 0, keepdims: bool = False):
 def _arg(prim, a, axis, keepdims):
     a = asarray(a)
     av = get_aval(a)
-    if dtypes.kind(av.dtype) == "c":   # as jax.numpy: complex values have no order to take an arg of
+    # as jax.numpy: complex values have no order to take an arg of
+    if dtypes.kind(av.dtype) == "c":
         raise TypeError(f"{prim.name} does not accept dtype {av.dtype.name}: argmax / argmin "
                         "need real values (take the real part or the modulus first)")
     if axis is None:
