@@ -346,3 +346,5 @@ from .setops import *  # noqa: E402,F401,F403
 from . import _core as _dtype_names  # noqa: E402
 globals().update({_n: getattr(_dtype_names, _n) for _n in _dtype_names.LOW_PRECISION_NAMES})
 from .ufuncs import frompyfunc, ufunc  # noqa: E402,F401  (jnp.ufunc, jnp.frompyfunc)
+from .ufuncs import as_ufuncs as _as_ufuncs  # noqa: E402
+_as_ufuncs(globals())   # jnp.add, jnp.multiply, jnp.maximum, ... are jnp.ufuncs, as in JAX

@@ -256,4 +256,52 @@ def frompyfunc(func: Callable[..., Any], /, nin: int, nout: int, *,
     return ufunc(func, nin, nout, identity=identity)
 
 
+def _sum_reduce(a, axis=0, dtype=None, keepdims=False, initial=None, where=None):
+    from .reductions import sum as _sum
+    out = _sum(a, axis=axis, dtype=dtype, keepdims=keepdims, where=where)
+    return out if initial is None else out + asarray(initial).astype(out.dtype)
+
+
+def _extremum_reduce(name):
+    def reduce(a, axis=0, dtype=None, keepdims=False, initial=None, where=None):
+        from . import reductions
+        out = getattr(reductions, name)(a, axis=axis, keepdims=keepdims, initial=initial,
+                                        where=where)
+        return out if dtype is None else out.astype(dtype)
+    return reduce
+
+
+def _at_method(method):
+    def at(a, indices, b=None):
+        a = asarray(a)
+        return getattr(a.at[indices], method)(b)
+    return at
+
+
+def _cumsum(a, axis=0, dtype=None):
+    from .reductions import cumsum
+    return cumsum(a, axis=axis, dtype=dtype)
+
+
+# jax.numpy's functions that are jnp.ufunc instances: name -> (nin, identity, fast paths)
+_NUMPY_UFUNCS = {
+    "add": (2, 0, dict(reduce=_sum_reduce, accumulate=_cumsum, at=_at_method("add"))),
+    "multiply": (2, 1, dict(at=_at_method("multiply"))),
+    "maximum": (2, None, dict(reduce=_extremum_reduce("max"), at=_at_method("max"))),
+    "minimum": (2, None, dict(reduce=_extremum_reduce("min"), at=_at_method("min"))),
+    "subtract": (2, None, {}), "bitwise_and": (2, -1, {}), "bitwise_or": (2, 0, {}),
+    "bitwise_xor": (2, 0, {}), "logaddexp": (2, -np.inf, {}), "logaddexp2": (2, -np.inf, {}),
+    "logical_and": (2, True, {}), "logical_or": (2, False, {}), "logical_xor": (2, False, {}),
+    "negative": (1, None, {}),
+}
+
+
+def as_ufuncs(namespace: dict) -> None:
+    """Make irax.numpy's add, multiply, maximum, ... jnp.ufunc instances (as in JAX), so
+    jnp.add.reduce / .accumulate / .outer / .at work; calling them is unchanged."""
+    for name, (nin, identity, fast) in _NUMPY_UFUNCS.items():
+        f = namespace[name]
+        namespace[name] = ufunc(f, nin, 1, name=name, identity=identity, call=f, **fast)
+
+
 __all__ = ["ufunc", "frompyfunc"]

@@ -404,3 +404,38 @@ def test_promotion_under_x64_like_jax(x64):
     finally:
         jax.config.update("jax_enable_x64", prev)
     assert not bad, bad[:10]
+
+
+def test_numpy_ufuncs_are_jnp_ufuncs_like_jax():
+    names = [n for n in dir(jjnp) if isinstance(getattr(jjnp, n), jjnp.ufunc)]
+    assert names, "JAX has jnp.ufunc instances"
+    for n in names:
+        ours, ref = getattr(jnp, n), getattr(jjnp, n)
+        assert isinstance(ours, jnp.ufunc), n
+        assert (repr(ours), ours.nin, ours.nout, ours.identity) == \
+            (repr(ref), ref.nin, ref.nout, ref.identity), n
+    x = np.arange(1.0, 7.0, dtype=np.float32).reshape(2, 3)
+    i = np.arange(1, 7, dtype=np.int32).reshape(2, 3)
+    X, I = jnp.asarray(x), jnp.asarray(i)
+    at_ref = np.ones(4, np.float32)
+    np.multiply.at(at_ref, [0, 1, 1], 3.0)
+    checks = [
+        (jnp.add.reduce(X, axis=1), np.add.reduce(x, axis=1)),
+        (jnp.add.reduce(X, axis=1, where=x > 2, initial=10.0),
+         np.add.reduce(x, axis=1, where=x > 2, initial=10.0)),
+        (jnp.add.accumulate(X, axis=1), np.add.accumulate(x, axis=1)),
+        (jnp.multiply.reduce(X, axis=None), np.multiply.reduce(x, axis=None)),
+        (jnp.multiply.outer(X[0], X[1]), np.multiply.outer(x[0], x[1])),
+        (jnp.multiply.at(jnp.ones(4), jnp.array([0, 1, 1]), 3.0, inplace=False), at_ref),
+        (jnp.maximum.reduce(X, axis=0), np.maximum.reduce(x, axis=0)),
+        (jnp.minimum.accumulate(X[::-1], axis=0), np.minimum.accumulate(x[::-1], axis=0)),
+        (jnp.subtract.reduce(X, axis=1), np.subtract.reduce(x, axis=1)),
+        (jnp.bitwise_xor.accumulate(I, axis=1), np.bitwise_xor.accumulate(i, axis=1)),
+        (jnp.logical_or.reduce(X > 3, axis=1), np.logical_or.reduce(x > 3, axis=1)),
+        (jnp.add(X, 2.0), x + 2),
+    ]
+    for k, (o, r) in enumerate(checks):
+        assert o.shape == r.shape, k
+        np.testing.assert_allclose(np.asarray(o), r, rtol=1e-6, err_msg=str(k))
+    with pytest.raises(TypeError, match="requires ndarray or scalar arguments"):
+        jnp.add([1, 2], 1)
