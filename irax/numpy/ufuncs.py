@@ -53,6 +53,7 @@ class ufunc:
                  reduceat: Callable[..., Any] | None = None):
         self.__doc__ = func.__doc__
         self.__name__ = name or func.__name__
+        self.__wrapped__ = func   # inspect.signature / getsource see the function
         self._props = {"func": func, "nin": operator.index(nin), "nout": operator.index(nout),
                        "nargs": operator.index(nargs or nin), "identity": identity,
                        "call": call, "reduce": reduce, "accumulate": accumulate, "at": at,
