@@ -58,7 +58,7 @@ complex64 = _ScalarType(np.complex64)
 complex128 = _ScalarType(np.complex128)
 complex_ = complex128
 # ml_dtypes' types, as jax.numpy has them (bfloat16, the narrow floats, the sub-byte ints)
-_LOW_PRECISION = [dt for dt in dtypes.CUSTOM_FLOATS + dtypes.SMALL_SIGNED + dtypes.SMALL_UNSIGNED]
+_LOW_PRECISION = dtypes.CUSTOM_FLOATS + dtypes.SMALL_SIGNED + dtypes.SMALL_UNSIGNED
 globals().update({dt.name: _ScalarType(dt.type) for dt in _LOW_PRECISION})
 LOW_PRECISION_NAMES = tuple(dt.name for dt in _LOW_PRECISION)
 complexfloating = np.complexfloating
