@@ -11,7 +11,9 @@ own, irax/tracer/array_methods.py) <- mathfuncs (elementwise extras) <- arrayops
 grids, block, vectorize, ...) <- padding (pad) <- statistics (nan* reductions, cov,
 histogram, interp) <- polynomials (polyval, polyfit, convolve) <- sorting (sort, argsort,
 searchsorted, quantile/median, unique: on the sort primitive) <- linalg (jnp.linalg:
-unrolled factorizations and solvers)."""
+unrolled factorizations and solvers) <- ufuncs (jnp.ufunc, jnp.frompyfunc; jnp.add,
+multiply, maximum, ... are ufunc instances). The low-precision dtype names (bfloat16,
+float8_*, int4, ...) are ml_dtypes' types, made in _core."""
 from ._core import (  # noqa: F401
     array,
     asarray,
