@@ -16,12 +16,13 @@ import numpy as np
 
 from .tracer import dtypes as _dtypes
 
-try:  # bfloat16 is the ml_dtypes type (a dependency of iree.runtime), as in JAX
+try:  # the ml_dtypes types (a dependency of iree.runtime), as in JAX
     import ml_dtypes as _mld
-    bfloat16 = _mld.bfloat16
 except ImportError:  # pragma: no cover - ml_dtypes ships with iree.runtime
     _mld = None
-    bfloat16 = None
+
+bfloat16 = getattr(_mld, "bfloat16", None)
+TypePromotionError = _dtypes.TypePromotionError
 
 __all__ = ["TypePromotionError", "bfloat16", "canonicalize_dtype", "extended", "finfo",
            "float0", "iinfo", "issubdtype", "itemsize_bits", "prng_key", "result_type",
@@ -29,10 +30,6 @@ __all__ = ["TypePromotionError", "bfloat16", "canonicalize_dtype", "extended", "
 
 # The dtype of tangents of integer and boolean values, as JAX spells it.
 float0 = np.dtype([("float0", np.void, 0)])
-
-
-class TypePromotionError(ValueError):
-    """Raised where JAX's promotion refuses a combination (JAX's class of that name)."""
 
 
 class extended(np.generic):
@@ -55,31 +52,36 @@ def _is_key_dtype(d: Any) -> bool:
     return isinstance(d, KeyDType)
 
 
+_ABSTRACT_KIND = {np.floating: "f", np.inexact: "fc", np.number: "iufc", np.generic: "biufc",
+                  np.integer: "iu", np.signedinteger: "i", np.unsignedinteger: "u"}
+
+
 def issubdtype(a: Any, b: Any) -> bool:
-    """np.issubdtype extended with bfloat16 (a floating type) and the key dtype classes."""
+    """np.issubdtype extended with ml_dtypes' types (bfloat16 and the float8s are floating,
+    int4 a signed integer, as in JAX) and the key dtype classes."""
     if _is_key_dtype(a):
         return _is_key_dtype(b) or b in (extended, prng_key)
     if b in (extended, prng_key) or _is_key_dtype(b):
         return False
     a = _as_dtype(a)
-    if bfloat16 is not None and a == np.dtype(bfloat16):
-        if isinstance(b, type) and issubclass(b, np.generic) and not issubclass(b, extended):
-            return b in (np.floating, np.inexact, np.number, np.generic) or \
-                b is bfloat16
-        return np.dtype(b) == a
+    if _dtypes.is_custom(a):
+        if isinstance(b, type) and b in _ABSTRACT_KIND:
+            return _dtypes.kind(a) in _ABSTRACT_KIND[b]
+        try:
+            return _as_dtype(b) == a
+        except TypeError:
+            return False
     return bool(np.issubdtype(a, b))
 
 
 def finfo(dtype: Any):
     """Machine limits of a floating type (ml_dtypes' finfo, which knows bfloat16, as JAX)."""
-    dt = _as_dtype(dtype)
-    return _mld.finfo(dt) if _mld is not None else np.finfo(dt)
+    return _dtypes.finfo(_as_dtype(dtype))
 
 
 def iinfo(dtype: Any):
     """Machine limits of an integer type."""
-    dt = _as_dtype(dtype)
-    return _mld.iinfo(dt) if _mld is not None else np.iinfo(dt)
+    return _dtypes.iinfo(_as_dtype(dtype))
 
 
 def canonicalize_dtype(dtype: Any, allow_extended_dtype: bool = False) -> Any:
@@ -98,16 +100,17 @@ def _typed(x: Any) -> tuple[np.dtype, bool]:
     if isinstance(x, (Tracer, Array)) or is_python_scalar(x):
         a = get_aval(x)
         return a.dtype, a.weak_type
+    if any(x is t for t in (int, float, complex)):   # the Python types stand for weak values
+        return _dtypes.python_scalar_dtype(x(0)), True
     if _is_key_dtype(getattr(x, "dtype", x)):
         raise TypePromotionError(f"extended dtype {getattr(x, 'dtype', x)} cannot be "
                                  "promoted with other types")
     dt = _as_dtype(x)
     if dt == float0:
         raise ValueError(f"dtype={dt!r} is not a valid dtype for JAX type promotion.")
-    if dt.kind not in "biufc":
-        # bfloat16 and the other ml_dtypes types: irax's promotion lattice lacks them
-        raise TypePromotionError(f"irax does not promote dtype {dt} (only bool, integer, "
-                                 "floating and complex NumPy types)")
+    if _dtypes.kind(dt) not in "biufc":
+        raise TypeError(f"Value '{x}' with dtype {dt} is not a valid JAX array type. Only "
+                        "arrays of numeric types are supported by JAX.")
     return _dtypes.canonicalize(dt), False
 
 
@@ -115,20 +118,27 @@ def result_type(*args: Any, return_weak_type_flag: bool = False):
     """The dtype of an operation on `args` (Python scalars weak, dtypes strong), as JAX's."""
     if not args:
         raise ValueError("at least one array or dtype is required")
-    dt, weak = _dtypes.result_type(*[_typed(a) for a in args])
+    dt, weak = _dtypes.result_type(*[_typed(_dtypes.default_float() if a is None else a)
+                                     for a in args])
+    k = _dtypes.kind(dt)
+    if weak and k == "u":
+        dt = _dtypes.canonicalize(np.uint64)
+    elif weak:   # a weak result is the default type of its kind (a weak bfloat16: float32)
+        dt = _dtypes.python_scalar_dtype({"i": 0, "f": 0.0, "c": 0j}[k])
     return (dt, weak) if return_weak_type_flag else dt
 
 
 def scalar_type_of(x: Any) -> type:
     """The Python scalar type (bool, int, float, complex) matching x's dtype kind."""
     dt = _as_dtype(x) if hasattr(x, "dtype") else _typed(x)[0]
-    if dt.kind == "b":
+    k = _dtypes.kind(dt)
+    if k == "b":
         return bool
-    if dt.kind in "iu":
+    if k in "iu":
         return int
-    if dt.kind == "f" or (bfloat16 is not None and dt == np.dtype(bfloat16)):
+    if k == "f":
         return float
-    if dt.kind == "c":
+    if k == "c":
         return complex
     raise TypeError(f"Invalid scalar value {x}")
 

@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import numpy as jnp
 from ..numpy import _core
+from ..tracer import dtypes
 from ..tracer.core import get_aval
 from ..tracer.prims import bits
 from .associative_scan import associative_scan
@@ -171,7 +172,7 @@ def select_n(which, *cases):
         if len(cases) > 2:
             raise TypeError("select_n with a boolean predicate takes at most two cases, got "
                             f"{len(cases)}")
-    elif dtype.kind not in "iu":
+    elif dtypes.kind(dtype) not in "iu":
         raise TypeError(f"select_n: which must be boolean or integer, got {dtype}")
     out = jnp.asarray(cases[0])
     for i, case in enumerate(cases[1:], start=1):

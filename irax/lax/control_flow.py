@@ -114,7 +114,7 @@ def _is_static_int(x) -> bool:
     if isinstance(x, (int, np.integer)) and not isinstance(x, bool):
         return True
     if isinstance(x, (core.Array, np.ndarray)):
-        return np.asarray(x).shape == () and np.asarray(x).dtype.kind in "iu"
+        return np.asarray(x).shape == () and dtypes.kind(np.asarray(x).dtype) in "iu"
     return False
 
 
@@ -124,7 +124,7 @@ def _check_fori_bounds(lower, upper) -> None:
     la, ua = get_aval(lower), get_aval(upper)
     if la.dtype == ua.dtype:
         return
-    if la.dtype.kind == ua.dtype.kind == "i" and la.weak_type != ua.weak_type:
+    if dtypes.kind(la.dtype) == dtypes.kind(ua.dtype) == "i" and la.weak_type != ua.weak_type:
         return
     raise TypeError("lower and upper arguments to fori_loop must have equal types, got "
                     f"{la.dtype.name} and {ua.dtype.name}")
@@ -221,7 +221,7 @@ def _unroll_factor(unroll, n: int) -> int:
         return max(n, 1) if unroll else 1
     if not isinstance(unroll, (int, np.integer)) and not (
             isinstance(unroll, (core.Array, np.ndarray)) and np.ndim(unroll) == 0
-            and np.asarray(unroll).dtype.kind in "iu"):
+            and dtypes.kind(np.asarray(unroll).dtype) in "iu"):
         raise TypeError(f"`unroll` must be a `bool` or a non-negative `int`, got {unroll!r}")
     k = int(np.asarray(unroll))
     if k < 0:
@@ -316,7 +316,7 @@ def switch(index, branches: Sequence[Callable], *operands) -> Any:
         raise ValueError("switch needs at least one branch")
     index = jnp.asarray(index)
     ia = get_aval(index)
-    if ia.shape != () or ia.dtype.kind not in "iub":
+    if ia.shape != () or dtypes.kind(ia.dtype) not in "iub":
         raise TypeError(f"switch index must be an integer scalar, got {ia.str_short()}")
     index = convert_element_type(index, np.int32, False)
     index = min_p.bind(max_p.bind(index, np.int32(0)), np.int32(len(branches) - 1))

@@ -10,6 +10,7 @@ import enum
 import numpy as np
 
 from .. import numpy as jnp
+from ..tracer import dtypes
 from ..tracer.core import get_aval
 from ..tracer.prims import bits
 from ..tracer.prims import elementwise as ew
@@ -155,7 +156,7 @@ def _bits_unary(name, prim_fn):
 def _int_operands(name, *args):
     arrays = [a for a in args if not isinstance(a, (bool, int))]
     dtype = np.dtype(get_aval(arrays[0]).dtype) if arrays else np.dtype(np.int32)
-    if dtype.kind not in "iu":
+    if dtypes.kind(dtype) not in "iu":
         raise TypeError(f"lax.{name} does not accept dtype {dtype}. Accepted dtypes are "
                         "subtypes of integer.")
     return jnp.broadcast_arrays(*(jnp.asarray(a, dtype) for a in args))

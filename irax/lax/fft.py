@@ -27,13 +27,13 @@ def fft(x, fft_type: FftType | str, fft_lengths: Sequence[int]):
     x = jnp.asarray(x)
     dt = get_aval(x).dtype
     if typ == FftType.RFFT:
-        if dt.kind == "c":
+        if dtypes.kind(dt) == "c":
             raise ValueError("only real valued inputs supported for rfft")
-        if dt.kind != "f":
+        if dtypes.kind(dt) != "f":
             x = ew.convert_element_type(x, dtypes.default_float())
-    elif dt.kind != "c":
+    elif dtypes.kind(dt) != "c":
         # integers: the default float's complex; floats: float64 -> complex128, else complex64
-        real = dtypes.default_float() if dt.kind in "biu" else dt
+        real = dtypes.default_float() if dtypes.kind(dt) in "biu" else dt
         x = ew.convert_element_type(x, dtypes.canonicalize(ew.complex_dtype(real)))
     lengths = tuple(operator.index(n) for n in fft_lengths)
     if not lengths:

@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import numpy as jnp
 from ..numpy import linalg as _la
+from ..tracer import dtypes
 from ..tracer.core import get_aval
 from ..tracer.custom import custom_jvp
 from . import linalg_extra as _extra
@@ -89,7 +90,7 @@ def triangular_solve(a, b, *, left_side: bool = False, lower: bool = False,
     a; only a's `lower` (or upper) triangle is read."""
     a = _la._square_matrix(a, "triangular_solve")
     a, b = _la._promote_float(a, b)
-    if conjugate_a and get_aval(a).dtype.kind == "c":
+    if conjugate_a and dtypes.kind(get_aval(a).dtype) == "c":
         a = jnp.conj(a)
     if get_aval(b).ndim < 2:
         raise TypeError(f"triangular_solve requires b to have at least 2 dimensions, got "
@@ -275,7 +276,7 @@ def tridiagonal(a, *, lower: bool = True):
     if not lower:
         raise NotImplementedError("lax.linalg.tridiagonal: lower=False is not supported by "
                                   "irax")
-    if get_aval(a).dtype.kind == "c":
+    if dtypes.kind(get_aval(a).dtype) == "c":
         raise NotImplementedError("lax.linalg.tridiagonal: complex (Hermitian) input is not "
                                   "supported by irax")
     n = get_aval(a).shape[-1]

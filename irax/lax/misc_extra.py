@@ -91,7 +91,7 @@ def ragged_dot_general(lhs, rhs, group_sizes, ragged_dot_dimension_numbers, prec
     if group_offset is not None:
         raise NotImplementedError("ragged_dot_general: group_offset is not supported in irax")
     lhs, rhs, group_sizes = jnp.asarray(lhs), jnp.asarray(rhs), jnp.asarray(group_sizes)
-    if group_sizes.dtype.kind not in "iu":
+    if dtypes.kind(group_sizes.dtype) not in "iu":
         raise TypeError("ragged_dot_general requires that group_sizes.dtype is subtype of "
                         "np.integer.")
     if lhs.dtype != rhs.dtype:   # JAX promotes mixed operands (float16 x float32 -> float32)
@@ -165,7 +165,7 @@ def ragged_dot(lhs, rhs, group_sizes, precision=None, preferred_element_type=Non
 
 def _approx_args(operand, k, reduction_dimension, aggregate_to_topk):
     x = jnp.asarray(operand)
-    if x.dtype.kind != "f":
+    if dtypes.kind(x.dtype) != "f":
         raise ValueError("operand must be a floating type")
     d = operator.index(reduction_dimension)
     if not -x.ndim <= d < x.ndim:
@@ -264,7 +264,7 @@ def rng_uniform(a, b, shape):
     if a.shape != () or b.shape != ():
         raise ValueError(f"Arguments to rng_uniform must be scalars; got shapes {a.shape} and "
                          f"{b.shape}.")
-    if a.dtype.kind not in "fiu":
+    if dtypes.kind(a.dtype) not in "fiu":
         raise TypeError(f"rng_uniform: unsupported dtype {a.dtype}")
     if isinstance(a, core.Tracer) or isinstance(b, core.Tracer):
         raise NotImplementedError("rng_uniform is stateful and has no irax lowering under "
@@ -272,7 +272,7 @@ def rng_uniform(a, b, shape):
     from .. import random   # noqa: PLC0415  (irax.random imports irax.lax)
     key = random.PRNGKey(next(_rng_state))
     shape = tuple(operator.index(s) for s in shape)
-    if a.dtype.kind == "f":
+    if dtypes.kind(a.dtype) == "f":
         return random.uniform(key, shape, a.dtype, a, b)
     return random.randint(key, shape, a, b, a.dtype)
 

@@ -171,9 +171,9 @@ def _is_identity(init, ident, dtype) -> bool:
     except Exception:   # a traced init
         return False
     if isinstance(ident, bool):
-        return dtype.kind == "b" and value.shape == () and bool(value) == ident
-    if np.isinf(ident) and dtype.kind in "iub":
-        info = np.iinfo(dtype) if dtype.kind in "iu" else None
+        return dtypes.kind(dtype) == "b" and value.shape == () and bool(value) == ident
+    if np.isinf(ident) and dtypes.kind(dtype) in "iub":
+        info = np.iinfo(dtype) if dtypes.kind(dtype) in "iu" else None
         ident = (info.min if ident < 0 else info.max) if info else (ident > 0)
     return value.shape == () and value == ident
 
@@ -199,7 +199,7 @@ def reduce(operands, init_values, computation, dimensions):
         raise ValueError(f"reduce: dimensions {tuple(dimensions)} must be distinct and in "
                          f"[0, {len(shape)}) for operands of shape {shape}")
     monoid = _monoids().get(computation) if len(leaves) == 1 else None
-    if monoid is not None and get_aval(leaves[0]).dtype.kind != "c":
+    if monoid is not None and dtypes.kind(get_aval(leaves[0]).dtype) != "c":
         red, ident = monoid
         x = leaves[0]
         out = red(x, axis=dims).astype(get_aval(x).dtype) if dims else x
@@ -249,9 +249,9 @@ def _reduce_pairwise(leaves, init_leaves, tree, computation, shape, dims):
 
 def reduce_xor(operand, axes):
     operand = jnp.asarray(operand)
-    if get_aval(operand).dtype.kind not in "iub":
+    if dtypes.kind(get_aval(operand).dtype) not in "iub":
         raise TypeError(f"reduce_xor does not accept dtype {get_aval(operand).dtype}")
-    fn = jnp.logical_xor if get_aval(operand).dtype.kind == "b" else jnp.bitwise_xor
+    fn = jnp.logical_xor if dtypes.kind(get_aval(operand).dtype) == "b" else jnp.bitwise_xor
     return reduce(operand, np.zeros((), get_aval(operand).dtype), fn, axes)
 
 
@@ -364,7 +364,7 @@ def mulhi(x, y, /):
     width = dt.itemsize * 8
     udt = np.dtype(f"uint{width}")
     half, mask = width // 2, (1 << (width // 2)) - 1
-    ux, uy = (bits.bitcast_convert_type(v, udt) if dt.kind == "i" else v for v in (x, y))
+    ux, uy = (bits.bitcast_convert_type(v, udt) if dtypes.kind(dt) == "i" else v for v in (x, y))
     m = jnp.asarray(mask, udt)
 
     def shr(v, n):
@@ -373,7 +373,7 @@ def mulhi(x, y, /):
     lo_lo, hi_lo, lo_hi, hi_hi = x_lo * y_lo, x_hi * y_lo, x_lo * y_hi, x_hi * y_hi
     cross = shr(lo_lo, half) + (hi_lo & m) + lo_hi
     high = hi_hi + shr(hi_lo, half) + shr(cross, half)
-    if dt.kind == "u":
+    if dtypes.kind(dt) == "u":
         return high
     # signed: the unsigned high word minus y where x < 0 and x where y < 0 (mod 2**width)
     high = high - jnp.where(x < 0, uy, jnp.zeros_like(uy)) - jnp.where(y < 0, ux, jnp.zeros_like(ux))
@@ -385,7 +385,7 @@ def reduce_precision(operand, exponent_bits, mantissa_bits):
     bits, as XLA's ReducePrecision: overflow gives inf, underflow zero, NaN stays NaN."""
     operand = jnp.asarray(operand)
     dt = np.dtype(get_aval(operand).dtype)
-    if dt.kind != "f":
+    if dtypes.kind(dt) != "f":
         raise TypeError(f"reduce_precision does not accept dtype {dt}")
     exponent_bits, mantissa_bits = operator.index(exponent_bits), operator.index(mantissa_bits)
     if exponent_bits < 1 or mantissa_bits < 0:
@@ -435,7 +435,7 @@ def polygamma(m, x):
     from .elementwise import _check_same_dtype
     _check_same_dtype("polygamma", m, x)
     m, x = jnp.broadcast_arrays(jnp.asarray(m), jnp.asarray(x))
-    if get_aval(x).dtype.kind != "f":
+    if dtypes.kind(get_aval(x).dtype) != "f":
         raise TypeError(f"lax.polygamma does not accept dtype {get_aval(x).dtype}")
     whole = (m == jnp.floor(m)) & (m >= 0)
     order = jnp.where(whole, m, jnp.zeros_like(m)).astype(dtypes.default_int())

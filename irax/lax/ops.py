@@ -62,7 +62,7 @@ def imag(x):
 
 
 def conj(x):
-    return ew.conj(x) if get_aval(x).dtype.kind == "c" else x
+    return ew.conj(x) if dtypes.kind(get_aval(x).dtype) == "c" else x
 
 
 def complex(x, y):  # noqa: A001
@@ -132,7 +132,7 @@ def stop_gradient(x):
 
     def one(v):
         v = jnp.asarray(v)
-        if get_aval(v).dtype.kind not in "fc":
+        if dtypes.kind(get_aval(v).dtype) not in "fc":
             return v
         return ew.stop_gradient_p.bind(v)
     return tree_util.tree_map(one, x)

@@ -9,6 +9,7 @@ import operator
 import numpy as np
 
 from .. import numpy as jnp
+from ..tracer import dtypes
 from ..tracer.core import get_aval
 from ..tracer.prims import bits
 from ..tracer.prims import elementwise as ew
@@ -50,7 +51,7 @@ def _total_order_key(x):
     """An integer key whose signed order is the IEEE total order of the floats x:
     -NaN < -inf < ... < -0.0 < 0.0 < ... < inf < NaN (what lax.top_k compares by)."""
     dt = get_aval(x).dtype
-    if dt.kind != "f":
+    if dtypes.kind(dt) != "f":
         return x
     idt = np.dtype(f"i{dt.itemsize}")
     i = bits.bitcast_convert_type(x, idt)
@@ -67,7 +68,7 @@ def top_k(operand, k: int, *, axis: int = -1):
     (NaN above inf, 0.0 above -0.0, -NaN lowest)."""
     x = jnp.asarray(operand)
     xa = get_aval(x)
-    if xa.dtype.kind == "c":
+    if dtypes.kind(xa.dtype) == "c":
         raise TypeError("top_k does not accept complex operands")
     if xa.ndim == 0:
         raise TypeError("top_k operand must have rank >= 1")
@@ -81,7 +82,7 @@ def top_k(operand, k: int, *, axis: int = -1):
                          f"along axis {d} ({n}), got {k}")
     positions = sh.iota(np.dtype(np.int32), xa.shape, d)
     operands = [x, positions]
-    if xa.dtype.kind == "f":
+    if dtypes.kind(xa.dtype) == "f":
         operands.insert(0, _total_order_key(x))
     # descending and stable: sort the reversed operands ascending, keep the last k, and
     # reverse them back (equal keys then come out in their input order)

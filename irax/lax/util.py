@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any, Callable, Sequence
 
 from .. import tree_util
-from ..tracer import core
+from ..tracer import core, dtypes
 from ..tracer.core import ShapedArray, get_aval
 from ..tracer.partial_eval import trace_const_free
 from ..tracer.prims.control_flow import eval_closed
@@ -36,7 +36,7 @@ def coerce(x: Any, aval: ShapedArray) -> Any:
 
 
 def inexact(x: Any) -> bool:
-    return get_aval(x).dtype.kind in "fc"
+    return dtypes.kind(get_aval(x).dtype) in "fc"
 
 
 def closure_convert(fun: Callable, in_avals: Sequence[ShapedArray]) -> tuple[Callable, list]:

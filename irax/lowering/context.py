@@ -35,7 +35,6 @@ HOST_REFLECTION_KEY = "irax_host"
 # Element types that need `--iree-input-demote-f64-to-f32=false` to survive compilation.
 _WIDE_FLOATS = (np.dtype(np.float64), np.dtype(np.complex128))
 
-
 @dataclass
 class _Function:
     text: str

@@ -14,11 +14,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
-try:  # bfloat16 numpy dtype (a dependency of iree.runtime)
-    import ml_dtypes as _mld
-    _BF16 = np.dtype(_mld.bfloat16)
-except ImportError:  # pragma: no cover
-    _BF16 = None
+from ..tracer import dtypes as _dtypes
 
 _DTYPE_NAMES = {
     np.dtype(np.bool_): "i1",
@@ -29,8 +25,17 @@ _DTYPE_NAMES = {
     np.dtype(np.float16): "f16", np.dtype(np.float32): "f32", np.dtype(np.float64): "f64",
     np.dtype(np.complex64): "complex<f32>", np.dtype(np.complex128): "complex<f64>",
 }
-if _BF16 is not None:
-    _DTYPE_NAMES[_BF16] = "bf16"
+# ml_dtypes' types: their MLIR builtin element types (as JAX writes them)
+_MLIR_OF_ML = {"bfloat16": "bf16", "float8_e4m3fn": "f8E4M3FN", "float8_e5m2": "f8E5M2",
+               "float8_e4m3fnuz": "f8E4M3FNUZ", "float8_e5m2fnuz": "f8E5M2FNUZ",
+               "float8_e4m3b11fnuz": "f8E4M3B11FNUZ", "float8_e3m4": "f8E3M4",
+               "float8_e4m3": "f8E4M3", "float8_e8m0fnu": "f8E8M0FNU",
+               "float4_e2m1fn": "f4E2M1FN", "float6_e2m3fn": "f6E2M3FN",
+               "float6_e3m2fn": "f6E3M2FN", "int2": "i2", "int4": "i4", "uint2": "ui2",
+               "uint4": "ui4"}
+for _dt in _dtypes.CUSTOM_FLOATS + _dtypes.SMALL_SIGNED + _dtypes.SMALL_UNSIGNED:
+    if _dt.name in _MLIR_OF_ML:   # int1 / uint1 have none: i1 is StableHLO's bool
+        _DTYPE_NAMES[_dt] = _MLIR_OF_ML[_dt.name]
 
 # float dtype -> unsigned int dtype of the same width (for bit-exact hex constants)
 _BITS = {2: np.uint16, 4: np.uint32, 8: np.uint64}
@@ -83,13 +88,15 @@ def int_list(xs: Sequence[int]) -> str:
 def _scalar_literal(v: Any, dtype: np.dtype) -> str:
     if dtype == np.bool_:
         return "true" if bool(v) else "false"
-    if dtype.kind in "iu":
+    kind = _dtypes.kind(dtype)
+    if kind in "iu":
         return str(int(v))
-    if dtype.kind == "f":
+    if kind == "f":   # the bits, in hex (ml_dtypes' narrow floats take one byte each)
         x = np.asarray(v, dtype=dtype)
-        bits = x.view(_BITS[dtype.itemsize]).item()
-        return f"0x{bits:0{dtype.itemsize * 2}X}"
-    if dtype.kind == "c":
+        bits = x.view(_BITS.get(dtype.itemsize, np.uint8)).item()
+        width = _dtypes.finfo(dtype).bits if _dtypes.is_custom(dtype) else dtype.itemsize * 8
+        return f"0x{bits:0{(width + 3) // 4}X}"
+    if kind == "c":
         part = np.dtype(np.float32 if dtype.itemsize == 8 else np.float64)
         c = complex(v)
         return f"({_scalar_literal(c.real, part)}, {_scalar_literal(c.imag, part)})"
@@ -110,8 +117,12 @@ def dense_attr(value: Any, dtype: Any, shape: Sequence[int]) -> str:
     first = flat[:1]
     if bool(np.all(flat.view(np.uint8).reshape(flat.size, -1) == first.view(np.uint8))):
         return f"dense<{_scalar_literal(first[0], dt)}> : {ty}"
-    if dt == np.bool_:
+    if dt == np.bool_ or (_dtypes.is_custom(dt) and dt.itemsize == 1):
+        # (ml_dtypes' sub-byte types are one byte a value on the host, packed in MLIR's
+        # hex form: write their values one by one)
         return f"dense<{_nested(arr, dt)}> : {ty}"
+    if _dtypes.is_custom(dt):   # bfloat16: its bits, little-endian
+        arr = arr.view(np.uint16)
     data = np.ascontiguousarray(arr).astype(arr.dtype.newbyteorder("<"), copy=False).tobytes()
     return f'dense<"0x{data.hex().upper()}"> : {ty}'
 

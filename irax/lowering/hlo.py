@@ -5,6 +5,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from ..tracer import dtypes
 from ..tracer.core import ShapedArray
 from .emitter import Emitter, Region, aval_type, i64_array, tensor_type
 
@@ -23,7 +24,7 @@ def binary(em: Emitter, op: str, x: str, y: str, aval: ShapedArray,
 
 def compare(em: Emitter, direction: str, x: str, y: str, aval: ShapedArray) -> str:
     t = aval_type(aval)
-    kind = aval.dtype.kind
+    kind = dtypes.kind(aval.dtype)
     ctype = {"f": "FLOAT", "c": "FLOAT", "i": "SIGNED", "u": "UNSIGNED", "b": "UNSIGNED"}[kind]
     out = tensor_type(aval.shape, np.bool_)
     return em.op1("stablehlo.compare", [x, y], [t, t], out,
@@ -95,7 +96,7 @@ def min_value(dtype: Any) -> Any:
     dt = np.dtype(dtype)
     if dt == np.bool_:
         return False
-    if dt.kind == "f":
+    if dtypes.kind(dt) == "f":
         return -np.inf
     return np.iinfo(dt).min
 
@@ -104,6 +105,6 @@ def max_value(dtype: Any) -> Any:
     dt = np.dtype(dtype)
     if dt == np.bool_:
         return True
-    if dt.kind == "f":
+    if dtypes.kind(dt) == "f":
         return np.inf
     return np.iinfo(dt).max

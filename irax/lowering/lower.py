@@ -24,7 +24,14 @@ from ..tracer import core
 from ..tracer.core import ClosedJaxpr, Jaxpr, Literal, ShapedArray, Var
 from .context import HOST_REFLECTION_KEY, FunctionContext, ModuleContext, RuleContext
 from .emitter import Emitter, Region, aval_type, mlir_string
-from .rules import LoweringError, select_rule
+from .rules import LoweringError, check_target_dtypes, select_rule
+
+
+def _note(module: ModuleContext, avals: Any) -> None:
+    """Record what the module's values need (f64 flags); refuse dtypes the target lacks."""
+    avals = list(avals)
+    check_target_dtypes(module.target, avals)
+    module.note_avals(avals)
 
 
 _MISFOLDED_REDUCTIONS = {"reduce_sum", "reduce_max", "reduce_min", "reduce_prod", "reduce_and",
@@ -63,7 +70,7 @@ def lower_subjaxpr(ctx: FunctionContext, closed: ClosedJaxpr | Jaxpr,
     env: dict[Var, str] = {}
     for v, c in zip(jaxpr.constvars, consts):
         env[v] = em.constant(_const_value(c), v.aval.dtype, v.aval.shape)
-    module.note_avals(v.aval for v in jaxpr.constvars)
+    _note(module, [v.aval for v in jaxpr.constvars])
     env.update(zip(jaxpr.invars, arg_names))
 
     def read(a) -> str:
@@ -76,8 +83,8 @@ def lower_subjaxpr(ctx: FunctionContext, closed: ClosedJaxpr | Jaxpr,
     for eqn in jaxpr.eqns:
         avals_in = [a.aval for a in eqn.inputs]
         avals_out = [v.aval for v in eqn.outputs]
-        module.note_avals(avals_in)
-        module.note_avals(avals_out)
+        _note(module, avals_in)
+        _note(module, avals_out)
         rule = select_rule(eqn.primitive, module.target, avals_in)
         operands = [read(a) for a in eqn.inputs]
         if all(isinstance(a, Literal) or a in static for a in eqn.inputs):
@@ -139,8 +146,8 @@ def lower_jaxpr_to_fun(module: ModuleContext, name: str, closed: ClosedJaxpr | J
         if names is not None and len(names) != len(avals):
             raise ValueError(f"lower_jaxpr_to_fun({name!r}): {len(names)} {what} for "
                              f"{len(avals)} values")
-    module.note_avals(in_avals)
-    module.note_avals(out_avals)
+    _note(module, in_avals)
+    _note(module, out_avals)
     in_types = [aval_type(a) for a in in_avals]
     out_types = [aval_type(a) for a in out_avals]
     args = [f"%arg{i}" for i in range(len(in_types))]

@@ -21,7 +21,7 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 
 def _float_array(x, name: str):
     x = jnp.asarray(x)
-    if get_aval(x).dtype.kind not in "biufc":
+    if dtypes.kind(get_aval(x).dtype) not in "biufc":
         raise TypeError(f"{name} requires a numeric array, got dtype {get_aval(x).dtype}")
     return jnp._to_float(x)
 

@@ -27,7 +27,7 @@ def _random():
 
 def _dtype(dtype) -> np.dtype:
     dtype = dtypes.default_float() if dtype is None else np.dtype(dtype)
-    if dtype.kind != "f":
+    if dtypes.kind(dtype) != "f":
         raise ValueError(f"irax.nn.initializers: only real floating dtypes are supported, got "
                          f"{dtype}")
     return dtype

@@ -11,7 +11,9 @@ own, irax/tracer/array_methods.py) <- mathfuncs (elementwise extras) <- arrayops
 grids, block, vectorize, ...) <- padding (pad) <- statistics (nan* reductions, cov,
 histogram, interp) <- polynomials (polyval, polyfit, convolve) <- sorting (sort, argsort,
 searchsorted, quantile/median, unique: on the sort primitive) <- linalg (jnp.linalg:
-unrolled factorizations and solvers)."""
+unrolled factorizations and solvers) <- ufuncs (jnp.ufunc, jnp.frompyfunc; jnp.add,
+multiply, maximum, ... are ufunc instances). The low-precision dtype names (bfloat16,
+float8_*, int4, ...) are ml_dtypes' types, made in _core."""
 from ._core import (  # noqa: F401
     array,
     asarray,
@@ -340,3 +342,11 @@ from . import fft  # noqa: E402,F401  (fft, ifft, rfft, irfft, fftn, fftfreq, ff
 # gradient, r_/c_, nextafter, packbits, isdtype, printing and I/O, set ops, histogramdd, ...
 from .extra_more import *  # noqa: E402,F401,F403
 from .setops import *  # noqa: E402,F401,F403
+
+# ---------------------------------------------------------------------------
+# low-precision dtypes (issue #12, branch s22-dtypes): bfloat16, float8_e4m3fn, ..., int4, uint4
+from . import _core as _dtype_names  # noqa: E402
+globals().update({_n: getattr(_dtype_names, _n) for _n in _dtype_names.LOW_PRECISION_NAMES})
+from .ufuncs import frompyfunc, ufunc  # noqa: E402,F401  (jnp.ufunc, jnp.frompyfunc)
+from .ufuncs import as_ufuncs as _as_ufuncs  # noqa: E402
+_as_ufuncs(globals())   # jnp.add, jnp.multiply, jnp.maximum, ... are jnp.ufuncs, as in JAX

@@ -57,13 +57,38 @@ bool_ = _ScalarType(np.bool_)
 complex64 = _ScalarType(np.complex64)
 complex128 = _ScalarType(np.complex128)
 complex_ = complex128
+# ml_dtypes' types, as jax.numpy has them (bfloat16, the narrow floats, the sub-byte ints)
+_LOW_PRECISION = dtypes.CUSTOM_FLOATS + dtypes.SMALL_SIGNED + dtypes.SMALL_UNSIGNED
+globals().update({dt.name: _ScalarType(dt.type) for dt in _LOW_PRECISION})
+LOW_PRECISION_NAMES = tuple(dt.name for dt in _LOW_PRECISION)
 complexfloating = np.complexfloating
 float_ = float64
 int_ = int64
 dtype = np.dtype
-finfo = np.finfo
-iinfo = np.iinfo
-issubdtype = np.issubdtype
+
+
+def finfo(dtype):
+    """Machine limits of a float type (ml_dtypes' finfo, which knows bfloat16, as JAX)."""
+    return dtypes.finfo(_dt_spec(dtype))
+
+
+def iinfo(dtype):
+    """Machine limits of an integer type (int4 included)."""
+    return dtypes.iinfo(_dt_spec(dtype))
+
+
+def issubdtype(a, b) -> bool:
+    """np.issubdtype knowing ml_dtypes' types (bfloat16 is floating, as in JAX)."""
+    from ..dtypes import issubdtype as _issubdtype   # a user-API sibling
+    return _issubdtype(a.dtype if isinstance(a, _ScalarType) else a,
+                       b.dtype if isinstance(b, _ScalarType) else b)
+
+
+def _dt_spec(d) -> np.dtype:
+    if isinstance(d, (Array, Tracer)):
+        return get_aval(d).dtype
+    return np.dtype(getattr(d, "dtype", d))
+
 floating = np.floating
 integer = np.integer
 inexact = np.inexact
@@ -151,7 +176,7 @@ def broadcast_shapes(*shapes):
 
 def _to_float(x):
     a = get_aval(x)
-    if a.dtype.kind in "fc":
+    if dtypes.kind(a.dtype) in "fc":
         return x
     return ew.convert_element_type(asarray(x), dtypes.default_float(), a.weak_type)
 

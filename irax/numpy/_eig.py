@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..tracer import dtypes
 from ..tracer.core import get_aval
 
 
@@ -63,7 +64,7 @@ def eye_like(x):
 def _cabs1(x):
     """|re| + |im| (LAPACK's cheap modulus for convergence tests)."""
     jnp = _jnp()
-    if get_aval(x).dtype.kind == "c":
+    if dtypes.kind(get_aval(x).dtype) == "c":
         return jnp.abs(jnp.real(x)) + jnp.abs(jnp.imag(x))
     return jnp.abs(x)
 
@@ -71,7 +72,7 @@ def _cabs1(x):
 def cabs(z):
     """|z| from real operations (no overflow: scaled by max(|re|, |im|))."""
     jnp = _jnp()
-    if get_aval(z).dtype.kind != "c":
+    if dtypes.kind(get_aval(z).dtype) != "c":
         return jnp.abs(z)
     x, y = jnp.abs(jnp.real(z)), jnp.abs(jnp.imag(z))
     m = jnp.maximum(x, y)
@@ -83,7 +84,7 @@ def csqrt(z):
     """The principal square root from real operations: IREE's own expansion of a complex
     sqrt calls atan2/sin/cos, which its llvm-cpu target cannot link in float64."""
     jnp = _jnp()
-    if get_aval(z).dtype.kind != "c":
+    if dtypes.kind(get_aval(z).dtype) != "c":
         return jnp.sqrt(z)
     x, y = jnp.real(z), jnp.imag(z)
     s = jnp.sqrt((cabs(z) + jnp.abs(x)) / 2)                  # sqrt of the larger part
@@ -98,7 +99,7 @@ def csqrt(z):
 def _phase(x):
     """x / |x| (1 where x is 0): the sign a Householder reflector takes from its pivot."""
     jnp = _jnp()
-    if get_aval(x).dtype.kind != "c":
+    if dtypes.kind(get_aval(x).dtype) != "c":
         return jnp.where(x < 0, -1, 1).astype(get_aval(x).dtype)
     r = cabs(x)
     return jnp.where(r == 0, 1, x / jnp.where(r == 0, 1, r).astype(get_aval(x).dtype))
@@ -188,7 +189,7 @@ def _rotation_2x2(a, b, c, d, dt):
     (always for complex blocks; for real ones only when both eigenvalues are real); also
     the eigenvalue lam that G moves to the top and the discriminant."""
     jnp = _jnp()
-    complex_ = np.dtype(dt).kind == "c"
+    complex_ = dtypes.kind(dt) == "c"
     p = (a - d) / 2
     disc = p * p + b * c
     if complex_:
@@ -256,7 +257,7 @@ def schur(a, max_sweeps_per_n: int = 40):
         gh = (jnp.conj(cs), jnp.conj(sn), -sn, cs)
         h = rotate_cols(rotate_rows(h, p, hi, gh), p, hi, g)
         h = jnp.where(tri & (rows[:, None] == hi) & (rows[None, :] == p), 0, h)
-        if dt.kind == "c":
+        if dtypes.kind(dt) == "c":
             # a real block (a real input matrix) with complex eigenvalues: its pair is
             # exactly conjugate, +imag first, as LAPACK returns them
             blk = jnp.stack([a_, b_, c_, d_])
@@ -327,7 +328,7 @@ def schur(a, max_sweeps_per_n: int = 40):
     state = (h, z, jnp.asarray(n - 1, np.int32), jnp.asarray(0, np.int32),
              jnp.asarray(0, np.int32))
     h, z, hi, _, _ = lax.while_loop(cond, body, state)
-    keep = rows[:, None] <= rows[None, :] + (0 if dt.kind == "c" else 1)
+    keep = rows[:, None] <= rows[None, :] + (0 if dtypes.kind(dt) == "c" else 1)
     h = jnp.where(keep, h, 0)
     return h, z, hi < 0
 
@@ -397,7 +398,7 @@ def _conjugate_partners(w, v):
 def eig_one(a):
     """(w, v) of one square matrix through the complex Schur form."""
     jnp = _jnp()
-    real_input = get_aval(a).dtype.kind != "c"
+    real_input = dtypes.kind(get_aval(a).dtype) != "c"
     a = a.astype(complex_dtype(get_aval(a).dtype))
     if get_aval(a).shape[-1] == 0:
         return jnp.zeros((0,), get_aval(a).dtype), a
@@ -416,7 +417,7 @@ def eig_left_right_one(a):
     come from the same Schur form (t^H y = conj(w) y, solved as the upper triangular
     problem of t^H with rows and columns reversed), so both sets follow w's order."""
     jnp = _jnp()
-    real_input = get_aval(a).dtype.kind != "c"
+    real_input = dtypes.kind(get_aval(a).dtype) != "c"
     a = a.astype(complex_dtype(get_aval(a).dtype))
     n = get_aval(a).shape[-1]
     if n == 0:

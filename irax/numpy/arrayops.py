@@ -89,7 +89,7 @@ def roll(a, shift, axis=None):
             x = _roll_static(x, int(s), ax)
         return x
     shift = asarray(shift)
-    if get_aval(shift).dtype.kind not in "iu":
+    if dtypes.kind(get_aval(shift).dtype) not in "iu":
         raise TypeError(f"roll: shift must be integers, got {get_aval(shift).dtype.name}")
     for i, ax in enumerate(axes):
         s = shift if shift_ndim == 0 else getitem(shift, i if n_shift > 1 else 0)
@@ -354,7 +354,7 @@ def diag_indices_from(arr):
 def unravel_index(indices, shape):
     idx = asarray(indices)
     ia = get_aval(idx)
-    if ia.dtype.kind not in "iu":
+    if dtypes.kind(ia.dtype) not in "iu":
         raise TypeError(f"unravel_index: indices must be integers, got {ia.dtype.name}")
     shape = tuple(operator.index(s) for s in shape)
     if builtins.any(s < 0 for s in shape):
@@ -377,7 +377,7 @@ def ravel_multi_index(multi_index, dims, mode: str = "raise", order: str = "C", 
                          "dimensions")
     idx = _promote(*multi_index) if multi_index else []
     for i in idx:
-        if get_aval(i).dtype.kind not in "iu":
+        if dtypes.kind(get_aval(i).dtype) not in "iu":
             raise TypeError("only int indices permitted")
     if mode == "raise":
         for i, d in zip(idx, dims):
@@ -500,7 +500,7 @@ def put_along_axis(arr, indices, values, axis, inplace: bool = True, *, mode=Non
     if axis is None:
         arr, idx, axis = ravel(arr), ravel(idx), 0
     a, ia = get_aval(arr), get_aval(idx)
-    if ia.dtype.kind not in "iu":
+    if dtypes.kind(ia.dtype) not in "iu":
         raise TypeError(f"put_along_axis: indices must be integers, got {ia.dtype.name}")
     if ia.ndim != a.ndim:
         raise ValueError(f"put_along_axis: indices and arr must have the same number of "

@@ -14,6 +14,7 @@ import numpy as np
 from . import _core, creation, elementwise as ew, mathfuncs, reductions, shapes
 from . import contractions, polynomials, statistics
 from ._core import asarray
+from ..tracer import dtypes
 from ..tracer.core import get_aval
 
 acos, asin, atan = ew.arccos, ew.arcsin, ew.arctan
@@ -53,7 +54,7 @@ def isneginf(x, /):
 
 def iscomplex(x, /):
     x = asarray(x)
-    if get_aval(x).dtype.kind != "c":
+    if dtypes.kind(get_aval(x).dtype) != "c":
         return creation.zeros(get_aval(x).shape, np.bool_)
     return ew.not_equal(ew.imag(x), 0)
 

@@ -75,8 +75,8 @@ def arange(start, stop=None, step=None, dtype=None):
     vals = np.arange(start, stop, step)
     dt = _dt(dtype)
     if dt is None:
-        dt = dtypes.default_int() if vals.dtype.kind in "iu" else dtypes.default_float()
-    if dt.kind in "iu" and isinstance(start, int) and isinstance(step, int):
+        dt = dtypes.default_int() if dtypes.kind(vals.dtype) in "iu" else dtypes.default_float()
+    if dtypes.kind(dt) in "iu" and isinstance(start, int) and isinstance(step, int):
         n = len(vals)
         out = sh.iota(dt, (n,), 0)
         if step != 1:

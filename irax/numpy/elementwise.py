@@ -40,12 +40,12 @@ _ceil = _unary(ew.ceil_p)
 
 def floor(x):
     x = asarray(x)
-    return x if get_aval(x).dtype.kind in "iub" else _floor(x)   # integers stay (as jnp)
+    return x if dtypes.kind(get_aval(x).dtype) in "iub" else _floor(x)   # integers stay (as jnp)
 
 
 def ceil(x):
     x = asarray(x)
-    return x if get_aval(x).dtype.kind in "iub" else _ceil(x)
+    return x if dtypes.kind(get_aval(x).dtype) in "iub" else _ceil(x)
 
 negative = _unary(ew.neg_p, float_only=False)
 # + * comparisons // % ** and abs: the tracer's operators are jax.numpy's functions (bool
@@ -64,7 +64,7 @@ abs = absolute = array_methods.absolute
 
 def isfinite(x):
     x = _to_float(asarray(x))
-    if get_aval(x).dtype.kind == "c":   # both parts finite
+    if dtypes.kind(get_aval(x).dtype) == "c":   # both parts finite
         return ew.and_p.bind(ew.is_finite_p.bind(ew.real(x)), ew.is_finite_p.bind(ew.imag(x)))
     return ew.is_finite_p.bind(x)
 
@@ -76,7 +76,7 @@ def _extremum(real_prim, pick):
     """maximum / minimum; complex numbers by their lexicographic order (as jax.numpy)."""
     def f(x, y):
         x, y = _promote(x, y)
-        if get_aval(x).dtype.kind != "c":
+        if dtypes.kind(get_aval(x).dtype) != "c":
             return real_prim.bind(x, y)
         return ew.select(pick(x, y), x, y)
     f.__name__ = real_prim.name
@@ -161,9 +161,9 @@ def round(x, decimals: int = 0):
     x = asarray(x)
     if get_aval(x).dtype == np.bool_:
         raise ValueError("irax.numpy.round: data type bool not inexact (as in jax.numpy)")
-    if get_aval(x).dtype.kind in "iu":
+    if dtypes.kind(get_aval(x).dtype) in "iu":
         return x
-    if get_aval(x).dtype.kind == "c":   # each part on its own
+    if dtypes.kind(get_aval(x).dtype) == "c":   # each part on its own
         return ew.complex_(round(ew.real(x), decimals), round(ew.imag(x), decimals))
     if decimals == 0:
         return ew.round_p.bind(x)
@@ -185,14 +185,14 @@ def trunc(x):
 
 def isnan(x):
     x = asarray(x)
-    if get_aval(x).dtype.kind not in "fc":
+    if dtypes.kind(get_aval(x).dtype) not in "fc":
         return full_like(x, False, dtype=bool_)
     return ew.ne_p.bind(x, x)
 
 
 def isinf(x):
     x = asarray(x)
-    if get_aval(x).dtype.kind not in "fc":
+    if dtypes.kind(get_aval(x).dtype) not in "fc":
         return full_like(x, False, dtype=bool_)
     if _is_complex(x):   # either part infinite
         return ew.or_p.bind(isinf(ew.real(x)), isinf(ew.imag(x)))
@@ -203,7 +203,7 @@ def signbit(x):
     """The sign bit: True for -0.0 and negative NaNs too (read from the bits, as jnp)."""
     x = asarray(x)
     dtype = get_aval(x).dtype
-    if dtype.kind != "f":
+    if dtypes.kind(dtype) != "f":
         return ew.lt(x, ew.full_like_scalar(x, 0))
     as_int = bits.bitcast_convert_type(x, np.dtype(f"int{8 * dtype.itemsize}"))
     return ew.lt(as_int, ew.full_like_scalar(as_int, 0))
@@ -213,7 +213,7 @@ def clip(a, a_min=None, a_max=None, *, min=None, max=None):
     a_min = a_min if min is None else min
     a_max = a_max if max is None else max
     out = asarray(a)
-    if builtins.any(v is not None and get_aval(asarray(v)).dtype.kind == "c"
+    if builtins.any(v is not None and dtypes.kind(get_aval(asarray(v)).dtype) == "c"
                     for v in (out, a_min, a_max)):
         raise ValueError("clip received a complex value (as input or as a bound): complex "
                          "values have no ordering. Clip the real or imaginary part instead.")
@@ -302,7 +302,7 @@ def positive(x):
 
 
 def _is_complex(x) -> bool:
-    return get_aval(x).dtype.kind == "c"
+    return dtypes.kind(get_aval(x).dtype) == "c"
 
 
 def conj(x):

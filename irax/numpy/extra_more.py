@@ -203,7 +203,7 @@ def _index_plan(arr, axis, what):
 def delete(arr, obj, axis=None, *, assume_unique_indices=False):
     arr, axis, ids = _index_plan(arr, axis, "delete")
     obj = _positions(obj, "delete")
-    if not isinstance(obj, slice) and obj.dtype.kind not in "biu":
+    if not isinstance(obj, slice) and dtypes.kind(obj.dtype) not in "biu":
         raise IndexError("arrays used as indices must be of integer (or boolean) type")
     try:
         kept = np.delete(ids, obj, axis)    # NumPy decides which elements stay, on their positions
@@ -216,7 +216,7 @@ def delete(arr, obj, axis=None, *, assume_unique_indices=False):
 def _insert_at_traced(arr, k, values, axis):
     """insert at a traced scalar position k (as JAX allows): lay out [values, arr] along the
     axis statically, then gather each output position from it."""
-    if get_aval(k).dtype.kind not in "iu":
+    if dtypes.kind(get_aval(k).dtype) not in "iu":
         raise IndexError("arrays used as indices must be of integer (or boolean) type")
     n = _shape(arr)[axis]
     front = insert(arr, 0, values, axis)
@@ -236,7 +236,7 @@ def insert(arr, obj, values, axis=None):
     obj = _positions(obj, "insert")
     values = asarray(values).astype(get_aval(arr).dtype)
     if not isinstance(obj, slice):
-        if obj.dtype.kind not in "iu":
+        if dtypes.kind(obj.dtype) not in "iu":
             raise ValueError(f"irax.numpy.insert(): index array must be integer typed; got {obj}")
         n = _shape(arr)[axis]
         obj = np.clip(obj, -n, n)    # JAX clips, NumPy raises
@@ -302,7 +302,7 @@ def choose(a, choices, out=None, mode="raise"):
     if out is not None:
         raise NotImplementedError("The 'out' argument to jnp.choose is not supported.")
     a = asarray(a)
-    if get_aval(a).dtype.kind not in "iub":
+    if dtypes.kind(get_aval(a).dtype) not in "iub":
         raise TypeError(f"choose: index array must be integers, got {get_aval(a).dtype}")
     choices = [asarray(c) for c in choices]
     n = len(choices)
@@ -468,13 +468,13 @@ def gradient(f, *varargs, axis=None, edge_order=None):
 @_no_lists(0)
 def unwrap(p, discont=None, axis=-1, period=2 * np.pi):
     p = asarray(p)
-    if get_aval(p).dtype.kind == "c":
+    if dtypes.kind(get_aval(p).dtype) == "c":
         raise ValueError("jnp.unwrap does not support complex inputs.")
     if _shape(p)[_core._axis(axis, len(_shape(p)))] == 0:
         return _core._promote_inexact(p)[0]
     if discont is None:
         discont = period / 2
-    integral = get_aval(p).dtype.kind in "iub" and isinstance(period, int)
+    integral = dtypes.kind(get_aval(p).dtype) in "iub" and isinstance(period, int)
     interval = period // 2 if integral else period / 2
     dd = arrayops.diff(p, axis=axis)
     if not integral:
@@ -505,7 +505,7 @@ def nextafter(x1, x2, /):
     x, y = _core._promote_inexact(x1, x2)
     x, y = shapes.broadcast_arrays(x, y)
     dt = get_aval(x).dtype
-    if dt.kind == "c":
+    if dtypes.kind(dt) == "c":
         raise TypeError("nextafter does not accept complex inputs")
     idt = np.dtype(f"int{dt.itemsize * 8}")
     xb = bits.bitcast_convert_type(x, idt)
@@ -524,7 +524,7 @@ def nextafter(x1, x2, /):
 @_no_lists(0)
 def spacing(x, /):
     (x,) = _core._promote_inexact(x)
-    if get_aval(x).dtype.kind == "c":
+    if dtypes.kind(get_aval(x).dtype) == "c":
         raise ValueError("spacing is not defined for complex inputs.")
     toward = el.where(el.less(x, 0), -np.inf, np.inf).astype(get_aval(x).dtype)
     return nextafter(x, toward) - x
@@ -569,16 +569,17 @@ def polydiv(u, v, *, trim_leading_zeros=False):
 def sort_complex(a):
     a = sorting.sort(a)
     dt = get_aval(a).dtype
-    cdt = dt if dt.kind == "c" else np.dtype(np.complex128 if dt == np.float64 else np.complex64)
+    cdt = dt if dtypes.kind(dt) == "c" else \
+        np.dtype(np.complex128 if dt == np.float64 else np.complex64)
     return a.astype(dtypes.canonicalize(cdt))
 
 
 @_no_lists(0)
 def bitwise_count(x, /):
     x = asarray(x)
-    if get_aval(x).dtype.kind == "b":
+    if dtypes.kind(get_aval(x).dtype) == "b":
         x = x.astype(np.uint8)
-    if get_aval(x).dtype.kind not in "iu":
+    if dtypes.kind(get_aval(x).dtype) not in "iu":
         raise TypeError(f"population_count does not accept dtype {get_aval(x).dtype}. "
                         "Accepted dtypes are subtypes of integer.")
     return bits.population_count(el.abs(x)).astype(np.uint8)   # JAX counts the magnitude's bits
@@ -594,7 +595,7 @@ def _bit_weights(bitorder):
 @_no_lists(0)
 def packbits(a, axis=None, bitorder="big"):
     arr = asarray(a)
-    if get_aval(arr).dtype.kind not in "iub":
+    if dtypes.kind(get_aval(arr).dtype) not in "iub":
         raise TypeError("Expected an input array of integer or boolean data type")
     w = _bit_weights(bitorder)
     arr = el.greater(arr, 0).astype(np.uint8)
@@ -633,10 +634,13 @@ def unpackbits(a, axis=None, count=None, bitorder="big"):
 
 _DTYPE_KINDS = {
     "bool": {np.dtype(np.bool_)},
-    "signed integer": {np.dtype(t) for t in (np.int8, np.int16, np.int32, np.int64)},
-    "unsigned integer": {np.dtype(t) for t in (np.uint8, np.uint16, np.uint32, np.uint64)},
+    "signed integer": {np.dtype(t) for t in (np.int8, np.int16, np.int32, np.int64)}
+    | set(dtypes.SMALL_SIGNED),
+    "unsigned integer": {np.dtype(t) for t in (np.uint8, np.uint16, np.uint32, np.uint64)}
+    | set(dtypes.SMALL_UNSIGNED),
     "integral": set(),
-    "real floating": {np.dtype(t) for t in (np.float16, np.float32, np.float64)},
+    "real floating": {np.dtype(t) for t in (np.float16, np.float32, np.float64)}
+    | set(dtypes.CUSTOM_FLOATS),
     "complex floating": {np.dtype(np.complex64), np.dtype(np.complex128)},
 }
 _DTYPE_KINDS["integral"] |= _DTYPE_KINDS["signed integer"] | _DTYPE_KINDS["unsigned integer"]
@@ -672,7 +676,7 @@ def ix_(*args):
         if len(_shape(a)) != 1:
             raise ValueError(f"Arguments to irax.numpy.ix_ must be 1-dimensional, got shape "
                              f"{_shape(a)}")
-        if get_aval(a).dtype.kind == "b":
+        if dtypes.kind(get_aval(a).dtype) == "b":
             raise NotImplementedError("Boolean arguments to irax.numpy.ix_ are not implemented")
         shp = [1] * len(args)
         shp[i] = _shape(a)[0]

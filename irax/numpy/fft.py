@@ -221,7 +221,7 @@ def fftfreq(n: int, d=1.0, *, dtype=None, device=None):
     _check_freq_args("fftfreq", n, d)
     n = operator.index(n)
     out_dtype = np.dtype(dtype) if dtype is not None else dtypes.default_float()
-    work = out_dtype if out_dtype.kind in "fc" else dtypes.default_float()
+    work = out_dtype if dtypes.kind(out_dtype) in "fc" else dtypes.default_float()
     k = (np.arange(n) + n // 2) % n - n // 2
     return _scaled(asarray(k.astype(work)), d, n, work, out_dtype)
 
@@ -231,7 +231,7 @@ def rfftfreq(n: int, d=1.0, *, dtype=None, device=None):
     _check_freq_args("rfftfreq", n, d)
     n = operator.index(n)
     out_dtype = np.dtype(dtype) if dtype is not None else dtypes.default_float()
-    work = out_dtype if out_dtype.kind in "fc" else dtypes.default_float()
+    work = out_dtype if dtypes.kind(out_dtype) in "fc" else dtypes.default_float()
     return _scaled(arange(n // 2 + 1, dtype=work), d, n, work, out_dtype)
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import NonConcreteBooleanIndexError
-from ..tracer import core
+from ..tracer import core, dtypes
 from ..tracer.core import Array, Tracer, get_aval
 from ..tracer.prims import elementwise as ew
 from ..tracer.prims import indexing as ix
@@ -236,7 +236,7 @@ def _kind(i) -> str:
     if _is_int_index(i):
         return "adv"
     if _is_array(i):
-        if get_aval(i).dtype.kind not in "iu":
+        if dtypes.kind(get_aval(i).dtype) not in "iu":
             raise TypeError(f"Indexer must have integer or boolean type, got indexer with type "
                             f"{get_aval(i).dtype.name}")
         return "adv"

@@ -5,6 +5,7 @@ piecewise, the Bessel function i0, and dtype queries (result_type, promote_types
 Built from the primitives of the sections before it; nothing here adds a primitive."""
 from __future__ import annotations
 
+import builtins
 import math
 import numpy as np
 
@@ -111,7 +112,7 @@ def logaddexp2(x1, x2):
 def nan_to_num(x, copy: bool = True, nan=0.0, posinf=None, neginf=None):
     x = asarray(x)
     dt = get_aval(x).dtype
-    if dt.kind not in "fc":
+    if dtypes.kind(dt) not in "fc":
         return x
     info = np.finfo(dt)
     posinf = info.max if posinf is None else posinf
@@ -162,7 +163,7 @@ def _power_of_two(k, dt: np.dtype):
 def frexp(x, /):
     x = _to_float(asarray(x))
     dt = get_aval(x).dtype
-    if dt.kind == "c":
+    if dtypes.kind(dt) == "c":
         raise TypeError("frexp does not support complex-valued inputs")
     nmant, bias = _float_layout(dt)
     it = _int_like(dt)
@@ -189,7 +190,7 @@ def frexp(x, /):
 
 def ldexp(x1, x2, /):
     x2 = asarray(x2)
-    if get_aval(x2).dtype.kind not in "iub":
+    if dtypes.kind(get_aval(x2).dtype) not in "iub":
         raise TypeError(f"ldexp: the exponent x2 must have an integer type, got "
                         f"{get_aval(x2).dtype.name}")
     x1 = _to_float(asarray(x1))
@@ -221,7 +222,7 @@ def divmod(x1, x2, /):  # noqa: A001
 def i0(x):
     """The modified Bessel function of the first kind, order 0 (real arguments)."""
     x = _to_float(asarray(x))
-    if get_aval(x).dtype.kind == "c":
+    if dtypes.kind(get_aval(x).dtype) == "c":
         raise NotImplementedError("irax.numpy.i0 supports real inputs only")
     ax = abs(x)
     big = 15.0
@@ -252,7 +253,7 @@ def i0(x):
 
 def _check_integer(name, *xs):
     for x in xs:
-        if get_aval(x).dtype.kind not in "iub":
+        if dtypes.kind(get_aval(x).dtype) not in "iub":
             raise TypeError(f"{name} requires integer arguments, got {get_aval(x).dtype.name}")
 
 
@@ -297,7 +298,7 @@ def left_shift(x, y, /):
 def right_shift(x1, x2, /):
     x1, x2 = _promote(x1, x2)
     _check_integer("right_shift", x1, x2)
-    if get_aval(x1).dtype.kind == "u":
+    if dtypes.kind(get_aval(x1).dtype) == "u":
         return bits.shift_right_logical(x1, x2)
     return bits.shift_right_arithmetic(x1, x2)
 
@@ -390,7 +391,11 @@ def result_type(*args):
 
 
 def promote_types(a, b):
-    return dtypes.result_type((_as_dtype(a), False), (_as_dtype(b), False))[0]
+    """JAX's jnp.promote_types: the least upper bound in its lattice; the Python types int,
+    float, complex count as weak (promote_types('float16', float) is float16)."""
+    def node(d):
+        return d if builtins.any(d is t for t in (int, float, complex)) else _as_dtype(d)
+    return np.dtype(dtypes.least_upper_bound(node(a), node(b)))
 
 
 can_cast = np.can_cast

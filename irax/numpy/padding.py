@@ -33,7 +33,7 @@ def _pad_widths(pad_width, nd: int):
     if isinstance(pad_width, (Tracer, Array)):
         pad_width = _static(pad_width, "irax.numpy.pad pad_width")
     arr = np.asarray(pad_width)
-    if arr.dtype.kind not in "iu" and arr.size:
+    if dtypes.kind(arr.dtype) not in "iu" and arr.size:
         raise TypeError(f"`pad_width` must be of integral type, got {pad_width!r}")
     widths = _pairs(arr.astype(np.int64), nd, "pad_width")
     if (widths < 0).any():
@@ -141,7 +141,7 @@ def _pad_wrap(x, axis, lo, hi):
 
 def _ramp(edge, end, width, axis, nd, dtype, rising: bool):
     """width values from `end` towards `edge` (edge excluded), along `axis`."""
-    fdt = dtype if dtype.kind in "fc" else dtypes.default_float()
+    fdt = dtype if dtypes.kind(dtype) in "fc" else dtypes.default_float()
     steps = np.arange(width, dtype=fdt) / np.asarray(width, fdt)
     if not rising:
         steps = steps[::-1].copy()
@@ -153,7 +153,7 @@ def _ramp(edge, end, width, axis, nd, dtype, rising: bool):
     edge_f, end_f = _block_of(edge_f, shape), _block_of(end_f, shape)
     # end * (1 - t) + edge * t, rounded as JAX's linspace rounds
     out = ew.add(ew.mul(end_f, ew.sub(ew.full_like_scalar(t, 1), t)), ew.mul(edge_f, t))
-    if dtype.kind in "iu":
+    if dtypes.kind(dtype) in "iu":
         out = ew.floor_p.bind(out)
     return ew.convert_element_type(out, dtype, False)
 
@@ -181,7 +181,7 @@ def _pad_stat(x, axis, lo, hi, mode, length_lo, length_hi):
 
     def value(start, stop):
         v = stat(_slice_along(x, axis, start, stop), axis=axis, keepdims=True)
-        if mode == "mean" and a.dtype.kind in "iub":
+        if mode == "mean" and dtypes.kind(a.dtype) in "iub":
             v = round(v)
         return ew.convert_element_type(v, a.dtype, False)
     parts = []

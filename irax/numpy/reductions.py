@@ -17,15 +17,34 @@ from .elementwise import maximum, minimum, not_equal, sqrt, square, subtract, tr
 def _accumulation_dtype(dt: np.dtype) -> np.dtype:
     """sum and prod of bools and narrow integers accumulate in the default integer (unsigned
     stay unsigned), as in JAX: jnp.sum of int8 is int32, of uint8 uint32 (64-bit under x64)."""
-    if dt == np.bool_ or dt.kind == "i":
+    if dt == np.bool_ or dtypes.kind(dt) == "i":
         wide = np.dtype(dtypes.default_int())
-    elif dt.kind == "u":
+    elif dtypes.kind(dt) == "u":
         wide = np.dtype(np.uint64 if dtypes.config.enable_x64 else np.uint32)
     else:
         return dt
     return wide if dt == np.bool_ or dt.itemsize < wide.itemsize else dt
 
 
+_HALVES = tuple(np.dtype(d) for d in ("float16", dtypes.bfloat16) if d is not None)
+
+
+def _upcast_halves(fun):
+    """sum, prod, mean, var of float16 / bfloat16 (no dtype= given) compute in float32 and
+    round the result back once, as jax.numpy does."""
+    def wrapper(a, axis=None, dtype=None, *args, **kwargs):
+        a = asarray(a)
+        av = get_aval(a)
+        if dtype is not None or av.dtype not in _HALVES:
+            return fun(a, axis, dtype, *args, **kwargs)
+        out = fun(ew.convert_element_type(a, np.dtype(np.float32), av.weak_type), axis, None,
+                  *args, **kwargs)
+        return ew.convert_element_type(out, av.dtype, av.weak_type)
+    wrapper.__name__, wrapper.__doc__ = fun.__name__, fun.__doc__
+    return wrapper
+
+
+@_upcast_halves
 def sum(a, axis=None, dtype=None, keepdims: bool = False, where=None):
     a = asarray(a)
     av = get_aval(a)
@@ -42,6 +61,7 @@ def _where_mask(a, mask, fill):
     return where(mask, a, full_like(a, fill))
 
 
+@_upcast_halves
 def prod(a, axis=None, dtype=None, keepdims: bool = False):
     a = asarray(a)
     av = get_aval(a)
@@ -78,12 +98,12 @@ def _extremum(prim, combine, name, a, axis, keepdims, initial, where):
     else:
         if not axes:
             out = a
-        elif av.dtype.kind == "c":
+        elif dtypes.kind(av.dtype) == "c":
             out = _complex_extremum(prim, a, axes)
         else:
             out = prim.bind(a, axes=axes)
         if init is not None:
-            if av.dtype.kind == "c":
+            if dtypes.kind(av.dtype) == "c":
                 combine = maximum if prim is rd.reduce_max_p else minimum
             out = combine(out, sh.broadcast_to_rank_shape(init, out_shape))
     return _keep(out, av.shape, axes, keepdims)
@@ -132,12 +152,13 @@ def any(a, axis=None, keepdims: bool = False):
     return _keep(out, av.shape, axes, keepdims)
 
 
+@_upcast_halves
 def mean(a, axis=None, dtype=None, keepdims: bool = False, where=None):
     a = asarray(a)
     av = get_aval(a)
     axes = _axes(axis, av.ndim)
     n = int(np.prod([av.shape[i] for i in axes], dtype=np.int64))
-    if av.dtype.kind in "fc":
+    if dtypes.kind(av.dtype) in "fc":
         a_f = a
     else:
         a_f = ew.convert_element_type(a, _dt(dtype) or dtypes.default_float(), False)
@@ -149,6 +170,7 @@ def mean(a, axis=None, dtype=None, keepdims: bool = False, where=None):
     return ew.div(s, ew.full_like_scalar(s, n))
 
 
+@_upcast_halves
 def var(a, axis=None, dtype=None, ddof: int = 0, keepdims: bool = False):
     a = _to_float(asarray(a))
     av = get_aval(a)
@@ -166,7 +188,8 @@ def std(a, axis=None, dtype=None, ddof: int = 0, keepdims: bool = False):
 def _arg(prim, a, axis, keepdims):
     a = asarray(a)
     av = get_aval(a)
-    if av.dtype.kind == "c":   # as jax.numpy: complex values have no order to take an arg of
+    # as jax.numpy: complex values have no order to take an arg of
+    if dtypes.kind(av.dtype) == "c":
         raise TypeError(f"{prim.name} does not accept dtype {av.dtype.name}: argmax / argmin "
                         "need real values (take the real part or the modulus first)")
     if axis is None:

@@ -42,7 +42,7 @@ def _sort_input(a, axis):
 
 def _index_dtype(dtype=None, name: str = "argsort") -> np.dtype:
     dt = _dt(dtype) if dtype is not None else dtypes.default_int()
-    if dt.kind not in "iu":
+    if dtypes.kind(dt) not in "iu":
         raise TypeError(f"{name}: dtype must be an integer dtype, got {dt.name}")
     return dt
 
@@ -119,7 +119,7 @@ def argpartition(a, kth, axis=-1):
 
 def _before(x, y):
     """x strictly before y in the sort order (NaN after every number)."""
-    kind = get_aval(x).dtype.kind
+    kind = dtypes.kind(get_aval(x).dtype)
     if kind == "c":
         raise NotImplementedError("searchsorted/digitize of complex values is not supported")
     less = ew.lt_p.bind(x, y)
@@ -206,7 +206,7 @@ def _quantile(name, a, q, axis, method, keepdims, ignore_nan, out=None, weights=
         raise ValueError(f"{name}: method={method!r} is not supported; method can only be "
                          f"one of {', '.join(map(repr, _METHODS))}")
     a = asarray(a)
-    if get_aval(a).dtype.kind == "c":
+    if dtypes.kind(get_aval(a).dtype) == "c":
         raise TypeError(f"{name}: complex arrays are not supported")
     a = _to_float(a)
     dt = get_aval(a).dtype
@@ -345,7 +345,7 @@ def unique(ar, return_index: bool = False, return_inverse: bool = False,
     sx, perm = so.sort(x, positions, dimension=0)
     if n:
         same = ew.eq_p.bind(sh.slice_(sx, (1,), (n,)), sh.slice_(sx, (0,), (n - 1,)))
-        if equal_nan and get_aval(x).dtype.kind in "fc":
+        if equal_nan and dtypes.kind(get_aval(x).dtype) in "fc":
             both_nan = ew.and_p.bind(isnan(sh.slice_(sx, (1,), (n,))),
                                      isnan(sh.slice_(sx, (0,), (n - 1,))))
             same = ew.or_p.bind(same, both_nan)

@@ -30,7 +30,7 @@ _where = where     # reachable inside functions whose `where=` argument shadows 
 
 
 def _inexact(a):
-    return get_aval(a).dtype.kind in "fc"
+    return dtypes.kind(get_aval(a).dtype) in "fc"
 
 
 # ---------------------------------------------------------------------------
@@ -155,7 +155,7 @@ def _cumulative_prepare(a, axis, dtype):
     av = get_aval(a)
     if dtype is not None:
         a = ew.convert_element_type(a, _dt(dtype), False)
-    elif av.dtype == np.bool_ or av.dtype.kind in "iu" and av.dtype.itemsize < \
+    elif av.dtype == np.bool_ or dtypes.kind(av.dtype) in "iu" and av.dtype.itemsize < \
             np.dtype(dtypes.default_int()).itemsize:
         a = ew.convert_element_type(a, dtypes.default_int(), False)
     if axis is None:
@@ -236,7 +236,7 @@ def _promote_dtypes_inexact(*xs):
     """Common inexact dtype, shapes left alone."""
     xs = [asarray(x) for x in xs]
     dt, weak = dtypes.result_type(*[(get_aval(x).dtype, get_aval(x).weak_type) for x in xs])
-    if dt.kind not in "fc":
+    if dtypes.kind(dt) not in "fc":
         dt = dtypes.default_float()
     return [ew.convert_element_type(x, dt, weak) for x in xs]
 
@@ -272,7 +272,7 @@ def cov(m, y=None, rowvar: bool = True, bias: bool = False, ddof=None, fweights=
             raise RuntimeError("cannot handle multidimensional fweights")
         if get_aval(fw).shape[0] != n:
             raise RuntimeError("incompatible numbers of samples and fweights")
-        if get_aval(fw).dtype.kind not in "iu":
+        if dtypes.kind(get_aval(fw).dtype) not in "iu":
             raise TypeError("fweights must be integer.")
         w = abs(fw)
     if aweights is not None:
@@ -337,7 +337,7 @@ def bincount(x, weights=None, minlength: int = 0, *, length=None):
     x = asarray(x)
     if get_aval(x).dtype == np.bool_:
         x = ew.convert_element_type(x, np.dtype(np.int32), False)
-    if get_aval(x).dtype.kind not in "iu":
+    if dtypes.kind(get_aval(x).dtype) not in "iu":
         raise TypeError(f"x argument to bincount must have an integer type; got "
                         f"{get_aval(x).dtype.name}")
     if get_aval(x).ndim != 1:

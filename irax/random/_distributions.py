@@ -47,7 +47,7 @@ def as_dtype(dtype) -> np.dtype:
 
 def _float_dtype(name: str, dtype, kinds: str = "f") -> np.dtype:
     dt = dtypes.default_float() if dtype is None else as_dtype(dtype)
-    if dt.kind not in kinds:
+    if dtypes.kind(dt) not in kinds:
         what = "a float" if kinds == "f" else "a float or complex"
         raise ValueError(f"dtype argument to `{name}` must be {what} dtype, got {dt}")
     return dt
@@ -55,7 +55,7 @@ def _float_dtype(name: str, dtype, kinds: str = "f") -> np.dtype:
 
 def _int_dtype(name: str, dtype) -> np.dtype:
     dt = dtypes.default_int() if dtype is None else as_dtype(dtype)
-    if dt.kind not in "iu":
+    if dtypes.kind(dt) not in "iu":
         raise TypeError(f"{name} only accepts integer dtypes, got {dt}")
     return dt
 
@@ -80,21 +80,25 @@ def bits_(key, shape=(), dtype=None):
     data, _ = _keys.check_key("bits", key)
     dt = np.dtype(np.uint64 if dtypes.config.enable_x64 else np.uint32) if dtype is None \
         else as_dtype(dtype)
-    if dt.kind != "u":
+    if dtypes.kind(dt) != "u":
         raise ValueError(f"dtype argument to `bits` must be an unsigned int dtype, got {dt}")
     return _threefry.random_bits(data, dt.itemsize * 8, _shape(shape))
 
 
 def _uniform(data, shape, dtype, minval, maxval):
-    finfo = np.finfo(dtype)
+    finfo = dtypes.finfo(dtype)
     nbits, nmant = finfo.bits, finfo.nmant
     if nbits not in (16, 32, 64):
         raise TypeError(f"uniform only accepts 16-, 32-, or 64-bit dtypes, got {dtype}.")
     udt = np.dtype(f"uint{nbits}")
-    raw = _threefry.random_bits(data, nbits, shape)
+    # as JAX: a type with under 8 mantissa bits (bfloat16) draws 8 random bits, widened
+    rng_bits = 8 if nmant < 8 else nbits
+    raw = _threefry.random_bits(data, rng_bits, shape)
+    if rng_bits != nbits:
+        raw = ew.convert_element_type(raw, udt)
     # random mantissa under the exponent of 1.0: a float in [1, 2), then shift to [0, 1)
     one_bits = int(np.array(1.0, dtype).view(udt))
-    mantissa = bits.shift_right_logical(raw, _full(shape, nbits - nmant, udt))
+    mantissa = bits.shift_right_logical(raw, _full(shape, rng_bits - nmant, udt))
     floats = ew.sub(bits.bitcast_convert_type(ew.or_p.bind(mantissa, _full(shape, one_bits, udt)),
                                               dtype), _full(shape, 1, dtype))
     minval, maxval = _as(minval, dtype), _as(maxval, dtype)
@@ -110,8 +114,8 @@ def uniform(key, shape=(), dtype=None, minval=0., maxval=1.):
 def _convert_and_clip_integer(val, dtype):
     dtype = np.dtype(dtype)
     vdt = get_aval(val).dtype
-    lo = max(np.iinfo(dtype).min, np.iinfo(vdt).min)
-    hi = min(np.iinfo(dtype).max, np.iinfo(vdt).max)
+    lo = max(dtypes.iinfo(dtype).min, np.iinfo(vdt).min)
+    hi = min(dtypes.iinfo(dtype).max, np.iinfo(vdt).max)
     clipped = jnp.minimum(jnp.maximum(val, _full((), lo, vdt)), _full((), hi, vdt))
     return ew.convert_element_type(clipped, dtype)
 
@@ -120,7 +124,7 @@ def randint(key, shape, minval, maxval, dtype=None):
     data, _ = _keys.check_key("randint", key)
     dtype = _int_dtype("randint", dtype)
     shape = _shape(shape)
-    info = np.iinfo(dtype)
+    info = dtypes.iinfo(dtype)
     sampling = dtype
     if info.bits < 32:   # sample in 32 bits to avoid biased results, as JAX
         sampling = np.dtype(np.int32)
@@ -132,16 +136,16 @@ def randint(key, shape, minval, maxval, dtype=None):
 def _randint(data, minval, maxval, shape, dtype):
     _check_shape("randint", shape, _shape_of(minval), _shape_of(maxval))
     minval, maxval = jnp.asarray(minval), jnp.asarray(maxval)
-    if get_aval(minval).dtype.kind not in "iu":
+    if dtypes.kind(get_aval(minval).dtype) not in "iu":
         minval = _as(minval, dtypes.default_int())
-    if get_aval(maxval).dtype.kind not in "iu":
+    if dtypes.kind(get_aval(maxval).dtype) not in "iu":
         maxval = _as(maxval, dtypes.default_int())
     mdt = get_aval(maxval).dtype
-    dtype_max = _convert_and_clip_integer(_full((), np.iinfo(dtype).max, dtype), mdt)
+    dtype_max = _convert_and_clip_integer(_full((), dtypes.iinfo(dtype).max, dtype), mdt)
     maxval_out_of_range = jnp.broadcast_to(maxval > dtype_max, shape)
     minval = jnp.broadcast_to(_convert_and_clip_integer(minval, dtype), shape)
     maxval = jnp.broadcast_to(_convert_and_clip_integer(maxval, dtype), shape)
-    nbits = np.iinfo(dtype).bits
+    nbits = dtypes.iinfo(dtype).bits
     k1, k2 = _keys.unstack(_keys.split_data(data, 2), 2)
     higher = _threefry.random_bits(k1, nbits, shape)
     lower = _threefry.random_bits(k2, nbits, shape)
@@ -166,7 +170,7 @@ def bernoulli(key, p=0.5, shape=None, mode="low"):
     data, _ = _keys.check_key("bernoulli", key)
     p = jnp.asarray(p)
     dtype = get_aval(p).dtype
-    if dtype.kind != "f":
+    if dtypes.kind(dtype) != "f":
         raise TypeError(f"bernoulli probability `p` must have a floating dtype, got {dtype}.")
     p = _as(p, dtype)
     shape = _shape_of(p) if shape is None else _shape(shape)
@@ -174,7 +178,7 @@ def bernoulli(key, p=0.5, shape=None, mode="low"):
     if mode == "high":
         u = _uniform(data, (2, *shape), dtype, 0., 1.)
         u1, u2 = u[0], u[1]
-        u2 = u2 * _full((), 2.0 ** -np.finfo(dtype).nmant, dtype)
+        u2 = u2 * _full((), 2.0 ** -dtypes.finfo(dtype).nmant, dtype)
         return u2 < p - u1
     return _uniform(data, shape, dtype, 0., 1.) < p
 
@@ -193,7 +197,7 @@ def normal(key, shape=(), dtype=None):
     data, _ = _keys.check_key("normal", key)
     dtype = _float_dtype("normal", dtype, "fc")
     shape = _shape(shape)
-    if dtype.kind == "c":
+    if dtypes.kind(dtype) == "c":
         real = np.dtype(f"float{dtype.itemsize * 4}")
         k_re, k_im = _keys.unstack(_keys.split_data(data, 2), 2)
         re = _as(_normal(k_re, shape, real), dtype)
@@ -236,24 +240,24 @@ def _exponential(data, shape, dtype):
 def laplace(key, shape=(), dtype=None):
     data, _ = _keys.check_key("laplace", key)
     dtype = _float_dtype("laplace", dtype)
-    u = _uniform(data, _shape(shape), dtype, -1. + np.finfo(dtype).epsneg, 1.)
+    u = _uniform(data, _shape(shape), dtype, -1. + dtypes.finfo(dtype).epsneg, 1.)
     return ew.mul(ew.sign(u), ew.log1p_p.bind(ew.neg(ew.abs_p.bind(u))))
 
 
 def logistic(key, shape=(), dtype=None):
     data, _ = _keys.check_key("logistic", key)
     dtype = _float_dtype("logistic", dtype)
-    x = _uniform(data, _shape(shape), dtype, np.finfo(dtype).tiny, 1.)
+    x = _uniform(data, _shape(shape), dtype, dtypes.finfo(dtype).tiny, 1.)
     return ew.sub(ew.log(x), ew.log1p_p.bind(ew.neg(x)))
 
 
 def _gumbel(data, shape, dtype, mode):
-    tiny = np.finfo(dtype).tiny
+    tiny = dtypes.finfo(dtype).tiny
     if mode == "high":
         u = _uniform(data, (2,) + tuple(shape), dtype, 0., 1.)
         high, low = u[0], u[1]
         x = jnp.where(high >= 0.5, high,
-                      high + _full((), 2.0 ** -np.finfo(dtype).nmant, dtype) * low
+                      high + _full((), 2.0 ** -dtypes.finfo(dtype).nmant, dtype) * low
                       + _full((), tiny, dtype))
         return -jnp.log(-jnp.log1p(-x))
     return -jnp.log(-jnp.log(_uniform(data, shape, dtype, tiny, 1.)))
@@ -364,7 +368,7 @@ def permutation(key, x, axis: int = 0, independent: bool = False):
     data, _ = _keys.check_key("permutation", key)
     if isinstance(x, (int, np.integer)) or not _shape_of(jnp.asarray(x)):
         x = jnp.asarray(x)
-        if get_aval(x).dtype.kind not in "iu":
+        if dtypes.kind(get_aval(x).dtype) not in "iu":
             raise TypeError("x must be an integer or at least 1-dimensional")
         n = int(np.asarray(x))   # concrete: the output shape depends on it
         return _shuffle(data, jnp.arange(n), 0)
@@ -414,7 +418,7 @@ def choice(key, a, shape: Sequence[int] = (), replace: bool = True, p=None, axis
             result = perm[idx]
     else:
         p_arr = jnp.asarray(p)
-        if get_aval(p_arr).dtype.kind != "f":
+        if dtypes.kind(get_aval(p_arr).dtype) != "f":
             p_arr = _as(p_arr, dtypes.default_float())
         if _shape_of(p_arr) != (n_inputs,):
             raise ValueError("p must be None or a 1D vector with the same size as "

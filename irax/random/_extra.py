@@ -10,6 +10,7 @@ import numpy as np
 
 from .. import numpy as jnp
 from ..lax.control_flow import scan, while_loop
+from ..tracer import dtypes
 from ..tracer.prims import elementwise as ew
 from . import _keys
 from ._distributions import _as, _check_shape, _exponential, _float_dtype, _normal, _shape, \
@@ -149,7 +150,7 @@ def _binomial(data, count, prob, shape, dtype):
     else:
         shape = _shape(shape)
         _check_shape("binomial", shape, _shape_of(count), _shape_of(prob))
-    if prob.dtype.kind not in "fc":
+    if dtypes.kind(prob.dtype) not in "fc":
         prob = prob.astype(jnp.result_type(float))
     count = jnp.broadcast_to(count.astype(prob.dtype), shape)
     prob = jnp.broadcast_to(prob, shape)
@@ -164,7 +165,7 @@ def _binomial(data, count, prob, shape, dtype):
     count_inv = jnp.where(use_inv, count, jnp.zeros_like(count))
     count_btrs = jnp.where(use_inv, jnp.full_like(count, 1e4), count)
     q_btrs = jnp.where(use_inv, jnp.full_like(q, 0.5), q)
-    max_iters = np.asarray(np.finfo(dtype).max, dtype)
+    max_iters = np.asarray(dtypes.finfo(dtype).max, dtype)
     # both algorithms draw from the same key, as in JAX
     samples = jnp.where(use_inv,
                         _binomial_inversion(data, count_inv, q, shape, dtype, max_iters),
@@ -188,7 +189,8 @@ def multinomial(key, n, p, *, shape=None, dtype=None, unroll=1):
     data, _ = _keys.check_key("multinomial", key)
     dtype = _float_dtype("multinomial", dtype)
     n, p = jnp.asarray(n), jnp.asarray(p)
-    ft = jnp.result_type(n, p, float) if n.dtype.kind not in "fc" or p.dtype.kind not in "fc" \
+    ft = jnp.result_type(n, p, float) if dtypes.kind(n.dtype) not in "fc" or \
+        dtypes.kind(p.dtype) not in "fc" \
         else jnp.result_type(n, p)
     n, p = n.astype(ft), p.astype(ft)
     shape = _shape_of(p) if shape is None else _shape(shape)

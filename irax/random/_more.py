@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import numpy as jnp
+from ..tracer import dtypes
 from ..tracer.core import get_aval
 from ..tracer.prims import elementwise as ew
 from . import _keys
@@ -24,7 +25,7 @@ def _param_shape(name, shape, *params):
 def cauchy(key, shape=(), dtype=None):
     data, _ = _keys.check_key("cauchy", key)
     dtype = _float_dtype("cauchy", dtype)
-    u = _uniform(data, _shape(shape), dtype, np.finfo(dtype).eps, 1.)
+    u = _uniform(data, _shape(shape), dtype, dtypes.finfo(dtype).eps, 1.)
     return jnp.tan(_as(np.pi, dtype) * (u - _as(0.5, dtype)))
 
 
@@ -135,7 +136,7 @@ def geometric(key, p, shape=None, dtype=None):
     data, _ = _keys.check_key("geometric", key)
     dtype = _int_dtype("geometric", dtype)
     p = jnp.asarray(p)
-    if get_aval(p).dtype.kind != "f":
+    if dtypes.kind(get_aval(p).dtype) != "f":
         p = _as(p, _float_dtype("geometric", None))
     shape = _param_shape("geometric", shape, p)
     u = _uniform(data, shape, get_aval(p).dtype, 0., 1.)

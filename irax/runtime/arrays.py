@@ -30,8 +30,13 @@ ELEMENT_TYPE: dict[np.dtype, Any] = {
     np.dtype(np.complex64): _ET.COMPLEX_64,
     np.dtype(np.complex128): _ET.COMPLEX_128,
 }
-if _mld is not None:
-    ELEMENT_TYPE[np.dtype(_mld.bfloat16)] = _ET.BFLOAT_16
+if _mld is not None:   # ml_dtypes' types IREE's HAL has an element type for
+    for _name, _et in (("bfloat16", "BFLOAT_16"), ("float8_e4m3fn", "FLOAT_8_E4M3_FN"),
+                       ("float8_e4m3fnuz", "FLOAT_8_E4M3_FNUZ"), ("float8_e5m2", "FLOAT_8_E5M2"),
+                       ("float8_e5m2fnuz", "FLOAT_8_E5M2_FNUZ"),
+                       ("float8_e8m0fnu", "FLOAT_8_E8M0_FNU")):
+        if hasattr(_mld, _name) and hasattr(_ET, _et):
+            ELEMENT_TYPE[np.dtype(getattr(_mld, _name))] = getattr(_ET, _et)
 
 # HAL element type (as int) -> numpy dtype, for results. Signless ints read as signed.
 _DTYPE_OF_ELEMENT: dict[int, np.dtype] = {int(et): dt for dt, et in ELEMENT_TYPE.items()}
@@ -54,8 +59,8 @@ def parse_dtype(name: str | np.dtype | type) -> np.dtype:
     """numpy dtype from a numpy name ("float32"), an MLIR name ("f32") or a dtype."""
     if isinstance(name, str):
         name = _SHORT_NAMES.get(name, name)
-        if name == "bfloat16" and _mld is not None:
-            return np.dtype(_mld.bfloat16)
+        if _mld is not None and hasattr(_mld, name):   # bfloat16, float8_e4m3fn, ...
+            return np.dtype(getattr(_mld, name))
     return np.dtype(name)
 
 

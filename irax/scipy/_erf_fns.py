@@ -16,6 +16,7 @@ import math
 import numpy as np
 
 from .. import numpy as jnp
+from ..tracer import dtypes
 from ..tracer.core import get_aval
 from ..tracer.custom import custom_jvp
 from ..tracer.prims import elementwise as ew
@@ -67,7 +68,7 @@ def erf_inv(x):
     """Inverse error function of a float array (float16 is computed in float32)."""
     x = jnp.asarray(x)
     a = get_aval(x)
-    if a.dtype.kind != "f":
+    if dtypes.kind(a.dtype) != "f":
         raise TypeError(f"erf_inv does not accept dtype {a.dtype.name} (accepted: floating)")
     if a.dtype.itemsize < 4:
         return ew.convert_element_type(erf_inv(ew.convert_element_type(x, np.float32)), a.dtype)

@@ -15,6 +15,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from . import dtypes
 from .core import ShapedArray
 from .rules import Tangent, Value
 
@@ -41,7 +42,7 @@ def tangent_aval(aval: ShapedArray) -> ShapedArray:
 
 
 def is_differentiable(aval: ShapedArray) -> bool:
-    return np.issubdtype(aval.dtype, np.inexact)
+    return dtypes.kind(aval.dtype) in "fc"
 
 
 def zeros_like_aval(aval: ShapedArray) -> Value:

@@ -12,7 +12,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .. import tree_util
-from . import core
+from . import core, dtypes
 from .ad_util import Zero, instantiate, is_differentiable, tangent_aval, zeros_like_aval
 from .batching import BatchTracer, bdim_to_front, move_axis, vmap_flat
 from .core import Array, ShapeDtypeStruct, get_aval
@@ -169,7 +169,7 @@ def _cast_ct(ct, aval):
     # JAX's transpose rules give a real argument's cotangent the argument's weak type; a
     # complex one keeps the type the rules built (the transpose of real/imag is a typed
     # complex: grad(f)(3. + 4j) is complex64, not weak)
-    weak_differs = ca.weak_type != aval.weak_type and np.dtype(aval.dtype).kind != "c"
+    weak_differs = ca.weak_type != aval.weak_type and dtypes.kind(aval.dtype) != "c"
     if ca.dtype != aval.dtype or weak_differs:
         if is_differentiable(aval):
             ct = convert_element_type(ct, aval.dtype, aval.weak_type)
@@ -197,7 +197,7 @@ def _check_argnums(argnums, nargs: int, fname: str, too_few: type = ValueError) 
 def _check_rev_input(name: str, holomorphic: bool, allow_int: bool, aval, where: str = ""):
     """JAX's input rules for grad and jacrev (complex inputs need no promise of
     holomorphy: the result is then the conjugate gradient, see _check_rev_output)."""
-    if holomorphic and aval.dtype.kind != "c":
+    if holomorphic and dtypes.kind(aval.dtype) != "c":
         raise TypeError(f"{name} with holomorphic=True requires inputs with complex dtype, "
                         f"but got {aval.dtype.name}{where}.")
     if not is_differentiable(aval) and not allow_int:
@@ -209,16 +209,16 @@ def _check_rev_input(name: str, holomorphic: bool, allow_int: bool, aval, where:
 
 def _check_rev_output(name: str, holomorphic: bool, aval) -> None:
     if holomorphic:
-        if aval.dtype.kind != "c":
+        if dtypes.kind(aval.dtype) != "c":
             raise TypeError(f"{name} with holomorphic=True requires outputs with complex "
                             f"dtype, but got {aval.dtype.name}.")
-    elif aval.dtype.kind == "c":
+    elif dtypes.kind(aval.dtype) == "c":
         raise TypeError(f"{name} requires real-valued outputs (output dtype that is a sub-dtype "
                         f"of np.floating), but got {aval.dtype.name}. For holomorphic "
                         "differentiation, pass holomorphic=True. For differentiation of "
                         "non-holomorphic functions involving complex outputs, use irax.vjp "
                         "directly.")
-    elif aval.dtype.kind != "f":
+    elif dtypes.kind(aval.dtype) != "f":
         raise TypeError(f"{name} requires real-valued outputs (output dtype that is a sub-dtype "
                         f"of np.floating), but got {aval.dtype.name}. For differentiation of "
                         "functions with integer outputs, use irax.vjp directly.")
@@ -310,10 +310,10 @@ def _split_rows(y, sizes, row_shapes, rest_shape, row_first: bool):
 
 def _check_jacfwd_input(holomorphic: bool, aval) -> None:
     if holomorphic:
-        if aval.dtype.kind != "c":
+        if dtypes.kind(aval.dtype) != "c":
             raise TypeError("jacfwd with holomorphic=True requires inputs with complex dtype, "
                             f"but got {aval.dtype.name}.")
-    elif aval.dtype.kind != "f":
+    elif dtypes.kind(aval.dtype) != "f":
         raise TypeError("jacfwd requires real-valued inputs (input dtype that is a sub-dtype of "
                         f"np.floating), but got {aval.dtype.name}. For holomorphic "
                         "differentiation, pass holomorphic=True. For differentiation of "
@@ -359,7 +359,7 @@ def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
         outs, dims = vmap_flat(push, bases, [0] * len(bases), sum(sizes))
         if holomorphic:
             for a in out_avals:
-                if a.dtype.kind != "c":
+                if dtypes.kind(a.dtype) != "c":
                     raise TypeError("jacfwd with holomorphic=True requires outputs with complex "
                                     f"dtype, but got {a.dtype.name}.")
         outs = [bdim_to_front(o, d, sum(sizes)) for o, d in zip(outs, dims)]

@@ -94,8 +94,8 @@ def linear_transpose(fun: Callable, *primals: Any, reduce_axes: Sequence = ()) -
     in_avals = list(closed.in_avals)
     out_avals = list(closed.out_avals)
     kinds = [a.dtype for a in in_avals + out_avals]
-    if not (all(np.issubdtype(d, np.inexact) for d in kinds) or
-            all(np.issubdtype(d, np.integer) for d in kinds)):
+    if not (all(dtypes.kind(d) in "fc" for d in kinds) or
+            all(dtypes.kind(d) in "iu" for d in kinds)):
         raise TypeError("linear_transpose only supports [float or complex] -> [float or "
                         "complex], and integer -> integer functions, but got "
                         f"{[a.dtype.name for a in in_avals]} -> "
@@ -192,7 +192,7 @@ def closure_convert(fun: Callable, *example_args: Any) -> tuple[Callable, list[A
     vmap or jit) made explicit arguments, e.g. to pass them to a custom_vjp function."""
     closed, _, in_tree, out_tree = _trace_pytree_fun(fun, example_args, {}, "closure_convert")
     args_tree = in_tree   # of ((*example_args), {})
-    hoist = [isinstance(c, Tracer) and np.issubdtype(get_aval(c).dtype, np.inexact)
+    hoist = [isinstance(c, Tracer) and dtypes.kind(get_aval(c).dtype) in "fc"
              for c in closed.consts]
     kept = [c for c, h in zip(closed.consts, hoist) if not h]
     hoisted = [c for c, h in zip(closed.consts, hoist) if h]

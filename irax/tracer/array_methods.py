@@ -58,7 +58,7 @@ def promote(*xs: Any, inexact: bool = False) -> list[Value]:
     default float, each operand converted straight to it (so uint8 / -1 divides by -1.0)."""
     avals = [get_aval(x) for x in xs]
     dt, weak = dtypes.result_type(*[(a.dtype, a.weak_type) for a in avals])
-    if inexact and dt.kind not in "fc":
+    if inexact and dtypes.kind(dt) not in "fc":
         dt = dtypes.default_float()
     shape = broadcast_shapes(*[a.shape for a in avals], error=TypeError)
     out = []
@@ -106,7 +106,7 @@ def _lexicographic(prim: Primitive) -> Callable[[Any, Any], Value]:
 
     def op(x, y):
         x, y = promote(x, y)
-        if get_aval(x).dtype.kind != "c":
+        if dtypes.kind(get_aval(x).dtype) != "c":
             return prim.bind(x, y)
         xr, yr = ew.real(x), ew.real(y)
         tie = ew.and_p.bind(ew.eq(xr, yr), prim.bind(ew.imag(x), ew.imag(y)))
@@ -139,7 +139,7 @@ def true_divide(x: Any, y: Any) -> Value:
 
 def floor_divide(x: Any, y: Any) -> Value:
     x, y = map(bool_to_int, promote(x, y))
-    kind = get_aval(x).dtype.kind
+    kind = dtypes.kind(get_aval(x).dtype)
     if kind == "u":
         return ew.div(x, y)
     zero = ew.full_like_scalar(y, 0)
@@ -161,7 +161,7 @@ def floor_divide(x: Any, y: Any) -> Value:
 
 def nonzero_divisor(y: Value) -> Value:
     """An integer y with its zeros replaced by 1: jnp.remainder and jnp.fmod give x % 0 == 0."""
-    if get_aval(y).dtype.kind not in "iu":
+    if dtypes.kind(get_aval(y).dtype) not in "iu":
         return y
     return ew.select(ew.eq(y, ew.full_like_scalar(y, 0)), ew.full_like_scalar(y, 1), y)
 
@@ -179,11 +179,11 @@ def remainder(x: Any, y: Any) -> Value:
 def power(x: Any, y: Any) -> Value:
     if isinstance(y, (int, np.integer)) and not isinstance(y, bool):
         x = bool_to_int(_as_array(x))
-        if get_aval(x).dtype.kind in "iu" and y < 0:
+        if dtypes.kind(get_aval(x).dtype) in "iu" and y < 0:
             raise ValueError("Integers cannot be raised to negative integer powers")
         return ew.integer_pow(x, int(y))
     x, y = promote(x, y)
-    if get_aval(x).dtype.kind in "iu":
+    if dtypes.kind(get_aval(x).dtype) in "iu":
         raise TypeError("irax.numpy.power of integer arrays by array exponents is not supported; "
                         "use a Python int exponent or convert to float")
     return ew.pow_p.bind(x, y)

@@ -564,7 +564,7 @@ class Array(_LoadsArrayMethods):
 
     def __index__(self) -> int:
         v = self.numpy()
-        if not np.issubdtype(v.dtype, np.integer):
+        if dtypes.kind(v.dtype) not in "iu":
             raise TypeError(f"only integer arrays can be used as an index, got {v.dtype}")
         return int(v)
 

@@ -30,7 +30,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .. import tree_util
-from . import core
+from . import core, dtypes
 from .ad_util import Zero, instantiate_all, tangent_aval, zeros_like_aval
 from .batching import batch_rules, bdim_to_front, vmap_bwd
 from .core import Primitive, ShapedArray, Tracer, get_aval
@@ -128,7 +128,7 @@ class CustomVJPPrimal:
 def user_tangent_aval(aval: ShapedArray) -> ShapedArray:
     """The aval of a tangent as JAX shows it to rules: float0 for integer/bool values
     (irax's internal Zero keeps the primal dtype)."""
-    if np.issubdtype(aval.dtype, np.inexact):
+    if dtypes.kind(aval.dtype) in "fc":
         return ShapedArray(aval.shape, aval.dtype, aval.weak_type)
     return ShapedArray(aval.shape, FLOAT0)
 
@@ -227,7 +227,7 @@ def _stop_gradient_leaves(x):
     from .prims.elementwise import stop_gradient_p
 
     def one(v):
-        if isinstance(v, Tracer) and get_aval(v).dtype.kind in "fc":
+        if isinstance(v, Tracer) and dtypes.kind(get_aval(v).dtype) in "fc":
             return stop_gradient_p.bind(v)
         return v
     return tree_util.tree_map(one, x)
@@ -370,7 +370,7 @@ def _check_jvp_result(result, rule_name: str, store: _Store, fun_name: str):
         ta = t.aval if type(t) is SymbolicZero else get_aval(t)
         if type(t) is SymbolicZero:   # a returned symbolic zero is an internal Zero again
             t_leaves[i] = Zero(tangent_aval(pa))
-        if pa.shape != ta.shape or (pa.dtype != ta.dtype and pa.dtype.kind in "fc"):
+        if pa.shape != ta.shape or (pa.dtype != ta.dtype and dtypes.kind(pa.dtype) in "fc"):
             raise TypeError(
                 f"Custom JVP rule {rule_name} must produce primal and tangent outputs with "
                 f"corresponding shapes and dtypes, but output {i} has primal "
@@ -534,7 +534,7 @@ def _check_bwd_result(result, bwd_name: str, fun_name: str, in_tree, in_avals):
                 raise ValueError(f"Custom VJP bwd rule {bwd_name} for function {fun_name} "
                                  f"produced a cotangent for argument {argnum} of shape "
                                  f"{la.shape}, but the argument has shape {aval.shape}")
-            if la.dtype != aval.dtype and aval.dtype.kind in "fc":
+            if la.dtype != aval.dtype and dtypes.kind(aval.dtype) in "fc":
                 leaf = convert_element_type(leaf, aval.dtype, aval.weak_type)
             leaves.append(leaf)
     return leaves

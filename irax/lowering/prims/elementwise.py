@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from ...tracer import dtypes
 from ...tracer.core import ShapedArray
 from ...tracer.prims import elementwise as ew
 from .. import c128_math, f64_math, hlo
@@ -46,7 +47,7 @@ def _atan(ctx: RuleContext, x: str) -> str:
 
 def _abs(ctx: RuleContext, x: str) -> str:
     a = ctx.avals_in[0]
-    if a.dtype.kind == "u" or a.dtype == np.bool_:
+    if dtypes.kind(a.dtype) == "u" or a.dtype == np.bool_:
         return x
     return hlo.unary(ctx.em, "abs", x, a, ctx.avals_out[0])   # complex -> its real dtype
 
@@ -62,7 +63,7 @@ def _convert_complex(ctx: RuleContext, x: str, a: ShapedArray, new_dtype: np.dty
     """Conversions to or from complex, through the component dtype (StableHLO leaves
     complex <-> real `convert` unspecified)."""
     em = ctx.em
-    if a.dtype.kind == "c":   # complex -> real type: the real part (as NumPy's astype)
+    if dtypes.kind(a.dtype) == "c":   # complex -> real type: the real part (as NumPy's astype)
         part = a.update(dtype=ew.real_dtype(a.dtype))
         x, a = hlo.unary(em, "real", x, a, part), part
         return _convert_real(ctx, x, a, new_dtype)
@@ -78,7 +79,7 @@ def _convert_real(ctx: RuleContext, x: str, a: ShapedArray, new_dtype: np.dtype)
     if new_dtype == np.bool_:   # nonzero -> True (as NumPy's astype(bool))
         zero = hlo.full(ctx.em, 0, a.dtype, a.shape)
         return hlo.compare(ctx.em, "NE", x, zero, a)
-    if a.dtype.kind == "f" and new_dtype.kind in "iu":
+    if dtypes.kind(a.dtype) == "f" and dtypes.kind(new_dtype) in "iu":
         return _saturating_float_to_int(ctx.em, x, a, new_dtype)
     return hlo.convert(ctx.em, x, a, new_dtype)
 
@@ -89,7 +90,7 @@ def _atan2(ctx: RuleContext, y: str, x: str) -> str:
     atan2(+-inf, -inf) = +-3pi/4."""
     em, a = ctx.em, ctx.avals_in[0]
     out = hlo.binary(em, "atan2", y, x, a)
-    if a.dtype.kind != "f":
+    if dtypes.kind(a.dtype) != "f":
         return out
     zero = hlo.full(em, 0, a.dtype, a.shape)
     flags = a.update(dtype=np.dtype(np.bool_))
@@ -122,7 +123,7 @@ def _atan2(ctx: RuleContext, y: str, x: str) -> str:
 
 def _sign(ctx: RuleContext, x: str) -> str:
     a = ctx.avals_in[0]
-    if a.dtype.kind == "u":   # 0 or 1
+    if dtypes.kind(a.dtype) == "u":   # 0 or 1
         zero = hlo.full(ctx.em, 0, a.dtype, a.shape)
         return hlo.convert(ctx.em, hlo.compare(ctx.em, "NE", x, zero, a),
                            a.update(dtype=np.bool_), a.dtype)
@@ -150,8 +151,8 @@ def _convert(ctx: RuleContext, x: str, *, new_dtype: Any, weak_type: bool = Fals
     new_dtype = np.dtype(new_dtype)
     if new_dtype == a.dtype:
         return x
-    if (a.dtype.kind == "c") != (new_dtype.kind == "c"):
-        if a.dtype.kind == "c" and new_dtype == np.bool_:   # nonzero -> True
+    if (dtypes.kind(a.dtype) == "c") != (dtypes.kind(new_dtype) == "c"):
+        if dtypes.kind(a.dtype) == "c" and new_dtype == np.bool_:   # nonzero -> True
             zero = hlo.full(ctx.em, 0, a.dtype, a.shape)
             return hlo.compare(ctx.em, "NE", x, zero, a)
         return _convert_complex(ctx, x, a, new_dtype)
@@ -185,7 +186,7 @@ def _int_div_rem(op: str) -> LoweringRule:
 
     def rule(ctx: RuleContext, x: str, y: str) -> str:
         a = ctx.avals_in[0]
-        if a.dtype.kind not in "iu":
+        if dtypes.kind(a.dtype) not in "iu":
             return generic(ctx, x, y)
         em, b_aval = ctx.em, a.update(dtype=np.bool_)
 
@@ -193,7 +194,7 @@ def _int_div_rem(op: str) -> LoweringRule:
             return hlo.full(em, v, a.dtype, a.shape)
         zero_div = hlo.compare(em, "EQ", y, const(0), a)
         replace = zero_div
-        if a.dtype.kind == "i":
+        if dtypes.kind(a.dtype) == "i":
             overflow = hlo.binary(em, "and",
                                   hlo.compare(em, "EQ", x, const(np.iinfo(a.dtype).min), a),
                                   hlo.compare(em, "EQ", y, const(-1), a), b_aval)
@@ -201,7 +202,7 @@ def _int_div_rem(op: str) -> LoweringRule:
         safe_y = hlo.select(em, replace, const(1), y, a)
         out = hlo.binary(em, op, x, safe_y, a)
         if op == "divide":
-            at_zero = const(-1 if a.dtype.kind == "i" else np.iinfo(a.dtype).max)
+            at_zero = const(-1 if dtypes.kind(a.dtype) == "i" else np.iinfo(a.dtype).max)
         else:
             at_zero = x
         return hlo.select(em, zero_div, at_zero, out, a)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...tracer import dtypes
 from ...tracer.core import ShapedArray
 from ...tracer.prims import indexing as ix
 from .. import hlo
@@ -47,7 +48,7 @@ def _combiner(combine: str, dtype: np.dtype) -> str | None:
     """The stablehlo op merging an update into an element; None for "set" (the update)."""
     if combine == "set":
         return None
-    if np.dtype(dtype).kind == "b":
+    if dtypes.kind(dtype) == "b":
         return {"add": "or", "mul": "and", "min": "and", "max": "or"}[combine]
     return {"add": "add", "mul": "multiply", "min": "minimum", "max": "maximum"}[combine]
 
@@ -56,7 +57,7 @@ def _identity(combine: str, dtype: np.dtype) -> object:
     if combine == "add":
         return 0
     if combine == "mul":
-        return True if np.dtype(dtype).kind == "b" else 1
+        return True if dtypes.kind(dtype) == "b" else 1
     return hlo.max_value(dtype) if combine == "min" else hlo.min_value(dtype)
 
 

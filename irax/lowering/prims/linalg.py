@@ -3,12 +3,15 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+import numpy as np
+
+from ...tracer import dtypes
 from ...tracer.core import ShapedArray
 from ...tracer.prims import linalg as la
 from .. import hlo
 from ..context import RuleContext
 from ..emitter import Emitter, aval_type, i64_array, int_list
-from ..rules import register_lowering
+from ..rules import register_capability, register_lowering
 
 
 def _operands(ctx: RuleContext, x: str, y: str) -> tuple[str, str, ShapedArray, ShapedArray]:
@@ -30,6 +33,23 @@ def _dot_general(ctx: RuleContext, x: str, y: str, *, dimension_numbers: Dimensi
     (lc, rc), (lb, rb) = dimension_numbers
     x, y, xa, ya = _operands(ctx, x, y)
     return _emit(ctx.em, x, y, xa, ya, ctx.avals_out[0], lc, rc, lb, rb)
+
+
+def _in_float32(rule):
+    """A bfloat16 / float8 product accumulates in float32 and is rounded once (as XLA on
+    CPU computes it, so the values are JAX's); IREE would otherwise accumulate narrow."""
+    def wrapped(ctx: RuleContext, x: str, y: str, **params: Any) -> str:
+        out = ctx.avals_out[0]
+        if not dtypes.is_custom(out.dtype):
+            return rule(ctx, x, y, **params)
+        f32 = np.dtype(np.float32)
+        xa, ya = ctx.avals_in
+        x, y = hlo.convert(ctx.em, x, xa, f32), hlo.convert(ctx.em, y, ya, f32)
+        wide = RuleContext(ctx, [xa.update(dtype=f32), ya.update(dtype=f32)],
+                           [out.update(dtype=f32)], ctx.eqn)
+        z = rule(wide, x, y, **{**params, "preferred_element_type": None})
+        return hlo.convert(ctx.em, z, out.update(dtype=f32), out.dtype)
+    return wrapped
 
 
 def _dot_general_vulkan(ctx: RuleContext, x: str, y: str, *,
@@ -84,5 +104,13 @@ def _vulkan_long_contraction(ctx: RuleContext, x: str, y: str, xa: ShapedArray,
 # ---------------------------------------------------------------------------
 # Registration
 
-register_lowering(la.dot_general_p, _dot_general)
-register_lowering(la.dot_general_p, _dot_general_vulkan, target="vulkan")
+register_lowering(la.dot_general_p, _in_float32(_dot_general))
+register_lowering(la.dot_general_p, _in_float32(_dot_general_vulkan), target="vulkan")
+# IREE 3.13's SPIR-V code generation fails on a contraction reading bfloat16 / float8
+# operands ("failed to legalize operation 'vector.bitcast'"), with or without the float32
+# widening above: refuse it by name instead of showing that error.
+register_capability(la.dot_general_p, dtypes=dtypes.CUSTOM_FLOATS, target="vulkan",
+                    refuse="a bfloat16 / float8 matrix product (dot_general) cannot be "
+                    "compiled for Vulkan: IREE 3.13's SPIR-V backend fails on contractions of "
+                    "these types. Convert the operands with .astype('float32') outside the "
+                    "jitted function, or use device='cpu'.")

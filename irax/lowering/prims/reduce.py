@@ -5,6 +5,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from ...tracer import dtypes
 from ...tracer.core import ShapedArray
 from ...tracer.prims import reduce as rd
 from .. import hlo
@@ -115,7 +116,7 @@ def _argminmax(direction: str) -> LoweringRule:
         init_i = hlo.full(em, 0, idt, ())
         vs, is_ = hlo.scalar_aval(a.dtype), hlo.scalar_aval(idt)
         bs = hlo.scalar_aval(np.bool_)
-        is_float = a.dtype.kind == "f"
+        is_float = dtypes.kind(a.dtype) == "f"
 
         def body(em_, accs, xs):
             (av, ai), (bv, bi) = accs, xs

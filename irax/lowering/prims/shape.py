@@ -5,6 +5,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ...tracer import dtypes
 from ...tracer.core import ShapedArray
 from ...tracer.prims import shape as sh
 from ...tracer.prims import slicing
@@ -42,7 +43,7 @@ def _pad(ctx: RuleContext, x: str, padval: str, *,
     lo, hi, interior = zip(*padding_config) if padding_config else ((), (), ())
     attrs = {"edge_padding_low": i64_array(lo), "edge_padding_high": i64_array(hi),
              "interior_padding": i64_array(interior)}
-    if ctx.avals_in[0].dtype.kind == "c":
+    if dtypes.kind(ctx.avals_in[0].dtype) == "c":
         return _pad_complex(ctx, x, padval, attrs)
     return ctx.em.op1("stablehlo.pad", [x, padval], [aval_type(a) for a in ctx.avals_in],
                       aval_type(ctx.avals_out[0]), attrs)
@@ -83,7 +84,7 @@ def _rev(ctx: RuleContext, x: str, *, dimensions: Sequence[int]) -> str:
     if not dimensions:
         return x
     a = ctx.avals_in[0]
-    if a.dtype.kind == "u":
+    if dtypes.kind(a.dtype) == "u":
         # IREE 3.13 fails to compile stablehlo.reverse of unsigned integers ("failed to
         # legalize operation 'linalg.generic'"): reverse the same bits as a signed type
         signed = a.update(dtype=np.dtype(f"int{a.dtype.itemsize * 8}"))

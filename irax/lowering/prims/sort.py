@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...tracer import dtypes
 from ...tracer.core import ShapedArray
 from ...tracer.prims import sort as so
 from .. import hlo
@@ -58,12 +59,12 @@ def _float_less_equal(em, x, y, aval: ShapedArray):
 
 def _key_less_equal(em, x, y, aval: ShapedArray) -> list[tuple[str, str]]:
     """Per key column (complex keys give two): (less, equal) predicates of x against y."""
-    if aval.dtype.kind == "c":
+    if dtypes.kind(aval.dtype) == "c":
         part = aval.update(dtype=np.float32 if aval.dtype == np.complex64 else np.float64)
         return [_float_less_equal(em, hlo.unary(em, op, x, aval, part),
                                   hlo.unary(em, op, y, aval, part), part)
                 for op in ("real", "imag")]
-    if aval.dtype.kind == "f":
+    if dtypes.kind(aval.dtype) == "f":
         return [_float_less_equal(em, x, y, aval)]
     return [(hlo.compare(em, "LT", x, y, aval), hlo.compare(em, "EQ", x, y, aval))]
 
@@ -143,9 +144,9 @@ def _fresh_copies(em, xs: list[str], avals: list[ShapedArray]) -> list[str]:
     bits, with zeros it cannot fold (see the module docstring)."""
     zero_dtypes = []
     for a in avals:
-        if a.dtype == np.bool_ or a.dtype.kind in "iu":
+        if a.dtype == np.bool_ or dtypes.kind(a.dtype) in "iu":
             zero_dtypes.append(a.dtype)
-        elif a.dtype.kind == "f":
+        elif dtypes.kind(a.dtype) == "f":
             zero_dtypes.append(np.dtype(f"i{a.dtype.itemsize}"))
         else:   # complex: no integer of its width to add to; used as it is
             zero_dtypes.append(None)
@@ -161,10 +162,10 @@ def _fresh_copies(em, xs: list[str], avals: list[ShapedArray]) -> list[str]:
         bits_aval = a.update(dtype=zdt)
         zero = hlo.broadcast_in_dim(em, zero, hlo.scalar_aval(zdt), a.shape, ())
         x = out[i]
-        if a.dtype.kind == "f":
+        if dtypes.kind(a.dtype) == "f":
             x = em.op1("stablehlo.bitcast_convert", [x], [aval_type(a)], aval_type(bits_aval))
         x = hlo.binary(em, "xor" if a.dtype == np.bool_ else "add", x, zero, bits_aval)
-        if a.dtype.kind == "f":
+        if dtypes.kind(a.dtype) == "f":
             x = em.op1("stablehlo.bitcast_convert", [x], [aval_type(bits_aval)], aval_type(a))
         out[i] = x
     return out

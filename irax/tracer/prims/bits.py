@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .. import core
+from .. import core, dtypes
 from ..batching import defbroadcasting, defvectorized
 from ..core import Primitive, ShapedArray
 from ..jvp import defzero
@@ -73,7 +73,7 @@ def _shift_right_logical(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 def _shift_right_arithmetic(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     nbits = x.dtype.itemsize * 8
-    if x.dtype.kind == "u":   # sign fill of an unsigned value: shift its signed view
+    if dtypes.kind(x.dtype) == "u":   # sign fill of an unsigned value: shift its signed view
         return _shift_right_arithmetic(x.view(np.dtype(f"i{x.dtype.itemsize}")), y).view(x.dtype)
     amount = np.where(_out_of_range(y), nbits - 1, y).astype(x.dtype)
     return np.right_shift(x, amount).astype(x.dtype)

@@ -23,7 +23,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .. import core
+from .. import core, dtypes
 from ..ad_util import Zero, add_tangents, instantiate, tangent_aval, zeros_like_aval
 from ..batching import batch_rules, bdim_to_front, move_axis, vmap_flat
 from ..core import (ClosedJaxpr, Jaxpr, Literal, Primitive, ShapedArray, Var, get_aval,
@@ -524,7 +524,7 @@ batch_rules[scan_p] = _scan_batch
 
 def _cond_abstract(index: ShapedArray, *ops: ShapedArray, branches: tuple[ClosedJaxpr, ...]
                    ) -> list[ShapedArray]:
-    if index.shape != () or index.dtype.kind not in "iu":
+    if index.shape != () or dtypes.kind(index.dtype) not in "iu":
         raise TypeError(f"cond index must be an integer scalar, got {index.str_short()}")
     for k, br in enumerate(branches):
         _check_types(f"cond branch {k} inputs", br.in_avals, ops)
@@ -655,7 +655,7 @@ def _select_n(index: Value, cases: Sequence[Value]) -> Value:
 def _only_if_taken(taken: Value, x: Value) -> Value:
     """x, whose derivative flows only on the lanes where `taken` (shape (B,)) is True."""
     xa = get_aval(x)
-    if xa.dtype.kind not in "fc":
+    if dtypes.kind(xa.dtype) not in "fc":
         return x
     return select(broadcast_in_dim(taken, xa.shape, (0,)), x, stop_gradient_p.bind(x))
 

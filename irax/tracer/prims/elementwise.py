@@ -12,7 +12,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .. import ad_util, core
+from .. import ad_util, core, dtypes
 from ..ad_util import Zero, instantiate
 from ..batching import batch_rules, bdim_to_front, defbroadcasting, defvectorized
 from ..core import Primitive, ShapedArray
@@ -26,7 +26,7 @@ from ..transpose import NonlinearError, is_undefined, transpose_rules
 
 def _check_kinds(name: str, kinds: str, avals: Sequence[ShapedArray]) -> None:
     for a in avals:
-        if a.dtype.kind not in kinds:
+        if dtypes.kind(a.dtype) not in kinds:
             allowed = {"f": "floating", "c": "complex", "i": "signed integer",
                        "u": "unsigned integer", "b": "bool"}
             raise TypeError(f"{name} does not accept dtype {a.dtype.name} "
@@ -169,7 +169,7 @@ def _convert_abstract(x: ShapedArray, *, new_dtype: np.dtype, weak_type: bool = 
 
 def _integer_pow_abstract(x: ShapedArray, *, y: int) -> ShapedArray:
     _check_kinds("integer_pow", NUM, [x])
-    if x.dtype.kind in INT and y < 0:
+    if dtypes.kind(x.dtype) in INT and y < 0:
         raise TypeError("integer_pow of an integer array requires a non-negative exponent")
     return x
 
@@ -177,7 +177,7 @@ def _integer_pow_abstract(x: ShapedArray, *, y: int) -> ShapedArray:
 def real_dtype(dtype) -> np.dtype:
     """The component dtype of a complex dtype (complex64 -> float32); other dtypes unchanged."""
     dt = np.dtype(dtype)
-    return np.finfo(dt).dtype if dt.kind == "c" else dt
+    return np.finfo(dt).dtype if dtypes.kind(dt) == "c" else dt
 
 
 def complex_dtype(dtype) -> np.dtype:
@@ -270,9 +270,9 @@ def _convert_np(x: np.ndarray, *, new_dtype: np.dtype, weak_type: bool = False) 
     new_dtype = np.dtype(new_dtype)
     if new_dtype == np.bool_:   # nonzero -> True; a complex number is nonzero if either part is
         return np.asarray(x != 0)
-    if x.dtype.kind == "c" and new_dtype.kind != "c":
+    if dtypes.kind(x.dtype) == "c" and dtypes.kind(new_dtype) != "c":
         x = np.real(x)   # complex -> real keeps the real part (NumPy warns; JAX does too)
-    if x.dtype.kind == "f" and new_dtype.kind in "iu":
+    if dtypes.kind(x.dtype) == "f" and dtypes.kind(new_dtype) in "iu":
         return _saturating_float_to_int(x, new_dtype)
     with np.errstate(over="ignore"):   # float narrowing overflows to inf: the defined result
         return x.astype(new_dtype)
@@ -293,13 +293,13 @@ def _round_half_even(x: np.ndarray) -> np.ndarray:
 
 
 def _int_div(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    if x.dtype.kind not in "iu":
+    if dtypes.kind(x.dtype) not in "iu":
         return x / y
     zero_div = y == 0
-    if x.dtype.kind == "u":
+    if dtypes.kind(x.dtype) == "u":
         q = x // np.where(zero_div, 1, y)
-        return np.where(zero_div, np.iinfo(x.dtype).max, q).astype(x.dtype)
-    info = np.iinfo(x.dtype)
+        return np.where(zero_div, dtypes.iinfo(x.dtype).max, q).astype(x.dtype)
+    info = dtypes.iinfo(x.dtype)
     safe = np.where(zero_div | ((x == info.min) & (y == -1)), 1, y).astype(x.dtype)
     q = np.floor_divide(x, safe)
     # floor -> truncation toward zero: one up where the remainder is nonzero and signs differ
@@ -308,12 +308,12 @@ def _int_div(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def _rem(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    if x.dtype.kind not in "iu":
+    if dtypes.kind(x.dtype) not in "iu":
         return np.fmod(x, y)
     zero_div = y == 0
     safe = np.where(zero_div, 1, y).astype(x.dtype)
-    if x.dtype.kind == "i":
-        safe = np.where((x == np.iinfo(x.dtype).min) & (y == -1), 1, safe).astype(x.dtype)
+    if dtypes.kind(x.dtype) == "i":
+        safe = np.where((x == dtypes.iinfo(x.dtype).min) & (y == -1), 1, safe).astype(x.dtype)
     return np.where(zero_div, x, np.fmod(x, safe)).astype(x.dtype)
 
 
@@ -327,7 +327,7 @@ def float_to_int_bounds(src, dst) -> tuple[float, bool, float]:
     """(lo, lo_inclusive, hi) in `src`: x saturates to dst's min where x < lo (x <= lo when
     lo_inclusive, i.e. lo is -inf because dst's min is below src's range) and to dst's max
     where x >= hi; other non-NaN x truncate into range."""
-    src, info = np.dtype(src), np.iinfo(np.dtype(dst))
+    src, info = np.dtype(src), dtypes.iinfo(np.dtype(dst))
     with np.errstate(over="ignore"):
         lo = float(np.asarray(float(info.min), dtype=src))      # 0 or -2**(bits-1): exact
         hi = float(np.asarray(float(info.max) + 1.0, dtype=src))  # 2**bits or 2**(bits-1)
@@ -336,7 +336,7 @@ def float_to_int_bounds(src, dst) -> tuple[float, bool, float]:
 
 def _saturating_float_to_int(x: np.ndarray, dst: np.dtype) -> np.ndarray:
     lo, lo_inclusive, hi = float_to_int_bounds(x.dtype, dst)
-    info = np.iinfo(dst)
+    info = dtypes.iinfo(dst)
     below = (x <= lo) if lo_inclusive else (x < lo)
     above = x >= hi
     safe = np.where(below | above | np.isnan(x), 0, x)
@@ -401,13 +401,13 @@ def _convert_jvp(primals: Sequence[Value], tangents: Sequence[Tangent], *, new_d
                  weak_type: bool = False) -> tuple[Value, Tangent]:
     (x,), (t,) = primals, tangents
     out = convert_element_type_p.bind(x, new_dtype=new_dtype, weak_type=weak_type)
-    if np.dtype(new_dtype).kind not in "fc" or core.get_aval(x).dtype.kind not in "fc":
+    if dtypes.kind(new_dtype) not in "fc" or dtypes.kind(core.get_aval(x).dtype) not in "fc":
         return out, Zero(core.get_aval(out))
     return out, convert_element_type_p.bind(t, new_dtype=new_dtype, weak_type=weak_type)
 
 
 def _abs_jvp(t: Tangent, out: Value, x: Value) -> Tangent:
-    if core.get_aval(x).dtype.kind != "c":
+    if dtypes.kind(core.get_aval(x).dtype) != "c":
         # the derivative at 0 is taken from the right (+1), as in JAX: grad(abs)(0.) == 1.
         return select(ge_p.bind(x, full_like_scalar(x, 0)), t, neg(t))
     # d|z| = Re(conj(z) dz) / |z|, taken as 0 at z == 0 (as JAX)

@@ -26,7 +26,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .. import core
+from .. import core, dtypes
 from ..batching import batch_rules, bdim_to_front
 from ..core import Primitive, ShapedArray, get_aval
 from ..jvp import deflinear
@@ -78,7 +78,7 @@ def _fft_abstract(x: ShapedArray, *, fft_type: FftType, fft_lengths: tuple[int, 
                              f"fft_lengths {fft_lengths}")
         shape = x.shape[:x.ndim - k] + fft_lengths[:-1] + (fft_lengths[-1] // 2 + 1,)
         return ShapedArray(shape, complex_dtype(x.dtype))
-    if x.dtype.kind != "c":
+    if dtypes.kind(x.dtype) != "c":
         raise ValueError(f"{fft_type.name} input must be complex64 or complex128, got "
                          f"{x.dtype}")
     if fft_type == FftType.IRFFT:

@@ -29,7 +29,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .. import core
+from .. import core, dtypes
 from ..ad_util import Zero, instantiate
 from ..batching import batch_rules, bdim_to_front, move_axis
 from ..core import Primitive, ShapedArray, Tracer, get_aval
@@ -92,14 +92,14 @@ def as_index(idx: Value) -> Value:
     indices. (int8 -1 + 200 would overflow in int8.) Unsigned values too large for the
     signed type are capped first: they are out of bounds of any array all the same."""
     a = get_aval(idx)
-    if a.dtype.kind not in "iu":
+    if dtypes.kind(a.dtype) not in "iu":
         raise TypeError(f"Indexer must have integer or boolean type, got indexer with type "
                         f"{a.dtype.name}")
     wide = np.dtype(np.int64) if a.dtype.itemsize == 8 else np.dtype(np.int32)
     if a.dtype == wide:
         return idx
-    cap = np.iinfo(wide).max
-    needs_cap = a.dtype.kind == "u" and a.dtype.itemsize >= wide.itemsize
+    cap = dtypes.iinfo(wide).max
+    needs_cap = dtypes.kind(a.dtype) == "u" and a.dtype.itemsize >= wide.itemsize
     c = _known(idx)
     if c is not None:
         return _const(np.minimum(c, cap) if needs_cap else c, wide)
@@ -144,12 +144,12 @@ def default_fill_value(dtype: Any) -> Any:
     """What a "fill" gather reads out of bounds unless told: NaN for inexact types, the
     minimum of a signed integer type, the maximum of an unsigned one, True for bool."""
     dtype = np.dtype(dtype)
-    if dtype.kind in "fc":
+    if dtypes.kind(dtype) in "fc":
         return np.nan
-    if dtype.kind in "iu":
-        info = np.iinfo(dtype)
-        return info.min if dtype.kind == "i" else info.max
-    if dtype.kind == "b":
+    if dtypes.kind(dtype) in "iu":
+        info = dtypes.iinfo(dtype)
+        return info.min if dtypes.kind(dtype) == "i" else info.max
+    if dtypes.kind(dtype) == "b":
         return True
     raise ValueError(f"Unsupported dtype for gather fill_value {dtype}")
 
@@ -242,7 +242,7 @@ def scatter_add(x: Value, idx: Value, upd: Value, axis: int, mode: str = "drop")
 
 
 def _gather_abstract(x: ShapedArray, idx: ShapedArray, *, axis: int) -> ShapedArray:
-    if idx.dtype.kind not in "iu":
+    if dtypes.kind(idx.dtype) not in "iu":
         raise TypeError(f"indices must be integers, got {idx.dtype.name}")
     if not 0 <= axis < x.ndim:
         raise IndexError(f"gather axis {axis} out of bounds for shape {x.shape}")
@@ -251,7 +251,7 @@ def _gather_abstract(x: ShapedArray, idx: ShapedArray, *, axis: int) -> ShapedAr
 
 def _check_updates(name: str, x: ShapedArray, idx: ShapedArray, upd: ShapedArray,
                    axis: int) -> None:
-    if idx.dtype.kind not in "iu":
+    if dtypes.kind(idx.dtype) not in "iu":
         raise TypeError(f"{name}: indices must be integers, got {idx.dtype.name}")
     if not 0 <= axis < x.ndim:
         raise IndexError(f"{name} axis {axis} out of bounds for shape {x.shape}")
@@ -272,9 +272,9 @@ def _scatter_abstract(x: ShapedArray, idx: ShapedArray, upd: ShapedArray, *, axi
     if combine not in SCATTER_COMBINES:
         raise ValueError(f"scatter combine must be one of {SCATTER_COMBINES}, got {combine!r}")
     _check_updates(f"scatter ({combine})", x, idx, upd, axis)
-    if combine == "mul" and x.dtype.kind == "b":
+    if combine == "mul" and dtypes.kind(x.dtype) == "b":
         raise TypeError("mul does not accept dtype bool (scatter multiply of a bool array)")
-    if combine in ("min", "max") and x.dtype.kind == "c":
+    if combine in ("min", "max") and dtypes.kind(x.dtype) == "c":
         raise TypeError(f"scatter {combine} does not accept complex dtype {x.dtype.name}")
     return x
 

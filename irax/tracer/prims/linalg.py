@@ -8,7 +8,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .. import core, pretty
+from .. import core, dtypes, pretty
 from ..batching import batch_rules, move_axis
 from ..core import Primitive, ShapedArray, get_aval
 from ..jvp import defjvp
@@ -66,8 +66,10 @@ def _dot_general_impl(x: np.ndarray, y: np.ndarray, *, dimension_numbers: Dimens
     out = ([xs[a] for a in lb] + [xs[i] for i in _free_dims(x.ndim, lc, lb)]
            + [ys[i] for i in _free_dims(y.ndim, rc, rb)])
     dtype = np.dtype(preferred_element_type) if preferred_element_type else x.dtype
-    return np.asarray(np.einsum(f"{''.join(xs)},{''.join(ys)}->{''.join(out)}", x, y),
-                      dtype=dtype)
+    if dtypes.is_custom(x.dtype):   # bfloat16, float8: accumulate in float32 (as XLA), round once
+        x, y = x.astype(np.float32), y.astype(np.float32)
+    return np.asarray(np.einsum(f"{''.join(xs)},{''.join(ys)}->{''.join(out)}", x, y)
+                      ).astype(dtype)
 
 
 def dot_general(x: Value, y: Value, dimension_numbers: Any, preferred_element_type: Any = None

@@ -9,7 +9,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .. import ad_util, core
+from .. import ad_util, core, dtypes
 from ..batching import batch_rules
 from ..core import Primitive, ShapedArray, get_aval
 from ..jvp import defzero, deflinear, jvp_rules
@@ -40,7 +40,7 @@ def _check_axes(name: str, x: ShapedArray, axes: Sequence[int]) -> None:
 def _reduce_abstract(name: str, kinds: str) -> AbstractEvalRule:
     def rule(x: ShapedArray, *, axes: tuple[int, ...]) -> ShapedArray:
         _check_axes(name, x, axes)
-        if x.dtype.kind not in kinds:
+        if dtypes.kind(x.dtype) not in kinds:
             raise TypeError(f"{name} does not accept dtype {x.dtype.name}")
         return ShapedArray(tuple(n for i, n in enumerate(x.shape) if i not in axes),
                            x.dtype, x.weak_type)

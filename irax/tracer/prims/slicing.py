@@ -9,7 +9,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .. import core
+from .. import core, dtypes
 from ..ad_util import Zero, instantiate
 from ..batching import batch_rules, bdim_to_front
 from ..core import Primitive, ShapedArray, get_aval
@@ -31,7 +31,7 @@ def _dynamic_slice_abstract(x: ShapedArray, *idx: ShapedArray, slice_sizes: tupl
     if len(idx) != x.ndim:
         raise TypeError(f"dynamic_slice needs {x.ndim} start indices, got {len(idx)}")
     for i in idx:
-        if i.shape != () or i.dtype.kind not in "iu":
+        if i.shape != () or dtypes.kind(i.dtype) not in "iu":
             raise TypeError("dynamic_slice start indices must be integer scalars")
     if any(s > n for s, n in zip(slice_sizes, x.shape)):
         raise TypeError(f"dynamic_slice sizes {slice_sizes} larger than shape {x.shape}")

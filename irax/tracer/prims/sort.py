@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import core
+from .. import core, dtypes
 from ..batching import batch_rules, bdim_to_front
 from ..core import Primitive, ShapedArray, get_aval
 from ..jvp import Zero, jvp_rules
@@ -50,7 +50,7 @@ def _key_columns(keys):
     """The keys as NumPy sorts them, complex ones split into real and imaginary parts."""
     cols = []
     for k in keys:
-        if k.dtype.kind == "c":
+        if dtypes.kind(k.dtype) == "c":
             cols += [k.real, k.imag]
         else:
             cols.append(k)
