@@ -20,6 +20,7 @@ not sort gives a fixed order instead of raising.
 """
 from __future__ import annotations
 
+import collections
 import dataclasses
 import functools
 import operator
@@ -203,8 +204,12 @@ class PyTreeDef:
 
     def flatten_up_to(self, tree: Any) -> list[Any]:
         """The subtrees of `tree` at this structure's leaves (`tree` must have this structure
-        down to them)."""
-        return self._spec.flatten_up_to(tree)
+        down to them). A mismatch raises ValueError with JAX's message, which names the
+        first differing node: "Expected list, got (7,).", "Dict key mismatch; ..."."""
+        try:
+            return self._spec.flatten_up_to(tree)
+        except ValueError as e:
+            raise ValueError(_up_to_mismatch(self, tree) or str(e)) from None
 
     def compose(self, inner: PyTreeDef) -> PyTreeDef:
         """This structure with `inner` in place of each leaf."""
@@ -223,6 +228,59 @@ class PyTreeDef:
 
     def __reduce__(self):
         return PyTreeDef, (self._spec,)
+
+
+_NONE_PREFIX_HINT = (
+    "\n\nIn previous releases of JAX, flatten-up-to used to consider None to be a tree-prefix"
+    " of non-None values. To obtain the previous behavior, you can usually write:\n"
+    "  jax.tree.map(lambda x, y: None if x is None else f(x, y), a, b, "
+    "is_leaf=lambda x: x is None)")
+
+_NODE_TYPES = {"ordereddict": collections.OrderedDict, "defaultdict": collections.defaultdict,
+               "deque": collections.deque}
+
+
+def _up_to_mismatch(node: PyTreeDef, tree: Any) -> str | None:
+    """JAX's flatten_up_to message for the first node (depth first) where `tree` does not
+    have the structure `node`; None when no node of the kinds checked here differs."""
+    kind = node.kind
+    if kind == "leaf":
+        return None
+    if kind == "none":
+        return None if tree is None else f"Expected None, got {tree!r}.{_NONE_PREFIX_HINT}"
+    children = list(node.children)
+    if kind in ("list", "tuple"):
+        if type(tree) is not (list if kind == "list" else tuple):
+            return f"Expected {kind}, got {tree!r}."
+        if len(tree) != len(children):
+            return (f"{kind.capitalize()} arity mismatch: {len(tree)} != {len(children)}; "
+                    f"{kind}: {tree!r}.")
+        subtrees = list(tree)
+    elif kind == "dict":
+        if type(tree) is not dict:
+            return f"Expected dict, got {tree!r}."
+        keys = list(node.node_data)
+        if set(tree) != set(keys):
+            present = sorted(tree, key=lambda k: (type(k).__name__, k))
+            return f"Dict key mismatch; expected keys: {keys!r}; present keys: {present!r}."
+        subtrees = [tree[k] for k in keys]
+    elif kind == "namedtuple":
+        if not (isinstance(tree, tuple) and hasattr(type(tree), "_fields")):
+            return f"Expected named tuple, got {tree!r}."
+        if type(tree) is not node.node_data:
+            return f"Named tuple type mismatch: expected type: {node.node_data!r}, tuple: {tree!r}."
+        subtrees = list(tree)
+    else:  # a registered type (JAX's "custom" nodes include OrderedDict, defaultdict, deque)
+        expected = _NODE_TYPES.get(kind) or node.node_data
+        expected = expected[0] if kind == "custom" else expected
+        if type(tree) is not expected:
+            return f"Custom node type mismatch: expected type: {expected!r}, value: {tree!r}."
+        return None  # the children of a registered type: optree's own message
+    for child, sub in zip(children, subtrees):
+        msg = _up_to_mismatch(child, sub)
+        if msg is not None:
+            return msg
+    return None
 
 
 _KEY_SORT_ERROR = "Comparator raised exception while sorting pytree dictionary keys."
