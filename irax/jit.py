@@ -448,7 +448,8 @@ def _caches_of(fun: Callable, config: tuple) -> _JitCaches:
 
 class JitFunction:
     def __init__(self, fun: Callable, static_argnums=(), static_argnames=(),
-                 device: str | None = None, tiered: bool | None = None):
+                 device: str | None = None, tiered: bool | None = None,
+                 donation: tuple = ((), ())):
         if not callable(fun):
             raise TypeError(f"jit expects a callable, got {type(fun).__name__}")
         functools.update_wrapper(self, fun)
@@ -465,6 +466,7 @@ class JitFunction:
                       if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
         if sig is not None:
             _check_static_spec(nums, names, params, positional)
+        _check_donation(*donation, nums, names, params, positional)
         # keep names and numbers in sync where the signature tells (as JAX does)
         nums_set = set(nums)
         for n in names:
@@ -771,21 +773,46 @@ class _Static:
         return isinstance(other, _Static) and type(self.v) is type(other.v) and self.v == other.v
 
 
-def _check_static_spec(nums, names, params, positional) -> None:
+def _check_static_spec(nums, names, params, positional, what: str = "static") -> None:
     """ValueError when jit is applied, as in JAX, for static_argnums past the positional
-    parameters or static_argnames naming no parameter (unless *args / **kwargs take them)."""
+    parameters or static_argnames naming no parameter (unless *args / **kwargs take them);
+    `what` is "static" or "donate" (the same checks for donate_argnums / donate_argnames)."""
     kinds = {p.kind for p in params}
     if inspect.Parameter.VAR_POSITIONAL not in kinds:
         bad = [i for i in nums if not -len(positional) <= i < len(positional)]
         if bad:
-            raise ValueError(f"Jitted function has static_argnums={tuple(nums)}, but only "
+            raise ValueError(f"Jitted function has {what}_argnums={tuple(nums)}, but only "
                              f"accepts {len(positional)} positional arguments.")
     if inspect.Parameter.VAR_KEYWORD not in kinds:
         named = {p.name for p in params if p.kind != inspect.Parameter.POSITIONAL_ONLY}
         bad_names = sorted(set(names) - named)
         if bad_names:
             raise ValueError(f"Jitted function has invalid argnames {set(bad_names)} in "
-                             "static_argnames. Function does not take these args.")
+                             f"{what}_argnames. Function does not take these args.")
+
+
+def _check_donation(donate_argnums, donate_argnames, static_nums, static_names, params,
+                    positional) -> None:
+    """Donation is accepted as the hint it is: irax keeps donated inputs valid (as JAX does
+    on a backend that cannot reuse them), but the arguments are checked as JAX checks them:
+    in range, naming parameters, and not static."""
+    nums = (donate_argnums,) if isinstance(donate_argnums, int) else tuple(donate_argnums)
+    names = (donate_argnames,) if isinstance(donate_argnames, str) else tuple(donate_argnames)
+    if not all(isinstance(i, int) for i in nums):
+        raise TypeError(f"donate_argnums must be ints, got {nums!r}")
+    if params:
+        _check_static_spec(nums, names, params, positional, what="donate")
+    n = len(positional)
+
+    def as_names(ns, nm) -> set:
+        return set(nm) | {positional[i] for i in ns if -n <= i < n}
+
+    common = (as_names(nums, names) & as_names(static_nums, static_names)
+              or set(nums) & set(static_nums))   # without a signature: the numbers
+    if common:
+        raise ValueError("static_argnames and donate_argnames cannot intersect. Argument "
+                         f"names {common} appear in both "
+                         "static_argnames and donate_argnames")
 
 
 def _hashable(v, what: str, fname: str) -> Any:
@@ -868,20 +895,28 @@ jit_call.set_impl(_jit_call_impl)
 def jit(fun: Callable | None = None, *, static_argnums: int | Sequence[int] = (),
         static_argnames: str | Sequence[str] = (), device: str | None = None,
         tiered: bool | None = None, in_shardings: Any = None, out_shardings: Any = None,
-        **unsupported: Any):
+        donate_argnums: int | Sequence[int] | None = None,
+        donate_argnames: str | Sequence[str] | None = None, keep_unused: bool = False,
+        inline: bool = False, **unsupported: Any):
     """Compile `fun` with IREE: traced once per signature, then dispatched directly.
 
     static_argnums / static_argnames: arguments that are Python values (hashable), part
     of the cache key, not traced. device: "cpu" (default: irax.config.device), "vulkan",
     "cuda"; results stay on that device. tiered: run first calls eagerly while IREE
     compiles in the background (default: irax.config's jit_tiered; see irax/jit_tiers.py).
-    in_shardings / out_shardings are accepted and not used: irax runs on one device."""
-    del in_shardings, out_shardings
+    in_shardings / out_shardings are accepted and not used: irax runs on one device.
+    donate_argnums / donate_argnames are checked as JAX checks them and otherwise a hint
+    irax does not use (donated inputs stay valid); keep_unused and inline change no value
+    and are accepted."""
+    del in_shardings, out_shardings, keep_unused, inline
     if unsupported:
         raise TypeError(f"jit got unsupported keyword arguments: {sorted(unsupported)}")
     if device is not None:
         from .runtime import targets
         device = targets.resolve_device(device)
+    donation = (() if donate_argnums is None else donate_argnums,
+                () if donate_argnames is None else donate_argnames)
     if fun is None:
-        return lambda f: JitFunction(f, static_argnums, static_argnames, device, tiered)
-    return JitFunction(fun, static_argnums, static_argnames, device, tiered)
+        return lambda f: JitFunction(f, static_argnums, static_argnames, device, tiered,
+                                     donation)
+    return JitFunction(fun, static_argnums, static_argnames, device, tiered, donation)
