@@ -52,3 +52,103 @@ def test_jit_donation_errors_are_jaxs(kw):
     with pytest.raises(ValueError) as got:
         irax.jit(_scaled_sum, **kw)
     assert str(got.value) == str(want.value)
+
+
+# -- custom_jvp / custom_vjp rule errors: the message JAX gives, asked of JAX itself.
+# Each case takes the library module (jax or irax) and misuses a rule once.
+
+def _jvp_not_a_pair(jx):
+    f = jx.custom_jvp(lambda x: x ** 2)
+    f.defjvp(lambda primals, tangents: tangents[0])
+    jx.jvp(f, (2.,), (1.,))
+
+
+def _jvp_tangent_shape(jx):
+    f = jx.custom_jvp(lambda x: x ** 2)
+    f.defjvp(lambda p, t: (f(p[0]), jx.numpy.reshape(t[0], (1,))))
+    jx.jvp(f, (np.float32(2.),), (np.float32(1.),))
+
+
+def _jvp_primal_structure(jx):
+    @jx.custom_jvp
+    def f(x):
+        return x
+
+    @f.defjvp
+    def f_jvp(primals, tangents):
+        return (primals[0], primals[0]), (tangents[0], tangents[0])
+    loop = lambda x: jx.lax.scan(lambda c, _: (f(c), None), x, None, length=1)[0]
+    jx.jvp(loop, (np.float32(1.),), (np.float32(1.),))
+
+
+def _vjp_missing_argument(jx):
+    def f(x, y, *, z=None):
+        return x
+    g = jx.custom_vjp(f)
+    g.defvjp(lambda x, y: (x, None), lambda r, ct: (ct, ct))
+    g(0.5)
+
+
+def _jvp_keyword_only_passed(jx):
+    def f(x, *, z=None):
+        return x
+    g = jx.custom_jvp(f)
+    g.defjvp(lambda p, t: (p[0], t[0]))
+    g(0.5, z=1.0)
+
+
+def _vjp_fwd_output_type(jx):
+    f = jx.custom_vjp(lambda x: x)
+
+    def f_fwd(x):
+        return jx.numpy.ones(3), None
+    f.defvjp(f_fwd, lambda r, ct: (ct,))
+    jx.grad(lambda x: jx.lax.scan(lambda c, _: (f(c), None), x, None, length=1)[0])(1.)
+
+
+def _vjp_fwd_not_a_pair(jx):
+    f = jx.custom_vjp(lambda x: x)
+
+    def fwd(x):
+        return x
+    f.defvjp(fwd, lambda r, ct: (ct,))
+    jx.grad(f)(1.)
+
+
+def _vjp_bwd_length(jx):
+    f = jx.custom_vjp(lambda x, y: x)
+    f.defvjp(lambda x, y: (x, None), lambda r, ct: (ct,))
+    jx.grad(f)(1., 2.)
+
+
+def _vjp_bwd_shape(jx):
+    f = jx.custom_vjp(lambda x, y: x)
+    f.defvjp(lambda x, y: (x, None), lambda r, ct: (jx.numpy.zeros(3), jx.numpy.zeros(3)))
+    jx.grad(lambda x, y: f(x, y * y).sum(), 1)(jx.numpy.ones(3), jx.numpy.ones(4))
+
+
+def _vjp_symbolic_zero_shape(jx):
+    f = jx.custom_vjp(lambda x, y: (x, y))
+
+    def fwd(x, y):
+        return f(x.value, y.value), None
+
+    def bwd(_, cts):
+        return cts[1], cts[0]    # swapped: a zero of y's shape for x
+    f.defvjp(fwd, bwd, symbolic_zeros=True)
+    jx.grad(lambda x, y: f(x, y)[0].sum())(jx.numpy.ones(1), jx.numpy.ones(2))
+
+
+@pytest.mark.parametrize("misuse", [_jvp_not_a_pair, _jvp_tangent_shape, _jvp_primal_structure,
+                                    _vjp_missing_argument, _jvp_keyword_only_passed,
+                                    _vjp_fwd_output_type, _vjp_fwd_not_a_pair, _vjp_bwd_length,
+                                    _vjp_bwd_shape, _vjp_symbolic_zero_shape],
+                         ids=lambda f: f.__name__)
+def test_custom_rule_errors_are_jaxs(misuse):
+    jax = pytest.importorskip("jax")
+    with pytest.raises(Exception) as want:
+        misuse(jax)
+    with pytest.raises(Exception) as got:
+        misuse(irax)
+    assert type(got.value).__name__ == type(want.value).__name__
+    assert str(got.value) == str(want.value)
