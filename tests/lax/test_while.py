@@ -143,3 +143,31 @@ def test_linearize_through_a_while_loop_runs_forward_and_reverse_mode_still_refu
     for fun in (f, irax.jit(f)):
         with pytest.raises(ValueError, match="Reverse-mode differentiation"):
             irax.grad(fun)(2.0)
+
+
+def test_linearize_reaches_a_while_loop_inside_checkpoint_scan_and_cond():
+    """The while loop's forward-only staging holds when checkpoint, scan or cond (whose
+    partial-evaluation rules split their bodies themselves) stand between it and
+    linearize; reverse mode through them still refuses."""
+    def loop(x):
+        return lax.while_loop(lambda c: c[0] < 3, lambda c: (c[0] + 1, jnp.sin(c[1]) * x),
+                              (0, x))[1]
+
+    def loop64(x):
+        c = x
+        for _ in range(3):
+            c = np.sin(c) * x
+        return c
+    wrapped = {
+        "checkpoint": (irax.checkpoint(loop), loop64),
+        "scan": (lambda x: lax.scan(lambda c, _: (loop(c), None), x, None, length=2)[0],
+                 lambda x: loop64(loop64(x))),
+        "cond": (lambda x: lax.cond(x > 0, loop, jnp.cos, x), loop64),
+    }
+    for name, (fun, ref) in wrapped.items():
+        y, f_lin = irax.linearize(fun, 0.9)
+        np.testing.assert_allclose(float(y), ref(0.9), rtol=1e-5, err_msg=name)
+        np.testing.assert_allclose(float(f_lin(2.0)), 2 * central_fd(ref, 0.9), rtol=1e-4,
+                                   err_msg=name)
+        with pytest.raises(ValueError, match="Reverse-mode differentiation"):
+            irax.grad(fun)(0.9)

@@ -406,11 +406,13 @@ def _scan_partial_eval(trace: PartialEvalTrace, args: Sequence[Value], params: d
     ny = len(jaxpr.out_avals) - ncar
     c_uk, car_uk, x_uk = _split([trace.is_mine(a) for a in args], nc, ncar)
     with set_current_trace(trace.parent):
+        # forward_only is the linearizing trace's (the current trace here is its parent)
+        fwd = trace.forward_only
         car_uk = _carry_fixpoint(car_uk, lambda uk: split_jaxpr(
-            jaxpr, c_uk + uk + x_uk, uk + [False] * ny).out_uk[:ncar])
+            jaxpr, c_uk + uk + x_uk, uk + [False] * ny, forward_only=fwd).out_uk[:ncar])
         # residuals that are known consts or known xs are passed straight through
         pe = split_jaxpr(jaxpr, c_uk + car_uk + x_uk, car_uk + [False] * ny,
-                       forwardable=lambda i: i < nc or i >= nc + ncar)
+                         forwardable=lambda i: i < nc or i >= nc + ncar, forward_only=fwd)
         uk = c_uk + car_uk + x_uk
         known_args = [a for a, u in zip(args, uk) if not u]
         n_kcar = ncar - sum(car_uk)
@@ -571,10 +573,13 @@ def _cond_partial_eval(trace: PartialEvalTrace, args: Sequence[Value], params: d
     op_uk = [trace.is_mine(o) for o in ops]
     nout = len(branches[0].out_avals)
     with set_current_trace(trace.parent):
+        fwd = trace.forward_only   # the linearizing trace's, not its parent's
         out_uk = [False] * nout
         for br in branches:
-            out_uk = [a or b for a, b in zip(out_uk, split_jaxpr(br, op_uk, out_uk).out_uk)]
-        pes = [split_jaxpr(br, op_uk, out_uk, forwardable=lambda i: True) for br in branches]
+            out_uk = [a or b for a, b in
+                      zip(out_uk, split_jaxpr(br, op_uk, out_uk, forward_only=fwd).out_uk)]
+        pes = [split_jaxpr(br, op_uk, out_uk, forwardable=lambda i: True, forward_only=fwd)
+               for br in branches]
         n_ko = nout - sum(out_uk)
         res_avals = [[a for a in pe.known.out_avals[n_ko:]] for pe in pes]
         traced = []
