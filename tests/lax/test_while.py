@@ -171,3 +171,16 @@ def test_linearize_reaches_a_while_loop_inside_checkpoint_scan_and_cond():
                                    err_msg=name)
         with pytest.raises(ValueError, match="Reverse-mode differentiation"):
             irax.grad(fun)(0.9)
+
+
+def test_linearize_of_a_loop_with_a_jitted_or_checkpointed_body_returns_a_concrete_primal():
+    """The jvp of a call in the body computes primal and tangent carries in one equation;
+    the primal carries still depend on primals only, so linearize computes them now."""
+    x = np.arange(9.0, dtype=np.float32).reshape(3, 3)
+    square = lambda v: v * v
+    for body in (irax.jit(square), irax.checkpoint(square)):
+        loop = lambda v: lax.while_loop(lambda c: c[0, 2] <= 8, body, v)   # 2, 4, 16: v**4
+        y, f_lin = irax.linearize(loop, jnp.asarray(x))
+        assert isinstance(y, irax.Array)
+        np.testing.assert_allclose(np.asarray(y), x ** 4, rtol=1e-6)
+        np.testing.assert_allclose(np.asarray(f_lin(jnp.ones((3, 3)))), 4 * x ** 3, rtol=1e-6)

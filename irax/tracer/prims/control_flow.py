@@ -271,11 +271,19 @@ def _while_partial_eval(trace: PartialEvalTrace, args: Sequence[Value], params: 
 
 
 def output_dependencies(jaxpr: Jaxpr) -> list[set[int]]:
-    """For each output of `jaxpr`, the positions of the inputs it depends on."""
+    """For each output of `jaxpr`, the positions of the inputs it depends on. A call (jit,
+    checkpoint) is looked into: the jvp of a jitted loop body is one call computing primal
+    and tangent carries, and the primal ones must not count as depending on the tangents."""
     deps: dict = {v: {i} for i, v in enumerate(jaxpr.invars)}
     for eqn in jaxpr.eqns:
-        used = set().union(*(deps.get(a, set()) for a in eqn.inputs
-                             if not isinstance(a, Literal)))
+        in_deps = [set() if isinstance(a, Literal) else deps.get(a, set()) for a in eqn.inputs]
+        inner = eqn.params.get("jaxpr")
+        if (isinstance(inner, ClosedJaxpr) and len(inner.jaxpr.invars) == len(eqn.inputs)
+                and len(inner.jaxpr.outvars) == len(eqn.outputs)):
+            for v, positions in zip(eqn.outputs, output_dependencies(inner.jaxpr)):
+                deps[v] = set().union(*(in_deps[i] for i in positions))
+            continue
+        used = set().union(*in_deps)
         for v in eqn.outputs:
             deps[v] = used
     return [set() if isinstance(v, Literal) else deps.get(v, set()) for v in jaxpr.outvars]
