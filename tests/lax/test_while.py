@@ -92,7 +92,7 @@ def test_while_weak_carry_promoted():
 def test_while_carry_type_error():
     # a strongly typed init must come back with its own type (a Python 0 would be
     # promoted to the body's float, as JAX returns 3.0 for it)
-    with pytest.raises(TypeError, match="same type"):
+    with pytest.raises(TypeError, match="carry input and carry output must have equal types"):
         lax.while_loop(lambda c: c < 3, lambda c: c + 0.5, jnp.int32(0))
     out = lax.while_loop(lambda c: c < 3, lambda c: c + 0.5, 0)
     assert out.dtype == np.float32 and float(out) == 3.0

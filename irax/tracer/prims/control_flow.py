@@ -41,15 +41,16 @@ while_p = Primitive("while", multiple_results=True)
 scan_p = Primitive("scan", multiple_results=True)
 cond_p = Primitive("cond", multiple_results=True)
 
-WHILE_REVERSE_ERROR = (
-    "Reverse-mode differentiation (grad, vjp, jacrev) of irax.lax.while_loop is not "
-    "supported: the number of iterations is only known at run time, so the residuals of every "
-    "iteration cannot be stored ahead of time. Alternatives: irax.lax.fori_loop with static "
-    "Python int bounds (it becomes a scan), irax.lax.scan, a custom_vjp rule, "
+WHILE_REVERSE_ERROR = (   # JAX's first two sentences, then what irax offers besides
+    "Reverse-mode differentiation does not work for lax.while_loop or lax.fori_loop with "
+    "dynamic start/stop values. Try using lax.scan, or using fori_loop with static start/stop. "
+    "(The number of iterations is only known at run time, so the residuals of every iteration "
+    "cannot be stored ahead of time.) Other alternatives in irax: a custom_vjp rule, "
     "irax.lax.fixed_point (implicit differentiation of x = f(params, x)), "
     "irax.lax.custom_root, or irax.lax.checkpointed_while_loop(cond_fun, body_fun, init, "
     "max_steps=N, checkpoints=K) (equivalently while_loop(..., max_steps=N)), which stores "
-    "O(K log N) checkpoints and recomputes. Forward mode (jvp, jacfwd) of while_loop works.")
+    "O(K log N) checkpoints and recomputes. Forward mode (jvp, jacfwd, linearize) of "
+    "while_loop works.")
 
 Multi = tuple[list[Value], list[Tangent]]
 Batched = tuple[list[Value], list[BDim]]
