@@ -30,6 +30,7 @@ import numpy as np
 from . import jit_tiers, tree_util
 from .tracer import core, dtypes, jit_call
 from .tracer.api_extra import flags as _flags
+from .tracer.api import FLOAT0
 from .tracer.core import Array, ClosedJaxpr, EvalTrace, ShapedArray, ShapeDtypeStruct, Tracer
 from .tracer.memo import IdentityCache
 from .tracer.partial_eval import convert_constvars, trace_to_jaxpr
@@ -644,7 +645,7 @@ class JitFunction:
         def flat(*xs):
             dyn_args, dyn_kwargs = tree_util.tree_unflatten(tree, xs)
             args, kwargs = self._rebuild(static_key, dyn_args, dyn_kwargs)
-            out = fun(*args, **kwargs)
+            out = _float0_as_structure(fun(*args, **kwargs))
             out_leaves, store["tree"] = tree_util.tree_flatten(out)
             for leaf in out_leaves:
                 if not core.is_array_like(leaf):
@@ -771,6 +772,25 @@ class _Static:
 
     def __eq__(self, other):
         return isinstance(other, _Static) and type(self.v) is type(other.v) and self.v == other.v
+
+
+class _Float0Output:
+    """A float0 output of a jitted function (the tangent of an integer, a NumPy array with
+    no data): part of the output structure, not compiled; unflattening gives the array."""
+
+    def __init__(self, shape: tuple):
+        self.shape = shape
+
+
+tree_util.register_pytree_node(_Float0Output, lambda f: ((), f.shape),
+                               lambda shape, _: np.zeros(shape, FLOAT0))
+
+
+def _float0_as_structure(out: Any) -> Any:
+    is_float0 = lambda x: isinstance(x, np.ndarray) and x.dtype == FLOAT0
+    if not any(is_float0(x) for x in tree_util.tree_leaves(out)):
+        return out
+    return tree_util.tree_map(lambda x: _Float0Output(x.shape) if is_float0(x) else x, out)
 
 
 def _check_static_spec(nums, names, params, positional, what: str = "static") -> None:

@@ -152,3 +152,41 @@ def test_custom_rule_errors_are_jaxs(misuse):
         misuse(irax)
     assert type(got.value).__name__ == type(want.value).__name__
     assert str(got.value) == str(want.value)
+
+
+# -- float0: the tangent / cotangent type of integer and boolean values, as JAX returns it
+
+def _is_float0_zeros(x, shape):
+    return isinstance(x, np.ndarray) and x.dtype == irax.dtypes.float0 and x.shape == shape
+
+
+def test_integer_tangents_and_cotangents_are_float0():
+    jax = pytest.importorskip("jax")
+    x = np.arange(3.0, dtype=np.float32)
+
+    def f(v):                      # an integer and a float output
+        return jnp.argmax(v), v * 2.0
+    (_, y), (t_int, t_float) = irax.jvp(f, (jnp.asarray(x),), (jnp.ones(3),))
+    assert _is_float0_zeros(t_int, ())
+    np.testing.assert_allclose(np.asarray(t_float), 2.0 * np.ones(3))
+    ref = jax.jvp(lambda v: (jax.numpy.argmax(v), v * 2.0), (x,), (np.ones(3, np.float32),))[1]
+    assert ref[0].dtype == t_int.dtype and ref[0].shape == t_int.shape
+
+    # jvp with a float0 tangent for an integer primal (as JAX takes it)
+    _, t = irax.jvp(lambda i: i + 1, (2,), (np.zeros((), irax.dtypes.float0),))
+    assert _is_float0_zeros(t, ())
+
+    # grad with allow_int and vjp: float0 for integer arguments, values for the others
+    g_x, g_i = irax.grad(lambda v, i: v * i, argnums=(0, 1), allow_int=True)(2.0, 3)
+    assert float(g_x) == 3.0 and _is_float0_zeros(g_i, ())
+    _, pull = irax.vjp(lambda i, v: jnp.sum(v * i), np.full((2, 3), 2, np.int32), jnp.asarray(x))
+    ct_i, ct_v = pull(np.float32(1.0))
+    assert _is_float0_zeros(ct_i, (2, 3))
+    np.testing.assert_allclose(np.asarray(ct_v), [4.0, 4.0, 4.0])   # d/dv sum(v * 2) over 2 rows
+
+    # linearize, and float0 outputs of a jitted function (kept out of the compiled code)
+    _, f_lin = irax.linearize(lambda v: (v.astype(np.int32), v * 3.0), 1.5)
+    t_int, t_float = f_lin(2.0)
+    assert _is_float0_zeros(t_int, ()) and float(t_float) == 6.0
+    g = irax.jit(irax.grad(lambda v, i: v * i, argnums=(0, 1), allow_int=True))(2.0, 4)
+    assert float(g[0]) == 4.0 and _is_float0_zeros(g[1], ())

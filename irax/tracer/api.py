@@ -67,6 +67,19 @@ def _to_array(x):
     return Array(np.asarray(x, dtype=aval.dtype), aval.weak_type)
 
 
+# JAX's tangent type of an integer or boolean value: a zero-size dtype (irax.dtypes.float0 is
+# the same dtype; the tracer layer cannot import it from there)
+FLOAT0 = np.dtype([("float0", np.void, 0)])
+
+
+def _public_tangent(t, primal_aval):
+    """A tangent or cotangent as jvp / vjp / grad return it: float0 zeros (a NumPy array, as
+    in JAX) for an integer or boolean primal, an irax Array otherwise."""
+    if not is_differentiable(primal_aval):
+        return np.zeros(primal_aval.shape, FLOAT0)
+    return _as_array(t)
+
+
 def _lower_aux(aux):
     """Auxiliary outputs leave a transformation as plain values (not differentiated, as in
     JAX): unwrap the tracers of traces that have finished."""
@@ -89,7 +102,22 @@ def _lower_aux(aux):
 
 
 def jvp(fun: Callable, primals: Sequence[Any], tangents: Sequence[Any], has_aux: bool = False):
-    """(fun(*primals), J·tangents)."""
+    """(fun(*primals), J·tangents); the tangent of an integer or boolean output is float0
+    zeros, as in JAX."""
+    p_out, t_out, tree, aux = _jvp(fun, primals, tangents, has_aux)
+    t_out = [_public_tangent(t, get_aval(p)) for t, p in zip(t_out, p_out)]
+    outs = tree_util.tree_unflatten(tree, p_out), tree_util.tree_unflatten(tree, t_out)
+    return (*outs, aux) if has_aux else outs
+
+
+def jvp_keeping_int_tangents(fun: Callable, primals: Sequence[Any], tangents: Sequence[Any]):
+    """jvp whose integer outputs get integer zero tangents (for irax's own rules, which
+    combine tangents arithmetically)."""
+    p_out, t_out, tree, _ = _jvp(fun, primals, tangents, False)
+    return tree_util.tree_unflatten(tree, p_out), tree_util.tree_unflatten(tree, t_out)
+
+
+def _jvp(fun: Callable, primals: Sequence[Any], tangents: Sequence[Any], has_aux: bool):
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
         raise TypeError("primal and tangent arguments to irax.jvp must be tuples or lists; "
                         f"found {type(primals).__name__} and {type(tangents).__name__}.")
@@ -116,8 +144,7 @@ def jvp(fun: Callable, primals: Sequence[Any], tangents: Sequence[Any], has_aux:
     p_out, t_out = jvp_flat(flat, p_leaves, tangents_in)
     p_out = [_as_array(x) for x in p_out]
     t_out = [_as_array(instantiate(t)) for t in t_out]
-    outs = (tree_util.tree_unflatten(store.tree, p_out), tree_util.tree_unflatten(store.tree, t_out))
-    return (*outs, _lower_aux(aux[0])) if has_aux else outs
+    return p_out, t_out, store.tree, (_lower_aux(aux[0]) if has_aux else None)
 
 
 def linearize(fun: Callable, *primals: Any, has_aux: bool = False):
@@ -137,7 +164,8 @@ def linearize(fun: Callable, *primals: Any, has_aux: bool = False):
                             f"got {t_tree}")
         res = iter(core.eval_jaxpr(linear.jaxpr, linear.consts, t_leaves))
         t_out = [next(res) if nz else zeros_like_aval(a) for nz, a in zip(nonzero, out_avals)]
-        return tree_util.tree_unflatten(out_tree, [_as_array(t) for t in t_out])
+        return tree_util.tree_unflatten(out_tree, [_public_tangent(t, a)
+                                                   for t, a in zip(t_out, out_avals)])
 
     primal_out = tree_util.tree_unflatten(out_tree, [_as_array(o) for o in out])
     return (primal_out, f_jvp, _lower_aux(aux[0])) if has_aux else (primal_out, f_jvp)
@@ -148,7 +176,18 @@ def linearize(fun: Callable, *primals: Any, has_aux: bool = False):
 
 
 def vjp(fun: Callable, *primals: Any, has_aux: bool = False):
-    """(fun(*primals), vjp_fun) where vjp_fun(cotangent) = cotangent·J, as a tuple per arg."""
+    """(fun(*primals), vjp_fun) where vjp_fun(cotangent) = cotangent·J, as a tuple per arg;
+    the cotangent of an integer or boolean argument is float0 zeros, as in JAX."""
+    return _vjp(fun, primals, has_aux, float0_ints=True)
+
+
+def vjp_keeping_int_tangents(fun: Callable, *primals: Any):
+    """vjp whose pullback gives integer arguments integer zero cotangents (for irax's own
+    rules, which carry cotangents through loops and sums)."""
+    return _vjp(fun, primals, False, float0_ints=False)
+
+
+def _vjp(fun: Callable, primals: tuple, has_aux: bool, float0_ints: bool):
     p_leaves, p_tree = tree_util.tree_flatten(primals)
     _check_leaves(p_leaves, f"vjp of {_fname(fun)}")
     in_avals = [get_aval(p) for p in p_leaves]
@@ -156,7 +195,7 @@ def vjp(fun: Callable, *primals: Any, has_aux: bool = False):
     flat = _flat_fun(fun, p_tree, store, has_aux, aux)
     out, linear, nonzero = linearize_flat(flat, p_leaves)
     pullback = _VjpPullback(_fname(fun), linear.jaxpr, nonzero, store.tree,
-                            [get_aval(o) for o in out], p_tree, in_avals)
+                            [get_aval(o) for o in out], p_tree, in_avals, float0_ints)
     vjp_fun = VjpFunction(pullback, [_as_array(c) for c in linear.consts])
     out_tree = store.tree
 
@@ -561,7 +600,9 @@ def make_jaxpr(fun: Callable, static_argnums: int | Sequence[int] = (), return_s
 class _VjpPullback:
     """The static part of a vjp pullback (hashed and compared by identity)."""
 
-    def __init__(self, name, jaxpr, nonzero, out_tree, out_avals, in_tree, in_avals):
+    def __init__(self, name, jaxpr, nonzero, out_tree, out_avals, in_tree, in_avals,
+                 float0_ints: bool = True):
+        self.float0_ints = float0_ints
         self.name, self.jaxpr, self.nonzero = name, jaxpr, nonzero
         self.out_tree, self.out_avals = out_tree, out_avals
         self.in_tree, self.in_avals = in_tree, in_avals
@@ -585,6 +626,8 @@ class _VjpPullback:
         cts = [c for c, nz in zip(ct_leaves, self.nonzero) if nz]
         cts_in = backward_pass(self.jaxpr, list(residuals), cts)
         cts_in = [_cast_ct(instantiate(c), a) for c, a in zip(cts_in, self.in_avals)]
+        if self.float0_ints:
+            cts_in = [_public_tangent(c, a) for c, a in zip(cts_in, self.in_avals)]
         return tree_util.tree_unflatten(self.in_tree, cts_in)
 
 
