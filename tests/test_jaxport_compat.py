@@ -190,3 +190,38 @@ def test_integer_tangents_and_cotangents_are_float0():
     assert _is_float0_zeros(t_int, ()) and float(t_float) == 6.0
     g = irax.jit(irax.grad(lambda v, i: v * i, argnums=(0, 1), allow_int=True))(2.0, 4)
     assert float(g[0]) == 4.0 and _is_float0_zeros(g[1], ())
+
+
+# -- vmap: keyword arguments (mapped over axis 0), unmapped non-array arguments, and JAX's
+# message for inconsistent axis sizes
+
+def test_vmap_keyword_arguments_and_passed_through_objects():
+    x = np.arange(6.0, dtype=np.float32).reshape(3, 2)
+    w = np.array([[1.0, -2.0], [0.5, 3.0], [2.0, 2.0]], np.float32)
+    out = irax.vmap(lambda a, b, scale=1.0: scale * jnp.dot(a, b))(jnp.asarray(x), b=w,
+                                                                   scale=np.ones(3) * 2)
+    np.testing.assert_allclose(np.asarray(out), [2.0 * x[i] @ w[i] for i in range(3)])
+    apply = irax.vmap(lambda f, v: f(v), in_axes=(None, 0))
+    np.testing.assert_allclose(np.asarray(apply(lambda v: v * v + 1.0, jnp.asarray(x))),
+                               x * x + 1.0)
+
+
+def _sum3(x1, x2, a3):
+    return x1 + x2 + a3
+
+
+@pytest.mark.parametrize("call", [
+    lambda jx: jx.vmap(_sum3)(np.ones(2, np.float32), a3=np.ones(1, np.float32),
+                              x2=np.ones(2, np.float32)),
+    lambda jx: jx.vmap(lambda x, y, z: x)(np.ones(3), np.ones(4), (np.ones(3), np.ones(5))),
+    lambda jx: jx.vmap(lambda *a: a[0])(np.ones(3), np.ones(4)),
+    lambda jx: jx.vmap(lambda x: x, axis_size=2)(np.ones(3)),
+    lambda jx: jx.vmap(lambda: 1.0)(),
+], ids=["kwargs", "nested", "star-args", "axis_size", "no-arguments"])
+def test_vmap_size_errors_are_jaxs(call):
+    jax = pytest.importorskip("jax")
+    with pytest.raises(ValueError) as want:
+        call(jax)
+    with pytest.raises(ValueError) as got:
+        call(irax)
+    assert str(got.value) == str(want.value)

@@ -6,7 +6,9 @@ transformations, the primitive families and irax.tree_util.
 """
 from __future__ import annotations
 
+import collections
 import functools
+import inspect
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -490,6 +492,44 @@ def _check_axis_spec(spec, what: str) -> None:
                         f"types as leaves, but got {spec!r}.")
 
 
+def _inconsistent_sizes(fun, args, kwargs, sizes, axes, axis_size) -> ValueError:
+    """JAX's error for mapped axes of different sizes: the most common size first, each
+    with an example argument named by parameter name and key path."""
+    try:
+        params = list(inspect.signature(fun).bind(*args, **kwargs).signature.parameters)
+    except (TypeError, ValueError):
+        params = None
+
+    def arg_name(path) -> str:
+        i = path[0].idx
+        if params is None or i >= len(params):
+            return f"args{tree_util.keystr(path)}"
+        return f"argument {params[i]}{tree_util.keystr(path[1:])}"
+
+    def type_of(x) -> str:
+        try:
+            a = get_aval(x)
+        except TypeError:
+            return "unknown"
+        return f"{np.dtype(a.dtype).name}[{','.join(str(d) for d in a.shape)}]"
+    names = [f"{arg_name(p)} of type {type_of(x)}"
+             for p, x in tree_util.tree_flatten_with_path(tuple(args))[0]]
+    names += [f"kwargs{tree_util.keystr(p)} of type {type_of(x)}"
+              for p, x in tree_util.tree_flatten_with_path(dict(kwargs))[0]]
+    counts = collections.Counter(n for n in sizes if n is not None).most_common()
+    lines = [f"  * the `axis_size` argument was {axis_size};\n"] if axis_size is not None else []
+    for k, (size, count) in enumerate(counts):
+        i = sizes.index(size)
+        where = f"axis {axes[i]} of {names[i]}"
+        if count == 1:
+            lines.append(f"  * one axis had size {size}: {where};\n")
+        else:
+            many = "most" if k == 0 else "some"
+            lines.append(f"  * {many} axes ({count} of them) had size {size}, e.g. {where};\n")
+    return ValueError(("vmap got inconsistent sizes for array axes to be mapped:\n"
+                       + "".join(lines))[:-2])
+
+
 def vmap(fun: Callable, in_axes: Any = 0, out_axes: Any = 0, axis_size: int | None = None,
          axis_name: Any = None):
     if axis_name is not None:
@@ -504,46 +544,62 @@ def vmap(fun: Callable, in_axes: Any = 0, out_axes: Any = 0, axis_size: int | No
 
     @functools.wraps(fun)
     def vmapped(*args, **kwargs):
-        if kwargs:
-            raise TypeError("vmapped functions take positional arguments only here; pass "
-                            "keyword arguments through functools.partial")
         spec = in_axes if not isinstance(in_axes, int) and in_axes is not None else \
             (in_axes,) * len(args)
         if isinstance(spec, tuple) and len(spec) != len(args):
             raise ValueError(f"vmap in_axes must be an int, None, or a tuple of entries "
                              f"corresponding to the positional arguments passed to the function, "
                              f"but got len(in_axes)={len(spec)}, len(args)={len(args)}")
-        leaves, in_tree = tree_util.tree_flatten(args)
-        _check_leaves(leaves, f"vmap of {_fname(fun)}")
-        axes = _broadcast_prefix(spec, args, "in_axes")
-        sizes = {}
+        # keyword arguments are mapped over their leading axis (as in JAX)
+        leaves, in_tree = tree_util.tree_flatten((tuple(args), dict(kwargs)))
+        axes = _broadcast_prefix(spec, tuple(args), "in_axes")
+        axes += [0] * (len(leaves) - len(axes))
+        # an unmapped argument that is no array (a function, say) is passed through as is
+        static = {i: x for i, (x, ax) in enumerate(zip(leaves, axes))
+                  if ax is None and not core.is_array_like(x)}
+        dyn = [i for i in range(len(leaves)) if i not in static]
+        _check_leaves([leaves[i] for i in dyn], f"vmap of {_fname(fun)}")
+        sizes = []     # per leaf: the mapped axis' size (None: unmapped)
         norm_axes = []
-        for i, (x, ax) in enumerate(zip(leaves, axes)):
+        for i in dyn:
+            x, ax = leaves[i], axes[i]
             if ax is None:
                 norm_axes.append(None)
+                sizes.append(None)
                 continue
             a = get_aval(x)
             if not -a.ndim <= ax < max(a.ndim, 1) or a.ndim == 0:
                 raise ValueError(f"vmap was requested to map its argument along axis {ax}, "
                                  f"which implies that its rank should be at least {ax + 1 if ax >= 0 else -ax}, "
                                  f"but is only {a.ndim} (its shape is {a.shape})")
-            ax = ax % a.ndim
-            norm_axes.append(ax)
-            sizes.setdefault(a.shape[ax], []).append((i, ax, a.shape))
-        if len(sizes) > 1:
-            lines = "\n".join(f"  argument leaf {i} of shape {shp} has size {n} along axis {ax}"
-                              for n, entries in sizes.items() for i, ax, shp in entries)
-            raise ValueError("vmap got inconsistent sizes for array axes to be mapped:\n" + lines)
-        if not sizes and axis_size is None:
+            norm_axes.append(ax % a.ndim)
+            sizes.append(a.shape[ax % a.ndim])
+        if not leaves and axis_size is None:
+            raise ValueError("vmap wrapped function must be passed at least one argument "
+                             "containing an array or axis_size must be specified, got empty "
+                             f"*args={tuple(args)} and **kwargs={dict(kwargs)}")
+        distinct = {n for n in sizes if n is not None} | (
+            {axis_size} if axis_size is not None else set())
+        if len(distinct) > 1:
+            raise _inconsistent_sizes(fun, args, kwargs, [sizes[dyn.index(i)] if i in dyn
+                                                          else None for i in range(len(leaves))],
+                                      axes, axis_size)
+        if not distinct:
             raise ValueError("vmap must have at least one non-None value in in_axes "
-                             "(or be given axis_size)")
-        n = axis_size if not sizes else next(iter(sizes))
-        if axis_size is not None and sizes and axis_size != n:
-            raise ValueError(f"vmap got axis_size={axis_size} but mapped axes have size {n}")
+                             "or axis_size must be specified")
+        n = distinct.pop()
         store = _OutStore()
-        flat = _flat_fun(fun, in_tree, store)
-        leaves = [_as_array(x) if not isinstance(x, core.Tracer) else x for x in leaves]
-        outs, dims = vmap_flat(flat, leaves, norm_axes, n, axis_name)
+
+        def flat(*dyn_leaves):
+            it = iter(dyn_leaves)
+            merged = [static[i] if i in static else next(it) for i in range(len(leaves))]
+            a, k = tree_util.tree_unflatten(in_tree, merged)
+            out_leaves, store.tree = tree_util.tree_flatten(fun(*a, **k))
+            _check_leaves(out_leaves, f"output of {_fname(fun)}")
+            return out_leaves
+        dyn_leaves = [leaves[i] if isinstance(leaves[i], core.Tracer) else _as_array(leaves[i])
+                      for i in dyn]
+        outs, dims = vmap_flat(flat, dyn_leaves, norm_axes, n, axis_name)
         out_tree = store.tree
         out_struct = tree_util.tree_unflatten(out_tree, [0] * len(outs))
         oaxes = _broadcast_prefix(out_axes, out_struct, "out_axes")
