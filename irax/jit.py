@@ -452,7 +452,9 @@ class JitFunction:
                  device: str | None = None, tiered: bool | None = None,
                  donation: tuple = ((), ())):
         if not callable(fun):
-            raise TypeError(f"jit expects a callable, got {type(fun).__name__}")
+            raise TypeError(f"Expected a callable value, got {fun}")
+        if inspect.isgeneratorfunction(fun):
+            raise TypeError(f"Expected a function, got a generator function: {fun}")
         functools.update_wrapper(self, fun)
         self._fun = fun
         self._name = getattr(fun, "__name__", type(fun).__name__)
@@ -838,11 +840,11 @@ def _check_donation(donate_argnums, donate_argnames, static_nums, static_names, 
 def _hashable(v, what: str, fname: str) -> Any:
     try:
         hash(v)
-    except TypeError:
-        # ValueError, as JAX raises for a non-hashable static argument
-        raise ValueError(f"jit-compiled function {fname}: {what} must be hashable (static "
-                         f"arguments are part of the compilation cache key), got "
-                         f"{type(v).__name__}: {v!r}") from None
+    except TypeError as e:
+        # ValueError with JAX's message (static arguments are part of the cache key)
+        raise ValueError("Non-hashable static arguments are not supported. An error occurred "
+                         f"while trying to hash an object of type {type(v)}, {v}. The error "
+                         f"was:\n{type(e).__name__}: {e}\n") from None
     return _Static(v)
 
 

@@ -24,7 +24,7 @@ import collections
 import dataclasses
 import functools
 import operator
-from typing import Any, Callable, Hashable, Iterable, Sequence
+from typing import Any, Callable, Hashable, Iterable, Iterator, Sequence
 
 import optree
 from optree import PyTreeKind as _Kind
@@ -281,6 +281,58 @@ def _up_to_mismatch(node: PyTreeDef, tree: Any) -> str | None:
         if msg is not None:
             return msg
     return None
+
+
+class _LeafType(type):
+    def __repr__(cls) -> str:
+        return "pytree leaf"
+
+
+# a leaf that prints as "pytree leaf" (also as its type), for messages about structures
+_PYTREE_LEAF = _LeafType("_Leaf", (), {})()
+
+
+def _is_strict_leaf(x: Any) -> bool:
+    td = tree_structure(x)
+    return td.num_nodes == 1 and td.num_leaves == 1
+
+
+def _children(n: int) -> str:
+    return f"{n} child{'ren' if n > 1 else ''}"
+
+
+def _equality_errors(t1: Any, t2: Any, path: tuple = ()) -> Iterator[tuple]:
+    """(key path, what t1 is there, what t2 is there, why they differ) for each place,
+    depth first, where two pytrees' structures part."""
+    if _is_strict_leaf(t1) and _is_strict_leaf(t2):
+        return
+    if type(t1) is not type(t2):
+        yield path, str(type(t1)), str(type(t2)), "their Python types differ"
+        return
+    if isinstance(t1, (list, tuple)) and len(t1) != len(t2):
+        yield (path, f"{type(t1).__name__} of length {len(t1)}",
+               f"{type(t2).__name__} of length {len(t2)}", "the lengths do not match")
+        return
+    kids1, meta1 = flatten_one_level_with_keys(t1)
+    kids2, meta2 = flatten_one_level_with_keys(t2)
+    if len(kids1) != len(kids2):
+        try:
+            diff = " ".join(repr(getattr(k, "key", k)) for k in
+                            {k for k, _ in kids1} ^ {k for k, _ in kids2})
+        except TypeError:
+            diff = ""
+        yield (path, f"{type(t1)} with {_children(len(kids1))}",
+               f"{type(t2)} with {_children(len(kids2))}",
+               "the numbers of children do not match"
+               + (f", with the symmetric difference of key sets: {{{diff}}}" if diff else ""))
+        return
+    if meta1 != meta2:
+        yield (path, f"{type(t1)} with pytree metadata {meta1}",
+               f"{type(t2)} with pytree metadata {meta2}",
+               "the pytree node metadata does not match")
+        return
+    for (k, c1), (_, c2) in zip(kids1, kids2):
+        yield from _equality_errors(c1, c2, (*path, k))
 
 
 _KEY_SORT_ERROR = "Comparator raised exception while sorting pytree dictionary keys."

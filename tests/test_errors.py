@@ -39,13 +39,13 @@ def test_grad_argnums_out_of_range():
 
 
 def test_jvp_tangent_shape_mismatch():
-    with pytest.raises(ValueError, match=r"primal shape \(3,\).*tangent shape \(2,\)"):
+    with pytest.raises(ValueError, match=r"primal shape \(3,\) and tangent shape as \(2,\)"):
         irax.jvp(jnp.sin, (jnp.ones(3),), (jnp.ones(2),))
 
 
 def test_vjp_cotangent_shape_mismatch():
     _, f_vjp = irax.vjp(jnp.sin, jnp.ones(3))
-    with pytest.raises(ValueError, match=r"shape \(2,\).*shape \(3,\)"):
+    with pytest.raises(ValueError, match=r"got float32\[2\], but expected float32\[3\]"):
         f_vjp(jnp.ones(2))
 
 

@@ -225,3 +225,46 @@ def test_vmap_size_errors_are_jaxs(call):
     with pytest.raises(ValueError) as got:
         call(irax)
     assert str(got.value) == str(want.value)
+
+
+# -- jvp / vjp / grad / jit argument errors: JAX's type and message, asked of JAX
+
+def _pair(x):
+    return (x, x)
+
+
+def _add(x, y):
+    return x + y
+
+
+API_MISUSE = {
+    "vjp cotangent shape": lambda jx: jx.vjp(jx.numpy.matmul, np.ones((2, 5), np.float32),
+                                             np.ones((5, 3), np.float32))[1](
+                                                 np.ones((2, 4), np.float32)),
+    "vjp cotangent structure": lambda jx: jx.vjp(lambda x, y: x * y, np.float32(3),
+                                                 np.float32(4))[1]((np.float32(7),) * 2),
+    "vjp cotangent dtype": lambda jx: jx.vjp(lambda x, y: x * y, np.float32(3),
+                                             np.float32(4))[1](np.float16(42)),
+    "vjp called with two arguments": lambda jx: jx.vjp(_pair, 1.0)[1](1.0, 1.0),
+    "jvp structures": lambda jx: jx.jvp(lambda x, y: x * y, (np.float32(2),), ()),
+    "jvp tuple and list": lambda jx: jx.jvp(_add, (np.float32(2),), [np.float32(2)]),
+    "jvp dtypes": lambda jx: jx.jvp(lambda x: -x, (np.float16(2),), (np.float32(4),)),
+    "jvp shapes": lambda jx: jx.jvp(lambda x: x + 1, (np.ones(3),), (np.ones(4),)),
+    "jvp not tuples": lambda jx: jx.jvp(_add, 0., (1.,)),
+    "has_aux not a pair": lambda jx: jx.grad(lambda x: (1, 2, 3), has_aux=True)(1.),
+    "argnums past the arguments": lambda jx: jx.grad(_add, argnums=1)(1.),
+    "jit of a non-callable": lambda jx: jx.jit(3),
+    "non-hashable static argument": lambda jx: jx.jit(_add, static_argnums=[1])(
+        1, np.asarray(1)),
+}
+
+
+@pytest.mark.parametrize("name", list(API_MISUSE))
+def test_api_misuse_errors_are_jaxs(name):
+    jax = pytest.importorskip("jax")
+    with pytest.raises(Exception) as want:
+        API_MISUSE[name](jax)
+    with pytest.raises(Exception) as got:
+        API_MISUSE[name](irax)
+    assert type(got.value).__name__ == type(want.value).__name__
+    assert str(got.value) == str(want.value)

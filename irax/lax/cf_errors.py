@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -41,59 +41,8 @@ def types_of(tree, avals) -> str:
     return str(tree_util.tree_unflatten(tree, [_Shown(type_str(a)) for a in avals]))
 
 
-class _LeafType(type):
-    def __repr__(cls) -> str:
-        return "pytree leaf"
-
-
-_Leaf = _LeafType("_Leaf", (), {})
-
-
 def _capitalize(s: str) -> str:
     return s[:1].upper() + s[1:]
-
-
-def _is_strict_leaf(x: Any) -> bool:
-    td = tree_util.tree_structure(x)
-    return td.num_nodes == 1 and td.num_leaves == 1
-
-
-def _children(n: int) -> str:
-    return f"{n} child{'ren' if n > 1 else ''}"
-
-
-def equality_errors(t1: Any, t2: Any, path: tuple = ()) -> Iterator[tuple]:
-    """(key path, what t1 is there, what t2 is there, why they differ) for each place,
-    depth first, where two pytrees' structures part."""
-    if _is_strict_leaf(t1) and _is_strict_leaf(t2):
-        return
-    if type(t1) is not type(t2):
-        yield path, str(type(t1)), str(type(t2)), "their Python types differ"
-        return
-    if isinstance(t1, (list, tuple)) and len(t1) != len(t2):
-        yield (path, f"{type(t1).__name__} of length {len(t1)}",
-               f"{type(t2).__name__} of length {len(t2)}", "the lengths do not match")
-        return
-    kids1, meta1 = tree_util.flatten_one_level_with_keys(t1)
-    kids2, meta2 = tree_util.flatten_one_level_with_keys(t2)
-    if len(kids1) != len(kids2):
-        try:
-            diff = " ".join(repr(getattr(k, "key", k)) for k in
-                            {k for k, _ in kids1} ^ {k for k, _ in kids2})
-        except TypeError:
-            diff = ""
-        yield (path, f"{type(t1)} with {_children(len(kids1))}",
-               f"{type(t2)} with {_children(len(kids2))}",
-               "the numbers of children do not match"
-               + (f", with the symmetric difference of key sets: {{{diff}}}" if diff else ""))
-        return
-    if meta1 != meta2:
-        yield (path, f"{type(t1)} with pytree metadata {meta1}",
-               f"{type(t2)} with pytree metadata {meta2}",
-               "the pytree node metadata does not match")
-        return
-    for (k, c1), (_, c2) in zip(kids1, kids2):
-        yield from equality_errors(c1, c2, (*path, k))
 
 
 def _aval_mismatch(a, b) -> str:
@@ -133,7 +82,8 @@ def carry_structure_error(what: str, body_fun: Callable, in_tree, in_avals, out_
         outs = tree_util.tree_unflatten(out_tree, list(out_avals))
         diffs = [f"{component(p)} is a {a} but the corresponding component of the carry "
                  f"output is a {b}, so {why}" for p, a, b, why in
-                 equality_errors(tree_util.tree_unflatten(in_tree, list(in_avals)), outs)]
+                 tree_util._equality_errors(
+                     tree_util.tree_unflatten(in_tree, list(in_avals)), outs)]
     except Exception:   # an output that does not rebuild: show both structures
         diffs = None
     if diffs == []:
@@ -183,10 +133,11 @@ def branch_mismatch_error(api: str, name1: str, name2: str, f1: Callable, f2: Ca
         tree_util.tree_unflatten(tree1, list(range(len(avals1)))))[0]]
     at = lambda p: f" at path {tree_util.keystr(p)}" if p else ""
     if tree1 != tree2:
+        leaf = tree_util._PYTREE_LEAF   # leaves print as "pytree leaf", as in JAX
         diffs = [f"{name1} output{at(p)} is a {a} but {name2} output{at(p)} is a {b}, so {why}"
-                 for p, a, b, why in equality_errors(
-                     tree_util.tree_unflatten(tree1, [_Leaf()] * tree1.num_leaves),
-                     tree_util.tree_unflatten(tree2, [_Leaf()] * tree2.num_leaves))]
+                 for p, a, b, why in tree_util._equality_errors(
+                     tree_util.tree_unflatten(tree1, [leaf] * tree1.num_leaves),
+                     tree_util.tree_unflatten(tree2, [leaf] * tree2.num_leaves))]
         if not diffs:
             return None
         differences = (f"{diffs[0]}.\n" if len(diffs) == 1 else

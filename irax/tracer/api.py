@@ -50,8 +50,8 @@ def _flat_fun(fun: Callable, in_tree, store: _OutStore, has_aux: bool = False,
         out = fun(*tree_util.tree_unflatten(in_tree, leaves))
         if has_aux:
             if not (isinstance(out, (tuple, list)) and len(out) == 2):
-                raise TypeError(f"{_fname(fun)} with has_aux=True must return a pair "
-                                f"(output, auxiliary data), got {type(out).__name__}")
+                raise TypeError("expected function with aux output to return a two-element "
+                                f"tuple, but got type {type(out)} with value {out!r}")
             out, aux = out
             aux_store.append(aux)
         leaves_out, store.tree = tree_util.tree_flatten(out)
@@ -121,24 +121,27 @@ def jvp_keeping_int_tangents(fun: Callable, primals: Sequence[Any], tangents: Se
 
 def _jvp(fun: Callable, primals: Sequence[Any], tangents: Sequence[Any], has_aux: bool):
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
-        raise TypeError("primal and tangent arguments to irax.jvp must be tuples or lists; "
+        raise TypeError("primal and tangent arguments to jax.jvp must be tuples or lists; "
                         f"found {type(primals).__name__} and {type(tangents).__name__}.")
-    p_leaves, p_tree = tree_util.tree_flatten(tuple(primals))
-    t_leaves, t_tree = tree_util.tree_flatten(tuple(tangents))
+    p_leaves, p_tree = tree_util.tree_flatten(primals)   # a tuple and a list differ
+    t_leaves, t_tree = tree_util.tree_flatten(tangents)
     if p_tree != t_tree:
-        raise TypeError(f"primal and tangent arguments to irax.jvp must have the same tree "
+        raise TypeError(f"primal and tangent arguments to jax.jvp must have the same tree "
                         f"structure; primals have tree structure {p_tree} whereas tangents have "
                         f"tree structure {t_tree}.")
+    p_tree = tree_util.tree_structure(tuple(primals))
     _check_leaves(p_leaves, "jvp primals")
     for i, (p, t) in enumerate(zip(p_leaves, t_leaves)):
         pa, ta = get_aval(p), get_aval(t)
         if pa.shape != ta.shape:
-            raise ValueError(f"irax.jvp called with different primal and tangent shapes; got "
-                             f"primal shape {pa.shape} and tangent shape {ta.shape} (leaf {i})")
+            raise ValueError(f"jvp called with different primal and tangent shapes;Got primal "
+                             f"shape {pa.shape} and tangent shape as {ta.shape}")
         if pa.dtype != ta.dtype and is_differentiable(pa):
-            raise TypeError(f"primal and tangent arguments to irax.jvp do not match; dtypes must "
-                            f"be equal; got primal dtype {pa.dtype.name} and tangent dtype "
-                            f"{ta.dtype.name} (leaf {i})")
+            raise TypeError("primal and tangent arguments to jax.jvp do not match; dtypes must "
+                            "be equal, or in case of int/bool primal dtype the tangent dtype "
+                            f"must be float0.Got primal dtype {pa.dtype.name} and so expected "
+                            f"tangent dtype {pa.dtype.name}, but got tangent dtype "
+                            f"{ta.dtype.name} instead.")
     store, aux = _OutStore(), []
     flat = _flat_fun(fun, p_tree, store, has_aux, aux)
     tangents_in = [t if is_differentiable(get_aval(p)) else Zero(get_aval(p))
@@ -197,7 +200,8 @@ def _vjp(fun: Callable, primals: tuple, has_aux: bool, float0_ints: bool):
     flat = _flat_fun(fun, p_tree, store, has_aux, aux)
     out, linear, nonzero = linearize_flat(flat, p_leaves)
     pullback = _VjpPullback(_fname(fun), linear.jaxpr, nonzero, store.tree,
-                            [get_aval(o) for o in out], p_tree, in_avals, float0_ints)
+                            [get_aval(o) for o in out], p_tree, in_avals, float0_ints,
+                            _source_info(fun))
     vjp_fun = VjpFunction(pullback, [_as_array(c) for c in linear.consts])
     out_tree = store.tree
 
@@ -226,9 +230,9 @@ def _check_argnums(argnums, nargs: int, fname: str, too_few: type = ValueError) 
         if not isinstance(a, int):
             raise TypeError(f"argnums must be an int or a sequence of ints, got {argnums!r}")
         if a >= nargs:
-            raise too_few(f"differentiating {fname} with respect to argnums={argnums} requires "
-                          f"at least {a + 1} positional arguments, but it was called with "
-                          f"{nargs}")
+            raise too_few(f"differentiating with respect to argnums={argnums} requires at "
+                          f"least {max(nums) + 1} positional arguments to be passed by the "
+                          f"caller, but got only {nargs} positional arguments.")
         if a < -nargs:
             raise ValueError(f"argnums {argnums} out of range for {fname}, which was called "
                              f"with {nargs} positional argument(s)")
@@ -653,32 +657,73 @@ def make_jaxpr(fun: Callable, static_argnums: int | Sequence[int] = (), return_s
 # jit and other transformations, as JAX's Partial-wrapped pullback can
 
 
+_VJP_TOO_MANY_ARGS = """
+The function returned by `jax.vjp` applied to {} was called with {} arguments,
+but functions returned by `jax.vjp` must be called with a single argument
+corresponding to the single value returned by the function being differentiated
+(even if that returned value is a tuple or other container).
+
+For example, if we have:
+
+  def f(x):
+    return (x, x)
+  _, f_vjp = jax.vjp(f, 1.0)
+
+the function `f` returns a single tuple as output, and so we call `f_vjp` with a
+single tuple as its argument:
+
+  x_bar, = f_vjp((2.0, 2.0))
+
+If we instead call `f_vjp(2.0, 2.0)`, with the values 'splatted out' as
+arguments rather than in a tuple, this error can arise.
+"""
+
+
+def _type_str(aval) -> str:
+    return f"{np.dtype(aval.dtype).name}[{','.join(str(d) for d in aval.shape)}]"
+
+
+def _source_info(fun: Callable) -> str:
+    """`name at file:line`, as JAX's messages name a function."""
+    while isinstance(fun, functools.partial):
+        fun = fun.func
+    code = getattr(inspect.unwrap(fun), "__code__", None)
+    return _fname(fun) if code is None else f"{_fname(fun)} at {code.co_filename}:{code.co_firstlineno}"
+
+
 class _VjpPullback:
     """The static part of a vjp pullback (hashed and compared by identity)."""
 
     def __init__(self, name, jaxpr, nonzero, out_tree, out_avals, in_tree, in_avals,
-                 float0_ints: bool = True):
-        self.float0_ints = float0_ints
+                 float0_ints: bool = True, source: str = ""):
+        self.float0_ints, self.source = float0_ints, source or name
         self.name, self.jaxpr, self.nonzero = name, jaxpr, nonzero
         self.out_tree, self.out_avals = out_tree, out_avals
         self.in_tree, self.in_avals = in_tree, in_avals
 
-    def __call__(self, residuals, cotangent):
-        ct_leaves, ct_tree = tree_util.tree_flatten(cotangent)
+    def __call__(self, residuals, *cotangents):
+        if len(cotangents) != 1:
+            raise TypeError(_VJP_TOO_MANY_ARGS.format(self.name, len(cotangents)))
+        ct_leaves, ct_tree = tree_util.tree_flatten(cotangents[0])
         # ValueError for a cotangent of the wrong structure, shape or dtype, as in JAX
         if ct_tree != self.out_tree:
-            raise ValueError(f"vjp function of {self.name} expected a cotangent with the "
-                             f"structure of the primal output, {self.out_tree}, but got "
-                             f"{ct_tree}")
-        for i, (c, a) in enumerate(zip(ct_leaves, self.out_avals)):
+            leaf = tree_util._PYTREE_LEAF
+            diffs = "\n".join(
+                f"  * out{tree_util.keystr(p)} was a {a} in the original output, but a {b} "
+                f"here, so {why}." for p, a, b, why in tree_util._equality_errors(
+                    tree_util.tree_unflatten(self.out_tree, [leaf] * self.out_tree.num_leaves),
+                    tree_util.tree_unflatten(ct_tree, [leaf] * ct_tree.num_leaves)))
+            raise ValueError("unexpected tree structure.\n\nThe argument to a VJP function "
+                             "returned by `jax.vjp` must match the pytree\nstructure of the "
+                             f"differentiated function {self.source}.\n\nBut the tree "
+                             f"structures differ:\n{diffs}")
+        for c, a in zip(ct_leaves, self.out_avals):
             ca = get_aval(c)
-            if ca.shape != a.shape:
-                raise ValueError(f"vjp cotangent {i} has shape {ca.shape} but the primal output "
-                                 f"has shape {a.shape}")
-            if is_differentiable(a) and ca.dtype != a.dtype:
-                raise ValueError(f"vjp cotangent {i} has dtype {ca.dtype.name} but the primal "
-                                 f"output has dtype {a.dtype.name}; cotangents take the "
-                                 "output's dtype")
+            if ca.shape != a.shape or (is_differentiable(a) and ca.dtype != a.dtype):
+                raise ValueError(
+                    "unexpected JAX type (e.g. shape/dtype) for argument to VJP function: got "
+                    f"{_type_str(ca)}, but expected {_type_str(a)} because the corresponding "
+                    f"output of the differentiated function had JAX type {_type_str(a)}")
         cts = [c for c, nz in zip(ct_leaves, self.nonzero) if nz]
         cts_in = backward_pass(self.jaxpr, list(residuals), cts)
         cts_in = [_cast_ct(instantiate(c), a) for c, a in zip(cts_in, self.in_avals)]
