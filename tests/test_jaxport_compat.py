@@ -268,3 +268,32 @@ def test_api_misuse_errors_are_jaxs(name):
         API_MISUSE[name](irax)
     assert type(got.value).__name__ == type(want.value).__name__
     assert str(got.value) == str(want.value)
+
+
+# -- concretization and escaped-tracer errors open with JAX's sentence
+
+@pytest.mark.parametrize("convert, arg", [(lambda x: bool(x > 0), 1.0), (int, 1),
+                                          (float, 1.0), (lambda x: [1, 2][x], 1),
+                                          (np.asarray, 1.0)],
+                         ids=["bool", "int", "float", "index", "asarray"])
+def test_concretization_errors_open_like_jaxs(convert, arg):
+    jax = pytest.importorskip("jax")
+    with pytest.raises(Exception) as want:
+        jax.jit(convert)(arg)
+    with pytest.raises(irax.errors.ConcretizationTypeError) as got:
+        irax.jit(convert)(arg)
+    first = lambda e: str(e.value).splitlines()[:2 if "problem arose" in str(e.value) else 1]
+    assert first(got) == first(want)
+
+
+def test_escaped_tracer_error_opens_like_jaxs():
+    jax = pytest.importorskip("jax")
+    for jx in (jax, irax):
+        saved = []
+        jx.jit(lambda x: saved.append(x * 2) or x)(1.0)
+        with pytest.raises(jx.errors.UnexpectedTracerError) as e:
+            jx.jit(lambda y: y + saved[0])(2.0)
+        msg = str(e.value)
+        assert msg.startswith("Encountered an unexpected tracer. A function transformed by")
+        assert "intermediate value with type float32[] wrapped in a" in msg
+        assert "disallow saving intermediate values to global state" in msg
