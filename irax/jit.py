@@ -469,7 +469,7 @@ class JitFunction:
                       if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
         if sig is not None:
             _check_static_spec(nums, names, params, positional)
-        _check_donation(*donation, nums, names, params, positional)
+        _check_donation(*donation, nums, names, params, positional, fun, sig is not None)
         # keep names and numbers in sync where the signature tells (as JAX does)
         nums_set = set(nums)
         for n in names:
@@ -805,6 +805,11 @@ def _check_static_spec(nums, names, params, positional, what: str = "static") ->
         if bad:
             raise ValueError(f"Jitted function has {what}_argnums={tuple(nums)}, but only "
                              f"accepts {len(positional)} positional arguments.")
+    positional_only = {p.name for p in params if p.kind in (inspect.Parameter.POSITIONAL_ONLY,
+                                                            inspect.Parameter.VAR_POSITIONAL)}
+    if set(names) & positional_only:
+        raise ValueError(f"Jitted function has invalid argnames {set(names) & positional_only} "
+                         f"in {what}_argnames. These are positional-only")
     if inspect.Parameter.VAR_KEYWORD not in kinds:
         named = {p.name for p in params if p.kind != inspect.Parameter.POSITIONAL_ONLY}
         bad_names = sorted(set(names) - named)
@@ -814,7 +819,7 @@ def _check_static_spec(nums, names, params, positional, what: str = "static") ->
 
 
 def _check_donation(donate_argnums, donate_argnames, static_nums, static_names, params,
-                    positional) -> None:
+                    positional, fun=None, has_signature: bool = True) -> None:
     """Donation is accepted as the hint it is: irax keeps donated inputs valid (as JAX does
     on a backend that cannot reuse them), but the arguments are checked as JAX checks them:
     in range, naming parameters, and not static."""
@@ -822,6 +827,9 @@ def _check_donation(donate_argnums, donate_argnames, static_nums, static_names, 
     names = (donate_argnames,) if isinstance(donate_argnames, str) else tuple(donate_argnames)
     if not all(isinstance(i, int) for i in nums):
         raise TypeError(f"donate_argnums must be ints, got {nums!r}")
+    if names and not has_signature:
+        raise ValueError(f"Getting the signature of function {fun} failed. "
+                         "Pass donate_argnums instead of donate_argnames.")
     if params:
         _check_static_spec(nums, names, params, positional, what="donate")
     n = len(positional)

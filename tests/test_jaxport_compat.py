@@ -297,3 +297,22 @@ def test_escaped_tracer_error_opens_like_jaxs():
         assert msg.startswith("Encountered an unexpected tracer. A function transformed by")
         assert "intermediate value with type float32[] wrapped in a" in msg
         assert "disallow saving intermediate values to global state" in msg
+
+
+def _posonly(a, /, b, c, *args, **kwargs):
+    return b
+
+
+@pytest.mark.parametrize("kw", [dict(static_argnames=("a", "c")), dict(donate_argnames=("args",)),
+                                dict(static_argnames=("b", "c", "anything"))],
+                         ids=["positional-only", "var-positional", "taken-by-kwargs"])
+def test_jit_argnames_checked_as_jax_checks_them(kw):
+    jax = pytest.importorskip("jax")
+    try:
+        jax.jit(_posonly, **kw)
+    except ValueError as e:
+        with pytest.raises(ValueError) as got:
+            irax.jit(_posonly, **kw)
+        assert str(got.value) == str(e)
+    else:   # accepted by JAX: accepted, and the function still runs
+        assert float(irax.jit(_posonly, **kw)(1.0, 2.0, 3.0)) == 2.0
