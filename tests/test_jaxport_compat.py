@@ -316,3 +316,15 @@ def test_jit_argnames_checked_as_jax_checks_them(kw):
         assert str(got.value) == str(e)
     else:   # accepted by JAX: accepted, and the function still runs
         assert float(irax.jit(_posonly, **kw)(1.0, 2.0, 3.0)) == 2.0
+
+
+@pytest.mark.parametrize("transform", ["jacfwd", "jacrev", "hessian"])
+def test_jacobians_keep_jaxs_weak_types(transform):
+    jax = pytest.importorskip("jax")
+    cases = [(lambda x: x, 1.0), (lambda x: x * 2.0, np.float32(1)),
+             (lambda x: x * np.float32(2), 1.0), (lambda x: (x, x * x), 1.5)]
+    for f, a in cases:
+        ours, ref = getattr(irax, transform)(f)(a), getattr(jax, transform)(f)(a)
+        for o, r in zip(irax.tree_util.tree_leaves(ours), jax.tree_util.tree_leaves(ref)):
+            assert (o.dtype, o.weak_type) == (r.dtype, r.weak_type), (transform, a)
+            np.testing.assert_allclose(np.asarray(o), np.asarray(r), rtol=1e-6)

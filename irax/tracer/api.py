@@ -333,7 +333,7 @@ def _std_basis(leaves):
         a = get_aval(x)
         b = np.zeros((n, s), dtype=a.dtype)
         b[off:off + s] = np.eye(s, dtype=a.dtype)
-        bases.append(Array(b.reshape((n, *a.shape))))
+        bases.append(Array(b.reshape((n, *a.shape)), a.weak_type))   # weak as the leaf (JAX)
         off += s
     return bases, sizes
 
