@@ -107,9 +107,34 @@ def while_loop(cond_fun: Callable, body_fun: Callable, init_val: Any, *,
                             f"[{shown}].")
         return [pl[0]]
     cond, cconsts = trace_const_free(cond_flat, carry_avals)
-    outs = while_p.bind(*cconsts, *bconsts, *leaves, cond_jaxpr=cond, body_jaxpr=body,
-                        cond_nconsts=len(cconsts), body_nconsts=len(bconsts))
-    return tree_util.tree_unflatten(tree, outs)
+    return tree_util.tree_unflatten(tree, _bind_while(cond, cconsts, body, bconsts, leaves))
+
+
+def _bind_while(cond: core.ClosedJaxpr, cconsts: list, body: core.ClosedJaxpr, bconsts: list,
+                carry: list) -> list:
+    """while_p on the carries, except that a carry the body returns unchanged is a constant
+    of the loop (as JAX makes it): it stays unbatched under vmap even when the predicate is
+    batched, and its final value is its initial one."""
+    nc, nb, bj, cj = len(cconsts), len(bconsts), body.jaxpr, cond.jaxpr
+    fixed = [i for i in range(len(carry)) if bj.outvars[i] is bj.invars[nb + i]]
+    if not fixed or len(fixed) == len(carry):
+        return while_p.bind(*cconsts, *bconsts, *carry, cond_jaxpr=cond, body_jaxpr=body,
+                            cond_nconsts=nc, body_nconsts=nb)
+    moving = [i for i in range(len(carry)) if i not in fixed]
+
+    def regroup(jaxpr: core.Jaxpr, n: int, outvars) -> core.ClosedJaxpr:
+        ins = jaxpr.invars
+        return core.ClosedJaxpr(core.Jaxpr([], [*ins[:n], *(ins[n + i] for i in fixed),
+                                                *(ins[n + i] for i in moving)],
+                                           jaxpr.eqns, outvars), [])
+    cond2 = regroup(cj, nc, cj.outvars)
+    body2 = regroup(bj, nb, [bj.outvars[i] for i in moving])
+    consts = [carry[i] for i in fixed]
+    outs = iter(while_p.bind(*cconsts, *consts, *bconsts, *consts, *(carry[i] for i in moving),
+                             cond_jaxpr=cond2, body_jaxpr=body2, cond_nconsts=nc + len(fixed),
+                             body_nconsts=nb + len(fixed)))
+    # the initial value itself, as JAX returns it (a Python scalar stays one)
+    return [carry[i] if i in fixed else next(outs) for i in range(len(carry))]
 
 
 def _is_static_int(x) -> bool:
@@ -204,10 +229,32 @@ def scan(f: Callable, init: Any, xs: Any = None, length: int | None = None,
                                                   [get_aval(x) for x in init_leaves],
                                                   "scan body", f, init_tree)
     init_leaves = [coerce(x, a) for x, a in zip(init_leaves, carry_avals)]
-    outs = scan_p.bind(*consts, *init_leaves, *x_leaves, jaxpr=jaxpr, num_consts=len(consts),
-                       num_carry=ncar, length=n, reverse=bool(reverse))
+    outs = _bind_scan(jaxpr, consts, init_leaves, x_leaves, n, bool(reverse))
     return (tree_util.tree_unflatten(init_tree, outs[:ncar]),
             tree_util.tree_unflatten(store["ys"], outs[ncar:]))
+
+
+def _bind_scan(jaxpr: core.ClosedJaxpr, consts: list, carry: list, xs: list, length: int,
+               reverse: bool) -> list:
+    """scan_p, except that a carry the body returns unchanged is a constant of the loop (as
+    JAX forwards it): it stays unbatched under vmap and comes out as it went in."""
+    nc, j = len(consts), jaxpr.jaxpr
+    fixed = [i for i in range(len(carry)) if j.outvars[i] is j.invars[nc + i]]
+    if not fixed:
+        return scan_p.bind(*consts, *carry, *xs, jaxpr=jaxpr, num_consts=nc,
+                           num_carry=len(carry), length=length, reverse=reverse)
+    moving = [i for i in range(len(carry)) if i not in fixed]
+    ins = j.invars
+    regrouped = core.ClosedJaxpr(core.Jaxpr(
+        [], [*ins[:nc], *(ins[nc + i] for i in fixed), *(ins[nc + i] for i in moving),
+             *ins[nc + len(carry):]],
+        j.eqns, [*(j.outvars[i] for i in moving), *j.outvars[len(carry):]]), [])
+    outs = scan_p.bind(*consts, *(carry[i] for i in fixed), *(carry[i] for i in moving), *xs,
+                       jaxpr=regrouped, num_consts=nc + len(fixed), num_carry=len(moving),
+                       length=length, reverse=reverse)
+    moved = iter(outs[:len(moving)])
+    return [carry[i] if i in fixed else next(moved) for i in range(len(carry))] + \
+        list(outs[len(moving):])
 
 
 def _scan_length(x_leaves: list, length) -> int:
@@ -339,6 +386,35 @@ def _stage_branches(branches: Sequence[Callable], operands: tuple, what: str,
     return new, consts, leaves, trees[0]
 
 
+def _as_value(x: Any) -> Any:
+    """A forwarded operand as cond returns it: an irax value (a Python or NumPy scalar
+    becomes an Array of its irax type, weakly typed for a Python scalar)."""
+    return x if isinstance(x, (core.Tracer, core.Array)) else jnp.asarray(x)
+
+
+def _bind_cond(index, consts: list, leaves: list, branches: list) -> list:
+    """cond_p over the branches, except for outputs every branch passes through from the
+    same operand: those are that operand (as JAX prunes them), so they stay unbatched under
+    vmap and are not copied."""
+    operands = [*consts, *leaves]
+    forwarded = {}
+    for k in range(len(branches[0].jaxpr.outvars)):
+        srcs = {next((m for m, v in enumerate(br.jaxpr.invars) if v is br.jaxpr.outvars[k]),
+                     None) for br in branches}
+        if len(srcs) == 1 and None not in srcs:
+            forwarded[k] = srcs.pop()
+    if not forwarded:
+        return cond_p.bind(index, *operands, branches=tuple(branches))
+    keep = [k for k in range(len(branches[0].jaxpr.outvars)) if k not in forwarded]
+    pruned = tuple(core.ClosedJaxpr(core.Jaxpr(br.jaxpr.constvars, br.jaxpr.invars,
+                                               br.jaxpr.eqns,
+                                               [br.jaxpr.outvars[k] for k in keep]),
+                                    br.consts) for br in branches)
+    outs = iter(cond_p.bind(index, *operands, branches=pruned) if keep else [])
+    return [_as_value(operands[forwarded[k]]) if k in forwarded else next(outs)
+            for k in range(len(branches[0].jaxpr.outvars))]
+
+
 def switch(index, branches: Sequence[Callable], *operands) -> Any:
     """branches[clamp(index, 0, len-1)](*operands), staged as one `cond`."""
     branches = list(branches)
@@ -359,7 +435,7 @@ def switch(index, branches: Sequence[Callable], *operands) -> Any:
     index = min_p.bind(max_p.bind(index, np.int32(0)), np.int32(len(branches) - 1))
     pairs = [(0, k, "branch 0", f"branch{k}") for k in range(1, len(branches))]
     new, consts, leaves, tree = _stage_branches(branches, operands, "switch", pairs)
-    outs = cond_p.bind(index, *consts, *leaves, branches=tuple(new))
+    outs = _bind_cond(index, consts, leaves, new)
     return tree_util.tree_unflatten(tree, outs)
 
 
@@ -384,7 +460,7 @@ def cond(pred, true_fun: Callable, false_fun: Callable, *operands) -> Any:
     index = convert_element_type(pred, np.int32, False)
     new, consts, leaves, tree = _stage_branches([false_fun, true_fun], operands, "cond",
                                                 [(1, 0, "true_fun", "false_fun")])
-    outs = cond_p.bind(index, *consts, *leaves, branches=tuple(new))
+    outs = _bind_cond(index, consts, leaves, new)
     return tree_util.tree_unflatten(tree, outs)
 
 

@@ -103,3 +103,48 @@ def test_traced_scan_length_is_a_concretization_error():
         f(3, 1.)
     np.testing.assert_allclose(np.asarray(irax.lax.scan(lambda c, z: (c + 1., z), 0., None,
                                                         length=np.int32(3))[0]), 3.0)
+
+
+# -- outputs that pass through a cond / carries a loop body returns unchanged are not
+# part of the loop (as in JAX): they stay unbatched under vmap and come out as they went in
+
+def test_passed_through_values_stay_unbatched_under_vmap():
+    def cond_passes_y(x, y):
+        return irax.lax.cond(x < 3, lambda x, y: (x * 2, y), lambda x, y: (x * 3, y), x, y)
+    x, y = irax.numpy.arange(3), irax.numpy.asarray(3.0)
+    x2, y2 = irax.vmap(cond_passes_y, in_axes=(0, None), out_axes=(0, None))(x, y)
+    assert y2 is y
+    np.testing.assert_array_equal(np.asarray(x2), [0, 2, 4])
+
+    def while_keeps_w(w, x, n):   # w is read only in the body
+        _, x, w = irax.lax.while_loop(lambda c: c[0] < n, lambda c: (c[0] + 1, c[1] @ c[2], c[2]),
+                                      (0, x, w))
+        return w, x
+    w = np.array([[1.0, 0.5], [0.0, 2.0]], np.float32)
+    xs, ns = np.ones((4, 2), np.float32), np.arange(4)
+    w_out, x_out = irax.vmap(while_keeps_w, in_axes=(None, 0, 0), out_axes=(None, 0))(w, xs, ns)
+    np.testing.assert_allclose(np.asarray(w_out), w)
+    expected = [xs[i] @ np.linalg.matrix_power(w, int(ns[i])) for i in range(4)]
+    np.testing.assert_allclose(np.asarray(x_out), expected, rtol=1e-6)
+
+    def scan_keeps_y(x, y):
+        scanned = lambda _, y: irax.lax.scan(lambda c, _: (c, None), y, None, length=2)[0]
+        return irax.lax.cond(x < 0, scanned, scanned, x, y)
+    out = irax.vmap(scan_keeps_y, (0, None), None)(np.arange(3.0, dtype=np.float32), 3.0)
+    assert float(out) == 3.0
+
+
+def test_passed_through_carries_keep_derivatives_and_values():
+    # scan: the first carry is passed through, the second accumulates a * x
+    def f(a):
+        (c0, c1), ys = irax.lax.scan(lambda c, x: ((c[0], c[1] + c[0] * x), c[0] * x), (a, 0.0),
+                                     irax.numpy.arange(4.0))
+        return c0 * c1 + ys.sum()
+    # f(a) = a * 6a + 6a: f'(a) = 12 a + 6
+    assert float(f(2.0)) == 36.0
+    np.testing.assert_allclose(float(irax.grad(f)(2.0)), 30.0)
+    np.testing.assert_allclose(float(irax.jit(irax.grad(f))(2.0)), 30.0)
+    # while: a read-only carry differentiated in forward mode
+    g = lambda w: irax.lax.while_loop(lambda c: c[0] < 3, lambda c: (c[0] + 1, c[1] * c[2], c[2]),
+                                      (0, 1.0, w))[1]     # w ** 3
+    np.testing.assert_allclose(float(irax.jvp(g, (2.0,), (1.0,))[1]), 12.0)
