@@ -410,7 +410,8 @@ def _bind_cond(index, consts: list, leaves: list, branches: list) -> list:
                                                br.jaxpr.eqns,
                                                [br.jaxpr.outvars[k] for k in keep]),
                                     br.consts) for br in branches)
-    outs = iter(cond_p.bind(index, *operands, branches=pruned) if keep else [])
+    outs = iter(cond_p.bind(index, *operands, branches=pruned))   # bound even with no
+    # outputs left: a branch may print or call back
     return [_as_value(operands[forwarded[k]]) if k in forwarded else next(outs)
             for k in range(len(branches[0].jaxpr.outvars))]
 

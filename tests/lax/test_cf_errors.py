@@ -148,3 +148,17 @@ def test_passed_through_carries_keep_derivatives_and_values():
     g = lambda w: irax.lax.while_loop(lambda c: c[0] < 3, lambda c: (c[0] + 1, c[1] * c[2], c[2]),
                                       (0, 1.0, w))[1]     # w ** 3
     np.testing.assert_allclose(float(irax.jvp(g, (2.0,), (1.0,))[1]), 12.0)
+
+
+def test_a_cond_whose_outputs_all_pass_through_still_runs_its_branch():
+    seen = []
+
+    def branch(tag):
+        def run(x):
+            irax.debug.callback(lambda v: seen.append((tag, int(v))), x)
+            return x
+        return run
+    f = lambda x: irax.lax.cond(x > 3, branch("true"), branch("false"), x)
+    for fun in (f, irax.jit(f)):
+        assert int(fun(5)) == 5 and int(fun(1)) == 1
+    assert seen == [("true", 5), ("false", 1)] * 2
