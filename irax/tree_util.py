@@ -748,31 +748,32 @@ def register_dataclass(nodetype: type, data_fields: Sequence[str] | None = None,
     GetAttrKey(name)), meta_fields aux data (static under jit). For a dataclass both may be
     left out: a field with metadata {"static": True} is meta, any other data."""
     if (data_fields is None) != (meta_fields is None):
-        raise TypeError("register_dataclass: give both data_fields and meta_fields, or neither "
-                        f"(for a dataclass); got data_fields={data_fields!r}, "
-                        f"meta_fields={meta_fields!r}")
+        raise TypeError("register_dataclass: data_fields and meta_fields must both be "
+                        f"specified when either is specified. Got {data_fields=} "
+                        f"{meta_fields=}.")
     is_dc = dataclasses.is_dataclass(nodetype)
     if data_fields is None:
         if not is_dc:
-            raise TypeError(f"register_dataclass: {nodetype!r} is not a dataclass, so "
-                            "data_fields and meta_fields are needed")
+            raise TypeError("register_dataclass: data_fields and meta_fields are required "
+                            f"when nodetype is not a dataclass. Got {nodetype=}.")
         fields = [f for f in dataclasses.fields(nodetype) if f.name not in drop_fields]
         data_fields = [f.name for f in fields if not f.metadata.get("static", False)]
         meta_fields = [f.name for f in fields if f.metadata.get("static", False)]
     data, meta = tuple(data_fields), tuple(meta_fields)
-    if both := set(data) & set(meta):
-        raise ValueError(f"register_dataclass: fields {sorted(both)} are both data and meta "
-                         "fields")
-    if is_dc:
+    if is_dc:   # the fields __init__ takes, no more and no fewer (JAX's messages)
         init = {f.name for f in dataclasses.fields(nodetype) if f.init} - set(drop_fields)
         if set(data) | set(meta) != init:
-            missing, extra = init - set(data) - set(meta), (set(data) | set(meta)) - init
-            raise ValueError(
-                "register_dataclass: data_fields and meta_fields must name each field of "
-                f"{nodetype.__name__} that __init__ takes, and only those"
-                + (f"; missing {sorted(missing)} (drop_fields= leaves a field out)"
-                   if missing else "")
-                + (f"; not __init__ fields: {sorted(extra)}" if extra else ""))
+            msg = ("data_fields and meta_fields must include all dataclass fields with "
+                   "``init=True`` and only them.")
+            if missing := init - set(data) - set(meta):
+                msg += (f" Missing fields: {missing}. Add them to drop_fields to suppress "
+                        "this error.")
+            if unexpected := (set(data) | set(meta)) - init:
+                msg += f" Unexpected fields: {unexpected}."
+            raise ValueError(msg)
+    if overlap := set(data) & set(meta):
+        raise ValueError(f"data_fields and meta_fields must not overlap. Overlapping fields: "
+                         f"{overlap}.")
     keys = [GetAttrKey(name) for name in data]
 
     def flatten(x):

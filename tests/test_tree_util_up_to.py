@@ -56,3 +56,26 @@ def test_matching_prefix_still_flattens():
     structure = {"b": [0, Pair(0, 0)], "a": None}
     tree = {"a": None, "b": [{"deep": [1]}, Pair(2, (3, 4))]}
     assert tu.tree_structure(structure).flatten_up_to(tree) == [{"deep": [1]}, 2, (3, 4)]
+
+
+@pytest.mark.parametrize("call", [
+    lambda r, C: r.register_dataclass(type("NotADataclass", (), {})),
+    lambda r, C: r.register_dataclass(C, data_fields=["x"]),
+    lambda r, C: r.register_dataclass(C, data_fields=["x"], meta_fields=[]),
+    lambda r, C: r.register_dataclass(C, data_fields=["x"], meta_fields=["y", "w"]),
+    lambda r, C: r.register_dataclass(C, data_fields=["x", "y"], meta_fields=["x"]),
+], ids=["not-a-dataclass", "one-of-the-two", "missing", "unexpected", "overlapping"])
+def test_register_dataclass_errors_are_jaxs(call):
+    import dataclasses
+
+    @dataclasses.dataclass
+    class C:
+        x: float
+        y: float
+        z: float = dataclasses.field(init=False, default=0.0)   # not an __init__ field
+    with pytest.raises(Exception) as want:
+        call(jax_tu, C)
+    with pytest.raises(Exception) as got:
+        call(tu, C)
+    assert type(got.value) is type(want.value)
+    assert str(got.value).replace("irax", "jax") == str(want.value).replace("irax", "jax")
