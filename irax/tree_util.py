@@ -211,6 +211,27 @@ class PyTreeDef:
         except ValueError as e:
             raise ValueError(_up_to_mismatch(self, tree) or str(e)) from None
 
+    def walk(self, f_node: Callable[[tuple, Any], Any], f_leaf: Callable[[Any], Any] | None,
+             leaves: Iterable[Any]) -> Any:
+        """Fold the structure bottom up, as JAX's PyTreeDef.walk: each leaf becomes
+        f_leaf(leaf), each node f_node(tuple of its children's results, node data) (a
+        dict's sorted keys as a list, a registered type's aux data, None for tuples,
+        lists and None)."""
+        values = iter(leaves)
+
+        def fold(td: PyTreeDef) -> Any:
+            if td.kind == "leaf":
+                x = next(values)
+                return x if f_leaf is None else f_leaf(x)
+            results = tuple(fold(c) for c in td.children)
+            data = td.node_data
+            if td.kind in ("dict", "ordereddict"):
+                data = list(data)
+            elif td.kind == "custom":
+                data = data[1]
+            return f_node(results, data)
+        return fold(self)
+
     def compose(self, inner: PyTreeDef) -> PyTreeDef:
         """This structure with `inner` in place of each leaf."""
         return PyTreeDef(self._spec.compose(inner._spec))
@@ -706,7 +727,21 @@ def register_pytree_node(nodetype: type, flatten_func: Callable[[Any], tuple[Ite
     if flatten_with_keys_func is not None:
         _register_with_keys(nodetype, flatten_with_keys_func, unflatten_func)
         return
-    optree.register_pytree_node(nodetype, flatten_func, unflatten_func, namespace=_NAMESPACE)
+
+    def checked_flatten(x):   # JAX's ValueErrors for a flatten that returns something else
+        out = flatten_func(x)
+        if not (isinstance(out, tuple) and len(out) == 2):
+            raise ValueError("The to_iterable function for a custom PyTree node should return "
+                             f"a (children, aux_data) tuple, got {out!r}")
+        try:
+            children = list(out[0])
+        except TypeError:
+            raise ValueError("The to_iterable function for a custom PyTree node should return "
+                             "a (children, aux_data) tuple where 'children' is iterable, got "
+                             f"{out!r}") from None
+        return children, out[1]
+    optree.register_pytree_node(nodetype, checked_flatten, unflatten_func,
+                                namespace=_NAMESPACE)
 
 
 def _register_with_keys(nodetype: type, flatten_with_keys: Callable, unflatten_func: Callable

@@ -79,3 +79,31 @@ def test_register_dataclass_errors_are_jaxs(call):
         call(tu, C)
     assert type(got.value) is type(want.value)
     assert str(got.value).replace("irax", "jax") == str(want.value).replace("irax", "jax")
+
+
+def test_walk_folds_like_jaxs():
+    tree = {"b": 2, "a": 1, "c": [3, (4, Pair(5, 6))], "d": None}
+    f_node = lambda results, data: ("node", results, data if not isinstance(data, type)
+                                    else data.__name__)
+    f_leaf = lambda x: x * 10
+    want = jax_tu.tree_structure(tree).walk(f_node, f_leaf, jax_tu.tree_leaves(tree))
+    got = tu.tree_structure(tree).walk(f_node, f_leaf, tu.tree_leaves(tree))
+    assert got == want
+
+
+BadPairs = {name: type(name, (), {"__init__": lambda self, a, b: None})
+            for name in ("NotTuple", "Triple", "NoIter")}
+_BAD_FLATTEN = {"NotTuple": lambda o: "hello", "Triple": lambda o: (2, 3, 4),
+                "NoIter": lambda o: (7, 7)}
+for _registry in (tu, jax_tu):
+    for _name, _cls in BadPairs.items():
+        _registry.register_pytree_node(_cls, _BAD_FLATTEN[_name], lambda _, c: None)
+
+
+@pytest.mark.parametrize("name", list(BadPairs))
+def test_bad_flatten_functions_raise_jaxs_error(name):
+    with pytest.raises(ValueError) as want:
+        jax_tu.tree_flatten(BadPairs[name](1, 2))
+    with pytest.raises(ValueError) as got:
+        tu.tree_flatten(BadPairs[name](1, 2))
+    assert str(got.value) == str(want.value)
