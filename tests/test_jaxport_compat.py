@@ -328,3 +328,13 @@ def test_jacobians_keep_jaxs_weak_types(transform):
         for o, r in zip(irax.tree_util.tree_leaves(ours), jax.tree_util.tree_leaves(ref)):
             assert (o.dtype, o.weak_type) == (r.dtype, r.weak_type), (transform, a)
             np.testing.assert_allclose(np.asarray(o), np.asarray(r), rtol=1e-6)
+
+
+@pytest.mark.parametrize("transform", ["grad", "jacfwd", "jacrev"])
+def test_derivative_functions_keep_the_signature_and_take_keywords(transform):
+    def choose(x, flag):
+        return x * x if flag else x * 3.0
+    f = irax.jit(getattr(irax, transform)(choose), static_argnames=["flag"])
+    assert float(f(2.0, True)) == 4.0 and float(f(2.0, False)) == 3.0   # d(x^2), d(3x) at 2
+    scaled = getattr(irax, transform)(lambda x, k=2.0: x * k)
+    assert float(scaled(3.0, k=4.0)) == 4.0      # keyword arguments are passed, not differentiated

@@ -366,7 +366,8 @@ def _check_jacfwd_input(holomorphic: bool, aval) -> None:
                         "use irax.jvp directly.")
 
 
-def _jacobian_setup(fun, args, argnums, has_aux: bool, check_input: Callable):
+def _jacobian_setup(fun, args, argnums, has_aux: bool, check_input: Callable,
+                    kwargs: dict | None = None):
     """The differentiated arguments' leaves, their tree, and `fun` as a flat function of them."""
     nums = _check_argnums(argnums, len(args), _fname(fun))
     dargs = args[nums[0]] if isinstance(argnums, int) else tuple(args[i] for i in nums)
@@ -383,7 +384,7 @@ def _jacobian_setup(fun, args, argnums, has_aux: bool, check_input: Callable):
         else:
             for i, a in zip(nums, d):
                 full[i] = a
-        return fun(*full)
+        return fun(*full, **(kwargs or {}))   # keyword arguments are not differentiated
     store, aux = _OutStore(), []
     flat = _flat_fun(f_in, tree_util.tree_structure(tuple(in_leaves)), store, has_aux, aux)
     return in_leaves, in_tree, flat, store, aux
@@ -391,9 +392,11 @@ def _jacobian_setup(fun, args, argnums, has_aux: bool, check_input: Callable):
 
 def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False,
            holomorphic: bool = False):
-    def jacfun(*args):
+    @functools.wraps(fun)   # the signature of fun (jit's static_argnames read it)
+    def jacfun(*args, **kwargs):
         in_leaves, in_tree, flat, store, aux = _jacobian_setup(
-            fun, args, argnums, has_aux, functools.partial(_check_jacfwd_input, holomorphic))
+            fun, args, argnums, has_aux, functools.partial(_check_jacfwd_input, holomorphic),
+            kwargs)
         bases, sizes = _std_basis(in_leaves)
         out_avals = []
 
@@ -422,10 +425,11 @@ def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
 
 def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False,
            holomorphic: bool = False, allow_int: bool = False):
-    def jacfun(*args):
+    @functools.wraps(fun)   # the signature of fun (jit's static_argnames read it)
+    def jacfun(*args, **kwargs):
         in_leaves, in_tree, flat, store, aux = _jacobian_setup(
             fun, args, argnums, has_aux,
-            functools.partial(_check_rev_input, "jacrev", holomorphic, allow_int))
+            functools.partial(_check_rev_input, "jacrev", holomorphic, allow_int), kwargs)
         out, linear, nonzero = linearize_flat(flat, in_leaves)
         for o in out:
             _check_rev_output("jacrev", holomorphic, get_aval(o))
