@@ -137,14 +137,18 @@ def _bind_while(cond: core.ClosedJaxpr, cconsts: list, body: core.ClosedJaxpr, b
     return [carry[i] if i in fixed else next(outs) for i in range(len(carry))]
 
 
-def _is_static_int(x) -> bool:
+def _concrete_int(x) -> int | None:
+    """int(x) when x has a value now (JAX's test for a static trip count: a Python or
+    NumPy number, or a traced value with a concrete primal, e.g. under eager grad), else
+    None (a bound traced by jit)."""
     if isinstance(x, core.Tracer):
-        return False
-    if isinstance(x, (int, np.integer)) and not isinstance(x, bool):
-        return True
-    if isinstance(x, (core.Array, np.ndarray)):
-        return np.asarray(x).shape == () and np.asarray(x).dtype.kind in "iu"
-    return False
+        x = core.concrete_or_none(x)
+        if x is None:
+            return None
+    try:
+        return int(np.asarray(x))
+    except (TypeError, ValueError):
+        return None
 
 
 def _check_fori_bounds(lower, upper) -> None:
@@ -165,8 +169,8 @@ def fori_loop(lower, upper, body_fun: Callable, init_val: Any, *,
     differentiable; `unroll` as scan's); traced bounds a while_loop (forward mode only)."""
     cf_errors.check_callables("fori_loop", "body_fun argument should be callable.", [body_fun])
     _check_fori_bounds(lower, upper)
-    if _is_static_int(lower) and _is_static_int(upper):
-        lo, hi = int(np.asarray(lower)), int(np.asarray(upper))
+    lo, hi = _concrete_int(lower), _concrete_int(upper)
+    if lo is not None and hi is not None:   # a trip count known now: a scan (as JAX)
         i0 = lower
 
         def step(loop_carry, _):   # the name JAX's carry errors show: loop_carry[1]

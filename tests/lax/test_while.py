@@ -184,3 +184,33 @@ def test_linearize_of_a_loop_with_a_jitted_or_checkpointed_body_returns_a_concre
         assert isinstance(y, irax.Array)
         np.testing.assert_allclose(np.asarray(y), x ** 4, rtol=1e-6)
         np.testing.assert_allclose(np.asarray(f_lin(jnp.ones((3, 3)))), 4 * x ** 3, rtol=1e-6)
+
+
+def test_reverse_mode_skips_a_while_loop_no_cotangent_reaches():
+    """A loop whose tangent is stopped or unused does not block grad (as in JAX); one that
+    a cotangent reaches still raises JAX's ValueError."""
+    def stopped(p):
+        _, res = lax.while_loop(lambda v: v[0] < 3, lambda v: (v[0] + 1, v[1] * p), (0, 1.0))
+        return lax.stop_gradient(res) + p * p
+    for fun in (irax.grad(stopped), irax.jit(irax.grad(stopped))):
+        np.testing.assert_allclose(float(fun(2.0)), 4.0)   # d(p^2)/dp only
+    np.testing.assert_allclose(np.asarray(irax.vmap(irax.grad(stopped))(jnp.arange(3.0))),
+                               [0.0, 2.0, 4.0])
+    # jit-traced bounds make a while loop: its counter's tangent is read by nobody, and a
+    # passed-through value's cotangent goes around the loop; a computed one must not
+    bounded = lambda x, n, body: lax.fori_loop(0, n, body, x)
+    np.testing.assert_allclose(float(irax.jit(irax.grad(
+        lambda x, n: bounded(x, n, lambda i, c: c) * 3.0))(1.0, 2)), 3.0)
+    with pytest.raises(ValueError, match="Reverse-mode differentiation does not work"):
+        irax.jit(irax.grad(lambda x, n: bounded(x, n, lambda i, c: c * 1.5)))(1.0, 2)
+
+
+def test_fori_loop_with_bounds_known_now_is_a_scan_under_eager_grad():
+    """As JAX: bounds whose values are known at trace time (also floats, or tracers with
+    concrete values under eager grad) give a scan, so reverse mode works."""
+    f = lambda x: lax.fori_loop(x, x + 3.0, lambda i, c: c * i, x)   # x * x (x+1) (x+2)
+    x = 1.5
+    np.testing.assert_allclose(float(f(x)), x * x * (x + 1) * (x + 2), rtol=1e-6)
+    # d/dx of x^2 (x+1) (x+2), with i's own dependence on x
+    np.testing.assert_allclose(float(irax.grad(f)(x)),
+                               central_fd(lambda v: v * v * (v + 1) * (v + 2), x), rtol=1e-4)

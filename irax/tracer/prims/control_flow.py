@@ -242,12 +242,12 @@ def _while_jvp(primals: Sequence[Value], tangents: Sequence[Tangent], *, cond_ja
 
 def _while_partial_eval(trace: PartialEvalTrace, args: Sequence[Value], params: dict
                         ) -> list[Value]:
-    """Reverse mode refuses a while loop (JAX raises ValueError too). irax.linearize runs
-    its linear map forward only: the carries that depend on no unknown are computed now,
-    by the loop run on zeros in place of the unknowns (they cannot change those carries),
-    and the loop is staged whole for the others, recomputing the known part (as JAX)."""
-    if not trace.forward_only:
-        raise ValueError(WHILE_REVERSE_ERROR)
+    """The carries that depend on no unknown are computed now, by the loop run on zeros in
+    place of the unknowns (they cannot change those carries), and the loop is staged whole
+    for the others, recomputing the known part (as JAX). irax.linearize runs the staged
+    loop forward; reverse mode (vjp, grad, jacrev) can transpose it only when no cotangent
+    reaches it (a tangent that is unused or stopped): otherwise _while_transpose refuses,
+    with JAX's ValueError."""
     nc, nb = params["cond_nconsts"], params["body_nconsts"]
     unknown = [trace.is_mine(x) for x in args]
     cond_uk, body_uk, car_uk = unknown[:nc], unknown[nc:nc + nb], unknown[nc + nb:]
@@ -335,9 +335,16 @@ def _while_batch(axis_size: int, vals: Sequence[Value], dims: Sequence[BDim], *,
     return outs, out_dims
 
 
+def _while_transpose(cts, *args, **params):
+    """Reached only with a nonzero cotangent (the backward pass skips the loop otherwise):
+    the iterations' residuals were never stored, so reverse mode cannot run the loop back."""
+    raise ValueError(WHILE_REVERSE_ERROR)
+
+
 core.abstract_eval_rules[while_p] = _while_abstract
 core.impl_rules[while_p] = _while_impl
 jvp_rules[while_p] = _while_jvp
+transpose_rules[while_p] = _while_transpose
 partial_eval_rules[while_p] = _while_partial_eval
 batch_rules[while_p] = _while_batch
 
