@@ -338,3 +338,14 @@ def test_derivative_functions_keep_the_signature_and_take_keywords(transform):
     assert float(f(2.0, True)) == 4.0 and float(f(2.0, False)) == 3.0   # d(x^2), d(3x) at 2
     scaled = getattr(irax, transform)(lambda x, k=2.0: x * k)
     assert float(scaled(3.0, k=4.0)) == 4.0      # keyword arguments are passed, not differentiated
+
+
+def test_vmap_docstring_is_jaxs():
+    jax = pytest.importorskip("jax")
+
+    def scale(a):
+        """Scales a."""
+        return 2 * a
+    assert irax.vmap(scale).__doc__ == jax.vmap(scale).__doc__
+    assert irax.vmap(lambda a: a).__doc__ == jax.vmap(lambda a: a).__doc__
+    assert irax.vmap(scale).__name__ == "scale"

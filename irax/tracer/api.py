@@ -626,6 +626,11 @@ def vmap(fun: Callable, in_axes: Any = 0, out_axes: Any = 0, axis_size: int | No
             o = move_axis(o, 0, oa % nd)
             results.append(o if isinstance(o, core.Tracer) else _as_array(o))
         return tree_util.tree_unflatten(out_tree, results)
+    name = _fname(fun)   # JAX's docstring for the vectorized function
+    vmapped.__doc__ = (f"Vectorized version of {name}. Takes similar arguments as {name} but "
+                       f"with additional array axes over which {name} is mapped."
+                       + (f"\n\nOriginal documentation:\n\n{fun.__doc__}"
+                          if getattr(fun, "__doc__", None) else ""))
     return vmapped
 
 
