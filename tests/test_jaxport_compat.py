@@ -349,3 +349,18 @@ def test_vmap_docstring_is_jaxs():
     assert irax.vmap(scale).__doc__ == jax.vmap(scale).__doc__
     assert irax.vmap(lambda a: a).__doc__ == jax.vmap(lambda a: a).__doc__
     assert irax.vmap(scale).__name__ == "scale"
+
+
+@pytest.mark.parametrize("call", [
+    lambda jx: jx.vmap(lambda x: (x, x * 2), out_axes=(0, None))(np.arange(3.0)),
+    lambda jx: jx.vmap(lambda x: x, out_axes=None, axis_name="foo")(np.arange(3.0)),
+    lambda jx: jx.vmap(lambda x: x, out_axes=None)(np.arange(3.0)),
+    lambda jx: jx.vmap(lambda x: {"a": x, "b": x}, out_axes={"a": 0, "b": None})(np.ones((2, 3))),
+], ids=["tuple", "axis_name", "top-level", "dict"])
+def test_vmap_mapped_output_with_out_axes_none_is_jaxs_error(call):
+    jax = pytest.importorskip("jax")
+    with pytest.raises(ValueError) as want:
+        call(jax)
+    with pytest.raises(ValueError) as got:
+        call(irax)
+    assert str(got.value) == str(want.value)

@@ -612,11 +612,15 @@ def vmap(fun: Callable, in_axes: Any = 0, out_axes: Any = 0, axis_size: int | No
         out_struct = tree_util.tree_unflatten(out_tree, [0] * len(outs))
         oaxes = _broadcast_prefix(out_axes, out_struct, "out_axes")
         results = []
-        for o, d, oa in zip(outs, dims, oaxes):
+        for k, (o, d, oa) in enumerate(zip(outs, dims, oaxes)):
             if oa is None:
-                if d is not None:
-                    raise ValueError(f"vmap has mapped output but out_axes is None (in "
-                                     f"{_fname(fun)})")
+                if d is not None:   # JAX's words
+                    if out_axes is None and axis_name is not None:
+                        raise ValueError(f"vmap has mapped output (axis_name={axis_name}) but "
+                                         "out_axes is None")
+                    path = tree_util.tree_flatten_with_path(out_struct)[0][k][0]
+                    raise ValueError(f"at vmap out_axes{tree_util.keystr(path)}, got axis spec "
+                                     f"None but output was batched on axis {d}")
                 results.append(_as_array(o) if not isinstance(o, core.Tracer) else o)
                 continue
             o = bdim_to_front(o, d, n)
