@@ -32,6 +32,7 @@ from . import monitoring as _monitoring
 from .profiler import _state as _profiling, span as _span
 from .tracer import core, dtypes, jit_call
 from .tracer.api_extra import flags as _flags
+from .tracer.jit_spec import check_donation, check_static_spec, float0_as_structure
 from .tracer.core import Array, ClosedJaxpr, EvalTrace, ShapedArray, ShapeDtypeStruct, Tracer
 from .tracer.memo import IdentityCache
 from .tracer.partial_eval import convert_constvars, trace_to_jaxpr
@@ -459,9 +460,12 @@ def _caches_of(fun: Callable, config: tuple) -> _JitCaches:
 
 class JitFunction(stages.Wrapped):
     def __init__(self, fun: Callable, static_argnums=(), static_argnames=(),
-                 device: str | None = None, tiered: bool | None = None):
+                 device: str | None = None, tiered: bool | None = None,
+                 donation: tuple = ((), ())):
         if not callable(fun):
-            raise TypeError(f"jit expects a callable, got {type(fun).__name__}")
+            raise TypeError(f"Expected a callable value, got {fun}")
+        if inspect.isgeneratorfunction(fun):
+            raise TypeError(f"Expected a function, got a generator function: {fun}")
         functools.update_wrapper(self, fun)
         self._fun = fun
         self._name = getattr(fun, "__name__", type(fun).__name__)
@@ -475,7 +479,8 @@ class JitFunction(stages.Wrapped):
         positional = [p.name for p in params
                       if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
         if sig is not None:
-            _check_static_spec(nums, names, params, positional)
+            check_static_spec(nums, names, params, positional)
+        check_donation(*donation, nums, names, params, positional, fun, sig is not None)
         # keep names and numbers in sync where the signature tells (as JAX does)
         nums_set = set(nums)
         for n in names:
@@ -656,7 +661,7 @@ class JitFunction(stages.Wrapped):
         def flat(*xs):
             dyn_args, dyn_kwargs = tree_util.tree_unflatten(tree, xs)
             args, kwargs = self._rebuild(static_key, dyn_args, dyn_kwargs)
-            out = fun(*args, **kwargs)
+            out = float0_as_structure(fun(*args, **kwargs))
             out_leaves, store["tree"] = tree_util.tree_flatten(out)
             for leaf in out_leaves:
                 if not core.is_array_like(leaf):
@@ -786,31 +791,14 @@ class _Static:
         return isinstance(other, _Static) and type(self.v) is type(other.v) and self.v == other.v
 
 
-def _check_static_spec(nums, names, params, positional) -> None:
-    """ValueError when jit is applied, as in JAX, for static_argnums past the positional
-    parameters or static_argnames naming no parameter (unless *args / **kwargs take them)."""
-    kinds = {p.kind for p in params}
-    if inspect.Parameter.VAR_POSITIONAL not in kinds:
-        bad = [i for i in nums if not -len(positional) <= i < len(positional)]
-        if bad:
-            raise ValueError(f"Jitted function has static_argnums={tuple(nums)}, but only "
-                             f"accepts {len(positional)} positional arguments.")
-    if inspect.Parameter.VAR_KEYWORD not in kinds:
-        named = {p.name for p in params if p.kind != inspect.Parameter.POSITIONAL_ONLY}
-        bad_names = sorted(set(names) - named)
-        if bad_names:
-            raise ValueError(f"Jitted function has invalid argnames {set(bad_names)} in "
-                             "static_argnames. Function does not take these args.")
-
-
 def _hashable(v, what: str, fname: str) -> Any:
     try:
         hash(v)
-    except TypeError:
-        # ValueError, as JAX raises for a non-hashable static argument
-        raise ValueError(f"jit-compiled function {fname}: {what} must be hashable (static "
-                         f"arguments are part of the compilation cache key), got "
-                         f"{type(v).__name__}: {v!r}") from None
+    except TypeError as e:
+        # ValueError with JAX's message (static arguments are part of the cache key)
+        raise ValueError("Non-hashable static arguments are not supported. An error occurred "
+                         f"while trying to hash an object of type {type(v)}, {v}. The error "
+                         f"was:\n{type(e).__name__}: {e}\n") from None
     return _Static(v)
 
 
@@ -883,20 +871,28 @@ jit_call.set_impl(_jit_call_impl)
 def jit(fun: Callable | None = None, *, static_argnums: int | Sequence[int] = (),
         static_argnames: str | Sequence[str] = (), device: str | None = None,
         tiered: bool | None = None, in_shardings: Any = None, out_shardings: Any = None,
-        **unsupported: Any):
+        donate_argnums: int | Sequence[int] | None = None,
+        donate_argnames: str | Sequence[str] | None = None, keep_unused: bool = False,
+        inline: bool = False, **unsupported: Any):
     """Compile `fun` with IREE: traced once per signature, then dispatched directly.
 
     static_argnums / static_argnames: arguments that are Python values (hashable), part
     of the cache key, not traced. device: "cpu" (default: irax.config.device), "vulkan",
     "cuda"; results stay on that device. tiered: run first calls eagerly while IREE
     compiles in the background (default: irax.config's jit_tiered; see irax/jit_tiers.py).
-    in_shardings / out_shardings are accepted and not used: irax runs on one device."""
-    del in_shardings, out_shardings
+    in_shardings / out_shardings are accepted and not used: irax runs on one device.
+    donate_argnums / donate_argnames are checked as JAX checks them and otherwise a hint
+    irax does not use (donated inputs stay valid); keep_unused and inline change no value
+    and are accepted."""
+    del in_shardings, out_shardings, keep_unused, inline
     if unsupported:
         raise TypeError(f"jit got unsupported keyword arguments: {sorted(unsupported)}")
     if device is not None:
         from .runtime import targets
         device = targets.resolve_device(device)
+    donation = (() if donate_argnums is None else donate_argnums,
+                () if donate_argnames is None else donate_argnames)
     if fun is None:
-        return lambda f: JitFunction(f, static_argnums, static_argnames, device, tiered)
-    return JitFunction(fun, static_argnums, static_argnames, device, tiered)
+        return lambda f: JitFunction(f, static_argnums, static_argnames, device, tiered,
+                                     donation)
+    return JitFunction(fun, static_argnums, static_argnames, device, tiered, donation)

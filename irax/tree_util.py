@@ -20,10 +20,11 @@ not sort gives a fixed order instead of raising.
 """
 from __future__ import annotations
 
+import collections
 import dataclasses
 import functools
 import operator
-from typing import Any, Callable, Hashable, Iterable, Sequence
+from typing import Any, Callable, Hashable, Iterable, Iterator, Sequence
 
 import optree
 from optree import PyTreeKind as _Kind
@@ -203,8 +204,33 @@ class PyTreeDef:
 
     def flatten_up_to(self, tree: Any) -> list[Any]:
         """The subtrees of `tree` at this structure's leaves (`tree` must have this structure
-        down to them)."""
-        return self._spec.flatten_up_to(tree)
+        down to them). A mismatch raises ValueError with JAX's message, which names the
+        first differing node: "Expected list, got (7,).", "Dict key mismatch; ..."."""
+        try:
+            return self._spec.flatten_up_to(tree)
+        except ValueError as e:
+            raise ValueError(_up_to_mismatch(self, tree) or str(e)) from None
+
+    def walk(self, f_node: Callable[[tuple, Any], Any], f_leaf: Callable[[Any], Any] | None,
+             leaves: Iterable[Any]) -> Any:
+        """Fold the structure bottom up, as JAX's PyTreeDef.walk: each leaf becomes
+        f_leaf(leaf), each node f_node(tuple of its children's results, node data) (a
+        dict's sorted keys as a list, a registered type's aux data, None for tuples,
+        lists and None)."""
+        values = iter(leaves)
+
+        def fold(td: PyTreeDef) -> Any:
+            if td.kind == "leaf":
+                x = next(values)
+                return x if f_leaf is None else f_leaf(x)
+            results = tuple(fold(c) for c in td.children)
+            data = td.node_data
+            if td.kind in ("dict", "ordereddict"):
+                data = list(data)
+            elif td.kind == "custom":
+                data = data[1]
+            return f_node(results, data)
+        return fold(self)
 
     def compose(self, inner: PyTreeDef) -> PyTreeDef:
         """This structure with `inner` in place of each leaf."""
@@ -223,6 +249,111 @@ class PyTreeDef:
 
     def __reduce__(self):
         return PyTreeDef, (self._spec,)
+
+
+_NONE_PREFIX_HINT = (
+    "\n\nIn previous releases of JAX, flatten-up-to used to consider None to be a tree-prefix"
+    " of non-None values. To obtain the previous behavior, you can usually write:\n"
+    "  jax.tree.map(lambda x, y: None if x is None else f(x, y), a, b, "
+    "is_leaf=lambda x: x is None)")
+
+_NODE_TYPES = {"ordereddict": collections.OrderedDict, "defaultdict": collections.defaultdict,
+               "deque": collections.deque}
+
+
+def _up_to_mismatch(node: PyTreeDef, tree: Any) -> str | None:
+    """JAX's flatten_up_to message for the first node (depth first) where `tree` does not
+    have the structure `node`; None when no node of the kinds checked here differs."""
+    kind = node.kind
+    if kind == "leaf":
+        return None
+    if kind == "none":
+        return None if tree is None else f"Expected None, got {tree!r}.{_NONE_PREFIX_HINT}"
+    children = list(node.children)
+    if kind in ("list", "tuple"):
+        if type(tree) is not (list if kind == "list" else tuple):
+            return f"Expected {kind}, got {tree!r}."
+        if len(tree) != len(children):
+            return (f"{kind.capitalize()} arity mismatch: {len(tree)} != {len(children)}; "
+                    f"{kind}: {tree!r}.")
+        subtrees = list(tree)
+    elif kind == "dict":
+        if type(tree) is not dict:
+            return f"Expected dict, got {tree!r}."
+        keys = list(node.node_data)
+        if set(tree) != set(keys):
+            present = sorted(tree, key=lambda k: (type(k).__name__, k))
+            return f"Dict key mismatch; expected keys: {keys!r}; present keys: {present!r}."
+        subtrees = [tree[k] for k in keys]
+    elif kind == "namedtuple":
+        if not (isinstance(tree, tuple) and hasattr(type(tree), "_fields")):
+            return f"Expected named tuple, got {tree!r}."
+        if type(tree) is not node.node_data:
+            return f"Named tuple type mismatch: expected type: {node.node_data!r}, tuple: {tree!r}."
+        subtrees = list(tree)
+    else:  # a registered type (JAX's "custom" nodes include OrderedDict, defaultdict, deque)
+        expected = _NODE_TYPES.get(kind) or node.node_data
+        expected = expected[0] if kind == "custom" else expected
+        if type(tree) is not expected:
+            return f"Custom node type mismatch: expected type: {expected!r}, value: {tree!r}."
+        return None  # the children of a registered type: optree's own message
+    for child, sub in zip(children, subtrees):
+        msg = _up_to_mismatch(child, sub)
+        if msg is not None:
+            return msg
+    return None
+
+
+class _LeafType(type):
+    def __repr__(cls) -> str:
+        return "pytree leaf"
+
+
+# a leaf that prints as "pytree leaf" (also as its type), for messages about structures
+_PYTREE_LEAF = _LeafType("_Leaf", (), {})()
+
+
+def _is_strict_leaf(x: Any) -> bool:
+    td = tree_structure(x)
+    return td.num_nodes == 1 and td.num_leaves == 1
+
+
+def _children(n: int) -> str:
+    return f"{n} child{'ren' if n > 1 else ''}"
+
+
+def _equality_errors(t1: Any, t2: Any, path: tuple = ()) -> Iterator[tuple]:
+    """(key path, what t1 is there, what t2 is there, why they differ) for each place,
+    depth first, where two pytrees' structures part."""
+    if _is_strict_leaf(t1) and _is_strict_leaf(t2):
+        return
+    if type(t1) is not type(t2):
+        yield path, str(type(t1)), str(type(t2)), "their Python types differ"
+        return
+    if isinstance(t1, (list, tuple)) and len(t1) != len(t2):
+        yield (path, f"{type(t1).__name__} of length {len(t1)}",
+               f"{type(t2).__name__} of length {len(t2)}", "the lengths do not match")
+        return
+    kids1, meta1 = flatten_one_level_with_keys(t1)
+    kids2, meta2 = flatten_one_level_with_keys(t2)
+    if len(kids1) != len(kids2):
+        try:
+            diff = " ".join(repr(getattr(k, "key", k)) for k in
+                            {k for k, _ in kids1} ^ {k for k, _ in kids2})
+        except TypeError:
+            diff = ""
+        yield (path, f"{type(t1)} with {_children(len(kids1))}",
+               f"{type(t2)} with {_children(len(kids2))}",
+               "the numbers of children do not match"
+               + (f", with the symmetric difference of key sets: {{{diff}}}" if diff else ""))
+        return
+    if meta1 != meta2:
+        yield (path, f"{type(t1)} with pytree metadata {meta1}",
+               f"{type(t2)} with pytree metadata {meta2}",
+               "the pytree node metadata does not match")
+        return
+    for (k, c1), (_, c2) in zip(kids1, kids2):
+        yield from _equality_errors(c1, c2, (*path, k))
 
 
 _KEY_SORT_ERROR = "Comparator raised exception while sorting pytree dictionary keys."
@@ -596,7 +727,21 @@ def register_pytree_node(nodetype: type, flatten_func: Callable[[Any], tuple[Ite
     if flatten_with_keys_func is not None:
         _register_with_keys(nodetype, flatten_with_keys_func, unflatten_func)
         return
-    optree.register_pytree_node(nodetype, flatten_func, unflatten_func, namespace=_NAMESPACE)
+
+    def checked_flatten(x):   # JAX's ValueErrors for a flatten that returns something else
+        out = flatten_func(x)
+        if not (isinstance(out, tuple) and len(out) == 2):
+            raise ValueError("The to_iterable function for a custom PyTree node should return "
+                             f"a (children, aux_data) tuple, got {out!r}")
+        try:
+            children = list(out[0])
+        except TypeError:
+            raise ValueError("The to_iterable function for a custom PyTree node should return "
+                             "a (children, aux_data) tuple where 'children' is iterable, got "
+                             f"{out!r}") from None
+        return children, out[1]
+    optree.register_pytree_node(nodetype, checked_flatten, unflatten_func,
+                                namespace=_NAMESPACE)
 
 
 def _register_with_keys(nodetype: type, flatten_with_keys: Callable, unflatten_func: Callable
@@ -638,31 +783,32 @@ def register_dataclass(nodetype: type, data_fields: Sequence[str] | None = None,
     GetAttrKey(name)), meta_fields aux data (static under jit). For a dataclass both may be
     left out: a field with metadata {"static": True} is meta, any other data."""
     if (data_fields is None) != (meta_fields is None):
-        raise TypeError("register_dataclass: give both data_fields and meta_fields, or neither "
-                        f"(for a dataclass); got data_fields={data_fields!r}, "
-                        f"meta_fields={meta_fields!r}")
+        raise TypeError("register_dataclass: data_fields and meta_fields must both be "
+                        f"specified when either is specified. Got {data_fields=} "
+                        f"{meta_fields=}.")
     is_dc = dataclasses.is_dataclass(nodetype)
     if data_fields is None:
         if not is_dc:
-            raise TypeError(f"register_dataclass: {nodetype!r} is not a dataclass, so "
-                            "data_fields and meta_fields are needed")
+            raise TypeError("register_dataclass: data_fields and meta_fields are required "
+                            f"when nodetype is not a dataclass. Got {nodetype=}.")
         fields = [f for f in dataclasses.fields(nodetype) if f.name not in drop_fields]
         data_fields = [f.name for f in fields if not f.metadata.get("static", False)]
         meta_fields = [f.name for f in fields if f.metadata.get("static", False)]
     data, meta = tuple(data_fields), tuple(meta_fields)
-    if both := set(data) & set(meta):
-        raise ValueError(f"register_dataclass: fields {sorted(both)} are both data and meta "
-                         "fields")
-    if is_dc:
+    if is_dc:   # the fields __init__ takes, no more and no fewer (JAX's messages)
         init = {f.name for f in dataclasses.fields(nodetype) if f.init} - set(drop_fields)
         if set(data) | set(meta) != init:
-            missing, extra = init - set(data) - set(meta), (set(data) | set(meta)) - init
-            raise ValueError(
-                "register_dataclass: data_fields and meta_fields must name each field of "
-                f"{nodetype.__name__} that __init__ takes, and only those"
-                + (f"; missing {sorted(missing)} (drop_fields= leaves a field out)"
-                   if missing else "")
-                + (f"; not __init__ fields: {sorted(extra)}" if extra else ""))
+            msg = ("data_fields and meta_fields must include all dataclass fields with "
+                   "``init=True`` and only them.")
+            if missing := init - set(data) - set(meta):
+                msg += (f" Missing fields: {missing}. Add them to drop_fields to suppress "
+                        "this error.")
+            if unexpected := (set(data) | set(meta)) - init:
+                msg += f" Unexpected fields: {unexpected}."
+            raise ValueError(msg)
+    if overlap := set(data) & set(meta):
+        raise ValueError(f"data_fields and meta_fields must not overlap. Overlapping fields: "
+                         f"{overlap}.")
     keys = [GetAttrKey(name) for name in data]
 
     def flatten(x):

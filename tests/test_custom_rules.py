@@ -173,7 +173,7 @@ def test_nondiff_argnums_first_and_kwargs_resolved():
     def kwonly(x, *, k):
         return x * k
     kwonly.defjvp(lambda p, t: (kwonly(*p), t[0]))
-    with pytest.raises(TypeError, match="keyword-only"):
+    with pytest.raises(TypeError, match="(?s)custom_jvp-decorated function kwonly.*could not be resolved to positions: k"):
         grad(lambda x: kwonly(x, k=2.0))(1.0)
 
 
@@ -250,7 +250,7 @@ def test_custom_jvp_errors():
     def bad_shape(x):
         return x
     bad_shape.defjvp(lambda p, t: (bad_shape(p[0]), jnp.ones(3)))
-    with pytest.raises(TypeError, match=r"shapes and dtypes.*f32\[\].*f32\[3\]"):
+    with pytest.raises(TypeError, match=r"shapes and dtypes\. Expected float32\[\].*but got float32\[3\]"):
         jvp(bad_shape, (jnp.float32(1.),), (jnp.float32(1.),))
 
 
@@ -334,15 +334,15 @@ def test_bwd_validation_errors():
         return x * y
 
     f.defvjp(lambda x, y: (x * y, (x, y)), lambda res, g: (g,))
-    with pytest.raises(TypeError, match=r"number of differentiable arguments \(2"):
+    with pytest.raises(TypeError, match=r"bwd output structure PyTreeDef\(\(\*,\)\) for primal input structure PyTreeDef\(\(\*, \*\)\)"):
         grad(f)(1., 2.)
 
     f.defvjp(lambda x, y: (x * y, (x, y)), lambda res, g: g)
-    with pytest.raises(TypeError, match="must produce a tuple"):
+    with pytest.raises(TypeError, match=r"must produce a tuple of length equal.*PyTreeDef\(\*\) for"):
         grad(f)(1., 2.)
 
     f.defvjp(lambda x, y: (x * y, (x, y)), lambda res, g: (jnp.ones(3), g))
-    with pytest.raises(ValueError, match=r"argument 0 of shape \(3,\).*shape \(\)"):
+    with pytest.raises(ValueError, match=r"at output\[0\] the bwd rule produced an output of type float32\[3\] corresponding to an input of type float32\[\]"):
         grad(f)(1., 2.)
 
     @custom_vjp

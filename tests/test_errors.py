@@ -39,13 +39,13 @@ def test_grad_argnums_out_of_range():
 
 
 def test_jvp_tangent_shape_mismatch():
-    with pytest.raises(ValueError, match=r"primal shape \(3,\).*tangent shape \(2,\)"):
+    with pytest.raises(ValueError, match=r"primal shape \(3,\) and tangent shape as \(2,\)"):
         irax.jvp(jnp.sin, (jnp.ones(3),), (jnp.ones(2),))
 
 
 def test_vjp_cotangent_shape_mismatch():
     _, f_vjp = irax.vjp(jnp.sin, jnp.ones(3))
-    with pytest.raises(ValueError, match=r"shape \(2,\).*shape \(3,\)"):
+    with pytest.raises(ValueError, match=r"got float32\[2\], but expected float32\[3\]"):
         f_vjp(jnp.ones(2))
 
 
@@ -135,7 +135,7 @@ def test_concretization_under_jit_names_function_and_static_argnums():
     with pytest.raises(irax.ConcretizationTypeError) as info:
         irax.jit(python_branch)(jnp.ones(()))
     msg = str(info.value)
-    assert "python_branch" in msg and "static_argnums" in msg and "bool()" in msg
+    assert "python_branch" in msg and "static_argnums" in msg and "Attempted boolean conversion" in msg
 
 
 def test_concretization_works_with_static_argnums():

@@ -137,9 +137,9 @@ def test_register_dataclass_explicit_fields_and_errors():
         a: int
         b: int
         c: int
-    with pytest.raises(ValueError, match=r"missing \['c'\]"):
+    with pytest.raises(ValueError, match=r"Missing fields: \{'c'\}"):
         tu.register_dataclass(Three, data_fields=["a"], meta_fields=["b"])
-    with pytest.raises(ValueError, match="both data and meta"):
+    with pytest.raises(ValueError, match=r"must not overlap. Overlapping fields: \{'b'\}"):
         tu.register_dataclass(Three, data_fields=["a", "b"], meta_fields=["b", "c"])
 
 

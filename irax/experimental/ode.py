@@ -28,7 +28,7 @@ import numpy as np
 from .. import lax
 from .. import numpy as jnp
 from .. import tree_util
-from ..tracer.api import vjp
+from ..tracer.api import vjp_keeping_int_tangents as vjp
 from ..tracer.api_extra import closure_convert
 from ..tracer.core import get_aval, is_array_like
 from ..tracer.custom import custom_vjp

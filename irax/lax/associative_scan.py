@@ -38,6 +38,8 @@ def _interleave(a, b, axis):
 
 def associative_scan(fn, elems, reverse=False, axis=0):
     """Inclusive scan of `elems` (a pytree of arrays) along `axis` with associative `fn`."""
+    if not callable(fn):
+        raise TypeError("lax.associative_scan: fn argument should be callable.")
     flat, tree = tree_util.tree_flatten(elems)
     if not flat:
         return elems

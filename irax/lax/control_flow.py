@@ -17,14 +17,15 @@ import numpy as np
 from .. import numpy as jnp
 from .. import tree_util
 from ..tracer import core, dtypes
-from ..tracer.api import jvp as api_jvp, vjp as api_vjp
+from ..tracer.api import (jvp_keeping_int_tangents as api_jvp,
+                          vjp_keeping_int_tangents as api_vjp)
 from ..tracer.core import ShapedArray, get_aval
 from ..tracer.custom import custom_vjp
 from ..tracer.partial_eval import trace_const_free
 from ..tracer.prims.control_flow import cond_p, eval_closed, scan_p, unify_consts, while_p
 from ..tracer.prims import shape as sh
 from ..tracer.prims.elementwise import convert_element_type, max_p, min_p, ne_p
-from . import ops
+from . import cf_errors, ops
 from .util import DiffSubset, coerce, flatten_arrays, fname
 
 # ---------------------------------------------------------------------------
@@ -32,10 +33,12 @@ from .util import DiffSubset, coerce, flatten_arrays, fname
 
 
 def _stage_carry_fun(flat: Callable, extra_in_avals: Sequence[ShapedArray],
-                     carry_avals: Sequence[ShapedArray], what: str):
+                     carry_avals: Sequence[ShapedArray], what: str, body_fun: Callable,
+                     carry_tree):
     """Trace flat(*carry, *extra_in) -> (*carry_out, ...) whose carry outputs must match the
-    carry types. Weakly typed carries that come back strongly typed are made strong (as JAX
-    does). Returns (closed, consts, carry_avals)."""
+    carry types (else JAX's TypeError; what: "scan body" / "while_loop body"). Weakly typed
+    carries that come back strongly typed are made strong (as JAX does). Returns (closed,
+    consts, carry_avals)."""
     carry_avals = list(carry_avals)
     for _ in range(3):
         closed, consts = trace_const_free(flat, carry_avals + list(extra_in_avals))
@@ -45,13 +48,8 @@ def _stage_carry_fun(flat: Callable, extra_in_avals: Sequence[ShapedArray],
         if promoted != carry_avals:
             carry_avals = promoted
             continue
-        for i, (c, o) in enumerate(zip(carry_avals, outs)):
-            if c.shape != o.shape or c.dtype != o.dtype:
-                raise TypeError(
-                    f"{what} must return a carry of the same type as its input carry, but "
-                    f"carry leaf {i} went in as {c.str_short()} and came out as "
-                    f"{o.str_short()}. Cast the initial value (e.g. jnp.asarray(x, dtype)) or "
-                    "the body's output.")
+        if any(c.shape != o.shape or c.dtype != o.dtype for c, o in zip(carry_avals, outs)):
+            raise cf_errors.carry_type_error(what, body_fun, carry_tree, carry_avals, outs)
         new = [c.strip_weak() if c.weak_type and not o.weak_type else c
                for c, o in zip(carry_avals, outs)]
         if new == carry_avals:
@@ -73,6 +71,8 @@ def while_loop(cond_fun: Callable, body_fun: Callable, init_val: Any, *,
 
     With max_steps=N (and optionally checkpoints=K) this is checkpointed_while_loop: at most
     N iterations, reverse-mode differentiable with O(K log N) memory."""
+    cf_errors.check_callables("while_loop", "body_fun and cond_fun arguments should be "
+                              "callable.", [body_fun, cond_fun])
     if max_steps is not None:
         return checkpointed_while_loop(cond_fun, body_fun, init_val, max_steps=max_steps,
                                        checkpoints=checkpoints)
@@ -84,38 +84,71 @@ def while_loop(cond_fun: Callable, body_fun: Callable, init_val: Any, *,
         out_leaves, out_tree = flatten_arrays(
             out, f"output of while_loop body_fun {fname(body_fun)}")
         if out_tree != tree:
-            raise TypeError(f"while_loop body_fun {fname(body_fun)} must return a carry with "
-                            f"the structure of init_val, {tree}, but returned {out_tree}")
+            error = cf_errors.carry_structure_error(
+                "while_loop body", body_fun, tree, [get_aval(x) for x in xs], out_tree,
+                [get_aval(x) for x in out_leaves])
+            if error is not None:
+                raise error
         return out_leaves
     body, bconsts, carry_avals = _stage_carry_fun(
-        body_flat, [], carry_avals, f"while_loop body_fun {fname(body_fun)}")
+        body_flat, [], carry_avals, "while_loop body", body_fun, tree)
     leaves = [coerce(x, a) for x, a in zip(leaves, carry_avals)]
 
     def cond_flat(*xs):
         p = cond_fun(tree_util.tree_unflatten(tree, xs))
         pl = tree_util.tree_leaves(p)
-        if len(pl) != 1:
-            raise TypeError(f"while_loop cond_fun {fname(cond_fun)} must return a boolean "
-                            f"scalar, but got a pytree {tree_util.tree_structure(p)}")
+        if len(pl) != 1 or tree_util.tree_structure(p).num_nodes != 1:
+            raise TypeError("cond_fun must return a boolean scalar, but got pytree "
+                            f"{tree_util.tree_structure(p)}.")
         pa = get_aval(pl[0])
         if pa.shape != () or pa.dtype != np.bool_:
-            raise TypeError(f"while_loop cond_fun {fname(cond_fun)} must return a boolean "
-                            f"scalar, but got output type {pa.str_short()}")
+            shown = f"ShapedArray({cf_errors.type_str(pa)}{', weak_type=True' * pa.weak_type})"
+            raise TypeError("cond_fun must return a boolean scalar, but got output type(s) "
+                            f"[{shown}].")
         return [pl[0]]
     cond, cconsts = trace_const_free(cond_flat, carry_avals)
-    outs = while_p.bind(*cconsts, *bconsts, *leaves, cond_jaxpr=cond, body_jaxpr=body,
-                        cond_nconsts=len(cconsts), body_nconsts=len(bconsts))
-    return tree_util.tree_unflatten(tree, outs)
+    return tree_util.tree_unflatten(tree, _bind_while(cond, cconsts, body, bconsts, leaves))
 
 
-def _is_static_int(x) -> bool:
+def _bind_while(cond: core.ClosedJaxpr, cconsts: list, body: core.ClosedJaxpr, bconsts: list,
+                carry: list) -> list:
+    """while_p on the carries, except that a carry the body returns unchanged is a constant
+    of the loop (as JAX makes it): it stays unbatched under vmap even when the predicate is
+    batched, and its final value is its initial one."""
+    nc, nb, bj, cj = len(cconsts), len(bconsts), body.jaxpr, cond.jaxpr
+    fixed = [i for i in range(len(carry)) if bj.outvars[i] is bj.invars[nb + i]]
+    if not fixed or len(fixed) == len(carry):
+        return while_p.bind(*cconsts, *bconsts, *carry, cond_jaxpr=cond, body_jaxpr=body,
+                            cond_nconsts=nc, body_nconsts=nb)
+    moving = [i for i in range(len(carry)) if i not in fixed]
+
+    def regroup(jaxpr: core.Jaxpr, n: int, outvars) -> core.ClosedJaxpr:
+        ins = jaxpr.invars
+        return core.ClosedJaxpr(core.Jaxpr([], [*ins[:n], *(ins[n + i] for i in fixed),
+                                                *(ins[n + i] for i in moving)],
+                                           jaxpr.eqns, outvars), [])
+    cond2 = regroup(cj, nc, cj.outvars)
+    body2 = regroup(bj, nb, [bj.outvars[i] for i in moving])
+    consts = [carry[i] for i in fixed]
+    outs = iter(while_p.bind(*cconsts, *consts, *bconsts, *consts, *(carry[i] for i in moving),
+                             cond_jaxpr=cond2, body_jaxpr=body2, cond_nconsts=nc + len(fixed),
+                             body_nconsts=nb + len(fixed)))
+    # the initial value itself, as JAX returns it (a Python scalar stays one)
+    return [carry[i] if i in fixed else next(outs) for i in range(len(carry))]
+
+
+def _concrete_int(x) -> int | None:
+    """int(x) when x has a value now (JAX's test for a static trip count: a Python or
+    NumPy number, or a traced value with a concrete primal, e.g. under eager grad), else
+    None (a bound traced by jit)."""
     if isinstance(x, core.Tracer):
-        return False
-    if isinstance(x, (int, np.integer)) and not isinstance(x, bool):
-        return True
-    if isinstance(x, (core.Array, np.ndarray)):
-        return np.asarray(x).shape == () and dtypes.kind(np.asarray(x).dtype) in "iu"
-    return False
+        x = core.concrete_or_none(x)
+        if x is None:
+            return None
+    try:
+        return int(np.asarray(x))
+    except (TypeError, ValueError):
+        return None
 
 
 def _check_fori_bounds(lower, upper) -> None:
@@ -134,13 +167,14 @@ def fori_loop(lower, upper, body_fun: Callable, init_val: Any, *,
               unroll: int | bool | None = None) -> Any:
     """body_fun(i, val) for i in [lower, upper). Static int bounds give a scan (reverse
     differentiable; `unroll` as scan's); traced bounds a while_loop (forward mode only)."""
+    cf_errors.check_callables("fori_loop", "body_fun argument should be callable.", [body_fun])
     _check_fori_bounds(lower, upper)
-    if _is_static_int(lower) and _is_static_int(upper):
-        lo, hi = int(np.asarray(lower)), int(np.asarray(upper))
+    lo, hi = _concrete_int(lower), _concrete_int(upper)
+    if lo is not None and hi is not None:   # a trip count known now: a scan (as JAX)
         i0 = lower
 
-        def step(carry, _):
-            i, x = carry
+        def step(loop_carry, _):   # the name JAX's carry errors show: loop_carry[1]
+            i, x = loop_carry
             return (i + 1, body_fun(i, x)), None
         (_, out), _ = scan(step, (i0, init_val), None, length=max(hi - lo, 0),
                            unroll=1 if unroll is None else unroll)
@@ -165,20 +199,10 @@ def fori_loop(lower, upper, body_fun: Callable, init_val: Any, *,
 def scan(f: Callable, init: Any, xs: Any = None, length: int | None = None,
          reverse: bool = False, unroll: int = 1) -> tuple[Any, Any]:
     """As jax.lax.scan: carry, ys = f(carry, x) over the leading axis of xs."""
+    cf_errors.check_callables("scan", "f argument should be a callable.", [f])
     init_leaves, init_tree = flatten_arrays(init, "scan init")
     x_leaves, x_tree = flatten_arrays(xs, "scan xs")
-    lengths = {get_aval(x).shape[0] if get_aval(x).ndim else None for x in x_leaves}
-    if None in lengths:
-        raise ValueError("scan got a scalar (0-d) value in xs; every xs leaf needs a leading "
-                         "axis to scan over")
-    if length is not None:
-        lengths.add(int(length))
-    if len(lengths) > 1:
-        raise ValueError(f"scan got inconsistent lengths: length={length} and leading axis "
-                         f"sizes {sorted(get_aval(x).shape[0] for x in x_leaves)} of xs")
-    if not lengths:
-        raise ValueError("scan needs xs with a leading axis or an explicit length")
-    n = lengths.pop()
+    n = _scan_length(x_leaves, length)
     k = _unroll_factor(unroll, n)
     if k > 1:
         return _scan_unrolled(f, init, xs, n, k, reverse)
@@ -192,22 +216,81 @@ def scan(f: Callable, init: Any, xs: Any = None, length: int | None = None,
         x = tree_util.tree_unflatten(x_tree, args[ncar:])
         out = f(carry, x)
         if not (isinstance(out, (tuple, list)) and len(out) == 2):
-            raise TypeError(f"scan body {fname(f)} must return a pair (carry, y), got "
-                            f"{type(out).__name__}")
+            leaves, tree = tree_util.tree_flatten(out)
+            shown = (cf_errors.types_of(tree, [get_aval(v) for v in leaves])
+                     if all(core.is_array_like(v) for v in leaves) else repr(out))
+            raise TypeError(f"scan body output must be a pair, got {shown}.")
         c_leaves, c_tree = flatten_arrays(out[0], f"carry output of scan body {fname(f)}")
         if c_tree != init_tree:
-            raise TypeError(f"scan body {fname(f)} must return a carry with the structure of "
-                            f"init, {init_tree}, but returned {c_tree}")
+            error = cf_errors.carry_structure_error(
+                "scan body", f, init_tree, [get_aval(x) for x in args[:ncar]], c_tree,
+                [get_aval(x) for x in c_leaves])
+            if error is not None:
+                raise error
         y_leaves, store["ys"] = flatten_arrays(out[1], f"y output of scan body {fname(f)}")
         return c_leaves + y_leaves
     jaxpr, consts, carry_avals = _stage_carry_fun(body_flat, slice_avals,
                                                   [get_aval(x) for x in init_leaves],
-                                                  f"scan body {fname(f)}")
+                                                  "scan body", f, init_tree)
     init_leaves = [coerce(x, a) for x, a in zip(init_leaves, carry_avals)]
-    outs = scan_p.bind(*consts, *init_leaves, *x_leaves, jaxpr=jaxpr, num_consts=len(consts),
-                       num_carry=ncar, length=n, reverse=bool(reverse))
+    outs = _bind_scan(jaxpr, consts, init_leaves, x_leaves, n, bool(reverse))
     return (tree_util.tree_unflatten(init_tree, outs[:ncar]),
             tree_util.tree_unflatten(store["ys"], outs[ncar:]))
+
+
+def _bind_scan(jaxpr: core.ClosedJaxpr, consts: list, carry: list, xs: list, length: int,
+               reverse: bool) -> list:
+    """scan_p, except that a carry the body returns unchanged is a constant of the loop (as
+    JAX forwards it): it stays unbatched under vmap and comes out as it went in."""
+    nc, j = len(consts), jaxpr.jaxpr
+    fixed = [i for i in range(len(carry)) if j.outvars[i] is j.invars[nc + i]]
+    if not fixed:
+        return scan_p.bind(*consts, *carry, *xs, jaxpr=jaxpr, num_consts=nc,
+                           num_carry=len(carry), length=length, reverse=reverse)
+    moving = [i for i in range(len(carry)) if i not in fixed]
+    ins = j.invars
+    regrouped = core.ClosedJaxpr(core.Jaxpr(
+        [], [*ins[:nc], *(ins[nc + i] for i in fixed), *(ins[nc + i] for i in moving),
+             *ins[nc + len(carry):]],
+        j.eqns, [*(j.outvars[i] for i in moving), *j.outvars[len(carry):]]), [])
+    outs = scan_p.bind(*consts, *(carry[i] for i in fixed), *(carry[i] for i in moving), *xs,
+                       jaxpr=regrouped, num_consts=nc + len(fixed), num_carry=len(moving),
+                       length=length, reverse=reverse)
+    moved = iter(outs[:len(moving)])
+    return [carry[i] if i in fixed else next(moved) for i in range(len(carry))] + \
+        list(outs[len(moving):])
+
+
+def _scan_length(x_leaves: list, length) -> int:
+    """The number of iterations: the xs' common leading axis size and/or `length` (JAX's
+    errors when they disagree or when there is neither)."""
+    if any(not hasattr(x, "shape") for x in x_leaves):   # Python scalars in xs
+        raise ValueError("scan got value with no leading axis to scan over: "
+                         f"{', '.join(str(x) for x in x_leaves if not hasattr(x, 'shape'))}.")
+    if any(get_aval(x).ndim == 0 for x in x_leaves):
+        raise ValueError("scan got a scalar (0-d) value in xs; every xs leaf needs a leading "
+                         "axis to scan over")
+    sizes = [get_aval(x).shape[0] for x in x_leaves]
+    if length is not None:
+        if isinstance(length, core.Tracer):
+            value = core.concrete_or_none(length)
+            if value is None:
+                raise core.ConcretizationTypeError(
+                    "The `length` argument to `scan` expects a concrete `int` value. For "
+                    "scan-like iteration with a dynamic length, use `while_loop` or "
+                    "`fori_loop`.")
+            length = value
+        length = int(length)
+        if any(s != length for s in sizes):
+            raise ValueError(f"scan got `length` argument of {length} which disagrees with "
+                             f"leading axis sizes {sizes}.")
+        return length
+    if len(set(sizes)) > 1:
+        raise ValueError("scan got values with different leading axis sizes: "
+                         f"{', '.join(str(s) for s in sizes)}.")
+    if not sizes:
+        raise ValueError("scan got no values to scan over and `length` not provided.")
+    return sizes[0]
 
 
 def _unroll_factor(unroll, n: int) -> int:
@@ -268,7 +351,10 @@ def _scan_unrolled(f: Callable, init: Any, xs: Any, n: int, k: int, reverse: boo
     return carry, ys
 
 
-def _stage_branches(branches: Sequence[Callable], operands: tuple, what: str):
+def _stage_branches(branches: Sequence[Callable], operands: tuple, what: str,
+                    pairs: Sequence[tuple[int, int, str, str]]):
+    """Trace each branch on the operands; `pairs` (i, j, name_i, name_j) are the branches
+    whose outputs are compared, and named, as JAX compares and names them."""
     leaves, tree = flatten_arrays(operands, f"{what} operands")
     avals = [get_aval(x) for x in leaves]
     traced, trees = [], []
@@ -281,18 +367,13 @@ def _stage_branches(branches: Sequence[Callable], operands: tuple, what: str):
             return out_leaves
         traced.append(trace_const_free(flat, avals))
         trees.append(st["tree"])
-    for k, t in enumerate(trees):
-        if t != trees[0]:
-            raise TypeError(f"{what} branches must return the same pytree structure, but "
-                            f"branch 0 ({fname(branches[0])}) returned {trees[0]} and branch "
-                            f"{k} ({fname(branches[k])}) returned {t}")
+    for i, j, name_i, name_j in pairs:
+        error = cf_errors.branch_mismatch_error(
+            what, name_i, name_j, branches[i], branches[j], trees[i], traced[i][0].out_avals,
+            trees[j], traced[j][0].out_avals)
+        if error is not None:
+            raise error
     outs0 = traced[0][0].out_avals
-    for k, (c, _) in enumerate(traced):
-        for i, (a, b) in enumerate(zip(outs0, c.out_avals)):
-            if a.shape != b.shape or a.dtype != b.dtype:
-                raise TypeError(f"{what} branches must return values of the same types, but "
-                                f"output {i} is {a.str_short()} in branch 0 and "
-                                f"{b.str_short()} in branch {k}")
     # branches disagreeing on weak types: the result is strongly typed (as in JAX)
     target = [a.update(weak_type=all(c.out_avals[i].weak_type for c, _ in traced))
               for i, a in enumerate(outs0)]
@@ -309,33 +390,82 @@ def _stage_branches(branches: Sequence[Callable], operands: tuple, what: str):
     return new, consts, leaves, trees[0]
 
 
+def _as_value(x: Any) -> Any:
+    """A forwarded operand as cond returns it: an irax value (a Python or NumPy scalar
+    becomes an Array of its irax type, weakly typed for a Python scalar)."""
+    return x if isinstance(x, (core.Tracer, core.Array)) else jnp.asarray(x)
+
+
+def _bind_cond(index, consts: list, leaves: list, branches: list) -> list:
+    """cond_p over the branches, except for outputs every branch passes through from the
+    same operand: those are that operand (as JAX prunes them), so they stay unbatched under
+    vmap and are not copied."""
+    operands = [*consts, *leaves]
+    forwarded = {}
+    for k in range(len(branches[0].jaxpr.outvars)):
+        srcs = {next((m for m, v in enumerate(br.jaxpr.invars) if v is br.jaxpr.outvars[k]),
+                     None) for br in branches}
+        if len(srcs) == 1 and None not in srcs:
+            forwarded[k] = srcs.pop()
+    if not forwarded:
+        return cond_p.bind(index, *operands, branches=tuple(branches))
+    keep = [k for k in range(len(branches[0].jaxpr.outvars)) if k not in forwarded]
+    pruned = tuple(core.ClosedJaxpr(core.Jaxpr(br.jaxpr.constvars, br.jaxpr.invars,
+                                               br.jaxpr.eqns,
+                                               [br.jaxpr.outvars[k] for k in keep]),
+                                    br.consts) for br in branches)
+    outs = iter(cond_p.bind(index, *operands, branches=pruned))   # bound even with no
+    # outputs left: a branch may print or call back
+    return [_as_value(operands[forwarded[k]]) if k in forwarded else next(outs)
+            for k in range(len(branches[0].jaxpr.outvars))]
+
+
 def switch(index, branches: Sequence[Callable], *operands) -> Any:
     """branches[clamp(index, 0, len-1)](*operands), staged as one `cond`."""
     branches = list(branches)
-    if not branches:
-        raise ValueError("switch needs at least one branch")
+    cf_errors.check_callables("switch", "branches argument should be a sequence of "
+                              "callables.", branches)
+    if np.ndim(index) != 0:
+        raise TypeError(f"Branch index must be scalar, got {index} of shape "
+                        f"{np.shape(index)}.")
+    if not core.is_array_like(index) or isinstance(index, str):
+        raise TypeError(f"Index type must be an integer, got {index}.")
     index = jnp.asarray(index)
     ia = get_aval(index)
-    if ia.shape != () or dtypes.kind(ia.dtype) not in "iub":
-        raise TypeError(f"switch index must be an integer scalar, got {ia.str_short()}")
+    if dtypes.kind(ia.dtype) not in "iu":
+        raise TypeError(f"Index type must be an integer, got {index} as {ia.dtype}")
+    if not branches:
+        raise ValueError("Empty branch sequence")
     index = convert_element_type(index, np.int32, False)
     index = min_p.bind(max_p.bind(index, np.int32(0)), np.int32(len(branches) - 1))
-    new, consts, leaves, tree = _stage_branches(branches, operands, "switch")
-    outs = cond_p.bind(index, *consts, *leaves, branches=tuple(new))
+    pairs = [(0, k, "branch 0", f"branch{k}") for k in range(1, len(branches))]
+    new, consts, leaves, tree = _stage_branches(branches, operands, "switch", pairs)
+    outs = _bind_cond(index, consts, leaves, new)
     return tree_util.tree_unflatten(tree, outs)
 
 
 def cond(pred, true_fun: Callable, false_fun: Callable, *operands) -> Any:
     """true_fun(*operands) if pred else false_fun(*operands), staged as one `cond`."""
+    cf_errors.check_callables("cond", "true_fun and false_fun arguments should be callable.",
+                              [true_fun, false_fun])
+    if pred is None:
+        raise TypeError("cond predicate is None")
+    if isinstance(pred, Sequence) or np.ndim(pred) != 0:
+        raise TypeError(f"Pred must be a scalar, got {pred} of "
+                        + (f"type {type(pred)}" if isinstance(pred, Sequence)
+                           else f"shape {np.shape(pred)}."))
+    if not core.is_array_like(pred):
+        raise TypeError(f"Pred type must be either boolean or number, got {pred}.")
     pred = jnp.asarray(pred)
     pa = get_aval(pred)
-    if pa.shape != ():
-        raise TypeError(f"cond pred must be a scalar, got {pa.str_short()}")
+    if pa.dtype.kind not in "biuf":
+        raise TypeError(f"Pred type must be either boolean or number, got {pa.dtype}.")
     if pa.dtype != np.bool_:
         pred = ne_p.bind(pred, jnp.asarray(0, dtype=pa.dtype))
     index = convert_element_type(pred, np.int32, False)
-    new, consts, leaves, tree = _stage_branches([false_fun, true_fun], operands, "cond")
-    outs = cond_p.bind(index, *consts, *leaves, branches=tuple(new))
+    new, consts, leaves, tree = _stage_branches([false_fun, true_fun], operands, "cond",
+                                                [(1, 0, "true_fun", "false_fun")])
+    outs = _bind_cond(index, consts, leaves, new)
     return tree_util.tree_unflatten(tree, outs)
 
 
@@ -492,7 +622,7 @@ def checkpointed_while_loop(cond_fun: Callable, body_fun: Callable, init_val: An
                             f"structure of init_val, {tree}, but returned {out_tree}")
         return out_leaves
     body, bconsts, avals = _stage_carry_fun(body_flat, [], [get_aval(x) for x in leaves],
-                                            "checkpointed_while_loop body_fun")
+                                            "checkpointed_while_loop body", body_fun, tree)
     leaves = [coerce(x, a) for x, a in zip(leaves, avals)]
 
     def cond_flat(*xs):

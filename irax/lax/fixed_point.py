@@ -15,7 +15,8 @@ import numpy as np
 from .. import numpy as jnp
 from .. import tree_util
 from ..tracer.ad_util import tangent_aval, zeros_like_aval
-from ..tracer.api import jvp as api_jvp, vjp as api_vjp
+from ..tracer.api import (jvp_keeping_int_tangents as api_jvp,
+                          vjp_keeping_int_tangents as api_vjp)
 from ..tracer.core import get_aval
 from ..tracer.custom import custom_vjp
 from ..tracer.partial_eval import trace_const_free

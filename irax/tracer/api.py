@@ -6,7 +6,9 @@ transformations, the primitive families and irax.tree_util.
 """
 from __future__ import annotations
 
+import collections
 import functools
+import inspect
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -48,8 +50,8 @@ def _flat_fun(fun: Callable, in_tree, store: _OutStore, has_aux: bool = False,
         out = fun(*tree_util.tree_unflatten(in_tree, leaves))
         if has_aux:
             if not (isinstance(out, (tuple, list)) and len(out) == 2):
-                raise TypeError(f"{_fname(fun)} with has_aux=True must return a pair "
-                                f"(output, auxiliary data), got {type(out).__name__}")
+                raise TypeError("expected function with aux output to return a two-element "
+                                f"tuple, but got type {type(out)} with value {out!r}")
             out, aux = out
             aux_store.append(aux)
         leaves_out, store.tree = tree_util.tree_flatten(out)
@@ -65,6 +67,19 @@ def _as_array(x):
 def _to_array(x):
     aval = get_aval(x)
     return Array(np.asarray(x, dtype=aval.dtype), aval.weak_type)
+
+
+# JAX's tangent type of an integer or boolean value: a zero-size dtype (irax.dtypes.float0 is
+# the same dtype; the tracer layer cannot import it from there)
+FLOAT0 = np.dtype([("float0", np.void, 0)])
+
+
+def _public_tangent(t, primal_aval):
+    """A tangent or cotangent as jvp / vjp / grad return it: float0 zeros (a NumPy array, as
+    in JAX) for an integer or boolean primal, an irax Array otherwise."""
+    if not is_differentiable(primal_aval):
+        return np.zeros(primal_aval.shape, FLOAT0)
+    return _as_array(t)
 
 
 def _lower_aux(aux):
@@ -89,26 +104,44 @@ def _lower_aux(aux):
 
 
 def jvp(fun: Callable, primals: Sequence[Any], tangents: Sequence[Any], has_aux: bool = False):
-    """(fun(*primals), J·tangents)."""
+    """(fun(*primals), J·tangents); the tangent of an integer or boolean output is float0
+    zeros, as in JAX."""
+    p_out, t_out, tree, aux = _jvp(fun, primals, tangents, has_aux)
+    t_out = [_public_tangent(t, get_aval(p)) for t, p in zip(t_out, p_out)]
+    outs = tree_util.tree_unflatten(tree, p_out), tree_util.tree_unflatten(tree, t_out)
+    return (*outs, aux) if has_aux else outs
+
+
+def jvp_keeping_int_tangents(fun: Callable, primals: Sequence[Any], tangents: Sequence[Any]):
+    """jvp whose integer outputs get integer zero tangents (for irax's own rules, which
+    combine tangents arithmetically)."""
+    p_out, t_out, tree, _ = _jvp(fun, primals, tangents, False)
+    return tree_util.tree_unflatten(tree, p_out), tree_util.tree_unflatten(tree, t_out)
+
+
+def _jvp(fun: Callable, primals: Sequence[Any], tangents: Sequence[Any], has_aux: bool):
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
-        raise TypeError("primal and tangent arguments to irax.jvp must be tuples or lists; "
+        raise TypeError("primal and tangent arguments to jax.jvp must be tuples or lists; "
                         f"found {type(primals).__name__} and {type(tangents).__name__}.")
-    p_leaves, p_tree = tree_util.tree_flatten(tuple(primals))
-    t_leaves, t_tree = tree_util.tree_flatten(tuple(tangents))
+    p_leaves, p_tree = tree_util.tree_flatten(primals)   # a tuple and a list differ
+    t_leaves, t_tree = tree_util.tree_flatten(tangents)
     if p_tree != t_tree:
-        raise TypeError(f"primal and tangent arguments to irax.jvp must have the same tree "
+        raise TypeError(f"primal and tangent arguments to jax.jvp must have the same tree "
                         f"structure; primals have tree structure {p_tree} whereas tangents have "
                         f"tree structure {t_tree}.")
+    p_tree = tree_util.tree_structure(tuple(primals))
     _check_leaves(p_leaves, "jvp primals")
     for i, (p, t) in enumerate(zip(p_leaves, t_leaves)):
         pa, ta = get_aval(p), get_aval(t)
         if pa.shape != ta.shape:
-            raise ValueError(f"irax.jvp called with different primal and tangent shapes; got "
-                             f"primal shape {pa.shape} and tangent shape {ta.shape} (leaf {i})")
+            raise ValueError(f"jvp called with different primal and tangent shapes;Got primal "
+                             f"shape {pa.shape} and tangent shape as {ta.shape}")
         if pa.dtype != ta.dtype and is_differentiable(pa):
-            raise TypeError(f"primal and tangent arguments to irax.jvp do not match; dtypes must "
-                            f"be equal; got primal dtype {pa.dtype.name} and tangent dtype "
-                            f"{ta.dtype.name} (leaf {i})")
+            raise TypeError("primal and tangent arguments to jax.jvp do not match; dtypes must "
+                            "be equal, or in case of int/bool primal dtype the tangent dtype "
+                            f"must be float0.Got primal dtype {pa.dtype.name} and so expected "
+                            f"tangent dtype {pa.dtype.name}, but got tangent dtype "
+                            f"{ta.dtype.name} instead.")
     store, aux = _OutStore(), []
     flat = _flat_fun(fun, p_tree, store, has_aux, aux)
     tangents_in = [t if is_differentiable(get_aval(p)) else Zero(get_aval(p))
@@ -116,8 +149,7 @@ def jvp(fun: Callable, primals: Sequence[Any], tangents: Sequence[Any], has_aux:
     p_out, t_out = jvp_flat(flat, p_leaves, tangents_in)
     p_out = [_as_array(x) for x in p_out]
     t_out = [_as_array(instantiate(t)) for t in t_out]
-    outs = (tree_util.tree_unflatten(store.tree, p_out), tree_util.tree_unflatten(store.tree, t_out))
-    return (*outs, _lower_aux(aux[0])) if has_aux else outs
+    return p_out, t_out, store.tree, (_lower_aux(aux[0]) if has_aux else None)
 
 
 def linearize(fun: Callable, *primals: Any, has_aux: bool = False):
@@ -137,7 +169,8 @@ def linearize(fun: Callable, *primals: Any, has_aux: bool = False):
                             f"got {t_tree}")
         res = iter(core.eval_jaxpr(linear.jaxpr, linear.consts, t_leaves))
         t_out = [next(res) if nz else zeros_like_aval(a) for nz, a in zip(nonzero, out_avals)]
-        return tree_util.tree_unflatten(out_tree, [_as_array(t) for t in t_out])
+        return tree_util.tree_unflatten(out_tree, [_public_tangent(t, a)
+                                                   for t, a in zip(t_out, out_avals)])
 
     primal_out = tree_util.tree_unflatten(out_tree, [_as_array(o) for o in out])
     return (primal_out, f_jvp, _lower_aux(aux[0])) if has_aux else (primal_out, f_jvp)
@@ -148,7 +181,18 @@ def linearize(fun: Callable, *primals: Any, has_aux: bool = False):
 
 
 def vjp(fun: Callable, *primals: Any, has_aux: bool = False):
-    """(fun(*primals), vjp_fun) where vjp_fun(cotangent) = cotangent·J, as a tuple per arg."""
+    """(fun(*primals), vjp_fun) where vjp_fun(cotangent) = cotangent·J, as a tuple per arg;
+    the cotangent of an integer or boolean argument is float0 zeros, as in JAX."""
+    return _vjp(fun, primals, has_aux, float0_ints=True)
+
+
+def vjp_keeping_int_tangents(fun: Callable, *primals: Any):
+    """vjp whose pullback gives integer arguments integer zero cotangents (for irax's own
+    rules, which carry cotangents through loops and sums)."""
+    return _vjp(fun, primals, False, float0_ints=False)
+
+
+def _vjp(fun: Callable, primals: tuple, has_aux: bool, float0_ints: bool):
     p_leaves, p_tree = tree_util.tree_flatten(primals)
     _check_leaves(p_leaves, f"vjp of {_fname(fun)}")
     in_avals = [get_aval(p) for p in p_leaves]
@@ -156,7 +200,8 @@ def vjp(fun: Callable, *primals: Any, has_aux: bool = False):
     flat = _flat_fun(fun, p_tree, store, has_aux, aux)
     out, linear, nonzero = linearize_flat(flat, p_leaves)
     pullback = _VjpPullback(_fname(fun), linear.jaxpr, nonzero, store.tree,
-                            [get_aval(o) for o in out], p_tree, in_avals)
+                            [get_aval(o) for o in out], p_tree, in_avals, float0_ints,
+                            _source_info(fun))
     vjp_fun = VjpFunction(pullback, [_as_array(c) for c in linear.consts])
     out_tree = store.tree
 
@@ -185,9 +230,9 @@ def _check_argnums(argnums, nargs: int, fname: str, too_few: type = ValueError) 
         if not isinstance(a, int):
             raise TypeError(f"argnums must be an int or a sequence of ints, got {argnums!r}")
         if a >= nargs:
-            raise too_few(f"differentiating {fname} with respect to argnums={argnums} requires "
-                          f"at least {a + 1} positional arguments, but it was called with "
-                          f"{nargs}")
+            raise too_few(f"differentiating with respect to argnums={argnums} requires at "
+                          f"least {max(nums) + 1} positional arguments to be passed by the "
+                          f"caller, but got only {nargs} positional arguments.")
         if a < -nargs:
             raise ValueError(f"argnums {argnums} out of range for {fname}, which was called "
                              f"with {nargs} positional argument(s)")
@@ -288,7 +333,7 @@ def _std_basis(leaves):
         a = get_aval(x)
         b = np.zeros((n, s), dtype=a.dtype)
         b[off:off + s] = np.eye(s, dtype=a.dtype)
-        bases.append(Array(b.reshape((n, *a.shape))))
+        bases.append(Array(b.reshape((n, *a.shape)), a.weak_type))   # weak as the leaf (JAX)
         off += s
     return bases, sizes
 
@@ -321,7 +366,8 @@ def _check_jacfwd_input(holomorphic: bool, aval) -> None:
                         "use irax.jvp directly.")
 
 
-def _jacobian_setup(fun, args, argnums, has_aux: bool, check_input: Callable):
+def _jacobian_setup(fun, args, argnums, has_aux: bool, check_input: Callable,
+                    kwargs: dict | None = None):
     """The differentiated arguments' leaves, their tree, and `fun` as a flat function of them."""
     nums = _check_argnums(argnums, len(args), _fname(fun))
     dargs = args[nums[0]] if isinstance(argnums, int) else tuple(args[i] for i in nums)
@@ -338,7 +384,7 @@ def _jacobian_setup(fun, args, argnums, has_aux: bool, check_input: Callable):
         else:
             for i, a in zip(nums, d):
                 full[i] = a
-        return fun(*full)
+        return fun(*full, **(kwargs or {}))   # keyword arguments are not differentiated
     store, aux = _OutStore(), []
     flat = _flat_fun(f_in, tree_util.tree_structure(tuple(in_leaves)), store, has_aux, aux)
     return in_leaves, in_tree, flat, store, aux
@@ -346,9 +392,11 @@ def _jacobian_setup(fun, args, argnums, has_aux: bool, check_input: Callable):
 
 def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False,
            holomorphic: bool = False):
-    def jacfun(*args):
+    @functools.wraps(fun)   # the signature of fun (jit's static_argnames read it)
+    def jacfun(*args, **kwargs):
         in_leaves, in_tree, flat, store, aux = _jacobian_setup(
-            fun, args, argnums, has_aux, functools.partial(_check_jacfwd_input, holomorphic))
+            fun, args, argnums, has_aux, functools.partial(_check_jacfwd_input, holomorphic),
+            kwargs)
         bases, sizes = _std_basis(in_leaves)
         out_avals = []
 
@@ -377,10 +425,11 @@ def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
 
 def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False,
            holomorphic: bool = False, allow_int: bool = False):
-    def jacfun(*args):
+    @functools.wraps(fun)   # the signature of fun (jit's static_argnames read it)
+    def jacfun(*args, **kwargs):
         in_leaves, in_tree, flat, store, aux = _jacobian_setup(
             fun, args, argnums, has_aux,
-            functools.partial(_check_rev_input, "jacrev", holomorphic, allow_int))
+            functools.partial(_check_rev_input, "jacrev", holomorphic, allow_int), kwargs)
         out, linear, nonzero = linearize_flat(flat, in_leaves)
         for o in out:
             _check_rev_output("jacrev", holomorphic, get_aval(o))
@@ -451,6 +500,44 @@ def _check_axis_spec(spec, what: str) -> None:
                         f"types as leaves, but got {spec!r}.")
 
 
+def _inconsistent_sizes(fun, args, kwargs, sizes, axes, axis_size) -> ValueError:
+    """JAX's error for mapped axes of different sizes: the most common size first, each
+    with an example argument named by parameter name and key path."""
+    try:
+        params = list(inspect.signature(fun).bind(*args, **kwargs).signature.parameters)
+    except (TypeError, ValueError):
+        params = None
+
+    def arg_name(path) -> str:
+        i = path[0].idx
+        if params is None or i >= len(params):
+            return f"args{tree_util.keystr(path)}"
+        return f"argument {params[i]}{tree_util.keystr(path[1:])}"
+
+    def type_of(x) -> str:
+        try:
+            a = get_aval(x)
+        except TypeError:
+            return "unknown"
+        return f"{np.dtype(a.dtype).name}[{','.join(str(d) for d in a.shape)}]"
+    names = [f"{arg_name(p)} of type {type_of(x)}"
+             for p, x in tree_util.tree_flatten_with_path(tuple(args))[0]]
+    names += [f"kwargs{tree_util.keystr(p)} of type {type_of(x)}"
+              for p, x in tree_util.tree_flatten_with_path(dict(kwargs))[0]]
+    counts = collections.Counter(n for n in sizes if n is not None).most_common()
+    lines = [f"  * the `axis_size` argument was {axis_size};\n"] if axis_size is not None else []
+    for k, (size, count) in enumerate(counts):
+        i = sizes.index(size)
+        where = f"axis {axes[i]} of {names[i]}"
+        if count == 1:
+            lines.append(f"  * one axis had size {size}: {where};\n")
+        else:
+            many = "most" if k == 0 else "some"
+            lines.append(f"  * {many} axes ({count} of them) had size {size}, e.g. {where};\n")
+    return ValueError(("vmap got inconsistent sizes for array axes to be mapped:\n"
+                       + "".join(lines))[:-2])
+
+
 def vmap(fun: Callable, in_axes: Any = 0, out_axes: Any = 0, axis_size: int | None = None,
          axis_name: Any = None):
     if axis_name is not None:
@@ -465,55 +552,75 @@ def vmap(fun: Callable, in_axes: Any = 0, out_axes: Any = 0, axis_size: int | No
 
     @functools.wraps(fun)
     def vmapped(*args, **kwargs):
-        if kwargs:
-            raise TypeError("vmapped functions take positional arguments only here; pass "
-                            "keyword arguments through functools.partial")
         spec = in_axes if not isinstance(in_axes, int) and in_axes is not None else \
             (in_axes,) * len(args)
         if isinstance(spec, tuple) and len(spec) != len(args):
             raise ValueError(f"vmap in_axes must be an int, None, or a tuple of entries "
                              f"corresponding to the positional arguments passed to the function, "
                              f"but got len(in_axes)={len(spec)}, len(args)={len(args)}")
-        leaves, in_tree = tree_util.tree_flatten(args)
-        _check_leaves(leaves, f"vmap of {_fname(fun)}")
-        axes = _broadcast_prefix(spec, args, "in_axes")
-        sizes = {}
+        # keyword arguments are mapped over their leading axis (as in JAX)
+        leaves, in_tree = tree_util.tree_flatten((tuple(args), dict(kwargs)))
+        axes = _broadcast_prefix(spec, tuple(args), "in_axes")
+        axes += [0] * (len(leaves) - len(axes))
+        # an unmapped argument that is no array (a function, say) is passed through as is
+        static = {i: x for i, (x, ax) in enumerate(zip(leaves, axes))
+                  if ax is None and not core.is_array_like(x)}
+        dyn = [i for i in range(len(leaves)) if i not in static]
+        _check_leaves([leaves[i] for i in dyn], f"vmap of {_fname(fun)}")
+        sizes = []     # per leaf: the mapped axis' size (None: unmapped)
         norm_axes = []
-        for i, (x, ax) in enumerate(zip(leaves, axes)):
+        for i in dyn:
+            x, ax = leaves[i], axes[i]
             if ax is None:
                 norm_axes.append(None)
+                sizes.append(None)
                 continue
             a = get_aval(x)
             if not -a.ndim <= ax < max(a.ndim, 1) or a.ndim == 0:
                 raise ValueError(f"vmap was requested to map its argument along axis {ax}, "
                                  f"which implies that its rank should be at least {ax + 1 if ax >= 0 else -ax}, "
                                  f"but is only {a.ndim} (its shape is {a.shape})")
-            ax = ax % a.ndim
-            norm_axes.append(ax)
-            sizes.setdefault(a.shape[ax], []).append((i, ax, a.shape))
-        if len(sizes) > 1:
-            lines = "\n".join(f"  argument leaf {i} of shape {shp} has size {n} along axis {ax}"
-                              for n, entries in sizes.items() for i, ax, shp in entries)
-            raise ValueError("vmap got inconsistent sizes for array axes to be mapped:\n" + lines)
-        if not sizes and axis_size is None:
+            norm_axes.append(ax % a.ndim)
+            sizes.append(a.shape[ax % a.ndim])
+        if not leaves and axis_size is None:
+            raise ValueError("vmap wrapped function must be passed at least one argument "
+                             "containing an array or axis_size must be specified, got empty "
+                             f"*args={tuple(args)} and **kwargs={dict(kwargs)}")
+        distinct = {n for n in sizes if n is not None} | (
+            {axis_size} if axis_size is not None else set())
+        if len(distinct) > 1:
+            raise _inconsistent_sizes(fun, args, kwargs, [sizes[dyn.index(i)] if i in dyn
+                                                          else None for i in range(len(leaves))],
+                                      axes, axis_size)
+        if not distinct:
             raise ValueError("vmap must have at least one non-None value in in_axes "
-                             "(or be given axis_size)")
-        n = axis_size if not sizes else next(iter(sizes))
-        if axis_size is not None and sizes and axis_size != n:
-            raise ValueError(f"vmap got axis_size={axis_size} but mapped axes have size {n}")
+                             "or axis_size must be specified")
+        n = distinct.pop()
         store = _OutStore()
-        flat = _flat_fun(fun, in_tree, store)
-        leaves = [_as_array(x) if not isinstance(x, core.Tracer) else x for x in leaves]
-        outs, dims = vmap_flat(flat, leaves, norm_axes, n, axis_name)
+
+        def flat(*dyn_leaves):
+            it = iter(dyn_leaves)
+            merged = [static[i] if i in static else next(it) for i in range(len(leaves))]
+            a, k = tree_util.tree_unflatten(in_tree, merged)
+            out_leaves, store.tree = tree_util.tree_flatten(fun(*a, **k))
+            _check_leaves(out_leaves, f"output of {_fname(fun)}")
+            return out_leaves
+        dyn_leaves = [leaves[i] if isinstance(leaves[i], core.Tracer) else _as_array(leaves[i])
+                      for i in dyn]
+        outs, dims = vmap_flat(flat, dyn_leaves, norm_axes, n, axis_name)
         out_tree = store.tree
         out_struct = tree_util.tree_unflatten(out_tree, [0] * len(outs))
         oaxes = _broadcast_prefix(out_axes, out_struct, "out_axes")
         results = []
-        for o, d, oa in zip(outs, dims, oaxes):
+        for k, (o, d, oa) in enumerate(zip(outs, dims, oaxes)):
             if oa is None:
-                if d is not None:
-                    raise ValueError(f"vmap has mapped output but out_axes is None (in "
-                                     f"{_fname(fun)})")
+                if d is not None:   # JAX's words
+                    if out_axes is None and axis_name is not None:
+                        raise ValueError(f"vmap has mapped output (axis_name={axis_name}) but "
+                                         "out_axes is None")
+                    path = tree_util.tree_flatten_with_path(out_struct)[0][k][0]
+                    raise ValueError(f"at vmap out_axes{tree_util.keystr(path)}, got axis spec "
+                                     f"None but output was batched on axis {d}")
                 results.append(_as_array(o) if not isinstance(o, core.Tracer) else o)
                 continue
             o = bdim_to_front(o, d, n)
@@ -523,6 +630,11 @@ def vmap(fun: Callable, in_axes: Any = 0, out_axes: Any = 0, axis_size: int | No
             o = move_axis(o, 0, oa % nd)
             results.append(o if isinstance(o, core.Tracer) else _as_array(o))
         return tree_util.tree_unflatten(out_tree, results)
+    name = _fname(fun)   # JAX's docstring for the vectorized function
+    vmapped.__doc__ = (f"Vectorized version of {name}. Takes similar arguments as {name} but "
+                       f"with additional array axes over which {name} is mapped."
+                       + (f"\n\nOriginal documentation:\n\n{fun.__doc__}"
+                          if getattr(fun, "__doc__", None) else ""))
     return vmapped
 
 
@@ -558,33 +670,78 @@ def make_jaxpr(fun: Callable, static_argnums: int | Sequence[int] = (), return_s
 # jit and other transformations, as JAX's Partial-wrapped pullback can
 
 
+_VJP_TOO_MANY_ARGS = """
+The function returned by `jax.vjp` applied to {} was called with {} arguments,
+but functions returned by `jax.vjp` must be called with a single argument
+corresponding to the single value returned by the function being differentiated
+(even if that returned value is a tuple or other container).
+
+For example, if we have:
+
+  def f(x):
+    return (x, x)
+  _, f_vjp = jax.vjp(f, 1.0)
+
+the function `f` returns a single tuple as output, and so we call `f_vjp` with a
+single tuple as its argument:
+
+  x_bar, = f_vjp((2.0, 2.0))
+
+If we instead call `f_vjp(2.0, 2.0)`, with the values 'splatted out' as
+arguments rather than in a tuple, this error can arise.
+"""
+
+
+def _type_str(aval) -> str:
+    return f"{np.dtype(aval.dtype).name}[{','.join(str(d) for d in aval.shape)}]"
+
+
+def _source_info(fun: Callable) -> str:
+    """`name at file:line`, as JAX's messages name a function."""
+    while isinstance(fun, functools.partial):
+        fun = fun.func
+    code = getattr(inspect.unwrap(fun), "__code__", None)
+    return _fname(fun) if code is None else f"{_fname(fun)} at {code.co_filename}:{code.co_firstlineno}"
+
+
 class _VjpPullback:
     """The static part of a vjp pullback (hashed and compared by identity)."""
 
-    def __init__(self, name, jaxpr, nonzero, out_tree, out_avals, in_tree, in_avals):
+    def __init__(self, name, jaxpr, nonzero, out_tree, out_avals, in_tree, in_avals,
+                 float0_ints: bool = True, source: str = ""):
+        self.float0_ints, self.source = float0_ints, source or name
         self.name, self.jaxpr, self.nonzero = name, jaxpr, nonzero
         self.out_tree, self.out_avals = out_tree, out_avals
         self.in_tree, self.in_avals = in_tree, in_avals
 
-    def __call__(self, residuals, cotangent):
-        ct_leaves, ct_tree = tree_util.tree_flatten(cotangent)
+    def __call__(self, residuals, *cotangents):
+        if len(cotangents) != 1:
+            raise TypeError(_VJP_TOO_MANY_ARGS.format(self.name, len(cotangents)))
+        ct_leaves, ct_tree = tree_util.tree_flatten(cotangents[0])
         # ValueError for a cotangent of the wrong structure, shape or dtype, as in JAX
         if ct_tree != self.out_tree:
-            raise ValueError(f"vjp function of {self.name} expected a cotangent with the "
-                             f"structure of the primal output, {self.out_tree}, but got "
-                             f"{ct_tree}")
-        for i, (c, a) in enumerate(zip(ct_leaves, self.out_avals)):
+            leaf = tree_util._PYTREE_LEAF
+            diffs = "\n".join(
+                f"  * out{tree_util.keystr(p)} was a {a} in the original output, but a {b} "
+                f"here, so {why}." for p, a, b, why in tree_util._equality_errors(
+                    tree_util.tree_unflatten(self.out_tree, [leaf] * self.out_tree.num_leaves),
+                    tree_util.tree_unflatten(ct_tree, [leaf] * ct_tree.num_leaves)))
+            raise ValueError("unexpected tree structure.\n\nThe argument to a VJP function "
+                             "returned by `jax.vjp` must match the pytree\nstructure of the "
+                             f"differentiated function {self.source}.\n\nBut the tree "
+                             f"structures differ:\n{diffs}")
+        for c, a in zip(ct_leaves, self.out_avals):
             ca = get_aval(c)
-            if ca.shape != a.shape:
-                raise ValueError(f"vjp cotangent {i} has shape {ca.shape} but the primal output "
-                                 f"has shape {a.shape}")
-            if is_differentiable(a) and ca.dtype != a.dtype:
-                raise ValueError(f"vjp cotangent {i} has dtype {ca.dtype.name} but the primal "
-                                 f"output has dtype {a.dtype.name}; cotangents take the "
-                                 "output's dtype")
+            if ca.shape != a.shape or (is_differentiable(a) and ca.dtype != a.dtype):
+                raise ValueError(
+                    "unexpected JAX type (e.g. shape/dtype) for argument to VJP function: got "
+                    f"{_type_str(ca)}, but expected {_type_str(a)} because the corresponding "
+                    f"output of the differentiated function had JAX type {_type_str(a)}")
         cts = [c for c, nz in zip(ct_leaves, self.nonzero) if nz]
         cts_in = backward_pass(self.jaxpr, list(residuals), cts)
         cts_in = [_cast_ct(instantiate(c), a) for c, a in zip(cts_in, self.in_avals)]
+        if self.float0_ints:
+            cts_in = [_public_tangent(c, a) for c, a in zip(cts_in, self.in_avals)]
         return tree_util.tree_unflatten(self.in_tree, cts_in)
 
 

@@ -450,39 +450,61 @@ class Tracer(_LoadsArrayMethods):
         """The concrete value behind this tracer, if any (eager transformations have one)."""
         return None
 
-    def _concrete(self, what: str, error: type = ConcretizationTypeError) -> np.ndarray:
+    def _concrete(self, what: str, error: type = ConcretizationTypeError,
+                  lead: str | None = None) -> np.ndarray:
+        """The concrete value, or `error`: JAX's first sentence (`lead`, or its general one),
+        then which trace made the value abstract and what to do."""
         v = self.concrete_value()
         if v is None:
+            shape = type_string(self.aval).lstrip("~")
+            lead = lead or ("Abstract tracer value encountered where concrete value is "
+                            f"expected: {what} of a traced array with shape {shape}.")
             raise error(
-                f"Abstract tracer value encountered where concrete value is expected: {what} "
-                f"of a traced array with shape {self.aval.str_short()}.\n"
+                f"{lead}\n"
                 f"The value depends on a function argument traced by {self._trace_description()}, "
                 "so it has no concrete value here. If this is inside `irax.jit`, mark the argument "
                 "static (static_argnums=... / static_argnames=...), or use irax.lax.cond / "
                 "irax.numpy.where for data-dependent choices.")
         return v
 
+    def _conversion(self, fn: str, error: type = ConcretizationTypeError) -> np.ndarray:
+        shape = type_string(self.aval).lstrip("~")
+        return self._concrete(f"{fn}()", error, (
+            "Abstract tracer value encountered where concrete value is expected: traced array "
+            f"with shape {shape}\nThe problem arose with the `{fn}` function. If trying to "
+            f"convert the data type of a value, try using `x.astype({fn})` or "
+            f"`jnp.array(x, {fn})` instead."))
+
     def _trace_description(self) -> str:
         return type(self._trace).__name__
 
     def __bool__(self) -> bool:
-        return bool(self._concrete("bool()", TracerBoolConversionError))
+        shape = type_string(self.aval).lstrip("~")
+        return bool(self._concrete("bool()", TracerBoolConversionError,
+                                   f"Attempted boolean conversion of traced array with shape "
+                                   f"{shape}."))
 
     def __float__(self) -> float:
-        return float(self._concrete("float()"))
+        return float(self._conversion("float"))
 
     def __int__(self) -> int:
-        return int(self._concrete("int()", TracerIntegerConversionError))
+        return int(self._conversion("int", TracerIntegerConversionError))
 
     def __index__(self) -> int:
-        v = self._concrete("use as an index", TracerIntegerConversionError)
+        shape = type_string(self.aval).lstrip("~")
+        v = self._concrete("use as an index", TracerIntegerConversionError,
+                           f"The __index__() method was called on traced array with shape "
+                           f"{shape}")
         return int(v)
 
     def __complex__(self) -> complex:
-        return complex(self._concrete("complex()"))
+        return complex(self._conversion("complex"))
 
     def __array__(self, dtype=None, copy=None):
-        v = self._concrete("conversion to a NumPy array (np.asarray)", TracerArrayConversionError)
+        shape = type_string(self.aval).lstrip("~")
+        v = self._concrete("conversion to a NumPy array (np.asarray)", TracerArrayConversionError,
+                           "The numpy.ndarray conversion method __array__() was called on "
+                           f"traced array with shape {shape}")
         return np.asarray(v, dtype=dtype)
 
     def __hash__(self):
@@ -658,11 +680,11 @@ def to_numpy_value(x: Any, prim: Primitive | None = None) -> np.ndarray:
     if isinstance(x, Array):
         return x.numpy()
     if isinstance(x, Tracer):
-        raise UnexpectedTracerError(
-            f"Encountered a tracer ({x!r}) outside the transformation that created it"
-            f"{' (in ' + prim.name + ')' if prim else ''}. A traced value escaped its "
-            "transformation, e.g. it was stored in a global or a closure and used after the "
-            "transformed function returned. Pass it as an argument and return it as a result.")
+        raise UnexpectedTracerError(_unexpected_tracer(
+            x, f"It was used outside the transformation that created it"
+               f"{' (in ' + prim.name + ')' if prim else ''}: a traced value escaped its "
+               "transformation, e.g. it was stored in a global or a closure and used after "
+               "the transformed function returned."))
     aval = get_aval(x)
     return np.asarray(x, dtype=aval.dtype)
 
@@ -672,10 +694,26 @@ def check_not_leaked(x: Tracer, trace: Trace) -> None:
     for t in trace.ancestors():
         if x._trace is t:
             return
-    raise UnexpectedTracerError(
-        f"Encountered a leaked tracer {x!r}: it was created by a transformation "
-        "(jit/grad/vmap/...) that has already finished, and is used outside of it. "
-        "Return traced values from the transformed function instead of storing them.")
+    raise UnexpectedTracerError(_unexpected_tracer(
+        x, "This leaked tracer was created by a transformation (jit/grad/vmap/...) that has "
+           "already finished, and is used outside of it."))
+
+
+def _unexpected_tracer(x: Tracer, detail: str) -> str:
+    """JAX's opening for an escaped tracer (code matching on it keeps working), then what
+    irax knows about this one."""
+    try:
+        aval = x.aval
+        kind = f"{np.dtype(aval.dtype).name}[{','.join(str(d) for d in aval.shape)}]"
+    except Exception:
+        kind = "unknown"
+    return ("Encountered an unexpected tracer. A function transformed by irax had a side "
+            "effect, allowing for a reference to an intermediate value with type "
+            f"{kind} wrapped in a {type(x).__name__} to escape the scope of the "
+            "transformation.\nirax transformations, as JAX's, require that functions "
+            "explicitly return their outputs, and disallow saving intermediate values to "
+            f"global state.\nThe escaped value is {x!r}. {detail} Pass it as an argument "
+            "and return it as a result instead of storing it.")
 
 
 def concrete_or_none(x: Any) -> np.ndarray | None:

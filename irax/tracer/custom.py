@@ -146,29 +146,32 @@ def _rule_tangents(tangents: Sequence[Tangent], symbolic: bool) -> list[Any]:
 # Argument handling shared by both decorators
 
 
-def resolve_kwargs(fun: Callable, args: tuple, kwargs: dict) -> tuple:
+def resolve_kwargs(fun: Callable, args: tuple, kwargs: dict, kind: str = "custom_jvp") -> tuple:
     """Keyword arguments and defaults resolved to positions (rules take positional args).
     Keyword-only parameters the caller leaves out keep their defaults inside `fun`; passing
-    one is an error. A functools.partial has an opaque signature (as in JAX)."""
+    one is an error. A functools.partial has an opaque signature (as in JAX). `kind` names
+    the decorator in the message ("custom_jvp", "custom_vjp", "custom_vmap"), as JAX's."""
+    def refuse(error: str):
+        raise TypeError(f"The input arguments to the {kind}-decorated function {_name(fun)} "
+                        "could not be resolved to positional-only arguments. Binding failed "
+                        f"with the error:\n{error}") from None
+
+    def refuse_kwargs(names):
+        refuse("The following keyword arguments could not be resolved to positions: "
+               + ", ".join(names))
+
     if isinstance(fun, functools.partial):
-        return tuple(args) if not kwargs else _refuse_kwargs(kwargs)
+        return tuple(args) if not kwargs else refuse_kwargs(kwargs)
     try:
         sig = inspect.signature(fun)
         bound = sig.bind(*args, **kwargs)
     except (TypeError, ValueError) as e:
-        raise TypeError(f"{_name(fun)}: could not resolve arguments to "
-                        f"positions for a custom derivative rule: {e}") from None
+        refuse(str(e))
     bound.apply_defaults()
     passed = [k for k in bound.kwargs if k in kwargs]
     if passed:
-        _refuse_kwargs(passed)
+        refuse_kwargs(passed)
     return bound.args
-
-
-def _refuse_kwargs(names) -> tuple:
-    raise TypeError("The following keyword arguments could not be resolved to positions: "
-                    f"{', '.join(names)} (a function with a custom derivative rule takes "
-                    "keyword-only arguments only as defaults; make them positional)")
 
 
 def _split_nondiff(args: tuple, nondiff_argnums: tuple[int, ...]):
@@ -199,22 +202,56 @@ class _Store:
         self.fun_out = None
 
 
+def type_str(aval) -> str:
+    """An aval as JAX's messages write it: float32[3,4]."""
+    return f"{np.dtype(aval.dtype).name}[{','.join(str(d) for d in aval.shape)}]"
+
+
+class _Shown:
+    """A leaf whose repr is given text (a pytree of types printed as JAX prints it)."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def _types_of(tree, avals) -> str:
+    return str(tree_util.tree_unflatten(tree, [_Shown(type_str(a)) for a in avals]))
+
+
 def _check_rule_primal_out(store: _Store, leaves, tree, rule: str, fun_name: str,
                            kind: str) -> None:
+    """The rule's primal output against the function's own (known once it was traced), in
+    JAX's words; kind: "Custom JVP" or "Custom VJP fwd"."""
     if store.fun_out is None:
         return
     f_tree, f_avals = store.fun_out
-    what = (f"{kind} rule {rule} for function {fun_name} must produce a pair (list or tuple "
-            "of length two) whose first element is the primal output (equal to the output of "
-            f"the custom-derivative function {fun_name})")
-    if tree != f_tree:
-        raise TypeError(f"{what}, but the first element had container/pytree structure "
-                        f"{tree} while {fun_name} had output structure {f_tree}.")
     avals = [get_aval(x) for x in leaves]
+    if kind == "Custom JVP":
+        what = (f"Custom JVP rule {rule} for function {fun_name} must produce a pair (list or "
+                "tuple of length two) where the first element represents the primal output "
+                "(equal in value to the output of the custom_jvp-decorated function "
+                f"{fun_name}, and in particular of the same container/pytree structure), but "
+                "instead the JVP rule output's first element had")
+        fun_what = f"the custom_jvp-decorated function {fun_name}"
+    else:
+        what = (f"Custom VJP fwd rule {rule} for function {fun_name} must produce a pair (list "
+                "or tuple of length two) where the first element represents the primal output "
+                f"(equal to the output of the custom_vjp-decorated function {fun_name}) and "
+                "the second element represents residuals (i.e. values stored from the forward "
+                "pass for use on the backward pass), but instead the fwd rule output's first "
+                "element had")
+        fun_what = f"the custom_vjp-decorated function {fun_name}"
+    if tree != f_tree:
+        raise TypeError(f"{what} container/pytree structure:\n    {_types_of(tree, avals)}\n"
+                        f"while {fun_what} had output container/pytree structure:\n"
+                        f"    {_types_of(f_tree, f_avals)}.")
     if any(a.shape != b.shape or a.dtype != b.dtype for a, b in zip(avals, f_avals)):
-        raise TypeError(f"{what}, but the first element had shapes/dtypes "
-                        f"{[a.str_short() for a in avals]} while {fun_name} had output "
-                        f"shapes/dtypes {[a.str_short() for a in f_avals]}.")
+        raise TypeError(f"{what} shapes/dtypes of:\n    {_types_of(tree, avals)}\n"
+                        f"while {fun_what} had output shapes/dtypes of:\n"
+                        f"    {_types_of(f_tree, f_avals)}")
 
 
 def _record_fun_out(store: _Store, leaves, tree) -> None:
@@ -354,17 +391,18 @@ class custom_jvp:
 
 def _check_jvp_result(result, rule_name: str, store: _Store, fun_name: str):
     if not (isinstance(result, (tuple, list)) and len(result) == 2):
-        raise TypeError(f"Custom JVP rule {rule_name} must produce a pair (list or tuple of "
-                        f"length two) representing primal and tangent outputs, got {result!r}")
+        raise TypeError(f"Custom JVP rule {rule_name} for function {fun_name} must produce a "
+                        "pair (list or tuple of length two) representing primal and tangent "
+                        f"outputs, but got {result!r}.")
     primal_out, tangent_out = result
     p_leaves, p_tree = _to_leaves(primal_out, "the primal output", rule_name)
     _check_rule_primal_out(store, p_leaves, p_tree, rule_name, fun_name, "Custom JVP")
     t_leaves, t_tree = _to_leaves(tangent_out, "the tangent output", rule_name,
                                   allow_zeros=True)
     if p_tree != t_tree:
-        raise TypeError(f"Custom JVP rule {rule_name} must produce primal and tangent outputs "
-                        f"with equal container (pytree) structures, but got {p_tree} and "
-                        f"{t_tree} respectively.")
+        raise TypeError(f"Custom JVP rule {rule_name} for function {fun_name} must produce "
+                        "primal and tangent outputs with equal container (pytree) "
+                        f"structures, but got {p_tree} and {t_tree} respectively.")
     for i, (p, t) in enumerate(zip(p_leaves, t_leaves)):
         pa = get_aval(p)
         ta = t.aval if type(t) is SymbolicZero else get_aval(t)
@@ -372,10 +410,9 @@ def _check_jvp_result(result, rule_name: str, store: _Store, fun_name: str):
             t_leaves[i] = Zero(tangent_aval(pa))
         if pa.shape != ta.shape or (pa.dtype != ta.dtype and dtypes.kind(pa.dtype) in "fc"):
             raise TypeError(
-                f"Custom JVP rule {rule_name} must produce primal and tangent outputs with "
-                f"corresponding shapes and dtypes, but output {i} has primal "
-                f"{pa.str_short()} and tangent {ta.str_short()} (expected tangent "
-                f"{tangent_aval(pa).str_short()}).")
+                "Custom JVP rule must produce primal and tangent outputs with corresponding "
+                f"shapes and dtypes. Expected {type_str(tangent_aval(pa))} (tangent type of "
+                f"{type_str(pa)}) but got {type_str(ta)}.")
     store.out_tree = p_tree
     return p_leaves, t_leaves
 
@@ -427,7 +464,7 @@ class custom_vjp:
         name = _name(self.fun)
         if self.fwd is None or self.bwd is None:
             raise AttributeError(f"No VJP defined for custom_vjp function {name} using defvjp.")
-        args = resolve_kwargs(self.fun, args, kwargs)
+        args = resolve_kwargs(self.fun, args, kwargs, "custom_vjp")
         trace = core.current_trace()
         if isinstance(trace, core.EvalTrace):
             return self.fun(*args)
@@ -464,8 +501,11 @@ class custom_vjp:
             if not (isinstance(result, (tuple, list)) and len(result) == 2):
                 raise TypeError(f"Custom VJP fwd rule {_name(fwd)} for function {name} must "
                                 "produce a pair (list or tuple of length two) where the first "
-                                "element represents the primal output and the second element "
-                                f"represents residuals, got {result!r}")
+                                "element represents the primal output (equal to those of the "
+                                f"custom_vjp-decorated function {name}) and the second element "
+                                "represents residuals (i.e. values stored from the forward "
+                                "pass for use on the backward pass), but instead of a pair the "
+                                f"fwd rule {_name(fwd)} produced {result!r}.")
             out, res = result
             out_leaves, out_tree = _to_leaves(out, "the primal output", _name(fwd))
             _check_rule_primal_out(store, out_leaves, out_tree, _name(fwd), name,
@@ -498,15 +538,14 @@ class custom_vjp:
 def _check_bwd_result(result, bwd_name: str, fun_name: str, in_tree, in_avals):
     if isinstance(result, list):
         result = tuple(result)
-    if not isinstance(result, tuple):
-        raise TypeError(f"Custom VJP bwd rule {bwd_name} for function {fun_name} must produce a "
-                        f"tuple (or list) with one cotangent per differentiable argument, "
-                        f"got {type(result).__name__}: {result!r}")
     expected = in_tree.children
-    if len(result) != len(expected):
-        raise TypeError(f"Custom VJP bwd rule {bwd_name} for function {fun_name} must produce a "
-                        f"tuple of length equal to the number of differentiable arguments "
-                        f"({len(expected)}, structure {in_tree}), but got length {len(result)}")
+    if not isinstance(result, tuple) or len(result) != len(expected):
+        raise TypeError("Custom VJP bwd rule must produce an output with the same container "
+                        "(pytree) structure as the args tuple of the primal function, and in "
+                        "particular must produce a tuple of length equal to the number of "
+                        "arguments to the primal function, but got bwd output structure "
+                        f"{tree_util.tree_structure(result)} for primal input structure "
+                        f"{in_tree}.")
     leaves: list[Any] = []
     avals = iter(in_avals)
     for argnum, (ct, td) in enumerate(zip(result, expected)):
@@ -523,17 +562,21 @@ def _check_bwd_result(result, bwd_name: str, fun_name: str, in_tree, in_avals):
             if type(leaf) is SymbolicZero:
                 if leaf.aval.shape != aval.shape:
                     raise ValueError(
-                        f"Custom VJP bwd rule {bwd_name} for function {fun_name} produced a "
-                        f"SymbolicZero of shape {leaf.aval.shape} for argument {argnum}, but "
-                        f"the argument has shape {aval.shape}. Consider returning None "
-                        "there instead of a SymbolicZero.")
+                        "Custom VJP bwd rule produced a SymbolicZero with a shape/dtype that "
+                        "does not match the corresponding input tangent shape/dtype: at "
+                        f"output[{len(leaves)}] the SymbolicZero had shape/dtype "
+                        f"{type_str(leaf.aval)} while the corresponding input had shape/dtype "
+                        f"{type_str(aval)}. Consider just returning a None here instead of a "
+                        "SymbolicZero object.")
                 leaves.append(Zero(tangent_aval(aval)))
                 continue
             la = get_aval(leaf)
             if la.shape != aval.shape:
-                raise ValueError(f"Custom VJP bwd rule {bwd_name} for function {fun_name} "
-                                 f"produced a cotangent for argument {argnum} of shape "
-                                 f"{la.shape}, but the argument has shape {aval.shape}")
+                raise ValueError("Custom VJP bwd rule must produce an output with the same "
+                                 "type as the args tuple of the primal function, but at "
+                                 f"output[{len(leaves)}] the bwd rule produced an output of "
+                                 f"type {type_str(la)} corresponding to an input of type "
+                                 f"{type_str(aval)}, so the shapes do not match")
             if la.dtype != aval.dtype and dtypes.kind(aval.dtype) in "fc":
                 leaf = convert_element_type(leaf, aval.dtype, aval.weak_type)
             leaves.append(leaf)

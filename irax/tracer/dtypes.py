@@ -37,6 +37,28 @@ class Config:
                              + "".join(f", {n}" for n in sorted(self.options)
                                        if not n.startswith("jax_")))
 
+    def parse_flags_with_absl(self, argv: list | None = None) -> None:
+        """Apply `--jax_<option>=<value>` (and `--jax_<flag>` / `--nojax_<flag>`) command-line
+        arguments, as JAX's does for its absl flags (test files call it at import time).
+        Other arguments are left alone; `argv` defaults to sys.argv."""
+        import sys
+        for arg in (sys.argv if argv is None else argv)[1:]:
+            if not arg.startswith(("--jax_", "--nojax_")):
+                continue
+            name, has_value, text = arg[2:].partition("=")
+            negated = name.startswith("no")
+            name = name[2:] if negated else name
+            if name not in self.options and name not in ("jax_enable_x64", "jax_platform_name",
+                                                         "jax_platforms"):
+                continue  # a flag irax does not have: absl would reject it, JAX's parser skips it
+            if not has_value:
+                value = not negated
+            elif text.lower() in ("true", "false"):
+                value = text.lower() == "true"
+            else:
+                value = text
+            self.update(name, value)
+
     # Options registered from above the tracer (irax/config_flags.py: debug_nans, ...):
     # name -> an object with set(value) and a `value` attribute.
     options: dict = {}

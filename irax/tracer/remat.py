@@ -373,8 +373,8 @@ def _remat_partial_eval(trace: PartialEvalTrace, args: Sequence[Value], params: 
     policy = params["policy"] or nothing_saveable
     unknowns = [trace.is_mine(a) for a in args]
     nout = len(jaxpr.out_avals)
-    with set_current_trace(trace.parent):
-        split = split_jaxpr(jaxpr, unknowns, [False] * nout)
+    with set_current_trace(trace.parent):   # forward_only: the linearizing trace's
+        split = split_jaxpr(jaxpr, unknowns, [False] * nout, forward_only=trace.forward_only)
     known = split.known.jaxpr    # [known consts, known args] -> [known outs, residuals]
     n_known_out = nout - sum(split.out_uk)
     known_outs = known.outvars[:n_known_out]

@@ -106,5 +106,5 @@ def test_cond_inside_scan_grad(x64):
 
 
 def test_cond_branch_type_mismatch():
-    with pytest.raises(TypeError, match="same types"):
+    with pytest.raises(TypeError, match="cond branches must have equal output types"):
         lax.cond(True, lambda: jnp.zeros(2), lambda: jnp.zeros(3))

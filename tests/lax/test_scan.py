@@ -162,5 +162,5 @@ def test_fori_loop_static_is_scan_and_differentiable(x64):
 
 
 def test_scan_carry_type_error():
-    with pytest.raises(TypeError, match="same type"):
+    with pytest.raises(TypeError, match="carry input and carry output must have equal types"):
         lax.scan(lambda c, x: (c.astype(np.int32), None), np.float32(1.0), None, length=2)

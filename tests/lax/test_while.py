@@ -92,7 +92,7 @@ def test_while_weak_carry_promoted():
 def test_while_carry_type_error():
     # a strongly typed init must come back with its own type (a Python 0 would be
     # promoted to the body's float, as JAX returns 3.0 for it)
-    with pytest.raises(TypeError, match="same type"):
+    with pytest.raises(TypeError, match="carry input and carry output must have equal types"):
         lax.while_loop(lambda c: c < 3, lambda c: c + 0.5, jnp.int32(0))
     out = lax.while_loop(lambda c: c < 3, lambda c: c + 0.5, 0)
     assert out.dtype == np.float32 and float(out) == 3.0
@@ -143,3 +143,74 @@ def test_linearize_through_a_while_loop_runs_forward_and_reverse_mode_still_refu
     for fun in (f, irax.jit(f)):
         with pytest.raises(ValueError, match="Reverse-mode differentiation"):
             irax.grad(fun)(2.0)
+
+
+def test_linearize_reaches_a_while_loop_inside_checkpoint_scan_and_cond():
+    """The while loop's forward-only staging holds when checkpoint, scan or cond (whose
+    partial-evaluation rules split their bodies themselves) stand between it and
+    linearize; reverse mode through them still refuses."""
+    def loop(x):
+        return lax.while_loop(lambda c: c[0] < 3, lambda c: (c[0] + 1, jnp.sin(c[1]) * x),
+                              (0, x))[1]
+
+    def loop64(x):
+        c = x
+        for _ in range(3):
+            c = np.sin(c) * x
+        return c
+    wrapped = {
+        "checkpoint": (irax.checkpoint(loop), loop64),
+        "scan": (lambda x: lax.scan(lambda c, _: (loop(c), None), x, None, length=2)[0],
+                 lambda x: loop64(loop64(x))),
+        "cond": (lambda x: lax.cond(x > 0, loop, jnp.cos, x), loop64),
+    }
+    for name, (fun, ref) in wrapped.items():
+        y, f_lin = irax.linearize(fun, 0.9)
+        np.testing.assert_allclose(float(y), ref(0.9), rtol=1e-5, err_msg=name)
+        np.testing.assert_allclose(float(f_lin(2.0)), 2 * central_fd(ref, 0.9), rtol=1e-4,
+                                   err_msg=name)
+        with pytest.raises(ValueError, match="Reverse-mode differentiation"):
+            irax.grad(fun)(0.9)
+
+
+def test_linearize_of_a_loop_with_a_jitted_or_checkpointed_body_returns_a_concrete_primal():
+    """The jvp of a call in the body computes primal and tangent carries in one equation;
+    the primal carries still depend on primals only, so linearize computes them now."""
+    x = np.arange(9.0, dtype=np.float32).reshape(3, 3)
+    square = lambda v: v * v
+    for body in (irax.jit(square), irax.checkpoint(square)):
+        loop = lambda v: lax.while_loop(lambda c: c[0, 2] <= 8, body, v)   # 2, 4, 16: v**4
+        y, f_lin = irax.linearize(loop, jnp.asarray(x))
+        assert isinstance(y, irax.Array)
+        np.testing.assert_allclose(np.asarray(y), x ** 4, rtol=1e-6)
+        np.testing.assert_allclose(np.asarray(f_lin(jnp.ones((3, 3)))), 4 * x ** 3, rtol=1e-6)
+
+
+def test_reverse_mode_skips_a_while_loop_no_cotangent_reaches():
+    """A loop whose tangent is stopped or unused does not block grad (as in JAX); one that
+    a cotangent reaches still raises JAX's ValueError."""
+    def stopped(p):
+        _, res = lax.while_loop(lambda v: v[0] < 3, lambda v: (v[0] + 1, v[1] * p), (0, 1.0))
+        return lax.stop_gradient(res) + p * p
+    for fun in (irax.grad(stopped), irax.jit(irax.grad(stopped))):
+        np.testing.assert_allclose(float(fun(2.0)), 4.0)   # d(p^2)/dp only
+    np.testing.assert_allclose(np.asarray(irax.vmap(irax.grad(stopped))(jnp.arange(3.0))),
+                               [0.0, 2.0, 4.0])
+    # jit-traced bounds make a while loop: its counter's tangent is read by nobody, and a
+    # passed-through value's cotangent goes around the loop; a computed one must not
+    bounded = lambda x, n, body: lax.fori_loop(0, n, body, x)
+    np.testing.assert_allclose(float(irax.jit(irax.grad(
+        lambda x, n: bounded(x, n, lambda i, c: c) * 3.0))(1.0, 2)), 3.0)
+    with pytest.raises(ValueError, match="Reverse-mode differentiation does not work"):
+        irax.jit(irax.grad(lambda x, n: bounded(x, n, lambda i, c: c * 1.5)))(1.0, 2)
+
+
+def test_fori_loop_with_bounds_known_now_is_a_scan_under_eager_grad():
+    """As JAX: bounds whose values are known at trace time (also floats, or tracers with
+    concrete values under eager grad) give a scan, so reverse mode works."""
+    f = lambda x: lax.fori_loop(x, x + 3.0, lambda i, c: c * i, x)   # x * x (x+1) (x+2)
+    x = 1.5
+    np.testing.assert_allclose(float(f(x)), x * x * (x + 1) * (x + 2), rtol=1e-6)
+    # d/dx of x^2 (x+1) (x+2), with i's own dependence on x
+    np.testing.assert_allclose(float(irax.grad(f)(x)),
+                               central_fd(lambda v: v * v * (v + 1) * (v + 2), x), rtol=1e-4)

@@ -31,6 +31,9 @@ LINEAR = {
     # control flow: linear in the operands whose body computation is linear (the tangent
     # part of a linearized loop/branch), so reverse mode transposes them
     "cond", "scan",
+    # the staged tangent loop of a linearized while_loop; its transpose rule raises JAX's
+    # reverse-mode ValueError (reached only when a nonzero cotangent gets to the loop)
+    "while",
     # call-like: checkpoint's body (linear in its tangent inputs) and the linear solve
     # (linear in b)
     "remat", "custom_linear_solve",

@@ -41,15 +41,16 @@ while_p = Primitive("while", multiple_results=True)
 scan_p = Primitive("scan", multiple_results=True)
 cond_p = Primitive("cond", multiple_results=True)
 
-WHILE_REVERSE_ERROR = (
-    "Reverse-mode differentiation (grad, vjp, jacrev) of irax.lax.while_loop is not "
-    "supported: the number of iterations is only known at run time, so the residuals of every "
-    "iteration cannot be stored ahead of time. Alternatives: irax.lax.fori_loop with static "
-    "Python int bounds (it becomes a scan), irax.lax.scan, a custom_vjp rule, "
+WHILE_REVERSE_ERROR = (   # JAX's first two sentences, then what irax offers besides
+    "Reverse-mode differentiation does not work for lax.while_loop or lax.fori_loop with "
+    "dynamic start/stop values. Try using lax.scan, or using fori_loop with static start/stop. "
+    "(The number of iterations is only known at run time, so the residuals of every iteration "
+    "cannot be stored ahead of time.) Other alternatives in irax: a custom_vjp rule, "
     "irax.lax.fixed_point (implicit differentiation of x = f(params, x)), "
     "irax.lax.custom_root, or irax.lax.checkpointed_while_loop(cond_fun, body_fun, init, "
     "max_steps=N, checkpoints=K) (equivalently while_loop(..., max_steps=N)), which stores "
-    "O(K log N) checkpoints and recomputes. Forward mode (jvp, jacfwd) of while_loop works.")
+    "O(K log N) checkpoints and recomputes. Forward mode (jvp, jacfwd, linearize) of "
+    "while_loop works.")
 
 Multi = tuple[list[Value], list[Tangent]]
 Batched = tuple[list[Value], list[BDim]]
@@ -241,12 +242,12 @@ def _while_jvp(primals: Sequence[Value], tangents: Sequence[Tangent], *, cond_ja
 
 def _while_partial_eval(trace: PartialEvalTrace, args: Sequence[Value], params: dict
                         ) -> list[Value]:
-    """Reverse mode refuses a while loop (JAX raises ValueError too). irax.linearize runs
-    its linear map forward only: the carries that depend on no unknown are computed now,
-    by the loop run on zeros in place of the unknowns (they cannot change those carries),
-    and the loop is staged whole for the others, recomputing the known part (as JAX)."""
-    if not trace.forward_only:
-        raise ValueError(WHILE_REVERSE_ERROR)
+    """The carries that depend on no unknown are computed now, by the loop run on zeros in
+    place of the unknowns (they cannot change those carries), and the loop is staged whole
+    for the others, recomputing the known part (as JAX). irax.linearize runs the staged
+    loop forward; reverse mode (vjp, grad, jacrev) can transpose it only when no cotangent
+    reaches it (a tangent that is unused or stopped): otherwise _while_transpose refuses,
+    with JAX's ValueError."""
     nc, nb = params["cond_nconsts"], params["body_nconsts"]
     unknown = [trace.is_mine(x) for x in args]
     cond_uk, body_uk, car_uk = unknown[:nc], unknown[nc:nc + nb], unknown[nc + nb:]
@@ -271,11 +272,19 @@ def _while_partial_eval(trace: PartialEvalTrace, args: Sequence[Value], params: 
 
 
 def output_dependencies(jaxpr: Jaxpr) -> list[set[int]]:
-    """For each output of `jaxpr`, the positions of the inputs it depends on."""
+    """For each output of `jaxpr`, the positions of the inputs it depends on. A call (jit,
+    checkpoint) is looked into: the jvp of a jitted loop body is one call computing primal
+    and tangent carries, and the primal ones must not count as depending on the tangents."""
     deps: dict = {v: {i} for i, v in enumerate(jaxpr.invars)}
     for eqn in jaxpr.eqns:
-        used = set().union(*(deps.get(a, set()) for a in eqn.inputs
-                             if not isinstance(a, Literal)))
+        in_deps = [set() if isinstance(a, Literal) else deps.get(a, set()) for a in eqn.inputs]
+        inner = eqn.params.get("jaxpr")
+        if (isinstance(inner, ClosedJaxpr) and len(inner.jaxpr.invars) == len(eqn.inputs)
+                and len(inner.jaxpr.outvars) == len(eqn.outputs)):
+            for v, positions in zip(eqn.outputs, output_dependencies(inner.jaxpr)):
+                deps[v] = set().union(*(in_deps[i] for i in positions))
+            continue
+        used = set().union(*in_deps)
         for v in eqn.outputs:
             deps[v] = used
     return [set() if isinstance(v, Literal) else deps.get(v, set()) for v in jaxpr.outvars]
@@ -326,9 +335,16 @@ def _while_batch(axis_size: int, vals: Sequence[Value], dims: Sequence[BDim], *,
     return outs, out_dims
 
 
+def _while_transpose(cts, *args, **params):
+    """Reached only with a nonzero cotangent (the backward pass skips the loop otherwise):
+    the iterations' residuals were never stored, so reverse mode cannot run the loop back."""
+    raise ValueError(WHILE_REVERSE_ERROR)
+
+
 core.abstract_eval_rules[while_p] = _while_abstract
 core.impl_rules[while_p] = _while_impl
 jvp_rules[while_p] = _while_jvp
+transpose_rules[while_p] = _while_transpose
 partial_eval_rules[while_p] = _while_partial_eval
 batch_rules[while_p] = _while_batch
 
@@ -406,11 +422,13 @@ def _scan_partial_eval(trace: PartialEvalTrace, args: Sequence[Value], params: d
     ny = len(jaxpr.out_avals) - ncar
     c_uk, car_uk, x_uk = _split([trace.is_mine(a) for a in args], nc, ncar)
     with set_current_trace(trace.parent):
+        # forward_only is the linearizing trace's (the current trace here is its parent)
+        fwd = trace.forward_only
         car_uk = _carry_fixpoint(car_uk, lambda uk: split_jaxpr(
-            jaxpr, c_uk + uk + x_uk, uk + [False] * ny).out_uk[:ncar])
+            jaxpr, c_uk + uk + x_uk, uk + [False] * ny, forward_only=fwd).out_uk[:ncar])
         # residuals that are known consts or known xs are passed straight through
         pe = split_jaxpr(jaxpr, c_uk + car_uk + x_uk, car_uk + [False] * ny,
-                       forwardable=lambda i: i < nc or i >= nc + ncar)
+                         forwardable=lambda i: i < nc or i >= nc + ncar, forward_only=fwd)
         uk = c_uk + car_uk + x_uk
         known_args = [a for a, u in zip(args, uk) if not u]
         n_kcar = ncar - sum(car_uk)
@@ -571,10 +589,13 @@ def _cond_partial_eval(trace: PartialEvalTrace, args: Sequence[Value], params: d
     op_uk = [trace.is_mine(o) for o in ops]
     nout = len(branches[0].out_avals)
     with set_current_trace(trace.parent):
+        fwd = trace.forward_only   # the linearizing trace's, not its parent's
         out_uk = [False] * nout
         for br in branches:
-            out_uk = [a or b for a, b in zip(out_uk, split_jaxpr(br, op_uk, out_uk).out_uk)]
-        pes = [split_jaxpr(br, op_uk, out_uk, forwardable=lambda i: True) for br in branches]
+            out_uk = [a or b for a, b in
+                      zip(out_uk, split_jaxpr(br, op_uk, out_uk, forward_only=fwd).out_uk)]
+        pes = [split_jaxpr(br, op_uk, out_uk, forwardable=lambda i: True, forward_only=fwd)
+               for br in branches]
         n_ko = nout - sum(out_uk)
         res_avals = [[a for a in pe.known.out_avals[n_ko:]] for pe in pes]
         traced = []

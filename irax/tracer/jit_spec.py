@@ -1,0 +1,84 @@
+"""jit's checks of its argument specifications (static_argnums / static_argnames /
+donate_argnums / donate_argnames against the function's signature, with JAX's errors), and
+float0 outputs (kept out of compiled code as part of the output structure).
+
+Layering: tracer (pure Python; imports tree_util and the tracer's api only).
+"""
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import numpy as np
+
+from .. import tree_util
+from .api import FLOAT0
+
+
+class _Float0Output:
+    """A float0 output of a jitted function (the tangent of an integer, a NumPy array with
+    no data): part of the output structure, not compiled; unflattening gives the array."""
+
+    def __init__(self, shape: tuple):
+        self.shape = shape
+
+
+tree_util.register_pytree_node(_Float0Output, lambda f: ((), f.shape),
+                               lambda shape, _: np.zeros(shape, FLOAT0))
+
+
+def float0_as_structure(out: Any) -> Any:
+    is_float0 = lambda x: isinstance(x, np.ndarray) and x.dtype == FLOAT0
+    if not any(is_float0(x) for x in tree_util.tree_leaves(out)):
+        return out
+    return tree_util.tree_map(lambda x: _Float0Output(x.shape) if is_float0(x) else x, out)
+
+
+def check_static_spec(nums, names, params, positional, what: str = "static") -> None:
+    """ValueError when jit is applied, as in JAX, for static_argnums past the positional
+    parameters or static_argnames naming no parameter (unless *args / **kwargs take them);
+    `what` is "static" or "donate" (the same checks for donate_argnums / donate_argnames)."""
+    kinds = {p.kind for p in params}
+    if inspect.Parameter.VAR_POSITIONAL not in kinds:
+        bad = [i for i in nums if not -len(positional) <= i < len(positional)]
+        if bad:
+            raise ValueError(f"Jitted function has {what}_argnums={tuple(nums)}, but only "
+                             f"accepts {len(positional)} positional arguments.")
+    positional_only = {p.name for p in params if p.kind in (inspect.Parameter.POSITIONAL_ONLY,
+                                                            inspect.Parameter.VAR_POSITIONAL)}
+    if set(names) & positional_only:
+        raise ValueError(f"Jitted function has invalid argnames {set(names) & positional_only} "
+                         f"in {what}_argnames. These are positional-only")
+    if inspect.Parameter.VAR_KEYWORD not in kinds:
+        named = {p.name for p in params if p.kind != inspect.Parameter.POSITIONAL_ONLY}
+        bad_names = sorted(set(names) - named)
+        if bad_names:
+            raise ValueError(f"Jitted function has invalid argnames {set(bad_names)} in "
+                             f"{what}_argnames. Function does not take these args.")
+
+
+def check_donation(donate_argnums, donate_argnames, static_nums, static_names, params,
+                   positional, fun=None, has_signature: bool = True) -> None:
+    """Donation is accepted as the hint it is: irax keeps donated inputs valid (as JAX does
+    on a backend that cannot reuse them), but the arguments are checked as JAX checks them:
+    in range, naming parameters, and not static."""
+    nums = (donate_argnums,) if isinstance(donate_argnums, int) else tuple(donate_argnums)
+    names = (donate_argnames,) if isinstance(donate_argnames, str) else tuple(donate_argnames)
+    if not all(isinstance(i, int) for i in nums):
+        raise TypeError(f"donate_argnums must be ints, got {nums!r}")
+    if names and not has_signature:
+        raise ValueError(f"Getting the signature of function {fun} failed. "
+                         "Pass donate_argnums instead of donate_argnames.")
+    if params:
+        check_static_spec(nums, names, params, positional, what="donate")
+    n = len(positional)
+
+    def as_names(ns, nm) -> set:
+        return set(nm) | {positional[i] for i in ns if -n <= i < n}
+
+    common = (as_names(nums, names) & as_names(static_nums, static_names)
+              or set(nums) & set(static_nums))   # without a signature: the numbers
+    if common:
+        raise ValueError("static_argnames and donate_argnames cannot intersect. Argument "
+                         f"names {common} appear in both "
+                         "static_argnames and donate_argnames")
