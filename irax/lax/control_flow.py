@@ -112,26 +112,26 @@ def while_loop(cond_fun: Callable, body_fun: Callable, init_val: Any, *,
 
 def _bind_while(cond: core.ClosedJaxpr, cconsts: list, body: core.ClosedJaxpr, bconsts: list,
                 carry: list) -> list:
-    """while_p on the carries, except that a carry the body returns unchanged is a constant
-    of the loop (as JAX makes it): it stays unbatched under vmap even when the predicate is
-    batched, and its final value is its initial one."""
+    """while_p on the carries, except that a carry the body returns unchanged and the
+    condition does not read is a constant of the body (as JAX makes it): it stays unbatched
+    under vmap even when the predicate is batched, and its final value is its initial one."""
     nc, nb, bj, cj = len(cconsts), len(bconsts), body.jaxpr, cond.jaxpr
-    fixed = [i for i in range(len(carry)) if bj.outvars[i] is bj.invars[nb + i]]
+    read_by_cond = {v for e in cj.eqns for v in e.inputs} | set(cj.outvars)
+    fixed = [i for i in range(len(carry)) if bj.outvars[i] is bj.invars[nb + i]
+             and cj.invars[nc + i] not in read_by_cond]
     if not fixed or len(fixed) == len(carry):
         return while_p.bind(*cconsts, *bconsts, *carry, cond_jaxpr=cond, body_jaxpr=body,
                             cond_nconsts=nc, body_nconsts=nb)
     moving = [i for i in range(len(carry)) if i not in fixed]
-
-    def regroup(jaxpr: core.Jaxpr, n: int, outvars) -> core.ClosedJaxpr:
-        ins = jaxpr.invars
-        return core.ClosedJaxpr(core.Jaxpr([], [*ins[:n], *(ins[n + i] for i in fixed),
-                                                *(ins[n + i] for i in moving)],
-                                           jaxpr.eqns, outvars), [])
-    cond2 = regroup(cj, nc, cj.outvars)
-    body2 = regroup(bj, nb, [bj.outvars[i] for i in moving])
+    cond2 = core.ClosedJaxpr(core.Jaxpr(
+        [], [*cj.invars[:nc], *(cj.invars[nc + i] for i in moving)], cj.eqns, cj.outvars), [])
+    body2 = core.ClosedJaxpr(core.Jaxpr(
+        [], [*(bj.invars[nb + i] for i in fixed), *bj.invars[:nb],
+             *(bj.invars[nb + i] for i in moving)],
+        bj.eqns, [bj.outvars[i] for i in moving]), [])
     consts = [carry[i] for i in fixed]
-    outs = iter(while_p.bind(*cconsts, *consts, *bconsts, *consts, *(carry[i] for i in moving),
-                             cond_jaxpr=cond2, body_jaxpr=body2, cond_nconsts=nc + len(fixed),
+    outs = iter(while_p.bind(*cconsts, *consts, *bconsts, *(carry[i] for i in moving),
+                             cond_jaxpr=cond2, body_jaxpr=body2, cond_nconsts=nc,
                              body_nconsts=nb + len(fixed)))
     # the initial value itself, as JAX returns it (a Python scalar stays one)
     return [carry[i] if i in fixed else next(outs) for i in range(len(carry))]

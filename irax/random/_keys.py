@@ -145,7 +145,7 @@ def _seed_data(name: str, seed):
                         f"{shape} != (). Use jax.vmap for batching")
     is_int = isinstance(seed, int) and not isinstance(seed, bool)
     if not is_int and (isinstance(seed, (bool, float)) or
-                       get_aval(jnp.asarray(seed)).dtypes.kind(dtype) not in "iu"):
+                       dtypes.kind(get_aval(jnp.asarray(seed)).dtype) not in "iu"):
         raise TypeError(f"PRNG key seed must be an integer; got {seed!r}")
     if isinstance(seed, np.generic):
         seed = int(seed)
