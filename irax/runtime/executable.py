@@ -58,6 +58,24 @@ def vm_instance() -> rt.VmInstance:
     return _instance
 
 
+# IREE's CPU devices allocate every buffer (a call's results, each while-loop iteration's
+# carries) with the C heap, which for buffers of a few MiB often means a fresh mmap whose
+# pages fault in on first touch: the vmapped 1M-element Newton loop of bench_table took
+# 13k page faults and ~2.5x its compute time per call on local-sync once the process heap
+# was in that state (importing ml_dtypes, which iree.runtime does, is enough). IREE's caching
+# allocator keeps freed buffers for reuse by exact size; this bounds the memory it may
+# retain (outstanding + free) to $IRAX_CPU_POOL_BYTES (0: no pool), past which it frees.
+CPU_POOL_BYTES = int(os.environ.get("IRAX_CPU_POOL_BYTES", 512 << 20))
+
+
+def _open_device(driver: str) -> rt.HalDevice:
+    if driver in ("local-sync", "local-task") and CPU_POOL_BYTES > 0:
+        # spec: caching:<heap>=<max allocation size>;<max retained bytes>;<max free buffers>
+        spec = f"caching:*=*;{CPU_POOL_BYTES};64"
+        return rt.get_driver(driver).create_default_device(allocators=[spec])
+    return rt.get_device(driver)
+
+
 def hal_device(driver: str) -> rt.HalDevice:
     """The process-wide HalDevice for an IREE driver name."""
     dev = _devices.get(driver)
@@ -66,7 +84,7 @@ def hal_device(driver: str) -> rt.HalDevice:
             dev = _devices.get(driver)
             if dev is None:
                 try:
-                    dev = rt.get_device(driver)
+                    dev = _open_device(driver)
                 except Exception as e:
                     raise RuntimeError(f"cannot open IREE device {driver!r}: {e}") from e
                 _devices[driver] = dev
