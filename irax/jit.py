@@ -243,6 +243,11 @@ class Compiled:
         self._host_functions = host_functions or {}   # import name -> debug callback
         self._exe = None
         self._invoke = None
+        self._run = None   # the settled invoker's `fast` call (None: not loaded, measuring)
+        # each result Array's jit signature, set up front: passing a result to the next
+        # jitted call then needs no shape/dtype look-up on it
+        self._out_sigs = [(tuple(a.shape), np.dtype(a.dtype), a.weak_type)
+                          for a in self.out_avals]
 
     def as_text(self) -> str:
         return self._text
@@ -299,6 +304,7 @@ class Compiled:
 
     def _chosen(self, invoker) -> None:   # MeasuredInvoker's verdict: the faster driver
         self._invoke = invoker
+        self._run = invoker.fast
 
     def _run_eager(self, values: Sequence[Any]) -> list[Any]:
         self._ran_eager = True
@@ -316,6 +322,7 @@ class Compiled:
                         self.out_avals, self._host_functions)
             invoke = _cpu_invoker(exe, self.jaxpr, self._chosen)
             self._exe, self._invoke = exe, invoke
+            self._run = getattr(invoke, "fast", None)
         return invoke
 
     def _uploaded(self, x: Array, v: np.ndarray) -> Any:
@@ -344,11 +351,24 @@ class Compiled:
     def call_leaves(self, values: Sequence[Any]) -> Any:
         """Run on `values` exactly as the executable takes them: numpy arrays of the
         compiled dtypes or device buffers (the Invoker still checks them)."""
-        outs = (self._invoke or self._invoker())(values)
+        run = self._run
+        if run is None:   # loading, measuring the CPU drivers, or eager
+            outs = (self._invoke or self._invoker())(values)
+            if self._single:
+                return Array(outs[0], self._out_weak[0])
+            return tree_util.tree_unflatten(
+                self.out_tree, [Array(o, w) for o, w in zip(outs, self._out_weak)])
+        outs = run(values)
         if self._single:
-            return Array(outs[0], self._out_weak[0])
-        return tree_util.tree_unflatten(
-            self.out_tree, [Array(o, w) for o, w in zip(outs, self._out_weak)])
+            out = Array(outs[0], self._out_weak[0])
+            out._signature = self._out_sigs[0]
+            return out
+        leaves = []
+        for o, w, sig in zip(outs, self._out_weak, self._out_sigs):
+            out = Array(o, w)
+            out._signature = sig
+            leaves.append(out)
+        return tree_util.tree_unflatten(self.out_tree, leaves)
 
     def call_flat(self, leaves: Sequence[Any]) -> Any:
         """Run on flat argument leaves matching the signature (converted as needed)."""
@@ -446,6 +466,11 @@ def _caches_of(fun: Callable, config: tuple) -> _JitCaches:
         return caches
 
 
+# read on every dispatch: module globals are one look-up cheaper than core._state etc.
+_trace_state = core._state
+_dtype_config = dtypes.config
+
+
 class JitFunction:
     def __init__(self, fun: Callable, static_argnums=(), static_argnames=(),
                  device: str | None = None, tiered: bool | None = None):
@@ -532,19 +557,19 @@ class JitFunction:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         # The dispatch path: one frame down to Compiled.call_leaves for known signatures
         # (a trivial call costs microseconds, each Python frame a noticeable part)
-        if type(core._state.trace) is not EvalTrace or _flags.disable_jit:
+        if type(_trace_state.trace) is not EvalTrace or _flags.disable_jit:
             return self._call(args, kwargs)
         if not kwargs and not self._has_static:
             # fast path: every argument is an array leaf -> key without pytree flattening;
             # x64 first: the same Python float or arange means another dtype under x64
-            key = [dtypes.config.enable_x64]
+            key = [_dtype_config.enable_x64]
             vals = []   # what the executable takes, when no argument needs converting
             upload = False   # a big NumPy-backed Array without its device copy yet
             for x in args:
                 t = type(x)
                 if t is Array:
                     v = x._value
-                    sig = x._signature
+                    sig = x._signature   # preset on compiled results
                     if sig is None:   # an Array's shape, dtype and weak type never change
                         sig = x._signature = (v.shape, v.dtype, x._weak_type)
                     key.append(sig)
