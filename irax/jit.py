@@ -243,11 +243,9 @@ class Compiled:
         self._host_functions = host_functions or {}   # import name -> debug callback
         self._exe = None
         self._invoke = None
-        self._run = None   # the settled invoker's `fast` call (None: not loaded, measuring)
-        # each result Array's jit signature, set up front: passing a result to the next
-        # jitted call then needs no shape/dtype look-up on it
-        self._out_sigs = [(tuple(a.shape), np.dtype(a.dtype), a.weak_type)
-                          for a in self.out_avals]
+        self._run = None   # the settled invoker's `fast` call
+        # each result's jit signature, set up front: passing it on to a jitted call is cheaper
+        self._out_sigs = [(tuple(a.shape), np.dtype(a.dtype), a.weak_type) for a in self.out_avals]
 
     def as_text(self) -> str:
         return self._text
@@ -351,23 +349,17 @@ class Compiled:
     def call_leaves(self, values: Sequence[Any]) -> Any:
         """Run on `values` exactly as the executable takes them: numpy arrays of the
         compiled dtypes or device buffers (the Invoker still checks them)."""
-        run = self._run
-        if run is None:   # loading, measuring the CPU drivers, or eager
-            outs = (self._invoke or self._invoker())(values)
-            if self._single:
-                return Array(outs[0], self._out_weak[0])
-            return tree_util.tree_unflatten(
-                self.out_tree, [Array(o, w) for o, w in zip(outs, self._out_weak)])
-        outs = run(values)
+        run = self._run   # None while loading, measuring the CPU drivers, or eager
+        outs = run(values) if run is not None else (self._invoke or self._invoker())(values)
         if self._single:
             out = Array(outs[0], self._out_weak[0])
-            out._signature = self._out_sigs[0]
+            if run is not None:
+                out._signature = self._out_sigs[0]
             return out
-        leaves = []
-        for o, w, sig in zip(outs, self._out_weak, self._out_sigs):
-            out = Array(o, w)
-            out._signature = sig
-            leaves.append(out)
+        leaves = [Array(o, w) for o, w in zip(outs, self._out_weak)]
+        if run is not None:
+            for out, sig in zip(leaves, self._out_sigs):
+                out._signature = sig
         return tree_util.tree_unflatten(self.out_tree, leaves)
 
     def call_flat(self, leaves: Sequence[Any]) -> Any:
@@ -466,9 +458,7 @@ def _caches_of(fun: Callable, config: tuple) -> _JitCaches:
         return caches
 
 
-# read on every dispatch: module globals are one look-up cheaper than core._state etc.
-_trace_state = core._state
-_dtype_config = dtypes.config
+_trace_state, _dtype_config = core._state, dtypes.config   # per dispatch: globals are cheaper
 
 
 class JitFunction:
