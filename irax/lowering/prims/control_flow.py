@@ -95,7 +95,8 @@ def _while(ctx: RuleContext, *args: str, cond_jaxpr: ClosedJaxpr, body_jaxpr: Cl
         # per call for bench_table's vmap(grad(newton_sqrt))) when a while's result is
         # captured by a later loop. Taking the results through select(opaque true, result,
         # init) gives them their own buffers (one pass over them per loop exit) and no leak.
-        outs = select(ctx.em, _opaque_true(ctx.em), outs, carry, range(len(outs)))
+        zeros = [hlo.full(ctx.em, 0, a.dtype, a.shape) for a in carry_avals]
+        outs = select(ctx.em, _opaque_true(ctx.em), outs, zeros, range(len(outs)))
     return outs
 
 
