@@ -94,7 +94,8 @@ def _while(ctx: RuleContext, *args: str, cond_jaxpr: ClosedJaxpr, body_jaxpr: Cl
         # IREE 3.13 on local-sync leaks a buffer per call (the loop's packed carries, 8 MiB
         # per call for bench_table's vmap(grad(newton_sqrt))) when a while's result is
         # captured by a later loop. Taking the results through select(opaque true, result,
-        # init) gives them their own buffers (one pass over them per loop exit) and no leak.
+        # zeros) gives them their own buffers (one pass over them per loop exit) and no leak
+        # (selecting against the init instead broke IREE's partitioning on sparse cg/gmres).
         zeros = [hlo.full(ctx.em, 0, a.dtype, a.shape) for a in carry_avals]
         outs = select(ctx.em, _opaque_true(ctx.em), outs, zeros, range(len(outs)))
     return outs
