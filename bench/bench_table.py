@@ -1,6 +1,7 @@
 """Issue #14's table from one run: irax next to JAX (CPU) on the same workloads.
 
     .venv/bin/python bench/bench_table.py [--rounds 3] [--quick] [--jax /path/to/python-with-jax]
+        [--no-vulkan] [--rows newton,dispatch]
 
 Every measurement runs in a fresh process, irax and JAX alternating, for `--rounds`
 paired rounds; the table shows medians and the irax/JAX ratio of the medians (lower is
@@ -127,38 +128,49 @@ def _best(fn, number, repeat):
     return best
 
 
+def _want(name: str) -> bool:
+    """--rows filter (passed to the measuring processes as $BENCH_TABLE_ROWS)."""
+    wanted = os.environ.get("BENCH_TABLE_ROWS")
+    return not wanted or any(w.strip() and w.strip() in name for w in wanted.split(","))
+
+
 def steady_rows(jx) -> dict[str, float]:
     """Seconds per call of each steady-state workload (compile excluded)."""
     import numpy as np
     jnp = jx.numpy
     rows = {}
-    step, args = mlp_setup(jx)
-    _sync(jx, step(*args))
-    _compiled(step)
-    rows["mlp value_and_grad step"] = _best(lambda: _sync(jx, step(*args)), 5, 7)
+    if _want("mlp value_and_grad step"):
+        step, args = mlp_setup(jx)
+        _sync(jx, step(*args))
+        _compiled(step)
+        rows["mlp value_and_grad step"] = _best(lambda: _sync(jx, step(*args)), 5, 7)
 
     newton_sqrt = fixed_point_fns(jx)
     a = jnp.asarray(np.linspace(0.5, 100.0, 1 << 20).astype(np.float32))
-    f = jx.jit(jx.vmap(newton_sqrt))
-    _sync(jx, f(a))
-    _compiled(f)
-    rows["jit(vmap(newton_sqrt)) 1M"] = _best(lambda: _sync(jx, f(a)), 3, 5)
-    g = jx.jit(jx.vmap(jx.grad(newton_sqrt)))
-    _sync(jx, g(a))
-    _compiled(g)
-    rows["jit(vmap(grad(newton_sqrt))) 1M"] = _best(lambda: _sync(jx, g(a)), 3, 5)
+    if _want("jit(vmap(newton_sqrt)) 1M"):
+        f = jx.jit(jx.vmap(newton_sqrt))
+        _sync(jx, f(a))
+        _compiled(f)
+        rows["jit(vmap(newton_sqrt)) 1M"] = _best(lambda: _sync(jx, f(a)), 3, 5)
+    if _want("jit(vmap(grad(newton_sqrt))) 1M"):
+        g = jx.jit(jx.vmap(jx.grad(newton_sqrt)))
+        _sync(jx, g(a))
+        _compiled(g)
+        rows["jit(vmap(grad(newton_sqrt))) 1M"] = _best(lambda: _sync(jx, g(a)), 3, 5)
 
-    lg = jx.jit(jx.vmap(jx.grad(log1pexp_fn(jx))))
-    x4 = jnp.asarray(np.linspace(-5, 5, 1 << 22).astype(np.float32))
-    _sync(jx, lg(x4))
-    _compiled(lg)
-    rows["jit(vmap(grad(log1pexp))) 4M"] = _best(lambda: _sync(jx, lg(x4)), 5, 7)
+    if _want("jit(vmap(grad(log1pexp))) 4M"):
+        lg = jx.jit(jx.vmap(jx.grad(log1pexp_fn(jx))))
+        x4 = jnp.asarray(np.linspace(-5, 5, 1 << 22).astype(np.float32))
+        _sync(jx, lg(x4))
+        _compiled(lg)
+        rows["jit(vmap(grad(log1pexp))) 4M"] = _best(lambda: _sync(jx, lg(x4)), 5, 7)
 
-    tiny = jx.jit(lambda x, y: x * y + 1.0)
-    t4 = tiny(jnp.ones(4), jnp.ones(4))
-    _sync(jx, tiny(t4, t4))
-    _compiled(tiny)
-    rows["dispatch of a trivial jitted function"] = _best(lambda: tiny(t4, t4), 2000, 5)
+    if _want("dispatch of a trivial jitted function"):
+        tiny = jx.jit(lambda x, y: x * y + 1.0)
+        t4 = tiny(jnp.ones(4), jnp.ones(4))
+        _sync(jx, tiny(t4, t4))
+        _compiled(tiny)
+        rows["dispatch of a trivial jitted function"] = _best(lambda: tiny(t4, t4), 2000, 5)
 
     def trace_chain():
         def chain(x):   # a new function each time: no trace cache on either side
@@ -166,15 +178,17 @@ def steady_rows(jx) -> dict[str, float]:
                 x = jnp.sin(x) * 1.0001 + 0.5
             return x
         return jx.make_jaxpr(chain)(jnp.ones(3))
-    rows["make_jaxpr of 15k equations"] = _best(trace_chain, 1, 3)
+    if _want("make_jaxpr of 15k equations"):
+        rows["make_jaxpr of 15k equations"] = _best(trace_chain, 1, 3)
 
     def loss(w):
         return jnp.sum(jnp.tanh(w) ** 2)
-    hvp = jx.jit(lambda w, v: jx.jvp(jx.grad(loss), (w,), (v,))[1])
-    w1 = jnp.asarray(np.linspace(-1, 1, 1 << 20).astype(np.float32))
-    _sync(jx, hvp(w1, w1))
-    _compiled(hvp)
-    rows["hvp 1M"] = _best(lambda: _sync(jx, hvp(w1, w1)), 5, 7)
+    if _want("hvp 1M"):
+        hvp = jx.jit(lambda w, v: jx.jvp(jx.grad(loss), (w,), (v,))[1])
+        w1 = jnp.asarray(np.linspace(-1, 1, 1 << 20).astype(np.float32))
+        _sync(jx, hvp(w1, w1))
+        _compiled(hvp)
+        rows["hvp 1M"] = _best(lambda: _sync(jx, hvp(w1, w1)), 5, 7)
     return rows
 
 
@@ -274,7 +288,13 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="one round")
     ap.add_argument("--no-vulkan", dest="vulkan", action="store_false",
                     help="skip the lavapipe rows (they need Mesa's Vulkan driver)")
+    ap.add_argument("--rows", default=None,
+                    help="comma list of substrings: only the steady rows whose name contains "
+                         "one (e.g. --rows newton,dispatch); first-call and Vulkan rows skipped")
     opts = ap.parse_args()
+    if opts.rows:
+        os.environ["BENCH_TABLE_ROWS"] = opts.rows
+        opts.vulkan = False
     if opts.quick:
         opts.rounds = 1
     jax_py = find_jax_python(opts.jax)
@@ -287,17 +307,19 @@ def main() -> None:
     for r in range(opts.rounds):
         print(f"round {r + 1}/{opts.rounds}", flush=True)
         with tempfile.TemporaryDirectory(prefix="irax-bench-cache-") as cache:
-            add("irax", run_child(sys.executable, "irax", "first_call_row", cache),
-                {"first call": "mlp first call, empty cache"})
-            add("irax", run_child(sys.executable, "irax", "first_call_row", cache),
-                {"first call": "mlp first call, new process, warm cache",
-                 "import + setup": "-"})
+            if not opts.rows:
+                add("irax", run_child(sys.executable, "irax", "first_call_row", cache),
+                    {"first call": "mlp first call, empty cache"})
+                add("irax", run_child(sys.executable, "irax", "first_call_row", cache),
+                    {"first call": "mlp first call, new process, warm cache",
+                     "import + setup": "-"})
             add("irax", run_child(sys.executable, "irax", "steady_rows", cache))
             if opts.vulkan:
                 add("irax", run_child(sys.executable, "irax", "vulkan_rows", cache))
         if jax_py:
-            add("jax", run_child(jax_py, "jax", "first_call_row", None),
-                {"first call": "mlp first call, empty cache"})
+            if not opts.rows:
+                add("jax", run_child(jax_py, "jax", "first_call_row", None),
+                    {"first call": "mlp first call, empty cache"})
             add("jax", run_child(jax_py, "jax", "steady_rows", None))
     # JAX has no warm disk cache by default: the warm row compares with JAX's cold call
     if results["jax"].get("mlp first call, empty cache"):

@@ -440,14 +440,15 @@ def export(fun_jit: Any, *, platforms: Sequence[str] | None = None,
 def _export_closed(name: str, closed: Any, in_tree: Any, out_tree: Any,
                    platforms: tuple[str, ...], disabled_checks: Sequence) -> Exported:
     from .aot.export import lowering_target
-    from .jit import _lower, _without_dead_pure_callbacks
+    from .jit import _lower
+    from .tracer.jit_spec import without_dead_pure_callbacks
     from .runtime import targets
     try:
         in_spec = _tree_json(name, "arguments", in_tree)
         out_spec = _tree_json(name, "results", out_tree)
     except ExportError as e:
         raise ValueError(str(e)) from None
-    closed = _without_dead_pure_callbacks(closed)
+    closed = without_dead_pure_callbacks(closed)
     target = lowering_target([targets.target_for_device(_PLATFORM_DEVICE[p])
                               for p in platforms])
     device = {"llvm-cpu": "cpu"}.get(target, target)

@@ -32,7 +32,8 @@ from . import monitoring as _monitoring
 from .profiler import _state as _profiling, span as _span
 from .tracer import core, dtypes, jit_call
 from .tracer.api_extra import flags as _flags
-from .tracer.jit_spec import check_donation, check_static_spec, float0_as_structure
+from .tracer.jit_spec import (check_donation, check_static_spec, float0_as_structure,
+                              hashable_static, unwrap_static, without_dead_pure_callbacks)
 from .tracer.core import Array, ClosedJaxpr, EvalTrace, ShapedArray, ShapeDtypeStruct, Tracer
 from .tracer.memo import IdentityCache
 from .tracer.partial_eval import convert_constvars, trace_to_jaxpr
@@ -250,6 +251,9 @@ class Compiled(stages.Compiled):
         self._host_functions = host_functions or {}   # import name -> debug callback
         self._exe = None
         self._invoke = None
+        self._run = None   # the settled invoker's `fast` call
+        # each result's jit signature, set up front: passing it on to a jitted call is cheaper
+        self._out_sigs = [(tuple(a.shape), np.dtype(a.dtype), a.weak_type) for a in self.out_avals]
 
     def as_text(self) -> str:
         return self._text
@@ -306,6 +310,7 @@ class Compiled(stages.Compiled):
 
     def _chosen(self, invoker) -> None:   # MeasuredInvoker's verdict: the faster driver
         self._invoke = invoker
+        self._run = invoker.fast
 
     def _run_eager(self, values: Sequence[Any]) -> list[Any]:
         self._ran_eager = True
@@ -323,6 +328,7 @@ class Compiled(stages.Compiled):
                         self.out_avals, self._host_functions)
             invoke = _cpu_invoker(exe, self.jaxpr, self._chosen)
             self._exe, self._invoke = exe, invoke
+            self._run = getattr(invoke, "fast", None)
         return invoke
 
     def _uploaded(self, x: Array, v: np.ndarray) -> Any:
@@ -351,15 +357,22 @@ class Compiled(stages.Compiled):
     def call_leaves(self, values: Sequence[Any]) -> Any:
         """Run on `values` exactly as the executable takes them: numpy arrays of the
         compiled dtypes or device buffers (the Invoker still checks them)."""
+        run = self._run   # None while loading, measuring the CPU drivers, or eager
         if _profiling.active:
             with _span(f"execute {self.name}", "jit"):
-                outs = (self._invoke or self._invoker())(values)
+                outs = run(values) if run is not None else (self._invoke or self._invoker())(values)
         else:
-            outs = (self._invoke or self._invoker())(values)
+            outs = run(values) if run is not None else (self._invoke or self._invoker())(values)
         if self._single:
-            return Array(outs[0], self._out_weak[0])
-        return tree_util.tree_unflatten(
-            self.out_tree, [Array(o, w) for o, w in zip(outs, self._out_weak)])
+            out = Array(outs[0], self._out_weak[0])
+            if run is not None:
+                out._signature = self._out_sigs[0]
+            return out
+        leaves = [Array(o, w) for o, w in zip(outs, self._out_weak)]
+        if run is not None:
+            for out, sig in zip(leaves, self._out_sigs):
+                out._signature = sig
+        return tree_util.tree_unflatten(self.out_tree, leaves)
 
     def call_flat(self, leaves: Sequence[Any]) -> Any:
         """Run on flat argument leaves matching the signature (converted as needed)."""
@@ -458,6 +471,9 @@ def _caches_of(fun: Callable, config: tuple) -> _JitCaches:
         return caches
 
 
+_trace_state, _dtype_config = core._state, dtypes.config   # per dispatch: globals are cheaper
+
+
 class JitFunction(stages.Wrapped):
     def __init__(self, fun: Callable, static_argnums=(), static_argnames=(),
                  device: str | None = None, tiered: bool | None = None,
@@ -521,13 +537,13 @@ class JitFunction(stages.Wrapped):
         dyn_args = []
         for i, a in enumerate(args):
             if i in self._static_argnums or (i - nargs) in self._static_argnums:
-                statics.append((i, _hashable(a, f"static argument {i}", self._name)))
+                statics.append((i, hashable_static(a, f"static argument {i}", self._name)))
             else:
                 dyn_args.append(a)
         dyn_kwargs = {}
         for k, v in kwargs.items():
             if k in self._static_argnames:
-                statics.append((k, _hashable(v, f"static argument {k!r}", self._name)))
+                statics.append((k, hashable_static(v, f"static argument {k!r}", self._name)))
             else:
                 dyn_kwargs[k] = v
         return (tuple(dyn_args), dyn_kwargs), tuple(statics)
@@ -539,28 +555,28 @@ class JitFunction(stages.Wrapped):
         kw = {k: v for k, v in static_key if isinstance(k, str)}
         n = len(dyn_args) + len(pos)
         it = iter(dyn_args)
-        args = tuple(_unwrap_static(pos[i]) if i in pos else next(it) for i in range(n))
+        args = tuple(unwrap_static(pos[i]) if i in pos else next(it) for i in range(n))
         kwargs = dict(dyn_kwargs)
-        kwargs.update({k: _unwrap_static(v) for k, v in kw.items()})
+        kwargs.update({k: unwrap_static(v) for k, v in kw.items()})
         return args, kwargs
 
     # -- call
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         # The dispatch path: one frame down to Compiled.call_leaves for known signatures
         # (a trivial call costs microseconds, each Python frame a noticeable part)
-        if type(core._state.trace) is not EvalTrace or _flags.disable_jit:
+        if type(_trace_state.trace) is not EvalTrace or _flags.disable_jit:
             return self._call(args, kwargs)
         if not kwargs and not self._has_static:
             # fast path: every argument is an array leaf -> key without pytree flattening;
             # x64 first: the same Python float or arange means another dtype under x64
-            key = [dtypes.config.enable_x64]
+            key = [_dtype_config.enable_x64]
             vals = []   # what the executable takes, when no argument needs converting
             upload = False   # a big NumPy-backed Array without its device copy yet
             for x in args:
                 t = type(x)
                 if t is Array:
                     v = x._value
-                    sig = x._signature
+                    sig = x._signature   # preset on compiled results
                     if sig is None:   # an Array's shape, dtype and weak type never change
                         sig = x._signature = (v.shape, v.dtype, x._weak_type)
                     key.append(sig)
@@ -687,7 +703,7 @@ class JitFunction(stages.Wrapped):
         traced = self._trace(avals, tree, static_key)
         # after tracing (a transformation of this function still sees every equation:
         # grad refuses a pure_callback even if unused, as JAX does), before both tiers
-        jaxpr, hoisted = _hoist_consts(_without_dead_pure_callbacks(traced.closed))
+        jaxpr, hoisted = _hoist_consts(without_dead_pure_callbacks(traced.closed))
         device = self.device
         return Lowered(self._name, _lower(jaxpr, device, self._name), jaxpr, hoisted, tree,
                        traced.out_tree, device)
@@ -726,24 +742,6 @@ class JitFunction(stages.Wrapped):
         return len(self._cache)
 
 
-def _without_dead_pure_callbacks(closed: ClosedJaxpr) -> ClosedJaxpr:
-    """The jaxpr without the pure_callback equations whose results nothing uses: a pure
-    function's unused call is dropped, as JAX's dead-code elimination drops it (so the
-    callback does not run). io_callbacks (marked `io`) are effects and stay."""
-    j = closed.jaxpr
-    live = {v for v in j.outvars if isinstance(v, core.Var)}
-    kept: list = []
-    for e in reversed(j.eqns):
-        if (e.primitive.name == "pure_callback" and not getattr(e.params["callback"], "io", False)
-                and not any(v in live for v in e.outputs)):
-            continue
-        kept.append(e)
-        live.update(a for a in e.inputs if isinstance(a, core.Var))
-    if len(kept) == len(j.eqns):
-        return closed
-    return ClosedJaxpr(core.Jaxpr(j.constvars, j.invars, kept[::-1], j.outvars), closed.consts)
-
-
 class _Traced:
     """One signature's trace: the jaxpr, the output structure, and (made once, so the
     object stays the same across calls: it keys the derived-jaxpr memos of the
@@ -774,36 +772,6 @@ def _where(fun) -> str:
         return f" (defined at {code.co_filename}:{code.co_firstlineno})"
     except AttributeError:
         return ""
-
-
-class _Static:
-    """A static argument value in a cache key: equal only to a value of the same type (so
-    `1` and `1.0` and `True` compile separately, as they may trace differently)."""
-    __slots__ = ("v",)
-
-    def __init__(self, v):
-        self.v = v
-
-    def __hash__(self):
-        return hash((type(self.v), self.v))
-
-    def __eq__(self, other):
-        return isinstance(other, _Static) and type(self.v) is type(other.v) and self.v == other.v
-
-
-def _hashable(v, what: str, fname: str) -> Any:
-    try:
-        hash(v)
-    except TypeError as e:
-        # ValueError with JAX's message (static arguments are part of the cache key)
-        raise ValueError("Non-hashable static arguments are not supported. An error occurred "
-                         f"while trying to hash an object of type {type(v)}, {v}. The error "
-                         f"was:\n{type(e).__name__}: {e}\n") from None
-    return _Static(v)
-
-
-def _unwrap_static(s: _Static) -> Any:
-    return s.v
 
 
 def _arg_aval(x: Any) -> ShapedArray:

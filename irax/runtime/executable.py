@@ -58,6 +58,26 @@ def vm_instance() -> rt.VmInstance:
     return _instance
 
 
+# IREE's CPU devices allocate every buffer (a call's results, each while-loop iteration's
+# carries) with the C heap, which for buffers of a few MiB often means a fresh mmap whose
+# pages fault in on first touch: the vmapped 1M-element Newton loop of bench_table took
+# 13k page faults and ~2.5x its compute time per call on local-sync once the process heap
+# was in that state (importing ml_dtypes, which iree.runtime does, is enough). IREE's caching
+# allocator keeps freed buffers for reuse by exact size; this bounds the memory it may
+# retain (outstanding + free) to $IRAX_CPU_POOL_BYTES (0: no pool), past which it frees.
+# A pooled buffer must not outlive its device (releasing it then crashes): DeviceArray keeps
+# its device alive for that reason.
+CPU_POOL_BYTES = int(os.environ.get("IRAX_CPU_POOL_BYTES", 512 << 20))
+
+
+def _open_device(driver: str) -> rt.HalDevice:
+    if driver in ("local-sync", "local-task") and CPU_POOL_BYTES > 0:
+        # spec: caching:<heap>=<max allocation size>;<max retained bytes>;<max free buffers>
+        spec = f"caching:*=*;{CPU_POOL_BYTES};64"
+        return rt.get_driver(driver).create_default_device(allocators=[spec])
+    return rt.get_device(driver)
+
+
 def hal_device(driver: str) -> rt.HalDevice:
     """The process-wide HalDevice for an IREE driver name."""
     dev = _devices.get(driver)
@@ -66,7 +86,7 @@ def hal_device(driver: str) -> rt.HalDevice:
             dev = _devices.get(driver)
             if dev is None:
                 try:
-                    dev = rt.get_device(driver)
+                    dev = _open_device(driver)
                 except Exception as e:
                     raise RuntimeError(f"cannot open IREE device {driver!r}: {e}") from e
                 _devices[driver] = dev
@@ -324,13 +344,58 @@ class Executable:
         return [DeviceArray(get(i, rt.HalBufferView), device, driver) for i in range(rets.size)]
 
 
+def _fast_call(loaded: _Loaded, fn: rt.VmFunction, driver: str,
+               out_avals: tuple[Aval, ...] | None,
+               checked: Callable[[Sequence[Any]], list[DeviceArray]]):
+    """The body of `Invoker.__call__` for one function on one loaded driver."""
+    device, context, host_error = loaded.device, loaded.context, loaded.host_error
+    allocate = loaded.allocator.allocate_buffer_copy
+    meta = list(out_avals) if out_avals is not None else None
+    n_out = len(meta) if meta is not None else 1
+    one = meta is not None and n_out == 1
+    shape0, dtype0 = meta[0] if one else (None, None)
+    VariantList, BufferView, element_type = _VariantList, _BufferView, ELEMENT_TYPE
+    ndarray = np.ndarray
+    memory, usage = _INPUT_MEMORY, _INPUT_USAGE
+
+    def call(args: Sequence[Any]) -> list[DeviceArray]:
+        vargs = VariantList(len(args))
+        push = vargs.push_ref
+        for a in args:
+            t = type(a)
+            if t is DeviceArray and a._device is device:
+                push(a._bv)
+            elif t is ndarray and a.flags.c_contiguous:
+                et = element_type.get(a.dtype)
+                if et is None:
+                    return checked(args)
+                push(allocate(memory, usage, device, a, et))
+            else:
+                return checked(args)
+        rets = VariantList(n_out)
+        try:
+            context.invoke(fn, vargs, rets)
+        except Exception:
+            err = host_error()
+            if err is not None:   # a host function raised: re-running would repeat its effects
+                raise err from None
+            return checked(args)  # reports the failure in full (InputError / RuntimeError)
+        get = rets.get_as_object
+        if one and rets.size == 1:
+            return [DeviceArray(get(0, BufferView), device, driver, shape0, dtype0)]
+        if meta is not None and len(meta) == rets.size:
+            return [DeviceArray(get(i, BufferView), device, driver, shape, dtype)
+                    for i, (shape, dtype) in enumerate(meta)]
+        return [DeviceArray(get(i, BufferView), device, driver) for i in range(rets.size)]
+    return call
+
+
 class Invoker:
     """`Executable.invoker(name)`: call one function on one driver with everything
     resolved up front. `inv(args)` takes a sequence of numpy arrays / DeviceArrays
     and returns the results as DeviceArrays (see `Executable.invoker`)."""
 
-    __slots__ = ("executable", "name", "driver", "_context", "_fn", "_device", "_allocator",
-                 "_out_meta", "_n_out", "_one", "_loaded")
+    __slots__ = ("executable", "name", "driver", "_loaded", "_allocator", "_device", "fast")
 
     def __init__(self, exe: Executable, info: _Fn, driver: str) -> None:
         loaded = exe._context_for(driver)
@@ -338,48 +403,17 @@ class Invoker:
         if fn is None:
             fn = loaded.functions[info.name] = exe._vm_module.lookup_function(info.name)
         self.executable, self.name, self.driver = exe, info.name, driver
-        self._context, self._fn = loaded.context, fn
         self._loaded = loaded
         self._device, self._allocator = loaded.device, loaded.allocator
-        out = info.out_avals
-        self._out_meta = list(out) if out is not None else None
-        self._n_out = len(out) if out is not None else 1
-        self._one = out[0] if out is not None and len(out) == 1 else None
+        # `fast(args)`: the call itself, a closure over everything it needs (cell reads
+        # are cheaper than attribute reads); irax.jit calls it directly.
+        self.fast = _fast_call(loaded, fn, driver, info.out_avals, self._checked)
 
     def __repr__(self) -> str:
         return f"<Invoker {self.name} on {self.driver}>"
 
     def __call__(self, args: Sequence[Any]) -> list[DeviceArray]:
-        device = self._device
-        vargs = _VariantList(len(args))
-        push = vargs.push_ref
-        for a in args:
-            t = type(a)
-            if t is DeviceArray and a._device is device:
-                push(a._bv)
-            elif t is np.ndarray and a.flags.c_contiguous:
-                et = ELEMENT_TYPE.get(a.dtype)
-                if et is None:
-                    return self._checked(args)
-                push(self._allocator.allocate_buffer_copy(_INPUT_MEMORY, _INPUT_USAGE, device, a, et))
-            else:
-                return self._checked(args)
-        rets = _VariantList(self._n_out)
-        try:
-            self._context.invoke(self._fn, vargs, rets)
-        except Exception:
-            err = self._loaded.host_error()
-            if err is not None:   # a host function raised: re-running would repeat its effects
-                raise err from None
-            return self._checked(args)  # reports the failure in full (InputError / RuntimeError)
-        get, driver = rets.get_as_object, self.driver
-        meta = self._out_meta
-        if self._one is not None and rets.size == 1:
-            return [DeviceArray(get(0, _BufferView), device, driver, *self._one)]
-        if meta is not None and len(meta) == rets.size:
-            return [DeviceArray(get(i, _BufferView), device, driver, shape, dtype)
-                    for i, (shape, dtype) in enumerate(meta)]
-        return [DeviceArray(get(i, _BufferView), device, driver) for i in range(rets.size)]
+        return self.fast(args)
 
     def _checked(self, args: Sequence[Any]) -> list[DeviceArray]:
         return self.executable._call(self.name, args, self.driver)

@@ -1,6 +1,7 @@
 """jit's checks of its argument specifications (static_argnums / static_argnames /
-donate_argnums / donate_argnames against the function's signature, with JAX's errors), and
-float0 outputs (kept out of compiled code as part of the output structure).
+donate_argnums / donate_argnames against the function's signature, with JAX's errors),
+static values in cache keys, float0 outputs (kept out of compiled code as part of the
+output structure), and the dead-callback pass over the traced jaxpr.
 
 Layering: tracer (pure Python; imports tree_util and the tracer's api only).
 """
@@ -12,6 +13,8 @@ from typing import Any
 import numpy as np
 
 from .. import tree_util
+from . import core
+from .core import ClosedJaxpr
 from .api import FLOAT0
 
 
@@ -82,3 +85,51 @@ def check_donation(donate_argnums, donate_argnames, static_nums, static_names, p
         raise ValueError("static_argnames and donate_argnames cannot intersect. Argument "
                          f"names {common} appear in both "
                          "static_argnames and donate_argnames")
+
+
+class Static:
+    """A static argument value in a cache key: equal only to a value of the same type (so
+    `1` and `1.0` and `True` compile separately, as they may trace differently)."""
+    __slots__ = ("v",)
+
+    def __init__(self, v):
+        self.v = v
+
+    def __hash__(self):
+        return hash((type(self.v), self.v))
+
+    def __eq__(self, other):
+        return isinstance(other, Static) and type(self.v) is type(other.v) and self.v == other.v
+
+
+def hashable_static(v: Any, what: str, fname: str) -> "Static":
+    try:
+        hash(v)
+    except TypeError as e:
+        # ValueError with JAX's message (static arguments are part of the cache key)
+        raise ValueError("Non-hashable static arguments are not supported. An error occurred "
+                         f"while trying to hash an object of type {type(v)}, {v}. The error "
+                         f"was:\n{type(e).__name__}: {e}\n") from None
+    return Static(v)
+
+
+def unwrap_static(s: Static) -> Any:
+    return s.v
+
+
+def without_dead_pure_callbacks(closed: ClosedJaxpr) -> ClosedJaxpr:
+    """The jaxpr without the pure_callback equations whose results nothing uses: a pure
+    function's unused call is dropped, as JAX's dead-code elimination drops it (so the
+    callback does not run). io_callbacks (marked `io`) are effects and stay."""
+    j = closed.jaxpr
+    live = {v for v in j.outvars if isinstance(v, core.Var)}
+    kept: list = []
+    for e in reversed(j.eqns):
+        if (e.primitive.name == "pure_callback" and not getattr(e.params["callback"], "io", False)
+                and not any(v in live for v in e.outputs)):
+            continue
+        kept.append(e)
+        live.update(a for a in e.inputs if isinstance(a, core.Var))
+    if len(kept) == len(j.eqns):
+        return closed
+    return ClosedJaxpr(core.Jaxpr(j.constvars, j.invars, kept[::-1], j.outvars), closed.consts)

@@ -86,12 +86,25 @@ def _while(ctx: RuleContext, *args: str, cond_jaxpr: ClosedJaxpr, body_jaxpr: Cl
             # legalization failure) on a while whose carry is recomputed from the other
             # carries alone (a `done` flag) and read after the loop. Such a carry goes out
             # through select(opaque true, new, old): the same value, but fed by its old self.
-            true = em.op1("stablehlo.optimization_barrier", [hlo.full(em, True, np.bool_, ())],
-                          [_BOOL_T], _BOOL_T)
-            outs = select(em, true, outs, xs, fresh)
+            outs = select(em, _opaque_true(em), outs, xs, fresh)
         return outs
     body_r = Region(types, types, body)
-    return ctx.em.op("stablehlo.while", carry, types, types, regions=[cond_r, body_r])
+    outs = ctx.em.op("stablehlo.while", carry, types, types, regions=[cond_r, body_r])
+    if "llvm-cpu" in ctx.target.split(","):
+        # IREE 3.13 on local-sync leaks a buffer per call (the loop's packed carries, 8 MiB
+        # per call for bench_table's vmap(grad(newton_sqrt))) when a while's result is
+        # captured by a later loop. Taking the results through select(opaque true, result,
+        # zeros) gives them their own buffers (one pass over them per loop exit) and no leak
+        # (selecting against the init instead broke IREE's partitioning on sparse cg/gmres).
+        zeros = [hlo.full(ctx.em, 0, a.dtype, a.shape) for a in carry_avals]
+        outs = select(ctx.em, _opaque_true(ctx.em), outs, zeros, range(len(outs)))
+    return outs
+
+
+def _opaque_true(em) -> str:
+    """A `true` IREE cannot see through (so a select on it is not folded away)."""
+    return em.op1("stablehlo.optimization_barrier", [hlo.full(em, True, np.bool_, ())],
+                  [_BOOL_T], _BOOL_T)
 
 
 def _scan(ctx: RuleContext, *args: str, jaxpr: ClosedJaxpr, num_consts: int, num_carry: int,

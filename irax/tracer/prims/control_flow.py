@@ -316,6 +316,46 @@ def _while_batch(axis_size: int, vals: Sequence[Value], dims: Sequence[BDim], *,
     bcs = [*bconsts, *bc]
     nccs, nbcs = len(ccs), len(bcs)
     car_avals = [get_aval(c) for c in carry]
+    if _has_callbacks(cond_b.jaxpr):
+        return _while_batch_recomputed(ccs, bcs, carry, car_avals, cond_b, body_b), out_dims
+    # The lanes still running are an extra carry, computed once per iteration at the end
+    # of the body from the new values (the condition only reduces it): recomputing them at
+    # the start of the body from the carries would read every carry once more per
+    # iteration (IREE on CPU: one more pass over memory and a temporary; the vmapped
+    # 1M-lane Newton loop of bench_table ~25% slower).
+    (p0,) = _eval(cond_b, [*ccs, *carry])
+
+    def any_cond(*a):
+        return [reduce_or_p.bind(a[-1], axes=(0,))]
+
+    def masked_body(*a):
+        cs, bs, car = _split(a, nccs, nbcs)
+        car, p = car[:-1], car[-1]
+        new = _eval(body_b, [*bs, *car])
+        out = [select(broadcast_in_dim(p, get_aval(c).shape, (0,)), n, c)
+               for n, c in zip(new, car)]
+        return [*out, *_eval(cond_b, [*cs, *out])]
+    p_aval = get_aval(p0)
+    cj, cj_consts = _trace(any_cond, car_avals + [p_aval])
+    bj, bj_consts = _trace(masked_body, [get_aval(c) for c in ccs + bcs] + car_avals + [p_aval])
+    outs = while_p.bind(*cj_consts, *bj_consts, *ccs, *bcs, *carry, p0, cond_jaxpr=cj,
+                        body_jaxpr=bj, cond_nconsts=len(cj_consts),
+                        body_nconsts=len(bj_consts) + nccs + nbcs)
+    return outs[:-1], out_dims
+
+
+_CALLBACKS = frozenset({"debug_callback", "io_callback", "pure_callback"})
+
+
+def _has_callbacks(jaxpr: Jaxpr) -> bool:
+    return any(e.primitive.name in _CALLBACKS or any(map(_has_callbacks, core.sub_jaxprs(e.params)))
+               for e in jaxpr.eqns)
+
+
+def _while_batch_recomputed(ccs, bcs, carry, car_avals, cond_b, body_b) -> list[Value]:
+    """The batched-predicate while whose body evaluates the condition again on entry (a
+    condition with callbacks runs as often as the unbatched loop's would per iteration)."""
+    nccs, nbcs = len(ccs), len(bcs)
 
     def any_cond(*a):
         (p,) = _eval(cond_b, a)
@@ -329,10 +369,9 @@ def _while_batch(axis_size: int, vals: Sequence[Value], dims: Sequence[BDim], *,
                 for n, c in zip(new, car)]
     cj, cj_consts = _trace(any_cond, [get_aval(c) for c in ccs] + car_avals)
     bj, bj_consts = _trace(masked_body, [get_aval(c) for c in ccs + bcs] + car_avals)
-    outs = while_p.bind(*cj_consts, *ccs, *bj_consts, *ccs, *bcs, *carry, cond_jaxpr=cj,
+    return while_p.bind(*cj_consts, *ccs, *bj_consts, *ccs, *bcs, *carry, cond_jaxpr=cj,
                         body_jaxpr=bj, cond_nconsts=len(cj_consts) + nccs,
                         body_nconsts=len(bj_consts) + nccs + nbcs)
-    return outs, out_dims
 
 
 def _while_transpose(cts, *args, **params):
