@@ -34,9 +34,11 @@ def _grow_py(x: float) -> tuple[int, float]:
 def test_while_batched_mask_carry_in_jaxpr():
     jaxpr = irax.make_jaxpr(irax.vmap(collatz_steps))(np.array([6, 7], np.int32))
     (eqn,) = [e for e in jaxpr.jaxpr.eqns if e.primitive.name == "while"]
-    # the carries (n, k) and the running-lanes mask, which the condition only reduces
-    assert eqn.outputs[-1].aval.str_short() == "bool[2]"
-    assert [e.primitive.name for e in eqn.params["cond_jaxpr"].jaxpr.eqns] == ["reduce_or"]
+    # the carries (n, k) and the running-lanes mask (uint8: see _while_batch), which the
+    # condition only tests and reduces
+    assert eqn.outputs[-1].aval.str_short() == "u8[2]"
+    assert [e.primitive.name for e in eqn.params["cond_jaxpr"].jaxpr.eqns] == [
+        "broadcast_in_dim", "ne", "reduce_or"]
 
 
 def test_while_batched_eager_and_jit_nested_vmap_and_in_axes():

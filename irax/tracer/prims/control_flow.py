@@ -33,7 +33,7 @@ from ..partial_eval import (PartialEvalTrace, StagingTrace, is_linearizing, part
                             split_jaxpr, trace_const_free)
 from ..rules import BDim, Tangent, Value
 from ..transpose import backward_pass, is_undefined, transpose_rules
-from .elementwise import eq, max_p, min_p, select, stop_gradient_p
+from .elementwise import convert_element_type, eq, max_p, min_p, ne_p, select, stop_gradient_p
 from .reduce import reduce_or_p
 from .shape import broadcast_in_dim, full
 
@@ -323,18 +323,27 @@ def _while_batch(axis_size: int, vals: Sequence[Value], dims: Sequence[BDim], *,
     # the start of the body from the carries would read every carry once more per
     # iteration (IREE on CPU: one more pass over memory and a temporary; the vmapped
     # 1M-lane Newton loop of bench_table ~25% slower).
+    # The mask is carried as uint8: IREE 3.13 segfaults (stream resource analysis)
+    # compiling a bool tensor carry of a batched loop inside another one (vmapped gamma
+    # draws under grad: a rejection loop nested in a loop).
     (p0,) = _eval(cond_b, [*ccs, *carry])
+    p0 = convert_element_type(p0, np.uint8, False)
+
+    def running(m):
+        return ne_p.bind(m, full(get_aval(m).shape, 0, np.uint8))
 
     def any_cond(*a):
-        return [reduce_or_p.bind(a[-1], axes=(0,))]
+        return [reduce_or_p.bind(running(a[-1]), axes=(0,))]
 
     def masked_body(*a):
         cs, bs, car = _split(a, nccs, nbcs)
-        car, p = car[:-1], car[-1]
+        car, m = car[:-1], car[-1]
+        p = running(m)
         new = _eval(body_b, [*bs, *car])
         out = [select(broadcast_in_dim(p, get_aval(c).shape, (0,)), n, c)
                for n, c in zip(new, car)]
-        return [*out, *_eval(cond_b, [*cs, *out])]
+        (p_new,) = _eval(cond_b, [*cs, *out])
+        return [*out, convert_element_type(p_new, np.uint8, False)]
     p_aval = get_aval(p0)
     cj, cj_consts = _trace(any_cond, car_avals + [p_aval])
     bj, bj_consts = _trace(masked_body, [get_aval(c) for c in ccs + bcs] + car_avals + [p_aval])
