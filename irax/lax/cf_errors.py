@@ -16,29 +16,9 @@ import functools
 import inspect
 from typing import Any, Callable, Sequence
 
-import numpy as np
-
 from .. import tree_util
-
-
-def type_str(aval) -> str:
-    """An aval as JAX's messages write it: float32[3,4]."""
-    return f"{np.dtype(aval.dtype).name}[{','.join(str(d) for d in aval.shape)}]"
-
-
-class _Shown:
-    """A leaf whose repr is given text (a pytree of types printed as JAX prints it)."""
-
-    def __init__(self, text: str):
-        self.text = text
-
-    def __repr__(self) -> str:
-        return self.text
-
-
-def types_of(tree, avals) -> str:
-    """The pytree of types, e.g. (float32[], float32[3])."""
-    return str(tree_util.tree_unflatten(tree, [_Shown(type_str(a)) for a in avals]))
+from ..tracer.avals import type_str  # noqa: F401  (the messages' aval format)
+from ..tracer.custom import types_of  # noqa: F401
 
 
 def _capitalize(s: str) -> str:

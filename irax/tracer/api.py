@@ -16,6 +16,7 @@ import numpy as np
 from .. import tree_util
 from . import core, dtypes
 from .ad_util import Zero, instantiate, is_differentiable, tangent_aval, zeros_like_aval
+from .avals import type_str
 from .batching import BatchTracer, bdim_to_front, move_axis, vmap_flat
 from .core import Array, ShapeDtypeStruct, get_aval
 from .jvp import JVPTracer, jvp_flat
@@ -692,10 +693,6 @@ arguments rather than in a tuple, this error can arise.
 """
 
 
-def _type_str(aval) -> str:
-    return f"{np.dtype(aval.dtype).name}[{','.join(str(d) for d in aval.shape)}]"
-
-
 def _source_info(fun: Callable) -> str:
     """`name at file:line`, as JAX's messages name a function."""
     while isinstance(fun, functools.partial):
@@ -735,8 +732,8 @@ class _VjpPullback:
             if ca.shape != a.shape or (is_differentiable(a) and ca.dtype != a.dtype):
                 raise ValueError(
                     "unexpected JAX type (e.g. shape/dtype) for argument to VJP function: got "
-                    f"{_type_str(ca)}, but expected {_type_str(a)} because the corresponding "
-                    f"output of the differentiated function had JAX type {_type_str(a)}")
+                    f"{type_str(ca)}, but expected {type_str(a)} because the corresponding "
+                    f"output of the differentiated function had JAX type {type_str(a)}")
         cts = [c for c, nz in zip(ct_leaves, self.nonzero) if nz]
         cts_in = backward_pass(self.jaxpr, list(residuals), cts)
         cts_in = [_cast_ct(instantiate(c), a) for c, a in zip(cts_in, self.in_avals)]

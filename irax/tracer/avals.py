@@ -11,6 +11,11 @@ import numpy as np
 from . import dtypes
 
 
+def type_str(aval) -> str:
+    """An aval (or anything with a shape and a dtype) as JAX writes it: float32[3,4]."""
+    return f"{np.dtype(aval.dtype).name}[{','.join(str(d) for d in aval.shape)}]"
+
+
 @dataclass(frozen=True)
 class ShapedArray:
     shape: tuple[int, ...]
@@ -36,8 +41,15 @@ class ShapedArray:
                            self.dtype if dtype is None else np.dtype(dtype),
                            self.weak_type if weak_type is None else weak_type)
 
+    def str_long(self) -> str:
+        """`float32[3,4]`: how JAX's messages and reprs write an aval."""
+        return type_str(self)
+
+    def __str__(self) -> str:
+        return ("~" if self.weak_type else "") + self.str_long()
+
     def __repr__(self) -> str:
-        return f"ShapedArray({self.str_short()}{', weak_type=True' if self.weak_type else ''})"
+        return f"ShapedArray({self.str_long()}{', weak_type=True' if self.weak_type else ''})"
 
 
 def same_type(a: ShapedArray, b: ShapedArray) -> bool:

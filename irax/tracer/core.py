@@ -37,7 +37,7 @@ from .rules import AbstractEvalRule, ImplRule
 
 def _long_type(aval: ShapedArray) -> str:
     """`float32[5,10]`: how JAX's Var repr writes an aval (long dtype name, no weak mark)."""
-    return f"{np.dtype(aval.dtype).name}[{','.join(map(str, aval.shape))}]"
+    return aval.str_long()
 
 
 class Var:

@@ -32,6 +32,7 @@ import numpy as np
 from .. import tree_util
 from . import core, dtypes
 from .ad_util import Zero, instantiate_all, tangent_aval, zeros_like_aval
+from .avals import type_str
 from .batching import batch_rules, bdim_to_front, vmap_bwd
 from .core import Primitive, ShapedArray, Tracer, get_aval
 from .jvp import JVPTrace, JVPTracer, custom_vjp_rules, jvp_rules
@@ -202,11 +203,6 @@ class _Store:
         self.fun_out = None
 
 
-def type_str(aval) -> str:
-    """An aval as JAX's messages write it: float32[3,4]."""
-    return f"{np.dtype(aval.dtype).name}[{','.join(str(d) for d in aval.shape)}]"
-
-
 class _Shown:
     """A leaf whose repr is given text (a pytree of types printed as JAX prints it)."""
 
@@ -217,7 +213,8 @@ class _Shown:
         return self.text
 
 
-def _types_of(tree, avals) -> str:
+def types_of(tree, avals) -> str:
+    """The pytree of types, e.g. (float32[], float32[3]), as JAX's messages show it."""
     return str(tree_util.tree_unflatten(tree, [_Shown(type_str(a)) for a in avals]))
 
 
@@ -245,13 +242,13 @@ def _check_rule_primal_out(store: _Store, leaves, tree, rule: str, fun_name: str
                 "element had")
         fun_what = f"the custom_vjp-decorated function {fun_name}"
     if tree != f_tree:
-        raise TypeError(f"{what} container/pytree structure:\n    {_types_of(tree, avals)}\n"
+        raise TypeError(f"{what} container/pytree structure:\n    {types_of(tree, avals)}\n"
                         f"while {fun_what} had output container/pytree structure:\n"
-                        f"    {_types_of(f_tree, f_avals)}.")
+                        f"    {types_of(f_tree, f_avals)}.")
     if any(a.shape != b.shape or a.dtype != b.dtype for a, b in zip(avals, f_avals)):
-        raise TypeError(f"{what} shapes/dtypes of:\n    {_types_of(tree, avals)}\n"
+        raise TypeError(f"{what} shapes/dtypes of:\n    {types_of(tree, avals)}\n"
                         f"while {fun_what} had output shapes/dtypes of:\n"
-                        f"    {_types_of(f_tree, f_avals)}")
+                        f"    {types_of(f_tree, f_avals)}")
 
 
 def _record_fun_out(store: _Store, leaves, tree) -> None:
