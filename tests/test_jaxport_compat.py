@@ -9,6 +9,15 @@ import irax
 import irax.numpy as jnp
 
 
+def raised_by(call_jax, call_irax, exc_type: type = Exception) -> tuple:
+    """(irax's exception, JAX's): each call must raise exc_type."""
+    with pytest.raises(exc_type) as want:
+        call_jax()
+    with pytest.raises(exc_type) as got:
+        call_irax()
+    return got.value, want.value
+
+
 def test_parse_flags_with_absl_applies_jax_flags_only():
     argv = ["prog", "--jax_debug_nans=true", "--jax_log_compiles", "-k", "x",
             "--not_jax=1", "--jax_no_such_flag=3"]
@@ -47,11 +56,9 @@ def test_jit_accepts_donation_keep_unused_inline():
                                 dict(donate_argnames="x", static_argnums=0)])
 def test_jit_donation_errors_are_jaxs(kw):
     jax = pytest.importorskip("jax")
-    with pytest.raises(ValueError) as want:
-        jax.jit(_scaled_sum, **kw)
-    with pytest.raises(ValueError) as got:
-        irax.jit(_scaled_sum, **kw)
-    assert str(got.value) == str(want.value)
+    got, want = raised_by(lambda: jax.jit(_scaled_sum, **kw),
+                          lambda: irax.jit(_scaled_sum, **kw), ValueError)
+    assert str(got) == str(want)
 
 
 # -- custom_jvp / custom_vjp rule errors: the message JAX gives, asked of JAX itself.
@@ -146,12 +153,9 @@ def _vjp_symbolic_zero_shape(jx):
                          ids=lambda f: f.__name__)
 def test_custom_rule_errors_are_jaxs(misuse):
     jax = pytest.importorskip("jax")
-    with pytest.raises(Exception) as want:
-        misuse(jax)
-    with pytest.raises(Exception) as got:
-        misuse(irax)
-    assert type(got.value).__name__ == type(want.value).__name__
-    assert str(got.value) == str(want.value)
+    got, want = raised_by(lambda: misuse(jax), lambda: misuse(irax))
+    assert type(got).__name__ == type(want).__name__
+    assert str(got) == str(want)
 
 
 # -- float0: the tangent / cotangent type of integer and boolean values, as JAX returns it
@@ -220,11 +224,8 @@ def _sum3(x1, x2, a3):
 ], ids=["kwargs", "nested", "star-args", "axis_size", "no-arguments"])
 def test_vmap_size_errors_are_jaxs(call):
     jax = pytest.importorskip("jax")
-    with pytest.raises(ValueError) as want:
-        call(jax)
-    with pytest.raises(ValueError) as got:
-        call(irax)
-    assert str(got.value) == str(want.value)
+    got, want = raised_by(lambda: call(jax), lambda: call(irax), ValueError)
+    assert str(got) == str(want)
 
 
 # -- jvp / vjp / grad / jit argument errors: JAX's type and message, asked of JAX
@@ -262,12 +263,9 @@ API_MISUSE = {
 @pytest.mark.parametrize("name", list(API_MISUSE))
 def test_api_misuse_errors_are_jaxs(name):
     jax = pytest.importorskip("jax")
-    with pytest.raises(Exception) as want:
-        API_MISUSE[name](jax)
-    with pytest.raises(Exception) as got:
-        API_MISUSE[name](irax)
-    assert type(got.value).__name__ == type(want.value).__name__
-    assert str(got.value) == str(want.value)
+    got, want = raised_by(lambda: API_MISUSE[name](jax), lambda: API_MISUSE[name](irax))
+    assert type(got).__name__ == type(want).__name__
+    assert str(got) == str(want)
 
 
 # -- concretization and escaped-tracer errors open with JAX's sentence
@@ -359,8 +357,5 @@ def test_vmap_docstring_is_jaxs():
 ], ids=["tuple", "axis_name", "top-level", "dict"])
 def test_vmap_mapped_output_with_out_axes_none_is_jaxs_error(call):
     jax = pytest.importorskip("jax")
-    with pytest.raises(ValueError) as want:
-        call(jax)
-    with pytest.raises(ValueError) as got:
-        call(irax)
-    assert str(got.value) == str(want.value)
+    got, want = raised_by(lambda: call(jax), lambda: call(irax), ValueError)
+    assert str(got) == str(want)
