@@ -71,6 +71,7 @@ class Flag:
                  getter: Callable[[], Any] | None = None,
                  setter: Callable[[Any], None] | None = None) -> None:
         self.name, self._check = name, check
+        self.default = default
         self._value, self._getter, self._setter = default, getter, setter
         config.options[name] = self
         config.options["jax_" + name] = self
@@ -235,13 +236,14 @@ enable_checks = Flag("enable_checks", False, _bool("enable_checks"))
 explain_cache_misses = Flag("explain_cache_misses", False, _bool("explain_cache_misses"))
 
 
-# The persistent compilation cache (irax.runtime.cache keeps the values)
-def _cache_setting(key: str, check: Callable[[Any], Any]) -> dict:
+# The persistent compilation cache (irax.runtime.cache keeps the values and defaults)
+def _cache_flag(name: str, key: str, check: Callable[[Any], Any]) -> Flag:
     from .runtime import cache
 
     def setter(v: Any) -> None:
         cache.settings[key] = v
-    return dict(check=check, getter=lambda: cache.settings[key], setter=setter)
+    return Flag(name, cache.DEFAULT_SETTINGS[key], check,
+                getter=lambda: cache.settings[key], setter=setter)
 
 
 def _optional_path(name: str) -> Callable[[Any], Any]:
@@ -261,18 +263,18 @@ def _number(name: str, kind: type) -> Callable[[Any], Any]:
     return check
 
 
-compilation_cache_dir = Flag("compilation_cache_dir", None, **_cache_setting(
-    "dir", _optional_path("compilation_cache_dir")))
-enable_compilation_cache = Flag("enable_compilation_cache", True, **_cache_setting(
-    "enabled", _bool("enable_compilation_cache")))
-persistent_cache_min_compile_time_secs = Flag(
-    "persistent_cache_min_compile_time_secs", 0.0, **_cache_setting(
-        "min_compile_time_secs", _number("persistent_cache_min_compile_time_secs", float)))
-persistent_cache_min_entry_size_bytes = Flag(
-    "persistent_cache_min_entry_size_bytes", 0, **_cache_setting(
-        "min_entry_size_bytes", _number("persistent_cache_min_entry_size_bytes", int)))
-compilation_cache_max_size = Flag("compilation_cache_max_size", -1, **_cache_setting(
-    "max_size", _number("compilation_cache_max_size", int)))
+compilation_cache_dir = _cache_flag("compilation_cache_dir", "dir",
+                                    _optional_path("compilation_cache_dir"))
+enable_compilation_cache = _cache_flag("enable_compilation_cache", "enabled",
+                                       _bool("enable_compilation_cache"))
+persistent_cache_min_compile_time_secs = _cache_flag(
+    "persistent_cache_min_compile_time_secs", "min_compile_time_secs",
+    _number("persistent_cache_min_compile_time_secs", float))
+persistent_cache_min_entry_size_bytes = _cache_flag(
+    "persistent_cache_min_entry_size_bytes", "min_entry_size_bytes",
+    _number("persistent_cache_min_entry_size_bytes", int))
+compilation_cache_max_size = _cache_flag("compilation_cache_max_size", "max_size",
+                                         _number("compilation_cache_max_size", int))
 # XLA's own caches and PGLE profiles have no IREE counterpart: accepted, no effect
 persistent_cache_enable_xla_caches = Flag(
     "persistent_cache_enable_xla_caches", "xla_gpu_per_fusion_autotune_cache_dir",

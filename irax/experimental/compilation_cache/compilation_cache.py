@@ -7,10 +7,10 @@ from typing import Any
 
 from ...tracer.dtypes import config
 
-_DEFAULTS = {"jax_compilation_cache_dir": None, "jax_enable_compilation_cache": True,
-             "jax_persistent_cache_min_compile_time_secs": 0.0,
-             "jax_persistent_cache_min_entry_size_bytes": 0,
-             "jax_compilation_cache_max_size": -1}
+_CACHE_OPTIONS = ("jax_compilation_cache_dir", "jax_enable_compilation_cache",
+                  "jax_persistent_cache_min_compile_time_secs",
+                  "jax_persistent_cache_min_entry_size_bytes", "jax_compilation_cache_max_size")
+
 __all__ = ["set_cache_dir", "reset_cache", "is_initialized", "initialize_cache"]
 
 
@@ -21,8 +21,8 @@ def set_cache_dir(path: Any) -> None:
 
 def reset_cache() -> None:
     """Back to the default directory ($IRAX_CACHE_DIR or ~/.cache/irax) and settings."""
-    for name, value in _DEFAULTS.items():
-        config.update(name, value)
+    for name in _CACHE_OPTIONS:
+        config.update(name, config.options[name].default)
 
 
 def is_initialized() -> bool:
