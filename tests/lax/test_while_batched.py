@@ -86,3 +86,31 @@ def test_while_batched_cond_with_callback_runs_and_matches():
     np.testing.assert_array_equal(np.asarray(x), np.array(exp_x, np.float32))
     # called per lane (as JAX's vmap of a callback), first on the initial values
     assert len(seen) % 3 == 0 and [float(v) for v in seen[:3]] == xs.tolist()
+
+
+def test_while_batched_small_body_takes_several_masked_steps_per_iteration():
+    # counts 0..19 per lane: no lane's count is tied to the steps per iteration
+    ns = np.arange(20, dtype=np.int32)[::-1].copy()
+    f = irax.vmap(lambda n: lax.while_loop(lambda c: c[0] > 0,
+                                           lambda c: (c[0] - 1, c[1] + 2 * c[0]), (n, 0)))
+    (eqn,) = [e for e in irax.make_jaxpr(f)(ns).jaxpr.eqns if e.primitive.name == "while"]
+    body_prims = [e.primitive.name for e in eqn.params["body_jaxpr"].jaxpr.eqns]
+    assert body_prims.count("sub") == 8   # one body step per masked step
+    for fn in (f, irax.jit(f)):
+        left, total = fn(ns)
+        assert np.asarray(left).tolist() == [0] * 20
+        assert np.asarray(total).tolist() == [n * (n + 1) for n in ns.tolist()]
+
+
+def test_while_batched_body_callback_runs_once_per_iteration_per_lane():
+    # JAX 0.10.2 calls it 15 times here (every lane, while any lane runs: 5 iterations)
+    seen = []
+
+    def body(c):
+        irax.debug.callback(lambda v: seen.append(int(v)), c)
+        return c - 1
+    f = irax.vmap(lambda n: lax.while_loop(lambda c: c > 0, body, n))
+    for fn in (f, irax.jit(f)):
+        seen.clear()
+        assert np.asarray(fn(np.array([0, 3, 5], np.int32))).tolist() == [0, 0, 0]
+        assert sorted(seen) == [0] * 7 + [1, 1, 2, 2, 3, 3, 4, 5]

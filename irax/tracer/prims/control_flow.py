@@ -335,15 +335,19 @@ def _while_batch(axis_size: int, vals: Sequence[Value], dims: Sequence[BDim], *,
     def any_cond(*a):
         return [reduce_or_p.bind(running(a[-1]), axes=(0,))]
 
+    steps = _masked_steps(body_b.jaxpr)
+
     def masked_body(*a):
         cs, bs, car = _split(a, nccs, nbcs)
         car, m = car[:-1], car[-1]
-        p = running(m)
-        new = _eval(body_b, [*bs, *car])
-        out = [select(broadcast_in_dim(p, get_aval(c).shape, (0,)), n, c)
-               for n, c in zip(new, car)]
-        (p_new,) = _eval(cond_b, [*cs, *out])
-        return [*out, convert_element_type(p_new, np.uint8, False)]
+        for _ in range(steps):
+            p = running(m)
+            new = _eval(body_b, [*bs, *car])
+            car = [select(broadcast_in_dim(p, get_aval(c).shape, (0,)), n, c)
+                   for n, c in zip(new, car)]
+            (p_new,) = _eval(cond_b, [*cs, *car])
+            m = convert_element_type(p_new, np.uint8, False)
+        return [*car, m]
     p_aval = get_aval(p0)
     cj, cj_consts = _trace(any_cond, car_avals + [p_aval])
     bj, bj_consts = _trace(masked_body, [get_aval(c) for c in ccs + bcs] + car_avals + [p_aval])
@@ -354,6 +358,28 @@ def _while_batch(axis_size: int, vals: Sequence[Value], dims: Sequence[BDim], *,
 
 
 _CALLBACKS = frozenset({"debug_callback", "io_callback", "pure_callback"})
+
+
+# A vmapped while with a batched predicate takes several masked steps per iteration: a
+# step on lanes already done is a no-op (their values are selected back), so the result is
+# the same loop, and the carries are copied once per iteration, not once per step (IREE 3.13
+# copies every loop carry at the start of each iteration; bench/NOTES_loops.md item 5). For
+# the 1M-lane Newton loop of bench_table (8 iterations) 4 steps per iteration took the call
+# from 21.7 ms to 11.2 (4 steps) and 6.8 ms (8 steps) on one core: a copy costs about two
+# elementwise steps there. The cost is the wasted steps after the last lane finishes, so
+# small bodies take more steps, and bodies with heavy primitives, nested loops or callbacks
+# (which must run once per iteration) keep one.
+_MASKED_STEPS = ((16, 8), (64, 4))   # (most body equations, steps per iteration)
+_HEAVY_BODY_PRIMITIVES = frozenset({"dot_general", "fft", "sort"})
+
+
+def _masked_steps(body: Jaxpr) -> int:
+    for e in body.eqns:
+        name = e.primitive.name
+        if (name in _HEAVY_BODY_PRIMITIVES or name in _CALLBACKS
+                or next(core.sub_jaxprs(e.params), None) is not None):
+            return 1
+    return next((steps for most, steps in _MASKED_STEPS if len(body.eqns) <= most), 1)
 
 
 def _has_callbacks(jaxpr: Jaxpr) -> bool:
