@@ -158,6 +158,25 @@ def steady_rows(jx) -> dict[str, float]:
         _compiled(g)
         rows["jit(vmap(grad(newton_sqrt))) 1M"] = _best(lambda: _sync(jx, g(a)), 3, 5)
 
+    # Ordinary loops over a 1M carry: a fori_loop (a scan: static bounds), a while counting
+    # to 100, and a while stopping at a tolerance (~60 iterations of a reduction and a step)
+    lax = jx.lax
+    loops = {
+        "jit fori_loop 100 steps 1M": lambda x: lax.fori_loop(
+            0, 100, lambda i, x: x * 0.99 + 0.01, x),
+        "jit while_loop i < 100 1M": lambda x: lax.while_loop(
+            lambda c: c[1] < 100, lambda c: (c[0] * 0.99 + 0.01, c[1] + 1), (x, 0))[0],
+        "jit while_loop to tolerance 1M": lambda x: lax.while_loop(
+            lambda c: jnp.max(jnp.abs(c[0] - c[1])) > 1e-3,
+            lambda c: (c[1], c[1] * 0.9 + 0.1), (x, x * 0.5))[1],
+    }
+    for name, fn in loops.items():
+        if _want(name):
+            lf = jx.jit(fn)
+            _sync(jx, lf(a))
+            _compiled(lf)
+            rows[name] = _best(lambda: _sync(jx, lf(a)), 3, 5)
+
     if _want("jit(vmap(grad(log1pexp))) 4M"):
         lg = jx.jit(jx.vmap(jx.grad(log1pexp_fn(jx))))
         x4 = jnp.asarray(np.linspace(-5, 5, 1 << 22).astype(np.float32))
@@ -328,7 +347,9 @@ def main() -> None:
 
     order = ["mlp value_and_grad step", "mlp first call, empty cache",
              "mlp first call, new process, warm cache", "jit(vmap(newton_sqrt)) 1M",
-             "jit(vmap(grad(newton_sqrt))) 1M", "jit(vmap(grad(log1pexp))) 4M",
+             "jit(vmap(grad(newton_sqrt))) 1M", "jit fori_loop 100 steps 1M",
+             "jit while_loop i < 100 1M", "jit while_loop to tolerance 1M",
+             "jit(vmap(grad(log1pexp))) 4M",
              "dispatch of a trivial jitted function", "make_jaxpr of 15k equations",
              "hvp 1M", "import + setup", "vulkan: mlp value_and_grad step",
              "vulkan: jit(vmap(newton_sqrt)) 1M", "vulkan: jit(vmap(grad(log1pexp))) 4M",

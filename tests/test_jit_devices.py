@@ -166,9 +166,18 @@ def test_vulkan_float64_arithmetic_and_trig_work_exp_raises_clearly():
 
 @vulkan
 def test_vulkan_while_loops_take_guarded_steps_and_stop_exactly():
-    """Small Vulkan loop bodies run several guarded steps per host round trip: trip counts
-    that are not multiples of that, a stop decided by the carries, mixed carry dtypes and a
-    body holding a nested loop (not unrolled) all end where a Python loop ends."""
+    """Small loop bodies run several guarded steps per host round trip (per carry copy on
+    CPU): trip counts that are not multiples of that, a stop decided by the carries, mixed
+    carry dtypes and a body holding a nested loop (not unrolled) all end where a Python
+    loop ends."""
+    _check_loops_stop_exactly("vulkan")
+
+
+def test_cpu_while_loops_take_guarded_steps_and_stop_exactly():
+    _check_loops_stop_exactly("cpu")
+
+
+def _check_loops_stop_exactly(device):
     def loops(x, n, limit):
         counted = irax.lax.fori_loop(0, n, lambda i, c: c * 0.999 + i.astype(jnp.float32), x)
 
@@ -183,7 +192,7 @@ def test_vulkan_while_loops_take_guarded_steps_and_stop_exactly():
         nested = irax.lax.fori_loop(0, n, nested_body, x[:2])
         return counted, stopped, nested
 
-    f = jit(loops, device="vulkan")
+    f = jit(loops, device=device)
     x0 = np.array([1.0, 2.0, 3.0], np.float32)
     for n, limit in [(0, 0.5), (1, 1.0), (7, 2.0), (8, 50.0), (9, 1e3), (13, 1e6), (100, 1e30)]:
         counted, stopped, nested = f(jnp.asarray(x0), jnp.int32(n), jnp.float32(limit))

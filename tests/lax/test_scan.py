@@ -164,3 +164,32 @@ def test_fori_loop_static_is_scan_and_differentiable(x64):
 def test_scan_carry_type_error():
     with pytest.raises(TypeError, match="carry input and carry output must have equal types"):
         lax.scan(lambda c, x: (c.astype(np.int32), None), np.float32(1.0), None, length=2)
+
+
+def test_jit_scan_steps_per_iteration_any_length_forward_and_reverse():
+    # small bodies run several steps per compiled iteration, the rest after the loop:
+    # lengths below, at and around that count (8), forward and reverse, with ys and xs
+    lengths = (0, 1, 7, 8, 9, 13, 17, 100)
+
+    def scans(x):
+        outs = []
+        for n in lengths:
+            xs = jnp.arange(n, dtype=jnp.float32)
+            for rev in (False, True):
+                outs.append(lax.scan(lambda c, t: (c * 0.5 + t, c - t), x, xs, reverse=rev))
+        return outs
+    x = np.float32(3.0)
+    got = irax.jit(scans)(x)
+    i = 0
+    for n in lengths:
+        for rev in (False, True):
+            c, ys = np.float32(x), []
+            for t in (reversed(range(n)) if rev else range(n)):
+                c, y = np.float32(c * np.float32(0.5) + np.float32(t)), np.float32(c - t)
+                ys.append(y)
+            if rev:
+                ys.reverse()
+            gc, gys = got[i]
+            i += 1
+            assert float(gc) == c, (n, rev)
+            np.testing.assert_array_equal(np.asarray(gys), np.array(ys, np.float32).reshape(n))

@@ -13,7 +13,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ...tracer.core import ClosedJaxpr, ShapedArray, sub_jaxprs
+from ...tracer.core import ClosedJaxpr, Literal, ShapedArray
 from ...tracer.prims import control_flow as cf
 from .. import hlo
 from ..context import RuleContext
@@ -34,24 +34,27 @@ def _carries_not_fed_by_themselves(body: ClosedJaxpr, nconsts: int) -> list[int]
     return [i for i, d in enumerate(deps) if nconsts + i not in d]
 
 
-# On Vulkan every iteration of a while loop is a round trip to the host (the predicate is
-# read back before the next submit): ~60-100 us on an idle 2-core machine with lavapipe,
-# milliseconds when the cores are busy. A small body is therefore lowered as several
-# guarded steps per iteration, each step taken only if the condition still holds, which
-# divides the round trips by that factor; the result is the same loop.
-_VULKAN_UNROLL = ((16, 8), (64, 4))   # (most body equations, steps per iteration)
-_HOST_EFFECTS = frozenset({"debug_callback", "pure_callback", "io_callback"})
+# A while over a small body takes several guarded steps per iteration, each step taken
+# only if the condition still holds: the same loop, with the carry copies IREE makes at
+# the start of every iteration and the predicate read-backs (on Vulkan a round trip to the
+# host, ~60-100 us on an idle 2-core machine with lavapipe) divided by that factor. See
+# tracer/prims/control_flow.steps_per_iteration for the choice. A step is guarded by a
+# select when the condition reads scalars only (a counter): IREE fuses the steps' bodies
+# into one dispatch (a 1M-element `while i < 100` step: 40 -> 7 ms CPU), at the price of
+# computing the steps after the loop ends. A condition over arrays (a tolerance) is a
+# reduction per step, which no fusion crosses: there a `case` per step skips the body
+# (to tolerance over 1M: 100 -> 62 ms, where selects took 90) and on CPU a loop of one
+# iteration stays near its old cost. Vulkan keeps selects: a case reads its predicate
+# back, a round trip per step.
+def _guarded_steps(cond_jaxpr: ClosedJaxpr, body_jaxpr: ClosedJaxpr) -> int:
+    if cf.is_running_lanes_loop(cond_jaxpr.jaxpr):
+        return 1   # a vmapped while's masked body takes its steps already
+    return cf.steps_per_iteration(body_jaxpr.jaxpr, cond_jaxpr.jaxpr)
 
 
-def _guarded_steps(ctx: RuleContext, cond_jaxpr: ClosedJaxpr, body_jaxpr: ClosedJaxpr) -> int:
-    if ctx.target != "vulkan":
-        return 1
-    eqns = cond_jaxpr.jaxpr.eqns + body_jaxpr.jaxpr.eqns
-    if any(e.primitive.name in _HOST_EFFECTS or next(sub_jaxprs(e.params), None) is not None
-           for e in eqns):
-        return 1   # nested loops would multiply; a callback must run once per iteration
-    n = len(body_jaxpr.jaxpr.eqns)
-    return next((steps for most, steps in _VULKAN_UNROLL if n <= most), 1)
+def _reads_arrays(jaxpr: ClosedJaxpr) -> bool:
+    return any(not isinstance(v, Literal) and v.aval.ndim > 0
+               for e in jaxpr.jaxpr.eqns for v in e.inputs)
 
 
 def _while(ctx: RuleContext, *args: str, cond_jaxpr: ClosedJaxpr, body_jaxpr: ClosedJaxpr,
@@ -64,7 +67,7 @@ def _while(ctx: RuleContext, *args: str, cond_jaxpr: ClosedJaxpr, body_jaxpr: Cl
     cond_r = Region(types, [_BOOL_T], lambda em, xs: lower_subjaxpr(ctx, cond_jaxpr, cc + xs))
 
     fresh = _carries_not_fed_by_themselves(body_jaxpr, body_nconsts)
-    steps = _guarded_steps(ctx, cond_jaxpr, body_jaxpr)
+    steps = _guarded_steps(cond_jaxpr, body_jaxpr)
 
     def select(em, pred, new, old, which):
         out = list(new)
@@ -75,12 +78,22 @@ def _while(ctx: RuleContext, *args: str, cond_jaxpr: ClosedJaxpr, body_jaxpr: Cl
                             [tensor_type(aval.shape, np.bool_), t, t], t)
         return out
 
+    by_case = steps > 1 and ctx.target != "vulkan" and _reads_arrays(cond_jaxpr)
+
+    def guarded_step(em, go, outs):
+        if not by_case:
+            return select(em, go, lower_subjaxpr(ctx, body_jaxpr, bc + outs), outs,
+                          range(len(outs)))
+        index = hlo.convert(em, go, _BOOL_AVAL, np.int32)
+        regions = [Region([], types, lambda em_, _: outs),
+                   Region([], types, lambda em_, _: lower_subjaxpr(ctx, body_jaxpr, bc + outs))]
+        return em.op("stablehlo.case", [index], [aval_type(_I32)], types, regions=regions)
+
     def body(em, xs):
         outs = lower_subjaxpr(ctx, body_jaxpr, bc + xs)   # the condition held on entry
         for _ in range(steps - 1):
             go = lower_subjaxpr(ctx, cond_jaxpr, cc + outs)[0]
-            outs = select(em, go, lower_subjaxpr(ctx, body_jaxpr, bc + outs), outs,
-                          range(len(outs)))
+            outs = guarded_step(em, go, outs)
         if fresh:
             # IREE 3.13 aborts the process ("LLVM ERROR: out of memory", a segfault or a
             # legalization failure) on a while whose carry is recomputed from the other
@@ -109,6 +122,8 @@ def _opaque_true(em) -> str:
 
 def _scan(ctx: RuleContext, *args: str, jaxpr: ClosedJaxpr, num_consts: int, num_carry: int,
           length: int, reverse: bool) -> list[str]:
+    """k = steps_per_iteration steps per iteration of one `stablehlo.while` over
+    (i, *carry, *ys buffers), i counting steps; the length % k steps left run after it."""
     em = ctx.em
     consts = list(args[:num_consts])
     carry = list(args[num_consts:num_consts + num_carry])
@@ -117,16 +132,11 @@ def _scan(ctx: RuleContext, *args: str, jaxpr: ClosedJaxpr, num_consts: int, num
     car_avals = ctx.avals_in[num_consts:num_consts + num_carry]
     y_avals = ctx.avals_out[num_carry:]
     i32 = aval_type(_I32)
-    types = [i32] + [aval_type(a) for a in car_avals] + [aval_type(a) for a in y_avals]
-    init = [hlo.full(em, 0, np.int32, ())] + carry + \
-        [hlo.full(em, 0, a.dtype, a.shape) for a in y_avals]
+    k = min(cf.steps_per_iteration(jaxpr.jaxpr), max(length, 1))
+    looped = length // k * k
 
-    def cond(em_, v):
-        n = hlo.full(em_, length, np.int32, ())
-        return [hlo.compare(em_, "LT", v[0], n, _I32)]
-
-    def body(em_, v):
-        i, car, bufs = v[0], v[1:1 + num_carry], v[1 + num_carry:]
+    def step(em_, i, car, bufs):
+        """One scan step at step number i (an i32 scalar): new carries and ys buffers."""
         idx = i
         if reverse:
             idx = hlo.binary(em_, "subtract", hlo.full(em_, length - 1, np.int32, ()), i, _I32)
@@ -134,10 +144,10 @@ def _scan(ctx: RuleContext, *args: str, jaxpr: ClosedJaxpr, num_consts: int, num
         slices = []
         for x, a in zip(xs, x_avals):
             one = a.update(shape=(1, *a.shape[1:]))
-            s = em_.op1("stablehlo.dynamic_slice", [x, idx] + [zero] * (a.ndim - 1),
-                        [aval_type(a)] + [i32] * a.ndim, aval_type(one),
-                        {"slice_sizes": i64_array(one.shape)})
-            slices.append(hlo.reshape(em_, s, one, a.shape[1:]))
+            sl = em_.op1("stablehlo.dynamic_slice", [x, idx] + [zero] * (a.ndim - 1),
+                         [aval_type(a)] + [i32] * a.ndim, aval_type(one),
+                         {"slice_sizes": i64_array(one.shape)})
+            slices.append(hlo.reshape(em_, sl, one, a.shape[1:]))
         outs = lower_subjaxpr(ctx, jaxpr, consts + list(car) + slices)
         new_car, ys = outs[:num_carry], outs[num_carry:]
         new_bufs = []
@@ -148,11 +158,34 @@ def _scan(ctx: RuleContext, *args: str, jaxpr: ClosedJaxpr, num_consts: int, num
                 "stablehlo.dynamic_update_slice", [buf, y1, idx] + [zero] * ya.ndim,
                 [aval_type(a), tensor_type((1, *ya.shape), a.dtype)] + [i32] * a.ndim,
                 aval_type(a)))
-        nxt = hlo.binary(em_, "add", i, hlo.full(em_, 1, np.int32, ()), _I32)
-        return [nxt, *new_car, *new_bufs]
-    outs = em.op("stablehlo.while", init, types, types,
-                 regions=[Region(types, [_BOOL_T], cond), Region(types, types, body)])
-    return outs[1:]
+        return new_car, new_bufs
+
+    car = carry
+    bufs = [hlo.full(em, 0, a.dtype, a.shape) for a in y_avals]
+    if looped > k:
+        types = [i32] + [aval_type(a) for a in car_avals] + [aval_type(a) for a in y_avals]
+
+        def cond(em_, v):
+            n = hlo.full(em_, looped, np.int32, ())
+            return [hlo.compare(em_, "LT", v[0], n, _I32)]
+
+        def body(em_, v):
+            i, c, b = v[0], v[1:1 + num_carry], v[1 + num_carry:]
+            for j in range(k):
+                ij = i if j == 0 else hlo.binary(em_, "add", i, hlo.full(em_, j, np.int32, ()), _I32)
+                c, b = step(em_, ij, c, b)
+            nxt = hlo.binary(em_, "add", i, hlo.full(em_, k, np.int32, ()), _I32)
+            return [nxt, *c, *b]
+        init = [hlo.full(em, 0, np.int32, ())] + car + bufs
+        outs = em.op("stablehlo.while", init, types, types,
+                     regions=[Region(types, [_BOOL_T], cond), Region(types, types, body)])
+        car, bufs = outs[1:1 + num_carry], outs[1 + num_carry:]
+        rest = range(looped, length)
+    else:
+        rest = range(length)   # a loop of one iteration or none: straight-line steps
+    for i in rest:
+        car, bufs = step(em, hlo.full(em, i, np.int32, ()), car, bufs)
+    return list(car) + list(bufs)
 
 
 def _cond(ctx: RuleContext, index: str, *ops: str,

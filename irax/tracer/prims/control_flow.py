@@ -335,7 +335,7 @@ def _while_batch(axis_size: int, vals: Sequence[Value], dims: Sequence[BDim], *,
     def any_cond(*a):
         return [reduce_or_p.bind(running(a[-1]), axes=(0,))]
 
-    steps = _masked_steps(body_b.jaxpr)
+    steps = steps_per_iteration(body_b.jaxpr)
 
     def masked_body(*a):
         cs, bs, car = _split(a, nccs, nbcs)
@@ -360,26 +360,39 @@ def _while_batch(axis_size: int, vals: Sequence[Value], dims: Sequence[BDim], *,
 _CALLBACKS = frozenset({"debug_callback", "io_callback", "pure_callback"})
 
 
-# A vmapped while with a batched predicate takes several masked steps per iteration: a
-# step on lanes already done is a no-op (their values are selected back), so the result is
-# the same loop, and the carries are copied once per iteration, not once per step (IREE 3.13
-# copies every loop carry at the start of each iteration; bench/NOTES_loops.md item 5). For
-# the 1M-lane Newton loop of bench_table (8 iterations) 4 steps per iteration took the call
-# from 21.7 ms to 11.2 (4 steps) and 6.8 ms (8 steps) on one core: a copy costs about two
-# elementwise steps there. The cost is the wasted steps after the last lane finishes, so
-# small bodies take more steps, and bodies with heavy primitives, nested loops or callbacks
-# (which must run once per iteration) keep one.
-_MASKED_STEPS = ((16, 8), (64, 4))   # (most body equations, steps per iteration)
+# IREE 3.13 copies every loop carry at the start of each iteration (bench/NOTES_loops.md
+# item 5) and, for a while, reads the predicate back to the host: for a small body over a
+# large carry that costs more than the body. A loop over a small body therefore takes
+# several steps per iteration: a vmapped while with a batched predicate several masked
+# steps (a step on lanes already done selects their values back: the same loop), and the
+# lowering of a while several guarded steps, of a scan several steps (the same loops). For
+# bench_table's vmapped 1M-lane Newton loop (8 iterations) 4 steps per iteration took the
+# call from 21.7 to 11.2 ms on one core, 8 steps to 6.8 ms: a copy costs about two
+# elementwise steps there. A while pays with the wasted steps after it ends, so only small
+# bodies take more steps; bodies with heavy primitives, nested loops or callbacks (which
+# must run once per iteration) keep one.
+_SMALL_BODY_STEPS = ((16, 8), (64, 4))   # (most body equations, steps per iteration)
 _HEAVY_BODY_PRIMITIVES = frozenset({"dot_general", "fft", "sort"})
 
 
-def _masked_steps(body: Jaxpr) -> int:
-    for e in body.eqns:
+def steps_per_iteration(*jaxprs: Jaxpr) -> int:
+    """How many steps of a loop whose body (and condition) are `jaxprs` one iteration of
+    the compiled loop should take."""
+    for e in (e for j in jaxprs for e in j.eqns):
         name = e.primitive.name
         if (name in _HEAVY_BODY_PRIMITIVES or name in _CALLBACKS
                 or next(core.sub_jaxprs(e.params), None) is not None):
             return 1
-    return next((steps for most, steps in _MASKED_STEPS if len(body.eqns) <= most), 1)
+    n = len(jaxprs[0].eqns)
+    return next((steps for most, steps in _SMALL_BODY_STEPS if n <= most), 1)
+
+
+def is_running_lanes_loop(cond_jaxpr: Jaxpr) -> bool:
+    """Is this the condition of the batched-predicate while `_while_batch` builds (any lane
+    of the mask carry running)? Its body already takes its steps per iteration."""
+    eqns = cond_jaxpr.eqns
+    return (len(eqns) >= 2 and eqns[-1].primitive is reduce_or_p
+            and eqns[-2].primitive is ne_p and eqns[-2].inputs[0] is cond_jaxpr.invars[-1])
 
 
 def _has_callbacks(jaxpr: Jaxpr) -> bool:
