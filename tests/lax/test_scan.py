@@ -167,9 +167,10 @@ def test_scan_carry_type_error():
 
 
 def test_jit_scan_steps_per_iteration_any_length_forward_and_reverse():
-    # small bodies run several steps per compiled iteration, the rest after the loop:
-    # lengths below, at and around that count (8), forward and reverse, with ys and xs
-    lengths = (0, 1, 7, 8, 9, 13, 17, 100)
+    # small bodies run several steps per compiled iteration, the rest after the loop, and
+    # long scans run in blocks of steps: lengths below, at and around those counts,
+    # forward and reverse, with ys and xs
+    lengths = (0, 1, 7, 8, 9, 13, 17, 100, 200, 203)   # 200, 203: in blocks of 40 steps
 
     def scans(x):
         outs = []
@@ -193,3 +194,21 @@ def test_jit_scan_steps_per_iteration_any_length_forward_and_reverse():
             i += 1
             assert float(gc) == c, (n, rev)
             np.testing.assert_array_equal(np.asarray(gys), np.array(ys, np.float32).reshape(n))
+
+
+def test_grad_of_scan_keeps_loop_invariant_residuals_out_of_the_stack():
+    # x_{t+1} = 0.99 sin(x_t) + 0.01: dx_n/dx_0 = prod_t 0.99 cos(x_t). The broadcast 0.99
+    # the body multiplies by does not change per step: it is computed once, and the forward
+    # loop stacks only cos(x_t) (as JAX's scan partial evaluation does)
+    n = 30
+    f = lambda x: jnp.sum(lax.fori_loop(0, n, lambda i, x: jnp.sin(x) * 0.99 + 0.01, x))  # noqa: E731
+    x0 = np.array([0.3, -1.2, 2.5], np.float32)
+    (fwd, _) = [e for e in irax.make_jaxpr(irax.grad(f))(x0).jaxpr.eqns
+                if e.primitive.name == "scan"]
+    stacked = [v.aval.shape for v in fwd.outputs[fwd.params["num_carry"]:]]
+    assert stacked == [(n, 3)]
+    xs, want = x0.astype(np.float64), np.ones(3)
+    for _ in range(n):
+        want, xs = want * 0.99 * np.cos(xs), 0.99 * np.sin(xs) + 0.01
+    for g in (irax.grad(f), irax.jit(irax.grad(f))):
+        np.testing.assert_allclose(np.asarray(g(x0)), want, rtol=2e-5)

@@ -120,27 +120,54 @@ def _opaque_true(em) -> str:
                   [_BOOL_T], _BOOL_T)
 
 
+# IREE 3.13 copies every loop carry at the start of each iteration, the scan's stacked
+# outputs (ys) too: n steps move n * |ys| bytes, quadratic in n (the residuals a grad of a
+# 1000-step fori_loop stores made it 5x slower than JAX). A scan with outputs over many
+# iterations therefore runs in blocks: an outer loop over blocks of S steps, each an inner
+# loop filling an (S, ...) block that the outer loop puts into ys. With S = k * sqrt(n/k)
+# that moves about 2 * sqrt(n/k) * |ys| bytes instead of n/k * |ys|.
+_BLOCKED_SCAN_MIN_ITERATIONS = 16
+
+
 def _scan(ctx: RuleContext, *args: str, jaxpr: ClosedJaxpr, num_consts: int, num_carry: int,
           length: int, reverse: bool) -> list[str]:
-    """k = steps_per_iteration steps per iteration of one `stablehlo.while` over
-    (i, *carry, *ys buffers), i counting steps; the length % k steps left run after it."""
+    """k = steps_per_iteration steps per iteration of a `stablehlo.while` over
+    (i, *carry, *ys buffers), i counting steps, the length % k steps left after it; with
+    outputs and many iterations that loop runs per block of steps (see above)."""
     em = ctx.em
     consts = list(args[:num_consts])
     carry = list(args[num_consts:num_consts + num_carry])
     xs = list(args[num_consts + num_carry:])
     x_avals = ctx.avals_in[num_consts + num_carry:]
     car_avals = ctx.avals_in[num_consts:num_consts + num_carry]
-    y_avals = ctx.avals_out[num_carry:]
+    y_avals = list(ctx.avals_out[num_carry:])
     i32 = aval_type(_I32)
     k = min(cf.steps_per_iteration(jaxpr.jaxpr), max(length, 1))
-    looped = length // k * k
 
-    def step(em_, i, car, bufs):
-        """One scan step at step number i (an i32 scalar): new carries and ys buffers."""
-        idx = i
-        if reverse:
-            idx = hlo.binary(em_, "subtract", hlo.full(em_, length - 1, np.int32, ()), i, _I32)
-        zero = hlo.full(em_, 0, np.int32, ())
+    def const(em_, v):
+        return hlo.full(em_, v, np.int32, ())
+
+    def add(em_, a, b):
+        return hlo.binary(em_, "add", a, b, _I32)
+
+    def sub(em_, a, b):
+        return hlo.binary(em_, "subtract", a, b, _I32)
+
+    def row_of(em_, i):
+        """The row of xs and ys that step i (an i32 scalar) reads and writes."""
+        return sub(em_, const(em_, length - 1), i) if reverse else i
+
+    def put_rows(em_, buf, buf_aval, rows, rows_aval, at):
+        zero = const(em_, 0)
+        return em_.op1("stablehlo.dynamic_update_slice",
+                       [buf, rows, at] + [zero] * (buf_aval.ndim - 1),
+                       [aval_type(buf_aval), aval_type(rows_aval)] + [i32] * buf_aval.ndim,
+                       aval_type(buf_aval))
+
+    def step(em_, i, car, bufs, buf_avals, buf_row):
+        """Scan step i: its new carries, and bufs with its ys put at row buf_row(em_, i)."""
+        idx = row_of(em_, i)
+        zero = const(em_, 0)
         slices = []
         for x, a in zip(xs, x_avals):
             one = a.update(shape=(1, *a.shape[1:]))
@@ -149,43 +176,64 @@ def _scan(ctx: RuleContext, *args: str, jaxpr: ClosedJaxpr, num_consts: int, num
                          {"slice_sizes": i64_array(one.shape)})
             slices.append(hlo.reshape(em_, sl, one, a.shape[1:]))
         outs = lower_subjaxpr(ctx, jaxpr, consts + list(car) + slices)
-        new_car, ys = outs[:num_carry], outs[num_carry:]
+        at = buf_row(em_, i)
         new_bufs = []
-        for buf, y, a in zip(bufs, ys, y_avals):
-            ya = a.update(shape=a.shape[1:])
-            y1 = hlo.reshape(em_, y, ya, (1, *ya.shape))
-            new_bufs.append(em_.op1(
-                "stablehlo.dynamic_update_slice", [buf, y1, idx] + [zero] * ya.ndim,
-                [aval_type(a), tensor_type((1, *ya.shape), a.dtype)] + [i32] * a.ndim,
-                aval_type(a)))
-        return new_car, new_bufs
+        for buf, ba, y, ya in zip(bufs, buf_avals, outs[num_carry:], y_avals):
+            one = ya.update(shape=(1, *ya.shape[1:]))
+            y1 = hlo.reshape(em_, y, ya.update(shape=ya.shape[1:]), one.shape)
+            new_bufs.append(put_rows(em_, buf, ba, y1, one, at))
+        return list(outs[:num_carry]), new_bufs
 
-    car = carry
-    bufs = [hlo.full(em, 0, a.dtype, a.shape) for a in y_avals]
-    if looped > k:
-        types = [i32] + [aval_type(a) for a in car_avals] + [aval_type(a) for a in y_avals]
+    def stepped(em_, first, count, car, bufs, buf_avals, buf_row):
+        """Steps first .. first + count - 1 (first an i32 scalar, count a Python int): a
+        while of k steps per iteration, then the rest straight-line."""
+        looped = count // k * k if count // k > 1 else 0
+        if looped:
+            types = [i32] + [aval_type(a) for a in car_avals] + [aval_type(a) for a in buf_avals]
+            end = add(em_, first, const(em_, looped))
 
-        def cond(em_, v):
-            n = hlo.full(em_, looped, np.int32, ())
-            return [hlo.compare(em_, "LT", v[0], n, _I32)]
+            def body(em2, v):
+                i, c, b = v[0], v[1:1 + num_carry], v[1 + num_carry:]
+                for j in range(k):
+                    c, b = step(em2, add(em2, i, const(em2, j)) if j else i, c, b, buf_avals,
+                                buf_row)
+                return [add(em2, i, const(em2, k)), *c, *b]
+            outs = em_.op("stablehlo.while", [first, *car, *bufs], types, types, regions=[
+                Region(types, [_BOOL_T], lambda em2, v: [hlo.compare(em2, "LT", v[0], end, _I32)]),
+                Region(types, types, body)])
+            car, bufs = outs[1:1 + num_carry], outs[1 + num_carry:]
+        for j in range(looped, count):   # none or few iterations: straight-line steps
+            car, bufs = step(em_, add(em_, first, const(em_, j)), car, bufs, buf_avals, buf_row)
+        return list(car), list(bufs)
 
-        def body(em_, v):
-            i, c, b = v[0], v[1:1 + num_carry], v[1 + num_carry:]
-            for j in range(k):
-                ij = i if j == 0 else hlo.binary(em_, "add", i, hlo.full(em_, j, np.int32, ()), _I32)
-                c, b = step(em_, ij, c, b)
-            nxt = hlo.binary(em_, "add", i, hlo.full(em_, k, np.int32, ()), _I32)
-            return [nxt, *c, *b]
-        init = [hlo.full(em, 0, np.int32, ())] + car + bufs
-        outs = em.op("stablehlo.while", init, types, types,
-                     regions=[Region(types, [_BOOL_T], cond), Region(types, types, body)])
-        car, bufs = outs[1:1 + num_carry], outs[1 + num_carry:]
-        rest = range(looped, length)
-    else:
-        rest = range(length)   # a loop of one iteration or none: straight-line steps
-    for i in rest:
-        car, bufs = step(em, hlo.full(em, i, np.int32, ()), car, bufs)
-    return list(car) + list(bufs)
+    ys = [hlo.full(em, 0, a.dtype, a.shape) for a in y_avals]
+    block = k * max(1, int(round(np.sqrt(length / k))))
+    blocks = length // block
+    if not y_avals or length // k < _BLOCKED_SCAN_MIN_ITERATIONS or blocks < 2:
+        car, ys = stepped(em, const(em, 0), length, carry, ys, y_avals, row_of)
+        return car + ys
+    # block b covers steps b*block .. (b+1)*block - 1: contiguous rows of ys (in reverse
+    # order when reverse), the lowest of them `low`
+    blk_avals = [a.update(shape=(block, *a.shape[1:])) for a in y_avals]
+    types = [i32] + [aval_type(a) for a in car_avals] + [aval_type(a) for a in y_avals]
+    n_blocked = blocks * block
+
+    def outer_body(em_, v):
+        s0, c, big = v[0], v[1:1 + num_carry], v[1 + num_carry:]
+        low = sub(em_, const(em_, length - block), s0) if reverse else s0
+        blk = [hlo.full(em_, 0, a.dtype, a.shape) for a in blk_avals]
+        c, blk = stepped(em_, s0, block, c, blk, blk_avals,
+                         lambda em2, i: sub(em2, row_of(em2, i), low))
+        big = [put_rows(em_, b, a, rows, ba, low)
+               for b, a, rows, ba in zip(big, y_avals, blk, blk_avals)]
+        return [add(em_, s0, const(em_, block)), *c, *big]
+    outs = em.op("stablehlo.while", [const(em, 0), *carry, *ys], types, types, regions=[
+        Region(types, [_BOOL_T],
+               lambda em_, v: [hlo.compare(em_, "LT", v[0], const(em_, n_blocked), _I32)]),
+        Region(types, types, outer_body)])
+    car, ys = stepped(em, const(em, n_blocked), length - n_blocked,
+                      outs[1:1 + num_carry], outs[1 + num_carry:], y_avals, row_of)
+    return car + ys
 
 
 def _cond(ctx: RuleContext, index: str, *ops: str,

@@ -521,10 +521,17 @@ def _scan_partial_eval(trace: PartialEvalTrace, args: Sequence[Value], params: d
         n_kcar = ncar - sum(car_uk)
         y_uk = pe.out_uk[ncar:]
         n_kys = ny - sum(y_uk)
-        kouts = scan_p.bind(*pe.known_consts, *known_args, jaxpr=pe.known,
-                            num_consts=len(pe.known_consts) + nc - sum(c_uk),
+        n_invariant_in = len(pe.known_consts) + nc - sum(c_uk)
+        known_jaxpr, hoisted = _hoist_invariant_residuals(
+            pe.known, n_invariant_in, n_kcar + n_kys, [*pe.known_consts, *known_args])
+        kouts = scan_p.bind(*pe.known_consts, *known_args, jaxpr=known_jaxpr,
+                            num_consts=n_invariant_in,
                             num_carry=n_kcar, length=length, reverse=reverse)
     k_car, k_ys, stacked = _split(kouts, n_kcar, n_kys)
+    stacked_at = {}   # residual output x -> its position among the stacked ones
+    for x in range(len(stacked) + len(hoisted)):
+        if x not in hoisted:
+            stacked_at[x] = len(stacked_at)
     inv_vars, inv_vals, st_vars, st_vals = [], [], [], []
     for v, (kind, x) in zip(pe.unknown.constvars, pe.residuals):
         if kind == "in" and x < nc:
@@ -533,8 +540,10 @@ def _scan_partial_eval(trace: PartialEvalTrace, args: Sequence[Value], params: d
             st_vars.append(v), st_vals.append(args[x])
         elif kind == "val":
             inv_vars.append(v), inv_vals.append(x)
+        elif x in hoisted:
+            inv_vars.append(v), inv_vals.append(hoisted[x])
         else:
-            st_vars.append(v), st_vals.append(stacked[x])
+            st_vars.append(v), st_vals.append(stacked[stacked_at[x]])
     u_c, u_car, u_x = _split(pe.unknown.invars, sum(c_uk), sum(car_uk))
     uj = Jaxpr([], inv_vars + u_c + u_car + st_vars + u_x, pe.unknown.eqns, pe.unknown.outvars)
     a_c, a_car, a_x = _split(args, nc, ncar)
@@ -547,6 +556,35 @@ def _scan_partial_eval(trace: PartialEvalTrace, args: Sequence[Value], params: d
     kc, uc, ky, uy = iter(k_car), iter(u_car_out), iter(k_ys), iter(u_ys)
     return [next(uc) if u else next(kc) for u in car_uk] + \
         [next(uy) if u else next(ky) for u in y_uk]
+
+
+def _hoist_invariant_residuals(known: ClosedJaxpr, n_invariant_in: int, n_outs: int,
+                               known_args: Sequence[Value]) -> tuple[ClosedJaxpr, dict]:
+    """The residuals of a scan's known body (its outputs from n_outs on) that depend on its
+    loop-invariant inputs alone (the first n_invariant_in: constants, or nothing, e.g. a
+    broadcast literal) are computed once, here, instead of stacked per step (as JAX does):
+    a grad of a 1000-step loop stored a broadcast 0.99 per step. Returns the known body
+    without those outputs and {residual index: value}."""
+    jaxpr = known.jaxpr
+    deps = output_dependencies(jaxpr)
+    hoist = [x for x in range(len(jaxpr.outvars) - n_outs)
+             if all(d < n_invariant_in for d in deps[n_outs + x])
+             and not isinstance(jaxpr.outvars[n_outs + x], Literal)]
+    if not hoist:
+        return known, {}
+    wanted = [jaxpr.outvars[n_outs + x] for x in hoist]
+    needed, eqns = set(wanted), []
+    for e in reversed(jaxpr.eqns):
+        if any(o in needed for o in e.outputs):
+            if e.primitive.name in _CALLBACKS or next(core.sub_jaxprs(e.params), None):
+                return known, {}   # effects or loops run per step, not once
+            eqns.append(e)
+            needed.update(a for a in e.inputs if not isinstance(a, Literal))
+    once = Jaxpr(jaxpr.constvars, jaxpr.invars[:n_invariant_in], eqns[::-1], wanted)
+    values = core.eval_jaxpr(once, known.consts, known_args[:n_invariant_in])
+    keep = [v for i, v in enumerate(jaxpr.outvars) if i < n_outs or i - n_outs not in hoist]
+    body = ClosedJaxpr(Jaxpr(jaxpr.constvars, jaxpr.invars, jaxpr.eqns, keep), known.consts)
+    return body, dict(zip(hoist, values))
 
 
 def _scan_transpose(cts: Sequence[Tangent], *args: Value, jaxpr: ClosedJaxpr, num_consts: int,
