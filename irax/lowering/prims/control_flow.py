@@ -142,7 +142,7 @@ def _scan(ctx: RuleContext, *args: str, jaxpr: ClosedJaxpr, num_consts: int, num
     car_avals = ctx.avals_in[num_consts:num_consts + num_carry]
     y_avals = list(ctx.avals_out[num_carry:])
     i32 = aval_type(_I32)
-    k = min(cf.steps_per_iteration(jaxpr.jaxpr), max(length, 1))
+    k = min(cf.steps_per_iteration(jaxpr.jaxpr, exact=True), max(length, 1))
 
     def const(em_, v):
         return hlo.full(em_, v, np.int32, ())

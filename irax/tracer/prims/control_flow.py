@@ -375,12 +375,14 @@ _SMALL_BODY_STEPS = ((16, 8), (64, 4))   # (most body equations, steps per itera
 _HEAVY_BODY_PRIMITIVES = frozenset({"dot_general", "fft", "sort"})
 
 
-def steps_per_iteration(*jaxprs: Jaxpr) -> int:
+def steps_per_iteration(*jaxprs: Jaxpr, exact: bool = False) -> int:
     """How many steps of a loop whose body (and condition) are `jaxprs` one iteration of
-    the compiled loop should take."""
+    the compiled loop should take. `exact`: the loop's step count is a multiple of what
+    this returns or the rest runs apart (a scan), so no step is wasted and heavy
+    primitives do not count."""
     for e in (e for j in jaxprs for e in j.eqns):
         name = e.primitive.name
-        if (name in _HEAVY_BODY_PRIMITIVES or name in _CALLBACKS
+        if ((name in _HEAVY_BODY_PRIMITIVES and not exact) or name in _CALLBACKS
                 or next(core.sub_jaxprs(e.params), None) is not None):
             return 1
     n = len(jaxprs[0].eqns)
