@@ -32,6 +32,7 @@ from .. import numpy as jnp
 from .. import tree_util
 from ..tracer import core
 from ..tracer.core import Jaxpr, Literal
+from ..tracer.memo import IdentityCache
 from ..tracer.partial_eval import trace_to_jaxpr
 from ..tracer.prims.checks import JaxRuntimeError, check_p
 
@@ -351,8 +352,16 @@ def _bind(eqn: Any, ins: Sequence[Any]) -> list[Any]:
     return list(outs) if eqn.primitive.multiple_results else [outs]
 
 
-def _slots(jaxpr: Jaxpr, enabled: frozenset) -> set:
-    """The Error slots that evaluating `jaxpr` can fill."""
+_SLOTS = IdentityCache(512)
+
+
+def _slots(jaxpr: Jaxpr, enabled: frozenset) -> frozenset:
+    """The Error slots that evaluating `jaxpr` can fill (asked once per equation holding a
+    sub-jaxpr, at every level of nesting: computed once per jaxpr)."""
+    return _SLOTS.get(jaxpr, lambda: frozenset(_find_slots(jaxpr, enabled)), enabled)
+
+
+def _find_slots(jaxpr: Jaxpr, enabled: frozenset) -> set:
     keys: set = set()
     for eqn in jaxpr.eqns:
         name = eqn.primitive.name
