@@ -64,13 +64,11 @@ def vm_instance() -> rt.VmInstance:
 # 13k page faults and ~2.5x its compute time per call on local-sync once the process heap
 # was in that state (importing ml_dtypes, which iree.runtime does, is enough). IREE's caching
 # allocator keeps freed buffers for reuse by exact size; this bounds the memory it may
-# retain (outstanding + free) to $IRAX_CPU_POOL_BYTES (0: no pool), past which it frees.
-# A pooled buffer must not outlive its device (releasing it then crashes): DeviceArray keeps
-# its device alive for that reason, but a pooled buffer still alive when the interpreter
-# exits can be released after its device during the final garbage collection (a segfault
-# at exit, seen in 3 of 4 runs of a script that deserializes an exported module). So the
-# pool is opt-in: set $IRAX_CPU_POOL_BYTES (e.g. 536870912) for long-running programs.
-CPU_POOL_BYTES = int(os.environ.get("IRAX_CPU_POOL_BYTES", 0))
+# retain (outstanding + free) to $IRAX_CPU_POOL_BYTES (default 512 MiB; 0: no pool), past
+# which it frees. A pooled buffer must be released before its device (see arrays.py: the
+# buffer does not retain the pool it returns to), which DeviceArray and the NumPy views of
+# its memory guarantee by holding the device and dropping the buffer first.
+CPU_POOL_BYTES = int(os.environ.get("IRAX_CPU_POOL_BYTES", 512 << 20))
 
 
 def _open_device(driver: str) -> rt.HalDevice:
