@@ -336,7 +336,7 @@ class Compiled(stages.Compiled):
         made now if x is big and the driver settled (jnp.asarray'd parameters passed every
         step are copied to the device once, not per call)."""
         d = x._device_copy
-        if d is not None:
+        if d is not None and not d.stale:   # (stale: its device was lost; upload again)
             return d
         upload = getattr(self._invoke, "upload", None)   # not while eager or measuring
         if upload is None or v.nbytes < KEEP_UPLOAD_MIN_BYTES:
@@ -358,11 +358,17 @@ class Compiled(stages.Compiled):
         """Run on `values` exactly as the executable takes them: numpy arrays of the
         compiled dtypes or device buffers (the Invoker still checks them)."""
         run = self._run   # None while loading, measuring the CPU drivers, or eager
-        if _profiling.active:
-            with _span(f"execute {self.name}", "jit"):
+        try:
+            if _profiling.active:
+                with _span(f"execute {self.name}", "jit"):
+                    outs = run(values) if run is not None else (self._invoke or self._invoker())(values)
+            else:
                 outs = run(values) if run is not None else (self._invoke or self._invoker())(values)
-        else:
-            outs = run(values) if run is not None else (self._invoke or self._invoker())(values)
+        except RuntimeError as e:
+            from .runtime.devices import DeviceLostError
+            if isinstance(e, DeviceLostError):   # raised as JAX raises a runtime failure
+                raise core.JaxRuntimeError(str(e)) from e
+            raise
         if self._single:
             out = Array(outs[0], self._out_weak[0])
             if run is not None:

@@ -6,6 +6,8 @@ from typing import Any
 import iree.runtime as rt
 import numpy as np
 
+from .devices import current_device, device_lost, is_device_loss
+
 try:  # bf16 / fp8 dtypes; iree.runtime itself depends on ml_dtypes
     import ml_dtypes as _mld
 except ImportError:  # pragma: no cover
@@ -165,6 +167,12 @@ class DeviceArray:
     def buffer_view(self) -> rt.HalBufferView:
         return self._bv
 
+    @property
+    def stale(self) -> bool:
+        """True once its device is no longer the driver's cached one (it was lost and
+        dropped): calls then take it through the host, if it can still be read."""
+        return current_device(self._driver) is not self._device
+
     def to_numpy(self) -> np.ndarray:
         if self._host is None:
             buf = self._bv.get_buffer()
@@ -181,6 +189,14 @@ class DeviceArray:
         return self._host
 
     def _staged_copy(self, buf: rt.HalBuffer) -> np.ndarray:
+        try:
+            return self._staged_copy_unchecked(buf)
+        except RuntimeError as e:
+            if is_device_loss(e):
+                raise device_lost(self._driver, self._device, "reading an array back", e) from e
+            raise
+
+    def _staged_copy_unchecked(self, buf: rt.HalBuffer) -> np.ndarray:
         staging = self._device.allocator.allocate_buffer(
             memory_type=_STAGING_MEMORY, allowed_usage=_STAGING_USAGE, allocation_size=buf.byte_length()
         )

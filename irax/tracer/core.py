@@ -250,6 +250,11 @@ class TracerArrayConversionError(ConcretizationTypeError):
     pass
 
 
+class JaxRuntimeError(RuntimeError):
+    """A failure while running a compiled module (jax.errors.JaxRuntimeError), e.g. its
+    device was lost."""
+
+
 class UnexpectedTracerError(TypeError):
     """A tracer used where it does not belong (leaked, or passed as a static or
     non-differentiable argument). A TypeError, as JAX's is."""

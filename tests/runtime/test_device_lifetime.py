@@ -52,11 +52,12 @@ def test_holders_release_the_buffer_before_the_device():
 
 
 def test_results_read_back_copied_or_in_place():
-    f = irax.jit(lambda x: jnp.sin(x) * 2)
-    for n in (8, COPY_OUT_BELOW_BYTES // 4 + 1):   # float32: copied out / viewed in place
-        x = np.linspace(0, 1, n, dtype=np.float32)
-        host = np.asarray(f(x))    # the result's DeviceArray is gone at once
-        gc.collect()
+    f = irax.jit(lambda x, y: (jnp.sin(x) * 2, jnp.sin(y) * 2))
+    small = np.linspace(0, 1, 8, dtype=np.float32)                           # copied out
+    big = np.linspace(0, 1, COPY_OUT_BELOW_BYTES // 4 + 1, dtype=np.float32)  # viewed in place
+    hosts = [np.asarray(r) for r in f(small, big)]   # the results' DeviceArrays are gone
+    gc.collect()
+    for host, x in zip(hosts, (small, big)):
         assert not host.flags.writeable
         np.testing.assert_allclose(host, np.sin(x) * 2, rtol=1e-6)
 
