@@ -32,7 +32,8 @@ from . import monitoring as _monitoring
 from .profiler import _state as _profiling, span as _span
 from .tracer import core, dtypes, jit_call
 from .tracer.api_extra import flags as _flags
-from .tracer.jit_spec import (check_donation, check_static_spec, float0_as_structure,
+from .tracer.jit_spec import (check_donated_once, check_donation, check_static_spec,
+                              donated_leaves, donation_plan, donation_spec, float0_as_structure,
                               hashable_static, unwrap_static, without_dead_pure_callbacks)
 from .tracer.core import Array, ClosedJaxpr, EvalTrace, ShapedArray, ShapeDtypeStruct, Tracer
 from .tracer.memo import IdentityCache
@@ -515,6 +516,10 @@ class JitFunction(stages.Wrapped):
         self._static_argnums = tuple(sorted(nums_set))
         self._static_argnames = frozenset(names_set)
         self._has_static = bool(self._static_argnums or self._static_argnames)
+        self._donate_argnums, self._donate_argnames = donation_spec(*donation, positional)
+        self._donates = bool(self._donate_argnums or self._donate_argnames)
+        self._donations: dict[Any, tuple] = {}   # call key -> (donated, used, deleted)
+        self._plain = not (self._has_static or self._donates)   # the dispatch fast path
         self._device = device
         self._tiered = tiered   # None: irax.config's jit_tiered
         shared = _caches_of(fun, (self._static_argnums, self._static_argnames, device))
@@ -572,7 +577,7 @@ class JitFunction(stages.Wrapped):
         # (a trivial call costs microseconds, each Python frame a noticeable part)
         if type(_trace_state.trace) is not EvalTrace or _flags.disable_jit:
             return self._call(args, kwargs)
-        if not kwargs and not self._has_static:
+        if not kwargs and self._plain:
             # fast path: every argument is an array leaf -> key without pytree flattening;
             # x64 first: the same Python float or arange means another dtype under x64
             key = [_dtype_config.enable_x64]
@@ -646,7 +651,26 @@ class JitFunction(stages.Wrapped):
                 if compiled.tier == "compiled":
                     compiled.executable   # loads it and resolves the invoker
                 self._flat_cache[(key[3], *key[2])] = (compiled, compiled.accepts_as_is(key[2]))
+        if self._donates:
+            return self._checked(self._call_donating(key, compiled, leaves, args, kwargs),
+                                 args, kwargs)
         return self._checked(compiled.call_flat(leaves), args, kwargs)
+
+    def _call_donating(self, key, compiled: Compiled, leaves: list, args: tuple,
+                       kwargs: dict) -> Any:
+        """A call that deletes the donated Arrays JAX would (jit_spec.donation_plan)."""
+        plan = self._donations.get(key)
+        if plan is None:
+            donated = donated_leaves(args, kwargs, self._static_argnums, self._static_argnames,
+                                     self._donate_argnums, self._donate_argnames)
+            plan = self._donations[key] = (donated, *donation_plan(compiled, donated))
+        donated, used, deleted = plan
+        check_donated_once(leaves, donated, used)
+        out = compiled.call_flat(leaves)
+        for i in deleted:
+            if type(leaves[i]) is Array:
+                leaves[i].delete()
+        return out
 
     def _compile_for(self, key, leaves, tree, static_key) -> Compiled:
         with self._lock:
@@ -855,9 +879,9 @@ def jit(fun: Callable | None = None, *, static_argnums: int | Sequence[int] = ()
     "cuda"; results stay on that device. tiered: run first calls eagerly while IREE
     compiles in the background (default: irax.config's jit_tiered; see irax/jit_tiers.py).
     in_shardings / out_shardings are accepted and not used: irax runs on one device.
-    donate_argnums / donate_argnames are checked as JAX checks them and otherwise a hint
-    irax does not use (donated inputs stay valid); keep_unused and inline change no value
-    and are accepted."""
+    donate_argnums / donate_argnames: the Arrays passed there are deleted by the call
+    where JAX's would be (those it could reuse for an output; the others warn), as JAX
+    on CPU; keep_unused and inline change no value and are accepted."""
     del in_shardings, out_shardings, keep_unused, inline
     if unsupported:
         raise TypeError(f"jit got unsupported keyword arguments: {sorted(unsupported)}")

@@ -263,7 +263,9 @@ class Executable:
                     continue
                 a = a.to_numpy()  # other device: one round trip through the host
             elif type(a) is not np.ndarray:
-                if not isinstance(a, (np.ndarray, np.generic)):
+                # (an array-like converts through __array__, which may raise its own error:
+                # a deleted irax Array's)
+                if not isinstance(a, (np.ndarray, np.generic)) and not hasattr(type(a), "__array__"):
                     raise InputError(
                         f"{name}: argument {i}: expected a numpy array or DeviceArray, got {type(a).__name__}"
                         + (f" (convert with np.asarray(x, {in_avals[i][1].name!r}))" if in_avals else "")
