@@ -79,6 +79,11 @@ def current_device(driver: str) -> rt.HalDevice | None:
     return _devices.get(driver)
 
 
+# current_device without its Python frame, for the per-call check of the dispatch path
+# (the dict is never rebound: forget_device pops from it)
+current_device_fast = _devices.get
+
+
 def forget_device(driver: str, device: rt.HalDevice | None = None) -> None:
     """Drop the cached device of `driver` (only if it is still `device`, when given): the
     next use opens a fresh one. Arrays on the old device keep it alive; CPU ones stay

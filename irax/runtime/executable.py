@@ -19,8 +19,9 @@ import numpy as np
 from . import host as _host
 from . import targets
 from .arrays import ELEMENT_TYPE, DeviceArray, describe, parse_dtype
-from .devices import (CPU_POOL_BYTES, DeviceLostError, current_device, device_lost,  # noqa: F401
-                      hal_device, is_device_loss, vm_instance)
+from .devices import (CPU_POOL_BYTES, DeviceLostError, current_device,  # noqa: F401
+                      current_device_fast, device_lost, hal_device, is_device_loss,
+                      vm_instance)
 from .treedef_json import read_signature_metadata
 
 Aval = tuple[tuple[int, ...], np.dtype]
@@ -310,7 +311,7 @@ def _fast_call(loaded: _Loaded, fn: rt.VmFunction, driver: str,
     """The body of `Invoker.__call__` for one function on one loaded driver; once the
     driver's cached device is no longer this one (it was lost), calls go to `rebound`."""
     device, context, host_error = loaded.device, loaded.context, loaded.host_error
-    current = current_device
+    current = current_device_fast
     allocate = loaded.allocator.allocate_buffer_copy
     meta = list(out_avals) if out_avals is not None else None
     n_out = len(meta) if meta is not None else 1
