@@ -281,7 +281,7 @@ class Executable:
                 raise InputError(f"{name}: argument {i}: dtype {a.dtype} is not supported by IREE")
             if not a.flags.c_contiguous:  # strided views: IREE takes C-contiguous memory only
                 a = np.ascontiguousarray(a)
-            vargs.push_ref(allocator.allocate_buffer_copy(_INPUT_MEMORY, _INPUT_USAGE, device, a, et))
+            vargs.push_ref(_copy_in(allocator, device, driver, a, et))
         out_avals = info.out_avals
         rets = rt.VmVariantList(len(out_avals) if out_avals is not None else 1)
         try:
@@ -302,6 +302,17 @@ class Executable:
                 for i, (shape, dtype) in enumerate(out_avals)
             ]
         return [DeviceArray(get(i, rt.HalBufferView), device, driver) for i in range(rets.size)]
+
+
+def _copy_in(allocator: rt.HalAllocator, device: rt.HalDevice, driver: str, a: np.ndarray,
+             element_type: Any) -> rt.HalBufferView:
+    """A device copy of the host array `a` (a lost device: DeviceLostError)."""
+    try:
+        return allocator.allocate_buffer_copy(_INPUT_MEMORY, _INPUT_USAGE, device, a, element_type)
+    except RuntimeError as e:
+        if is_device_loss(e):
+            raise device_lost(driver, device, "copying an argument to it", e) from e
+        raise
 
 
 def _fast_call(loaded: _Loaded, fn: rt.VmFunction, driver: str,
@@ -326,17 +337,25 @@ def _fast_call(loaded: _Loaded, fn: rt.VmFunction, driver: str,
             return rebound(args)
         vargs = VariantList(len(args))
         push = vargs.push_ref
-        for a in args:
-            t = type(a)
-            if t is DeviceArray and a._device is device:
-                push(a._bv)
-            elif t is ndarray and a.flags.c_contiguous:
-                et = element_type.get(a.dtype)
-                if et is None:
-                    return checked(args)
-                push(allocate(memory, usage, device, a, et))
-            else:
-                return checked(args)
+        as_is = True
+        try:
+            for a in args:
+                t = type(a)
+                if t is DeviceArray and a._device is device:
+                    push(a._bv)
+                elif t is ndarray and a.flags.c_contiguous:
+                    et = element_type.get(a.dtype)
+                    if et is None:
+                        as_is = False
+                        break
+                    push(allocate(memory, usage, device, a, et))
+                else:
+                    as_is = False
+                    break
+        except RuntimeError:   # an upload failed (a lost device?): the checked path says
+            as_is = False
+        if not as_is:
+            return checked(args)
         rets = VariantList(n_out)
         try:
             context.invoke(fn, vargs, rets)
@@ -400,7 +419,7 @@ class Invoker:
         et = ELEMENT_TYPE.get(a.dtype)
         if et is None or not a.flags.c_contiguous:
             return None
-        bv = self._allocator.allocate_buffer_copy(_INPUT_MEMORY, _INPUT_USAGE, self._device, a, et)
+        bv = _copy_in(self._allocator, self._device, self.driver, a, et)
         return DeviceArray(bv, self._device, self.driver, tuple(a.shape), a.dtype)
 
 
