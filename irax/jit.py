@@ -32,8 +32,8 @@ from . import monitoring as _monitoring
 from .profiler import _state as _profiling, span as _span
 from .tracer import core, dtypes, jit_call
 from .tracer.api_extra import flags as _flags
-from .tracer.jit_spec import (check_donated_once, check_donation, check_static_spec,
-                              donated_leaves, donation_plan, donation_spec, float0_as_structure,
+from .tracer.jit_spec import (Donation, check_donation, check_static_spec, donated_leaves,
+                              donation_spec, float0_as_structure,
                               hashable_static, unwrap_static, without_dead_pure_callbacks)
 from .tracer.core import Array, ClosedJaxpr, EvalTrace, ShapedArray, ShapeDtypeStruct, Tracer
 from .tracer.memo import IdentityCache
@@ -227,6 +227,8 @@ class Compiled(stages.Compiled):
                                  `accepts_as_is`): no conversion, no checks in Python
     Each returns the output pytree of irax.Arrays (device-resident buffers)."""
 
+    _donation = None   # what calls delete: compiled from a donating jit's lower()
+
     def __init__(self, name: str, text: str, vmfb: bytes | None, key: str | None, device: str,
                  jaxpr: ClosedJaxpr, hoisted: Sequence[Any], in_tree, out_tree,
                  host_functions: dict[str, Callable[..., Any]] | None = None,
@@ -409,6 +411,8 @@ class Compiled(stages.Compiled):
             if xa.shape != a.shape or dtypes.canonicalize(xa.dtype) != a.dtype:
                 raise TypeError(f"compiled function {self.name}: argument leaf {i} is "
                                 f"{xa.str_short()}, it was compiled for {a.str_short()}")
+        if self._donation is not None:   # compiled from a donating jit's lower()
+            return self._donation.call(self.call_flat, leaves)
         return self.call_flat(leaves)
 
 
@@ -441,9 +445,12 @@ class Lowered(stages.Lowered):
                                                  self.jaxpr, self.name))
         vmfb, key = (None, None) if job else _compile(self.module, self.device, self.jaxpr,
                                                        self.name)
-        return Compiled(self.name, self.module.text, vmfb, key, self.device, self.jaxpr,
-                        self._hoisted, self.in_tree, self.out_tree,
-                        _host_functions(self.module), job)
+        compiled = Compiled(self.name, self.module.text, vmfb, key, self.device, self.jaxpr,
+                            self._hoisted, self.in_tree, self.out_tree,
+                            _host_functions(self.module), job)
+        if self._donated is not None and any(self._donated):
+            compiled._donation = Donation(compiled, self._donated)
+        return compiled
 
 
 # ---------------------------------------------------------------------------
@@ -518,7 +525,7 @@ class JitFunction(stages.Wrapped):
         self._has_static = bool(self._static_argnums or self._static_argnames)
         self._donate_argnums, self._donate_argnames = donation_spec(*donation, positional)
         self._donates = bool(self._donate_argnums or self._donate_argnames)
-        self._donations: dict[Any, tuple] = {}   # call key -> (donated, used, deleted)
+        self._donations: dict[Any, Donation] = {}   # call key -> what its calls delete
         self._plain = not (self._has_static or self._donates)   # the dispatch fast path
         self._device = device
         self._tiered = tiered   # None: irax.config's jit_tiered
@@ -651,26 +658,18 @@ class JitFunction(stages.Wrapped):
                 if compiled.tier == "compiled":
                     compiled.executable   # loads it and resolves the invoker
                 self._flat_cache[(key[3], *key[2])] = (compiled, compiled.accepts_as_is(key[2]))
-        if self._donates:
-            return self._checked(self._call_donating(key, compiled, leaves, args, kwargs),
-                                 args, kwargs)
+        if self._donates:   # deletes the donated Arrays JAX would (jit_spec.donation_plan)
+            plan = self._donations.get(key)
+            if plan is None:
+                plan = self._donations[key] = Donation(compiled, self._donated_leaves(args, kwargs))
+            return self._checked(plan.call(compiled.call_flat, leaves), args, kwargs)
         return self._checked(compiled.call_flat(leaves), args, kwargs)
 
-    def _call_donating(self, key, compiled: Compiled, leaves: list, args: tuple,
-                       kwargs: dict) -> Any:
-        """A call that deletes the donated Arrays JAX would (jit_spec.donation_plan)."""
-        plan = self._donations.get(key)
-        if plan is None:
-            donated = donated_leaves(args, kwargs, self._static_argnums, self._static_argnames,
-                                     self._donate_argnums, self._donate_argnames)
-            plan = self._donations[key] = (donated, *donation_plan(compiled, donated))
-        donated, used, deleted = plan
-        check_donated_once(leaves, donated, used)
-        out = compiled.call_flat(leaves)
-        for i in deleted:
-            if type(leaves[i]) is Array:
-                leaves[i].delete()
-        return out
+    def _donated_leaves(self, args: tuple, kwargs: dict) -> list[bool] | None:
+        if not self._donates:
+            return None
+        return donated_leaves(args, kwargs, self._static_argnums, self._static_argnames,
+                              self._donate_argnums, self._donate_argnames)
 
     def _compile_for(self, key, leaves, tree, static_key) -> Compiled:
         with self._lock:

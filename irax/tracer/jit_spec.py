@@ -208,6 +208,25 @@ def donation_plan(compiled, donated) -> tuple[list[bool], list[int]]:
     return used, sorted(deleted)
 
 
+class Donation:
+    """What calls of one signature of a donating function delete (donation_plan)."""
+
+    __slots__ = ("donated", "used", "deleted")
+
+    def __init__(self, compiled, donated: list[bool]) -> None:
+        self.donated = donated
+        self.used, self.deleted = donation_plan(compiled, donated)
+
+    def call(self, run, leaves: list) -> Any:
+        """run(leaves), then delete the donated Arrays it consumed."""
+        check_donated_once(leaves, self.donated, self.used)
+        out = run(leaves)
+        for i in self.deleted:
+            if type(leaves[i]) is core.Array:
+                leaves[i].delete()
+        return out
+
+
 def check_donated_once(leaves, donated, used) -> None:
     """A donated Array passed again in the same call: XLA's error, as JAX raises it
     (arguments numbered as the pruned executable numbers them)."""

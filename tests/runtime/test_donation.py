@@ -94,3 +94,20 @@ def test_deleted_array_as_in_jax():
         outcomes.append(seen)
     assert outcomes[0] == outcomes[1]
     assert outcomes[0][1:3] == [True, True]
+
+
+def test_staged_donation_as_in_jax():
+    """lower(): args_info marks the donated leaves; calling the compiled stage deletes."""
+    outcomes = []
+    for lib, np_ in ((irax, jnp), (jax, jjnp)):
+        f = lib.jit(lambda x, y: (x * 2, y[:1]), donate_argnums=(0, 1))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            lowered = f.lower(np_.ones(3), np_.ones(2))
+            compiled = lowered.compile()
+            a, b = np_.ones(3), np_.ones(2)
+            out = compiled(a, b)
+        outcomes.append(([(i.shape, i.donated) for i in lib.tree_util.tree_leaves(
+            lowered.args_info)], a.is_deleted(), b.is_deleted(), np.asarray(out[0]).tolist(),
+            [str(w.message) for w in caught if "donated" in str(w.message)]))
+    assert outcomes[0] == outcomes[1]
