@@ -75,7 +75,8 @@ class Stage:
 
     @property
     def donate_argnums(self) -> tuple[int, ...]:
-        return ()
+        """The donated argument leaves' indices (flat, as JAX's)."""
+        return tuple(i for i, d in enumerate(self._donated or ()) if d)
 
     @property
     def out_info(self) -> Any:

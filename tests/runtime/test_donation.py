@@ -107,7 +107,10 @@ def test_staged_donation_as_in_jax():
             compiled = lowered.compile()
             a, b = np_.ones(3), np_.ones(2)
             out = compiled(a, b)
+        traced = lib.jit(lambda p, y: y * 2, donate_argnums=1).trace(
+            {"a": np_.ones(3), "b": np_.ones(3)}, np_.ones(2))
         outcomes.append(([(i.shape, i.donated) for i in lib.tree_util.tree_leaves(
-            lowered.args_info)], a.is_deleted(), b.is_deleted(), np.asarray(out[0]).tolist(),
+            lowered.args_info)], lowered.donate_argnums, traced.donate_argnums,
+            a.is_deleted(), b.is_deleted(), np.asarray(out[0]).tolist(),
             [str(w.message) for w in caught if "donated" in str(w.message)]))
     assert outcomes[0] == outcomes[1]
