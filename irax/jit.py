@@ -600,7 +600,7 @@ class JitFunction(stages.Wrapped):
                     key.append(sig)
                     if type(v) is np.ndarray:
                         d = x._device_copy
-                        if d is not None:
+                        if d is not None and not d.stale:   # (stale: on a dropped device)
                             v = d
                         elif v.nbytes >= KEEP_UPLOAD_MIN_BYTES:
                             upload = True

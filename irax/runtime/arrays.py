@@ -6,7 +6,7 @@ from typing import Any
 import iree.runtime as rt
 import numpy as np
 
-from .devices import current_device, device_lost, is_device_loss
+from .devices import current_device_fast, device_lost, is_device_loss
 
 try:  # bf16 / fp8 dtypes; iree.runtime itself depends on ml_dtypes
     import ml_dtypes as _mld
@@ -171,7 +171,7 @@ class DeviceArray:
     def stale(self) -> bool:
         """True once its device is no longer the driver's cached one (it was lost and
         dropped): calls then take it through the host, if it can still be read."""
-        return current_device(self._driver) is not self._device
+        return current_device_fast(self._driver) is not self._device
 
     def to_numpy(self) -> np.ndarray:
         if self._host is None:

@@ -419,6 +419,8 @@ class Invoker:
         et = ELEMENT_TYPE.get(a.dtype)
         if et is None or not a.flags.c_contiguous:
             return None
+        if self._device is not current_device_fast(self.driver):   # dropped: rebind first
+            self._bind(self.executable._function(self.name))
         bv = _copy_in(self._allocator, self._device, self.driver, a, et)
         return DeviceArray(bv, self._device, self.driver, tuple(a.shape), a.dtype)
 

@@ -30,6 +30,7 @@ def _reopen_under_jit(device: str) -> None:
     after = f(a)            # the same compiled function, its invoker made for `old`
     new = after._value._device
     assert new is current_device(driver) and new is not old
+    assert a._device_copy._device is new   # jit's kept upload was made again
     np.testing.assert_allclose(np.asarray(after), want, rtol=1e-6)
     # an array of the dropped device still reads back and passes through the host
     np.testing.assert_allclose(np.asarray(f(before)), np.sin(want) * 2 + 1, rtol=1e-5)
