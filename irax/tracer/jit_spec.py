@@ -211,15 +211,15 @@ def donation_plan(compiled, donated) -> tuple[list[bool], list[int]]:
 class Donation:
     """What calls of one signature of a donating function delete (donation_plan)."""
 
-    __slots__ = ("donated", "used", "deleted")
+    __slots__ = ("consumed", "used", "deleted")
 
     def __init__(self, compiled, donated: list[bool]) -> None:
-        self.donated = donated
         self.used, self.deleted = donation_plan(compiled, donated)
+        self.consumed = [i in self.deleted for i in range(len(donated))]
 
     def call(self, run, leaves: list) -> Any:
         """run(leaves), then delete the donated Arrays it consumed."""
-        check_donated_once(leaves, self.donated, self.used)
+        check_donated_once(leaves, self.consumed, self.used)
         out = run(leaves)
         for i in self.deleted:
             if type(leaves[i]) is core.Array:
@@ -227,12 +227,13 @@ class Donation:
         return out
 
 
-def check_donated_once(leaves, donated, used) -> None:
-    """A donated Array passed again in the same call: XLA's error, as JAX raises it
-    (arguments numbered as the pruned executable numbers them)."""
+def check_donated_once(leaves, consumed, used) -> None:
+    """An Array the call consumes (deletes) passed again in the same call: XLA's error, as
+    JAX raises it (arguments numbered as the pruned executable numbers them; a donation
+    that is not usable consumes nothing)."""
     first: dict[int, tuple[int, bool]] = {}
     n = 0
-    for x, d, u in zip(leaves, donated, used):
+    for x, d, u in zip(leaves, consumed, used):
         if not u:
             continue
         if type(x) is core.Array:
