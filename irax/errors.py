@@ -1,7 +1,7 @@
 """jax.errors: the exception types a JAX program catches, under the same names."""
 from __future__ import annotations
 
-from .tracer.core import (ConcretizationTypeError, JaxprTypeError,  # noqa: F401
+from .tracer.core import (ConcretizationTypeError, JaxprTypeError, JaxRuntimeError,  # noqa: F401
                           TracerArrayConversionError, TracerBoolConversionError,
                           TracerIntegerConversionError, UnexpectedTracerError)
 from .tracer.transpose import NonlinearError  # noqa: F401
@@ -31,10 +31,6 @@ class NonConcreteBooleanIndexError(JAXIndexError):
 
 class KeyReuseError(RuntimeError):
     """Defined for `except` clauses: irax does not check PRNG key reuse."""
-
-
-class JaxRuntimeError(RuntimeError):
-    pass
 
 
 class InconclusiveDimensionOperation(Exception):

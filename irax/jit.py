@@ -32,7 +32,8 @@ from . import monitoring as _monitoring
 from .profiler import _state as _profiling, span as _span
 from .tracer import core, dtypes, jit_call
 from .tracer.api_extra import flags as _flags
-from .tracer.jit_spec import (check_donation, check_static_spec, float0_as_structure,
+from .tracer.jit_spec import (Donation, check_donation, check_static_spec, donated_leaves,
+                              donation_spec, float0_as_structure,
                               hashable_static, unwrap_static, without_dead_pure_callbacks)
 from .tracer.core import Array, ClosedJaxpr, EvalTrace, ShapedArray, ShapeDtypeStruct, Tracer
 from .tracer.memo import IdentityCache
@@ -226,6 +227,8 @@ class Compiled(stages.Compiled):
                                  `accepts_as_is`): no conversion, no checks in Python
     Each returns the output pytree of irax.Arrays (device-resident buffers)."""
 
+    _donation = None   # what calls delete: compiled from a donating jit's lower()
+
     def __init__(self, name: str, text: str, vmfb: bytes | None, key: str | None, device: str,
                  jaxpr: ClosedJaxpr, hoisted: Sequence[Any], in_tree, out_tree,
                  host_functions: dict[str, Callable[..., Any]] | None = None,
@@ -336,7 +339,7 @@ class Compiled(stages.Compiled):
         made now if x is big and the driver settled (jnp.asarray'd parameters passed every
         step are copied to the device once, not per call)."""
         d = x._device_copy
-        if d is not None:
+        if d is not None and not d.stale:   # (stale: its device was lost; upload again)
             return d
         upload = getattr(self._invoke, "upload", None)   # not while eager or measuring
         if upload is None or v.nbytes < KEEP_UPLOAD_MIN_BYTES:
@@ -358,11 +361,17 @@ class Compiled(stages.Compiled):
         """Run on `values` exactly as the executable takes them: numpy arrays of the
         compiled dtypes or device buffers (the Invoker still checks them)."""
         run = self._run   # None while loading, measuring the CPU drivers, or eager
-        if _profiling.active:
-            with _span(f"execute {self.name}", "jit"):
+        try:
+            if _profiling.active:
+                with _span(f"execute {self.name}", "jit"):
+                    outs = run(values) if run is not None else (self._invoke or self._invoker())(values)
+            else:
                 outs = run(values) if run is not None else (self._invoke or self._invoker())(values)
-        else:
-            outs = run(values) if run is not None else (self._invoke or self._invoker())(values)
+        except RuntimeError as e:
+            from .runtime.devices import DeviceLostError
+            if isinstance(e, DeviceLostError):   # raised as JAX raises a runtime failure
+                raise core.JaxRuntimeError(str(e)) from e
+            raise
         if self._single:
             out = Array(outs[0], self._out_weak[0])
             if run is not None:
@@ -402,6 +411,8 @@ class Compiled(stages.Compiled):
             if xa.shape != a.shape or dtypes.canonicalize(xa.dtype) != a.dtype:
                 raise TypeError(f"compiled function {self.name}: argument leaf {i} is "
                                 f"{xa.str_short()}, it was compiled for {a.str_short()}")
+        if self._donation is not None:   # compiled from a donating jit's lower()
+            return self._donation.call(self.call_flat, leaves)
         return self.call_flat(leaves)
 
 
@@ -434,9 +445,12 @@ class Lowered(stages.Lowered):
                                                  self.jaxpr, self.name))
         vmfb, key = (None, None) if job else _compile(self.module, self.device, self.jaxpr,
                                                        self.name)
-        return Compiled(self.name, self.module.text, vmfb, key, self.device, self.jaxpr,
-                        self._hoisted, self.in_tree, self.out_tree,
-                        _host_functions(self.module), job)
+        compiled = Compiled(self.name, self.module.text, vmfb, key, self.device, self.jaxpr,
+                            self._hoisted, self.in_tree, self.out_tree,
+                            _host_functions(self.module), job)
+        if self._donated is not None and any(self._donated):
+            compiled._donation = Donation(compiled, self._donated)
+        return compiled
 
 
 # ---------------------------------------------------------------------------
@@ -509,6 +523,10 @@ class JitFunction(stages.Wrapped):
         self._static_argnums = tuple(sorted(nums_set))
         self._static_argnames = frozenset(names_set)
         self._has_static = bool(self._static_argnums or self._static_argnames)
+        self._donate_argnums, self._donate_argnames = donation_spec(*donation, positional)
+        self._donates = bool(self._donate_argnums or self._donate_argnames)
+        self._donations: dict[Any, Donation] = {}   # call key -> what its calls delete
+        self._plain = not (self._has_static or self._donates)   # the dispatch fast path
         self._device = device
         self._tiered = tiered   # None: irax.config's jit_tiered
         shared = _caches_of(fun, (self._static_argnums, self._static_argnames, device))
@@ -566,7 +584,7 @@ class JitFunction(stages.Wrapped):
         # (a trivial call costs microseconds, each Python frame a noticeable part)
         if type(_trace_state.trace) is not EvalTrace or _flags.disable_jit:
             return self._call(args, kwargs)
-        if not kwargs and not self._has_static:
+        if not kwargs and self._plain:
             # fast path: every argument is an array leaf -> key without pytree flattening;
             # x64 first: the same Python float or arange means another dtype under x64
             key = [_dtype_config.enable_x64]
@@ -582,7 +600,7 @@ class JitFunction(stages.Wrapped):
                     key.append(sig)
                     if type(v) is np.ndarray:
                         d = x._device_copy
-                        if d is not None:
+                        if d is not None and not d.stale:   # (stale: on a dropped device)
                             v = d
                         elif v.nbytes >= KEEP_UPLOAD_MIN_BYTES:
                             upload = True
@@ -640,7 +658,18 @@ class JitFunction(stages.Wrapped):
                 if compiled.tier == "compiled":
                     compiled.executable   # loads it and resolves the invoker
                 self._flat_cache[(key[3], *key[2])] = (compiled, compiled.accepts_as_is(key[2]))
+        if self._donates:   # deletes the donated Arrays JAX would (jit_spec.donation_plan)
+            plan = self._donations.get(key)
+            if plan is None:
+                plan = self._donations[key] = Donation(compiled, self._donated_leaves(args, kwargs))
+            return self._checked(plan.call(compiled.call_flat, leaves), args, kwargs)
         return self._checked(compiled.call_flat(leaves), args, kwargs)
+
+    def _donated_leaves(self, args: tuple, kwargs: dict) -> list[bool] | None:
+        if not self._donates:
+            return None
+        return donated_leaves(args, kwargs, self._static_argnums, self._static_argnames,
+                              self._donate_argnums, self._donate_argnames)
 
     def _compile_for(self, key, leaves, tree, static_key) -> Compiled:
         with self._lock:
@@ -849,9 +878,9 @@ def jit(fun: Callable | None = None, *, static_argnums: int | Sequence[int] = ()
     "cuda"; results stay on that device. tiered: run first calls eagerly while IREE
     compiles in the background (default: irax.config's jit_tiered; see irax/jit_tiers.py).
     in_shardings / out_shardings are accepted and not used: irax runs on one device.
-    donate_argnums / donate_argnames are checked as JAX checks them and otherwise a hint
-    irax does not use (donated inputs stay valid); keep_unused and inline change no value
-    and are accepted."""
+    donate_argnums / donate_argnames: the Arrays passed there are deleted by the call
+    where JAX's would be (those it could reuse for an output; the others warn), as JAX
+    on CPU; keep_unused and inline change no value and are accepted."""
     del in_shardings, out_shardings, keep_unused, inline
     if unsupported:
         raise TypeError(f"jit got unsupported keyword arguments: {sorted(unsupported)}")

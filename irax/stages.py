@@ -33,7 +33,7 @@ CompilerOptions = dict[str, Any]
 
 class ArgInfo:
     """One argument leaf of a staged function: its abstract value, and whether it is
-    donated (never on irax: the buffers of arguments are not reused)."""
+    donated (a call of the compiled stage deletes it where JAX would)."""
 
     __slots__ = ("_aval", "donated")
 
@@ -61,17 +61,22 @@ class Stage:
     in_tree: Any
     out_tree: Any
     jaxpr: Any
+    _donated: list[bool] | None = None   # per argument leaf (a donating jit's stages)
 
     def _arg_avals(self) -> list[ShapedArray]:
         raise NotImplementedError
 
     @property
     def args_info(self) -> Any:
-        return tree_util.tree_unflatten(self.in_tree, [ArgInfo(a) for a in self._arg_avals()])
+        avals = self._arg_avals()
+        donated = self._donated or [False] * len(avals)
+        return tree_util.tree_unflatten(self.in_tree,
+                                        [ArgInfo(a, d) for a, d in zip(avals, donated)])
 
     @property
     def donate_argnums(self) -> tuple[int, ...]:
-        return ()
+        """The donated argument leaves' indices (flat, as JAX's)."""
+        return tuple(i for i, d in enumerate(self._donated or ()) if d)
 
     @property
     def out_info(self) -> Any:
@@ -98,13 +103,14 @@ class Traced(Stage):
     """A function traced for argument types: its jaxpr, ready to lower."""
 
     def __init__(self, wrapped: Any, traced: Any, avals: list[ShapedArray], in_tree: Any,
-                 static_key: Any) -> None:
+                 static_key: Any, donated: list[bool] | None = None) -> None:
         self._wrapped = wrapped
         self.jaxpr = traced.closed
         self.out_tree = traced.out_tree
         self.in_tree = in_tree
         self._avals = avals
         self._static_key = static_key
+        self._donated = donated
 
     @property
     def fun_name(self) -> str:
@@ -122,7 +128,9 @@ class Traced(Stage):
         return tree_util.tree_unflatten(self.out_tree, list(self.jaxpr.out_avals))
 
     def lower(self, *, lowering_platforms: Any = None) -> "Lowered":
-        return self._wrapped._lower_avals(self._avals, self.in_tree, self._static_key)
+        lowered = self._wrapped._lower_avals(self._avals, self.in_tree, self._static_key)
+        lowered._donated = self._donated
+        return lowered
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """Evaluate the jaxpr on arguments of the traced types (not compiled)."""
@@ -185,7 +193,11 @@ class Wrapped:
         dyn, static_key = self._split(args, kwargs)
         leaves, tree = tree_util.tree_flatten(dyn)
         avals = [self._arg_aval(x) for x in leaves]
-        return Traced(self, self._trace(avals, tree, static_key), avals, tree, static_key)
+        return Traced(self, self._trace(avals, tree, static_key), avals, tree, static_key,
+                      self._donated_leaves(args, kwargs))
+
+    def _donated_leaves(self, args: tuple, kwargs: dict) -> list[bool] | None:
+        return None   # which argument leaves are donated (irax.jit's donate_argnums)
 
     def eval_shape(self, *args: Any, **kwargs: Any) -> Any:
         return self.trace(*args, **kwargs).out_info

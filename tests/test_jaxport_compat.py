@@ -48,7 +48,7 @@ def test_jit_accepts_donation_keep_unused_inline():
         np.testing.assert_allclose(np.asarray(out), 3.0 * (x + y), err_msg=str(kw))
     x_in = jnp.asarray(x)
     irax.jit(_scaled_sum, donate_argnums=0)(x_in, y)
-    np.testing.assert_array_equal(np.asarray(x_in), x)   # irax reuses no donated buffer
+    assert x_in.is_deleted()   # as JAX on CPU (tests/runtime/test_donation.py)
 
 
 @pytest.mark.parametrize("kw", [dict(donate_argnums=5), dict(donate_argnames="z"),

@@ -5,6 +5,7 @@ Importing this package needs only `iree.runtime` and numpy; the compiler
 something is compiled.
 """
 from .arrays import DeviceArray
+from .devices import DeviceLostError, forget_device
 from .executable import Executable, InputError, Invoker
 from .host import HostFunctionMissing
 from .module import (Module, ModuleFileNotFoundError, ModuleIsADirectoryError, ModuleLoadError,
@@ -13,6 +14,7 @@ from .targets import compile_flags, detect_vulkan_target, resolve_device
 
 __all__ = [
     "DeviceArray",
+    "DeviceLostError",
     "Executable",
     "InputError",
     "HostFunctionMissing",
@@ -21,6 +23,7 @@ __all__ = [
     "ModuleLoadError",
     "ModuleFileNotFoundError",
     "ModuleIsADirectoryError",
+    "forget_device",
     "load",
     "compile_flags",
     "detect_vulkan_target",

@@ -6,6 +6,8 @@ from typing import Any
 import iree.runtime as rt
 import numpy as np
 
+from .devices import current_device_fast, device_lost, is_device_loss
+
 try:  # bf16 / fp8 dtypes; iree.runtime itself depends on ml_dtypes
     import ml_dtypes as _mld
 except ImportError:  # pragma: no cover
@@ -75,12 +77,45 @@ _STAGING_MEMORY = int(rt.MemoryType.HOST_LOCAL | rt.MemoryType.DEVICE_VISIBLE)
 _STAGING_USAGE = int(rt.BufferUsage.TRANSFER_TARGET | rt.BufferUsage.MAPPING_SCOPED)
 
 
+# Buffers and device lifetime. A buffer from IREE's caching allocator (the CPU pool,
+# executable.CPU_POOL_BYTES) returns to its pool when released, through a pointer to the
+# allocator that the buffer does not retain (IREE 3.13, caching_allocator.c: "TODO(#19159)").
+# Releasing it after the device (which owns the allocator) was destroyed writes into freed
+# memory. So whatever keeps a buffer alive keeps its device alive too, and lets go of the
+# buffer first: CPython clears __slots__ in sorted name order on deallocation, and both
+# classes below name the device slot after the buffer's ("_bv" < "_device",
+# "_array" < "_device"); tests/runtime/test_device_lifetime.py checks that order.
+
+
+# A mapped result smaller than this is copied out: the copy (< 3 us) is cheaper than
+# wrapping the mapping in a _MappedHost (~5 us), and the copy holds no buffer.
+COPY_OUT_BELOW_BYTES = 1 << 16
+
+
+class _MappedHost:
+    """The owner (`.base`) of the NumPy arrays that alias a mapped CPU buffer: they can
+    outlive their DeviceArray (np.asarray(result) kept, the result dropped), and until
+    the last of them goes the mapping, hence the buffer, lives, so the device must too.
+    (At interpreter exit the module-level device cache is cleared before such arrays.)"""
+
+    __slots__ = ("_array", "_device")
+
+    def __init__(self, array: np.ndarray, device: Any) -> None:
+        self._array = array      # the mapping's own array; holds the mapping and buffer
+        self._device = device
+
+    @property
+    def __array_interface__(self) -> dict[str, Any]:
+        return self._array.__array_interface__
+
+
 class DeviceArray:
     """A result living on an IREE device; pass it to the next call without a host copy.
 
     `to_numpy()` (and `np.asarray`) return a read-only array, cached: on CPU
-    it maps the buffer without copying, elsewhere it copies through a staging
-    buffer (Vulkan device memory cannot be mapped or imported directly).
+    it maps the buffer without copying (results under COPY_OUT_BELOW_BYTES are
+    copied out), elsewhere it copies through a staging buffer (Vulkan device
+    memory cannot be mapped or imported directly).
     """
 
     __slots__ = ("_bv", "_device", "_driver", "_shape", "_dtype", "_host")
@@ -132,11 +167,21 @@ class DeviceArray:
     def buffer_view(self) -> rt.HalBufferView:
         return self._bv
 
+    @property
+    def stale(self) -> bool:
+        """True once its device is no longer the driver's cached one (it was lost and
+        dropped): calls then take it through the host, if it can still be read."""
+        return current_device_fast(self._driver) is not self._device
+
     def to_numpy(self) -> np.ndarray:
         if self._host is None:
             buf = self._bv.get_buffer()
             if buf.memory_type() & _HOST_VISIBLE and buf.allowed_usage() & _MAPPING_SCOPED:
-                host = self._bv.map().asarray(self.shape, self.dtype)
+                mapped = self._bv.map().asarray(self.shape, self.dtype)
+                if mapped.nbytes < COPY_OUT_BELOW_BYTES:
+                    host = mapped.copy()    # the mapping (and buffer) go with `mapped`
+                else:
+                    host = np.asarray(_MappedHost(mapped, self._device))
             else:
                 host = self._staged_copy(buf)
             host.flags.writeable = False  # aliases device memory: results are immutable
@@ -144,6 +189,14 @@ class DeviceArray:
         return self._host
 
     def _staged_copy(self, buf: rt.HalBuffer) -> np.ndarray:
+        try:
+            return self._staged_copy_unchecked(buf)
+        except RuntimeError as e:
+            if is_device_loss(e):
+                raise device_lost(self._driver, self._device, "reading an array back", e) from e
+            raise
+
+    def _staged_copy_unchecked(self, buf: rt.HalBuffer) -> np.ndarray:
         staging = self._device.allocator.allocate_buffer(
             memory_type=_STAGING_MEMORY, allowed_usage=_STAGING_USAGE, allocation_size=buf.byte_length()
         )

@@ -19,6 +19,9 @@ import numpy as np
 from . import host as _host
 from . import targets
 from .arrays import ELEMENT_TYPE, DeviceArray, describe, parse_dtype
+from .devices import (CPU_POOL_BYTES, DeviceLostError, current_device,  # noqa: F401
+                      current_device_fast, device_lost, hal_device, is_device_loss,
+                      vm_instance)
 from .treedef_json import read_signature_metadata
 
 Aval = tuple[tuple[int, ...], np.dtype]
@@ -42,58 +45,6 @@ _INPUT_USAGE = int(rt.BufferUsage.DEFAULT)
 
 class InputError(TypeError, ValueError):
     """An argument has the wrong type, dtype or shape for the compiled function."""
-
-
-_instance: rt.VmInstance | None = None
-_devices: dict[str, rt.HalDevice] = {}
-_global_lock = threading.Lock()
-
-
-def vm_instance() -> rt.VmInstance:
-    global _instance
-    if _instance is None:
-        with _global_lock:
-            if _instance is None:
-                _instance = rt.VmInstance()
-    return _instance
-
-
-# IREE's CPU devices allocate every buffer (a call's results, each while-loop iteration's
-# carries) with the C heap, which for buffers of a few MiB often means a fresh mmap whose
-# pages fault in on first touch: the vmapped 1M-element Newton loop of bench_table took
-# 13k page faults and ~2.5x its compute time per call on local-sync once the process heap
-# was in that state (importing ml_dtypes, which iree.runtime does, is enough). IREE's caching
-# allocator keeps freed buffers for reuse by exact size; this bounds the memory it may
-# retain (outstanding + free) to $IRAX_CPU_POOL_BYTES (0: no pool), past which it frees.
-# A pooled buffer must not outlive its device (releasing it then crashes): DeviceArray keeps
-# its device alive for that reason, but a pooled buffer still alive when the interpreter
-# exits can be released after its device during the final garbage collection (a segfault
-# at exit, seen in 3 of 4 runs of a script that deserializes an exported module). So the
-# pool is opt-in: set $IRAX_CPU_POOL_BYTES (e.g. 536870912) for long-running programs.
-CPU_POOL_BYTES = int(os.environ.get("IRAX_CPU_POOL_BYTES", 0))
-
-
-def _open_device(driver: str) -> rt.HalDevice:
-    if driver in ("local-sync", "local-task") and CPU_POOL_BYTES > 0:
-        # spec: caching:<heap>=<max allocation size>;<max retained bytes>;<max free buffers>
-        spec = f"caching:*=*;{CPU_POOL_BYTES};64"
-        return rt.get_driver(driver).create_default_device(allocators=[spec])
-    return rt.get_device(driver)
-
-
-def hal_device(driver: str) -> rt.HalDevice:
-    """The process-wide HalDevice for an IREE driver name."""
-    dev = _devices.get(driver)
-    if dev is None:
-        with _global_lock:
-            dev = _devices.get(driver)
-            if dev is None:
-                try:
-                    dev = _open_device(driver)
-                except Exception as e:
-                    raise RuntimeError(f"cannot open IREE device {driver!r}: {e}") from e
-                _devices[driver] = dev
-    return dev
 
 
 def _norm_avals(avals: Sequence[AvalLike] | None) -> tuple[Aval, ...] | None:
@@ -235,11 +186,13 @@ class Executable:
             ) from None
 
     def _context_for(self, driver: str) -> _Loaded:
+        """The module loaded on the current device of `driver` (reloaded after the cached
+        device was dropped, e.g. lost)."""
         loaded = self._loaded.get(driver)
-        if loaded is None:
+        if loaded is None or loaded.device is not current_device(driver):
             with self._load_lock:
                 loaded = self._loaded.get(driver)
-                if loaded is None:
+                if loaded is None or loaded.device is not current_device(driver):
                     loaded = _Loaded(self._vm_module, driver, self.host_imports,
                                      self._host_functions)
                     self._loaded[driver] = loaded
@@ -292,7 +245,7 @@ class Executable:
         if driver is None:
             driver = self.device if self.device != "cpu" else self._pick_driver(info, args)
         loaded = self._loaded.get(driver)
-        if loaded is None:
+        if loaded is None or loaded.device is not current_device(driver):
             loaded = self._context_for(driver)
         vm_fn = loaded.functions.get(name)
         if vm_fn is None:
@@ -311,7 +264,9 @@ class Executable:
                     continue
                 a = a.to_numpy()  # other device: one round trip through the host
             elif type(a) is not np.ndarray:
-                if not isinstance(a, (np.ndarray, np.generic)):
+                # (an array-like converts through __array__, which may raise its own error:
+                # a deleted irax Array's)
+                if not isinstance(a, (np.ndarray, np.generic)) and not hasattr(type(a), "__array__"):
                     raise InputError(
                         f"{name}: argument {i}: expected a numpy array or DeviceArray, got {type(a).__name__}"
                         + (f" (convert with np.asarray(x, {in_avals[i][1].name!r}))" if in_avals else "")
@@ -326,7 +281,7 @@ class Executable:
                 raise InputError(f"{name}: argument {i}: dtype {a.dtype} is not supported by IREE")
             if not a.flags.c_contiguous:  # strided views: IREE takes C-contiguous memory only
                 a = np.ascontiguousarray(a)
-            vargs.push_ref(allocator.allocate_buffer_copy(_INPUT_MEMORY, _INPUT_USAGE, device, a, et))
+            vargs.push_ref(_copy_in(allocator, device, driver, a, et))
         out_avals = info.out_avals
         rets = rt.VmVariantList(len(out_avals) if out_avals is not None else 1)
         try:
@@ -337,6 +292,8 @@ class Executable:
                 raise err from None
             if "INVALID_ARGUMENT" in str(e):  # the module's own signature check
                 raise InputError(f"{name}: IREE rejected the arguments: {e}") from None
+            if is_device_loss(e):
+                raise device_lost(driver, device, f"running {name!r}", e) from e
             raise RuntimeError(f"IREE failed running {name!r} on {loaded.driver}: {e}") from e
         get = rets.get_as_object
         if out_avals is not None and len(out_avals) == rets.size:
@@ -347,11 +304,25 @@ class Executable:
         return [DeviceArray(get(i, rt.HalBufferView), device, driver) for i in range(rets.size)]
 
 
+def _copy_in(allocator: rt.HalAllocator, device: rt.HalDevice, driver: str, a: np.ndarray,
+             element_type: Any) -> rt.HalBufferView:
+    """A device copy of the host array `a` (a lost device: DeviceLostError)."""
+    try:
+        return allocator.allocate_buffer_copy(_INPUT_MEMORY, _INPUT_USAGE, device, a, element_type)
+    except RuntimeError as e:
+        if is_device_loss(e):
+            raise device_lost(driver, device, "copying an argument to it", e) from e
+        raise
+
+
 def _fast_call(loaded: _Loaded, fn: rt.VmFunction, driver: str,
                out_avals: tuple[Aval, ...] | None,
-               checked: Callable[[Sequence[Any]], list[DeviceArray]]):
-    """The body of `Invoker.__call__` for one function on one loaded driver."""
+               checked: Callable[[Sequence[Any]], list[DeviceArray]],
+               rebound: Callable[[Sequence[Any]], list[DeviceArray]]):
+    """The body of `Invoker.__call__` for one function on one loaded driver; once the
+    driver's cached device is no longer this one (it was lost), calls go to `rebound`."""
     device, context, host_error = loaded.device, loaded.context, loaded.host_error
+    current = current_device_fast
     allocate = loaded.allocator.allocate_buffer_copy
     meta = list(out_avals) if out_avals is not None else None
     n_out = len(meta) if meta is not None else 1
@@ -362,19 +333,29 @@ def _fast_call(loaded: _Loaded, fn: rt.VmFunction, driver: str,
     memory, usage = _INPUT_MEMORY, _INPUT_USAGE
 
     def call(args: Sequence[Any]) -> list[DeviceArray]:
+        if current(driver) is not device:
+            return rebound(args)
         vargs = VariantList(len(args))
         push = vargs.push_ref
-        for a in args:
-            t = type(a)
-            if t is DeviceArray and a._device is device:
-                push(a._bv)
-            elif t is ndarray and a.flags.c_contiguous:
-                et = element_type.get(a.dtype)
-                if et is None:
-                    return checked(args)
-                push(allocate(memory, usage, device, a, et))
-            else:
-                return checked(args)
+        as_is = True
+        try:
+            for a in args:
+                t = type(a)
+                if t is DeviceArray and a._device is device:
+                    push(a._bv)
+                elif t is ndarray and a.flags.c_contiguous:
+                    et = element_type.get(a.dtype)
+                    if et is None:
+                        as_is = False
+                        break
+                    push(allocate(memory, usage, device, a, et))
+                else:
+                    as_is = False
+                    break
+        except RuntimeError:   # an upload failed (a lost device?): the checked path says
+            as_is = False
+        if not as_is:
+            return checked(args)
         rets = VariantList(n_out)
         try:
             context.invoke(fn, vargs, rets)
@@ -401,16 +382,28 @@ class Invoker:
     __slots__ = ("executable", "name", "driver", "_loaded", "_allocator", "_device", "fast")
 
     def __init__(self, exe: Executable, info: _Fn, driver: str) -> None:
+        self.executable, self.name, self.driver = exe, info.name, driver
+        self._bind(info)
+
+    def _bind(self, info: _Fn) -> None:
+        exe, driver = self.executable, self.driver
         loaded = exe._context_for(driver)
         fn = loaded.functions.get(info.name)
         if fn is None:
             fn = loaded.functions[info.name] = exe._vm_module.lookup_function(info.name)
-        self.executable, self.name, self.driver = exe, info.name, driver
         self._loaded = loaded
         self._device, self._allocator = loaded.device, loaded.allocator
         # `fast(args)`: the call itself, a closure over everything it needs (cell reads
         # are cheaper than attribute reads); irax.jit calls it directly.
-        self.fast = _fast_call(loaded, fn, driver, info.out_avals, self._checked)
+        self.fast = _fast_call(loaded, fn, driver, info.out_avals, self._checked, self._rebound)
+
+    def _rebound(self, args: Sequence[Any]) -> list[DeviceArray]:
+        """A call through a `fast` made for a device that has since been dropped (lost):
+        load the module on the driver's current device and call it there (irax.jit may
+        hold the old `fast`; it forwards here)."""
+        if self._device is not current_device(self.driver):
+            self._bind(self.executable._function(self.name))
+        return self.fast(args)
 
     def __repr__(self) -> str:
         return f"<Invoker {self.name} on {self.driver}>"
@@ -426,7 +419,9 @@ class Invoker:
         et = ELEMENT_TYPE.get(a.dtype)
         if et is None or not a.flags.c_contiguous:
             return None
-        bv = self._allocator.allocate_buffer_copy(_INPUT_MEMORY, _INPUT_USAGE, self._device, a, et)
+        if self._device is not current_device_fast(self.driver):   # dropped: rebind first
+            self._bind(self.executable._function(self.name))
+        bv = _copy_in(self._allocator, self._device, self.driver, a, et)
         return DeviceArray(bv, self._device, self.driver, tuple(a.shape), a.dtype)
 
 

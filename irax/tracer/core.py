@@ -250,6 +250,11 @@ class TracerArrayConversionError(ConcretizationTypeError):
     pass
 
 
+class JaxRuntimeError(RuntimeError):
+    """A failure while running a compiled module (jax.errors.JaxRuntimeError), e.g. its
+    device was lost."""
+
+
 class UnexpectedTracerError(TypeError):
     """A tracer used where it does not belong (leaked, or passed as a static or
     non-differentiable argument). A TypeError, as JAX's is."""
@@ -520,6 +525,26 @@ def type_string(aval: ShapedArray) -> str:
     return f"{'~' if aval.weak_type else ''}{np.dtype(aval.dtype).name}[{dims}]"
 
 
+class _DeletedValue:
+    """The value of a deleted Array (Array.delete, or donated to a jit call): it keeps the
+    shape and dtype (which JAX still reports) and raises JAX's error on any read."""
+
+    __slots__ = ("shape", "dtype")
+
+    def __init__(self, shape: tuple[int, ...], dtype: np.dtype) -> None:
+        self.shape, self.dtype = shape, dtype
+
+    def error(self) -> RuntimeError:
+        dims = ",".join(map(str, self.shape))
+        return RuntimeError(f"Array has been deleted with shape={self.dtype.name}[{dims}].")
+
+    def to_numpy(self) -> np.ndarray:
+        raise self.error()
+
+    def __array__(self, dtype=None, copy=None):
+        raise self.error()
+
+
 class Array(_LoadsArrayMethods):
     """A concrete irax array: NumPy-backed, or device-resident after a compiled call."""
 
@@ -553,10 +578,21 @@ class Array(_LoadsArrayMethods):
     def numpy(self) -> np.ndarray:
         v = self._value
         if not isinstance(v, np.ndarray):
+            host = np.asarray(v.to_numpy())
             self._device_copy = v   # the buffer stays usable by the next compiled call
-            v = np.asarray(v.to_numpy())
-            self._value = v
+            self._value = v = host
         return v
+
+    def delete(self) -> None:
+        """Free the value (its buffer, its host copy), as jax.Array.delete: every later
+        read raises RuntimeError; shape and dtype stay."""
+        v = self._value
+        if type(v) is not _DeletedValue:
+            self._value = _DeletedValue(tuple(v.shape), np.dtype(v.dtype))
+            self._device_copy = None
+
+    def is_deleted(self) -> bool:
+        return type(self._value) is _DeletedValue
 
     def device_buffer(self) -> Any:
         return self._value
@@ -636,6 +672,9 @@ class Array(_LoadsArrayMethods):
         return self.numpy().item()
 
     def block_until_ready(self) -> "Array":
+        if type(self._value) is _DeletedValue:
+            raise JaxRuntimeError(
+                "INVALID_ARGUMENT: BlockHostUntilReady() called on deleted or donated buffer")
         return self
 
     def copy_to_host_async(self) -> None:

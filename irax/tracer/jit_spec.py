@@ -1,5 +1,6 @@
 """jit's checks of its argument specifications (static_argnums / static_argnames /
 donate_argnums / donate_argnames against the function's signature, with JAX's errors),
+buffer donation (which inputs a call deletes, JAX's warning and reuse error),
 static values in cache keys, float0 outputs (kept out of compiled code as part of the
 output structure), and the dead-callback pass over the traced jaxpr.
 
@@ -7,7 +8,9 @@ Layering: tracer (pure Python; imports tree_util and the tracer's api only).
 """
 from __future__ import annotations
 
+import collections
 import inspect
+import warnings
 from typing import Any
 
 import numpy as np
@@ -62,9 +65,8 @@ def check_static_spec(nums, names, params, positional, what: str = "static") -> 
 
 def check_donation(donate_argnums, donate_argnames, static_nums, static_names, params,
                    positional, fun=None, has_signature: bool = True) -> None:
-    """Donation is accepted as the hint it is: irax keeps donated inputs valid (as JAX does
-    on a backend that cannot reuse them), but the arguments are checked as JAX checks them:
-    in range, naming parameters, and not static."""
+    """The donated arguments are checked as JAX checks them: in range, naming parameters,
+    and not static (what a call then deletes: donation_plan)."""
     nums = (donate_argnums,) if isinstance(donate_argnums, int) else tuple(donate_argnums)
     names = (donate_argnames,) if isinstance(donate_argnames, str) else tuple(donate_argnames)
     if not all(isinstance(i, int) for i in nums):
@@ -133,3 +135,117 @@ def without_dead_pure_callbacks(closed: ClosedJaxpr) -> ClosedJaxpr:
     if len(kept) == len(j.eqns):
         return closed
     return ClosedJaxpr(core.Jaxpr(j.constvars, j.invars, kept[::-1], j.outvars), closed.consts)
+
+
+def donation_spec(donate_argnums, donate_argnames, positional) -> tuple[frozenset, frozenset]:
+    """(argument numbers, argument names) donated, each completed from the other through
+    the signature (a donated positional parameter passed by keyword is donated too)."""
+    nums = (donate_argnums,) if isinstance(donate_argnums, int) else tuple(donate_argnums)
+    names = (donate_argnames,) if isinstance(donate_argnames, str) else tuple(donate_argnames)
+    n = len(positional)
+    return (frozenset(nums) | {positional.index(m) for m in names if m in positional},
+            frozenset(names) | {positional[i] for i in nums if -n <= i < n})
+
+
+def donated_leaves(args, kwargs, static_nums, static_names, donate_nums,
+                   donate_names) -> list[bool]:
+    """For each dynamic argument leaf of a call (in jit's flattening order), donated?"""
+    nargs = len(args)
+    marks = []
+    for i, a in enumerate(args):
+        if i in static_nums or i - nargs in static_nums:
+            continue
+        d = i in donate_nums or i - nargs in donate_nums
+        marks.append(tree_util.tree_map(lambda _, d=d: d, a))
+    kw = {k: tree_util.tree_map(lambda _, d=k in donate_names: d, v)
+          for k, v in kwargs.items() if k not in static_names}
+    return tree_util.tree_leaves((tuple(marks), kw))
+
+
+DONATION_FAQ = "See an explanation at https://docs.jax.dev/en/latest/faq.html#buffer-donation."
+
+
+def used_inputs(jaxpr: core.Jaxpr) -> list[bool]:
+    """Which inputs the jaxpr reads (JAX prunes the others before lowering, and with them
+    their donation)."""
+    read = {id(v) for e in jaxpr.eqns for v in e.invars}
+    read.update(id(v) for v in jaxpr.outvars)
+    return [id(v) in read for v in jaxpr.invars]
+
+
+def donation_plan(compiled, donated) -> tuple[list[bool], list[int]]:
+    """(inputs read, inputs the call deletes) of a jit Compiled (its jaxpr, hoisted
+    constants first, in_avals, out_avals) for the donated flags of its inputs, by JAX's
+    rules (mlir._set_up_aliases): a donated input aliases the first free output of its
+    shape and dtype; one left over goes to XLA when a free output has as many elements,
+    and XLA on CPU reuses it (deleting the input) when the bytes match as well; the rest
+    are not usable (warned about, as JAX warns). Unread inputs take no part (JAX prunes
+    them before lowering)."""
+    in_avals, out_avals = compiled.in_avals, compiled.out_avals
+    used = used_inputs(compiled.jaxpr.jaxpr)[len(compiled._hoisted):]
+    by_type: dict[Any, collections.deque] = collections.defaultdict(collections.deque)
+    for i, (a, d, u) in enumerate(zip(in_avals, donated, used)):
+        if d and u:
+            by_type[(tuple(a.shape), np.dtype(a.dtype))].append(i)
+    deleted, free = [], collections.defaultdict(collections.deque)
+    for j, o in enumerate(out_avals):
+        waiting = by_type.get((tuple(o.shape), np.dtype(o.dtype)))
+        if waiting:
+            deleted.append(waiting.popleft())
+        else:
+            free[int(np.prod(o.shape, dtype=np.int64))].append(j)
+    unusable = []
+    for i in sorted(i for q in by_type.values() for i in q):
+        a = in_avals[i]
+        same_size = free.get(int(np.prod(a.shape, dtype=np.int64)))
+        if not same_size:
+            unusable.append(str(a))
+        elif np.dtype(out_avals[same_size.popleft()].dtype).itemsize == np.dtype(a.dtype).itemsize:
+            deleted.append(i)
+    if unusable:
+        warnings.warn(f"Some donated buffers were not usable: {', '.join(unusable)}.\n"
+                      f"{DONATION_FAQ}", stacklevel=5)
+    return used, sorted(deleted)
+
+
+class Donation:
+    """What calls of one signature of a donating function delete (donation_plan)."""
+
+    __slots__ = ("consumed", "used", "deleted")
+
+    def __init__(self, compiled, donated: list[bool]) -> None:
+        self.used, self.deleted = donation_plan(compiled, donated)
+        self.consumed = [i in self.deleted for i in range(len(donated))]
+
+    def call(self, run, leaves: list) -> Any:
+        """run(leaves), then delete the donated Arrays it consumed."""
+        check_donated_once(leaves, self.consumed, self.used)
+        out = run(leaves)
+        for i in self.deleted:
+            if type(leaves[i]) is core.Array:
+                leaves[i].delete()
+        return out
+
+
+def check_donated_once(leaves, consumed, used) -> None:
+    """An Array the call consumes (deletes) passed again in the same call: XLA's error, as
+    JAX raises it (arguments numbered as the pruned executable numbers them; a donation
+    that is not usable consumes nothing)."""
+    first: dict[int, tuple[int, bool]] = {}
+    n = 0
+    for x, d, u in zip(leaves, consumed, used):
+        if not u:
+            continue
+        if type(x) is core.Array:
+            seen = first.get(id(x))
+            if seen is None:
+                first[id(x)] = (n, d)
+            elif seen[1] or d:
+                what = ("Attempt to use a buffer that was previously donated in the same call"
+                        if seen[1] else "Attempt to donate a buffer which is also used by the "
+                        "same call")
+                toy = "f(donate(a), a)" if seen[1] else "f(a, donate(a))"
+                raise core.JaxRuntimeError(
+                    f"INVALID_ARGUMENT: {what} to Execute() (flattened argument {n}, replica 0, "
+                    f"partition 0, first use: {seen[0]}). Toy example for this bug: `{toy}`.")
+        n += 1
