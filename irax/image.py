@@ -117,7 +117,7 @@ def _weight_matrix(m: int, n: int, scale, translation, kernel, antialias: bool,
     scale, translation = jnp.asarray(scale), jnp.asarray(translation)
     dtype = dtypes.result_type(
         *[(get_aval(v).dtype, get_aval(v).weak_type) for v in (scale, translation)])[0]
-    if dtype.kind not in "fc":
+    if dtypes.kind(dtype) not in "fc":
         dtype = dtypes.default_float()
     inv_scale = 1.0 / scale
     kernel_scale = jnp.maximum(inv_scale, 1.0) if antialias else 1.0
@@ -190,7 +190,7 @@ def _shape(shape, image, fname: str) -> tuple[int, ...]:
 
 def _inexact(x):
     dt = get_aval(x).dtype
-    return x if dt.kind in "fc" else x.astype(dtypes.default_float())
+    return x if dtypes.kind(dt) in "fc" else x.astype(dtypes.default_float())
 
 
 def scale_and_translate(image, shape: Sequence[int], spatial_dims: Sequence[int], scale,
@@ -214,7 +214,7 @@ def scale_and_translate(image, shape: Sequence[int], spatial_dims: Sequence[int]
     scale, translation = jnp.asarray(scale), jnp.asarray(translation)
     dt = dtypes.result_type((get_aval(scale).dtype, get_aval(scale).weak_type),
                             (get_aval(translation).dtype, get_aval(translation).weak_type))[0]
-    if dt.kind not in "fc":
+    if dtypes.kind(dt) not in "fc":
         dt = dtypes.default_float()
     scale, translation = scale.astype(dt), translation.astype(dt)
     if get_aval(scale).shape != (len(spatial_dims),) or \

@@ -18,6 +18,7 @@ from .. import numpy as jnp
 from ..numpy import linalg as _la
 from ..tracer.core import get_aval
 from .control_flow import while_loop
+from ..tracer import dtypes
 
 __all__ = ["EigImplementation", "EighImplementation", "SvdAlgorithm", "cholesky_update",
            "qdwh", "symmetric_product"]   # (ormqr lives in linalg.py, by householder_product)
@@ -123,7 +124,7 @@ def qdwh(x, *, is_hermitian: bool = False, max_iterations: int | None = None,
     if dynamic_shape is not None:
         raise NotImplementedError("qdwh: dynamic_shape is not supported by irax")
     x = jnp.asarray(x)
-    if get_aval(x).dtype.kind not in "fc":
+    if dtypes.kind(get_aval(x).dtype) not in "fc":
         x, = _la._promote_float(x)
     if get_aval(x).ndim != 2:
         raise ValueError(f"The input matrix of qdwh must have 2 dimensions, got shape "

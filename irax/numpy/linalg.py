@@ -31,6 +31,7 @@ from .reductions import argmax, sum
 from .reductions import max as _amax
 from .reductions import min as _amin
 from .shapes import stack, swapaxes
+from ..tracer import dtypes
 
 
 class SlogdetResult(NamedTuple):
@@ -70,7 +71,7 @@ def cholesky(a, *, upper: bool = False, symmetrize_input: bool = True):
     matrices (..., n, n), column by column: a = L @ L^H. Like JAX, a matrix that is not
     positive definite gives nan."""
     a = _square_matrix(a, "cholesky")
-    cplx = np.dtype(get_aval(a).dtype).kind == "c"
+    cplx = dtypes.kind(get_aval(a).dtype) == "c"
     if symmetrize_input:
         a = (a + conj(_mT(a))) / 2
     n = get_aval(a).shape[-1]

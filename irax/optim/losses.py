@@ -6,11 +6,12 @@ import numpy as np
 from .. import numpy as jnp
 from ..nn import log_sigmoid, log_softmax, logsumexp, one_hot
 from ..tracer.core import get_aval
+from ..tracer import dtypes
 
 
 def _require_float(name: str, x) -> None:
     dtype = get_aval(x).dtype
-    if dtype.kind != "f":
+    if dtypes.kind(dtype) != "f":
         raise ValueError(f"{name}: expected a floating-point array, got dtype {dtype}")
 
 
@@ -72,7 +73,7 @@ def softmax_cross_entropy_with_integer_labels(logits, labels, axis: int = -1, wh
     """logsumexp(logits) - logits[label] over axis, without normalizing every entry."""
     logits, labels = jnp.asarray(logits), jnp.asarray(labels)
     _require_float("softmax_cross_entropy_with_integer_labels", logits)
-    if get_aval(labels).dtype.kind not in "iu":
+    if dtypes.kind(get_aval(labels).dtype) not in "iu":
         raise ValueError("softmax_cross_entropy_with_integer_labels: labels must be integers, "
                          f"got dtype {get_aval(labels).dtype}")
     if not isinstance(axis, (int, np.integer)):

@@ -316,9 +316,9 @@ def multivariate_normal(key, mean, cov, shape=None, dtype=None, method: str = "c
                                   "svd/eigh yet; use method='cholesky'")
     mean, cov = jnp.asarray(mean), jnp.asarray(cov)
     mdt = get_aval(mean).dtype
-    if mdt.kind != "f" or get_aval(cov).dtype != mdt:
+    if dtypes.kind(mdt) != "f" or get_aval(cov).dtype != mdt:
         target = dtypes.result_type((get_aval(mean).dtype, False), (get_aval(cov).dtype, False))[0]
-        target = target if target.kind == "f" else dtypes.default_float()
+        target = target if dtypes.kind(target) == "f" else dtypes.default_float()
         mean, cov = _as(mean, target), _as(cov, target)
     dtype = get_aval(mean).dtype if dtype is None else _float_dtype("multivariate_normal", dtype)
     mshape, cshape = _shape_of(mean), _shape_of(cov)

@@ -17,6 +17,7 @@ from ..tracer import core
 from ..tracer.prims import bits
 from ..tracer.prims import elementwise as ew
 from ..tracer.prims import shape as sh
+from ..tracer import dtypes
 
 U32 = np.dtype(np.uint32)
 
@@ -112,13 +113,13 @@ def seed_words(seed, x64: bool):
     aval = core.get_aval(seed)
     if aval.dtype.itemsize == 8:
         u64 = np.dtype(np.uint64)
-        v = bits.bitcast_convert_type(seed, u64) if aval.dtype.kind == "i" else seed
+        v = bits.bitcast_convert_type(seed, u64) if dtypes.kind(aval.dtype) == "i" else seed
         hi = ew.convert_element_type(bits.shift_right_logical(v, sh.full((), 32, u64)), U32)
         lo = ew.convert_element_type(ew.and_p.bind(v, sh.full((), 0xFFFFFFFF, u64)), U32)
     else:
         if aval.dtype.itemsize < 4:
-            seed = ew.convert_element_type(seed, np.dtype(f"{aval.dtype.kind}4"))
+            seed = ew.convert_element_type(seed, np.dtype(f"{dtypes.kind(aval.dtype)}4"))
             aval = core.get_aval(seed)
-        lo = bits.bitcast_convert_type(seed, U32) if aval.dtype.kind == "i" else seed
+        lo = bits.bitcast_convert_type(seed, U32) if dtypes.kind(aval.dtype) == "i" else seed
         hi = _const(0, ())
     return sh.concatenate([sh.reshape(hi, (1,)), sh.reshape(lo, (1,))], 0)

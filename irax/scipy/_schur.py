@@ -10,6 +10,7 @@ from ..lax import control_flow as _cf
 from ..numpy import _eig
 from ..numpy import linalg as _la
 from ..tracer.core import get_aval
+from ..tracer import dtypes
 
 
 def _cdt(dt):
@@ -199,7 +200,7 @@ def _sylvester_one(a, b, c, tol):
     # (an i128) into a loop's initial buffer
     y = _cf.fori_loop(0, m * n, step, f * 0)
     x = u @ y @ jnp.conj(v).T
-    if get_aval(c).dtype.kind != "c":
+    if dtypes.kind(get_aval(c).dtype) != "c":
         x = jnp.real(x)
     near = jnp.any(_eig.cabs(_diag(r)[:, None] + _diag(s)[None, :]) < tol)
     return jnp.where(near, np.nan, x).astype(get_aval(x).dtype)

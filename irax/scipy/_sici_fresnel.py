@@ -20,6 +20,7 @@ from ..tracer.core import get_aval
 from ..tracer.custom import custom_jvp
 from ..tracer.prims import elementwise as ew
 from ._helpers import horner, promote_inexact
+from ..tracer import dtypes
 
 __all__ = ["fresnel", "sici"]
 
@@ -118,7 +119,7 @@ def sici(x):
     """(Si(x), Ci(x)): the integrals of sin(t) / t from 0 and of (cos(t) - 1) / t (plus
     gamma + log x)."""
     x = jnp.asarray(x)
-    if x.dtype.kind == "c":
+    if dtypes.kind(x.dtype) == "c":
         raise ValueError(f"Argument `x` to sici must be real-valued. Got dtype {x.dtype}.")
     return _sici(_strong(promote_inexact("sici", x)))
 
@@ -205,6 +206,6 @@ def _fresnel_jvp(primals, tangents):
 def fresnel(x):
     """(S(x), C(x)): the integrals from 0 to x of sin(pi t^2 / 2) and cos(pi t^2 / 2)."""
     x = jnp.asarray(x)
-    if x.dtype.kind == "c":
+    if dtypes.kind(x.dtype) == "c":
         raise NotImplementedError("Support for complex-valued inputs is not implemented yet.")
     return _fresnel(_strong(promote_inexact("fresnel", x)))

@@ -24,6 +24,7 @@ from ..tracer import core
 from ..tracer.custom import custom_jvp
 from ._erf_fns import _erfc_value
 from ._helpers import is_f64, promote_dtypes_inexact, promote_inexact
+from ..tracer import dtypes
 
 __all__ = ["bessel_jn", "owens_t", "sph_harm_y", "wofz"]
 
@@ -44,7 +45,7 @@ def bessel_jn(z, *, v: int, n_iter: int = 50):
     v = _static_int(v, "Argument v of bessel_jn")
     n_iter = int(n_iter)
     z, = promote_dtypes_inexact(z)
-    if z.dtype.kind == "c":
+    if dtypes.kind(z.dtype) == "c":
         raise ValueError("complex input not supported.")
     if v < 0:
         raise ValueError(f"bessel_jn: the order v must be non-negative, got {v}")
@@ -205,7 +206,7 @@ def _wofz_upper(z):
 def wofz(z):
     """The Faddeeva function w(z) = exp(-z^2) erfc(-i z) (complex result)."""
     z, = promote_dtypes_inexact(z)
-    if z.dtype.kind != "c":
+    if dtypes.kind(z.dtype) != "c":
         z = z.astype(np.complex128 if z.dtype == np.float64 else np.complex64)
     upper = jnp.imag(z) >= 0
     zu = jnp.where(upper, z, -z)

@@ -21,6 +21,7 @@ from .. import numpy as jnp
 from ..numpy._core import check_arraylike
 from ..tracer.core import get_aval
 from ._helpers import promote_dtypes_inexact
+from ..tracer import dtypes
 
 __all__ = ["dct", "dctn", "idct", "idctn"]
 
@@ -82,7 +83,7 @@ def _complex_of(dtype) -> np.dtype:
 
 
 def _split_complex(f, x, **kw):
-    if get_aval(x).dtype.kind == "c":
+    if dtypes.kind(get_aval(x).dtype) == "c":
         return lax.complex(f(jnp.real(x), **kw), f(jnp.imag(x), **kw))
     return None
 

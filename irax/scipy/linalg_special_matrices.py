@@ -19,6 +19,7 @@ import numpy as np
 from .. import numpy as jnp
 from ..tracer.core import get_aval
 from ._helpers import promote_inexact
+from ..tracer import dtypes
 
 __all__ = ["block_diag", "circulant", "companion", "convolution_matrix", "dft", "fiedler",
            "fiedler_companion", "hadamard", "hankel", "helmert", "hilbert", "invhilbert",
@@ -341,7 +342,7 @@ def dft(n: int, scale: str | None = None, *, dtype=None):
         dtype = jnp.zeros((), dtype=complex).dtype
     else:
         dtype = jnp.zeros((), dtype=dtype).dtype
-        if dtype.kind != "c":
+        if dtypes.kind(dtype) != "c":
             raise ValueError(f"dtype must be a complex floating-point type; got {dtype}.")
     k = np.arange(n)
     # reduce j*k mod n first so large exponents keep full precision

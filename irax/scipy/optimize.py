@@ -62,7 +62,7 @@ def _while(cond, body, state: dict, anchor: str) -> dict:
     Counters stay exact: they are far below 2**24."""
     dt = get_aval(state[anchor]).dtype
     packed = sorted(k for k, v in state.items()
-                    if get_aval(v).shape == () and get_aval(v).dtype.kind in "biu")
+                    if get_aval(v).shape == () and dtypes.kind(get_aval(v).dtype) in "biu")
     kinds = {k: get_aval(state[k]).dtype for k in packed}
 
     def pack(s):
@@ -271,7 +271,7 @@ def minimize(fun: Callable, x0, args: tuple = (), *, method: str, tol: float | N
 
     if method.lower() == "bfgs":
         x0 = jnp.asarray(x0)
-        if get_aval(x0).dtype.kind not in "fc":
+        if dtypes.kind(get_aval(x0).dtype) not in "fc":
             x0 = x0.astype(dtypes.default_float())
         r = _minimize_bfgs(objective, x0, **options)
         return OptimizeResults(x=r["x"], success=r["converged"] & ~r["failed"],

@@ -390,3 +390,16 @@ def test_reprs_print_what_jax_prints():
         "Array([1, 5, 4], dtype=int32)"
     assert repr(iops.segment_prod(np.arange(6), np.array([0, 0, 1, 1, 2, 2]))) == \
         "Array([ 0,  6, 20], dtype=int32)"
+
+
+def test_resize_keeps_bfloat16_with_jax_values():
+    # JAX 0.10.2: jax.image.resize(x, (6, 6), "linear") of this bfloat16 ramp is bfloat16,
+    # first row [0, 0.03344727, 0.078125, 0.12255859, 0.16699219, 0.20019531]
+    import ml_dtypes
+    x = np.linspace(0, 1, 16, dtype=np.float32).reshape(4, 4).astype(ml_dtypes.bfloat16)
+    r = irax.image.resize(irax.numpy.asarray(x), (6, 6), "linear")
+    assert r.dtype == ml_dtypes.bfloat16
+    np.testing.assert_array_equal(
+        np.asarray(r, np.float32)[0],
+        np.array([0, 0.03344727, 0.078125, 0.12255859, 0.16699219, 0.20019531]
+                 ).astype(ml_dtypes.bfloat16).astype(np.float32))   # printed to 8 digits

@@ -11,6 +11,7 @@ from ... import lax
 from ...numpy._core import _axis, check_arraylike
 from ...tracer.core import get_aval
 from .._helpers import promote_inexact
+from ...tracer import dtypes
 
 _NAN_POLICIES = ("propagate", "omit", "raise")
 
@@ -41,7 +42,7 @@ def _new_run(s):
     """True where sorted column entry s[i] differs from s[i - 1] (NaNs equal to NaNs, as
     jnp.unique counts them), and at i = 0."""
     same = (s[1:] == s[:-1])
-    if get_aval(s).dtype.kind in "fc":
+    if dtypes.kind(get_aval(s).dtype) in "fc":
         same = same | (jnp.isnan(s[1:]) & jnp.isnan(s[:-1]))
     return jnp.concatenate([jnp.ones_like(s[:1], dtype=bool), ~same], axis=0)
 
@@ -106,7 +107,7 @@ def _rank_1d(a, method: str):
             if ranks is None:
                 ranks = 0.5 * (low.astype(out_dtype) + high.astype(out_dtype))
     ranks = ranks.astype(out_dtype)
-    if get_aval(a).dtype.kind in "fc":
+    if dtypes.kind(get_aval(a).dtype) in "fc":
         ranks = jnp.where(jnp.any(jnp.isnan(a)), np.nan, ranks)
     return ranks
 

@@ -13,12 +13,13 @@ from ...tracer.api import vmap
 from ...tracer.core import get_aval
 from .. import linalg, special
 from .._helpers import promote_dtypes_inexact as _inexact
+from ...tracer import dtypes
 
 __all__ = ["gaussian_kde"]
 
 
 def _check_real(name: str, x):
-    kind = get_aval(x).dtype.kind
+    kind = dtypes.kind(get_aval(x).dtype)
     if kind == "c":
         raise NotImplementedError(f"gaussian_kde does not support complex {name}")
     if kind not in "biuf":
@@ -43,7 +44,7 @@ class gaussian_kde:
 
     def __init__(self, dataset, bw_method=None, weights=None):
         dataset = jnp.atleast_2d(jnp.asarray(dataset))
-        if get_aval(dataset).dtype.kind == "c":
+        if dtypes.kind(get_aval(dataset).dtype) == "c":
             raise NotImplementedError("gaussian_kde does not support complex data")
         if not dataset.size > 1:
             raise ValueError("`dataset` input should have multiple elements.")

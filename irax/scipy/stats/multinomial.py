@@ -8,18 +8,19 @@ from ... import numpy as jnp
 from .. import special
 from .._helpers import promote_inexact
 from ...tracer.core import get_aval
+from ...tracer import dtypes
 
 
 def logpmf(x, n, p):
     p = promote_inexact("multinomial.logpmf", p)
     x, n = jnp.asarray(x), jnp.asarray(n)
     for v in (x, n):
-        if get_aval(v).dtype.kind not in "biuf":
+        if dtypes.kind(get_aval(v).dtype) not in "biuf":
             raise TypeError(f"multinomial.logpmf requires numeric arguments, got dtype "
                             f"{get_aval(v).dtype}")
     # one dtype, but no broadcasting: a scalar n stays a scalar (as JAX)
     x, n = (v.astype(jnp.result_type(x, n)) for v in (x, n))
-    if get_aval(x).dtype.kind not in "iu":
+    if dtypes.kind(get_aval(x).dtype) not in "iu":
         raise ValueError("x and n must be of integer type; got "
                          f"x.dtype={get_aval(x).dtype}, n.dtype={get_aval(n).dtype}")
     dt = get_aval(p).dtype
