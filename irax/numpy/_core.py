@@ -152,16 +152,17 @@ def _arrays(xs):
     return [x if isinstance(x, (Tracer, Array)) else asarray(x) for x in xs]
 
 
-def _promote(*xs):
+def _promote(*xs, scalars: bool = False):
     """Promote dtypes (weak Python scalars don't widen) and broadcast shapes, as the array
-    operators do (irax/tracer/array_methods.py): a shape mismatch is a TypeError there."""
-    return _ops.promote(*_arrays(xs))
+    operators do (irax/tracer/array_methods.py): a shape mismatch is a TypeError there.
+    scalars: rank-0 operands stay rank 0 (for elementwise.SCALAR_BROADCASTING primitives)."""
+    return _ops.promote(*_arrays(xs), scalars=scalars)
 
 
-def _promote_inexact(*xs):
+def _promote_inexact(*xs, scalars: bool = False):
     """_promote on to a floating (or complex) type, each operand converted straight to it
     (so a weak Python int keeps its value: uint8 array / -1 divides by -1.0, as in JAX)."""
-    return _ops.promote(*_arrays(xs), inexact=True)
+    return _ops.promote(*_arrays(xs), inexact=True, scalars=scalars)
 
 
 def _broadcast_shapes(*shapes, error: type = ValueError):
@@ -194,9 +195,8 @@ def _unary(prim, float_only: bool = True):
 def _binary(prim, float_only: bool = False):
     def f(x, y):
         if float_only:
-            return prim.bind(*_promote_inexact(x, y))
-        x, y = _promote(x, y)
-        return prim.bind(x, y)
+            return prim.bind(*_promote_inexact(x, y, scalars=True))
+        return prim.bind(*_promote(x, y, scalars=True))
     f.__name__ = prim.name
     return f
 

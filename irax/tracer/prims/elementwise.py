@@ -1,6 +1,10 @@
-"""Elementwise primitives. Operands of n-ary primitives have equal shapes and dtypes
-(irax.numpy and the tracer's operators broadcast and promote before binding, as jax.numpy
-does over lax).
+"""Elementwise primitives. Operands of n-ary primitives have equal dtypes and equal shapes,
+except that the binary arithmetic, comparison and logic primitives (SCALAR_BROADCASTING) also
+take a rank-0 operand against a ranked one, as JAX's lax does since 0.4.36: `x * 2.0` is one
+`mul a 2.0:f32[]` equation, with no broadcast_in_dim. Their rules here handle the mixed case
+(jvp: tangents broadcast to the output; transpose: cotangents summed back to rank 0;
+batching: an unbatched scalar stays a scalar); the lowering broadcasts the scalar before
+emitting the StableHLO op (irax/lowering/lower.py).
 
 Layering: the lowest primitive family (the others build on it). Constants in its rules are
 ad_util.full (provided by prims/shape.py); it provides `add` to ad_util.
@@ -33,15 +37,19 @@ def _check_kinds(name: str, kinds: str, avals: Sequence[ShapedArray]) -> None:
                             f"(accepted: {', '.join(allowed[k] for k in kinds)})")
 
 
-def _same_shapes_dtypes(name: str, avals: Sequence[ShapedArray]) -> None:
-    a0 = avals[0]
-    for a in avals[1:]:
-        if a.shape != a0.shape:
-            raise TypeError(f"{name} got incompatible shapes for broadcasting: "
-                            f"{', '.join(str(b.shape) for b in avals)}")
-        if a.dtype != a0.dtype:
-            raise TypeError(f"{name} requires arguments to have the same dtypes, got "
-                            f"{', '.join(b.dtype.name for b in avals)}")
+def _same_shapes_dtypes(name: str, avals: Sequence[ShapedArray],
+                        scalars: bool = False) -> tuple[int, ...]:
+    """The operands' common shape (a TypeError if they have none, as in JAX); scalars:
+    rank-0 operands broadcast against the others (JAX's lax rule, without its size-1 case)."""
+    shaped = [a.shape for a in avals if a.shape or not scalars]
+    shape = shaped[0] if shaped else ()
+    if any(a.shape != shape and not (scalars and a.shape == ()) for a in avals):
+        raise TypeError(f"{name} got incompatible shapes for broadcasting: "
+                        f"{', '.join(str(b.shape) for b in avals)}")
+    if any(a.dtype != avals[0].dtype for a in avals):
+        raise TypeError(f"{name} requires arguments to have the same dtypes, got "
+                        f"{', '.join(b.dtype.name for b in avals)}")
+    return shape
 
 
 def _elementwise(name: str, kinds: str, out_dtype: Any = None, nargs: int = 1) -> Primitive:
@@ -49,11 +57,11 @@ def _elementwise(name: str, kinds: str, out_dtype: Any = None, nargs: int = 1) -
 
     def abstract(*avals: ShapedArray, **params: Any) -> ShapedArray:
         _check_kinds(name, kinds, avals)
-        _same_shapes_dtypes(name, avals)
+        shape = _same_shapes_dtypes(name, avals, scalars=nargs > 1)
         weak = all(a.weak_type for a in avals)
         if out_dtype is not None:
-            return ShapedArray(avals[0].shape, np.dtype(out_dtype), False)
-        return ShapedArray(avals[0].shape, avals[0].dtype, weak)
+            return ShapedArray(shape, np.dtype(out_dtype), False)
+        return ShapedArray(shape, avals[0].dtype, weak)
     core.abstract_eval_rules[prim] = abstract
     return prim
 
@@ -352,6 +360,44 @@ def _integer_pow_np(x: np.ndarray, *, y: int) -> np.ndarray:
     return x ** y
 
 
+def _full_shape(v: Value, shape) -> Value:
+    """v broadcast to `shape` (v is rank 0 or already of that shape)."""
+    a = core.get_aval(v)
+    return v if a.shape == tuple(shape) else ad_util.broadcast_in_dim(v, shape, ())
+
+
+def _common_shape(*xs: Value) -> tuple[int, ...]:
+    """The shape a SCALAR_BROADCASTING primitive gives its operands: the ranked one's."""
+    return next((s for s in (core.get_aval(x).shape for x in xs) if s), ())
+
+
+def _unbroadcast(ct: Value, aval: ShapedArray) -> Value:
+    """A cotangent of the output, as the cotangent of an operand of `aval`: summed to rank 0
+    where that operand was a scalar broadcast against a ranked one."""
+    shape = core.get_aval(ct).shape
+    return ct if shape == aval.shape else ad_util.reduce_sum(ct, range(len(shape)))
+
+
+def _at_out_shape(fn: Callable[..., Tangent]) -> Callable[..., Tangent]:
+    """A per-operand jvp rule whose result is broadcast to the output's shape (the tangent
+    of a scalar operand of a mixed-rank add is itself a scalar)."""
+    def rule(t, *primals, **params):
+        return _full_shape(fn(t, *primals, **params), _common_shape(*primals[-2:]))
+    return rule
+
+
+def _on_full_operands(fn: Callable[..., Tangent], with_output: bool = False
+                      ) -> Callable[..., Tangent]:
+    """A per-operand jvp rule written for equal shapes, run with a scalar operand (and its
+    tangent) broadcast to the output's shape."""
+    def rule(t, *primals, **params):
+        shape = _common_shape(*primals[-2:])
+        lead = list(primals[:-2])   # the output, for rules that see it
+        x, y = (_full_shape(v, shape) for v in primals[-2:])
+        return fn(_full_shape(t, shape), *lead, x, y, **params)
+    return rule
+
+
 def _trunc_div(x: Value, y: Value) -> Value:
     q = div(x, y)
     return mul(sign(q), floor_p.bind(abs_p.bind(q)))
@@ -426,25 +472,27 @@ def _stop_gradient_jvp(primals: Sequence[Value], tangents: Sequence[Tangent]
 
 
 def _add_transpose(ct: Tangent, x: Value, y: Value) -> list[Tangent | None]:
-    return [ct if is_undefined(x) else None, ct if is_undefined(y) else None]
+    return [_unbroadcast(ct, x.aval) if is_undefined(x) else None,
+            _unbroadcast(ct, y.aval) if is_undefined(y) else None]
 
 
 def _sub_transpose(ct: Tangent, x: Value, y: Value) -> list[Tangent | None]:
-    return [ct if is_undefined(x) else None, neg(ct) if is_undefined(y) else None]
+    return [_unbroadcast(ct, x.aval) if is_undefined(x) else None,
+            _unbroadcast(neg(ct), y.aval) if is_undefined(y) else None]
 
 
 def _mul_transpose(ct: Tangent, x: Value, y: Value) -> list[Tangent | None]:
     if is_undefined(x) and is_undefined(y):
         raise NonlinearError("mul of two tangent values is not linear")
     if is_undefined(x):
-        return [mul(ct, y), None]
-    return [None, mul(x, ct)]
+        return [_unbroadcast(mul(ct, y), x.aval), None]
+    return [None, _unbroadcast(mul(x, ct), y.aval)]
 
 
 def _div_transpose(ct: Tangent, x: Value, y: Value) -> list[Tangent | None]:
     if is_undefined(y):
         raise NonlinearError("div with a tangent in the denominator is not linear")
-    return [div(ct, y), None]
+    return [_unbroadcast(div(ct, y), x.aval), None]
 
 
 def _select_transpose(ct: Tangent, pred: Value, a: Value, b: Value) -> list[Tangent | None]:
@@ -555,20 +603,24 @@ for _p in (sign_p, floor_p, ceil_p, round_p, is_finite_p, not_p, and_p, or_p, xo
 defjvp(integer_pow_p, lambda t, x, *, y: (
     full_like_scalar(t, 0) if y == 0 else
     mul(t, mul(full_like_scalar(x, y), integer_pow(x, y - 1) if y != 2 else x))))
-defjvp(add_p, lambda t, x, y: t, lambda t, x, y: t)
-defjvp(sub_p, lambda t, x, y: t, lambda t, x, y: neg(t))
+# (a scalar operand against a ranked one: see SCALAR_BROADCASTING below; mul and div take
+# mixed ranks as they are, the others see their operands broadcast to the output's shape)
+defjvp(add_p, _at_out_shape(lambda t, x, y: t), _at_out_shape(lambda t, x, y: t))
+defjvp(sub_p, _at_out_shape(lambda t, x, y: t), _at_out_shape(lambda t, x, y: neg(t)))
 defjvp(mul_p, lambda t, x, y: mul(t, y), lambda t, x, y: mul(x, t))
 defjvp_with_output(div_p, lambda t, out, x, y: div(t, y),
                    lambda t, out, x, y: neg(mul(t, div(out, y))))
-defjvp(rem_p, lambda t, x, y: t, lambda t, x, y: neg(mul(t, _trunc_div(x, y))))
-defjvp_with_output(pow_p, lambda t, out, x, y: _pow_jvp_x(t, x, y), _pow_jvp_y)
-defjvp(max_p, lambda t, x, y: _max_jvp_select(t, x, y, pick=gt),
-       lambda t, x, y: _max_jvp_select(t, y, x, pick=gt))
-defjvp(min_p, lambda t, x, y: _max_jvp_select(t, x, y, pick=lt),
-       lambda t, x, y: _max_jvp_select(t, y, x, pick=lt))
+defjvp(rem_p, _at_out_shape(lambda t, x, y: t),
+       _on_full_operands(lambda t, x, y: neg(mul(t, _trunc_div(x, y)))))
+defjvp_with_output(pow_p, _on_full_operands(lambda t, out, x, y: _pow_jvp_x(t, x, y)),
+                   _on_full_operands(_pow_jvp_y))
+defjvp(max_p, _on_full_operands(lambda t, x, y: _max_jvp_select(t, x, y, pick=gt)),
+       _on_full_operands(lambda t, x, y: _max_jvp_select(t, y, x, pick=gt)))
+defjvp(min_p, _on_full_operands(lambda t, x, y: _max_jvp_select(t, x, y, pick=lt)),
+       _on_full_operands(lambda t, x, y: _max_jvp_select(t, y, x, pick=lt)))
 defjvp(atan2_p,
-       lambda t, x, y: mul(t, div(y, add(square(x), square(y)))),
-       lambda t, x, y: neg(mul(t, div(x, add(square(x), square(y))))))
+       _on_full_operands(lambda t, x, y: mul(t, div(y, add(square(x), square(y))))),
+       _on_full_operands(lambda t, x, y: neg(mul(t, div(x, add(square(x), square(y)))))))
 jvp_rules[select_p] = _select_jvp
 jvp_rules[convert_element_type_p] = _convert_jvp
 jvp_rules[stop_gradient_p] = _stop_gradient_jvp
@@ -589,11 +641,36 @@ transpose_rules[complex_p] = _complex_transpose
 # batching rules
 for _p in list(_UNARY_IMPL) + [is_finite_p, convert_element_type_p, real_p, imag_p]:
     defvectorized(_p)
-for _p in list(_BINARY_IMPL) + [eq_p, ne_p, lt_p, le_p, gt_p, ge_p, select_p, complex_p]:
-    defbroadcasting(_p)
-
 UNARY_PRIMITIVES = list(_UNARY_IMPL) + [is_finite_p, real_p, imag_p]
 BINARY_PRIMITIVES = list(_BINARY_IMPL) + [eq_p, ne_p, lt_p, le_p, gt_p, ge_p, complex_p]
+# the binary primitives that take a rank-0 operand against a ranked one (see the docstring)
+SCALAR_BROADCASTING = frozenset(p for p in BINARY_PRIMITIVES if p is not complex_p)
+
+
+def _scalar_broadcasting_batch(prim: Primitive):
+    """Batching that keeps an unbatched scalar operand a scalar (vmap of `x * 2.0` is still
+    `mul a 2.0:f32[]`, as in JAX) and broadcasts a batched one (shape [n]) against ranked
+    operands (shape [n, ...]), which a rank-0 broadcast no longer covers."""
+    def rule(axis_size, vals, dims, **params):
+        avals = [core.get_aval(v) for v in vals]
+        shape = next((a.shape[d is not None:] for a, d in zip(avals, dims)
+                      if a.ndim - (d is not None)), ())
+        out = []
+        for v, a, d in zip(vals, avals, dims):
+            if d is None and a.shape == ():
+                out.append(v)
+            elif d is not None and a.ndim == 1 and shape:
+                out.append(ad_util.broadcast_in_dim(v, (axis_size, *shape), (0,)))
+            else:
+                out.append(bdim_to_front(v, d, axis_size))
+        return prim.bind(*out, **params), 0
+    return rule
+
+
+for _p in SCALAR_BROADCASTING:
+    batch_rules[_p] = _scalar_broadcasting_batch(_p)
+for _p in (select_p, complex_p):
+    defbroadcasting(_p)
 
 # ---------------------------------------------------------------------------
 # square and clamp: their own primitives (not integer_pow / max+min), so jaxprs read as
@@ -618,11 +695,6 @@ def _clamp_abstract(lo: ShapedArray, x: ShapedArray, hi: ShapedArray) -> ShapedA
             raise TypeError(f"lax.clamp requires arguments to have the same dtypes, got "
                             f"{lo.dtype.name}, {x.dtype.name}, {hi.dtype.name}.")
     return ShapedArray(x.shape, x.dtype, x.weak_type)
-
-
-def _full_shape(v: Value, shape) -> Value:
-    a = core.get_aval(v)
-    return v if a.shape == tuple(shape) else ad_util.broadcast_in_dim(v, shape, ())
 
 
 def _clamp_jvp(primals: Sequence[Value], tangents: Sequence[Tangent]) -> tuple[Value, Tangent]:
