@@ -273,6 +273,13 @@ def full_like_scalar(x: Value, value: Any) -> Value:
     return ad_util.full(a.shape, value, a.dtype, a.weak_type)
 
 
+def const_like(x: Value, value: Any) -> Value:
+    """A rank-0 constant of x's dtype, for an operand of a SCALAR_BROADCASTING primitive
+    (JAX's rules' _const / _one): it shows in a jaxpr as the literal `2.0:f32[]`."""
+    a = core.get_aval(x)
+    return ad_util.full((), value, a.dtype, a.weak_type)
+
+
 def _convert_np(x: np.ndarray, *, new_dtype: np.dtype, weak_type: bool = False) -> np.ndarray:
     x = np.asarray(x)
     new_dtype = np.dtype(new_dtype)
@@ -572,28 +579,29 @@ core.impl_rules[complex_p] = lambda x, y: (x + 1j * y).astype(complex_dtype(x.dt
 deflinear(neg_p)
 defjvp(sin_p, lambda t, x: mul(t, cos(x)))
 defjvp(cos_p, lambda t, x: neg(mul(t, sin(x))))
-defjvp_with_output(tan_p, lambda t, out, x: mul(t, add(full_like_scalar(x, 1), square(out))))
+# the unary rules are JAX's formulas, written as JAX writes them (so grad jaxprs read alike)
+defjvp_with_output(tan_p, lambda t, out, x: mul(t, add(const_like(x, 1), square_p.bind(out))))
 defjvp(asin_p, lambda t, x: div(t, _sqrt_1m_x2(x)))
 defjvp(acos_p, lambda t, x: neg(div(t, _sqrt_1m_x2(x))))
-defjvp(atan_p, lambda t, x: div(t, add(full_like_scalar(x, 1), square(x))))
+defjvp(atan_p, lambda t, x: div(t, add(const_like(x, 1), square_p.bind(x))))
 defjvp(sinh_p, lambda t, x: mul(t, cosh_p.bind(x)))
 defjvp(cosh_p, lambda t, x: mul(t, sinh_p.bind(x)))
-defjvp_with_output(tanh_p, lambda t, out, x: mul(t, sub(full_like_scalar(x, 1), square(out))))
+defjvp_with_output(tanh_p, lambda t, out, x: mul(add(t, mul(t, out)), sub(const_like(x, 1), out)))
 defjvp(asinh_p, lambda t, x: div(t, sqrt(add(square(x), full_like_scalar(x, 1)))))
 defjvp(acosh_p, lambda t, x: div(t, sqrt(sub(square(x), full_like_scalar(x, 1)))))
 defjvp(atanh_p, lambda t, x: div(t, sub(full_like_scalar(x, 1), square(x))))
 defjvp_with_output(exp_p, lambda t, out, x: mul(t, out))
-defjvp_with_output(exp2_p, lambda t, out, x: mul(t, mul(out, full_like_scalar(x, math.log(2)))))
-defjvp_with_output(expm1_p, lambda t, out, x: mul(t, add(out, full_like_scalar(x, 1))))
+defjvp_with_output(exp2_p, lambda t, out, x: mul(const_like(x, math.log(2)), mul(t, out)))
+defjvp_with_output(expm1_p, lambda t, out, x: mul(t, add(out, const_like(x, 1))))
 defjvp(log_p, lambda t, x: div(t, x))
-defjvp(log1p_p, lambda t, x: div(t, add(full_like_scalar(x, 1), x)))
-defjvp_with_output(sqrt_p, lambda t, out, x: div(t, mul(full_like_scalar(x, 2), out)))
-defjvp_with_output(rsqrt_p, lambda t, out, x: mul(t, mul(full_like_scalar(x, -0.5), div(out, x))))
+defjvp(log1p_p, lambda t, x: div(t, add(x, const_like(x, 1))))
+defjvp_with_output(sqrt_p, lambda t, out, x: mul(t, div(const_like(x, 0.5), out)))
+defjvp_with_output(rsqrt_p, lambda t, out, x: mul(t, mul(const_like(x, -0.5), div(out, x))))
 defjvp_with_output(cbrt_p, lambda t, out, x: mul(t, div(out, mul(full_like_scalar(x, 3), x))))
 defjvp_with_output(logistic_p,
-                   lambda t, out, x: mul(t, mul(out, sub(full_like_scalar(x, 1), out))))
-defjvp(erf_p, lambda t, x: mul(t, mul(full_like_scalar(x, 2 / math.sqrt(math.pi)),
-                                      exp(neg(square(x))))))
+                   lambda t, out, x: mul(t, mul(out, sub(const_like(x, 1), out))))
+defjvp(erf_p, lambda t, x: mul(const_like(x, 2 / math.sqrt(math.pi)),
+                                mul(t, exp(neg(square_p.bind(x))))))
 defjvp_with_output(abs_p, _abs_jvp)
 for _p in (real_p, imag_p, conj_p, complex_p):
     deflinear(_p)
@@ -601,8 +609,8 @@ for _p in (sign_p, floor_p, ceil_p, round_p, is_finite_p, not_p, and_p, or_p, xo
            eq_p, ne_p, lt_p, le_p, gt_p, ge_p):
     defzero(_p)
 defjvp(integer_pow_p, lambda t, x, *, y: (
-    full_like_scalar(t, 0) if y == 0 else
-    mul(t, mul(full_like_scalar(x, y), integer_pow(x, y - 1) if y != 2 else x))))
+    full_like_scalar(t, 0) if y == 0 else t if y == 1 else
+    mul(t, mul(const_like(x, y), integer_pow(x, y - 1) if y != 2 else x))))
 # (a scalar operand against a ranked one: see SCALAR_BROADCASTING below; mul and div take
 # mixed ranks as they are, the others see their operands broadcast to the output's shape)
 defjvp(add_p, _at_out_shape(lambda t, x, y: t), _at_out_shape(lambda t, x, y: t))
@@ -678,7 +686,7 @@ for _p in (select_p, complex_p):
 
 square_p = _elementwise("square", NUM)
 core.impl_rules[square_p] = _at_input_dtype(np.square)
-defjvp(square_p, lambda t, x: mul(t, mul(full_like_scalar(x, 2), x)))
+defjvp(square_p, lambda t, x: mul(t, mul(const_like(x, 2), x)))
 defvectorized(square_p)
 
 clamp_p = Primitive("clamp")   # clamp(lo, x, hi); lo and hi are scalars or x-shaped
@@ -735,4 +743,21 @@ core.impl_rules[clamp_p] = lambda lo, x, hi: np.minimum(np.maximum(x, lo), hi).a
 jvp_rules[clamp_p] = _clamp_jvp
 batch_rules[clamp_p] = _clamp_batch
 
-ad_util.provide(add=add)
+# add_any: the sum of two tangents or cotangents (JAX's add_any), what jvp and transpose
+# accumulate with, so that differentiated jaxprs read as JAX's; an add of equal types
+add_any_p = Primitive("add_any")
+
+
+def _add_any_abstract(x: ShapedArray, y: ShapedArray) -> ShapedArray:
+    _same_shapes_dtypes("add_any", [x, y])
+    return ShapedArray(x.shape, x.dtype, x.weak_type and y.weak_type)
+
+
+core.abstract_eval_rules[add_any_p] = _add_any_abstract
+core.impl_rules[add_any_p] = _at_input_dtype(
+    lambda x, y: np.logical_or(x, y) if x.dtype == np.bool_ else np.add(x, y))
+deflinear(add_any_p)
+transpose_rules[add_any_p] = _add_transpose
+defbroadcasting(add_any_p)
+
+ad_util.provide(add=add_any_p.bind)
