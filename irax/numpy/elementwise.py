@@ -95,15 +95,15 @@ bitwise_xor = _binary(ew.xor_p)
 
 
 def logical_and(x, y):
-    return ew.and_p.bind(*_promote(asarray(x, bool_), asarray(y, bool_)))
+    return ew.and_p.bind(*_promote(asarray(x, bool_), asarray(y, bool_), scalars=True))
 
 
 def logical_or(x, y):
-    return ew.or_p.bind(*_promote(asarray(x, bool_), asarray(y, bool_)))
+    return ew.or_p.bind(*_promote(asarray(x, bool_), asarray(y, bool_), scalars=True))
 
 
 def logical_xor(x, y):
-    return ew.xor_p.bind(*_promote(asarray(x, bool_), asarray(y, bool_)))
+    return ew.xor_p.bind(*_promote(asarray(x, bool_), asarray(y, bool_), scalars=True))
 
 
 def logical_not(x):
