@@ -22,7 +22,7 @@ import numpy as np
 
 from ..tracer import core
 from ..tracer.core import ClosedJaxpr, Jaxpr, Literal, ShapedArray, Var
-from ..tracer.prims.elementwise import SCALAR_BROADCASTING
+from ..tracer.prims.elementwise import BROADCASTING
 from . import hlo
 from .context import HOST_REFLECTION_KEY, FunctionContext, ModuleContext, RuleContext
 from .emitter import Emitter, Region, aval_type, mlir_string
@@ -50,16 +50,16 @@ def _const_value(x: Any) -> np.ndarray:
     return np.asarray(x)
 
 
-def _broadcast_scalars(em: Emitter, operands: list[str], avals_in: list[ShapedArray]
-                       ) -> tuple[list[str], list[ShapedArray]]:
-    """A binary primitive's rank-0 operands broadcast to the ranked operand's shape
-    (StableHLO's elementwise ops take equal shapes; the jaxpr, as JAX's, need not): so every
-    lowering rule sees operands of one shape."""
-    shape = next((a.shape for a in avals_in if a.shape), ())
+def _broadcast_operands(em: Emitter, operands: list[str], avals_in: list[ShapedArray],
+                        shape: tuple[int, ...]) -> tuple[list[str], list[ShapedArray]]:
+    """A BROADCASTING primitive's operands broadcast to its output's shape (StableHLO's
+    elementwise ops take equal shapes; the jaxpr, as JAX's, need not): so every lowering
+    rule sees operands of one shape."""
     names, avals = [], []
     for name, a in zip(operands, avals_in):
         if a.shape != shape:
-            name, a = hlo.broadcast_in_dim(em, name, a, shape, ()), a.update(shape=shape)
+            name = hlo.broadcast_in_dim(em, name, a, shape, tuple(range(a.ndim)))
+            a = a.update(shape=shape)
         names.append(name)
         avals.append(a)
     return names, avals
@@ -103,8 +103,9 @@ def lower_subjaxpr(ctx: FunctionContext, closed: ClosedJaxpr | Jaxpr,
         _note(module, avals_in)
         _note(module, avals_out)
         operands = [read(a) for a in eqn.inputs]
-        if eqn.primitive in SCALAR_BROADCASTING:
-            operands, avals_in = _broadcast_scalars(em, operands, avals_in)
+        if eqn.primitive in BROADCASTING:
+            operands, avals_in = _broadcast_operands(em, operands, avals_in,
+                                                     avals_out[0].shape)
         rule = select_rule(eqn.primitive, module.target, avals_in)
         if all(isinstance(a, Literal) or a in static for a in eqn.inputs):
             static.update(eqn.outputs)

@@ -152,17 +152,17 @@ def _arrays(xs):
     return [x if isinstance(x, (Tracer, Array)) else asarray(x) for x in xs]
 
 
-def _promote(*xs, scalars: bool = False):
+def _promote(*xs, broadcasting: bool = False):
     """Promote dtypes (weak Python scalars don't widen) and broadcast shapes, as the array
     operators do (irax/tracer/array_methods.py): a shape mismatch is a TypeError there.
-    scalars: rank-0 operands stay rank 0 (for elementwise.SCALAR_BROADCASTING primitives)."""
-    return _ops.promote(*_arrays(xs), scalars=scalars)
+    broadcasting: only the ranks made equal, for elementwise.BROADCASTING primitives."""
+    return _ops.promote(*_arrays(xs), broadcasting=broadcasting)
 
 
-def _promote_inexact(*xs, scalars: bool = False):
+def _promote_inexact(*xs, broadcasting: bool = False):
     """_promote on to a floating (or complex) type, each operand converted straight to it
     (so a weak Python int keeps its value: uint8 array / -1 divides by -1.0, as in JAX)."""
-    return _ops.promote(*_arrays(xs), inexact=True, scalars=scalars)
+    return _ops.promote(*_arrays(xs), inexact=True, broadcasting=broadcasting)
 
 
 def _broadcast_shapes(*shapes, error: type = ValueError):
@@ -195,8 +195,8 @@ def _unary(prim, float_only: bool = True):
 def _binary(prim, float_only: bool = False):
     def f(x, y):
         if float_only:
-            return prim.bind(*_promote_inexact(x, y, scalars=True))
-        return prim.bind(*_promote(x, y, scalars=True))
+            return prim.bind(*_promote_inexact(x, y, broadcasting=True))
+        return prim.bind(*_promote(x, y, broadcasting=True))
     f.__name__ = prim.name
     return f
 

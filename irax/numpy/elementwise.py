@@ -75,7 +75,7 @@ sign = _unary(ew.sign_p, float_only=False)
 def _extremum(real_prim, pick):
     """maximum / minimum; complex numbers by their lexicographic order (as jax.numpy)."""
     def f(x, y):
-        x, y = _promote(x, y, scalars=True)
+        x, y = _promote(x, y, broadcasting=True)
         if dtypes.kind(get_aval(x).dtype) != "c":
             return real_prim.bind(x, y)
         x, y = _promote(x, y)   # select takes no scalar against a ranked operand
@@ -95,15 +95,15 @@ bitwise_xor = _binary(ew.xor_p)
 
 
 def logical_and(x, y):
-    return ew.and_p.bind(*_promote(asarray(x, bool_), asarray(y, bool_), scalars=True))
+    return ew.and_p.bind(*_promote(asarray(x, bool_), asarray(y, bool_), broadcasting=True))
 
 
 def logical_or(x, y):
-    return ew.or_p.bind(*_promote(asarray(x, bool_), asarray(y, bool_), scalars=True))
+    return ew.or_p.bind(*_promote(asarray(x, bool_), asarray(y, bool_), broadcasting=True))
 
 
 def logical_xor(x, y):
-    return ew.xor_p.bind(*_promote(asarray(x, bool_), asarray(y, bool_), scalars=True))
+    return ew.xor_p.bind(*_promote(asarray(x, bool_), asarray(y, bool_), broadcasting=True))
 
 
 def logical_not(x):

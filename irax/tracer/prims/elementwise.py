@@ -1,10 +1,11 @@
 """Elementwise primitives. Operands of n-ary primitives have equal dtypes and equal shapes,
-except that the binary arithmetic, comparison and logic primitives (SCALAR_BROADCASTING) also
-take a rank-0 operand against a ranked one, as JAX's lax does since 0.4.36: `x * 2.0` is one
-`mul a 2.0:f32[]` equation, with no broadcast_in_dim. Their rules here handle the mixed case
-(jvp: tangents broadcast to the output; transpose: cotangents summed back to rank 0;
-batching: an unbatched scalar stays a scalar); the lowering broadcasts the scalar before
-emitting the StableHLO op (irax/lowering/lower.py).
+except that the binary arithmetic, comparison and logic primitives (BROADCASTING) broadcast
+as JAX 0.10's lax does: a rank-0 operand against a ranked one, and operands of one rank
+whose sizes are equal or 1 (so `x * 2.0` is one `mul a 2.0:f32[]` equation, and
+`x[:, None] * y[None]` one mul of a f32[3,1] and a f32[1,3]). Their rules here handle it
+(jvp: tangents broadcast to the output; transpose: cotangents summed back to the operand's
+shape; batching: an unbatched scalar stays a scalar); the lowering broadcasts the operands
+before emitting the StableHLO op (irax/lowering/lower.py).
 
 Layering: the lowest primitive family (the others build on it). Constants in its rules are
 ad_util.full (provided by prims/shape.py); it provides `add` to ad_util.
@@ -38,18 +39,37 @@ def _check_kinds(name: str, kinds: str, avals: Sequence[ShapedArray]) -> None:
 
 
 def _same_shapes_dtypes(name: str, avals: Sequence[ShapedArray],
-                        scalars: bool = False) -> tuple[int, ...]:
-    """The operands' common shape (a TypeError if they have none, as in JAX); scalars:
-    rank-0 operands broadcast against the others (JAX's lax rule, without its size-1 case)."""
-    shaped = [a.shape for a in avals if a.shape or not scalars]
-    shape = shaped[0] if shaped else ()
-    if any(a.shape != shape and not (scalars and a.shape == ()) for a in avals):
-        raise TypeError(f"{name} got incompatible shapes for broadcasting: "
-                        f"{', '.join(str(b.shape) for b in avals)}")
+                        broadcasting: bool = False) -> tuple[int, ...]:
+    """The operands' common shape (a TypeError, worded as JAX's, if they have none).
+    broadcasting: JAX's lax rule: rank-0 operands broadcast against the others, which have
+    one rank and, per axis, one size or 1."""
     if any(a.dtype != avals[0].dtype for a in avals):
         raise TypeError(f"{name} requires arguments to have the same dtypes, got "
                         f"{', '.join(b.dtype.name for b in avals)}")
-    return shape
+    if not broadcasting:
+        if any(a.shape != avals[0].shape for a in avals):
+            raise TypeError(f"{name} got incompatible shapes for broadcasting: "
+                            f"{', '.join(str(b.shape) for b in avals)}.")
+        return avals[0].shape
+    return broadcast_shapes(name, *[a.shape for a in avals])
+
+
+def broadcast_shapes(name: str, *shapes: tuple[int, ...]) -> tuple[int, ...]:
+    """The shape a BROADCASTING primitive's operands of these shapes give (JAX's lax rule)."""
+    shaped = [s for s in shapes if s]
+    if not shaped:
+        return ()
+    if len({len(s) for s in shaped}) != 1:
+        raise TypeError(f"{name}: arrays must have the same number of dimensions, got "
+                        f"{ {len(s) for s in shaped} }")
+    out = []
+    for dims in zip(*shaped):
+        sizes = {d for d in dims if d != 1}
+        if len(sizes) > 1:
+            raise TypeError(f"{name} got incompatible shapes for broadcasting: "
+                            f"{', '.join(str(tuple(s)) for s in shapes)}.")
+        out.append(sizes.pop() if sizes else 1)
+    return tuple(out)
 
 
 def _elementwise(name: str, kinds: str, out_dtype: Any = None, nargs: int = 1) -> Primitive:
@@ -57,7 +77,7 @@ def _elementwise(name: str, kinds: str, out_dtype: Any = None, nargs: int = 1) -
 
     def abstract(*avals: ShapedArray, **params: Any) -> ShapedArray:
         _check_kinds(name, kinds, avals)
-        shape = _same_shapes_dtypes(name, avals, scalars=nargs > 1)
+        shape = _same_shapes_dtypes(name, avals, broadcasting=nargs > 1)
         weak = all(a.weak_type for a in avals)
         if out_dtype is not None:
             return ShapedArray(shape, np.dtype(out_dtype), False)
@@ -274,7 +294,7 @@ def full_like_scalar(x: Value, value: Any) -> Value:
 
 
 def const_like(x: Value, value: Any) -> Value:
-    """A rank-0 constant of x's dtype, for an operand of a SCALAR_BROADCASTING primitive
+    """A rank-0 constant of x's dtype, for an operand of a BROADCASTING primitive
     (JAX's rules' _const / _one): it shows in a jaxpr as the literal `2.0:f32[]`."""
     a = core.get_aval(x)
     return ad_util.full((), value, a.dtype, a.weak_type)
@@ -368,26 +388,33 @@ def _integer_pow_np(x: np.ndarray, *, y: int) -> np.ndarray:
 
 
 def _full_shape(v: Value, shape) -> Value:
-    """v broadcast to `shape` (v is rank 0 or already of that shape)."""
+    """v broadcast to `shape` (v is rank 0, or of that rank with sizes 1 or shape's)."""
     a = core.get_aval(v)
-    return v if a.shape == tuple(shape) else ad_util.broadcast_in_dim(v, shape, ())
+    if a.shape == tuple(shape):
+        return v
+    return ad_util.broadcast_in_dim(v, shape, tuple(range(a.ndim)))
 
 
 def _common_shape(*xs: Value) -> tuple[int, ...]:
-    """The shape a SCALAR_BROADCASTING primitive gives its operands: the ranked one's."""
-    return next((s for s in (core.get_aval(x).shape for x in xs) if s), ())
+    """The shape a BROADCASTING primitive gives operands of these values' shapes."""
+    return broadcast_shapes("broadcast", *[core.get_aval(x).shape for x in xs])
 
 
 def _unbroadcast(ct: Value, aval: ShapedArray) -> Value:
-    """A cotangent of the output, as the cotangent of an operand of `aval`: summed to rank 0
-    where that operand was a scalar broadcast against a ranked one."""
+    """A cotangent of the output, as the cotangent of an operand of `aval`: summed over
+    the axes where that operand was broadcast (all of them for a rank-0 operand)."""
     shape = core.get_aval(ct).shape
-    return ct if shape == aval.shape else ad_util.reduce_sum(ct, range(len(shape)))
+    if shape == aval.shape:
+        return ct
+    if not aval.shape:
+        return ad_util.reduce_sum(ct, range(len(shape)))
+    axes = [i for i, (n, m) in enumerate(zip(shape, aval.shape)) if n != m]
+    return ad_util.reshape(ad_util.reduce_sum(ct, axes), aval.shape)
 
 
 def _at_out_shape(fn: Callable[..., Tangent]) -> Callable[..., Tangent]:
     """A per-operand jvp rule whose result is broadcast to the output's shape (the tangent
-    of a scalar operand of a mixed-rank add is itself a scalar)."""
+    of a broadcast operand of an add has that operand's shape)."""
     def rule(t, *primals, **params):
         return _full_shape(fn(t, *primals, **params), _common_shape(*primals[-2:]))
     return rule
@@ -395,7 +422,7 @@ def _at_out_shape(fn: Callable[..., Tangent]) -> Callable[..., Tangent]:
 
 def _on_full_operands(fn: Callable[..., Tangent], with_output: bool = False
                       ) -> Callable[..., Tangent]:
-    """A per-operand jvp rule written for equal shapes, run with a scalar operand (and its
+    """A per-operand jvp rule written for equal shapes, run with the operands (and the
     tangent) broadcast to the output's shape."""
     def rule(t, *primals, **params):
         shape = _common_shape(*primals[-2:])
@@ -611,8 +638,8 @@ for _p in (sign_p, floor_p, ceil_p, round_p, is_finite_p, not_p, and_p, or_p, xo
 defjvp(integer_pow_p, lambda t, x, *, y: (
     full_like_scalar(t, 0) if y == 0 else t if y == 1 else
     mul(t, mul(const_like(x, y), integer_pow(x, y - 1) if y != 2 else x))))
-# (a scalar operand against a ranked one: see SCALAR_BROADCASTING below; mul and div take
-# mixed ranks as they are, the others see their operands broadcast to the output's shape)
+# (broadcast operands: see BROADCASTING below; mul and div take them as they are, the
+# others see their operands broadcast to the output's shape)
 defjvp(add_p, _at_out_shape(lambda t, x, y: t), _at_out_shape(lambda t, x, y: t))
 defjvp(sub_p, _at_out_shape(lambda t, x, y: t), _at_out_shape(lambda t, x, y: neg(t)))
 defjvp(mul_p, lambda t, x, y: mul(t, y), lambda t, x, y: mul(x, t))
@@ -651,32 +678,31 @@ for _p in list(_UNARY_IMPL) + [is_finite_p, convert_element_type_p, real_p, imag
     defvectorized(_p)
 UNARY_PRIMITIVES = list(_UNARY_IMPL) + [is_finite_p, real_p, imag_p]
 BINARY_PRIMITIVES = list(_BINARY_IMPL) + [eq_p, ne_p, lt_p, le_p, gt_p, ge_p, complex_p]
-# the binary primitives that take a rank-0 operand against a ranked one (see the docstring)
-SCALAR_BROADCASTING = frozenset(p for p in BINARY_PRIMITIVES if p is not complex_p)
+# the binary primitives whose operands broadcast as JAX's lax ones do (see the docstring)
+BROADCASTING = frozenset(p for p in BINARY_PRIMITIVES if p is not complex_p)
 
 
-def _scalar_broadcasting_batch(prim: Primitive):
+def _broadcasting_batch(prim: Primitive):
     """Batching that keeps an unbatched scalar operand a scalar (vmap of `x * 2.0` is still
-    `mul a 2.0:f32[]`, as in JAX) and broadcasts a batched one (shape [n]) against ranked
-    operands (shape [n, ...]), which a rank-0 broadcast no longer covers."""
+    `mul a 2.0:f32[]`, as in JAX) and gives a batched scalar (shape [n]) size-1 axes to
+    meet the ranked operands (shape [n, ...]); the other operands get the batch axis."""
     def rule(axis_size, vals, dims, **params):
         avals = [core.get_aval(v) for v in vals]
-        shape = next((a.shape[d is not None:] for a, d in zip(avals, dims)
-                      if a.ndim - (d is not None)), ())
+        rank = max(a.ndim - (d is not None) for a, d in zip(avals, dims))
         out = []
         for v, a, d in zip(vals, avals, dims):
             if d is None and a.shape == ():
                 out.append(v)
-            elif d is not None and a.ndim == 1 and shape:
-                out.append(ad_util.broadcast_in_dim(v, (axis_size, *shape), (0,)))
+            elif d is not None and a.ndim == 1 and rank:
+                out.append(ad_util.broadcast_in_dim(v, (axis_size,) + (1,) * rank, (0,)))
             else:
                 out.append(bdim_to_front(v, d, axis_size))
         return prim.bind(*out, **params), 0
     return rule
 
 
-for _p in SCALAR_BROADCASTING:
-    batch_rules[_p] = _scalar_broadcasting_batch(_p)
+for _p in BROADCASTING:
+    batch_rules[_p] = _broadcasting_batch(_p)
 for _p in (select_p, complex_p):
     defbroadcasting(_p)
 
