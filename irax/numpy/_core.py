@@ -237,7 +237,9 @@ def _axis(axis, ndim: int) -> int:
 
 
 def _keep(out, in_shape, axes, keepdims):
-    return sh.reshape(out, rd.keep_axes_shape(in_shape, axes)) if keepdims else out
+    # the reduced axes back as size-1 axes: a broadcast_in_dim, as jax.numpy's keepdims
+    return sh.expand_dims(out, sorted(_axis(a, len(in_shape)) for a in axes)) if keepdims \
+        else out
 
 
 def shape(a):

@@ -113,7 +113,13 @@ def linspace(start, stop, num: int = 50, endpoint: bool = True, retstep: bool = 
 def eye(N, M=None, k: int = 0, dtype=None):
     M = N if M is None else M
     dt = _dt(dtype) or dtypes.default_float()
-    return Array(np.eye(N, M, k, dtype=dt))
+    N, M, k = (int(_static(v, "irax.numpy.eye")) for v in (N, M, k))
+    if dtypes.is_custom(dt) or dtypes.kind(dt) == "c":
+        return Array(np.eye(N, M, k, dtype=dt))
+    # as jax.numpy builds it: row index + k == column index
+    rows, cols = sh.iota(np.int32, (N, M), 0), sh.iota(np.int32, (N, M), 1)
+    on_diagonal = ew.eq(ew.add(rows, Array(np.asarray(k, np.int32))), cols)
+    return ew.convert_element_type(on_diagonal, dt, False)
 
 
 def identity(n, dtype=None):
