@@ -457,6 +457,159 @@ def docs_log2(J, jnp, lax):
 def int_truediv(J, jnp, lax): return (lambda x: x / 2), (i3,)
 
 
+@case('''
+{ lambda ; a:f32[3] b:f32[3]. let
+    c:f32[3,1] = broadcast_in_dim[broadcast_dimensions=(0,)] a
+    d:f32[1,3] = broadcast_in_dim[broadcast_dimensions=(1,)] b
+    e:f32[3,3] = mul c d
+  in (e,) }''')
+def outer_product(J, jnp, lax): return (lambda x, y: jnp.outer(x, y)), (x3, x3)
+
+
+@case('''
+{ lambda ; a:f32[3,3] b:f32[3] c:f32[2,3]. let
+    d:f32[2,3] = dot_general[
+      dimension_numbers=(([1], [0]), ([], []))
+      preferred_element_type=float32
+    ] c a
+    e:f32[1,3] = broadcast_in_dim[broadcast_dimensions=(1,)] b
+    f:f32[2,3] = add d e
+    g:f32[2,3] = tanh f
+  in (g,) }''')
+def linear_layer(J, jnp, lax):
+    return (lambda w, b, x: jnp.tanh(x @ w + b)), (x33, x3, x23)
+
+
+@case('''
+{ lambda ; a:f32[2,3]. let
+    b:f32[2] = reduce_max[axes=(1,)] a
+    c:f32[2,1] = broadcast_in_dim[broadcast_dimensions=(0,)] b
+    d:f32[2,3] = sub a c
+  in (d,) }''')
+def keepdims_sub(J, jnp, lax): return (lambda x: x - jnp.max(x, axis=1, keepdims=True)), (x23,)
+
+
+@case('''
+{ lambda ; a:f32[3,3]. let
+    b:i32[3,3] = iota[dimension=0 dtype=int32 shape=(3, 3) sharding=None] 
+    c:i32[3,3] = iota[dimension=1 dtype=int32 shape=(3, 3) sharding=None] 
+    d:i32[3,3] = add b 0:i32[]
+    e:bool[3,3] = eq d c
+    f:f32[3,3] = convert_element_type[new_dtype=float32 weak_type=False] e
+    g:f32[3,3] = add a f
+  in (g,) }''')
+def eye(J, jnp, lax): return (lambda x: x + jnp.eye(3)), (x33,)
+
+
+@case('''
+{ lambda ; a:f32[3,3] b:f32[3] c:f32[3,2] d:f32[2] e:f32[2,3] f:f32[2,2]. let
+    g:f32[2,3] = dot_general[
+      dimension_numbers=(([1], [0]), ([], []))
+      preferred_element_type=float32
+    ] e a
+    h:f32[1,3] = broadcast_in_dim[broadcast_dimensions=(1,)] b
+    i:f32[2,3] = add g h
+    j:f32[2,3] = tanh i
+    k:f32[2,3] = sub 1.0:f32[] j
+    l:f32[2,2] = dot_general[
+      dimension_numbers=(([1], [0]), ([], []))
+      preferred_element_type=float32
+    ] j c
+    m:f32[1,2] = broadcast_in_dim[broadcast_dimensions=(1,)] d
+    n:f32[2,2] = add l m
+    o:f32[2,2] = sub n f
+    p:f32[2,2] = integer_pow[y=2] o
+    q:f32[2,2] = mul 2.0:f32[] o
+    r:f32[] = reduce_sum[axes=(0, 1) out_sharding=None] p
+    _:f32[] = div r 4.0:f32[]
+    s:f32[] = div 1.0:f32[] 4.0:f32[]
+    t:f32[2,2] = broadcast_in_dim s
+    u:f32[2,2] = mul t q
+    v:f32[2] = reduce_sum[axes=(0,) out_sharding=None] u
+    w:f32[1,2] = reshape[dimensions=None new_sizes=(1, 2) sharding=None] v
+    x:f32[2] = reduce_sum[axes=(0,) out_sharding=None] w
+    y:f32[2,3] = dot_general[
+      dimension_numbers=(([0], [0]), ([], []))
+      preferred_element_type=float32
+    ] u j
+    z:f32[3,2] = transpose[permutation=(1, 0)] y
+    ba:f32[2,3] = dot_general[
+      dimension_numbers=(([1], [1]), ([], []))
+      preferred_element_type=float32
+    ] u c
+    bb:f32[2,3] = mul ba k
+    bc:f32[2,3] = mul bb j
+    bd:f32[2,3] = add_any bb bc
+    be:f32[3] = reduce_sum[axes=(0,) out_sharding=None] bd
+    bf:f32[1,3] = reshape[dimensions=None new_sizes=(1, 3) sharding=None] be
+    bg:f32[3] = reduce_sum[axes=(0,) out_sharding=None] bf
+    bh:f32[3,3] = dot_general[
+      dimension_numbers=(([0], [0]), ([], []))
+      preferred_element_type=float32
+    ] bd e
+    bi:f32[3,3] = transpose[permutation=(1, 0)] bh
+  in (bi, bg, z, x) }''')
+def mlp_loss_grad(J, jnp, lax):
+    def predict(params, x):
+        for w, b in params[:-1]:
+            x = jnp.tanh(x @ w + b)
+        w, b = params[-1]
+        return x @ w + b
+    def loss(params, x, y):
+        return jnp.mean((predict(params, x) - y) ** 2)
+    params = [(x33, x3), (np.ones((3, 2), f32), np.ones(2, f32))]
+    return J.grad(loss), (params, x23, np.ones((2, 2), f32))
+
+
+@case('''
+{ lambda ; a:f32[3,3] b:f32[2,3]. let
+    c:f32[3,2] = dot_general[
+      dimension_numbers=(([1], [1]), ([], []))
+      preferred_element_type=float32
+    ] a b
+    d:f32[2,3] = transpose[permutation=(1, 0)] c
+  in (d,) }''')
+def vmap_matvec(J, jnp, lax): return J.vmap(lambda m, v: m @ v, (None, 0)), (x33, x23)
+
+
+@case('''
+{ lambda ; a:f32[]. let
+    _:f32[] = cos a
+    _:f32[] = sin a
+    b:f32[] = sin a
+    c:f32[] = cos a
+    d:f32[] = neg 1.0:f32[]
+    _:f32[] = mul d b
+    e:f32[] = mul d 1.0:f32[]
+    f:f32[] = mul e c
+  in (f,) }''')
+def cos_grad_grad(J, jnp, lax): return J.grad(J.grad(jnp.cos)), (f32(1.0),)
+
+
+@case('''
+{ lambda ; a:f32[3]. let
+    b:f32[3] = jit[
+      name=<lambda>
+      jaxpr={ lambda ; a:f32[3]. let
+          c:f32[3] = sin a
+          d:f32[3] = cos a
+          e:f32[3] = integer_pow[y=2] c
+          f:f32[3] = mul 2.0:f32[] c
+          g:f32[] = reduce_sum[axes=(0,) out_sharding=None] e
+          h:f32[3] = broadcast_in_dim 1.0:f32[]
+          i:f32[3] = mul h f
+          b:f32[3] = mul i d
+        in (b,) }
+    ] a
+  in (b,) }''')
+def jit_grad(J, jnp, lax): return J.jit(J.grad(lambda x: jnp.sum(jnp.sin(x) ** 2))), (x3,)
+
+
+@case('''
+{ lambda ; a:f32[3]. let b:f32[3] = logistic a in (b,) }''')
+def sigmoid(J, jnp, lax): return (lambda x: J.nn.sigmoid(x)), (x3,)
+
+
 @pytest.mark.parametrize("program,expected", CASES)
 def test_jaxpr_text_is_jaxs(program, expected):
     f, args = program(irax, irax.numpy, irax.lax)
