@@ -196,9 +196,27 @@ def _select_as_select_n(eqn: Any, ctx: "PpContext") -> tuple:
     return "select_n", visible_params(eqn), [pred, on_false, on_true]
 
 
+def _custom_call_pp(rule_params: dict[str, str]) -> Callable[[Any, "PpContext"], tuple]:
+    """custom_jvp_call / custom_vjp_call as JAX shows them: the function's name first, its
+    rules under JAX's param names, symbolic_zeros; irax's bookkeeping params left out.
+    rule_params: irax's param -> JAX's, for the rules (whose `shown_as` is (name, symbolic
+    zeros?), set by tracer/custom.py)."""
+    def rule(eqn: Any, ctx: "PpContext") -> tuple:
+        params = eqn.params
+        first = params[next(iter(rule_params))]
+        name, symbolic = getattr(first, "shown_as", (None, False))
+        shown = {jax_name: params[k] for k, jax_name in rule_params.items()}
+        shown.update(call_jaxpr=params["call_jaxpr"], symbolic_zeros=symbolic)
+        lead = [("name", name)] if name is not None else []
+        return eqn.primitive.name, lead + sorted(shown.items(), key=lambda kv: kv[0])
+    return rule
+
+
 # the same, for the primitives the tracer defines, known by name (this module imports none)
 pp_eqn_rules_by_name: dict[str, Callable[[Any, "PpContext"], tuple]] = {
     "select": _select_as_select_n,
+    "custom_jvp_call": _custom_call_pp({"jvp_fn": "jvp"}),
+    "custom_vjp_call": _custom_call_pp({"fwd_fn": "fwd", "bwd_fn": "bwd"}),
 }
 
 

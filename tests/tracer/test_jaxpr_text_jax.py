@@ -610,6 +610,43 @@ def jit_grad(J, jnp, lax): return J.jit(J.grad(lambda x: jnp.sum(jnp.sin(x) ** 2
 def sigmoid(J, jnp, lax): return (lambda x: J.nn.sigmoid(x)), (x3,)
 
 
+@case('''
+{ lambda ; a:f32[3]. let
+    b:f32[3] = custom_jvp_call[
+      name=f
+      call_jaxpr={ lambda ; c:f32[3]. let d:f32[3] = sin c in (d,) }
+      jvp=f_jvp
+      symbolic_zeros=False
+    ] a
+  in (b,) }''')
+def custom_jvp(J, jnp, lax):
+    @J.custom_jvp
+    def f(x):
+        return jnp.sin(x)
+    @f.defjvp
+    def f_jvp(p, t):
+        return f(p[0]), jnp.cos(p[0]) * t[0]
+    return f, (x3,)
+
+
+@case('''
+{ lambda ; a:f32[3]. let
+    b:f32[3] = custom_vjp_call[
+      name=f
+      bwd=<lambda>
+      call_jaxpr={ lambda ; c:f32[3]. let d:f32[3] = sin c in (d,) }
+      fwd=<lambda>
+      symbolic_zeros=False
+    ] a
+  in (b,) }''')
+def custom_vjp(J, jnp, lax):
+    @J.custom_vjp
+    def f(x):
+        return jnp.sin(x)
+    f.defvjp(lambda x: (jnp.sin(x), jnp.cos(x)), lambda r, g: (r * g,))
+    return f, (x3,)
+
+
 @pytest.mark.parametrize("program,expected", CASES)
 def test_jaxpr_text_is_jaxs(program, expected):
     f, args = program(irax, irax.numpy, irax.lax)
