@@ -420,8 +420,7 @@ def _at_out_shape(fn: Callable[..., Tangent]) -> Callable[..., Tangent]:
     return rule
 
 
-def _on_full_operands(fn: Callable[..., Tangent], with_output: bool = False
-                      ) -> Callable[..., Tangent]:
+def _on_full_operands(fn: Callable[..., Tangent]) -> Callable[..., Tangent]:
     """A per-operand jvp rule written for equal shapes, run with the operands (and the
     tangent) broadcast to the output's shape."""
     def rule(t, *primals, **params):
