@@ -111,15 +111,12 @@ def linspace(start, stop, num: int = 50, endpoint: bool = True, retstep: bool = 
 
 
 def eye(N, M=None, k: int = 0, dtype=None):
+    # a constant, where JAX writes iota + eq + convert_element_type: IREE 3.13 fails to
+    # compile that bool -> float convert fused into a matmul ("linalg.vecmat op expected
+    # type of bb argument #1 ('i1') to match ... ('i8')", tests/lax/test_linalg_more.py)
     M = N if M is None else M
     dt = _dt(dtype) or dtypes.default_float()
-    N, M, k = (int(_static(v, "irax.numpy.eye")) for v in (N, M, k))
-    if dtypes.is_custom(dt) or dtypes.kind(dt) == "c":
-        return Array(np.eye(N, M, k, dtype=dt))
-    # as jax.numpy builds it: row index + k == column index
-    rows, cols = sh.iota(np.int32, (N, M), 0), sh.iota(np.int32, (N, M), 1)
-    on_diagonal = ew.eq(ew.add(rows, Array(np.asarray(k, np.int32))), cols)
-    return ew.convert_element_type(on_diagonal, dt, False)
+    return Array(np.eye(N, M, k, dtype=dt))
 
 
 def identity(n, dtype=None):

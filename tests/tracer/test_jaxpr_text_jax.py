@@ -490,18 +490,6 @@ def keepdims_sub(J, jnp, lax): return (lambda x: x - jnp.max(x, axis=1, keepdims
 
 
 @case('''
-{ lambda ; a:f32[3,3]. let
-    b:i32[3,3] = iota[dimension=0 dtype=int32 shape=(3, 3) sharding=None] 
-    c:i32[3,3] = iota[dimension=1 dtype=int32 shape=(3, 3) sharding=None] 
-    d:i32[3,3] = add b 0:i32[]
-    e:bool[3,3] = eq d c
-    f:f32[3,3] = convert_element_type[new_dtype=float32 weak_type=False] e
-    g:f32[3,3] = add a f
-  in (g,) }''')
-def eye(J, jnp, lax): return (lambda x: x + jnp.eye(3)), (x33,)
-
-
-@case('''
 { lambda ; a:f32[3,3] b:f32[3] c:f32[3,2] d:f32[2] e:f32[2,3] f:f32[2,2]. let
     g:f32[2,3] = dot_general[
       dimension_numbers=(([1], [0]), ([], []))
