@@ -343,7 +343,7 @@ _NAN_PRIMS = frozenset({
     "tanh", "div"})
 _INDEXED = {"gather", "dynamic_slice"}
 _OOB_KEY = _key(OOBError, [np.zeros(3, np.int32)])
-_CALLS = {"jit_call": "jaxpr", "pjit": "jaxpr", "remat": "jaxpr",
+_CALLS = {"jit_call": "jaxpr", "pjit": "jaxpr", "remat2": "jaxpr",
           "custom_jvp_call": "call_jaxpr"}
 
 

@@ -24,7 +24,7 @@ from ..tracer.custom import custom_vjp
 from ..tracer.partial_eval import trace_const_free
 from ..tracer.prims.control_flow import cond_p, eval_closed, scan_p, unify_consts, while_p
 from ..tracer.prims import shape as sh
-from ..tracer.prims.elementwise import convert_element_type, max_p, min_p, ne_p
+from ..tracer.prims.elementwise import clamp_p, convert_element_type, lt_p, ne_p
 from . import cf_errors, ops
 from .util import DiffSubset, coerce, flatten_arrays, fname
 
@@ -187,8 +187,8 @@ def fori_loop(lower, upper, body_fun: Callable, init_val: Any, *,
     lower = coerce(lower, get_aval(lower).update(dtype=dt))
     upper = coerce(upper, get_aval(upper).update(dtype=dt))
 
-    def cond_fun(c):
-        return c[0] < c[1]
+    def cond_fun(c):   # lax's lt, as JAX's: a weakly typed lower bound is not converted
+        return lt_p.bind(c[0], c[1])
 
     def body(c):
         i, u, x = c
@@ -437,7 +437,7 @@ def switch(index, branches: Sequence[Callable], *operands) -> Any:
     if not branches:
         raise ValueError("Empty branch sequence")
     index = convert_element_type(index, np.int32, False)
-    index = min_p.bind(max_p.bind(index, np.int32(0)), np.int32(len(branches) - 1))
+    index = clamp_p.bind(np.int32(0), index, np.int32(len(branches) - 1))
     pairs = [(0, k, "branch 0", f"branch{k}") for k in range(1, len(branches))]
     new, consts, leaves, tree = _stage_branches(branches, operands, "switch", pairs)
     outs = _bind_cond(index, consts, leaves, new)

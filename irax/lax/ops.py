@@ -78,8 +78,9 @@ def slice(operand, start_indices, limit_indices, strides=None):  # noqa: A001
 
 
 def _slice_starts(operand, start_indices, sizes, name):
-    """Start indices as JAX reads them: a negative start wraps once (start + n), then the
-    start is clamped so the whole window fits ([0, n - size]); explicit primitives."""
+    """Start indices as JAX reads them: a negative start wraps once (start + n); the
+    primitives clamp the start so that the whole window fits ([0, n - size]), as XLA's do
+    (their impl, batching and lowering), so no clamp is written into the jaxpr (as JAX)."""
     shape = get_aval(operand).shape
     if len(start_indices) != len(shape):
         raise TypeError(f"{name}: {len(shape)} start indices needed for an operand of "
@@ -91,8 +92,8 @@ def _slice_starts(operand, start_indices, sizes, name):
     if any(k.kind not in "iu" for k in kinds) or len(typed) > 1:
         raise TypeError(f"index arguments to {name} must be integers of the same type, got: "
                         + ", ".join(k.name for k in kinds))
-    return [ix.clamp_index(ix.wrap_negative(i, n), 0, n - s)
-            for i, n, s in zip(starts, shape, sizes)]
+    del sizes
+    return [ix.wrap_negative(i, n) for i, n in zip(starts, shape)]
 
 
 def dynamic_slice(operand, start_indices, slice_sizes):

@@ -22,6 +22,8 @@ import numpy as np
 
 from ..tracer import core
 from ..tracer.core import ClosedJaxpr, Jaxpr, Literal, ShapedArray, Var
+from ..tracer.prims.elementwise import BROADCASTING
+from . import hlo
 from .context import HOST_REFLECTION_KEY, FunctionContext, ModuleContext, RuleContext
 from .emitter import Emitter, Region, aval_type, mlir_string
 from .rules import LoweringError, check_target_dtypes, select_rule
@@ -46,6 +48,21 @@ def _const_value(x: Any) -> np.ndarray:
             f"a traced value ({x!r}) is a constant of the jaxpr being lowered; it escaped "
             "its transformation")
     return np.asarray(x)
+
+
+def _broadcast_operands(em: Emitter, operands: list[str], avals_in: list[ShapedArray],
+                        shape: tuple[int, ...]) -> tuple[list[str], list[ShapedArray]]:
+    """A BROADCASTING primitive's operands broadcast to its output's shape (StableHLO's
+    elementwise ops take equal shapes; the jaxpr, as JAX's, need not): so every lowering
+    rule sees operands of one shape."""
+    names, avals = [], []
+    for name, a in zip(operands, avals_in):
+        if a.shape != shape:
+            name = hlo.broadcast_in_dim(em, name, a, shape, tuple(range(a.ndim)))
+            a = a.update(shape=shape)
+        names.append(name)
+        avals.append(a)
+    return names, avals
 
 
 def _split(closed: ClosedJaxpr | Jaxpr) -> tuple[Jaxpr, Sequence[Any]]:
@@ -85,8 +102,11 @@ def lower_subjaxpr(ctx: FunctionContext, closed: ClosedJaxpr | Jaxpr,
         avals_out = [v.aval for v in eqn.outputs]
         _note(module, avals_in)
         _note(module, avals_out)
-        rule = select_rule(eqn.primitive, module.target, avals_in)
         operands = [read(a) for a in eqn.inputs]
+        if eqn.primitive in BROADCASTING:
+            operands, avals_in = _broadcast_operands(em, operands, avals_in,
+                                                     avals_out[0].shape)
+        rule = select_rule(eqn.primitive, module.target, avals_in)
         if all(isinstance(a, Literal) or a in static for a in eqn.inputs):
             static.update(eqn.outputs)
             if eqn.primitive.name in _MISFOLDED_REDUCTIONS:

@@ -152,16 +152,17 @@ def _arrays(xs):
     return [x if isinstance(x, (Tracer, Array)) else asarray(x) for x in xs]
 
 
-def _promote(*xs):
+def _promote(*xs, broadcasting: bool = False):
     """Promote dtypes (weak Python scalars don't widen) and broadcast shapes, as the array
-    operators do (irax/tracer/array_methods.py): a shape mismatch is a TypeError there."""
-    return _ops.promote(*_arrays(xs))
+    operators do (irax/tracer/array_methods.py): a shape mismatch is a TypeError there.
+    broadcasting: only the ranks made equal, for elementwise.BROADCASTING primitives."""
+    return _ops.promote(*_arrays(xs), broadcasting=broadcasting)
 
 
-def _promote_inexact(*xs):
+def _promote_inexact(*xs, broadcasting: bool = False):
     """_promote on to a floating (or complex) type, each operand converted straight to it
     (so a weak Python int keeps its value: uint8 array / -1 divides by -1.0, as in JAX)."""
-    return _ops.promote(*_arrays(xs), inexact=True)
+    return _ops.promote(*_arrays(xs), inexact=True, broadcasting=broadcasting)
 
 
 def _broadcast_shapes(*shapes, error: type = ValueError):
@@ -194,9 +195,8 @@ def _unary(prim, float_only: bool = True):
 def _binary(prim, float_only: bool = False):
     def f(x, y):
         if float_only:
-            return prim.bind(*_promote_inexact(x, y))
-        x, y = _promote(x, y)
-        return prim.bind(x, y)
+            return prim.bind(*_promote_inexact(x, y, broadcasting=True))
+        return prim.bind(*_promote(x, y, broadcasting=True))
     f.__name__ = prim.name
     return f
 
@@ -237,7 +237,9 @@ def _axis(axis, ndim: int) -> int:
 
 
 def _keep(out, in_shape, axes, keepdims):
-    return sh.reshape(out, rd.keep_axes_shape(in_shape, axes)) if keepdims else out
+    # the reduced axes back as size-1 axes: a broadcast_in_dim, as jax.numpy's keepdims
+    return sh.expand_dims(out, sorted(_axis(a, len(in_shape)) for a in axes)) if keepdims \
+        else out
 
 
 def shape(a):

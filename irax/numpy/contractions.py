@@ -12,14 +12,20 @@ from .elementwise import multiply
 from .shapes import ravel
 
 
+def _contract(a, b, dimension_numbers):
+    """dot_general at the operands' (promoted) dtype, which jax.numpy's contractions pass
+    as preferred_element_type (so their jaxprs read as JAX's)."""
+    return la.dot_general(a, b, dimension_numbers, get_aval(a).dtype)
+
+
 def dot(a, b, precision=None, preferred_element_type=None):
     a, b = _promote_dtype_only(a, b)
     na, nb = get_aval(a).ndim, get_aval(b).ndim
     if na == 0 or nb == 0:
         return multiply(a, b)
     if nb == 1:
-        return la.dot_general(a, b, (((na - 1,), (0,)), ((), ())))
-    return la.dot_general(a, b, (((na - 1,), (nb - 2,)), ((), ())))
+        return _contract(a, b, (((na - 1,), (0,)), ((), ())))
+    return _contract(a, b, (((na - 1,), (nb - 2,)), ((), ())))
 
 
 def _promote_dtype_only(a, b):
@@ -38,7 +44,12 @@ def matmul(a, b, precision=None, preferred_element_type=None):
     if aa.ndim == 1 and ba.ndim == 1:
         if aa.shape != ba.shape:
             raise TypeError(f"matmul: shapes {aa.shape} and {ba.shape} are incompatible")
-        return la.dot_general(a, b, (((0,), (0,)), ((), ())))
+        return _contract(a, b, (((0,), (0,)), ((), ())))
+    if aa.ndim <= 2 and ba.ndim <= 2:   # no batch: one dot_general, as jnp.matmul
+        if aa.shape[-1] != ba.shape[0]:
+            raise TypeError(f"matmul: contracting dimensions differ: shapes {aa.shape} and "
+                            f"{ba.shape} (size {aa.shape[-1]} vs {ba.shape[0]})")
+        return _contract(a, b, (((aa.ndim - 1,), (0,)), ((), ())))
     a2 = sh.reshape(a, (1, aa.shape[0])) if aa.ndim == 1 else a
     b2 = sh.reshape(b, (ba.shape[0], 1)) if ba.ndim == 1 else b
     a2a, b2a = get_aval(a2), get_aval(b2)
@@ -49,7 +60,7 @@ def matmul(a, b, precision=None, preferred_element_type=None):
     a2 = sh.broadcast_to_rank_shape(a2, batch + a2a.shape[-2:])
     b2 = sh.broadcast_to_rank_shape(b2, batch + b2a.shape[-2:])
     nb = len(batch)
-    out = la.dot_general(a2, b2, (((nb + 1,), (nb,)), (tuple(range(nb)), tuple(range(nb)))))
+    out = _contract(a2, b2, (((nb + 1,), (nb,)), (tuple(range(nb)), tuple(range(nb)))))
     if aa.ndim == 1:
         out = sh.squeeze(out, (nb,))
     if ba.ndim == 1:
@@ -67,12 +78,12 @@ def inner(a, b):
     na, nb = get_aval(a).ndim, get_aval(b).ndim
     if na == 0 or nb == 0:
         return multiply(a, b)
-    return la.dot_general(a, b, (((na - 1,), (nb - 1,)), ((), ())))
+    return _contract(a, b, (((na - 1,), (nb - 1,)), ((), ())))
 
 
 def outer(a, b):
     a, b = ravel(a), ravel(b)
-    return multiply(sh.reshape(a, (get_aval(a).shape[0], 1)), b)
+    return multiply(sh.expand_dims(a, (1,)), b)
 
 
 def tensordot(a, b, axes=2):
@@ -85,7 +96,7 @@ def tensordot(a, b, axes=2):
         ca = (ca,) if isinstance(ca, int) else tuple(ca)
         cb = (cb,) if isinstance(cb, int) else tuple(cb)
         ca, cb = tuple(_axis(i, na) for i in ca), tuple(_axis(i, nb) for i in cb)
-    return la.dot_general(a, b, ((ca, cb), ((), ())))
+    return _contract(a, b, ((ca, cb), ((), ())))
 
 
 def einsum(subscripts: str, *operands, optimize=None, precision=None):
@@ -145,7 +156,7 @@ def einsum(subscripts: str, *operands, optimize=None, precision=None):
     contract = [c for c in sa if c in sb and c not in out]
     dn = ((tuple(sa.index(c) for c in contract), tuple(sb.index(c) for c in contract)),
           (tuple(sa.index(c) for c in batch), tuple(sb.index(c) for c in batch)))
-    res = la.dot_general(a, b, dn)
+    res = _contract(a, b, dn)
     res_spec = batch + [c for c in sa if c not in batch and c not in contract] + \
         [c for c in sb if c not in batch and c not in contract]
     return sh.transpose(res, tuple(res_spec.index(c) for c in out))

@@ -76,13 +76,16 @@ def arange(start, stop=None, step=None, dtype=None):
     dt = _dt(dtype)
     if dt is None:
         dt = dtypes.default_int() if dtypes.kind(vals.dtype) in "iu" else dtypes.default_float()
-    if dtypes.kind(dt) in "iu" and isinstance(start, int) and isinstance(step, int):
-        n = len(vals)
-        out = sh.iota(dt, (n,), 0)
+    integral = isinstance(start, (int, np.integer)) and isinstance(step, (int, np.integer))
+    if (dtypes.kind(dt) in "iu" and integral) or (
+            dtypes.kind(dt) == "f" and not dtypes.is_custom(dt)):
+        # JAX's arithmetic, at the result's dtype: start + step * iota (so a float arange
+        # has JAX's values, which can differ from NumPy's float64-then-rounded ones)
+        out = sh.iota(dt, (len(vals),), 0)
         if step != 1:
-            out = ew.mul(out, sh.full((n,), step, dt))
-        if start != 0:
-            out = ew.add(out, sh.full((n,), start, dt))
+            out = ew.add(Array(np.asarray(start, dt)), ew.mul(Array(np.asarray(step, dt)), out))
+        elif start != 0:
+            out = ew.add(Array(np.asarray(start, dt)), out)
         return out
     return Array(vals.astype(dt))
 
@@ -108,6 +111,9 @@ def linspace(start, stop, num: int = 50, endpoint: bool = True, retstep: bool = 
 
 
 def eye(N, M=None, k: int = 0, dtype=None):
+    # a constant, where JAX writes iota + eq + convert_element_type: IREE 3.13 fails to
+    # compile that bool -> float convert fused into a matmul ("linalg.vecmat op expected
+    # type of bb argument #1 ('i1') to match ... ('i8')", tests/lax/test_linalg_more.py)
     M = N if M is None else M
     dt = _dt(dtype) or dtypes.default_float()
     return Array(np.eye(N, M, k, dtype=dt))

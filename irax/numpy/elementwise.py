@@ -75,9 +75,10 @@ sign = _unary(ew.sign_p, float_only=False)
 def _extremum(real_prim, pick):
     """maximum / minimum; complex numbers by their lexicographic order (as jax.numpy)."""
     def f(x, y):
-        x, y = _promote(x, y)
+        x, y = _promote(x, y, broadcasting=True)
         if dtypes.kind(get_aval(x).dtype) != "c":
             return real_prim.bind(x, y)
+        x, y = _promote(x, y)   # select takes no scalar against a ranked operand
         return ew.select(pick(x, y), x, y)
     f.__name__ = real_prim.name
     return f
@@ -94,15 +95,15 @@ bitwise_xor = _binary(ew.xor_p)
 
 
 def logical_and(x, y):
-    return ew.and_p.bind(*_promote(asarray(x, bool_), asarray(y, bool_)))
+    return ew.and_p.bind(*_promote(asarray(x, bool_), asarray(y, bool_), broadcasting=True))
 
 
 def logical_or(x, y):
-    return ew.or_p.bind(*_promote(asarray(x, bool_), asarray(y, bool_)))
+    return ew.or_p.bind(*_promote(asarray(x, bool_), asarray(y, bool_), broadcasting=True))
 
 
 def logical_xor(x, y):
-    return ew.xor_p.bind(*_promote(asarray(x, bool_), asarray(y, bool_)))
+    return ew.xor_p.bind(*_promote(asarray(x, bool_), asarray(y, bool_), broadcasting=True))
 
 
 def logical_not(x):

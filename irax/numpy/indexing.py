@@ -126,7 +126,7 @@ def getitem(x, idx, mode=None, fill_value=None, wrap_negative_indices=True):
     """x[idx] with JAX's rules; mode None / "clip": out-of-bounds indices clamp, "fill":
     they read fill_value. (x.at[idx].get(...) passes its mode here.)"""
     x = asarray(x)
-    mode = gather_mode(mode)
+    user_mode, mode = mode, gather_mode(mode)
     if isinstance(idx, list):
         raise TypeError("Using a non-tuple sequence for multidimensional indexing is not "
                         "allowed; use `arr[array(seq)]` instead of `arr[seq]`.")
@@ -134,6 +134,10 @@ def getitem(x, idx, mode=None, fill_value=None, wrap_negative_indices=True):
         idx = (idx,)
     entries = _expand(x, idx)
     kinds = [_kind(i) for i in entries]
+    if user_mode is None and wrap_negative_indices:
+        out = _as_slice(x, entries)
+        if out is not None:
+            return out
     adv = [j for j, k in enumerate(kinds) if k == "adv"]
     n_arrays = builtins.sum(1 for j in adv if get_aval(entries[j]).ndim > 0)
     adjacent = adv == list(range(adv[0], adv[0] + len(adv))) if adv else True
@@ -141,6 +145,65 @@ def getitem(x, idx, mode=None, fill_value=None, wrap_negative_indices=True):
     if n_arrays == 0 or (n_arrays == 1 and adjacent):
         return _one_by_one(x, tagged, mode, fill_value, wrap_negative_indices)
     return _advanced(x, tagged, mode, fill_value, wrap_negative_indices)
+
+
+def _scalar_int_index(i) -> bool:
+    return _is_array(i) and get_aval(i).shape == () and get_aval(i).dtype == np.int32
+
+
+def _as_slice(x, entries):
+    """x[entries] as JAX 0.10 writes an index of ints, slices, None and scalar int32 arrays
+    (in bounds, for the static ints): a slice (a dynamic_slice if an index is traced), rev
+    for negative steps, squeeze for the int axes, broadcast_in_dim for the None ones; None
+    when the index is of another kind (the general path then handles it)."""
+    xa = get_aval(x)
+    real = [i for i in entries if i is not None]
+    dynamic = any(_is_array(i) for i in real)
+    for i, n in zip(real, xa.shape):
+        ok = (isinstance(i, slice) and not (dynamic and i.step not in (None, 1, -1))) \
+            or (_is_int_index(i) and -n <= i < n) or _scalar_int_index(i)
+        if not ok:
+            return None
+    if any(isinstance(i, slice) and isinstance(v, (Tracer, Array))
+           for i in real if isinstance(i, slice) for v in (i.start, i.stop, i.step)):
+        return None
+    starts, limits, strides, sizes, reversed_axes, int_axes = [], [], [], [], [], []
+    for axis, (i, n) in enumerate(zip(real, xa.shape)):
+        if isinstance(i, slice):
+            start, stop, step = i.indices(n)
+            length = len(range(start, stop, step))
+            if step < 0:   # the same elements, read upwards, then reversed
+                reversed_axes.append(axis)
+                start, step = (start + (length - 1) * step if length else 0), -step
+            starts.append(start)
+            limits.append(start + (length - 1) * step + 1 if length else start)
+            strides.append(step)
+            sizes.append(length)
+        else:
+            int_axes.append(axis)
+            starts.append(i + n if _is_int_index(i) and i < 0 else i)
+            limits.append(starts[-1] + 1 if _is_int_index(i) else None)
+            strides.append(1)
+            sizes.append(1)
+    if dynamic:   # every start wrapped as JAX's dynamic_slice index is, constants included
+        idx = []
+        for start, n in zip(starts, xa.shape):
+            start = start if _is_array(start) else Array(np.asarray(start, np.int32))
+            dt = get_aval(start).dtype
+            negative = ew.lt(start, Array(np.asarray(0, dt)))
+            wrapped = ew.add(start, Array(np.asarray(n, dt)))
+            idx.append(ew.select(negative, wrapped, start))
+        out = sl.dynamic_slice_p.bind(x, *idx, slice_sizes=tuple(sizes))
+    else:
+        out = sh.slice_(x, starts, limits, strides)
+    out = sh.rev(out, reversed_axes)
+    out = sh.squeeze(out, int_axes)
+    kept = [j for j, i in enumerate(e for e in entries if not _is_int_index(e)
+                                    and not _scalar_int_index(e)) if i is not None]
+    shape = [1] * (len(kept) + builtins.sum(1 for i in entries if i is None))
+    for j, n in zip(kept, get_aval(out).shape):
+        shape[j] = n
+    return sh.broadcast_in_dim(out, shape, kept)
 
 
 def _expand(x, idx) -> list:

@@ -167,7 +167,7 @@ def mean(a, axis=None, dtype=None, keepdims: bool = False, where=None):
         cnt = sum(broadcast_to(asarray(where), av.shape), axis, keepdims=keepdims)
         return true_divide(s, cnt)
     s = sum(a_f, axis, keepdims=keepdims)
-    return ew.div(s, ew.full_like_scalar(s, n))
+    return ew.div(s, ew.const_like(s, n))
 
 
 @_upcast_halves
@@ -178,7 +178,7 @@ def var(a, axis=None, dtype=None, ddof: int = 0, keepdims: bool = False):
     n = int(np.prod([av.shape[i] for i in axes], dtype=np.int64))
     centered = subtract(a, mean(a, axis, keepdims=True))
     s = sum(square(centered), axis, keepdims=keepdims)
-    return ew.div(s, ew.full_like_scalar(s, builtins.max(n - ddof, 0)))
+    return ew.div(s, ew.const_like(s, builtins.max(n - ddof, 0)))
 
 
 def std(a, axis=None, dtype=None, ddof: int = 0, keepdims: bool = False):

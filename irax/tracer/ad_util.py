@@ -103,6 +103,11 @@ def broadcast_in_dim(x: Value, shape: Sequence[int], broadcast_dimensions: Seque
     return _op("broadcast_in_dim")(x, shape, broadcast_dimensions)
 
 
+def reshape(x: Value, new_sizes: Sequence[int]) -> Value:
+    """prims/shape.py's reshape (a no-op when the shape is new_sizes)."""
+    return _op("reshape")(x, new_sizes)
+
+
 def transpose(x: Value, permutation: Sequence[int]) -> Value:
     """prims/shape.py's transpose (a no-op for the identity permutation)."""
     return _op("transpose")(x, permutation)

@@ -52,21 +52,29 @@ def broadcast_shapes(*shapes: tuple[int, ...], error: type = ValueError) -> tupl
     return tuple(out)
 
 
-def promote(*xs: Any, inexact: bool = False) -> list[Value]:
+def promote(*xs: Any, inexact: bool = False, broadcasting: bool = False) -> list[Value]:
     """The operands at one dtype (weak Python scalars don't widen) and one shape; a shape
     mismatch is a TypeError, as in JAX. inexact: integers and bools promote on to the
-    default float, each operand converted straight to it (so uint8 / -1 divides by -1.0)."""
+    default float, each operand converted straight to it (so uint8 / -1 divides by -1.0).
+    broadcasting: for the primitives that broadcast their operands as JAX's lax does
+    (elementwise.BROADCASTING), only the ranks are made equal (leading size-1 axes) and
+    rank-0 operands are left alone, as jax.numpy does: `x * 2.0` is `mul a 2.0:f32[]`."""
     avals = [get_aval(x) for x in xs]
     dt, weak = dtypes.result_type(*[(a.dtype, a.weak_type) for a in avals])
     if inexact and dtypes.kind(dt) not in "fc":
         dt = dtypes.default_float()
     shape = broadcast_shapes(*[a.shape for a in avals], error=TypeError)
+    nd = len(shape)
     out = []
     for x, a in zip(xs, avals):
         x = _as_array(x)
         if a.dtype != dt or a.weak_type != weak:
             x = ew.convert_element_type(x, dt, weak)
-        out.append(sh.broadcast_to_rank_shape(x, shape))
+        if not broadcasting:
+            x = sh.broadcast_to_rank_shape(x, shape)
+        elif 0 < a.ndim < nd:
+            x = sh.broadcast_in_dim(x, (1,) * (nd - a.ndim) + a.shape, range(nd - a.ndim, nd))
+        out.append(x)
     return out
 
 
@@ -76,7 +84,7 @@ def promote(*xs: Any, inexact: bool = False) -> list[Value]:
 
 def _binary(prim: Primitive) -> Callable[[Any, Any], Value]:
     def op(x, y):
-        return prim.bind(*promote(x, y))
+        return prim.bind(*promote(x, y, broadcasting=True))
     op.__name__ = prim.name
     return op
 
@@ -85,7 +93,7 @@ def _bool_as(bool_prim: Primitive, prim: Primitive) -> Callable[[Any, Any], Valu
     """A binary op that is `bool_prim` on two bools (bool + bool is logical or, bool * bool
     logical and, as in jax.numpy and NumPy)."""
     def op(x, y):
-        x, y = promote(x, y)
+        x, y = promote(x, y, broadcasting=True)
         return (bool_prim if get_aval(x).dtype == np.bool_ else prim).bind(x, y)
     op.__name__ = prim.name
     return op
@@ -105,7 +113,7 @@ def _lexicographic(prim: Primitive) -> Callable[[Any, Any], Value]:
     strict = ew.lt_p if prim in (ew.lt_p, ew.le_p) else ew.gt_p
 
     def op(x, y):
-        x, y = promote(x, y)
+        x, y = promote(x, y, broadcasting=True)
         if dtypes.kind(get_aval(x).dtype) != "c":
             return prim.bind(x, y)
         xr, yr = ew.real(x), ew.real(y)
@@ -130,7 +138,7 @@ bitwise_xor = _binary(ew.xor_p)
 
 
 def true_divide(x: Any, y: Any) -> Value:
-    return ew.div(*promote(x, y, inexact=True))
+    return ew.div(*promote(x, y, inexact=True, broadcasting=True))
 
 
 # // and % as jax.numpy defines them, also at y == 0, where the integer primitives give
@@ -182,7 +190,7 @@ def power(x: Any, y: Any) -> Value:
         if dtypes.kind(get_aval(x).dtype) in "iu" and y < 0:
             raise ValueError("Integers cannot be raised to negative integer powers")
         return ew.integer_pow(x, int(y))
-    x, y = promote(x, y)
+    x, y = promote(x, y, broadcasting=True)
     if dtypes.kind(get_aval(x).dtype) in "iu":
         raise TypeError("irax.numpy.power of integer arrays by array exponents is not supported; "
                         "use a Python int exponent or convert to float")

@@ -380,6 +380,7 @@ class custom_jvp:
                 result = rule(*nondiff, tuple(primals), tuple(tangents))
             return _check_jvp_result(result, _name(rule), store, name)
         flat_jvp.__name__ = _name(rule)
+        flat_jvp.shown_as = (name, symbolic)   # what a printed jaxpr shows (tracer/pretty.py)
         flat_fun.__name__ = name
         flat_fun.user_functions = (fun, rule)   # what vmap searches for closed-over values
         out = trace.process_custom_jvp_call(custom_jvp_call, flat_fun, flat_jvp, leaves)
@@ -525,6 +526,7 @@ class custom_vjp:
             return _check_jvp_result(result, _name(jvp), store, name)
 
         flat_fun.__name__, flat_fwd.__name__, flat_bwd.__name__ = name, _name(fwd), _name(bwd)
+        flat_fwd.shown_as = (name, symbolic)   # what a printed jaxpr shows (tracer/pretty.py)
         flat_fun.user_functions = tuple(f for f in (fun, fwd, bwd, jvp) if f is not None)
         flat_fwd.jvp_rule = flat_jvp if jvp is not None else None
         out = trace.process_custom_vjp_call(custom_vjp_call, flat_fun, flat_fwd, flat_bwd,

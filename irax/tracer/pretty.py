@@ -184,15 +184,69 @@ def literal_text(lit: Any) -> str:
     return str(np.asarray(lit.value).item())
 
 
-# primitive -> rule(eqn, ctx) -> (printed name, [(param, value), ...]): how an equation
-# shows its params (e.g. broadcast_in_dim leaves out the shape its binder already shows)
-pp_eqn_rules: dict[Any, Callable[[Any, PpContext], tuple[str, list]]] = {}
+# primitive -> rule(eqn, ctx) -> (printed name, [(param, value), ...]) or (name, params,
+# operands): how an equation shows its params (e.g. broadcast_in_dim leaves out the shape
+# its binder already shows) and, where JAX's primitive orders them otherwise, its operands
+pp_eqn_rules: dict[Any, Callable[[Any, PpContext], tuple]] = {}
+
+
+def _select_as_select_n(eqn: Any, ctx: "PpContext") -> tuple:
+    # irax's select(pred, on_true, on_false) is JAX's select_n(pred, on_false, on_true)
+    pred, on_true, on_false = eqn.inputs
+    return "select_n", visible_params(eqn), [pred, on_false, on_true]
+
+
+def _custom_call_pp(rule_params: dict[str, str]) -> Callable[[Any, "PpContext"], tuple]:
+    """custom_jvp_call / custom_vjp_call as JAX shows them: the function's name first, its
+    rules under JAX's param names, symbolic_zeros; irax's bookkeeping params left out.
+    rule_params: irax's param -> JAX's, for the rules (whose `shown_as` is (name, symbolic
+    zeros?), set by tracer/custom.py)."""
+    def rule(eqn: Any, ctx: "PpContext") -> tuple:
+        params = eqn.params
+        first = params[next(iter(rule_params))]
+        name, symbolic = getattr(first, "shown_as", (None, False))
+        shown = {jax_name: params[k] for k, jax_name in rule_params.items()}
+        shown.update(call_jaxpr=params["call_jaxpr"], symbolic_zeros=symbolic)
+        lead = [("name", name)] if name is not None else []
+        return eqn.primitive.name, lead + sorted(shown.items(), key=lambda kv: kv[0])
+    return rule
+
+
+# the same, for the primitives the tracer defines, known by name (this module imports none)
+pp_eqn_rules_by_name: dict[str, Callable[[Any, "PpContext"], tuple]] = {
+    "select": _select_as_select_n,
+    "custom_jvp_call": _custom_call_pp({"jvp_fn": "jvp"}),
+    "custom_vjp_call": _custom_call_pp({"fwd_fn": "fwd", "bwd_fn": "bwd"}),
+}
+
+
+# params JAX 0.10's equations show that irax's primitives do not carry, at the one value
+# they have in irax (sharding annotations, scan's unroll): printed so jaxprs read as JAX's
+JAX_ONLY_PARAMS: dict[str, dict[str, Any]] = {
+    "reduce_sum": {"out_sharding": None},
+    "reshape": {"dimensions": None, "sharding": None},
+    "scan": {"unroll": 1},
+    "iota": {"sharding": None},
+}
+# irax params that JAX names and writes otherwise: (primitive, param) -> (JAX's name, value)
+JAX_PARAM_FORMS: dict[tuple[str, str], Callable[[Any], tuple[str, Any]]] = {
+    ("argmax", "axis"): lambda v: ("axes", (v,)),
+    ("argmin", "axis"): lambda v: ("axes", (v,)),
+}
 
 
 def visible_params(eqn: Any) -> list[tuple[str, Any]]:
-    """The params a printed equation shows, sorted (irax-internal `_` ones left out)."""
-    return sorted(((k, v) for k, v in eqn.params.items() if not k.startswith("_")),
-                  key=lambda kv: kv[0])
+    """The params a printed equation shows, sorted (irax-internal `_` ones left out), with
+    those of JAX_ONLY_PARAMS and JAX_PARAM_FORMS as JAX shows them."""
+    name = eqn.primitive.name
+    params = {k: v for k, v in eqn.params.items() if not k.startswith("_")}
+    for k in list(params):
+        form = JAX_PARAM_FORMS.get((name, k))
+        if form is not None:
+            new_k, params[new_k] = form(params.pop(k))
+    for k, v in JAX_ONLY_PARAMS.get(name, {}).items():
+        params.setdefault(k, v)
+    return sorted(params.items(), key=lambda kv: kv[0])
 
 
 # core's IR classes, told apart by their fields: a Literal has `val`, a Var has `id`, a
@@ -253,11 +307,13 @@ def _pp_atoms(atoms: Sequence[Any], ctx: PpContext, sep: str = "",
 
 
 def _pp_eqn(eqn: Any, ctx: PpContext) -> Doc:
-    rule = pp_eqn_rules.get(eqn.primitive)
-    name, params = rule(eqn, ctx) if rule else (eqn.primitive.name, visible_params(eqn))
+    rule = pp_eqn_rules.get(eqn.primitive) or pp_eqn_rules_by_name.get(eqn.primitive.name)
+    shown = rule(eqn, ctx) if rule else (eqn.primitive.name, visible_params(eqn))
+    name, params = shown[:2]
+    inputs = shown[2] if len(shown) > 2 else eqn.inputs
     # built in this order (binders, params, operands): names are given as they are met
     lhs = _pp_atoms(eqn.outputs, ctx, types=True)
-    rhs = [text(name), _pp_params(params, ctx), text(" ") + _pp_atoms(eqn.inputs, ctx)]
+    rhs = [text(name), _pp_params(params, ctx), text(" ") + _pp_atoms(inputs, ctx)]
     return concat([lhs, text(" = "), *rhs] if eqn.outputs else rhs)
 
 

@@ -24,7 +24,7 @@ EXEMPT = {
 
 # Primitives that are linear in (at least one of) their arguments: reverse mode transposes them.
 LINEAR = {
-    "neg", "add", "sub", "mul", "div", "select", "convert_element_type", "reduce_sum",
+    "neg", "add", "add_any", "sub", "mul", "div", "select", "convert_element_type", "reduce_sum",
     "cumsum", "broadcast_in_dim", "reshape", "transpose", "squeeze", "concatenate", "pad",
     "slice", "rev", "dynamic_slice", "dynamic_update_slice", "gather", "scatter_add",
     "dot_general", "real", "imag", "conj", "complex",
@@ -36,7 +36,7 @@ LINEAR = {
     "while",
     # call-like: checkpoint's body (linear in its tangent inputs) and the linear solve
     # (linear in b)
-    "remat", "custom_linear_solve",
+    "remat2", "custom_linear_solve",
     # collectives over a named vmap axis: linear in their operand
     "psum", "all_gather",
 }

@@ -12,7 +12,7 @@ from ...tracer.prims import elementwise as ew
 from .. import c128_math, f64_math, hlo
 from ..context import RuleContext
 from ..emitter import aval_type
-from ..rules import LoweringRule, register_capability, register_lowering
+from ..rules import LoweringRule, register_capability, register_lowering, select_rule
 
 
 def _unary(op: str) -> LoweringRule:
@@ -291,6 +291,9 @@ for _p, _d in {ew.eq_p: "EQ", ew.ne_p: "NE", ew.lt_p: "LT", ew.le_p: "LE", ew.gt
                ew.ge_p: "GE"}.items():
     register_lowering(_p, _compare(_d))
 register_lowering(ew.select_p, _select)
+# add_any lowers as add does, through whatever rule add takes for the operands' dtype
+register_lowering(ew.add_any_p, lambda ctx, x, y: select_rule(ew.add_p, ctx.target,
+                                                              ctx.avals_in)(ctx, x, y))
 register_lowering(ew.square_p, lambda ctx, x: hlo.binary(ctx.em, "multiply", x, x,
                                                          ctx.avals_in[0]))
 register_lowering(ew.clamp_p, _clamp)

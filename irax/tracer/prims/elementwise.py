@@ -1,6 +1,11 @@
-"""Elementwise primitives. Operands of n-ary primitives have equal shapes and dtypes
-(irax.numpy and the tracer's operators broadcast and promote before binding, as jax.numpy
-does over lax).
+"""Elementwise primitives. Operands of n-ary primitives have equal dtypes and equal shapes,
+except that the binary arithmetic, comparison and logic primitives (BROADCASTING) broadcast
+as JAX 0.10's lax does: a rank-0 operand against a ranked one, and operands of one rank
+whose sizes are equal or 1 (so `x * 2.0` is one `mul a 2.0:f32[]` equation, and
+`x[:, None] * y[None]` one mul of a f32[3,1] and a f32[1,3]). Their rules here handle it
+(jvp: tangents broadcast to the output; transpose: cotangents summed back to the operand's
+shape; batching: an unbatched scalar stays a scalar); the lowering broadcasts the operands
+before emitting the StableHLO op (irax/lowering/lower.py).
 
 Layering: the lowest primitive family (the others build on it). Constants in its rules are
 ad_util.full (provided by prims/shape.py); it provides `add` to ad_util.
@@ -33,15 +38,38 @@ def _check_kinds(name: str, kinds: str, avals: Sequence[ShapedArray]) -> None:
                             f"(accepted: {', '.join(allowed[k] for k in kinds)})")
 
 
-def _same_shapes_dtypes(name: str, avals: Sequence[ShapedArray]) -> None:
-    a0 = avals[0]
-    for a in avals[1:]:
-        if a.shape != a0.shape:
+def _same_shapes_dtypes(name: str, avals: Sequence[ShapedArray],
+                        broadcasting: bool = False) -> tuple[int, ...]:
+    """The operands' common shape (a TypeError, worded as JAX's, if they have none).
+    broadcasting: JAX's lax rule: rank-0 operands broadcast against the others, which have
+    one rank and, per axis, one size or 1."""
+    if any(a.dtype != avals[0].dtype for a in avals):
+        raise TypeError(f"{name} requires arguments to have the same dtypes, got "
+                        f"{', '.join(b.dtype.name for b in avals)}")
+    if not broadcasting:
+        if any(a.shape != avals[0].shape for a in avals):
             raise TypeError(f"{name} got incompatible shapes for broadcasting: "
-                            f"{', '.join(str(b.shape) for b in avals)}")
-        if a.dtype != a0.dtype:
-            raise TypeError(f"{name} requires arguments to have the same dtypes, got "
-                            f"{', '.join(b.dtype.name for b in avals)}")
+                            f"{', '.join(str(b.shape) for b in avals)}.")
+        return avals[0].shape
+    return broadcast_shapes(name, *[a.shape for a in avals])
+
+
+def broadcast_shapes(name: str, *shapes: tuple[int, ...]) -> tuple[int, ...]:
+    """The shape a BROADCASTING primitive's operands of these shapes give (JAX's lax rule)."""
+    shaped = [s for s in shapes if s]
+    if not shaped:
+        return ()
+    if len({len(s) for s in shaped}) != 1:
+        raise TypeError(f"{name}: arrays must have the same number of dimensions, got "
+                        f"{ {len(s) for s in shaped} }")
+    out = []
+    for dims in zip(*shaped):
+        sizes = {d for d in dims if d != 1}
+        if len(sizes) > 1:
+            raise TypeError(f"{name} got incompatible shapes for broadcasting: "
+                            f"{', '.join(str(tuple(s)) for s in shapes)}.")
+        out.append(sizes.pop() if sizes else 1)
+    return tuple(out)
 
 
 def _elementwise(name: str, kinds: str, out_dtype: Any = None, nargs: int = 1) -> Primitive:
@@ -49,11 +77,11 @@ def _elementwise(name: str, kinds: str, out_dtype: Any = None, nargs: int = 1) -
 
     def abstract(*avals: ShapedArray, **params: Any) -> ShapedArray:
         _check_kinds(name, kinds, avals)
-        _same_shapes_dtypes(name, avals)
+        shape = _same_shapes_dtypes(name, avals, broadcasting=nargs > 1)
         weak = all(a.weak_type for a in avals)
         if out_dtype is not None:
-            return ShapedArray(avals[0].shape, np.dtype(out_dtype), False)
-        return ShapedArray(avals[0].shape, avals[0].dtype, weak)
+            return ShapedArray(shape, np.dtype(out_dtype), False)
+        return ShapedArray(shape, avals[0].dtype, weak)
     core.abstract_eval_rules[prim] = abstract
     return prim
 
@@ -265,6 +293,13 @@ def full_like_scalar(x: Value, value: Any) -> Value:
     return ad_util.full(a.shape, value, a.dtype, a.weak_type)
 
 
+def const_like(x: Value, value: Any) -> Value:
+    """A rank-0 constant of x's dtype, for an operand of a BROADCASTING primitive
+    (JAX's rules' _const / _one): it shows in a jaxpr as the literal `2.0:f32[]`."""
+    a = core.get_aval(x)
+    return ad_util.full((), value, a.dtype, a.weak_type)
+
+
 def _convert_np(x: np.ndarray, *, new_dtype: np.dtype, weak_type: bool = False) -> np.ndarray:
     x = np.asarray(x)
     new_dtype = np.dtype(new_dtype)
@@ -352,6 +387,50 @@ def _integer_pow_np(x: np.ndarray, *, y: int) -> np.ndarray:
     return x ** y
 
 
+def _full_shape(v: Value, shape) -> Value:
+    """v broadcast to `shape` (v is rank 0, or of that rank with sizes 1 or shape's)."""
+    a = core.get_aval(v)
+    if a.shape == tuple(shape):
+        return v
+    return ad_util.broadcast_in_dim(v, shape, tuple(range(a.ndim)))
+
+
+def _common_shape(*xs: Value) -> tuple[int, ...]:
+    """The shape a BROADCASTING primitive gives operands of these values' shapes."""
+    return broadcast_shapes("broadcast", *[core.get_aval(x).shape for x in xs])
+
+
+def _unbroadcast(ct: Value, aval: ShapedArray) -> Value:
+    """A cotangent of the output, as the cotangent of an operand of `aval`: summed over
+    the axes where that operand was broadcast (all of them for a rank-0 operand)."""
+    shape = core.get_aval(ct).shape
+    if shape == aval.shape:
+        return ct
+    if not aval.shape:
+        return ad_util.reduce_sum(ct, range(len(shape)))
+    axes = [i for i, (n, m) in enumerate(zip(shape, aval.shape)) if n != m]
+    return ad_util.reshape(ad_util.reduce_sum(ct, axes), aval.shape)
+
+
+def _at_out_shape(fn: Callable[..., Tangent]) -> Callable[..., Tangent]:
+    """A per-operand jvp rule whose result is broadcast to the output's shape (the tangent
+    of a broadcast operand of an add has that operand's shape)."""
+    def rule(t, *primals, **params):
+        return _full_shape(fn(t, *primals, **params), _common_shape(*primals[-2:]))
+    return rule
+
+
+def _on_full_operands(fn: Callable[..., Tangent]) -> Callable[..., Tangent]:
+    """A per-operand jvp rule written for equal shapes, run with the operands (and the
+    tangent) broadcast to the output's shape."""
+    def rule(t, *primals, **params):
+        shape = _common_shape(*primals[-2:])
+        lead = list(primals[:-2])   # the output, for rules that see it
+        x, y = (_full_shape(v, shape) for v in primals[-2:])
+        return fn(_full_shape(t, shape), *lead, x, y, **params)
+    return rule
+
+
 def _trunc_div(x: Value, y: Value) -> Value:
     q = div(x, y)
     return mul(sign(q), floor_p.bind(abs_p.bind(q)))
@@ -426,25 +505,27 @@ def _stop_gradient_jvp(primals: Sequence[Value], tangents: Sequence[Tangent]
 
 
 def _add_transpose(ct: Tangent, x: Value, y: Value) -> list[Tangent | None]:
-    return [ct if is_undefined(x) else None, ct if is_undefined(y) else None]
+    return [_unbroadcast(ct, x.aval) if is_undefined(x) else None,
+            _unbroadcast(ct, y.aval) if is_undefined(y) else None]
 
 
 def _sub_transpose(ct: Tangent, x: Value, y: Value) -> list[Tangent | None]:
-    return [ct if is_undefined(x) else None, neg(ct) if is_undefined(y) else None]
+    return [_unbroadcast(ct, x.aval) if is_undefined(x) else None,
+            _unbroadcast(neg(ct), y.aval) if is_undefined(y) else None]
 
 
 def _mul_transpose(ct: Tangent, x: Value, y: Value) -> list[Tangent | None]:
     if is_undefined(x) and is_undefined(y):
         raise NonlinearError("mul of two tangent values is not linear")
     if is_undefined(x):
-        return [mul(ct, y), None]
-    return [None, mul(x, ct)]
+        return [_unbroadcast(mul(ct, y), x.aval), None]
+    return [None, _unbroadcast(mul(x, ct), y.aval)]
 
 
 def _div_transpose(ct: Tangent, x: Value, y: Value) -> list[Tangent | None]:
     if is_undefined(y):
         raise NonlinearError("div with a tangent in the denominator is not linear")
-    return [div(ct, y), None]
+    return [_unbroadcast(div(ct, y), x.aval), None]
 
 
 def _select_transpose(ct: Tangent, pred: Value, a: Value, b: Value) -> list[Tangent | None]:
@@ -524,28 +605,29 @@ core.impl_rules[complex_p] = lambda x, y: (x + 1j * y).astype(complex_dtype(x.dt
 deflinear(neg_p)
 defjvp(sin_p, lambda t, x: mul(t, cos(x)))
 defjvp(cos_p, lambda t, x: neg(mul(t, sin(x))))
-defjvp_with_output(tan_p, lambda t, out, x: mul(t, add(full_like_scalar(x, 1), square(out))))
+# the unary rules are JAX's formulas, written as JAX writes them (so grad jaxprs read alike)
+defjvp_with_output(tan_p, lambda t, out, x: mul(t, add(const_like(x, 1), square_p.bind(out))))
 defjvp(asin_p, lambda t, x: div(t, _sqrt_1m_x2(x)))
 defjvp(acos_p, lambda t, x: neg(div(t, _sqrt_1m_x2(x))))
-defjvp(atan_p, lambda t, x: div(t, add(full_like_scalar(x, 1), square(x))))
+defjvp(atan_p, lambda t, x: div(t, add(const_like(x, 1), square_p.bind(x))))
 defjvp(sinh_p, lambda t, x: mul(t, cosh_p.bind(x)))
 defjvp(cosh_p, lambda t, x: mul(t, sinh_p.bind(x)))
-defjvp_with_output(tanh_p, lambda t, out, x: mul(t, sub(full_like_scalar(x, 1), square(out))))
+defjvp_with_output(tanh_p, lambda t, out, x: mul(add(t, mul(t, out)), sub(const_like(x, 1), out)))
 defjvp(asinh_p, lambda t, x: div(t, sqrt(add(square(x), full_like_scalar(x, 1)))))
 defjvp(acosh_p, lambda t, x: div(t, sqrt(sub(square(x), full_like_scalar(x, 1)))))
 defjvp(atanh_p, lambda t, x: div(t, sub(full_like_scalar(x, 1), square(x))))
 defjvp_with_output(exp_p, lambda t, out, x: mul(t, out))
-defjvp_with_output(exp2_p, lambda t, out, x: mul(t, mul(out, full_like_scalar(x, math.log(2)))))
-defjvp_with_output(expm1_p, lambda t, out, x: mul(t, add(out, full_like_scalar(x, 1))))
+defjvp_with_output(exp2_p, lambda t, out, x: mul(const_like(x, math.log(2)), mul(t, out)))
+defjvp_with_output(expm1_p, lambda t, out, x: mul(t, add(out, const_like(x, 1))))
 defjvp(log_p, lambda t, x: div(t, x))
-defjvp(log1p_p, lambda t, x: div(t, add(full_like_scalar(x, 1), x)))
-defjvp_with_output(sqrt_p, lambda t, out, x: div(t, mul(full_like_scalar(x, 2), out)))
-defjvp_with_output(rsqrt_p, lambda t, out, x: mul(t, mul(full_like_scalar(x, -0.5), div(out, x))))
+defjvp(log1p_p, lambda t, x: div(t, add(x, const_like(x, 1))))
+defjvp_with_output(sqrt_p, lambda t, out, x: mul(t, div(const_like(x, 0.5), out)))
+defjvp_with_output(rsqrt_p, lambda t, out, x: mul(t, mul(const_like(x, -0.5), div(out, x))))
 defjvp_with_output(cbrt_p, lambda t, out, x: mul(t, div(out, mul(full_like_scalar(x, 3), x))))
 defjvp_with_output(logistic_p,
-                   lambda t, out, x: mul(t, mul(out, sub(full_like_scalar(x, 1), out))))
-defjvp(erf_p, lambda t, x: mul(t, mul(full_like_scalar(x, 2 / math.sqrt(math.pi)),
-                                      exp(neg(square(x))))))
+                   lambda t, out, x: mul(t, mul(out, sub(const_like(x, 1), out))))
+defjvp(erf_p, lambda t, x: mul(const_like(x, 2 / math.sqrt(math.pi)),
+                                mul(t, exp(neg(square_p.bind(x))))))
 defjvp_with_output(abs_p, _abs_jvp)
 for _p in (real_p, imag_p, conj_p, complex_p):
     deflinear(_p)
@@ -553,22 +635,26 @@ for _p in (sign_p, floor_p, ceil_p, round_p, is_finite_p, not_p, and_p, or_p, xo
            eq_p, ne_p, lt_p, le_p, gt_p, ge_p):
     defzero(_p)
 defjvp(integer_pow_p, lambda t, x, *, y: (
-    full_like_scalar(t, 0) if y == 0 else
-    mul(t, mul(full_like_scalar(x, y), integer_pow(x, y - 1) if y != 2 else x))))
-defjvp(add_p, lambda t, x, y: t, lambda t, x, y: t)
-defjvp(sub_p, lambda t, x, y: t, lambda t, x, y: neg(t))
+    full_like_scalar(t, 0) if y == 0 else t if y == 1 else
+    mul(t, mul(const_like(x, y), integer_pow(x, y - 1) if y != 2 else x))))
+# (broadcast operands: see BROADCASTING below; mul and div take them as they are, the
+# others see their operands broadcast to the output's shape)
+defjvp(add_p, _at_out_shape(lambda t, x, y: t), _at_out_shape(lambda t, x, y: t))
+defjvp(sub_p, _at_out_shape(lambda t, x, y: t), _at_out_shape(lambda t, x, y: neg(t)))
 defjvp(mul_p, lambda t, x, y: mul(t, y), lambda t, x, y: mul(x, t))
 defjvp_with_output(div_p, lambda t, out, x, y: div(t, y),
                    lambda t, out, x, y: neg(mul(t, div(out, y))))
-defjvp(rem_p, lambda t, x, y: t, lambda t, x, y: neg(mul(t, _trunc_div(x, y))))
-defjvp_with_output(pow_p, lambda t, out, x, y: _pow_jvp_x(t, x, y), _pow_jvp_y)
-defjvp(max_p, lambda t, x, y: _max_jvp_select(t, x, y, pick=gt),
-       lambda t, x, y: _max_jvp_select(t, y, x, pick=gt))
-defjvp(min_p, lambda t, x, y: _max_jvp_select(t, x, y, pick=lt),
-       lambda t, x, y: _max_jvp_select(t, y, x, pick=lt))
+defjvp(rem_p, _at_out_shape(lambda t, x, y: t),
+       _on_full_operands(lambda t, x, y: neg(mul(t, _trunc_div(x, y)))))
+defjvp_with_output(pow_p, _on_full_operands(lambda t, out, x, y: _pow_jvp_x(t, x, y)),
+                   _on_full_operands(_pow_jvp_y))
+defjvp(max_p, _on_full_operands(lambda t, x, y: _max_jvp_select(t, x, y, pick=gt)),
+       _on_full_operands(lambda t, x, y: _max_jvp_select(t, y, x, pick=gt)))
+defjvp(min_p, _on_full_operands(lambda t, x, y: _max_jvp_select(t, x, y, pick=lt)),
+       _on_full_operands(lambda t, x, y: _max_jvp_select(t, y, x, pick=lt)))
 defjvp(atan2_p,
-       lambda t, x, y: mul(t, div(y, add(square(x), square(y)))),
-       lambda t, x, y: neg(mul(t, div(x, add(square(x), square(y))))))
+       _on_full_operands(lambda t, x, y: mul(t, div(y, add(square(x), square(y))))),
+       _on_full_operands(lambda t, x, y: neg(mul(t, div(x, add(square(x), square(y)))))))
 jvp_rules[select_p] = _select_jvp
 jvp_rules[convert_element_type_p] = _convert_jvp
 jvp_rules[stop_gradient_p] = _stop_gradient_jvp
@@ -589,11 +675,35 @@ transpose_rules[complex_p] = _complex_transpose
 # batching rules
 for _p in list(_UNARY_IMPL) + [is_finite_p, convert_element_type_p, real_p, imag_p]:
     defvectorized(_p)
-for _p in list(_BINARY_IMPL) + [eq_p, ne_p, lt_p, le_p, gt_p, ge_p, select_p, complex_p]:
-    defbroadcasting(_p)
-
 UNARY_PRIMITIVES = list(_UNARY_IMPL) + [is_finite_p, real_p, imag_p]
 BINARY_PRIMITIVES = list(_BINARY_IMPL) + [eq_p, ne_p, lt_p, le_p, gt_p, ge_p, complex_p]
+# the binary primitives whose operands broadcast as JAX's lax ones do (see the docstring)
+BROADCASTING = frozenset(p for p in BINARY_PRIMITIVES if p is not complex_p)
+
+
+def _broadcasting_batch(prim: Primitive):
+    """Batching that keeps an unbatched scalar operand a scalar (vmap of `x * 2.0` is still
+    `mul a 2.0:f32[]`, as in JAX) and gives a batched scalar (shape [n]) size-1 axes to
+    meet the ranked operands (shape [n, ...]); the other operands get the batch axis."""
+    def rule(axis_size, vals, dims, **params):
+        avals = [core.get_aval(v) for v in vals]
+        rank = max(a.ndim - (d is not None) for a, d in zip(avals, dims))
+        out = []
+        for v, a, d in zip(vals, avals, dims):
+            if d is None and a.shape == ():
+                out.append(v)
+            elif d is not None and a.ndim == 1 and rank:
+                out.append(ad_util.broadcast_in_dim(v, (axis_size,) + (1,) * rank, (0,)))
+            else:
+                out.append(bdim_to_front(v, d, axis_size))
+        return prim.bind(*out, **params), 0
+    return rule
+
+
+for _p in BROADCASTING:
+    batch_rules[_p] = _broadcasting_batch(_p)
+for _p in (select_p, complex_p):
+    defbroadcasting(_p)
 
 # ---------------------------------------------------------------------------
 # square and clamp: their own primitives (not integer_pow / max+min), so jaxprs read as
@@ -601,7 +711,7 @@ BINARY_PRIMITIVES = list(_BINARY_IMPL) + [eq_p, ne_p, lt_p, le_p, gt_p, ge_p, co
 
 square_p = _elementwise("square", NUM)
 core.impl_rules[square_p] = _at_input_dtype(np.square)
-defjvp(square_p, lambda t, x: mul(t, mul(full_like_scalar(x, 2), x)))
+defjvp(square_p, lambda t, x: mul(t, mul(const_like(x, 2), x)))
 defvectorized(square_p)
 
 clamp_p = Primitive("clamp")   # clamp(lo, x, hi); lo and hi are scalars or x-shaped
@@ -618,11 +728,6 @@ def _clamp_abstract(lo: ShapedArray, x: ShapedArray, hi: ShapedArray) -> ShapedA
             raise TypeError(f"lax.clamp requires arguments to have the same dtypes, got "
                             f"{lo.dtype.name}, {x.dtype.name}, {hi.dtype.name}.")
     return ShapedArray(x.shape, x.dtype, x.weak_type)
-
-
-def _full_shape(v: Value, shape) -> Value:
-    a = core.get_aval(v)
-    return v if a.shape == tuple(shape) else ad_util.broadcast_in_dim(v, shape, ())
 
 
 def _clamp_jvp(primals: Sequence[Value], tangents: Sequence[Tangent]) -> tuple[Value, Tangent]:
@@ -663,4 +768,21 @@ core.impl_rules[clamp_p] = lambda lo, x, hi: np.minimum(np.maximum(x, lo), hi).a
 jvp_rules[clamp_p] = _clamp_jvp
 batch_rules[clamp_p] = _clamp_batch
 
-ad_util.provide(add=add)
+# add_any: the sum of two tangents or cotangents (JAX's add_any), what jvp and transpose
+# accumulate with, so that differentiated jaxprs read as JAX's; an add of equal types
+add_any_p = Primitive("add_any")
+
+
+def _add_any_abstract(x: ShapedArray, y: ShapedArray) -> ShapedArray:
+    _same_shapes_dtypes("add_any", [x, y])
+    return ShapedArray(x.shape, x.dtype, x.weak_type and y.weak_type)
+
+
+core.abstract_eval_rules[add_any_p] = _add_any_abstract
+core.impl_rules[add_any_p] = _at_input_dtype(
+    lambda x, y: np.logical_or(x, y) if x.dtype == np.bool_ else np.add(x, y))
+deflinear(add_any_p)
+transpose_rules[add_any_p] = _add_transpose
+defbroadcasting(add_any_p)
+
+ad_util.provide(add=add_any_p.bind)

@@ -81,7 +81,7 @@ def dot_general(x: Value, y: Value, dimension_numbers: Any, preferred_element_ty
 
 
 def _transpose_lhs(ct: Tangent, x_aval: ShapedArray, y: Value, dimension_numbers: DimensionNumbers,
-                   swap: bool = False) -> Tangent:
+                   swap: bool = False, preferred_element_type: Any = None) -> Tangent:
     (lc, rc), (lb, rb) = dimension_numbers
     x_ndim, y_ndim = len(x_aval.shape), get_aval(y).ndim
     x_free = _free_dims(x_ndim, lc, lb)
@@ -93,7 +93,10 @@ def _transpose_lhs(ct: Tangent, x_aval: ShapedArray, y: Value, dimension_numbers
     else:
         ct_y_free = list(range(nb + len(x_free), nb + len(x_free) + len(y_free)))
         ct_x_free_start = nb
-    out = dot_general(ct, y, ((tuple(ct_y_free), tuple(y_free)), (tuple(range(nb)), tuple(rb))))
+    # the cotangent's contraction keeps a preferred type that is x's own (jnp.dot's, as JAX)
+    keep = preferred_element_type if preferred_element_type == x_aval.dtype else None
+    out = dot_general(ct, y, ((tuple(ct_y_free), tuple(y_free)), (tuple(range(nb)), tuple(rb))),
+                      keep)
     # out dims (in x's terms): lb + x_free + lc ordered by sorted rc
     order = list(lb) + x_free + [lc[k] for k in np.argsort(rc)]
     del ct_x_free_start
@@ -106,9 +109,11 @@ def _dot_general_transpose(ct: Tangent, x: Value, y: Value, *, dimension_numbers
         raise NonlinearError("dot_general of two tangent values is not linear")
     (lc, rc), (lb, rb) = dimension_numbers
     if is_undefined(x):
-        return [_transpose_lhs(ct, x.aval, y, dimension_numbers), None]
+        return [_transpose_lhs(ct, x.aval, y, dimension_numbers,
+                               preferred_element_type=preferred_element_type), None]
     swapped = ((rc, lc), (rb, lb))
-    return [None, _transpose_lhs(ct, y.aval, x, swapped, swap=True)]
+    return [None, _transpose_lhs(ct, y.aval, x, swapped, swap=True,
+                                 preferred_element_type=preferred_element_type)]
 
 
 def _dot_general_batch(axis_size: int, vals: Sequence[Value], dims: Sequence[BDim], *,

@@ -187,11 +187,13 @@ def squeeze(x: Value, dimensions: Sequence[int]) -> Value:
 
 
 def expand_dims(x: Value, dimensions: Sequence[int]) -> Value:
+    """x with size-1 axes inserted at `dimensions`: a broadcast_in_dim, as JAX's."""
     aval = get_aval(x)
     shape = list(aval.shape)
     for d in sorted(dimensions):
         shape.insert(d, 1)
-    return reshape(x, shape)
+    kept = [i for i in range(len(shape)) if i not in set(dimensions)]
+    return broadcast_in_dim(x, shape, kept)
 
 
 def slice_(x: Value, start_indices: Sequence[int], limit_indices: Sequence[int],
@@ -427,4 +429,5 @@ core.impl_rules[iota_p] = lambda *, dtype, shape, dimension: np.broadcast_to(
     np.arange(shape[dimension], dtype=dtype).reshape(
         [n if i == dimension else 1 for i, n in enumerate(shape)]), shape).copy()
 
-ad_util.provide(full=full, broadcast_in_dim=broadcast_in_dim, transpose=transpose)
+ad_util.provide(full=full, broadcast_in_dim=broadcast_in_dim, transpose=transpose,
+                reshape=reshape)
