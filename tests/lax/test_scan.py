@@ -197,18 +197,21 @@ def test_jit_scan_steps_per_iteration_any_length_forward_and_reverse():
 
 
 def test_grad_of_scan_keeps_loop_invariant_residuals_out_of_the_stack():
-    # x_{t+1} = 0.99 sin(x_t) + 0.01: dx_n/dx_0 = prod_t 0.99 cos(x_t). The broadcast 0.99
-    # the body multiplies by does not change per step: it is computed once, and the forward
-    # loop stacks only cos(x_t) (as JAX's scan partial evaluation does)
+    # x_{t+1} = sin(x_t) cos(w) + 0.01: dx_n/dx_0 = prod_t cos(w) cos(x_t). cos(w), which
+    # the body computes from a closed-over array, does not change per step: it is computed
+    # once, and the forward loop stacks only cos(x_t) (as JAX's scan partial evaluation does)
     n = 30
-    f = lambda x: jnp.sum(lax.fori_loop(0, n, lambda i, x: jnp.sin(x) * 0.99 + 0.01, x))  # noqa: E731
+    w = np.array([0.1, 0.5, 0.9], np.float32)
+
+    def f(x):
+        return jnp.sum(lax.fori_loop(0, n, lambda i, x: jnp.sin(x) * jnp.cos(w) + 0.01, x))
     x0 = np.array([0.3, -1.2, 2.5], np.float32)
     (fwd, _) = [e for e in irax.make_jaxpr(irax.grad(f))(x0).jaxpr.eqns
                 if e.primitive.name == "scan"]
     stacked = [v.aval.shape for v in fwd.outputs[fwd.params["num_carry"]:]]
     assert stacked == [(n, 3)]
-    xs, want = x0.astype(np.float64), np.ones(3)
+    xs, want, cw = x0.astype(np.float64), np.ones(3), np.cos(w.astype(np.float64))
     for _ in range(n):
-        want, xs = want * 0.99 * np.cos(xs), 0.99 * np.sin(xs) + 0.01
+        want, xs = want * cw * np.cos(xs), np.sin(xs) * cw + 0.01
     for g in (irax.grad(f), irax.jit(irax.grad(f))):
         np.testing.assert_allclose(np.asarray(g(x0)), want, rtol=2e-5)
