@@ -4,6 +4,7 @@ from __future__ import annotations
 from .tracer.core import (ConcretizationTypeError, JaxprTypeError,  # noqa: F401
                           TracerArrayConversionError, TracerBoolConversionError,
                           TracerIntegerConversionError, UnexpectedTracerError)
+from .tracer.prims.callback import JaxRuntimeError  # noqa: F401
 from .tracer.transpose import NonlinearError  # noqa: F401
 
 
@@ -31,10 +32,6 @@ class NonConcreteBooleanIndexError(JAXIndexError):
 
 class KeyReuseError(RuntimeError):
     """Defined for `except` clauses: irax does not check PRNG key reuse."""
-
-
-class JaxRuntimeError(RuntimeError):
-    pass
 
 
 class InconclusiveDimensionOperation(Exception):

@@ -359,3 +359,52 @@ def test_vmap_mapped_output_with_out_axes_none_is_jaxs_error(call):
     jax = pytest.importorskip("jax")
     got, want = raised_by(lambda: call(jax), lambda: call(irax), ValueError)
     assert str(got) == str(want)
+
+
+# -- an exception raised in a host callback: JAX reports it as JaxRuntimeError whose text is
+# the traceback ending with the original exception (compiled code, and eager pure/io
+# callbacks, which JAX runs compiled); an eager debug.callback raises the original.
+
+def _failing_host_callbacks(jx, io_callback):
+    """Calls that each raise in a host callback, by name; `jx` is jax or irax."""
+    def boom(x):
+        raise ValueError(f"boom at {float(x)}")
+
+    def wrong_shape(x):
+        return np.ones(3, np.float32)
+
+    scalar = jx.ShapeDtypeStruct((), np.float32)
+    branches = [lambda x: jx.pure_callback(boom, scalar, x),
+                lambda x: io_callback(boom, scalar, x),
+                lambda x: (jx.debug.callback(boom, x), x)[1],
+                lambda x: jx.pure_callback(wrong_shape, scalar, x)]
+    staged = jx.jit(lambda i, x: jx.lax.switch(i, branches, x))
+    calls = {f"jit {i}": (lambda i=i: staged(i, np.float32(i)).block_until_ready())
+             for i in range(len(branches))}
+    calls["eager pure_callback"] = lambda: jx.pure_callback(boom, scalar, np.float32(5))
+    calls["eager io_callback"] = lambda: io_callback(boom, scalar, np.float32(6))
+    calls["eager wrong shape"] = lambda: jx.pure_callback(wrong_shape, scalar, np.float32(7))
+    calls["eager debug.callback"] = lambda: jx.debug.callback(boom, np.float32(8))
+    return calls
+
+
+def _report(exc: BaseException) -> tuple:
+    text = str(exc)
+    return type(exc).__name__, text.splitlines()[0], text.splitlines()[-1]
+
+
+def test_host_callback_exceptions_are_reported_as_jax_reports_them():
+    jax = pytest.importorskip("jax")
+    from jax.experimental import io_callback as jax_io_callback
+    from irax.experimental import io_callback
+    want = _failing_host_callbacks(jax, jax_io_callback)
+    got = _failing_host_callbacks(irax, io_callback)
+    for name in want:
+        irax_exc, jax_exc = raised_by(want[name], got[name])
+        assert _report(irax_exc) == _report(jax_exc), name
+        if isinstance(jax_exc, jax.errors.JaxRuntimeError):
+            assert isinstance(irax_exc, irax.errors.JaxRuntimeError), name
+    first = _report(raised_by(want["jit 0"], got["jit 0"])[0])
+    assert first == ("JaxRuntimeError",
+                     "INTERNAL: CpuCallback error calling callback: Traceback (most recent "
+                     "call last):", "ValueError: boom at 0.0")
