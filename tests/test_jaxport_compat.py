@@ -408,3 +408,70 @@ def test_host_callback_exceptions_are_reported_as_jax_reports_them():
     assert first == ("JaxRuntimeError",
                      "INTERNAL: CpuCallback error calling callback: Traceback (most recent "
                      "call last):", "ValueError: boom at 0.0")
+
+
+# -- jax_custom_vjp3 (JAX's opt-in custom_vjp semantics): the function may not close over a
+# tracer of an enclosing transformation; by default (JAX 0.10's) it may.
+
+def _closing_custom_vjp(jx, x):
+    @jx.custom_vjp
+    def f(y):
+        return x * y
+    f.defvjp(lambda y: (x * y, jx.numpy.cos(y)), lambda cos_y, g: (cos_y * g,))
+    return f
+
+
+def _closing_over_tracer_calls(jx):
+    close = lambda x: _closing_custom_vjp(jx, x)(3.0)
+    return {"vmap": lambda: jx.vmap(close)(np.arange(3.0, dtype=np.float32)),
+            "jvp": lambda: jx.jvp(close, (1.0,), (1.0,)),
+            "grad": lambda: jx.grad(close)(1.0),
+            "jit": lambda: jx.jit(close)(1.0),
+            "vmap of grad": lambda: jx.vmap(lambda x: jx.grad(_closing_custom_vjp(jx, x))(3.0))(
+                np.arange(3.0, dtype=np.float32))}
+
+
+def _wording(exc: BaseException) -> str:
+    """An UnexpectedTracerError's text with the tracer's type, function addresses and JAX's
+    link taken out (irax names its tracers its own way)."""
+    import re
+    text = str(exc).split("\nSee https://")[0]
+    text = re.sub(r" at 0x[0-9a-f]+", "", text)
+    return re.sub(r"closed over a \w+Tracer", "closed over a Tracer", text)
+
+
+def test_custom_vjp3_refuses_closed_over_tracers_as_jax():
+    jax = pytest.importorskip("jax")
+    want, got = _closing_over_tracer_calls(jax), _closing_over_tracer_calls(irax)
+    jax.config.update("jax_custom_vjp3", True)
+    irax.config.update("jax_custom_vjp3", True)
+    try:
+        for name in want:
+            irax_exc, jax_exc = raised_by(want[name], got[name])
+            assert isinstance(irax_exc, irax.errors.UnexpectedTracerError), name
+            assert isinstance(jax_exc, jax.errors.UnexpectedTracerError), name
+            assert _wording(irax_exc) == _wording(jax_exc), name
+        assert "closed over a BatchTracer of type float32[]" in str(
+            raised_by(want["vmap"], got["vmap"])[0])
+    finally:
+        jax.config.update("jax_custom_vjp3", False)
+        irax.config.update("jax_custom_vjp3", False)
+    # the default: the closure is seen through (x * 3, and d/dy (x * y) by the rule: cos(3))
+    x = np.arange(3.0, dtype=np.float32)
+    np.testing.assert_allclose(np.asarray(got["vmap"]()), 3.0 * x)
+    np.testing.assert_allclose(np.asarray(got["vmap of grad"]()), np.cos(3.0) * np.ones(3),
+                               rtol=1e-6)
+
+
+def test_custom_vjp3_fwd_output_type_error_is_jaxs():
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_custom_vjp3", True)
+    irax.config.update("jax_custom_vjp3", True)
+    try:
+        got, want = raised_by(lambda: _vjp_fwd_output_type(jax),
+                              lambda: _vjp_fwd_output_type(irax), TypeError)
+        assert str(got) == str(want) == ("at , got fwd output type float32[3] which doesn't "
+                                         "match primal output type float32[]")
+    finally:
+        jax.config.update("jax_custom_vjp3", False)
+        irax.config.update("jax_custom_vjp3", False)

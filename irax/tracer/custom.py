@@ -36,6 +36,7 @@ from .avals import type_str
 from .batching import batch_rules, bdim_to_front, vmap_bwd
 from .core import Primitive, ShapedArray, Tracer, get_aval
 from .jvp import JVPTrace, JVPTracer, custom_vjp_rules, jvp_rules
+from .partial_eval import trace_to_jaxpr
 from .prims.elementwise import convert_element_type
 from .rules import BDim, Tangent, Value
 from .transpose import transpose_rules
@@ -97,6 +98,29 @@ FORWARD_MODE_ERROR = "can't apply forward-mode autodiff (jvp) to a custom_vjp fu
 # What rules defined with symbolic_zeros=True see (irax.custom_derivatives exports these)
 
 FLOAT0 = np.dtype([("float0", np.void, 0)])   # equal to irax.dtypes.float0 (defined above us)
+
+
+class Options:
+    """jax_custom_vjp3 (irax.config, irax/config_flags.py; off by default, as in JAX 0.10):
+    JAX's coming custom_vjp semantics, under which the function is traced on its own
+    first and may not close over a tracer (UnexpectedTracerError); by default it may, and
+    vmap/jvp see through the closure."""
+
+    custom_vjp3 = False
+
+
+options = Options()
+
+
+def _refuse_closed_over_tracers(flat_fun: Callable, in_avals: Sequence[ShapedArray],
+                                fun: Callable) -> None:
+    closed = trace_to_jaxpr(flat_fun, in_avals, f"custom_vjp function {_name(fun)}")
+    for c in closed.consts:
+        if isinstance(c, Tracer):
+            raise core.UnexpectedTracerError(
+                f"custom_vjp-decorated function {fun} closed over a {type(c).__name__} of "
+                f"type {type_str(get_aval(c))}, but custom_vjp functions can't close over "
+                f"Tracers. Rewrite {fun} to take it as an explicit input.")
 
 
 class SymbolicZero:
@@ -241,6 +265,9 @@ def _check_rule_primal_out(store: _Store, leaves, tree, rule: str, fun_name: str
                 "pass for use on the backward pass), but instead the fwd rule output's first "
                 "element had")
         fun_what = f"the custom_vjp-decorated function {fun_name}"
+        if options.custom_vjp3:
+            _check_fwd_out_vjp3(what, fun_what, tree, avals, f_tree, f_avals)
+            return
     if tree != f_tree:
         raise TypeError(f"{what} container/pytree structure:\n    {types_of(tree, avals)}\n"
                         f"while {fun_what} had output container/pytree structure:\n"
@@ -249,6 +276,21 @@ def _check_rule_primal_out(store: _Store, leaves, tree, rule: str, fun_name: str
         raise TypeError(f"{what} shapes/dtypes of:\n    {types_of(tree, avals)}\n"
                         f"while {fun_what} had output shapes/dtypes of:\n"
                         f"    {types_of(f_tree, f_avals)}")
+
+
+def _check_fwd_out_vjp3(what: str, fun_what: str, tree, avals, f_tree, f_avals) -> None:
+    """Under jax_custom_vjp3 JAX words these differently: structures as PyTreeDefs, and the
+    first leaf whose type differs, by its path."""
+    if tree != f_tree:
+        raise TypeError(f"{what} container/pytree structure:\n    {tree}\n"
+                        f"while {fun_what} had output container/pytree structure:\n"
+                        f"    {f_tree}.")
+    paths = [p for p, _ in tree_util.tree_flatten_with_path(
+        tree_util.tree_unflatten(f_tree, list(range(len(f_avals)))))[0]]
+    for path, a, b in zip(paths, avals, f_avals):
+        if a.shape != b.shape or a.dtype != b.dtype:
+            raise TypeError(f"at {tree_util.keystr(path)}, got fwd output type {type_str(a)} "
+                            f"which doesn't match primal output type {type_str(b)}")
 
 
 def _record_fun_out(store: _Store, leaves, tree) -> None:
@@ -527,6 +569,8 @@ class custom_vjp:
         flat_fun.__name__, flat_fwd.__name__, flat_bwd.__name__ = name, _name(fwd), _name(bwd)
         flat_fun.user_functions = tuple(f for f in (fun, fwd, bwd, jvp) if f is not None)
         flat_fwd.jvp_rule = flat_jvp if jvp is not None else None
+        if options.custom_vjp3:
+            _refuse_closed_over_tracers(flat_fun, in_avals, fun)
         out = trace.process_custom_vjp_call(custom_vjp_call, flat_fun, flat_fwd, flat_bwd,
                                             leaves, store)
         return tree_util.tree_unflatten(store.out_tree, out)
