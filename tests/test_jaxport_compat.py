@@ -475,3 +475,29 @@ def test_custom_vjp3_fwd_output_type_error_is_jaxs():
     finally:
         jax.config.update("jax_custom_vjp3", False)
         irax.config.update("jax_custom_vjp3", False)
+
+
+def test_float0_into_jit_creation_and_refusal_as_jax():
+    jax = pytest.importorskip("jax")
+    f0 = irax.dtypes.float0
+    # the pullback of an integer function, jitted, takes and returns float0 cotangents
+    primal, pullback = irax.vjp(lambda x, y: x + y, 2, 1)
+    ct_x, ct_y = irax.jit(pullback)(np.zeros((), f0))
+    assert int(primal) == 3 and _is_float0_zeros(ct_x, ()) and _is_float0_zeros(ct_y, ())
+    # float0 arguments beside arrays: not operands of the compiled module
+    f = irax.jit(lambda x, t: (x * 2.0, t))
+    assert "(%arg0: tensor<f32>) ->" in f.lower(1.0, np.zeros((2,), f0)).as_text()
+    y, t = f(1.5, np.zeros((2,), f0))
+    assert float(y) == 3.0 and _is_float0_zeros(t, (2,))
+    # creation with dtype float0 gives NumPy float0 zeros, as jax.numpy does
+    for make in (lambda m: m.zeros((2, 1), f0), lambda m: m.ones((2, 1), f0),
+                 lambda m: m.full((2, 1), 7, f0), lambda m: m.zeros_like(np.ones((2, 1)), f0)):
+        got, want = make(jnp), make(jax.numpy)
+        assert _is_float0_zeros(got, (2, 1)) and want.dtype == f0 and want.shape == (2, 1)
+    # any operation on a float0 is refused with JAX's TypeError
+    g = irax.grad(lambda x: x + 0.0, allow_int=True)(1)
+    g_jax = jax.grad(lambda x: x + 0.0, allow_int=True)(1)
+    for op in (lambda m, v: v + m.numpy.zeros(()), lambda m, v: m.lax.add(v, m.numpy.zeros(())),
+               lambda m, v: m.numpy.sin(v)):
+        got, want = raised_by(lambda: op(jax, g_jax), lambda: op(irax, g), TypeError)
+        assert str(got) == str(want)

@@ -220,6 +220,20 @@ impl_rules: dict[Primitive, ImplRule] = {}                   # concrete values i
 abstract_eval_rules: dict[Primitive, AbstractEvalRule] = {}  # avals in, aval(s) out
 
 
+def float0_error(name: str, position: int | None = None) -> TypeError:
+    """JAX's refusal of a float0 operand (the tangent type of integers holds no data): at an
+    arithmetic primitive (with the operand's position), or at a jax.numpy function.
+    Structural primitives (broadcast, reshape, ...) take float0 operands, as in JAX."""
+    where, comma = ("a float0 array", "") if position is None else (
+        f"a float0 at position {position}", ",")
+    return TypeError(
+        f"Called {name} with {where}. float0s do not support any operations by design{comma} "
+        "because they are not compatible with non-trivial vector spaces. No implicit dtype "
+        "conversion is done. You can use np.zeros_like(arr, dtype=np.float) to cast a float0 "
+        "array to a regular zeros array. \nIf you didn't expect to get a float0 you might "
+        "have accidentally taken a gradient with respect to an integer argument.")
+
+
 def check_avals(prim: Primitive, avals: Sequence[ShapedArray], params: dict) -> list[ShapedArray]:
     rule = abstract_eval_rules.get(prim)
     if rule is None:

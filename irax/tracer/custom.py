@@ -97,7 +97,7 @@ FORWARD_MODE_ERROR = "can't apply forward-mode autodiff (jvp) to a custom_vjp fu
 # ---------------------------------------------------------------------------
 # What rules defined with symbolic_zeros=True see (irax.custom_derivatives exports these)
 
-FLOAT0 = np.dtype([("float0", np.void, 0)])   # equal to irax.dtypes.float0 (defined above us)
+FLOAT0 = dtypes.FLOAT0
 
 
 class Options:

@@ -16,6 +16,8 @@ float32 = np.dtype(np.float32)
 float64 = np.dtype(np.float64)
 uint8 = np.dtype(np.uint8)
 uint32 = np.dtype(np.uint32)
+# JAX's tangent type of an integer or boolean value: a zero-size dtype (irax.dtypes.float0)
+FLOAT0 = np.dtype([("float0", np.void, 0)])
 
 
 class Config:
