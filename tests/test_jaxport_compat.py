@@ -501,3 +501,21 @@ def test_float0_into_jit_creation_and_refusal_as_jax():
                lambda m, v: m.numpy.sin(v)):
         got, want = raised_by(lambda: op(jax, g_jax), lambda: op(irax, g), TypeError)
         assert str(got) == str(want)
+
+
+def test_float0_tangents_of_rules_inside_scan():
+    f0 = irax.dtypes.float0
+    f = irax.custom_jvp(lambda x, n: (x, n))
+    # the rule says dx_out = 2, and the integer's tangent is float0 (zero_from_primal)
+    f.defjvp(lambda p, t: ((p[0], p[1]),
+                           (2.0, irax.custom_derivatives.zero_from_primal(p[1]))))
+    scanned = lambda x, n: irax.lax.scan(lambda c, _: (f(*c), None), (x, n), None, length=1)[0]
+    for fun in (f, scanned):
+        (x, n), (tx, tn) = irax.jvp(fun, (2.0, 3), (np.ones(()), np.zeros((), f0)))
+        assert (float(x), int(n), float(tx)) == (2.0, 3, 2.0) and _is_float0_zeros(tn, ())
+
+    g = irax.custom_vjp(lambda x: x)
+    g.defvjp(lambda x: (x, None), lambda _, ct: ((2.0, jnp.zeros((), dtype=f0)),))
+    loop = lambda x, n: irax.lax.scan(lambda c, _: (g(c), None), (x, n), None, length=1)[0][0]
+    gx, gn = irax.grad(loop, argnums=(0, 1), allow_int=True)(2.0, 3)
+    assert float(gx) == 2.0 and _is_float0_zeros(gn, ())

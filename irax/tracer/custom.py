@@ -445,7 +445,9 @@ def _check_jvp_result(result, rule_name: str, store: _Store, fun_name: str):
     for i, (p, t) in enumerate(zip(p_leaves, t_leaves)):
         pa = get_aval(p)
         ta = t.aval if type(t) is SymbolicZero else get_aval(t)
-        if type(t) is SymbolicZero:   # a returned symbolic zero is an internal Zero again
+        if type(t) is SymbolicZero or ta.dtype == FLOAT0:
+            # a returned symbolic zero, or the float0 tangent of an integer
+            # (zero_from_primal), is an internal Zero again
             t_leaves[i] = Zero(tangent_aval(pa))
         if pa.shape != ta.shape or (pa.dtype != ta.dtype and dtypes.kind(pa.dtype) in "fc"):
             raise TypeError(
@@ -618,7 +620,10 @@ def _check_bwd_result(result, bwd_name: str, fun_name: str, in_tree, in_avals):
                                  f"output[{len(leaves)}] the bwd rule produced an output of "
                                  f"type {type_str(la)} corresponding to an input of type "
                                  f"{type_str(aval)}, so the shapes do not match")
-            if la.dtype != aval.dtype and dtypes.kind(aval.dtype) in "fc":
+            if dtypes.kind(aval.dtype) not in "fc":   # an integer's cotangent (float0): none
+                leaves.append(Zero(tangent_aval(aval)))
+                continue
+            if la.dtype != aval.dtype:
                 leaf = convert_element_type(leaf, aval.dtype, aval.weak_type)
             leaves.append(leaf)
     return leaves

@@ -295,6 +295,8 @@ def short_name(dtype) -> str:
     dt = np.dtype(dtype)
     if dt == bool_:
         return "bool"
+    if dt == FLOAT0:
+        return "float0"
     if is_custom(dt):   # JAX's short names: bf16, f8_e4m3fn, i4, u4
         return dt.name.replace("float", "f").replace("uint", "u").replace("int", "i")
     return {"f": "f", "i": "i", "u": "u", "c": "c"}[dt.kind] + str(dt.itemsize * 8)
