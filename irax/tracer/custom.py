@@ -33,7 +33,7 @@ from .. import tree_util
 from . import core, dtypes
 from .ad_util import Zero, instantiate_all, tangent_aval, zeros_like_aval
 from .avals import type_str
-from .batching import batch_rules, bdim_to_front, vmap_bwd
+from .batching import axis_names_used, batch_rules, bdim_to_front, vmap_bwd
 from .core import Primitive, ShapedArray, Tracer, get_aval
 from .jvp import JVPTrace, JVPTracer, custom_vjp_rules, jvp_rules
 from .partial_eval import trace_to_jaxpr
@@ -64,6 +64,7 @@ def _eval_custom_jvp_call(*args, call_jaxpr, jvp_fn, num_consts):
         return core.eval_jaxpr(call_jaxpr.jaxpr, [], [*consts, *ys])
     fun.__name__ = "custom_jvp_body"
     fun.user_functions = (fun,)   # its consts may be batched (vmap of a staged call)
+    fun.axis_names = axis_names_used({"call_jaxpr": call_jaxpr})   # psum('i') inside
     return core.current_trace().process_custom_jvp_call(custom_jvp_call, fun, jvp_fn, xs)
 
 
@@ -74,6 +75,7 @@ def _eval_custom_vjp_call(*args, call_jaxpr, fwd_fn, bwd_fn, num_consts, out_tre
     def fun(*ys):
         return core.eval_jaxpr(call_jaxpr.jaxpr, [], [*consts, *ys])
     fun.user_functions = (fun,)
+    fun.axis_names = axis_names_used({"call_jaxpr": call_jaxpr})
     return core.current_trace().process_custom_vjp_call(custom_vjp_call, fun, fwd_fn, bwd_fn,
                                                         xs, out_trees)
 
