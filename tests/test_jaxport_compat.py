@@ -519,3 +519,10 @@ def test_float0_tangents_of_rules_inside_scan():
     loop = lambda x, n: irax.lax.scan(lambda c, _: (g(c), None), (x, n), None, length=1)[0][0]
     gx, gn = irax.grad(loop, argnums=(0, 1), allow_int=True)(2.0, 3)
     assert float(gx) == 2.0 and _is_float0_zeros(gn, ())
+
+
+def test_debug_two_call_form_misuse_is_worded_as_jax():
+    jax = pytest.importorskip("jax")
+    for misuse in (lambda m: m.debug.print(None, 1, key=2), lambda m: m.debug.callback(None, 1)):
+        got, want = raised_by(lambda: misuse(jax), lambda: misuse(irax), TypeError)
+        assert str(got) == str(want)
