@@ -131,6 +131,9 @@ class BatchTrace(Trace):
     def wrap(self, val: Any, bdim: int | None) -> Any:
         return val if bdim is None else BatchTracer(self, val, bdim)
 
+    def stands_for(self, other: Trace) -> bool:
+        return isinstance(other, BatchTrace) and other.tag is self.tag
+
     def process_primitive(self, prim, args, params):
         vals, dims = core.unzip2(self.to_pair(x) for x in args)
         owned = (self.axis_name if self.axis_name is not None

@@ -291,6 +291,10 @@ class Trace:
     def process_custom_vjp_call(self, prim, fun, fwd, bwd, args, out_trees):
         raise NotImplementedError
 
+    def stands_for(self, other: "Trace") -> bool:
+        """Whether this trace takes `other`'s tracers as its own (see check_not_leaked)."""
+        return False
+
     def ancestors(self) -> Iterator["Trace"]:
         t: Trace | None = self
         while t is not None:
@@ -704,9 +708,11 @@ def to_numpy_value(x: Any, prim: Primitive | None = None) -> np.ndarray:
 
 
 def check_not_leaked(x: Tracer, trace: Trace) -> None:
-    """A foreign tracer must belong to an enclosing trace; otherwise it has leaked."""
+    """A foreign tracer must belong to an enclosing trace (or to a trace an enclosing one
+    stands for: a vmap's custom rules run under a BatchTrace of that vmap's tag); otherwise
+    it has leaked."""
     for t in trace.ancestors():
-        if x._trace is t:
+        if x._trace is t or t.stands_for(x._trace):
             return
     raise UnexpectedTracerError(_unexpected_tracer(
         x, "This leaked tracer was created by a transformation (jit/grad/vmap/...) that has "

@@ -425,7 +425,9 @@ class custom_jvp:
             return _check_jvp_result(result, _name(rule), store, name)
         flat_jvp.__name__ = _name(rule)
         flat_fun.__name__ = name
-        flat_fun.user_functions = (fun, rule)   # what vmap searches for closed-over values
+        # what vmap searches for closed-over values: the functions, and the nondiff
+        # arguments (a batched PRNG key passed as one: the call must be batched)
+        flat_fun.user_functions = (fun, rule, functools.partial(fun, *nondiff))
         out = trace.process_custom_jvp_call(custom_jvp_call, flat_fun, flat_jvp, leaves)
         return tree_util.tree_unflatten(store.out_tree, out)
 
