@@ -146,7 +146,9 @@ def test_checkpoint_keeps_the_print(capsys):
                    irax.checkpoint_policies.nothing_saveable):
         g = irax.grad(irax.checkpoint(f, policy=policy))(2.0)
         np.testing.assert_allclose(float(g), 2 * np.exp(6.0), rtol=1e-6)
-    assert capsys.readouterr().out == "y: 3.0\ny: 3.0\n"
+    # saved: printed once; nothing saved: printed again when the backward pass recomputes
+    # y (as JAX prints it)
+    assert capsys.readouterr().out == "y: 3.0\n" * 3
 
 
 # ---------------------------------------------------------------------------
