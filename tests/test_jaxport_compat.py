@@ -526,3 +526,16 @@ def test_debug_two_call_form_misuse_is_worded_as_jax():
     for misuse in (lambda m: m.debug.print(None, 1, key=2), lambda m: m.debug.callback(None, 1)):
         got, want = raised_by(lambda: misuse(jax), lambda: misuse(irax), TypeError)
         assert str(got) == str(want)
+
+
+def test_primitive_impl_is_the_eager_rule_def_impl_replaces():
+    # JAX's tests count eager evaluations by wrapping `prim.impl` with `prim.def_impl`
+    sin_impl, calls = irax.lax.sin_p.impl, []
+    np.testing.assert_allclose(np.asarray(sin_impl(np.float32(0.5))), np.sin(np.float32(0.5)))
+    try:
+        irax.lax.sin_p.def_impl(lambda x, **kw: calls.append(1) or sin_impl(x, **kw))
+        assert float(jnp.sin(jnp.float32(0.5)) + jnp.sin(jnp.float32(1.0))) == \
+            pytest.approx(np.sin(0.5) + np.sin(1.0), rel=1e-6)
+    finally:
+        irax.lax.sin_p.def_impl(sin_impl)
+    assert len(calls) == 2 and irax.lax.sin_p.impl is sin_impl

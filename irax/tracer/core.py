@@ -206,6 +206,11 @@ class Primitive:
         impl_rules[self] = impl
         return impl
 
+    @property
+    def impl(self) -> ImplRule | None:
+        """The eager evaluation rule (JAX's Primitive.impl; def_impl replaces it)."""
+        return impl_rules.get(self)
+
     def def_abstract_eval(self, rule: AbstractEvalRule) -> AbstractEvalRule:
         """rule(*avals, **params) -> the output aval (a list when multiple_results)."""
         abstract_eval_rules[self] = rule
