@@ -27,7 +27,6 @@ import functools
 import inspect
 from typing import Any, Callable, Sequence
 
-import numpy as np
 
 from .. import tree_util
 from . import core, dtypes
