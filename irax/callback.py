@@ -10,8 +10,9 @@ irax.debug.callback does, and the results come back as new device buffers
 (irax/lowering/prims/callback.py, irax/runtime/host.py); inside loops it runs once per
 iteration. Not differentiable (ValueError, as JAX). The callback receives irax Arrays,
 as JAX's receives jax Arrays; non-array leaves of the arguments are passed as they are.
-A result of the wrong shape or dtype raises RuntimeError (eagerly and from compiled
-code). A module saved with irax.aot needs the Python function again at load time
+An exception the callback raises, or a result of the wrong shape or dtype, is
+reported as irax.errors.JaxRuntimeError with the traceback in its text, eagerly and from
+compiled code, as JAX reports it. A module saved with irax.aot needs the Python function again at load time
 (`host_functions=`, as for debug.callback).
 """
 from __future__ import annotations

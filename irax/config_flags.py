@@ -27,6 +27,9 @@ numeric-semantics flag is never ignored silently):
   threefry_partitionable     True only (irax's bits are JAX 0.10's default form)
   default_prng_impl          'threefry2x32' only
   enable_checks, explain_cache_misses   accepted (checking / logging; no numeric effect)
+  custom_vjp3                honoured: JAX's opt-in custom_vjp semantics (the function may
+                             not close over tracers: UnexpectedTracerError; fwd output type
+                             errors in that mode's words)
   compilation_cache_dir, enable_compilation_cache, persistent_cache_min_compile_time_secs,
   persistent_cache_min_entry_size_bytes, compilation_cache_max_size
                              honoured by irax's disk cache of compiled modules (it is on by
@@ -471,6 +474,19 @@ no_tracing = Flag("no_tracing", False, _bool("no_tracing"), getter=_get_no_traci
 no_execution = Flag("no_execution", False, _bool("no_execution"),
                     getter=lambda: globals().get("_no_execution_on", False),
                     setter=_set_no_execution)
+def _set_custom_vjp3(v: bool) -> None:
+    from .tracer.custom import options
+    options.custom_vjp3 = v
+
+
+def _get_custom_vjp3() -> bool:
+    from .tracer.custom import options
+    return options.custom_vjp3
+
+
+# JAX's opt-in custom_vjp semantics: the function may not close over tracers
+custom_vjp3 = Flag("custom_vjp3", False, _bool("custom_vjp3"), getter=_get_custom_vjp3,
+                   setter=_set_custom_vjp3)
 check_tracer_leaks = Flag("check_tracer_leaks", False, _bool("check_tracer_leaks"))
 checking_leaks = functools.partial(check_tracer_leaks, True)
 _GUARDS = ("allow", "log", "disallow", "log_explicit", "disallow_explicit")

@@ -75,8 +75,8 @@ def print(fmt: str | None = None, *args: Any, ordered: bool = False, partitioned
         debug_print(fmt, *args, **kwargs)
         return None
     if args or kwargs:
-        raise TypeError(f"irax.debug.print received unexpected arguments in the two-call "
-                        f"form: args={args} kwargs={kwargs}")
+        raise TypeError(f"debug_print received unexpected arguments in the two-call "
+                        f"form: {args=} {kwargs=}")
     return debug_print
 
 
@@ -95,8 +95,8 @@ def callback(callback: Callable[..., Any] | None = None, *args: Any, ordered: bo
         debug_cb(callback, *args, **kwargs)
         return None
     if args or kwargs:
-        raise TypeError(f"irax.debug.callback received unexpected arguments in the two-call "
-                        f"form: args={args} kwargs={kwargs}")
+        raise TypeError(f"debug_callback received unexpected arguments in the two-call "
+                        f"form: {args=} {kwargs=}")
     return debug_cb
 
 

@@ -29,7 +29,7 @@ __all__ = ["TypePromotionError", "bfloat16", "canonicalize_dtype", "extended", "
            "scalar_type_of"]
 
 # The dtype of tangents of integer and boolean values, as JAX spells it.
-float0 = np.dtype([("float0", np.void, 0)])
+float0 = _dtypes.FLOAT0
 
 
 class extended(np.generic):

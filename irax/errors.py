@@ -4,6 +4,7 @@ from __future__ import annotations
 from .tracer.core import (ConcretizationTypeError, JaxprTypeError, JaxRuntimeError,  # noqa: F401
                           TracerArrayConversionError, TracerBoolConversionError,
                           TracerIntegerConversionError, UnexpectedTracerError)
+from .tracer.prims.callback import JaxRuntimeError  # noqa: F401
 from .tracer.transpose import NonlinearError  # noqa: F401
 
 

@@ -33,7 +33,7 @@ from .profiler import _state as _profiling, span as _span
 from .tracer import core, dtypes, jit_call
 from .tracer.api_extra import flags as _flags
 from .tracer.jit_spec import (Donation, check_donation, check_static_spec, donated_leaves,
-                              donation_spec, float0_as_structure,
+                              donation_spec, float0_as_structure, float0_leaves_as_structure,
                               hashable_static, unwrap_static, without_dead_pure_callbacks)
 from .tracer.core import Array, ClosedJaxpr, EvalTrace, ShapedArray, ShapeDtypeStruct, Tracer
 from .tracer.memo import IdentityCache
@@ -645,7 +645,7 @@ class JitFunction(stages.Wrapped):
             dyn, static_key = self._split(args, kwargs)
         else:
             dyn, static_key = (args, kwargs), None
-        leaves, tree = tree_util.tree_flatten(dyn)
+        leaves, tree = float0_leaves_as_structure(*tree_util.tree_flatten(dyn))
         try:
             key = (tree, static_key, tuple([_leaf_key(x) for x in leaves]),
                    dtypes.config.enable_x64)
@@ -683,7 +683,7 @@ class JitFunction(stages.Wrapped):
 
     def _call_traced(self, args, kwargs):
         dyn, static_key = self._split(args, kwargs)
-        leaves, tree = tree_util.tree_flatten(dyn)
+        leaves, tree = float0_leaves_as_structure(*tree_util.tree_flatten(dyn))
         avals = [_arg_aval(x) for x in leaves]
         traced = self._trace(avals, tree, static_key)
         jaxpr, consts = traced.const_free()
@@ -746,7 +746,7 @@ class JitFunction(stages.Wrapped):
 
     def _compiled_for(self, args: tuple, kwargs: dict) -> Compiled | None:
         dyn, static_key = self._split(args, kwargs)
-        leaves, tree = tree_util.tree_flatten(dyn)
+        leaves, tree = float0_leaves_as_structure(*tree_util.tree_flatten(dyn))
         key = (tree, static_key, tuple([_leaf_key(x) for x in leaves]),
                dtypes.config.enable_x64)
         return self._cache.get(key)

@@ -23,6 +23,7 @@ import numpy as np
 from . import tree_util
 from .tracer import core
 from .tracer.avals import ShapeDtypeStruct, ShapedArray
+from .tracer.jit_spec import float0_leaves_as_structure
 
 __all__ = ["Wrapped", "Traced", "Lowered", "Compiled", "ArgInfo", "CompilerOptions"]
 
@@ -191,7 +192,7 @@ class Wrapped:
     def trace(self, *args: Any, **kwargs: Any) -> Traced:
         """Trace for these arguments (arrays, scalars or ShapeDtypeStructs)."""
         dyn, static_key = self._split(args, kwargs)
-        leaves, tree = tree_util.tree_flatten(dyn)
+        leaves, tree = float0_leaves_as_structure(*tree_util.tree_flatten(dyn))
         avals = [self._arg_aval(x) for x in leaves]
         return Traced(self, self._trace(avals, tree, static_key), avals, tree, static_key,
                       self._donated_leaves(args, kwargs))

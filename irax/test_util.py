@@ -85,7 +85,11 @@ def _inner_product(xs, ys) -> np.ndarray:
 
 def check_close(actual, expected, atol=None, rtol=None, err_msg: str = "", dtype=None) -> None:
     """Leafwise allclose; the default tolerances are those of the less precise of the two
-    dtypes (float32 results checked against a float64 reference get float32 tolerances)."""
+    dtypes (float32 results checked against a float64 reference get float32 tolerances).
+
+    As in JAX's check_grads, a leaf's tolerances are multiplied by its number of elements:
+    a central difference of a large-valued output carries rounding error of order
+    ulp(f) / eps in every element, which a per-element tolerance alone would not admit."""
     if tree_structure(actual) != tree_structure(expected):
         raise AssertionError(f"{err_msg}: tree structures differ: {tree_structure(actual)} vs "
                              f"{tree_structure(expected)}")
@@ -95,8 +99,8 @@ def check_close(actual, expected, atol=None, rtol=None, err_msg: str = "", dtype
         dtypes_ = [np.dtype(dtype)] if dtype is not None else [a.dtype, e.dtype]
         np.testing.assert_allclose(
             a.astype(common), e.astype(common), err_msg=err_msg,
-            atol=max(_tolerance(atol, d) for d in dtypes_),
-            rtol=max(_tolerance(rtol, d) for d in dtypes_))
+            atol=max(_tolerance(atol, d) for d in dtypes_) * a.size,
+            rtol=max(_tolerance(rtol, d) for d in dtypes_) * a.size)
 
 
 def check_jvp(f: Callable, f_jvp: Callable, args: Sequence[Any], atol=None, rtol=None,

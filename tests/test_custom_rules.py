@@ -562,3 +562,35 @@ def test_rules_closing_over_an_enclosing_vmaps_values():
 def test_lax_iota_takes_a_size_as_jax():
     np.testing.assert_array_equal(irax.lax.iota(jnp.int32, 4), np.arange(4, dtype=np.int32))
     assert irax.lax.iota(jnp.float32, 3).dtype == np.float32
+
+
+def test_vmap_sees_batched_values_reached_only_through_nondiff_args_and_nested_calls():
+    # a batched PRNG key passed as a nondiff argument: the call is batched (one draw per key)
+    sample = irax.custom_jvp(
+        lambda shape, param, seed: irax.random.uniform(seed, shape, minval=param),
+        nondiff_argnums=(0, 2))
+    sample.defjvp(lambda shape, seed, p, t: (sample(shape, p[0], seed),
+                                             sample(shape, p[0], seed) * t[0]))
+    keys = irax.random.split(irax.random.key(1), 4)
+    got = irax.vmap(lambda k: sample((2,), 1.0, k))(keys)
+    want = np.stack([np.asarray(irax.random.uniform(keys[i], (2,), minval=1.0))
+                     for i in range(4)])
+    np.testing.assert_array_equal(np.asarray(got), want)
+
+    # a custom_jvp whose function jits a closure over the outer vmap's value and the rule's
+    # own batched argument (JAX's test_fun_with_nested_calls_2): f(x) = 4x + x sin(x)
+    def call(f, *args):
+        f = irax.custom_jvp(f)
+        f.defjvp(lambda primals, tangents: (f(*primals), sum(tangents)))
+        return f(*args)
+
+    def fun(x):
+        def bar(y):
+            def baz(w):
+                q = call(lambda _: y, x) + call(lambda: y) + call(lambda v: w + v, y)
+                return call(lambda _: call(jnp.sin, x) * y, 1.0) + q
+            return irax.jit(baz)(x)
+        return call(bar, x)
+    xs = np.arange(3.0, dtype=np.float32)
+    np.testing.assert_allclose(np.asarray(irax.vmap(fun)(xs)), 4 * xs + xs * np.sin(xs),
+                               rtol=1e-6)

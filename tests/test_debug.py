@@ -146,7 +146,9 @@ def test_checkpoint_keeps_the_print(capsys):
                    irax.checkpoint_policies.nothing_saveable):
         g = irax.grad(irax.checkpoint(f, policy=policy))(2.0)
         np.testing.assert_allclose(float(g), 2 * np.exp(6.0), rtol=1e-6)
-    assert capsys.readouterr().out == "y: 3.0\ny: 3.0\n"
+    # saved: printed once; nothing saved: printed again when the backward pass recomputes
+    # y (as JAX prints it)
+    assert capsys.readouterr().out == "y: 3.0\n" * 3
 
 
 # ---------------------------------------------------------------------------
@@ -230,8 +232,11 @@ def test_jit_runs_prints_and_callbacks_inside_the_module(capsys):
     assert capsys.readouterr().out == first
     assert len(seen) == 2
 
-    # a callback that raises: its own exception, raised once, the prints before it once
-    with pytest.raises(ValueError, match="negative input -1.0"):
+    # a callback that raises: reported once as JAX's compiled code reports it (the original
+    # at the end of the traceback text), the prints before it once
+    with pytest.raises(irax.errors.JaxRuntimeError,
+                       match="(?s)^INTERNAL: CpuCallback error calling callback: .*"
+                             "ValueError: negative input -1.0$"):
         f(np.float32(-1.0), xs, u)
     printed = capsys.readouterr().out
     assert printed.count("start x=-1.0") == 1 and "end" not in printed

@@ -359,3 +359,183 @@ def test_vmap_mapped_output_with_out_axes_none_is_jaxs_error(call):
     jax = pytest.importorskip("jax")
     got, want = raised_by(lambda: call(jax), lambda: call(irax), ValueError)
     assert str(got) == str(want)
+
+
+# -- an exception raised in a host callback: JAX reports it as JaxRuntimeError whose text is
+# the traceback ending with the original exception (compiled code, and eager pure/io
+# callbacks, which JAX runs compiled); an eager debug.callback raises the original.
+
+def _failing_host_callbacks(jx, io_callback):
+    """Calls that each raise in a host callback, by name; `jx` is jax or irax."""
+    def boom(x):
+        raise ValueError(f"boom at {float(x)}")
+
+    def wrong_shape(x):
+        return np.ones(3, np.float32)
+
+    scalar = jx.ShapeDtypeStruct((), np.float32)
+    branches = [lambda x: jx.pure_callback(boom, scalar, x),
+                lambda x: io_callback(boom, scalar, x),
+                lambda x: (jx.debug.callback(boom, x), x)[1],
+                lambda x: jx.pure_callback(wrong_shape, scalar, x)]
+    staged = jx.jit(lambda i, x: jx.lax.switch(i, branches, x))
+    calls = {f"jit {i}": (lambda i=i: staged(i, np.float32(i)).block_until_ready())
+             for i in range(len(branches))}
+    calls["eager pure_callback"] = lambda: jx.pure_callback(boom, scalar, np.float32(5))
+    calls["eager io_callback"] = lambda: io_callback(boom, scalar, np.float32(6))
+    calls["eager wrong shape"] = lambda: jx.pure_callback(wrong_shape, scalar, np.float32(7))
+    calls["eager debug.callback"] = lambda: jx.debug.callback(boom, np.float32(8))
+    return calls
+
+
+def _report(exc: BaseException) -> tuple:
+    text = str(exc)
+    return type(exc).__name__, text.splitlines()[0], text.splitlines()[-1]
+
+
+def test_host_callback_exceptions_are_reported_as_jax_reports_them():
+    jax = pytest.importorskip("jax")
+    from jax.experimental import io_callback as jax_io_callback
+    from irax.experimental import io_callback
+    want = _failing_host_callbacks(jax, jax_io_callback)
+    got = _failing_host_callbacks(irax, io_callback)
+    for name in want:
+        irax_exc, jax_exc = raised_by(want[name], got[name])
+        assert _report(irax_exc) == _report(jax_exc), name
+        if isinstance(jax_exc, jax.errors.JaxRuntimeError):
+            assert isinstance(irax_exc, irax.errors.JaxRuntimeError), name
+    first = _report(raised_by(want["jit 0"], got["jit 0"])[0])
+    assert first == ("JaxRuntimeError",
+                     "INTERNAL: CpuCallback error calling callback: Traceback (most recent "
+                     "call last):", "ValueError: boom at 0.0")
+
+
+# -- jax_custom_vjp3 (JAX's opt-in custom_vjp semantics): the function may not close over a
+# tracer of an enclosing transformation; by default (JAX 0.10's) it may.
+
+def _closing_custom_vjp(jx, x):
+    @jx.custom_vjp
+    def f(y):
+        return x * y
+    f.defvjp(lambda y: (x * y, jx.numpy.cos(y)), lambda cos_y, g: (cos_y * g,))
+    return f
+
+
+def _closing_over_tracer_calls(jx):
+    close = lambda x: _closing_custom_vjp(jx, x)(3.0)
+    return {"vmap": lambda: jx.vmap(close)(np.arange(3.0, dtype=np.float32)),
+            "jvp": lambda: jx.jvp(close, (1.0,), (1.0,)),
+            "grad": lambda: jx.grad(close)(1.0),
+            "jit": lambda: jx.jit(close)(1.0),
+            "vmap of grad": lambda: jx.vmap(lambda x: jx.grad(_closing_custom_vjp(jx, x))(3.0))(
+                np.arange(3.0, dtype=np.float32))}
+
+
+def _wording(exc: BaseException) -> str:
+    """An UnexpectedTracerError's text with the tracer's type, function addresses and JAX's
+    link taken out (irax names its tracers its own way)."""
+    import re
+    text = str(exc).split("\nSee https://")[0]
+    text = re.sub(r" at 0x[0-9a-f]+", "", text)
+    return re.sub(r"closed over a \w+Tracer", "closed over a Tracer", text)
+
+
+def test_custom_vjp3_refuses_closed_over_tracers_as_jax():
+    jax = pytest.importorskip("jax")
+    want, got = _closing_over_tracer_calls(jax), _closing_over_tracer_calls(irax)
+    jax.config.update("jax_custom_vjp3", True)
+    irax.config.update("jax_custom_vjp3", True)
+    try:
+        for name in want:
+            irax_exc, jax_exc = raised_by(want[name], got[name])
+            assert isinstance(irax_exc, irax.errors.UnexpectedTracerError), name
+            assert isinstance(jax_exc, jax.errors.UnexpectedTracerError), name
+            assert _wording(irax_exc) == _wording(jax_exc), name
+        assert "closed over a BatchTracer of type float32[]" in str(
+            raised_by(want["vmap"], got["vmap"])[0])
+    finally:
+        jax.config.update("jax_custom_vjp3", False)
+        irax.config.update("jax_custom_vjp3", False)
+    # the default: the closure is seen through (x * 3, and d/dy (x * y) by the rule: cos(3))
+    x = np.arange(3.0, dtype=np.float32)
+    np.testing.assert_allclose(np.asarray(got["vmap"]()), 3.0 * x)
+    np.testing.assert_allclose(np.asarray(got["vmap of grad"]()), np.cos(3.0) * np.ones(3),
+                               rtol=1e-6)
+
+
+def test_custom_vjp3_fwd_output_type_error_is_jaxs():
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_custom_vjp3", True)
+    irax.config.update("jax_custom_vjp3", True)
+    try:
+        got, want = raised_by(lambda: _vjp_fwd_output_type(jax),
+                              lambda: _vjp_fwd_output_type(irax), TypeError)
+        assert str(got) == str(want) == ("at , got fwd output type float32[3] which doesn't "
+                                         "match primal output type float32[]")
+    finally:
+        jax.config.update("jax_custom_vjp3", False)
+        irax.config.update("jax_custom_vjp3", False)
+
+
+def test_float0_into_jit_creation_and_refusal_as_jax():
+    jax = pytest.importorskip("jax")
+    f0 = irax.dtypes.float0
+    # the pullback of an integer function, jitted, takes and returns float0 cotangents
+    primal, pullback = irax.vjp(lambda x, y: x + y, 2, 1)
+    ct_x, ct_y = irax.jit(pullback)(np.zeros((), f0))
+    assert int(primal) == 3 and _is_float0_zeros(ct_x, ()) and _is_float0_zeros(ct_y, ())
+    # float0 arguments beside arrays: not operands of the compiled module
+    f = irax.jit(lambda x, t: (x * 2.0, t))
+    assert "(%arg0: tensor<f32>) ->" in f.lower(1.0, np.zeros((2,), f0)).as_text()
+    y, t = f(1.5, np.zeros((2,), f0))
+    assert float(y) == 3.0 and _is_float0_zeros(t, (2,))
+    # creation with dtype float0 gives NumPy float0 zeros, as jax.numpy does
+    for make in (lambda m: m.zeros((2, 1), f0), lambda m: m.ones((2, 1), f0),
+                 lambda m: m.full((2, 1), 7, f0), lambda m: m.zeros_like(np.ones((2, 1)), f0)):
+        got, want = make(jnp), make(jax.numpy)
+        assert _is_float0_zeros(got, (2, 1)) and want.dtype == f0 and want.shape == (2, 1)
+    # any operation on a float0 is refused with JAX's TypeError
+    g = irax.grad(lambda x: x + 0.0, allow_int=True)(1)
+    g_jax = jax.grad(lambda x: x + 0.0, allow_int=True)(1)
+    for op in (lambda m, v: v + m.numpy.zeros(()), lambda m, v: m.lax.add(v, m.numpy.zeros(())),
+               lambda m, v: m.numpy.sin(v)):
+        got, want = raised_by(lambda: op(jax, g_jax), lambda: op(irax, g), TypeError)
+        assert str(got) == str(want)
+
+
+def test_float0_tangents_of_rules_inside_scan():
+    f0 = irax.dtypes.float0
+    f = irax.custom_jvp(lambda x, n: (x, n))
+    # the rule says dx_out = 2, and the integer's tangent is float0 (zero_from_primal)
+    f.defjvp(lambda p, t: ((p[0], p[1]),
+                           (2.0, irax.custom_derivatives.zero_from_primal(p[1]))))
+    scanned = lambda x, n: irax.lax.scan(lambda c, _: (f(*c), None), (x, n), None, length=1)[0]
+    for fun in (f, scanned):
+        (x, n), (tx, tn) = irax.jvp(fun, (2.0, 3), (np.ones(()), np.zeros((), f0)))
+        assert (float(x), int(n), float(tx)) == (2.0, 3, 2.0) and _is_float0_zeros(tn, ())
+
+    g = irax.custom_vjp(lambda x: x)
+    g.defvjp(lambda x: (x, None), lambda _, ct: ((2.0, jnp.zeros((), dtype=f0)),))
+    loop = lambda x, n: irax.lax.scan(lambda c, _: (g(c), None), (x, n), None, length=1)[0][0]
+    gx, gn = irax.grad(loop, argnums=(0, 1), allow_int=True)(2.0, 3)
+    assert float(gx) == 2.0 and _is_float0_zeros(gn, ())
+
+
+def test_debug_two_call_form_misuse_is_worded_as_jax():
+    jax = pytest.importorskip("jax")
+    for misuse in (lambda m: m.debug.print(None, 1, key=2), lambda m: m.debug.callback(None, 1)):
+        got, want = raised_by(lambda: misuse(jax), lambda: misuse(irax), TypeError)
+        assert str(got) == str(want)
+
+
+def test_primitive_impl_is_the_eager_rule_def_impl_replaces():
+    # JAX's tests count eager evaluations by wrapping `prim.impl` with `prim.def_impl`
+    sin_impl, calls = irax.lax.sin_p.impl, []
+    np.testing.assert_allclose(np.asarray(sin_impl(np.float32(0.5))), np.sin(np.float32(0.5)))
+    try:
+        irax.lax.sin_p.def_impl(lambda x, **kw: calls.append(1) or sin_impl(x, **kw))
+        assert float(jnp.sin(jnp.float32(0.5)) + jnp.sin(jnp.float32(1.0))) == \
+            pytest.approx(np.sin(0.5) + np.sin(1.0), rel=1e-6)
+    finally:
+        irax.lax.sin_p.def_impl(sin_impl)
+    assert len(calls) == 2 and irax.lax.sin_p.impl is sin_impl

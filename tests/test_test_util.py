@@ -89,3 +89,26 @@ def test_agrees_with_jax_check_grads_on_the_same_rules():
     with pytest.raises(AssertionError):
         check_grads(_wrong_jvp_sin(), (X64,), 1, modes=("fwd",))
     check_grads(jnp.sin, (X64,), 2)
+
+
+def test_tolerances_scale_with_the_number_of_elements_as_jax():
+    # JAX's check_grads multiplies atol and rtol by a leaf's size: a 9-element float32 leaf
+    # 1.5% off passes (9 * 2e-3 = 1.8%), 2.5% off does not, and one element 1.5% off does not.
+    from irax.test_util import check_close
+    want = np.full(9, 100.0, np.float32)
+    check_close(want * np.float32(1.015), want)
+    with pytest.raises(AssertionError):
+        check_close(want * np.float32(1.025), want)
+    with pytest.raises(AssertionError):
+        check_close(want[:1] * np.float32(1.015), want[:1])
+
+
+def test_float32_while_loop_fourth_power_second_order():
+    # JAX's testWhileJVP: x -> x*x twice (x[0, 2] = 2 -> 4 -> 16); a central difference of
+    # x**4 ~ 4096 in float32 is off by ~1% in single elements, which JAX's tolerances admit.
+    x = np.arange(9.0, dtype=np.float32).reshape(3, 3)
+    loop = lambda v: irax.lax.while_loop(lambda c: c[0, 2] <= 8, lambda c: c * c, v)
+    t = np.random.RandomState(0).randn(3, 3).astype(np.float32)
+    _, tangent = irax.jvp(loop, (x,), (t,))
+    np.testing.assert_allclose(np.asarray(tangent), 4 * x.astype(np.float64) ** 3 * t, rtol=1e-6)
+    check_grads(loop, (x,), order=2, modes=["fwd"])

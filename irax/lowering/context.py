@@ -134,17 +134,21 @@ class ModuleContext:
     # -- host imports
     def host_import(self, callback: Callable[..., Any],
                     avals: Sequence[ShapedArray],
-                    results: Sequence[ShapedArray] = ()) -> HostImport:
+                    results: Sequence[ShapedArray] = (),
+                    wrap: Callable[[Callable[..., Any]], Callable[..., Any]] | None = None
+                    ) -> HostImport:
         """The import through which the module calls `callback` with values of `avals`
         (one per callback object and signature; declared in the module the first time),
-        returning values of `results` (none for a debug callback)."""
+        returning values of `results` (none for a debug callback). With `wrap`, the host
+        runs wrap(callback) (the import is still one per callback object)."""
         avals, results = tuple(avals), tuple(results)
         key = (id(callback), tuple((a.shape, a.dtype) for a in avals),
                tuple((a.shape, a.dtype) for a in results))
         hit = self._host_imports.get(key)
         if hit is not None:
             return hit
-        imp = HostImport(f"cb{len(self._host_imports)}", avals, callback, results)
+        imp = HostImport(f"cb{len(self._host_imports)}", avals,
+                         wrap(callback) if wrap is not None else callback, results)
         self._host_imports[key] = imp   # holds the callback: its id() stays its own
         self.note_avals(avals + results)
         ret = f" -> ({', '.join(map(aval_type, results))})" if results else ""

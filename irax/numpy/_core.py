@@ -182,8 +182,14 @@ def _to_float(x):
     return ew.convert_element_type(asarray(x), dtypes.default_float(), a.weak_type)
 
 
+def _no_float0(name, *xs):
+    if any(getattr(x, "dtype", None) == dtypes.FLOAT0 for x in xs):
+        raise core.float0_error(name)
+
+
 def _unary(prim, float_only: bool = True):
     def f(x):
+        _no_float0(prim.name, x)
         x = asarray(x) if not isinstance(x, (Tracer, Array)) else x
         if float_only:
             x = _to_float(x)
@@ -194,6 +200,7 @@ def _unary(prim, float_only: bool = True):
 
 def _binary(prim, float_only: bool = False):
     def f(x, y):
+        _no_float0(prim.name, x, y)
         if float_only:
             return prim.bind(*_promote_inexact(x, y, broadcasting=True))
         return prim.bind(*_promote(x, y, broadcasting=True))

@@ -36,6 +36,8 @@ def ones(shape, dtype=None):
 
 def full(shape, fill_value, dtype=None):
     shape = _shape_tuple(shape)
+    if _dt(dtype) == dtypes.FLOAT0:   # float0 holds no data: zeros whatever the fill
+        return sh.full(shape, 0, dtypes.FLOAT0)
     fill = asarray(fill_value, dtype)   # with dtype: 2**32 - 1 as uint32 need not fit int32
     fa = get_aval(fill)
     dt = _dt(dtype) or fa.dtype

@@ -70,9 +70,7 @@ def _to_array(x):
     return Array(np.asarray(x, dtype=aval.dtype), aval.weak_type)
 
 
-# JAX's tangent type of an integer or boolean value: a zero-size dtype (irax.dtypes.float0 is
-# the same dtype; the tracer layer cannot import it from there)
-FLOAT0 = np.dtype([("float0", np.void, 0)])
+FLOAT0 = dtypes.FLOAT0
 
 
 def _public_tangent(t, primal_aval):

@@ -52,14 +52,18 @@ def broadcast_shapes(*shapes: tuple[int, ...], error: type = ValueError) -> tupl
     return tuple(out)
 
 
-def promote(*xs: Any, inexact: bool = False, broadcasting: bool = False) -> list[Value]:
+def promote(*xs: Any, inexact: bool = False, broadcasting: bool = False,
+            name: str = "an operation") -> list[Value]:
     """The operands at one dtype (weak Python scalars don't widen) and one shape; a shape
     mismatch is a TypeError, as in JAX. inexact: integers and bools promote on to the
     default float, each operand converted straight to it (so uint8 / -1 divides by -1.0).
     broadcasting: for the primitives that broadcast their operands as JAX's lax does
     (elementwise.BROADCASTING), only the ranks are made equal (leading size-1 axes) and
-    rank-0 operands are left alone, as jax.numpy does: `x * 2.0` is `mul a 2.0:f32[]`."""
+    rank-0 operands are left alone, as jax.numpy does: `x * 2.0` is `mul a 2.0:f32[]`.
+    `name` is the operation's, for JAX's refusal of float0 operands."""
     avals = [get_aval(x) for x in xs]
+    if any(a.dtype == dtypes.FLOAT0 for a in avals):
+        raise core.float0_error(name)
     dt, weak = dtypes.result_type(*[(a.dtype, a.weak_type) for a in avals])
     if inexact and dtypes.kind(dt) not in "fc":
         dt = dtypes.default_float()
@@ -84,7 +88,7 @@ def promote(*xs: Any, inexact: bool = False, broadcasting: bool = False) -> list
 
 def _binary(prim: Primitive) -> Callable[[Any, Any], Value]:
     def op(x, y):
-        return prim.bind(*promote(x, y, broadcasting=True))
+        return prim.bind(*promote(x, y, broadcasting=True, name=prim.name))
     op.__name__ = prim.name
     return op
 
@@ -93,7 +97,7 @@ def _bool_as(bool_prim: Primitive, prim: Primitive) -> Callable[[Any, Any], Valu
     """A binary op that is `bool_prim` on two bools (bool + bool is logical or, bool * bool
     logical and, as in jax.numpy and NumPy)."""
     def op(x, y):
-        x, y = promote(x, y, broadcasting=True)
+        x, y = promote(x, y, broadcasting=True, name=prim.name)
         return (bool_prim if get_aval(x).dtype == np.bool_ else prim).bind(x, y)
     op.__name__ = prim.name
     return op
@@ -113,7 +117,7 @@ def _lexicographic(prim: Primitive) -> Callable[[Any, Any], Value]:
     strict = ew.lt_p if prim in (ew.lt_p, ew.le_p) else ew.gt_p
 
     def op(x, y):
-        x, y = promote(x, y, broadcasting=True)
+        x, y = promote(x, y, broadcasting=True, name=prim.name)
         if dtypes.kind(get_aval(x).dtype) != "c":
             return prim.bind(x, y)
         xr, yr = ew.real(x), ew.real(y)

@@ -12,6 +12,7 @@ parent trace as a new custom call.
 from __future__ import annotations
 
 import functools
+import threading
 from typing import Any, Callable, Sequence
 
 from . import ad_util, core
@@ -43,12 +44,30 @@ def axis_names_used(params: dict[str, Any]) -> set[Any]:
         if isinstance(own, tuple):
             names.update(own)
         for v in ps.values():
-            body = v.jaxpr if isinstance(v, core.ClosedJaxpr) else v
-            if isinstance(body, core.Jaxpr):
-                for eqn in body.eqns:
-                    walk(eqn.params)
+            for body in (v if isinstance(v, (tuple, list)) else (v,)):   # cond's branches
+                body = body.jaxpr if isinstance(body, core.ClosedJaxpr) else body
+                if isinstance(body, core.Jaxpr):
+                    for eqn in body.eqns:
+                        walk(eqn.params)
     walk(params)
     return names
+
+
+class _OwnedAxis(threading.local):
+    """The axis name of the vmap whose batch rule is running now, when the primitive being
+    batched holds collectives naming it (a loop or branch whose body calls psum('i')): the
+    rule batches the body with a trace owning that name, so the body's collectives reduce
+    over the same examples (see body_axis_name)."""
+
+    name: Any = None
+
+
+_owned_axis = _OwnedAxis()
+
+
+def body_axis_name() -> Any:
+    """The axis name a batch rule should give the vmap of its body (None: none)."""
+    return _owned_axis.name
 
 
 def axis_env_size(name: Any) -> int | None:
@@ -81,6 +100,16 @@ class BatchTracer(Tracer):
                 f"batched={type_string(get_aval(self.val))})")
 
 
+class _VmapTag:
+    """Identifies one vmap, and carries its axis name to the traces that batch its custom
+    rules (vmap_flat with this tag)."""
+
+    __slots__ = ("axis_name",)
+
+    def __init__(self, axis_name: Any) -> None:
+        self.axis_name = axis_name
+
+
 class BatchTrace(Trace):
     def __init__(self, parent: Trace, axis_size: int, axis_name: Any = None,
                  tag: object | None = None):
@@ -88,8 +117,9 @@ class BatchTrace(Trace):
         self.axis_size = axis_size
         self.axis_name = axis_name
         # One tag per vmap. A custom rule batched by this vmap runs under a BatchTrace of
-        # its own with the same tag, so the rule may close over this vmap's values.
-        self.tag = object() if tag is None else tag
+        # its own with the same tag, so the rule may close over this vmap's values (and its
+        # collectives reduce over this vmap's axis).
+        self.tag = _VmapTag(axis_name) if tag is None else tag
 
     def to_pair(self, x: Any) -> tuple[Any, int | None]:
         if isinstance(x, BatchTracer) and (x._trace is self or x._trace.tag is self.tag):
@@ -101,24 +131,34 @@ class BatchTrace(Trace):
     def wrap(self, val: Any, bdim: int | None) -> Any:
         return val if bdim is None else BatchTracer(self, val, bdim)
 
+    def stands_for(self, other: Trace) -> bool:
+        return isinstance(other, BatchTrace) and other.tag is self.tag
+
     def process_primitive(self, prim, args, params):
         vals, dims = core.unzip2(self.to_pair(x) for x in args)
-        if (self.axis_name is not None and prim in named_batch_rules
-                and self.axis_name in axis_names_used(params)):
+        owned = (self.axis_name if self.axis_name is not None
+                 and self.axis_name in axis_names_used(params) else None)
+        if owned is not None and prim in named_batch_rules:
             with set_current_trace(self.parent):
                 out, out_dims = named_batch_rules[prim](self.axis_size, self.axis_name, vals,
                                                          dims, **params)
             if prim.multiple_results:
                 return [self.wrap(o, d) for o, d in zip(out, out_dims)]
             return self.wrap(out, out_dims)
-        if all(d is None for d in dims):
+        # a primitive whose body names this vmap's axis is batched even with no batched
+        # operand: its collectives still reduce over this vmap's examples
+        if owned is None and all(d is None for d in dims):
             with set_current_trace(self.parent):
                 return prim.bind(*vals, **params)
         rule = batch_rules.get(prim)
         if rule is None:
             raise NotImplementedError(f"Batching rule for '{prim.name}' not implemented")
-        with set_current_trace(self.parent):
-            out, out_dims = rule(self.axis_size, vals, dims, **params)
+        outer, _owned_axis.name = _owned_axis.name, owned
+        try:
+            with set_current_trace(self.parent):
+                out, out_dims = rule(self.axis_size, vals, dims, **params)
+        finally:
+            _owned_axis.name = outer
         if prim.multiple_results:
             return [self.wrap(o, d) for o, d in zip(out, out_dims)]
         return self.wrap(out, out_dims)
@@ -126,8 +166,10 @@ class BatchTrace(Trace):
     def _unbatched_call(self, dims: Sequence[BDim], fun: Callable) -> bool:
         """No argument is batched and the user's function and rules close over no value
         of this vmap: the call happens as it is in the parent trace."""
-        return all(d is None for d in dims) and not _closes_over(
-            getattr(fun, "user_functions", ()), self.tag)
+        return (all(d is None for d in dims)
+                and (self.axis_name is None or self.axis_name not in getattr(
+                    fun, "axis_names", ()))
+                and not _closes_over(getattr(fun, "user_functions", ()), self.tag))
 
     def process_custom_jvp_call(self, prim, fun, jvp, args, symbolic_zeros=False):
         vals, dims = core.unzip2(self.to_pair(x) for x in args)
@@ -236,6 +278,8 @@ def vmap_flat(fun: Callable[..., Sequence[Any]], args: Sequence[Any], in_dims: S
     Returns outputs with their batch dim (0 or None). `axis_name` names the batch axis
     for the collectives inside `fun`; `tag` that of the vmap whose custom rule this batches."""
     parent = core.current_trace()
+    if axis_name is None and tag is not None:
+        axis_name = tag.axis_name
     trace = BatchTrace(parent, axis_size, axis_name, tag)
     with set_current_trace(parent):
         ins = [trace.wrap(move_axis(a, d, 0) if d is not None else a, None if d is None else 0)

@@ -206,6 +206,11 @@ class Primitive:
         impl_rules[self] = impl
         return impl
 
+    @property
+    def impl(self) -> ImplRule | None:
+        """The eager evaluation rule (JAX's Primitive.impl; def_impl replaces it)."""
+        return impl_rules.get(self)
+
     def def_abstract_eval(self, rule: AbstractEvalRule) -> AbstractEvalRule:
         """rule(*avals, **params) -> the output aval (a list when multiple_results)."""
         abstract_eval_rules[self] = rule
@@ -218,6 +223,20 @@ class Primitive:
 # The two core tables (each transformation's table lives in its module, see rules.py):
 impl_rules: dict[Primitive, ImplRule] = {}                   # concrete values in and out
 abstract_eval_rules: dict[Primitive, AbstractEvalRule] = {}  # avals in, aval(s) out
+
+
+def float0_error(name: str, position: int | None = None) -> TypeError:
+    """JAX's refusal of a float0 operand (the tangent type of integers holds no data): at an
+    arithmetic primitive (with the operand's position), or at a jax.numpy function.
+    Structural primitives (broadcast, reshape, ...) take float0 operands, as in JAX."""
+    where, comma = ("a float0 array", "") if position is None else (
+        f"a float0 at position {position}", ",")
+    return TypeError(
+        f"Called {name} with {where}. float0s do not support any operations by design{comma} "
+        "because they are not compatible with non-trivial vector spaces. No implicit dtype "
+        "conversion is done. You can use np.zeros_like(arr, dtype=np.float) to cast a float0 "
+        "array to a regular zeros array. \nIf you didn't expect to get a float0 you might "
+        "have accidentally taken a gradient with respect to an integer argument.")
 
 
 def check_avals(prim: Primitive, avals: Sequence[ShapedArray], params: dict) -> list[ShapedArray]:
@@ -281,6 +300,10 @@ class Trace:
 
     def process_custom_vjp_call(self, prim, fun, fwd, bwd, args, out_trees):
         raise NotImplementedError
+
+    def stands_for(self, other: "Trace") -> bool:
+        """Whether this trace takes `other`'s tracers as its own (see check_not_leaked)."""
+        return False
 
     def ancestors(self) -> Iterator["Trace"]:
         t: Trace | None = self
@@ -729,9 +752,11 @@ def to_numpy_value(x: Any, prim: Primitive | None = None) -> np.ndarray:
 
 
 def check_not_leaked(x: Tracer, trace: Trace) -> None:
-    """A foreign tracer must belong to an enclosing trace; otherwise it has leaked."""
+    """A foreign tracer must belong to an enclosing trace (or to a trace an enclosing one
+    stands for: a vmap's custom rules run under a BatchTrace of that vmap's tag); otherwise
+    it has leaked."""
     for t in trace.ancestors():
-        if x._trace is t:
+        if x._trace is t or t.stands_for(x._trace):
             return
     raise UnexpectedTracerError(_unexpected_tracer(
         x, "This leaked tracer was created by a transformation (jit/grad/vmap/...) that has "

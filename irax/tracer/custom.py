@@ -27,15 +27,15 @@ import functools
 import inspect
 from typing import Any, Callable, Sequence
 
-import numpy as np
 
 from .. import tree_util
 from . import core, dtypes
 from .ad_util import Zero, instantiate_all, tangent_aval, zeros_like_aval
 from .avals import type_str
-from .batching import batch_rules, bdim_to_front, vmap_bwd
+from .batching import axis_names_used, batch_rules, bdim_to_front, vmap_bwd
 from .core import Primitive, ShapedArray, Tracer, get_aval
 from .jvp import JVPTrace, JVPTracer, custom_vjp_rules, jvp_rules
+from .partial_eval import trace_to_jaxpr
 from .prims.elementwise import convert_element_type
 from .rules import BDim, Tangent, Value
 from .transpose import transpose_rules
@@ -63,6 +63,7 @@ def _eval_custom_jvp_call(*args, call_jaxpr, jvp_fn, num_consts):
         return core.eval_jaxpr(call_jaxpr.jaxpr, [], [*consts, *ys])
     fun.__name__ = "custom_jvp_body"
     fun.user_functions = (fun,)   # its consts may be batched (vmap of a staged call)
+    fun.axis_names = axis_names_used({"call_jaxpr": call_jaxpr})   # psum('i') inside
     return core.current_trace().process_custom_jvp_call(custom_jvp_call, fun, jvp_fn, xs)
 
 
@@ -73,6 +74,7 @@ def _eval_custom_vjp_call(*args, call_jaxpr, fwd_fn, bwd_fn, num_consts, out_tre
     def fun(*ys):
         return core.eval_jaxpr(call_jaxpr.jaxpr, [], [*consts, *ys])
     fun.user_functions = (fun,)
+    fun.axis_names = axis_names_used({"call_jaxpr": call_jaxpr})
     return core.current_trace().process_custom_vjp_call(custom_vjp_call, fun, fwd_fn, bwd_fn,
                                                         xs, out_trees)
 
@@ -96,7 +98,30 @@ FORWARD_MODE_ERROR = "can't apply forward-mode autodiff (jvp) to a custom_vjp fu
 # ---------------------------------------------------------------------------
 # What rules defined with symbolic_zeros=True see (irax.custom_derivatives exports these)
 
-FLOAT0 = np.dtype([("float0", np.void, 0)])   # equal to irax.dtypes.float0 (defined above us)
+FLOAT0 = dtypes.FLOAT0
+
+
+class Options:
+    """jax_custom_vjp3 (irax.config, irax/config_flags.py; off by default, as in JAX 0.10):
+    JAX's coming custom_vjp semantics, under which the function is traced on its own
+    first and may not close over a tracer (UnexpectedTracerError); by default it may, and
+    vmap/jvp see through the closure."""
+
+    custom_vjp3 = False
+
+
+options = Options()
+
+
+def _refuse_closed_over_tracers(flat_fun: Callable, in_avals: Sequence[ShapedArray],
+                                fun: Callable) -> None:
+    closed = trace_to_jaxpr(flat_fun, in_avals, f"custom_vjp function {_name(fun)}")
+    for c in closed.consts:
+        if isinstance(c, Tracer):
+            raise core.UnexpectedTracerError(
+                f"custom_vjp-decorated function {fun} closed over a {type(c).__name__} of "
+                f"type {type_str(get_aval(c))}, but custom_vjp functions can't close over "
+                f"Tracers. Rewrite {fun} to take it as an explicit input.")
 
 
 class SymbolicZero:
@@ -241,6 +266,9 @@ def _check_rule_primal_out(store: _Store, leaves, tree, rule: str, fun_name: str
                 "pass for use on the backward pass), but instead the fwd rule output's first "
                 "element had")
         fun_what = f"the custom_vjp-decorated function {fun_name}"
+        if options.custom_vjp3:
+            _check_fwd_out_vjp3(what, fun_what, tree, avals, f_tree, f_avals)
+            return
     if tree != f_tree:
         raise TypeError(f"{what} container/pytree structure:\n    {types_of(tree, avals)}\n"
                         f"while {fun_what} had output container/pytree structure:\n"
@@ -249,6 +277,21 @@ def _check_rule_primal_out(store: _Store, leaves, tree, rule: str, fun_name: str
         raise TypeError(f"{what} shapes/dtypes of:\n    {types_of(tree, avals)}\n"
                         f"while {fun_what} had output shapes/dtypes of:\n"
                         f"    {types_of(f_tree, f_avals)}")
+
+
+def _check_fwd_out_vjp3(what: str, fun_what: str, tree, avals, f_tree, f_avals) -> None:
+    """Under jax_custom_vjp3 JAX words these differently: structures as PyTreeDefs, and the
+    first leaf whose type differs, by its path."""
+    if tree != f_tree:
+        raise TypeError(f"{what} container/pytree structure:\n    {tree}\n"
+                        f"while {fun_what} had output container/pytree structure:\n"
+                        f"    {f_tree}.")
+    paths = [p for p, _ in tree_util.tree_flatten_with_path(
+        tree_util.tree_unflatten(f_tree, list(range(len(f_avals)))))[0]]
+    for path, a, b in zip(paths, avals, f_avals):
+        if a.shape != b.shape or a.dtype != b.dtype:
+            raise TypeError(f"at {tree_util.keystr(path)}, got fwd output type {type_str(a)} "
+                            f"which doesn't match primal output type {type_str(b)}")
 
 
 def _record_fun_out(store: _Store, leaves, tree) -> None:
@@ -382,7 +425,9 @@ class custom_jvp:
         flat_jvp.__name__ = _name(rule)
         flat_jvp.shown_as = (name, symbolic)   # what a printed jaxpr shows (tracer/pretty.py)
         flat_fun.__name__ = name
-        flat_fun.user_functions = (fun, rule)   # what vmap searches for closed-over values
+        # what vmap searches for closed-over values: the functions, and the nondiff
+        # arguments (a batched PRNG key passed as one: the call must be batched)
+        flat_fun.user_functions = (fun, rule, functools.partial(fun, *nondiff))
         out = trace.process_custom_jvp_call(custom_jvp_call, flat_fun, flat_jvp, leaves)
         return tree_util.tree_unflatten(store.out_tree, out)
 
@@ -404,7 +449,9 @@ def _check_jvp_result(result, rule_name: str, store: _Store, fun_name: str):
     for i, (p, t) in enumerate(zip(p_leaves, t_leaves)):
         pa = get_aval(p)
         ta = t.aval if type(t) is SymbolicZero else get_aval(t)
-        if type(t) is SymbolicZero:   # a returned symbolic zero is an internal Zero again
+        if type(t) is SymbolicZero or ta.dtype == FLOAT0:
+            # a returned symbolic zero, or the float0 tangent of an integer
+            # (zero_from_primal), is an internal Zero again
             t_leaves[i] = Zero(tangent_aval(pa))
         if pa.shape != ta.shape or (pa.dtype != ta.dtype and dtypes.kind(pa.dtype) in "fc"):
             raise TypeError(
@@ -529,6 +576,8 @@ class custom_vjp:
         flat_fwd.shown_as = (name, symbolic)   # what a printed jaxpr shows (tracer/pretty.py)
         flat_fun.user_functions = tuple(f for f in (fun, fwd, bwd, jvp) if f is not None)
         flat_fwd.jvp_rule = flat_jvp if jvp is not None else None
+        if options.custom_vjp3:
+            _refuse_closed_over_tracers(flat_fun, in_avals, fun)
         out = trace.process_custom_vjp_call(custom_vjp_call, flat_fun, flat_fwd, flat_bwd,
                                             leaves, store)
         return tree_util.tree_unflatten(store.out_tree, out)
@@ -576,7 +625,10 @@ def _check_bwd_result(result, bwd_name: str, fun_name: str, in_tree, in_avals):
                                  f"output[{len(leaves)}] the bwd rule produced an output of "
                                  f"type {type_str(la)} corresponding to an input of type "
                                  f"{type_str(aval)}, so the shapes do not match")
-            if la.dtype != aval.dtype and dtypes.kind(aval.dtype) in "fc":
+            if dtypes.kind(aval.dtype) not in "fc":   # an integer's cotangent (float0): none
+                leaves.append(Zero(tangent_aval(aval)))
+                continue
+            if la.dtype != aval.dtype:
                 leaf = convert_element_type(leaf, aval.dtype, aval.weak_type)
             leaves.append(leaf)
     return leaves

@@ -16,6 +16,8 @@ float32 = np.dtype(np.float32)
 float64 = np.dtype(np.float64)
 uint8 = np.dtype(np.uint8)
 uint32 = np.dtype(np.uint32)
+# JAX's tangent type of an integer or boolean value: a zero-size dtype (irax.dtypes.float0)
+FLOAT0 = np.dtype([("float0", np.void, 0)])
 
 
 class Config:
@@ -293,6 +295,8 @@ def short_name(dtype) -> str:
     dt = np.dtype(dtype)
     if dt == bool_:
         return "bool"
+    if dt == FLOAT0:
+        return "float0"
     if is_custom(dt):   # JAX's short names: bf16, f8_e4m3fn, i4, u4
         return dt.name.replace("float", "f").replace("uint", "u").replace("int", "i")
     return {"f": "f", "i": "i", "u": "u", "c": "c"}[dt.kind] + str(dt.itemsize * 8)

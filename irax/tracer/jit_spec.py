@@ -1,8 +1,8 @@
 """jit's checks of its argument specifications (static_argnums / static_argnames /
 donate_argnums / donate_argnames against the function's signature, with JAX's errors),
 buffer donation (which inputs a call deletes, JAX's warning and reuse error),
-static values in cache keys, float0 outputs (kept out of compiled code as part of the
-output structure), and the dead-callback pass over the traced jaxpr.
+static values in cache keys, float0 arguments and outputs (kept out of compiled code as
+part of the input / output structure), and the dead-callback pass over the traced jaxpr.
 
 Layering: tracer (pure Python; imports tree_util and the tracer's api only).
 """
@@ -38,6 +38,16 @@ def float0_as_structure(out: Any) -> Any:
     if not any(is_float0(x) for x in tree_util.tree_leaves(out)):
         return out
     return tree_util.tree_map(lambda x: _Float0Output(x.shape) if is_float0(x) else x, out)
+
+
+def float0_leaves_as_structure(leaves: list, tree: Any) -> tuple[list, Any]:
+    """A jitted function's float0 arguments (tangents of integers: no data) are part of the
+    input structure, as its float0 outputs: the function sees them as they are (NumPy
+    float0 zeros), and neither tracing nor the compiled module has a float0 operand."""
+    is_float0 = lambda x: isinstance(x, np.ndarray) and x.dtype == FLOAT0
+    if not any(is_float0(x) for x in leaves):
+        return leaves, tree
+    return tree_util.tree_flatten(float0_as_structure(tree_util.tree_unflatten(tree, leaves)))
 
 
 def check_static_spec(nums, names, params, positional, what: str = "static") -> None:

@@ -316,6 +316,22 @@ def _choose_saved(known: Jaxpr, needed: Sequence[Var], policy: Callable[..., boo
     return list(saved), [e for e in known.eqns if id(e) in recompute]
 
 
+def _rerun_callbacks(known: Jaxpr, policy: Callable[..., bool]) -> list[Eqn]:
+    """The debug callbacks of the forward pass that run again in the recomputation, as in
+    JAX: those the policy does not save, and those all of whose values it does not save
+    (a print of rematerialized values is rematerialized too)."""
+    producer = {v: e for e in known.eqns for v in e.outputs}
+    rerun = []
+    for e in known.eqns:
+        if e.primitive.name != "debug_callback":
+            continue
+        ins = [a for a in e.inputs if isinstance(a, Var)]
+        unsaved = [a for a in ins if a in producer and not _policy_saveable(policy, producer[a])]
+        if not _policy_saveable(policy, e) or (ins and len(unsaved) == len(ins)):
+            rerun.append(e)
+    return rerun
+
+
 def _as_arrays(outs: Sequence[Any], avals: Sequence[ShapedArray]) -> list[Any]:
     return [o if isinstance(o, (Array, Tracer)) else
             Array(np.asarray(o, dtype=a.dtype), a.weak_type) for o, a in zip(outs, avals)]
@@ -382,7 +398,12 @@ def _remat_partial_eval(trace: PartialEvalTrace, args: Sequence[Value], params: 
     # plain constant ('val'); only the policy's saveable ones (and inputs) are stored
     res_vars = [known.outvars[n_known_out + x] if kind == "out" else None
                 for kind, x in split.residuals]
-    saved, recompute = _choose_saved(known, [v for v in res_vars if v is not None], policy)
+    rerun = _rerun_callbacks(known, policy)
+    needed = [v for v in res_vars if v is not None]
+    saved, recompute = _choose_saved(
+        known, needed + [a for e in rerun for a in e.inputs if isinstance(a, Var)], policy)
+    chosen = {id(e) for e in recompute + rerun}
+    recompute = [e for e in known.eqns if id(e) in chosen]
     with set_current_trace(trace.parent):
         k_args = [*split.known_consts, *[a for a, u in zip(args, unknowns) if not u]]
         k_outs = core.eval_jaxpr(_dce(known, [*known_outs, *saved]), [], k_args)

@@ -144,3 +144,40 @@ def test_pmap_is_jit_of_a_named_vmap_with_jaxs_interface():
                                [[2, 2], [3, 3], [4, 4]])
     np.testing.assert_allclose(np.asarray(irax.pmap(lambda v: v.sum(), in_axes=1)(np.ones((2, 3), np.float32))),
                                [2, 2, 2])
+
+
+def test_collectives_inside_loop_and_branch_bodies():
+    # the body of a scan / while / cond traced under vmap(axis_name="i") names the vmap's
+    # axis: its collectives reduce over the vmap's examples, batched operands or not
+    x4 = np.zeros(4, np.int32)
+    got = vm(lambda x: lax.while_loop(lambda v: v < lax.axis_index("i"), lambda v: v + 2, x))(x4)
+    np.testing.assert_array_equal(np.asarray(got), [0, 2, 2, 4])   # first even >= index
+
+    def scan_body(c, x):
+        return c + 1.0, lax.psum(c, "i") * x
+    carry, ys = vm(lambda c, xs: lax.scan(scan_body, c, xs))(np.ones(3, np.float32),
+                                                              np.arange(6.0).reshape(3, 2))
+    np.testing.assert_allclose(np.asarray(carry), [3.0, 3.0, 3.0])
+    # step t: psum of the carries (1 + t) over 3 examples, times x
+    np.testing.assert_allclose(np.asarray(ys), [[0.0, 6.0], [6.0, 18.0], [12.0, 30.0]])
+
+    pos = np.array([1.0, -2.0, 3.0], np.float32)
+    got = vm(lambda v: lax.cond(v > 0, lambda y: lax.psum(y, "i"), lambda y: y, v))(pos)
+    np.testing.assert_allclose(np.asarray(got), [2.0, -2.0, 2.0])   # psum = 1 - 2 + 3
+
+    # unbatched operands: the loop still runs per example (its result depends on the index)
+    got = vm(lambda _, x: lax.while_loop(lambda v: v < lax.axis_index("i"),
+                                         lambda v: v + 2, x), in_axes=(0, None))(x4, 0)
+    np.testing.assert_array_equal(np.asarray(got), [0, 2, 2, 4])
+
+
+def test_collective_in_a_staged_custom_jvp_call():
+    # eval_jaxpr of a jaxpr holding a custom_jvp_call whose body calls psum("i")
+    f = irax.custom_jvp(lambda x: lax.psum(x, "i"))
+    f.defjvp(lambda p, t: (lax.psum(p[0], "i"), t[0]))
+
+    def g(x):
+        closed = irax.make_jaxpr(f)(x)
+        return irax.core.eval_jaxpr(closed.jaxpr, closed.consts, x)[0]
+    got = vm(lambda _, x: g(x), in_axes=(0, None))(np.arange(4.0), np.float32(2.0))
+    np.testing.assert_allclose(np.asarray(got), [8.0] * 4)   # 2 summed over 4 examples

@@ -417,3 +417,25 @@ def test_under_jit_with_optimization_barrier():
             c = np.tanh(c * w + 0.1)
         return np.sum(c)
     np.testing.assert_allclose(np.asarray(g3), central_fd(scan_np, c0), rtol=1e-4, atol=1e-6)
+
+
+def test_debug_print_runs_again_when_the_backward_pass_rematerializes_it(capsys):
+    # JAX's rule: a print inside checkpoint is recomputed in the backward pass when the
+    # policy does not save it, or when none of the values it prints is saved
+    from irax.tracer.remat import name_p
+    cp = irax.checkpoint_policies
+
+    def f(x):
+        y = irax.ad_checkpoint.checkpoint_name(x + 1.0, "y")
+        z = irax.ad_checkpoint.checkpoint_name(y * 2.0, "z")
+        irax.debug.print("y: {}, z: {}", y, z)
+        return jnp.exp(z)
+
+    def all_but(*names):
+        return lambda prim, *_, **p: p["name"] not in names if prim is name_p else True
+    for policy, times in [(cp.everything_saveable, 1), (cp.nothing_saveable, 2),
+                          (cp.save_any_names_but_these("z"), 2), (all_but("y"), 1),
+                          (all_but("y", "z"), 2)]:
+        g = irax.grad(irax.checkpoint(f, policy=policy))(2.0)
+        np.testing.assert_allclose(float(g), 2.0 * np.exp(6.0), rtol=1e-6)   # d/dx e^(2x+2)
+        assert capsys.readouterr().out == "y: 3.0, z: 6.0\n" * times, policy

@@ -10,7 +10,7 @@ IREE (3.13) makes it `vm.import @irax_host.cb0` with calling convention "0r_r"; 
 `irax_host` module (runtime/host.py) calls the Python function on NumPy copies of the
 operands and hands each result back as a new buffer view on the device. The host checks
 each result against the declared shape and dtype (the primitive's impl rule) before it
-returns, so a wrong result raises the same RuntimeError as eagerly.
+returns, so a wrong result raises the same JaxRuntimeError as eagerly.
 """
 from __future__ import annotations
 
@@ -32,7 +32,9 @@ class _HostPureCallback:
         self.__name__ = name
 
     def __call__(self, *values: Any) -> list[Any]:
-        return cb.checked_results(self.callback(*values), self.result_avals)
+        # a wrong result is reported as an exception of the callback (JaxRuntimeError)
+        return cb.call_host(self.host_label,
+                            lambda: cb.checked_results(self.callback(*values), self.result_avals))
 
 
 def _pure_callback(ctx: RuleContext, *operands: str, callback: Callable[..., Any],

@@ -12,11 +12,14 @@ for its operands; the runtime provides the `irax_host` module (runtime/host.py).
 are side-effecting VM calls, executed in program order, once per execution of the
 enclosing block (inside a while body: once per iteration; in a case branch: only when
 that branch runs), so `ordered` needs no token threading: every callback is ordered.
+An exception the callback raises comes back as JaxRuntimeError (prims/callback.HostCall),
+as from JAX's compiled code.
 """
 from __future__ import annotations
 
 from typing import Any, Callable
 
+from ...tracer.prims import callback as cb
 from ...tracer.prims import checks, debug
 from ..context import RuleContext
 from ..emitter import aval_type
@@ -25,7 +28,7 @@ from ..rules import register_lowering
 
 def _debug_callback(ctx: RuleContext, *operands: str, callback: Callable[..., Any],
                     ordered: bool) -> list[str]:
-    imp = ctx.module.host_import(callback, ctx.avals_in)
+    imp = ctx.module.host_import(callback, ctx.avals_in, wrap=cb.HostCall)
     ctx.calls.add(imp.symbol)
     ctx.em.op("func.call", list(operands), [aval_type(a) for a in ctx.avals_in], [],
               {"callee": f"@{imp.symbol}"})

@@ -20,10 +20,18 @@ JAX's:
 Under irax.jit it lowers to a host call that returns tensors (irax/lowering/prims/
 callback.py, runtime/host.py).
 
+An exception a callback raises is logged and reported as JaxRuntimeError, as JAX reports
+it: "INTERNAL: CpuCallback error calling callback: " and the Python traceback ending with
+the original exception (`call_host`; `HostCall` is what compiled code calls). Eagerly too,
+for pure_callback and io_callback (JAX runs those through a compiled call); an eager
+debug callback raises the original (irax/tracer/prims/debug.py), as in JAX.
+
 Layering: a primitive family after debug (uses shape's slice/squeeze/broadcast/concat).
 """
 from __future__ import annotations
 
+import logging
+import traceback
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -37,6 +45,50 @@ from . import shape as sh
 
 pure_callback_p = Primitive("pure_callback", multiple_results=True)
 
+logger = logging.getLogger("irax.callback")
+
+
+class JaxRuntimeError(RuntimeError):
+    """A failure while a computation runs (jax.errors.JaxRuntimeError), such as an
+    exception raised by a host callback."""
+
+
+def _host_error_text(exc: BaseException) -> str:
+    # JAX's text: the frames that led to the callback, then the callback's own, one line
+    # each, then the exception itself
+    frames = traceback.extract_stack()[:-2] + traceback.extract_tb(exc.__traceback__)
+    lines = "".join(f'  File "{f.filename}", line {f.lineno}, in {f.name}\n' for f in frames)
+    last = "".join(traceback.format_exception_only(type(exc), exc)).rstrip("\n")
+    return ("INTERNAL: CpuCallback error calling callback: Traceback (most recent call "
+            f"last):\n{lines}{last}")
+
+
+def call_host(what: str, fn: Callable[..., Any], *values: Any) -> Any:
+    """fn(*values) as a host callback; an exception it raises is logged ("<what> failed",
+    with its traceback) and raised again as JaxRuntimeError."""
+    try:
+        return fn(*values)
+    except Exception as e:
+        logger.exception("%s failed", what)
+        raise JaxRuntimeError(_host_error_text(e)) from e
+
+
+class HostCall:
+    """A host function as compiled code calls it (through call_host). Its other
+    attributes (host_label, host_spec, __name__) are the function's own."""
+
+    def __init__(self, fn: Callable[..., Any]) -> None:
+        self.fn = fn
+
+    def __call__(self, *values: Any) -> Any:
+        label = getattr(self.fn, "host_label", None) or getattr(self.fn, "__name__", "callback")
+        return call_host(label, self.fn, *values)
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "fn":
+            raise AttributeError(name)
+        return getattr(self.fn, name)
+
 VMAP_METHODS = ("sequential", "sequential_unrolled", "expand_dims", "broadcast_all",
                 "legacy_vectorized", None)
 
@@ -49,27 +101,30 @@ def _abstract(*avals: ShapedArray, callback: Callable[..., Any],
 
 def _impl(*values: Any, callback: Callable[..., Any], result_avals: tuple[ShapedArray, ...],
           vmap_method: str | None) -> list[Any]:
-    return checked_results(callback(*values), result_avals)
+    return call_host("irax.pure_callback",
+                     lambda: checked_results(callback(*values), result_avals))
 
 
 def checked_results(outs: Any, result_avals: Sequence[ShapedArray]) -> list[np.ndarray]:
-    """The callback's results as NumPy arrays of the declared avals; RuntimeError for a
-    result of another shape or dtype (eagerly, and on the host under irax.jit)."""
+    """The callback's results as NumPy arrays of the declared avals; RuntimeError, in
+    JAX's words, for another number of results or one of another shape or dtype (eagerly,
+    and on the host under irax.jit)."""
     outs = list(outs)
     if len(outs) != len(result_avals):
-        raise RuntimeError(f"pure_callback: the callback returned {len(outs)} values, but "
-                           f"result_shape_dtypes declares {len(result_avals)}")
+        raise RuntimeError("Mismatched number of outputs from callback. "
+                           f"Expected: {len(result_avals)}, Actual: {len(outs)}")
     checked = []
     for i, (o, aval) in enumerate(zip(outs, result_avals)):
         arr = np.asarray(o)
         dt = arr.dtype
         if dt != aval.dtype and dtypes.canonicalize(dt) == aval.dtype:
             arr = arr.astype(aval.dtype)   # e.g. a float64 result declared float32 (x64 off)
-        if arr.shape != tuple(aval.shape) or arr.dtype != aval.dtype:
-            raise RuntimeError(
-                f"pure_callback: result {i} of the callback has shape {arr.shape} and dtype "
-                f"{dt}, but result_shape_dtypes declares shape {tuple(aval.shape)} and "
-                f"dtype {aval.dtype}")
+        if arr.shape != tuple(aval.shape):
+            raise RuntimeError(f"Incorrect output shape for return value #{i}: "
+                               f"Expected: {tuple(aval.shape)}, Actual: {arr.shape}")
+        if arr.dtype != aval.dtype:
+            raise RuntimeError(f"Incorrect output dtype for return value #{i}: "
+                               f"Expected: {aval.dtype}, Actual: {dt}")
         checked.append(arr)
     return checked
 
@@ -145,7 +200,8 @@ def _io_abstract(*avals: ShapedArray, callback: Callable[..., Any],
 
 def _io_impl(*values: Any, callback: Callable[..., Any], result_avals: tuple[ShapedArray, ...],
              ordered: bool) -> list[Any]:
-    return checked_results(callback(*values), result_avals)
+    return call_host("irax.io_callback",
+                     lambda: checked_results(callback(*values), result_avals))
 
 
 def _io_jvp(primals: Sequence[Value], tangents: Sequence[Tangent], **params: Any):

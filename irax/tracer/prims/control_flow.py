@@ -25,7 +25,7 @@ import numpy as np
 
 from .. import core, dtypes
 from ..ad_util import Zero, add_tangents, instantiate, tangent_aval, zeros_like_aval
-from ..batching import batch_rules, bdim_to_front, move_axis, vmap_flat
+from ..batching import batch_rules, bdim_to_front, body_axis_name, move_axis, vmap_flat
 from ..core import (ClosedJaxpr, Jaxpr, Literal, Primitive, ShapedArray, Var, get_aval,
                     set_current_trace)
 from ..jvp import jvp_flat, jvp_rules
@@ -149,7 +149,8 @@ def _batch_jaxpr(closed: ClosedJaxpr, axis_size: int, in_batched: Sequence[bool]
 
     def fun(*args):
         outs, dims = vmap_flat(lambda *xs: _eval(closed, xs), args,
-                               [0 if b else None for b in in_batched], axis_size)
+                               [0 if b else None for b in in_batched], axis_size,
+                               body_axis_name())
         ob = [d is not None or f for d, f in zip(dims, force)]
         store["ob"] = ob
         return [bdim_to_front(o, d, axis_size) if b else o for o, d, b in zip(outs, dims, ob)]

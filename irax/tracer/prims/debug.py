@@ -21,6 +21,7 @@ Layering: a primitive family after linear_solve (uses shape's slice and squeeze)
 """
 from __future__ import annotations
 
+import logging
 from typing import Any, Callable, Sequence
 
 from .. import core
@@ -46,7 +47,13 @@ def _abstract(*avals: ShapedArray, callback: Callable[..., Any], ordered: bool
 
 
 def _impl(*values: Any, callback: Callable[..., Any], ordered: bool) -> list[Any]:
-    callback(*values)
+    try:
+        callback(*values)
+    except Exception:
+        # eagerly the callback's own exception propagates (compiled code reports it as
+        # JaxRuntimeError, prims/callback.HostCall); logged as JAX logs it
+        logging.getLogger("irax.callback").exception("irax.debug.callback failed")
+        raise
     return []
 
 

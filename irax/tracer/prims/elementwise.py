@@ -30,7 +30,9 @@ from ..transpose import NonlinearError, is_undefined, transpose_rules
 
 
 def _check_kinds(name: str, kinds: str, avals: Sequence[ShapedArray]) -> None:
-    for a in avals:
+    for i, a in enumerate(avals):
+        if a.dtype == dtypes.FLOAT0:
+            raise core.float0_error(name, i)
         if dtypes.kind(a.dtype) not in kinds:
             allowed = {"f": "floating", "c": "complex", "i": "signed integer",
                        "u": "unsigned integer", "b": "bool"}

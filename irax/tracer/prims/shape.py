@@ -11,7 +11,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .. import ad_util, core, pretty
+from .. import ad_util, core, dtypes, pretty
 from ..ad_util import Zero, instantiate
 from ..batching import batch_rules, bdim_to_front
 from ..core import Primitive, ShapedArray, get_aval
@@ -163,6 +163,8 @@ def broadcast_to_rank_shape(x: Value, shape: Sequence[int]) -> Value:
 
 def full(shape: Sequence[int], value: Any, dtype: Any, weak_type: bool = False) -> Value:
     dtype = np.dtype(dtype)
+    if dtype == dtypes.FLOAT0:   # no data to fill: NumPy float0 zeros, as jax.numpy gives
+        return np.zeros(tuple(shape), dtype)
     scalar = core.Array(np.asarray(value, dtype=dtype), weak_type)
     return broadcast_in_dim(scalar, tuple(shape), ())
 
