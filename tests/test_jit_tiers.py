@@ -150,13 +150,13 @@ def test_a_failing_background_compile_leaves_the_calls_eager_with_one_warning():
     # ("circular dependency" in stream partitioning). Tiered, the values stay right.
     def f(x0):
         v0 = jnp.cos(x0)
-        v1 = lax.fori_loop(0, 3, lambda i, y: jnp.sin(y) + 0.5 * y, v0)
+        v1 = lax.fori_loop(0, 40, lambda i, y: jnp.sin(y) + 0.5 * y, v0)
         return jnp.cumsum(v0, axis=-1), jnp.sum(v1)
 
     x = np.array([0.3, 0.7], np.float32)
     y = np.cos(x.astype(np.float64))
     want = y.copy()
-    for _ in range(3):
+    for _ in range(40):
         want = np.sin(want) + 0.5 * want
     jf = irax.jit(f, tiered=True)
     jf(x)
