@@ -87,13 +87,14 @@ def test_jax_runtime_error_is_a_runtime_error_as_in_jax():
 
 
 def test_a_device_loss_in_a_jit_call_raises_jax_runtime_error():
-    """The loss reaches jit as DeviceLostError from the runtime (here raised where the
-    module hands control to the host, a debug callback); jit raises it as JAX raises a
-    runtime failure."""
+    """A DeviceLostError raised where the module hands control to the host (a debug
+    callback) reaches the user as JAX reports a failing host callback: a JaxRuntimeError
+    naming it. (A loss IREE reports from the call itself goes through jit's own
+    conversion, Compiled.call_leaves; lavapipe cannot be made to lose its device.)"""
     def lose(x):
         raise DeviceLostError("DATA_LOSS: the IREE device 'local-sync' was lost")
 
     f = irax.jit(lambda x: (irax.debug.callback(lose, x), x + 1)[1], device="local-sync")
     with pytest.raises(irax.errors.JaxRuntimeError, match="'local-sync' was lost") as info:
         f(np.ones(2, np.float32))
-    assert isinstance(info.value.__cause__, DeviceLostError)
+    assert "DeviceLostError" in str(info.value)
