@@ -319,8 +319,8 @@ def _while_batch(axis_size: int, vals: Sequence[Value], dims: Sequence[BDim], *,
     car_avals = [get_aval(c) for c in carry]
     if _has_callbacks(cond_b.jaxpr):
         return _while_batch_recomputed(ccs, bcs, carry, car_avals, cond_b, body_b), out_dims
-    # The lanes still running are an extra carry, computed once per iteration at the end
-    # of the body from the new values (the condition only reduces it): recomputing them at
+    # The lanes still running are an extra carry, computed at the end of each masked step
+    # from the new values (the condition only reduces it): recomputing them at
     # the start of the body from the carries would read every carry once more per
     # iteration (IREE on CPU: one more pass over memory and a temporary; the vmapped
     # 1M-lane Newton loop of bench_table ~25% slower).
@@ -382,12 +382,16 @@ def steps_per_iteration(*jaxprs: Jaxpr, exact: bool = False) -> int:
     this returns or the rest runs apart (a scan), so no step is wasted and heavy
     primitives do not count."""
     for e in (e for j in jaxprs for e in j.eqns):
-        name = e.primitive.name
-        if ((name in _HEAVY_BODY_PRIMITIVES and not exact) or name in _CALLBACKS
-                or next(core.sub_jaxprs(e.params), None) is not None):
+        if _must_run_as_written(e) or (e.primitive.name in _HEAVY_BODY_PRIMITIVES and not exact):
             return 1
     n = len(jaxprs[0].eqns)
     return next((steps for most, steps in _SMALL_BODY_STEPS if n <= most), 1)
+
+
+def _must_run_as_written(eqn) -> bool:
+    """A callback (its effects happen once per step of the user's loop) or a nested loop
+    (copies of it would multiply): neither is repeated nor moved out of a loop body."""
+    return eqn.primitive.name in _CALLBACKS or next(core.sub_jaxprs(eqn.params), None) is not None
 
 
 def is_running_lanes_loop(cond_jaxpr: Jaxpr) -> bool:
@@ -531,10 +535,9 @@ def _scan_partial_eval(trace: PartialEvalTrace, args: Sequence[Value], params: d
                             num_consts=n_invariant_in,
                             num_carry=n_kcar, length=length, reverse=reverse)
     k_car, k_ys, stacked = _split(kouts, n_kcar, n_kys)
-    stacked_at = {}   # residual output x -> its position among the stacked ones
-    for x in range(len(stacked) + len(hoisted)):
-        if x not in hoisted:
-            stacked_at[x] = len(stacked_at)
+    # residual output x -> its position among the stacked ones
+    stacked_at = {x: i for i, x in enumerate(
+        x for x in range(len(stacked) + len(hoisted)) if x not in hoisted)}
     inv_vars, inv_vals, st_vars, st_vals = [], [], [], []
     for v, (kind, x) in zip(pe.unknown.constvars, pe.residuals):
         if kind == "in" and x < nc:
@@ -579,8 +582,8 @@ def _hoist_invariant_residuals(known: ClosedJaxpr, n_invariant_in: int, n_outs: 
     needed, eqns = set(wanted), []
     for e in reversed(jaxpr.eqns):
         if any(o in needed for o in e.outputs):
-            if e.primitive.name in _CALLBACKS or next(core.sub_jaxprs(e.params), None):
-                return known, {}   # effects or loops run per step, not once
+            if _must_run_as_written(e):
+                return known, {}
             eqns.append(e)
             needed.update(a for a in e.inputs if not isinstance(a, Literal))
     once = Jaxpr(jaxpr.constvars, jaxpr.invars[:n_invariant_in], eqns[::-1], wanted)
